@@ -1,0 +1,53 @@
+# The two commands of the quick start are `make run` and `make test`; everything else is detail.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+STACK := deploy/local/stack.sh
+
+.PHONY: run up down test bench stack stack-stop status venv clean
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
+	@[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -c requirements.lock -e '.[test]'
+	@touch $@
+
+venv: $(VENV)/.installed
+
+## run: set up everything and run Kafka, PostgreSQL and the four services in the foreground
+run: venv
+	$(STACK) run
+
+## up / down: the same in the background, for scripts and demos
+up: venv
+	$(STACK) up
+
+down:
+	$(STACK) down
+
+## test: set up, start the stack, run the whole suite against it, stop what it started
+test: venv
+	@was_running=$$($(STACK) status | grep -c '^kafka running\|^postgres running' || true); \
+	$(STACK) start || exit 1; \
+	eval "$$($(STACK) env)"; \
+	$(VENV)/bin/pytest $(PYTEST_ARGS); status=$$?; \
+	[ "$$was_running" = 2 ] || $(STACK) stop; \
+	exit $$status
+
+## bench: benchmarks against the local stack, printing JSON (filled by the benchmarks issue)
+bench: venv
+	$(STACK) start
+	$(VENV)/bin/python -m bench
+
+stack: venv
+	$(STACK) start
+
+stack-stop:
+	$(STACK) stop
+
+status:
+	@$(STACK) status
+
+clean: down
+	rm -rf .data

@@ -1,0 +1,67 @@
+"""Wait until PostgreSQL and Kafka answer real clients, and create the service databases.
+
+Ready means a real query and a real admin call work, not that a port is open.
+"""
+
+import argparse
+import asyncio
+import sys
+import time
+
+import logging
+
+import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient
+
+
+async def postgres_ready(dsn: str, databases: list[str], deadline: float) -> None:
+    while True:
+        try:
+            conn = await asyncpg.connect(dsn, timeout=5)
+            break
+        except (OSError, asyncpg.PostgresError) as exc:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"PostgreSQL not ready: {exc}") from None
+            await asyncio.sleep(0.5)
+    try:
+        existing = {r["datname"] for r in await conn.fetch("SELECT datname FROM pg_database")}
+        for name in databases:
+            if name not in existing:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+                print(f"[stack] created database {name}", file=sys.stderr)
+    finally:
+        await conn.close()
+
+
+async def kafka_ready(bootstrap: str, deadline: float) -> None:
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        try:
+            await admin.start()
+            await admin.list_topics()
+            return
+        except Exception as exc:  # any failure here means "not yet"
+            if time.monotonic() > deadline:
+                raise SystemExit(f"Kafka not ready: {exc!r}") from None
+            await asyncio.sleep(1)
+        finally:
+            await admin.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kafka", required=True)
+    parser.add_argument("--postgres", required=True)
+    parser.add_argument("--databases", nargs="*", default=[])
+    parser.add_argument("--timeout", type=float, default=120)
+    args = parser.parse_args()
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # "not yet" is expected while waiting
+    deadline = time.monotonic() + args.timeout
+    started = time.monotonic()
+    await postgres_ready(args.postgres, args.databases, deadline)
+    await kafka_ready(args.kafka, deadline)
+    print(f"[stack] ready in {time.monotonic() - started:.1f}s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

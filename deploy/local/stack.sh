@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# The local stack without a container engine: Apache Kafka (KRaft, from its Maven Central
+# jars) and PostgreSQL (Debian packages), data under $TITP_DATA_DIR, stopped by recorded pids.
+#
+#   stack.sh install   fetch what is missing (PostgreSQL packages, Kafka jars)
+#   stack.sh start     install, start both, wait until real clients work (idempotent)
+#   stack.sh stop      stop both by their recorded process ids (idempotent)
+#   stack.sh status    print what runs
+#   stack.sh up        start, then the four services in the background (pids in $DATA/services)
+#   stack.sh down      stop the services, then the stack
+#   stack.sh run       up in the foreground: Ctrl-C stops everything
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+DATA=${TITP_DATA_DIR:-$ROOT/.data}
+PY=${TITP_PYTHON:-$ROOT/.venv/bin/python}
+KAFKA_VERSION=3.9.1
+KAFKA_PORT=${TITP_KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${TITP_KAFKA_CONTROLLER_PORT:-9093}
+PG_PORT=${TITP_PG_PORT:-5432}
+PG_USER=titp
+PG_PASSWORD=${TITP_PG_PASSWORD:-titp}
+DATABASES="titp_registry titp_accreditation titp_inspection titp_visa"
+SERVICES="registry:8001 accreditation:8002 inspection:8003 visa:8004"
+
+KAFKA_LIBS=$DATA/kafka-libs-$KAFKA_VERSION
+KAFKA_DIR=$DATA/kafka
+PG_DIR=$DATA/postgres
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# PostgreSQL refuses to run as root; on a root machine it runs as the package's user.
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_bin() {
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$dir" ] && echo "$dir"
+}
+
+install_postgres() {
+  if [ -n "$(pg_bin)" ] && [ -x "$(pg_bin)/initdb" ]; then return; fi
+  [ "$(id -u)" = 0 ] || die "PostgreSQL is missing; run as root or: sudo apt-get install postgresql"
+  log "installing PostgreSQL from the Debian packages"
+  # Our cluster lives in $DATA; don't let the package create and start its own on 5432.
+  mkdir -p /etc/postgresql-common/createcluster.d
+  echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/titp.conf
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq postgresql postgresql-contrib >/dev/null
+}
+
+install_kafka() {
+  if [ -f "$KAFKA_LIBS/.complete" ]; then return; fi
+  command -v java >/dev/null || die "java is missing (a JDK 17 is expected on this machine)"
+  command -v mvn >/dev/null || die "mvn is missing (Maven fetches the Kafka jars)"
+  log "fetching Apache Kafka $KAFKA_VERSION and its runtime dependencies from Maven Central"
+  rm -rf "$KAFKA_LIBS"
+  mvn -q -B -f "$ROOT/deploy/local/kafka/pom.xml" dependency:copy-dependencies \
+    -Dkafka.version="$KAFKA_VERSION" -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS" >&2
+  touch "$KAFKA_LIBS/.complete"
+}
+
+install() {
+  mkdir -p "$DATA"
+  install_postgres
+  install_kafka
+}
+
+start_postgres() {
+  local bin pidfile=$PG_DIR/data/postmaster.pid
+  bin=$(pg_bin)
+  if alive_pg; then log "PostgreSQL already running (pid $(head -n 1 "$pidfile"))"; return; fi
+  mkdir -p "$PG_DIR"
+  [ "$(id -u)" = 0 ] && chown postgres: "$PG_DIR"
+  if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+    log "initialising a PostgreSQL cluster in $PG_DIR/data"
+    local pw=$PG_DIR/.pw
+    echo "$PG_PASSWORD" > "$pw"; [ "$(id -u)" = 0 ] && chown postgres: "$pw"
+    as_pg "$bin/initdb" -D "$PG_DIR/data" -U "$PG_USER" --pwfile="$pw" \
+      --auth-local=scram-sha-256 --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
+    rm -f "$pw"
+    cat >> "$PG_DIR/data/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$PG_DIR'
+max_connections = 200
+shared_buffers = 256MB
+fsync = on
+synchronous_commit = on
+log_min_duration_statement = -1
+EOF
+  fi
+  log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+  as_pg "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 start >/dev/null \
+    || { tail -n 20 "$PG_DIR/postgres.log" >&2; die "PostgreSQL did not start"; }
+  head -n 1 "$pidfile" > "$PG_DIR/postgres.pid"
+}
+
+alive_pg() {
+  [ -f "$PG_DIR/data/postmaster.pid" ] && kill -0 "$(head -n 1 "$PG_DIR/data/postmaster.pid")" 2>/dev/null
+}
+
+start_kafka() {
+  local pidfile=$KAFKA_DIR/kafka.pid props=$KAFKA_DIR/server.properties
+  if alive "$pidfile"; then log "Kafka already running (pid $(cat "$pidfile"))"; return; fi
+  mkdir -p "$KAFKA_DIR/logs"
+  sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g; s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g; s|@LOG_DIR@|$KAFKA_DIR/data|g" \
+    "$ROOT/deploy/local/kafka/server.properties" > "$props"
+  local cp="$KAFKA_LIBS/*"
+  if [ ! -f "$KAFKA_DIR/data/meta.properties" ]; then
+    local cluster_id
+    cluster_id=$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
+    log "formatting Kafka storage (cluster $cluster_id)"
+    java -cp "$cp" -Dlog4j.configuration="file:$ROOT/deploy/local/kafka/log4j.properties" \
+      kafka.tools.StorageTool format -t "$cluster_id" -c "$props" --ignore-formatted >/dev/null
+  fi
+  log "starting Kafka $KAFKA_VERSION (KRaft) on 127.0.0.1:$KAFKA_PORT"
+  # shellcheck disable=SC2086
+  nohup java -Xms256m -Xmx512m -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    -Djava.awt.headless=true -Dkafka.logs.dir="$KAFKA_DIR/logs" \
+    -Dlog4j.configuration="file:$ROOT/deploy/local/kafka/log4j.properties" \
+    -cp "$cp" kafka.Kafka "$props" > "$KAFKA_DIR/logs/stdout.log" 2>&1 < /dev/null &
+  echo $! > "$pidfile"
+}
+
+wait_ready() {
+  log "waiting until PostgreSQL and Kafka answer real clients"
+  "$PY" "$ROOT/deploy/local/ready.py" \
+    --kafka "127.0.0.1:$KAFKA_PORT" \
+    --postgres "postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres" \
+    --databases $DATABASES \
+    || { tail -n 30 "$KAFKA_DIR/logs/stdout.log" >&2 || true; die "the stack did not become ready"; }
+}
+
+stop_pid() {  # name pidfile signal
+  local name=$1 pidfile=$2 signal=$3 pid
+  alive "$pidfile" || { rm -f "$pidfile"; return 0; }
+  pid=$(cat "$pidfile")
+  log "stopping $name (pid $pid)"
+  kill "-$signal" "$pid" 2>/dev/null || true
+  for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then log "$name ignored SIG$signal; SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
+  rm -f "$pidfile"
+}
+
+stop() {
+  stop_pid Kafka "$KAFKA_DIR/kafka.pid" TERM
+  # SIGINT is PostgreSQL's fast shutdown: it does not wait for clients to disconnect.
+  stop_pid PostgreSQL "$PG_DIR/postgres.pid" INT
+}
+
+start_services() {
+  mkdir -p "$DATA/services"
+  local entry name port pidfile
+  for entry in $SERVICES; do
+    name=${entry%%:*}; port=${entry##*:}; pidfile=$DATA/services/$name.pid
+    if alive "$pidfile"; then log "$name already running (pid $(cat "$pidfile"))"; continue; fi
+    log "starting $name on http://127.0.0.1:$port (docs at /docs)"
+    nohup "$ROOT/.venv/bin/uvicorn" "services.$name.app:create_app" --factory \
+      --host 127.0.0.1 --port "$port" --no-access-log \
+      > "$DATA/services/$name.log" 2>&1 < /dev/null &
+    echo $! > "$pidfile"
+  done
+  for entry in $SERVICES; do
+    name=${entry%%:*}; port=${entry##*:}
+    "$PY" - "$name" "$port" <<'PYEOF' || die "$name did not become ready (see $DATA/services/$name.log)"
+import sys, time, httpx
+name, port = sys.argv[1], sys.argv[2]
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    try:
+        if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+            sys.exit(0)
+    except httpx.HTTPError:
+        pass
+    time.sleep(0.5)
+sys.exit(1)
+PYEOF
+  done
+  log "services ready"
+}
+
+stop_services() {
+  local entry
+  for entry in $SERVICES; do stop_pid "${entry%%:*}" "$DATA/services/${entry%%:*}.pid" TERM; done
+}
+
+status() {
+  local entry pidfile
+  for entry in $SERVICES; do
+    pidfile=$DATA/services/${entry%%:*}.pid
+    if alive "$pidfile"; then echo "${entry%%:*} running pid $(cat "$pidfile") 127.0.0.1:${entry##*:}"; else echo "${entry%%:*} stopped"; fi
+  done
+  if alive "$KAFKA_DIR/kafka.pid"; then echo "kafka running pid $(cat "$KAFKA_DIR/kafka.pid") 127.0.0.1:$KAFKA_PORT"; else echo "kafka stopped"; fi
+  if alive_pg; then echo "postgres running pid $(head -n 1 "$PG_DIR/data/postmaster.pid") 127.0.0.1:$PG_PORT"; else echo "postgres stopped"; fi
+}
+
+case "${1:-}" in
+  install) install ;;
+  start) install; start_postgres; start_kafka; wait_ready ;;
+  stop) stop ;;
+  up) install; start_postgres; start_kafka; wait_ready; start_services ;;
+  down) stop_services; stop ;;
+  run)
+    install; start_postgres; start_kafka; wait_ready
+    trap 'trap - INT TERM; log "stopping everything"; stop_services; stop; exit 0' INT TERM
+    start_services
+    log "running; Ctrl-C stops everything. Logs: $DATA/services/*.log"
+    tail -n 0 -F "$DATA"/services/*.log &
+    wait ;;
+  status) status ;;
+  env)
+    echo "export DATABASE_URL=postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres"
+    echo "export KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT" ;;
+  *) echo "usage: $0 install|start|stop|status|up|down|run|env" >&2; exit 2 ;;
+esac
