@@ -1,0 +1,51 @@
+"""PostgreSQL pools and versioned SQL migrations."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import asyncpg
+import orjson
+
+log = logging.getLogger(__name__)
+
+SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 7_340_001  # advisory lock key: one migrator at a time per database
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(name, schema="pg_catalog", encoder=lambda v: orjson.dumps(v).decode(),
+                                  decoder=orjson.loads, format="text")
+
+
+async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection,
+                                     server_settings={"idle_in_transaction_session_timeout": "60000"})
+
+
+async def connect(dsn: str) -> asyncpg.Connection:
+    conn = await asyncpg.connect(dsn)
+    await _init_connection(conn)
+    return conn
+
+
+async def migrate(pool: asyncpg.Pool, *service_dirs: Path) -> list[str]:
+    """Apply the shared migrations, then each service folder's, once each, in name order."""
+    applied: list[str] = []
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+        await conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
+                           "(name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+        done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
+        for folder in (SHARED_MIGRATIONS, *service_dirs):
+            for path in sorted(folder.glob("*.sql")):
+                name = f"{folder.parent.name}/{path.name}"
+                if name in done:
+                    continue
+                await conn.execute(path.read_text())
+                await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
+                applied.append(name)
+                log.info("applied migration %s", name)
+    return applied

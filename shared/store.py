@@ -1,0 +1,160 @@
+"""The PostgreSQL event store: append with an expected version, read a stream, read all.
+
+Every call takes a connection so that an append, the projections it feeds and the outbox
+row share the caller's one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import asyncpg
+
+from shared.events import (
+    GENESIS_HASH,
+    EventContext,
+    EventPayload,
+    EventTypes,
+    RecordedEvent,
+    chain_hash,
+)
+
+POSITION_BITS = 20  # events one transaction may append: 2**20
+OUTBOX_CHANNEL = "titp_outbox"
+
+# The order key every reader follows; see migrations/001_event_store.sql for why it is gap-free.
+_SAFE_LIMIT = f"(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << {POSITION_BITS})"
+
+_COLUMNS = ("position, stream_id, version, id, type, time, data, actor, correlationid, "
+            "causationid, traceparent, prevhash, hash")
+
+
+class ConcurrencyError(Exception):
+    """The stream is not at the version the command was decided on."""
+
+    def __init__(self, stream_id: str, expected: int | None, actual: int) -> None:
+        self.stream_id, self.expected, self.actual = stream_id, expected, actual
+        super().__init__(f"stream {stream_id} is at version {actual}, expected {expected}")
+
+
+def _recorded(row: asyncpg.Record, source: str) -> RecordedEvent:
+    return RecordedEvent(
+        id=row["id"], source=source, type=row["type"], subject=row["stream_id"],
+        time=row["time"].astimezone(UTC), data=row["data"], streamversion=row["version"],
+        position=row["position"], prevhash=row["prevhash"], hash=row["hash"], actor=row["actor"],
+        correlationid=row["correlationid"], causationid=row["causationid"],
+        traceparent=row["traceparent"],
+    )
+
+
+class EventStore:
+    def __init__(self, types: EventTypes) -> None:
+        self.types = types
+
+    async def append(
+        self,
+        conn: asyncpg.Connection,
+        stream_id: str,
+        expected_version: int | None,
+        payloads: Sequence[EventPayload],
+        context: EventContext = EventContext(),
+    ) -> list[RecordedEvent]:
+        """Append to one stream if it is at `expected_version` (0: new stream, None: any).
+
+        Must run inside the caller's transaction. Raises ConcurrencyError when another
+        command got there first; the caller retries with fresh state or answers 409/412.
+        """
+        if not conn.is_in_transaction():
+            raise RuntimeError("append must run inside a transaction")
+        if not payloads:
+            return []
+        head = await conn.fetchrow(
+            f"""
+            WITH me AS (SELECT pg_current_xact_id()::text::bigint << {POSITION_BITS} AS base)
+            SELECT me.base,
+                   (SELECT max(position) FROM events
+                     WHERE position >= me.base AND position < me.base + (1 << {POSITION_BITS})) AS mine,
+                   h.version, h.hash, h.position
+              FROM me LEFT JOIN LATERAL (
+                   SELECT version, hash, position FROM events WHERE stream_id = $1
+                    ORDER BY version DESC LIMIT 1) h ON true
+            """,
+            stream_id,
+        )
+        current = head["version"] or 0
+        if expected_version is not None and expected_version != current:
+            raise ConcurrencyError(stream_id, expected_version, current)
+        first = head["mine"] + 1 if head["mine"] is not None else head["base"]
+        if first + len(payloads) > head["base"] + (1 << POSITION_BITS):
+            raise ValueError("too many events in one transaction")
+        if head["position"] is not None and head["position"] > first:
+            # The stream's last event comes from a transaction younger than this one; this
+            # append would sort before it. Retrying in a new transaction puts it after.
+            raise ConcurrencyError(stream_id, expected_version, current)
+
+        now = datetime.now(UTC)
+        prev = head["hash"] or GENESIS_HASH
+        recorded: list[RecordedEvent] = []
+        for i, payload in enumerate(payloads):
+            draft = RecordedEvent(
+                id=uuid4(), source=self.types.source, type=self.types.type_name(payload),
+                subject=stream_id, time=now, data=payload.model_dump(mode="json"),
+                streamversion=current + 1 + i, position=first + i, prevhash=prev, hash="",
+                actor=context.actor, correlationid=context.correlationid,
+                causationid=context.causationid, traceparent=context.traceparent,
+            )
+            event = RecordedEvent(**{**draft.__dict__, "hash": chain_hash(prev, draft)})
+            recorded.append(event)
+            prev = event.hash
+        try:
+            await conn.executemany(
+                f"INSERT INTO events ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)",
+                [(e.position, e.subject, e.streamversion, e.id, e.type, e.time, e.data, e.actor,
+                  e.correlationid, e.causationid, e.traceparent, e.prevhash, e.hash) for e in recorded],
+            )
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name != "events_stream_version":
+                raise
+            raise ConcurrencyError(stream_id, expected_version, current + 1) from None
+        await conn.executemany("INSERT INTO outbox (position) VALUES ($1)", [(e.position,) for e in recorded])
+        await conn.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
+        return recorded
+
+    async def read_stream(
+        self, conn: asyncpg.Connection, stream_id: str, *, until: datetime | None = None
+    ) -> list[RecordedEvent]:
+        """One aggregate's events in version order; with `until`, only those recorded by then."""
+        rows = await conn.fetch(
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND ($2::timestamptz IS NULL OR time <= $2)"
+            " ORDER BY version",
+            stream_id, until,
+        )
+        return [_recorded(r, self.types.source) for r in rows]
+
+    async def read_all(
+        self, conn: asyncpg.Connection, after_position: int = 0, limit: int = 1000
+    ) -> list[RecordedEvent]:
+        """Events in global order after a position, never past a transaction still running."""
+        rows = await conn.fetch(
+            f"SELECT {_COLUMNS} FROM events WHERE position > $1 AND position < {_SAFE_LIMIT}"
+            " ORDER BY position LIMIT $2",
+            after_position, limit,
+        )
+        return [_recorded(r, self.types.source) for r in rows]
+
+    async def stream_ids(self, conn: asyncpg.Connection) -> list[str]:
+        return [r["stream_id"] for r in await conn.fetch("SELECT DISTINCT stream_id FROM events ORDER BY 1")]
+
+    async def unpublished(self, conn: asyncpg.Connection, limit: int = 500) -> list[RecordedEvent]:
+        """The outbox: committed events the broker has not acknowledged yet, in position order."""
+        rows = await conn.fetch(
+            f"SELECT {', '.join('e.' + c.strip() for c in _COLUMNS.split(','))}"
+            " FROM outbox o JOIN events e USING (position) ORDER BY o.position LIMIT $1",
+            limit,
+        )
+        return [_recorded(r, self.types.source) for r in rows]
+
+    async def mark_published(self, conn: asyncpg.Connection, positions: Sequence[int]) -> None:
+        await conn.execute("DELETE FROM outbox WHERE position = ANY($1::bigint[])", list(positions))
