@@ -1,0 +1,146 @@
+"""Configuration of one service, read from `TITP_*` environment variables.
+
+Nothing is read at import: call `load_settings(service)` from the app factory or a command.
+"""
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlparse
+
+from pydantic import Field, PostgresDsn, SecretStr, TypeAdapter, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+ServiceName = Literal["registry", "accreditation", "inspection", "visa"]
+SERVICES: tuple[str, ...] = ("registry", "accreditation", "inspection", "visa")
+DEFAULT_HTTP_PORTS: dict[str, int] = {"registry": 8001, "accreditation": 8002, "inspection": 8003, "visa": 8004}
+
+# Asymmetric algorithms a token may be signed with; HS256 is allowed only through
+# `auth_hs256_secret`, and `none` never.
+ASYMMETRIC_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
+
+_BOOTSTRAP_SERVER = re.compile(r"^[A-Za-z0-9.\-_\[\]:]+:\d{1,5}$")
+_postgres_dsn = TypeAdapter(PostgresDsn)
+_NOT_ECHOED = {"database_url", "auth_hs256_secret"}  # may hold a password
+
+
+class InvalidSettings(ValueError):
+    """The configuration cannot run a service; the message names every bad variable."""
+
+
+def _default_database_url(data: dict[str, Any]) -> str:
+    return f"postgresql://titp:titp@127.0.0.1:5432/titp_{data.get('service', 'unknown')}"
+
+
+def _default_http_port(data: dict[str, Any]) -> int:
+    return DEFAULT_HTTP_PORTS.get(data.get("service", ""), 8000)
+
+
+def _default_jwks_url(data: dict[str, Any]) -> str:
+    data_dir = Path(data.get("data_dir", REPO_ROOT / ".data")).resolve()
+    return (data_dir / "dev-keys" / "jwks.json").as_uri()
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TITP_", extra="forbid", env_ignore_empty=True)
+
+    service: ServiceName
+    data_dir: Path = REPO_ROOT / ".data"
+    database_url: str = Field(default_factory=_default_database_url)
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default_factory=_default_http_port, ge=1, le=65535)
+
+    auth_jwks_url: str = Field(default_factory=_default_jwks_url)
+    auth_issuer: str = Field("titp-dev", min_length=1)
+    auth_audience: str = Field("titp", min_length=1)
+    auth_algorithms: Annotated[list[str], NoDecode] = ["RS256", "EdDSA", "ES256"]
+    auth_hs256_secret: SecretStr | None = None
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_json: bool = True
+    otel_exporter: Literal["none", "console", "memory"] = "none"
+
+    relay_poll_interval_s: float = Field(1.0, gt=0)
+    consumer_max_retries: int = Field(5, ge=0)
+    max_request_bytes: int = Field(1024 * 1024, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        _postgres_dsn.validate_python(value)
+        return value
+
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _host_port_list(cls, value: str) -> str:
+        servers = [server.strip() for server in value.split(",")]
+        for server in servers:
+            if not _BOOTSTRAP_SERVER.match(server) or not 0 < int(server.rsplit(":", 1)[1]) < 65536:
+                raise ValueError(f"expected host:port[,host:port...], {server!r} is not")
+        return ",".join(servers)
+
+    @field_validator("auth_jwks_url")
+    @classmethod
+    def _jwks_location(cls, value: str) -> str:
+        url = urlparse(value)
+        if url.scheme in ("http", "https") and url.netloc:
+            return value
+        if url.scheme == "file" and url.path:
+            return value
+        raise ValueError("expected an http(s):// or file:// URL of a JWKS document")
+
+    @field_validator("auth_algorithms", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [name.strip() for name in value.strip("[]").replace('"', "").split(",") if name.strip()]
+        return value
+
+    @field_validator("auth_algorithms")
+    @classmethod
+    def _asymmetric_only(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one algorithm is needed")
+        refused = [name for name in value if name not in ASYMMETRIC_ALGORITHMS]
+        if refused:
+            raise ValueError(
+                f"not an accepted asymmetric algorithm: {', '.join(refused)} "
+                f"(accepted: {', '.join(sorted(ASYMMETRIC_ALGORITHMS))}; "
+                "HS256 is enabled only by setting TITP_AUTH_HS256_SECRET)"
+            )
+        return value
+
+    @field_validator("auth_hs256_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("an HS256 secret must be at least 32 bytes")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+def load_settings(service: str, **overrides: Any) -> ServiceSettings:
+    """The settings of `service`: keyword overrides, then `TITP_*` variables, then defaults."""
+    try:
+        return ServiceSettings(service=service, **overrides)
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors(include_url=False):
+            if problem["type"] == "default_factory_not_called":
+                continue  # a default that depends on a field already reported as bad
+            field = ".".join(str(part) for part in problem["loc"]) or "settings"
+            name = str(problem["loc"][0]) if problem["loc"] else ""
+            variable = f" (TITP_{name.upper()})" if name in ServiceSettings.model_fields and name != "service" else ""
+            message = problem["msg"].removeprefix("Value error, ")
+            shown = "" if name in _NOT_ECHOED else f" [got {problem.get('input')!r}]"
+            lines.append(f"  {field}{variable}: {message}{shown}")
+        raise InvalidSettings(f"invalid settings for service {service!r}:\n" + "\n".join(lines)) from None

@@ -1,0 +1,207 @@
+"""Traces (OpenTelemetry) and structured logs (JSON lines with trace and span ids).
+
+A trace crosses Kafka as a W3C `traceparent` carried in the event: the producer side takes
+`current_traceparent()`, the consumer starts its span with `start_span(..., traceparent=...)`.
+"""
+
+import logging
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from fastapi import FastAPI
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from shared.settings import ServiceSettings
+
+TRACER_NAME = "titp"
+_propagator = TraceContextTextMapPropagator()
+
+
+class _ExporterSlot(SpanProcessor):
+    """The one span processor we add to the tracer provider; its exporter can be replaced.
+
+    OpenTelemetry allows setting the global tracer provider once per process and has no way
+    to remove a processor, so a `setup_telemetry` naming another exporter swaps it in here.
+    """
+
+    def __init__(self) -> None:
+        self.exporter: str = "none"
+        self.processor: SpanProcessor | None = None
+        self.memory: InMemorySpanExporter | None = None
+
+    def use(self, exporter: str) -> None:
+        if exporter == self.exporter:
+            return
+        previous = self.processor
+        self.memory = InMemorySpanExporter() if exporter == "memory" else None
+        if self.memory is not None:
+            self.processor = SimpleSpanProcessor(self.memory)
+        elif exporter == "console":
+            self.processor = BatchSpanProcessor(ConsoleSpanExporter())
+        else:
+            self.processor = None
+        self.exporter = exporter
+        if previous is not None:
+            previous.shutdown()
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        if self.processor is not None:
+            self.processor.on_start(span, parent_context=parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if self.processor is not None:
+            self.processor.on_end(span)
+
+    def shutdown(self) -> None:
+        self.use("none")
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.processor.force_flush(timeout_millis) if self.processor is not None else True
+
+
+_exporter_slot = _ExporterSlot()
+_tracer_provider: TracerProvider | None = None
+
+
+def _provider_for(service: str) -> TracerProvider:
+    global _tracer_provider
+    if _tracer_provider is None:
+        existing = trace.get_tracer_provider()
+        if isinstance(existing, TracerProvider):
+            _tracer_provider = existing
+        else:
+            _tracer_provider = TracerProvider(resource=Resource.create({"service.name": f"titp-{service}"}))
+            trace.set_tracer_provider(_tracer_provider)
+        _tracer_provider.add_span_processor(_exporter_slot)
+    return _tracer_provider
+
+
+def setup_telemetry(settings: ServiceSettings, app: FastAPI | None = None) -> InMemorySpanExporter | None:
+    """Trace this process (and `app`, if given); returns the exporter when it is `memory`.
+
+    Safe to call more than once: nothing is instrumented twice, and the exporter is kept
+    (the same in-memory exporter is returned) unless another kind is asked for. The tracer
+    provider, and with it the `service.name` resource, is set by the first call.
+    """
+    provider = _provider_for(settings.service)
+    _exporter_slot.use(settings.otel_exporter)
+
+    if app is not None and not getattr(app, "_is_instrumented_by_opentelemetry", False):
+        FastAPIInstrumentor.instrument_app(app, tracer_provider=provider)
+    for instrumentor in (AsyncPGInstrumentor(), AIOKafkaInstrumentor()):
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument(tracer_provider=provider)
+    return _exporter_slot.memory
+
+
+def current_traceparent() -> str | None:
+    """The W3C `traceparent` of the current span, or None outside any recorded trace."""
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier)
+    return carrier.get("traceparent")
+
+
+def context_from_traceparent(traceparent: str | None) -> Context:
+    """A context whose parent is the span `traceparent` names; an empty one (a new trace) if
+    it is missing or malformed."""
+    if not traceparent:
+        return Context()
+    return _propagator.extract({"traceparent": traceparent}, context=Context())
+
+
+@contextmanager
+def start_span(
+    name: str,
+    traceparent: str | None = None,
+    attributes: Mapping[str, Any] | None = None,
+    kind: SpanKind = SpanKind.INTERNAL,
+) -> Iterator[trace.Span]:
+    """A current span named `name`: a child of `traceparent` if given, else of the current span."""
+    context = context_from_traceparent(traceparent) if traceparent is not None else None
+    tracer = trace.get_tracer(TRACER_NAME)
+    with tracer.start_as_current_span(name, context=context, kind=kind, attributes=attributes) as span:
+        yield span
+
+
+_RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+def _trace_ids() -> tuple[str | None, str | None]:
+    span_context = trace.get_current_span().get_span_context()
+    if not span_context.is_valid:
+        return None, None
+    return format(span_context.trace_id, "032x"), format(span_context.span_id, "016x")
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, service, trace and span ids, extras."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        trace_id, span_id = _trace_ids()
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "service": self.service,
+            "trace_id": trace_id,
+            "span_id": span_id,
+        }
+        for key, value in vars(record).items():
+            if key not in _RECORD_ATTRIBUTES and key not in line:
+                line[key] = value
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            line["stack"] = self.formatStack(record.stack_info)
+        return orjson.dumps(line, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+class TextLogFormatter(logging.Formatter):
+    def __init__(self, service: str) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s [%(service)s trace=%(trace_id)s] %(message)s")
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.service = self.service
+        record.trace_id = _trace_ids()[0] or "-"
+        return super().format(record)
+
+
+class _TitpHandler(logging.StreamHandler):
+    """Marks the handler `setup_logging` installs, so a second call replaces it."""
+
+
+def setup_logging(settings: ServiceSettings) -> None:
+    """Send every log record of the process to stderr, as JSON lines unless `log_json` is off."""
+    handler = _TitpHandler(sys.stderr)
+    formatter = JsonLogFormatter if settings.log_json else TextLogFormatter
+    handler.setFormatter(formatter(settings.service))
+    root = logging.getLogger()
+    for previous in [h for h in root.handlers if isinstance(h, _TitpHandler)]:
+        root.removeHandler(previous)
+    root.addHandler(handler)
+    root.setLevel(settings.log_level)
+    # uvicorn installs its own handlers; route its records through ours instead.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True

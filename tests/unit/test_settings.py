@@ -1,0 +1,90 @@
+import pytest
+
+from shared.settings import InvalidSettings, load_settings
+
+
+def test_defaults_follow_the_service():
+    settings = load_settings("inspection")
+
+    assert settings.database_url == "postgresql://titp:titp@127.0.0.1:5432/titp_inspection"
+    assert settings.http_port == 8003
+    assert settings.kafka_bootstrap_servers == "127.0.0.1:9092"
+    assert settings.auth_jwks_url.startswith("file:///") and settings.auth_jwks_url.endswith("/.data/dev-keys/jwks.json")
+    assert settings.auth_algorithms == ["RS256", "EdDSA", "ES256"]
+    assert settings.auth_hs256_secret is None
+    assert settings.log_json is True
+    assert settings.max_request_bytes == 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("service", "port"), [("registry", 8001), ("accreditation", 8002), ("inspection", 8003), ("visa", 8004)]
+)
+def test_each_service_has_its_own_port(service, port):
+    assert load_settings(service).http_port == port
+
+
+def test_environment_overrides_defaults_and_keyword_overrides_environment(monkeypatch):
+    monkeypatch.setenv("TITP_HTTP_PORT", "9001")
+    monkeypatch.setenv("TITP_AUTH_ALGORITHMS", "EdDSA, RS256")
+    monkeypatch.setenv("TITP_LOG_LEVEL", "debug")
+    monkeypatch.setenv("TITP_DATA_DIR", "/srv/titp")
+
+    settings = load_settings("visa", http_port=9100)
+
+    assert settings.http_port == 9100
+    assert settings.auth_algorithms == ["EdDSA", "RS256"]
+    assert settings.log_level == "DEBUG"
+    assert settings.auth_jwks_url == "file:///srv/titp/dev-keys/jwks.json"
+
+
+def test_a_bad_port_is_refused_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("TITP_HTTP_PORT", "70000")
+
+    with pytest.raises(InvalidSettings) as refused:
+        load_settings("registry")
+
+    assert "TITP_HTTP_PORT" in str(refused.value)
+    assert "65535" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("database_url", "mysql://titp:titp@127.0.0.1/titp", "URL scheme"),
+        ("database_url", "not a url", "TITP_DATABASE_URL"),
+        ("auth_jwks_url", "ftp://keys.example/jwks.json", "http(s):// or file://"),
+        ("auth_jwks_url", "keys.json", "TITP_AUTH_JWKS_URL"),
+        ("kafka_bootstrap_servers", "localhost", "host:port"),
+        ("auth_algorithms", ["none"], "HS256 is enabled only"),
+        ("auth_algorithms", ["HS256"], "TITP_AUTH_HS256_SECRET"),
+        ("auth_hs256_secret", "short", "at least 32 bytes"),
+        ("otel_exporter", "jaeger", "TITP_OTEL_EXPORTER"),
+        ("relay_poll_interval_s", 0, "greater than 0"),
+        ("consumer_max_retries", -1, "greater than or equal to 0"),
+        ("service_name", "registry", "Extra inputs are not permitted"),
+    ],
+)
+def test_a_bad_value_is_refused_with_a_clear_message(field, value, says):
+    with pytest.raises(InvalidSettings) as refused:
+        load_settings("registry", **{field: value})
+
+    assert says in str(refused.value)
+
+
+def test_an_unknown_service_is_refused():
+    with pytest.raises(InvalidSettings, match="'registry', 'accreditation', 'inspection' or 'visa'"):
+        load_settings("payroll")
+
+
+def test_passwords_are_not_echoed_in_the_error():
+    with pytest.raises(InvalidSettings) as refused:
+        load_settings("registry", database_url="mysql://titp:hunter2@db/titp", auth_hs256_secret="hunter2")
+
+    assert "hunter2" not in str(refused.value)
+
+
+def test_the_hs256_secret_stays_secret():
+    settings = load_settings("registry", auth_hs256_secret="x" * 32)
+
+    assert "x" * 32 not in repr(settings)
+    assert settings.auth_hs256_secret.get_secret_value() == "x" * 32

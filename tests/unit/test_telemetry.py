@@ -1,0 +1,151 @@
+import logging
+
+import httpx
+import orjson
+import pytest
+from fastapi import FastAPI
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+
+from shared.settings import load_settings
+from shared.telemetry import (
+    context_from_traceparent,
+    current_traceparent,
+    setup_logging,
+    setup_telemetry,
+    start_span,
+)
+
+
+@pytest.fixture
+def spans():
+    exporter = setup_telemetry(load_settings("registry", otel_exporter="memory"))
+    exporter.clear()
+    return exporter
+
+
+@pytest.fixture
+def restore_logging():
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_a_consumer_span_continues_the_trace_of_the_producer(spans):
+    with start_span("append PermitGranted") as producer:
+        traceparent = current_traceparent()
+
+    with start_span("consume PermitGranted", traceparent=traceparent, kind=SpanKind.CONSUMER) as consumer:
+        assert current_traceparent().split("-")[1] == traceparent.split("-")[1]
+
+    assert consumer.get_span_context().trace_id == producer.get_span_context().trace_id
+    exported = {span.name: span for span in spans.get_finished_spans()}
+    assert exported["consume PermitGranted"].parent.span_id == producer.get_span_context().span_id
+    assert exported["consume PermitGranted"].kind is SpanKind.CONSUMER
+
+
+def test_traceparent_is_w3c(spans):
+    with start_span("grant permit", attributes={"titp.stream_id": "ORG-1"}) as span:
+        traceparent = current_traceparent()
+
+    version, trace_id, span_id, flags = traceparent.split("-")
+    assert version == "00"
+    assert int(flags, 16) & 1  # sampled
+    assert trace_id == format(span.get_span_context().trace_id, "032x")
+    assert span_id == format(span.get_span_context().span_id, "016x")
+    assert spans.get_finished_spans()[0].attributes["titp.stream_id"] == "ORG-1"
+
+
+def test_without_a_span_there_is_no_traceparent(spans):
+    assert current_traceparent() is None
+
+
+@pytest.mark.parametrize("traceparent", [None, "", "garbage", "00-00000000000000000000000000000000-0000000000000000-01"])
+def test_a_missing_or_malformed_traceparent_starts_a_new_trace(spans, traceparent):
+    assert not trace.get_current_span(context_from_traceparent(traceparent)).get_span_context().is_valid
+
+    with start_span("outer") as outer:
+        with start_span("consume", traceparent=traceparent or "garbage") as inner:
+            pass
+
+    assert inner.get_span_context().trace_id != outer.get_span_context().trace_id
+
+
+async def test_a_request_is_traced_and_continues_the_callers_trace(spans):
+    app = FastAPI()
+
+    @app.get("/permits")
+    async def permits() -> dict:
+        return {"traceparent": current_traceparent()}
+
+    settings = load_settings("registry", otel_exporter="memory")
+    assert setup_telemetry(settings, app) is spans
+    assert setup_telemetry(settings, app) is spans  # a second call changes nothing
+    caller = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://titp.test") as client:
+        response = await client.get("/permits", headers={"traceparent": caller})
+
+    assert response.json()["traceparent"].split("-")[1] == "0af7651916cd43dd8448eb211c80319c"
+    server_spans = [span for span in spans.get_finished_spans() if span.kind is SpanKind.SERVER]
+    assert len(server_spans) == 1
+    assert server_spans[0].context.trace_id == 0x0AF7651916CD43DD8448EB211C80319C
+
+
+def test_another_exporter_replaces_the_first(spans):
+    assert setup_telemetry(load_settings("registry", otel_exporter="none")) is None
+
+    with start_span("unexported"):
+        assert current_traceparent() is not None  # ids still flow to logs and events
+
+    fresh = setup_telemetry(load_settings("registry", otel_exporter="memory"))
+    with start_span("exported"):
+        pass
+
+    assert spans.get_finished_spans() == ()
+    assert [span.name for span in fresh.get_finished_spans()] == ["exported"]
+
+
+def test_log_lines_are_json_with_the_trace_of_the_current_span(spans, capsys, restore_logging):
+    setup_logging(load_settings("inspection", log_level="info"))
+    log = logging.getLogger("services.inspection.handlers")
+
+    with start_span("schedule inspection") as span:
+        log.info("inspection %s scheduled", "INS-1", extra={"stream_id": "INS-1", "version": 3})
+    log.debug("not shown at info")
+
+    [line] = capsys.readouterr().err.splitlines()
+    record = orjson.loads(line)
+    assert record["message"] == "inspection INS-1 scheduled"
+    assert record["level"] == "INFO"
+    assert record["logger"] == "services.inspection.handlers"
+    assert record["service"] == "inspection"
+    assert record["trace_id"] == format(span.get_span_context().trace_id, "032x")
+    assert record["span_id"] == format(span.get_span_context().span_id, "016x")
+    assert (record["stream_id"], record["version"]) == ("INS-1", 3)
+
+
+def test_an_exception_is_logged_with_its_traceback(capsys, restore_logging):
+    setup_logging(load_settings("visa"))
+    setup_logging(load_settings("visa"))  # replaces its handler rather than adding a second
+
+    try:
+        raise LookupError("no certificate of eligibility COE-9")
+    except LookupError:
+        logging.getLogger("services.visa").exception("issuing the visa failed")
+
+    [line] = capsys.readouterr().err.splitlines()
+    record = orjson.loads(line)
+    assert record["trace_id"] is None
+    assert "LookupError: no certificate of eligibility COE-9" in record["exception"]
+
+
+def test_text_logs_for_people(capsys, restore_logging):
+    setup_logging(load_settings("registry", log_json=False))
+
+    logging.getLogger("shared.outbox").warning("relay is behind")
+
+    line = capsys.readouterr().err
+    assert "WARNING shared.outbox [registry trace=-] relay is behind" in line
