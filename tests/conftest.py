@@ -53,3 +53,52 @@ async def fresh_database(admin_dsn):
 def unique() -> str:
     """A short unique suffix for topic names, group ids and test data."""
     return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def dev_keys(tmp_path_factory):
+    """A dev issuer's key pair for this test session: returns its folder."""
+    from shared.auth import ensure_dev_keys
+
+    return ensure_dev_keys(tmp_path_factory.mktemp("dev-keys"))
+
+
+@pytest.fixture(scope="session")
+def token(dev_keys):
+    """token(*roles, org=None, subject=...) -> a bearer header for the dev issuer."""
+    from shared.auth import mint_token
+
+    def make(*roles: str, org: str | None = None, subject: str = "tester") -> dict[str, str]:
+        return {"authorization": f"Bearer {mint_token(roles, org=org, subject=subject, keys_dir=dev_keys)}"}
+
+    return make
+
+
+@pytest.fixture
+def service_settings(dev_keys, kafka_bootstrap):
+    """service_settings(name, database_url) -> settings for a service under test."""
+    from shared.auth import JWKS_FILE
+    from shared.settings import load_settings
+
+    def make(name: str, database_url: str, **overrides):
+        return load_settings(name, database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
+                             auth_jwks_url=(dev_keys / JWKS_FILE).as_uri(), log_json=False, **overrides)
+
+    return make
+
+
+@pytest.fixture
+async def run_service():
+    """run_service(app) -> an httpx client talking to the app, with its lifespan running."""
+    from contextlib import AsyncExitStack
+
+    import httpx
+
+    async with AsyncExitStack() as stack:
+
+        async def start(app):
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            return await stack.enter_async_context(
+                httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test"))
+
+        yield start

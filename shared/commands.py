@@ -1,0 +1,157 @@
+"""The write path of every service: load an aggregate, decide, append, project, in one transaction.
+
+    request -> decide(state) -> events | DomainRuleViolation
+            -> ONE transaction: append (expected version), projections, idempotency record
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import asyncpg
+import orjson
+
+from shared.errors import ConflictError, PreconditionFailed
+from shared.events import EventContext, EventPayload, RecordedEvent
+from shared.store import ConcurrencyError, EventStore
+
+log = logging.getLogger(__name__)
+
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class Aggregate(Generic[S]):
+    """How to rebuild one kind of aggregate from its events, and the read model it keeps.
+
+    `project(conn, stream_id, state, version)` writes the aggregate's current-state row in
+    the same transaction as the append; a rebuild replays each stream through it.
+    """
+
+    name: str
+    initial: S
+    evolve: Callable[[S, EventPayload], S]
+    project: Callable[[asyncpg.Connection, str, S, int], Awaitable[None]] | None = None
+
+    def fold(self, state: S, payloads: Sequence[EventPayload]) -> S:
+        for payload in payloads:
+            state = self.evolve(state, payload)
+        return state
+
+
+@dataclass(frozen=True)
+class Outcome:
+    stream_id: str
+    version: int
+    events: list[RecordedEvent]
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """An Idempotency-Key, scoped to its caller and route, and a hash of the request it came with."""
+
+    key: str
+    request_hash: str
+
+    @classmethod
+    def of(cls, key: str, scope: str, body: bytes) -> Idempotency:
+        return cls(key=f"{scope}:{key}", request_hash=hashlib.sha256(body).hexdigest())
+
+
+Render = Callable[[Outcome], StoredResponse]
+
+
+class CommandRunner:
+    def __init__(self, pool: asyncpg.Pool, store: EventStore, *, attempts: int = 3) -> None:
+        self.pool, self.store, self.types = pool, store, store.types
+        self.attempts = attempts
+
+    async def load(self, conn: asyncpg.Connection, aggregate: Aggregate[S], stream_id: str,
+                   *, until: datetime | None = None) -> tuple[S, int]:
+        state, version = aggregate.initial, 0
+        for event in await self.store.read_stream(conn, stream_id, until=until):
+            state = aggregate.evolve(state, self.types.parse(event.type, event.data))
+            version = event.streamversion
+        return state, version
+
+    async def apply(self, conn: asyncpg.Connection, aggregate: Aggregate[S], stream_id: str, state: S,
+                    version: int, payloads: Sequence[EventPayload], context: EventContext) -> list[RecordedEvent]:
+        """Append and project inside the caller's transaction (also used by subscriptions)."""
+        recorded = await self.store.append(conn, stream_id, version, payloads, context)
+        if recorded and aggregate.project:
+            await aggregate.project(conn, stream_id, aggregate.fold(state, payloads), version + len(recorded))
+        return recorded
+
+    async def decide_and_apply(self, conn: asyncpg.Connection, aggregate: Aggregate[S], stream_id: str,
+                               decide: Callable[[S], Sequence[EventPayload]], context: EventContext,
+                               *, if_match: int | None = None) -> Outcome:
+        state, version = await self.load(conn, aggregate, stream_id)
+        if if_match is not None and if_match != version:
+            raise PreconditionFailed(expected=if_match, actual=version)
+        payloads = decide(state)
+        recorded = await self.apply(conn, aggregate, stream_id, state, version, payloads, context)
+        return Outcome(stream_id, version + len(recorded), recorded)
+
+    async def execute(self, aggregate: Aggregate[S], stream_id: str,
+                      decide: Callable[[S], Sequence[EventPayload]], context: EventContext, render: Render,
+                      *, if_match: int | None = None, idempotency: Idempotency | None = None) -> StoredResponse:
+        """Run one command to its response. A lost race is retried on fresh state, unless the
+        caller pinned the version with If-Match (then it is a 412)."""
+        if idempotency and (earlier := await self._recorded_response(idempotency)):
+            return earlier
+        for attempt in range(1, self.attempts + 1):
+            try:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    outcome = await self.decide_and_apply(conn, aggregate, stream_id, decide, context,
+                                                          if_match=if_match)
+                    response = render(outcome)
+                    if idempotency:
+                        await conn.execute(
+                            "INSERT INTO idempotency_keys (key, request_hash, status, headers, body)"
+                            " VALUES ($1, $2, $3, $4, $5)",
+                            idempotency.key, idempotency.request_hash, response.status,
+                            response.headers, response.body)
+                    return response
+            except ConcurrencyError as exc:
+                if if_match is not None:
+                    raise PreconditionFailed(expected=if_match, actual=exc.actual) from None
+                if attempt == self.attempts:
+                    raise ConflictError(f"{stream_id} kept changing under this command; try again") from None
+                log.info("concurrent change on %s, retrying (attempt %d)", stream_id, attempt)
+            except asyncpg.UniqueViolationError as exc:
+                if not (idempotency and exc.table_name == "idempotency_keys"):
+                    raise
+                # The same key raced us and won: answer as it did, with nothing appended here.
+                earlier = await self._recorded_response(idempotency)
+                assert earlier is not None
+                return earlier
+        raise AssertionError("unreachable")
+
+    async def _recorded_response(self, idempotency: Idempotency) -> StoredResponse | None:
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow("SELECT request_hash, status, headers, body FROM idempotency_keys"
+                                      " WHERE key = $1", idempotency.key)
+        if row is None:
+            return None
+        if row["request_hash"] != idempotency.request_hash:
+            raise ConflictError("this Idempotency-Key was already used with a different request")
+        return StoredResponse(row["status"], row["headers"], bytes(row["body"]))
+
+
+def json_response(status: int, body: Any, *, version: int | None = None) -> StoredResponse:
+    headers = {"content-type": "application/json"}
+    if version is not None:
+        headers["etag"] = f'"{version}"'
+    return StoredResponse(status, headers, orjson.dumps(body))

@@ -1,0 +1,158 @@
+"""One way to build and run a service: the app factory and its lifespan.
+
+Everything that connects (pool, relay, consumers, telemetry) is built here when the app
+starts, never at import.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import asyncpg
+from fastapi import APIRouter, Depends, FastAPI, Request
+
+from shared.auth import install_authentication, require_roles
+from shared.commands import CommandRunner
+from shared.consumer import Subscription
+from shared.db import create_pool, migrate
+from shared.errors import NotFound, ServiceUnavailable, install_problem_handlers
+from shared.events import EventTypes, RecordedEvent, verify_chain
+from shared.outbox import OutboxRelay
+from shared.settings import ServiceSettings
+from shared.store import EventStore
+from shared.telemetry import setup_logging, setup_telemetry
+from shared.topics import dlq_topic, ensure_topics, service_topic
+
+log = logging.getLogger(__name__)
+
+RELAY_LOCK = 7_340_002  # advisory lock key (per database): one active relay per service
+
+# (runner, conn, event) -> None: what a service does with another service's event, inside
+# the transaction that also records the event in the inbox.
+EventHandler = Callable[[CommandRunner, asyncpg.Connection, RecordedEvent], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str
+    event_types: EventTypes
+    migrations: Path
+    routers: Sequence[APIRouter] = ()
+    subscribes_to: Sequence[str] = ()
+    on_event: EventHandler | None = None
+    description: str = ""
+    tags: Sequence[dict] = field(default_factory=tuple)
+
+
+def create_service_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await create_pool(settings.database_url, max_size=20)
+        try:
+            await migrate(pool, definition.migrations)
+            own_topic = service_topic(definition.name)
+            await ensure_topics(settings.kafka_bootstrap_servers, [own_topic, dlq_topic(definition.name)])
+            store = EventStore(definition.event_types)
+            runner = CommandRunner(pool, store)
+            app.state.pool, app.state.store, app.state.runner = pool, store, runner
+            relay = OutboxRelay(pool, settings.database_url, store, own_topic, settings.kafka_bootstrap_servers,
+                                lock_key=RELAY_LOCK, poll_interval=settings.relay_poll_interval_s)
+            app.state.relay = relay
+            await relay.start()
+            subscription = None
+            if definition.subscribes_to and definition.on_event:
+                handler = definition.on_event
+
+                async def on_event(conn: asyncpg.Connection, event: RecordedEvent) -> None:
+                    await handler(runner, conn, event)
+
+                subscription = Subscription(definition.name, pool, settings.kafka_bootstrap_servers,
+                                            list(definition.subscribes_to), on_event,
+                                            dlq_topic=dlq_topic(definition.name),
+                                            max_retries=settings.consumer_max_retries)
+                await subscription.start()
+            app.state.subscription = subscription
+            log.info("%s ready", definition.name)
+            try:
+                yield
+            finally:
+                if subscription:
+                    await subscription.stop()
+                await relay.stop()
+        finally:
+            await pool.close()
+
+    setup_logging(settings)
+    app = FastAPI(title=f"TITP {definition.name}", description=definition.description, version="1",
+                  lifespan=lifespan, openapi_tags=list(definition.tags) or None)
+    app.state.settings = settings
+    install_problem_handlers(app)
+    install_authentication(app, settings)
+    setup_telemetry(settings, app)
+    app.include_router(health_router)
+    app.include_router(audit_router)
+    for router in definition.routers:
+        app.include_router(router)
+    return app
+
+
+def get_pool(request: Request) -> asyncpg.Pool:
+    return request.app.state.pool
+
+
+def get_store(request: Request) -> EventStore:
+    return request.app.state.store
+
+
+PoolDep = Annotated[asyncpg.Pool, Depends(get_pool)]
+StoreDep = Annotated[EventStore, Depends(get_store)]
+
+health_router = APIRouter(tags=["health"])
+
+
+@health_router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@health_router.get("/readyz")
+async def readyz(pool: PoolDep) -> dict[str, str]:
+    """The service can take commands: its database answers."""
+    try:
+        async with pool.acquire(timeout=2) as conn:
+            await conn.fetchval("SELECT 1")
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        raise ServiceUnavailable(f"the database does not answer: {exc}") from None
+    return {"status": "ready"}
+
+
+audit_router = APIRouter(prefix="/v1/audit", tags=["audit"],
+                         dependencies=[Depends(require_roles("auditor", "admin"))])
+
+
+@audit_router.get("/events")
+async def audit_events(pool: PoolDep, store: StoreDep, after: int = 0, limit: int = 100) -> dict:
+    """This service's log in global order, as CloudEvents with their hashes."""
+    limit = max(1, min(limit, 1000))
+    async with pool.acquire() as conn:
+        events = await store.read_all(conn, after, limit)
+    return {"events": [e.to_cloudevent() for e in events],
+            "next_after": events[-1].position if events else after}
+
+
+@audit_router.get("/streams/{stream_id}")
+async def audit_stream(stream_id: str, pool: PoolDep, store: StoreDep) -> dict:
+    """One aggregate's whole history."""
+    async with pool.acquire() as conn:
+        events = await store.read_stream(conn, stream_id)
+    if not events:
+        raise NotFound("stream", stream_id)
+    broken = verify_chain(events)
+    return {"stream_id": stream_id, "events": [e.to_cloudevent() for e in events],
+            "chain": "ok" if broken is None else broken.reason}
