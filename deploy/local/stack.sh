@@ -209,10 +209,12 @@ case "${1:-}" in
   down) stop_services; stop ;;
   run)
     install; start_postgres; start_kafka; wait_ready
-    trap 'trap - INT TERM; log "stopping everything"; stop_services; stop; exit 0' INT TERM
+    tail_pid=
+    trap 'trap - INT TERM; log "stopping everything"; [ -n "$tail_pid" ] && kill "$tail_pid" 2>/dev/null; stop_services; stop; exit 0' INT TERM
     start_services
     log "running; Ctrl-C stops everything. Logs: $DATA/services/*.log"
     tail -n 0 -F "$DATA"/services/*.log &
+    tail_pid=$!
     wait ;;
   status) status ;;
   env)
