@@ -1,0 +1,272 @@
+"""Subscriptions to other services' topics: inbox deduplication, retries, DLQ, manual commits.
+
+Each message is applied in one PostgreSQL transaction that also records its event id in
+`inbox`; the Kafka offset is committed only after that transaction. A crash in between
+redelivers the message, and the inbox row turns the redelivery into a no-op: effects happen
+exactly once even though delivery is at least once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+    TopicPartition,
+)
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+
+from shared.events import CLOUDEVENTS_CONTENT_TYPE, RecordedEvent
+from shared.topics import ensure_topics
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]
+
+MAX_BACKOFF = 5.0
+ERROR_HEADER_LIMIT = 4000  # characters of the exception text kept in the DLQ header
+
+# Failures of the database connection itself are not the message's fault: the subscription
+# backs off and restarts from its last commit instead of dead-lettering every message while
+# PostgreSQL is away.
+_INFRASTRUCTURE_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+
+
+class Subscription:
+    """Runs `handler(conn, event)` once per event of `topics`, as consumer group `titp.<service>`.
+
+    A handler that raises is retried `max_retries` times (backoff doubling from
+    `retry_backoff`), then the message goes to `dlq_topic` and the partition moves on.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        pool: asyncpg.Pool,
+        bootstrap: str,
+        topics: list[str],
+        handler: Handler,
+        *,
+        dlq_topic: str,
+        max_retries: int = 5,
+        retry_backoff: float = 0.2,
+        group_id: str | None = None,
+    ) -> None:
+        self.service, self.pool, self.bootstrap, self.topics, self.handler = service, pool, bootstrap, topics, handler
+        self.dlq_topic, self.max_retries, self.retry_backoff = dlq_topic, max_retries, retry_backoff
+        self.group_id = group_id or f"titp.{service}"
+        # Counters for metrics and health checks.
+        self.applied = 0
+        self.duplicates = 0
+        self.dead_lettered = 0
+        self.last_error: str | None = None
+        self.assigned: frozenset[TopicPartition] = frozenset()
+        self._producer: AIOKafkaProducer | None = None
+        self._task: asyncio.Task | None = None
+        self._lock = asyncio.Lock()  # one message at a time vs. the rebalance callback
+        self._pending: dict[TopicPartition, int] = {}  # applied but not yet committed offsets
+        self._generation = 0  # bumped on every revocation: fetched batches go stale
+
+    async def start(self) -> None:
+        if self._task is not None:
+            return
+        # Subscribing to a topic that does not exist yet would wait for the next metadata
+        # refresh (minutes), so make sure the topics and the DLQ exist before joining.
+        await ensure_topics(self.bootstrap, [*self.topics, self.dlq_topic])
+        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=True, acks="all")
+        await self._producer.start()
+        self._task = asyncio.create_task(self._run(), name=f"subscription:{self.group_id}")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(producer.stop(), timeout=5)
+
+    async def __aenter__(self) -> Subscription:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def _progress(self) -> int:
+        return self.applied + self.duplicates + self.dead_lettered
+
+    async def _run(self) -> None:
+        delay = self.retry_backoff
+        while True:
+            progress = self._progress()
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self.bootstrap, group_id=self.group_id, enable_auto_commit=False,
+                auto_offset_reset="earliest", client_id=f"{self.group_id}-consumer")
+            consumer.subscribe(self.topics, listener=_CommitOnRevoke(self, consumer))
+            try:
+                await consumer.start()
+                await self._consume(consumer)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # Start over from the last committed offsets; the inbox absorbs the repeats.
+                if self._progress() != progress:
+                    delay = self.retry_backoff
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("subscription %s failed, restarting in %.1fs: %s", self.group_id, delay,
+                            self.last_error, extra={"group_id": self.group_id, "error": self.last_error})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF)
+            finally:
+                async with self._lock:
+                    # Best effort: whatever is not committed is redelivered and skipped by the inbox.
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(self._commit(consumer, list(self._pending)), timeout=5)
+                    self._pending.clear()
+                await consumer.stop()
+
+    async def _consume(self, consumer: AIOKafkaConsumer) -> None:
+        while True:
+            batch = await consumer.getmany(timeout_ms=1000)
+            generation = self._generation
+            for tp, messages in batch.items():
+                for message in messages:
+                    async with self._lock:
+                        if self._generation != generation:
+                            # Partitions were revoked: the rest of this batch will be fetched
+                            # again by whoever owns them now, from the committed offset.
+                            break
+                        await self._apply(message)
+                        self._pending[tp] = message.offset + 1
+                async with self._lock:
+                    await self._commit(consumer, [tp])
+
+    async def _commit(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
+        offsets = {tp: self._pending.pop(tp) for tp in partitions if tp in self._pending}
+        if not offsets:
+            return
+        try:
+            await consumer.commit(offsets)
+        except (CommitFailedError, IllegalStateError) as exc:
+            # The group moved on; the new owner reapplies from the last commit and the inbox
+            # skips what was already applied here.
+            log.info("offset commit refused after a rebalance: %s", exc, extra={"group_id": self.group_id})
+
+    async def _apply(self, message: ConsumerRecord) -> None:
+        try:
+            event = RecordedEvent.from_json(message.value)
+        except Exception as exc:
+            await self._dead_letter(message, exc, attempts=1)
+            return
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    fresh = await conn.fetchval(
+                        "INSERT INTO inbox (event_id, source, type) VALUES ($1, $2, $3)"
+                        " ON CONFLICT DO NOTHING RETURNING true",
+                        event.id, event.source, event.type)
+                    if fresh:
+                        await self.handler(conn, event)
+            except _INFRASTRUCTURE_ERRORS:
+                raise
+            except Exception as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                if attempt > self.max_retries:
+                    await self._dead_letter(message, exc, attempts=attempt)
+                    return
+                delay = min(self.retry_backoff * 2 ** (attempt - 1), MAX_BACKOFF)
+                log.warning("handling %s %s failed (attempt %d), retrying in %.2fs: %s", event.type, event.id,
+                            attempt, delay, self.last_error, extra={"event_id": str(event.id), "attempt": attempt})
+                await asyncio.sleep(delay)
+                continue
+            if fresh:
+                self.applied += 1
+            else:
+                self.duplicates += 1
+                log.debug("skipped duplicate event %s", event.id, extra={"event_id": str(event.id)})
+            return
+
+    async def _dead_letter(self, message: ConsumerRecord, exc: BaseException, *, attempts: int) -> None:
+        headers = dict(message.headers or ())
+        out = [
+            ("content-type", headers.get("content-type", CLOUDEVENTS_CONTENT_TYPE.encode())),
+            ("titp-error", str(exc)[:ERROR_HEADER_LIMIT].encode()),
+            ("titp-error-type", type(exc).__name__.encode()),
+            ("titp-original-topic", message.topic.encode()),
+            ("titp-original-partition", str(message.partition).encode()),
+            ("titp-original-offset", str(message.offset).encode()),
+            ("titp-attempts", str(attempts).encode()),
+        ]
+        await self._producer.send_and_wait(self.dlq_topic, message.value, key=message.key, headers=out)
+        self.dead_lettered += 1
+        log.error("dead-lettered %s[%d]@%d after %d attempt(s): %s", message.topic, message.partition,
+                  message.offset, attempts, exc,
+                  extra={"topic": message.topic, "partition": message.partition, "offset": message.offset,
+                         "dlq_topic": self.dlq_topic, "error": str(exc)})
+
+
+class _CommitOnRevoke(ConsumerRebalanceListener):
+    def __init__(self, subscription: Subscription, consumer: AIOKafkaConsumer) -> None:
+        self.subscription, self.consumer = subscription, consumer
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        sub = self.subscription
+        # Waits for the message in hand to finish, then commits what was applied.
+        async with sub._lock:
+            sub._generation += 1
+            sub.assigned = frozenset()
+            await sub._commit(self.consumer, list(sub._pending))
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        self.subscription.assigned = frozenset(assigned)
+
+
+async def redrive(bootstrap: str, dlq_topic: str, *, group_id: str | None = None) -> int:
+    """Re-publish the DLQ's messages to their original topics; returns how many.
+
+    Reads up to the DLQ's end as of the call. The DLQ's own consumer group remembers what was
+    redriven, so running it twice does not send a message twice.
+    """
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id or f"{dlq_topic}.redrive",
+                                enable_auto_commit=False, auto_offset_reset="earliest")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    await consumer.start()
+    try:
+        await producer.start()
+        partitions = [TopicPartition(dlq_topic, p) for p in sorted(await producer.partitions_for(dlq_topic))]
+        consumer.assign(partitions)
+        end = await consumer.end_offsets(partitions)
+        count = 0
+        for tp in partitions:
+            while await consumer.position(tp) < end[tp]:
+                messages = (await consumer.getmany(tp, timeout_ms=1000)).get(tp, [])
+                for message in messages:
+                    headers = dict(message.headers or ())
+                    original = headers.get("titp-original-topic")
+                    if original is None:
+                        log.error("DLQ message %s[%d]@%d names no original topic; skipped",
+                                  tp.topic, tp.partition, message.offset)
+                        continue
+                    keep = [("content-type", headers.get("content-type", CLOUDEVENTS_CONTENT_TYPE.encode()))]
+                    await producer.send_and_wait(original.decode(), message.value, key=message.key, headers=keep)
+                    count += 1
+                if messages:
+                    await consumer.commit({tp: messages[-1].offset + 1})
+        log.info("redrove %d message(s) from %s", count, dlq_topic, extra={"dlq_topic": dlq_topic})
+        return count
+    finally:
+        with contextlib.suppress(KafkaError):
+            await producer.stop()
+        await consumer.stop()
