@@ -22,8 +22,10 @@ from aiokafka import (
     TopicPartition,
 )
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from opentelemetry.trace import SpanKind
 
 from shared.events import CLOUDEVENTS_CONTENT_TYPE, RecordedEvent
+from shared.telemetry import start_span
 from shared.topics import ensure_topics
 
 log = logging.getLogger(__name__)
@@ -172,13 +174,17 @@ class Subscription:
         while True:
             attempt += 1
             try:
-                async with self.pool.acquire() as conn, conn.transaction():
-                    fresh = await conn.fetchval(
-                        "INSERT INTO inbox (event_id, source, type) VALUES ($1, $2, $3)"
-                        " ON CONFLICT DO NOTHING RETURNING true",
-                        event.id, event.source, event.type)
-                    if fresh:
-                        await self.handler(conn, event)
+                # The handler's span joins the trace of the command that produced the event.
+                with start_span(f"{event.type} process", traceparent=event.traceparent, kind=SpanKind.CONSUMER,
+                                attributes={"messaging.system": "kafka", "messaging.destination.name": message.topic,
+                                            "messaging.message.id": str(event.id), "titp.attempt": attempt}):
+                    async with self.pool.acquire() as conn, conn.transaction():
+                        fresh = await conn.fetchval(
+                            "INSERT INTO inbox (event_id, source, type) VALUES ($1, $2, $3)"
+                            " ON CONFLICT DO NOTHING RETURNING true",
+                            event.id, event.source, event.type)
+                        if fresh:
+                            await self.handler(conn, event)
             except _INFRASTRUCTURE_ERRORS:
                 raise
             except Exception as exc:

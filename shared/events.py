@@ -97,6 +97,12 @@ class EventContext:
     causationid: str | None = None
     traceparent: str | None = None
 
+    @classmethod
+    def caused_by(cls, event: RecordedEvent, traceparent: str | None) -> EventContext:
+        """The context of events a service appends in reaction to another service's event."""
+        return cls(actor=f"{event.source}", correlationid=event.correlationid or str(event.id),
+                   causationid=str(event.id), traceparent=traceparent)
+
 
 @dataclass(frozen=True)
 class RecordedEvent:

@@ -93,7 +93,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
     app.state.settings = settings
     install_problem_handlers(app)
     install_authentication(app, settings)
-    setup_telemetry(settings, app)
+    app.state.span_exporter = setup_telemetry(settings, app)  # set only for otel_exporter=memory
     app.include_router(health_router)
     app.include_router(audit_router)
     for router in definition.routers:

@@ -13,6 +13,7 @@ from shared.consumer import Subscription
 from shared.db import connect
 from shared.events import RecordedEvent
 from shared.topics import dlq_topic, ensure_topics
+from tests.helpers import eventually
 
 TOPIC = "titp.registry.v1"
 
@@ -211,8 +212,7 @@ async def test_a_subscriber_applies_each_event_once_even_when_delivered_twice(
             async with pool.acquire() as conn:
                 return await conn.fetch("SELECT event_id, type FROM applied")
 
-        await eventually(lambda: applied(), lambda rows: len(rows) == 2)
-        rows = await applied()
+        rows = await eventually(lambda: _exactly(applied, 2), timeout=20)
         # Deliver the grant twice more, as a broker retry would.
         offsets = await topic_end_offsets(kafka_bootstrap)
         [grant] = [m for m in await read_topic_from(kafka_bootstrap, {tp: 0 for tp in offsets}, {id}, 2)
@@ -225,7 +225,7 @@ async def test_a_subscriber_applies_each_event_once_even_when_delivered_twice(
         finally:
             await producer.stop()
         # Check: the duplicates were consumed (the group's offset moved past them) and changed nothing.
-        await eventually(lambda: subscription_caught_up(kafka_bootstrap, f"test-{unique}"), lambda done: done)
+        await eventually(lambda: subscription_caught_up(kafka_bootstrap, f"test-{unique}"), timeout=20)
         assert sorted(r["type"] for r in await applied()) == sorted(r["type"] for r in rows) == [
             "titp.registry.PermitApplied.v1", "titp.registry.PermitGranted.v1"]
     finally:
@@ -234,6 +234,11 @@ async def test_a_subscriber_applies_each_event_once_even_when_delivered_twice(
         admin = await asyncpg.connect(admin_dsn)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+async def _exactly(probe, count):
+    rows = await probe()
+    return rows if len(rows) == count else None
 
 
 async def subscription_caught_up(bootstrap, group_id):
@@ -247,14 +252,3 @@ async def subscription_caught_up(bootstrap, group_id):
     finally:
         await admin.close()
     return all(committed.get(tp) is not None and committed[tp].offset >= end for tp, end in ends.items())
-
-
-async def eventually(probe, accept, timeout=20.0, interval=0.2):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await probe()
-        if accept(value):
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
-        await asyncio.sleep(interval)
