@@ -107,16 +107,23 @@ class CommandRunner:
     async def execute(self, aggregate: Aggregate[S], stream_id: str,
                       decide: Callable[[S], Sequence[EventPayload]], context: EventContext, render: Render,
                       *, if_match: int | None = None, idempotency: Idempotency | None = None) -> StoredResponse:
-        """Run one command to its response. A lost race is retried on fresh state, unless the
-        caller pinned the version with If-Match (then it is a 412)."""
+        """Run one decision on one aggregate to its response."""
+
+        async def work(conn: asyncpg.Connection) -> Outcome:
+            return await self.decide_and_apply(conn, aggregate, stream_id, decide, context, if_match=if_match)
+
+        return await self.run(work, render, if_match=if_match, idempotency=idempotency)
+
+    async def run(self, work: Callable[[asyncpg.Connection], Awaitable[Outcome]], render: Render,
+                  *, if_match: int | None = None, idempotency: Idempotency | None = None) -> StoredResponse:
+        """Run `work` in one transaction to its response. A lost race is retried on fresh state,
+        unless the caller pinned the version with If-Match (then it is a 412)."""
         if idempotency and (earlier := await self._recorded_response(idempotency)):
             return earlier
         for attempt in range(1, self.attempts + 1):
             try:
                 async with self.pool.acquire() as conn, conn.transaction():
-                    outcome = await self.decide_and_apply(conn, aggregate, stream_id, decide, context,
-                                                          if_match=if_match)
-                    response = render(outcome)
+                    response = render(await work(conn))
                     if idempotency:
                         await conn.execute(
                             "INSERT INTO idempotency_keys (key, request_hash, status, headers, body)"
@@ -128,8 +135,8 @@ class CommandRunner:
                 if if_match is not None:
                     raise PreconditionFailed(expected=if_match, actual=exc.actual) from None
                 if attempt == self.attempts:
-                    raise ConflictError(f"{stream_id} kept changing under this command; try again") from None
-                log.info("concurrent change on %s, retrying (attempt %d)", stream_id, attempt)
+                    raise ConflictError(f"{exc.stream_id} kept changing under this command; try again") from None
+                log.info("concurrent change on %s, retrying (attempt %d)", exc.stream_id, attempt)
             except asyncpg.UniqueViolationError as exc:
                 if not (idempotency and exc.table_name == "idempotency_keys"):
                     raise

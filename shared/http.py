@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
+import asyncpg
 import orjson
 from fastapi import Depends, Header, Request, Response
 
@@ -51,17 +52,27 @@ class CommandRequest:
     async def run(self, aggregate: Aggregate[S], stream_id: str, decide: Callable[[S], Sequence[EventPayload]],
                   *, created_at: str | None = None) -> Response:
         """Answer 200 {id, version}, or 201 with a Location when `created_at` names the new resource."""
-
-        def render(outcome: Outcome) -> StoredResponse:
-            response = json_response(201 if created_at else 200, {"id": stream_id, "version": outcome.version},
-                                     version=outcome.version)
-            if created_at:
-                response.headers["location"] = created_at
-            return response
-
-        stored = await self.runner.execute(aggregate, stream_id, decide, self.context, render,
+        stored = await self.runner.execute(aggregate, stream_id, decide, self.context, _render(created_at),
                                            if_match=self.if_match, idempotency=self.idempotency)
         return Response(stored.body, status_code=stored.status, headers=stored.headers)
+
+    async def run_work(self, work: Callable[[asyncpg.Connection], Awaitable[Outcome]],
+                       *, created_at: str | None = None) -> Response:
+        """A command that touches several streams in one transaction; `work` returns the main one's outcome."""
+        stored = await self.runner.run(work, _render(created_at), if_match=self.if_match,
+                                       idempotency=self.idempotency)
+        return Response(stored.body, status_code=stored.status, headers=stored.headers)
+
+
+def _render(created_at: str | None) -> Callable[[Outcome], StoredResponse]:
+    def render(outcome: Outcome) -> StoredResponse:
+        response = json_response(201 if created_at else 200, {"id": outcome.stream_id, "version": outcome.version},
+                                 version=outcome.version)
+        if created_at:
+            response.headers["location"] = created_at
+        return response
+
+    return render
 
 
 async def command_request(
