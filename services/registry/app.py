@@ -4,7 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.registry.api import router
+from services.registry.api import routers
 from services.registry.domain.events import registry_events
 from shared.service import ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings, load_settings
@@ -13,7 +13,7 @@ REGISTRY = ServiceDefinition(
     name="registry",
     event_types=registry_events,
     migrations=Path(__file__).parent / "migrations",
-    routers=[router],
+    routers=routers,
     description="Supervising organizations and their permits, implementing and sending organizations.",
 )
 

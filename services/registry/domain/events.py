@@ -1,7 +1,14 @@
-"""What happens to a supervising organization's permit, in the registry's own words."""
+"""Everything the registry records, in the program's own words (DOMAIN §1-3).
+
+These payloads are the registry's public contract on `titp.registry.v1`: other services
+build their local read models from them. Change one only by adding a new version with an
+upcaster.
+"""
 
 from datetime import date
 from enum import StrEnum
+from typing import Literal
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -9,25 +16,44 @@ from shared.events import EventPayload, EventTypes
 
 registry_events = EventTypes("registry")
 
+CorporateNumber = Field(pattern=r"^\d{13}$", description="13-digit corporate number (法人番号)")
+
 
 class PermitType(StrEnum):
     GENERAL = "general"  # 一般監理事業: stages i-iii, excellent organizations only
     SPECIFIED = "specified"  # 特定監理事業: stages i and ii
 
 
-class SupervisingOffice(BaseModel):
+class RevocationGround(StrEnum):
+    """Art. 37(1) of the Technical Intern Training Act."""
+
+    STANDARDS_NOT_MET = "standards_not_met"  # 1 permit standards no longer met
+    DISQUALIFIED = "disqualified"  # 2 a disqualification ground applies
+    CONDITION_BREACHED = "condition_breached"  # 3 breach of a permit condition
+    LAW_BREACHED = "law_breached"  # 4 breach of the Act, immigration or labour law, or of an order
+    WRONGFUL_ACT = "wrongful_act"  # 5 a wrongful or grossly unjust act
+
+
+class TrainingType(StrEnum):
+    A = "a"  # enterprise-sponsored (企業単独型)
+    B = "b"  # supervised by a supervising organization (団体監理型)
+
+
+class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SupervisingOffice(Record):
     name: str = Field(min_length=1, max_length=200)
     address: str = Field(min_length=1, max_length=500)
     supervision_manager: str = Field(min_length=1, max_length=200)
 
 
-class PermitApplication(BaseModel):
+class PermitApplication(Record):
     """What an application for a supervising-organization permit records (DOMAIN §2)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = Field(min_length=1, max_length=200)
-    corporate_number: str = Field(pattern=r"^\d{13}$", description="13-digit corporate number")
+    corporate_number: str = CorporateNumber
     address: str = Field(min_length=1, max_length=500)
     prefecture: str = Field(min_length=1, max_length=20)
     representative: str = Field(min_length=1, max_length=200)
@@ -35,6 +61,9 @@ class PermitApplication(BaseModel):
     job_categories: tuple[str, ...] = Field(min_length=1, max_length=200)
     requested_permit_type: PermitType
     external_auditor: str = Field(min_length=1, max_length=200)
+
+
+# Supervising organizations (stream: the organization's id)
 
 
 @registry_events.register
@@ -52,4 +81,126 @@ class PermitGranted(EventPayload):
 
 @registry_events.register
 class PermitDenied(EventPayload):
+    reason: str
+
+
+@registry_events.register
+class PermitRenewed(EventPayload):
+    applied_on: date
+    renewed_on: date
+    excellent_record: bool
+    valid_from: date
+    expires_on: date
+
+
+@registry_events.register
+class PermitDowngraded(EventPayload):
+    """General to specified, when excellence is lost."""
+
+    effective_on: date
+
+
+@registry_events.register
+class ImprovementOrderIssued(EventPayload):
+    """Art. 36: an order to improve by a deadline."""
+
+    order_id: UUID
+    issued_on: date
+    deadline: date
+    reason: str
+
+
+@registry_events.register
+class ImprovementOrderClosed(EventPayload):
+    order_id: UUID
+    closed_on: date
+
+
+@registry_events.register
+class BusinessSuspended(EventPayload):
+    """Art. 37(3): all or part of the business suspended from one date to another."""
+
+    suspension_id: UUID
+    from_date: date
+    until_date: date
+    scope: Literal["all", "part"]
+    part: str | None = None
+    reason: str
+
+
+@registry_events.register
+class PermitRevoked(EventPayload):
+    """Art. 37(1); final."""
+
+    revoked_on: date
+    ground: RevocationGround
+    reason: str
+
+
+@registry_events.register
+class PermitExpired(EventPayload):
+    """The expiry date passed without a renewal."""
+
+    expired_on: date
+
+
+# Implementing organizations (stream: the organization's id)
+
+
+@registry_events.register
+class ImplementingOrganizationRegistered(EventPayload):
+    name: str
+    corporate_number: str
+    address: str
+    prefecture: str
+    industry: str
+    training_type: TrainingType
+    supervising_organization_id: UUID | None
+    full_time_staff: int = Field(ge=0)
+    staff_as_of: date
+    excellent: bool
+    registered_on: date
+
+
+@registry_events.register
+class StaffCountRecorded(EventPayload):
+    """Full-time staff, trainees excluded; quotas use the latest figure."""
+
+    full_time_staff: int = Field(ge=0)
+    as_of: date
+
+
+@registry_events.register
+class ExcellenceRated(EventPayload):
+    excellent: bool
+    as_of: date
+
+
+# Sending organizations (stream: the organization's id) and sending agreements (stream: the agreement's id)
+
+
+@registry_events.register
+class SendingOrganizationApproved(EventPayload):
+    name: str
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
+    approval_reference: str
+    approved_on: date
+
+
+@registry_events.register
+class SendingOrganizationWithdrawn(EventPayload):
+    reason: str
+    withdrawn_on: date
+
+
+@registry_events.register
+class SendingAgreementSigned(EventPayload):
+    supervising_organization_id: UUID
+    sending_organization_id: UUID
+    signed_on: date
+
+
+@registry_events.register
+class SendingAgreementEnded(EventPayload):
+    ended_on: date
     reason: str

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.registry.domain import supervising_organization as so
 from services.registry.domain.events import PermitApplication, PermitType
-from services.registry.projections import project_supervising_organization
+from services.registry.projections.supervising_organizations import project_supervising_organization
 from shared.auth import Principal, Role, require_roles
 from shared.commands import Aggregate
 from shared.errors import NotFound
