@@ -4,11 +4,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from shared.events import EventTypes
+from services.inspection.domain.events import inspection_events
 from shared.service import ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings, load_settings
-
-inspection_events = EventTypes("inspection")
 
 INSPECTION = ServiceDefinition(
     name="inspection",
