@@ -118,11 +118,14 @@ class CommandRunner:
                   *, if_match: int | None = None, idempotency: Idempotency | None = None) -> StoredResponse:
         """Run `work` in one transaction to its response. A lost race is retried on fresh state,
         unless the caller pinned the version with If-Match (then it is a 412)."""
-        if idempotency and (earlier := await self._recorded_response(idempotency)):
-            return earlier
         for attempt in range(1, self.attempts + 1):
             try:
                 async with self.pool.acquire() as conn, conn.transaction():
+                    if idempotency:
+                        # Requests with one key take turns; a later one answers as the first did.
+                        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", idempotency.key)
+                        if earlier := await self._recorded_response(conn, idempotency):
+                            return earlier
                     response = render(await work(conn))
                     if idempotency:
                         await conn.execute(
@@ -137,19 +140,12 @@ class CommandRunner:
                 if attempt == self.attempts:
                     raise ConflictError(f"{exc.stream_id} kept changing under this command; try again") from None
                 log.info("concurrent change on %s, retrying (attempt %d)", exc.stream_id, attempt)
-            except asyncpg.UniqueViolationError as exc:
-                if not (idempotency and exc.table_name == "idempotency_keys"):
-                    raise
-                # The same key raced us and won: answer as it did, with nothing appended here.
-                earlier = await self._recorded_response(idempotency)
-                assert earlier is not None
-                return earlier
         raise AssertionError("unreachable")
 
-    async def _recorded_response(self, idempotency: Idempotency) -> StoredResponse | None:
-        async with self.pool.acquire() as conn:
-            row = await conn.fetchrow("SELECT request_hash, status, headers, body FROM idempotency_keys"
-                                      " WHERE key = $1", idempotency.key)
+    @staticmethod
+    async def _recorded_response(conn: asyncpg.Connection, idempotency: Idempotency) -> StoredResponse | None:
+        row = await conn.fetchrow("SELECT request_hash, status, headers, body FROM idempotency_keys WHERE key = $1",
+                                  idempotency.key)
         if row is None:
             return None
         if row["request_hash"] != idempotency.request_hash:

@@ -6,11 +6,14 @@ import base64
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import orjson
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Header, Query, Request, Response
+from pydantic import BaseModel
 
 from shared.auth import CurrentPrincipal, Principal
 from shared.commands import Aggregate, CommandRunner, Idempotency, Outcome, StoredResponse, json_response
@@ -19,14 +22,17 @@ from shared.events import EventContext, EventPayload
 from shared.telemetry import current_traceparent
 
 S = TypeVar("S")
+JAPAN = ZoneInfo("Asia/Tokyo")
 
 
-class BadHeader(Problem):
+class InvalidParameter(Problem):
+    """422 for a bad header or query parameter, named like request-body fields: `query.cursor`."""
+
     status = 422
     problem = "invalid-request"
 
-    def __init__(self, header: str, reason: str) -> None:
-        super().__init__(f"{header}: {reason}", errors=[{"field": f"header.{header}", "reason": reason}])
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}", errors=[{"field": field, "reason": reason}])
 
 
 def parse_etag(value: str | None, header: str = "If-Match") -> int | None:
@@ -35,7 +41,7 @@ def parse_etag(value: str | None, header: str = "If-Match") -> int | None:
         return None
     raw = value.strip().removeprefix("W/").strip('"')
     if not raw.isdigit():
-        raise BadHeader(header, f"expected an ETag this service issued, such as \"3\", got {value!r}")
+        raise InvalidParameter(f"header.{header}", f"expected an ETag this service issued, such as \"3\", got {value!r}")
     return int(raw)
 
 
@@ -86,7 +92,7 @@ async def command_request(
     idempotency = None
     if idempotency_key is not None:
         if not idempotency_key.strip():
-            raise BadHeader("Idempotency-Key", "must not be empty")
+            raise InvalidParameter("header.Idempotency-Key", "must not be empty")
         scope = f"{principal.subject}:{request.method}:{request.url.path}"
         idempotency = Idempotency.of(idempotency_key, scope, await request.body())
     return CommandRequest(
@@ -100,6 +106,60 @@ async def command_request(
 
 
 Command = Annotated[CommandRequest, Depends(command_request)]
+
+
+@dataclass(frozen=True)
+class PointInTime:
+    """`?as_of=`: a date (the end of that day in Japan) or an exact time."""
+
+    until: datetime
+    day: date
+
+
+def as_of_param(
+    as_of: Annotated[str | None, Query(description="a date (2026-04-01) or a time (2026-04-01T09:00:00+09:00):"
+                                                   " answer with the state recorded by then")] = None,
+) -> PointInTime | None:
+    if as_of is None:
+        return None
+    try:
+        if len(as_of) == 10:
+            day = date.fromisoformat(as_of)
+            return PointInTime(datetime.combine(day, time.max, tzinfo=JAPAN), day)
+        moment = datetime.fromisoformat(as_of)
+    except ValueError:
+        raise InvalidParameter("query.as_of", "expected an ISO 8601 date or date-time") from None
+    if moment.tzinfo is None:
+        raise InvalidParameter("query.as_of", "a time needs its UTC offset, e.g. 2026-04-01T09:00:00+09:00")
+    return PointInTime(moment, moment.astimezone(JAPAN).date())
+
+
+AsOf = Annotated[PointInTime | None, Depends(as_of_param)]
+
+
+def today() -> date:
+    """Today in Japan: the program's calendar. Only the edge reads the clock; the domain is given dates."""
+    return datetime.now(JAPAN).date()
+
+
+class Page(BaseModel):
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def page_of(items: list[dict[str, Any]], limit: int, key: Callable[[dict[str, Any]], list[Any]]) -> Page:
+    """A page from `limit + 1` fetched items: the extra one only says there is more."""
+    page = items[:limit]
+    return Page(items=page, next_cursor=encode_cursor(key(page[-1])) if len(items) > limit else None)
+
+
+def cursor_uuid(values: list[Any] | None) -> uuid.UUID | None:
+    if not values:
+        return None
+    try:
+        return uuid.UUID(str(values[0]))
+    except ValueError:
+        raise InvalidParameter("query.cursor", "not a cursor this service issued") from None
 
 
 def document_response(body: dict[str, Any], version: int) -> Response:
@@ -116,7 +176,7 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
     try:
         values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except ValueError:
-        raise BadHeader("cursor", "not a cursor this service issued") from None
+        raise InvalidParameter("query.cursor", "not a cursor this service issued") from None
     if not isinstance(values, list):
-        raise BadHeader("cursor", "not a cursor this service issued")
+        raise InvalidParameter("query.cursor", "not a cursor this service issued")
     return values

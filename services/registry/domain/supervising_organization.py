@@ -1,72 +1,194 @@
-"""The supervising organization aggregate: state, evolve, and one decide function per command."""
+"""The supervising organization and its permit: state, evolve, and one decide function per command.
+
+    applied -> active | denied
+    active -> active (renewed) | expired ; general -> specified (downgrade)
+    active -> improvement ordered -> active (order closed) ; active -> suspended (from..until) -> active
+    active | suspended -> revoked (final)
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
+from typing import Literal
+from uuid import UUID
 
 from services.registry.domain import rules
 from services.registry.domain.events import (
+    BusinessSuspended,
+    ImprovementOrderClosed,
+    ImprovementOrderIssued,
     PermitApplication,
     PermitApplied,
     PermitDenied,
+    PermitDowngraded,
+    PermitExpired,
     PermitGranted,
+    PermitRenewed,
+    PermitRevoked,
     PermitType,
+    RevocationGround,
 )
 from shared.errors import DomainRuleViolation
+from shared.events import EventPayload
 
 
-class PermitStatus(StrEnum):
+class Lifecycle(StrEnum):
+    """Where the permit stands as recorded; `status_on` adds what the calendar says."""
+
     APPLIED = "applied"
     ACTIVE = "active"
     DENIED = "denied"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class ImprovementOrder:
+    order_id: UUID
+    issued_on: date
+    deadline: date
+    reason: str
+    closed_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Suspension:
+    suspension_id: UUID
+    from_date: date
+    until_date: date
+    scope: str
+    part: str | None
+    reason: str
+
+    def covers(self, day: date) -> bool:
+        return self.from_date <= day <= self.until_date
+
+
+@dataclass(frozen=True)
+class Revocation:
+    revoked_on: date
+    ground: RevocationGround
+    reason: str
 
 
 @dataclass(frozen=True)
 class SupervisingOrganization:
     application: PermitApplication | None = None
     applied_on: date | None = None
-    status: PermitStatus | None = None
+    lifecycle: Lifecycle | None = None
     permit_type: PermitType | None = None
     granted_on: date | None = None
+    valid_from: date | None = None
     expires_on: date | None = None
+    renewals: int = 0
+    downgraded_on: date | None = None
     denial_reason: str | None = None
+    improvement_orders: tuple[ImprovementOrder, ...] = ()
+    suspensions: tuple[Suspension, ...] = ()
+    revocation: Revocation | None = None
+    expired_on: date | None = None
 
     @property
     def exists(self) -> bool:
-        return self.status is not None
+        return self.lifecycle is not None
+
+    @property
+    def open_improvement_orders(self) -> tuple[ImprovementOrder, ...]:
+        return tuple(o for o in self.improvement_orders if o.closed_on is None)
+
+    def suspension_on(self, day: date) -> Suspension | None:
+        return next((s for s in self.suspensions if s.covers(day)), None)
 
 
-def evolve(state: SupervisingOrganization, event) -> SupervisingOrganization:
+def evolve(state: SupervisingOrganization, event: EventPayload) -> SupervisingOrganization:
     match event:
         case PermitApplied():
             return replace(state, application=event.application, applied_on=event.applied_on,
-                           status=PermitStatus.APPLIED)
+                           lifecycle=Lifecycle.APPLIED)
         case PermitGranted():
-            return replace(state, status=PermitStatus.ACTIVE, permit_type=event.permit_type,
-                           granted_on=event.granted_on, expires_on=event.expires_on)
+            return replace(state, lifecycle=Lifecycle.ACTIVE, permit_type=event.permit_type,
+                           granted_on=event.granted_on, valid_from=event.granted_on, expires_on=event.expires_on)
         case PermitDenied():
-            return replace(state, status=PermitStatus.DENIED, denial_reason=event.reason)
+            return replace(state, lifecycle=Lifecycle.DENIED, denial_reason=event.reason)
+        case PermitRenewed():
+            return replace(state, valid_from=event.valid_from, expires_on=event.expires_on,
+                           renewals=state.renewals + 1)
+        case PermitDowngraded():
+            return replace(state, permit_type=PermitType.SPECIFIED, downgraded_on=event.effective_on)
+        case ImprovementOrderIssued():
+            order = ImprovementOrder(event.order_id, event.issued_on, event.deadline, event.reason)
+            return replace(state, improvement_orders=(*state.improvement_orders, order))
+        case ImprovementOrderClosed():
+            return replace(state, improvement_orders=tuple(
+                replace(o, closed_on=event.closed_on) if o.order_id == event.order_id else o
+                for o in state.improvement_orders))
+        case BusinessSuspended():
+            suspension = Suspension(event.suspension_id, event.from_date, event.until_date, event.scope,
+                                    event.part, event.reason)
+            return replace(state, suspensions=(*state.suspensions, suspension))
+        case PermitRevoked():
+            return replace(state, lifecycle=Lifecycle.REVOKED,
+                           revocation=Revocation(event.revoked_on, event.ground, event.reason))
+        case PermitExpired():
+            return replace(state, lifecycle=Lifecycle.EXPIRED, expired_on=event.expired_on)
     return state
 
 
-def apply_for_permit(state: SupervisingOrganization, application: PermitApplication,
-                     applied_on: date) -> list:
+Status = Literal["applied", "denied", "active", "improvement_ordered", "suspended", "revoked", "expired"]
+
+
+def status_on(state: SupervisingOrganization, day: date) -> Status:
+    """The permit's status on a day, from what is recorded and what the calendar says."""
+    if state.lifecycle in (Lifecycle.APPLIED, Lifecycle.DENIED, Lifecycle.REVOKED, Lifecycle.EXPIRED):
+        return state.lifecycle.value
+    assert state.expires_on is not None
+    if day > state.expires_on:
+        return "expired"
+    if state.suspension_on(day):
+        return "suspended"
+    if state.open_improvement_orders:
+        return "improvement_ordered"
+    return "active"
+
+
+def permit_in_force(state: SupervisingOrganization, day: date) -> bool:
+    """May the organization take on new business that day: granted, not expired, revoked or suspended."""
+    return (state.lifecycle is Lifecycle.ACTIVE and state.valid_from is not None and state.granted_on <= day
+            and status_on(state, day) in ("active", "improvement_ordered"))
+
+
+# Decisions. Each returns the events to record or raises DomainRuleViolation naming the rule.
+
+
+def apply_for_permit(state: SupervisingOrganization, application: PermitApplication, applied_on: date) -> list:
     if state.exists:
         raise DomainRuleViolation("application.already_filed", "this supervising organization has already applied")
     return [PermitApplied(application=application, applied_on=applied_on)]
 
 
 def _require_pending(state: SupervisingOrganization) -> None:
-    if state.status is not PermitStatus.APPLIED:
+    if state.lifecycle is not Lifecycle.APPLIED:
         raise DomainRuleViolation(
-            "permit.not_pending", f"only a pending application can be decided; this one is {state.status}")
+            "permit.not_pending", f"only a pending application can be decided; this one is {state.lifecycle}")
+
+
+def _require_permit(state: SupervisingOrganization, day: date, doing: str) -> None:
+    """The permit must be granted and neither revoked nor expired on `day`."""
+    if state.lifecycle is Lifecycle.REVOKED:
+        raise DomainRuleViolation("permit.revoked", f"the permit was revoked; a revoked permit is final ({doing})")
+    if state.lifecycle is not Lifecycle.ACTIVE:
+        raise DomainRuleViolation("permit.not_active", f"there is no active permit to {doing} ({state.lifecycle})")
+    if day < state.granted_on:
+        raise DomainRuleViolation("permit.not_yet_granted", f"{day} is before the grant on {state.granted_on}")
+    if day > state.expires_on:
+        raise DomainRuleViolation("permit.expired", f"the permit expired after {state.expires_on}")
 
 
 def grant_permit(state: SupervisingOrganization, permit_type: PermitType, granted_on: date) -> list:
     _require_pending(state)
-    if state.applied_on and granted_on < state.applied_on:
+    if granted_on < state.applied_on:
         raise DomainRuleViolation("permit.granted_before_application",
                                   f"granted_on {granted_on} is before the application on {state.applied_on}")
     return [PermitGranted(permit_type=permit_type, granted_on=granted_on,
@@ -76,3 +198,78 @@ def grant_permit(state: SupervisingOrganization, permit_type: PermitType, grante
 def deny_permit(state: SupervisingOrganization, reason: str) -> list:
     _require_pending(state)
     return [PermitDenied(reason=reason)]
+
+
+def renew_permit(state: SupervisingOrganization, renewed_on: date, excellent_record: bool,
+                 applied_on: date | None = None) -> list:
+    applied_on = applied_on or renewed_on
+    if state.lifecycle is Lifecycle.EXPIRED or (state.expires_on and max(applied_on, renewed_on) > state.expires_on):
+        raise DomainRuleViolation("renewal.permit_expired",
+                                  "an expired permit cannot be renewed; apply for a new permit")
+    _require_permit(state, renewed_on, "renew")
+    if applied_on > renewed_on:
+        raise DomainRuleViolation("renewal.decided_before_application",
+                                  f"renewed_on {renewed_on} is before the renewal application on {applied_on}")
+    latest = rules.latest_renewal_application(state.expires_on)
+    if applied_on > latest:
+        raise DomainRuleViolation(
+            "renewal.applied_too_late",
+            f"a renewal must be applied for at least {rules.RENEWAL_LEAD_MONTHS} months before expiry"
+            f" ({state.expires_on}): by {latest}, not {applied_on}")
+    valid_from = rules.renewal_valid_from(state.expires_on)
+    years = rules.renewed_permit_years(state.permit_type, excellent_record)
+    return [PermitRenewed(applied_on=applied_on, renewed_on=renewed_on, excellent_record=excellent_record,
+                          valid_from=valid_from, expires_on=rules.permit_expiry(valid_from, years))]
+
+
+def downgrade_permit(state: SupervisingOrganization, effective_on: date) -> list:
+    _require_permit(state, effective_on, "downgrade")
+    if state.permit_type is not PermitType.GENERAL:
+        raise DomainRuleViolation("downgrade.not_general", "only a general permit can be downgraded to specified")
+    return [PermitDowngraded(effective_on=effective_on)]
+
+
+def issue_improvement_order(state: SupervisingOrganization, order_id: UUID, issued_on: date, deadline: date,
+                            reason: str) -> list:
+    _require_permit(state, issued_on, "order an improvement")
+    if deadline <= issued_on:
+        raise DomainRuleViolation("improvement_order.deadline_not_after_issue",
+                                  f"the deadline {deadline} must come after the order on {issued_on}")
+    return [ImprovementOrderIssued(order_id=order_id, issued_on=issued_on, deadline=deadline, reason=reason)]
+
+
+def close_improvement_order(state: SupervisingOrganization, order_id: UUID, closed_on: date) -> list:
+    order = next((o for o in state.improvement_orders if o.order_id == order_id), None)
+    if order is None:
+        raise DomainRuleViolation("improvement_order.unknown", f"no improvement order {order_id}")
+    if order.closed_on is not None:
+        raise DomainRuleViolation("improvement_order.already_closed", f"closed on {order.closed_on}")
+    if closed_on < order.issued_on:
+        raise DomainRuleViolation("improvement_order.closed_before_issue",
+                                  f"closed_on {closed_on} is before the order on {order.issued_on}")
+    return [ImprovementOrderClosed(order_id=order_id, closed_on=closed_on)]
+
+
+def suspend_business(state: SupervisingOrganization, suspension_id: UUID, from_date: date, until_date: date,
+                     scope: Literal["all", "part"], part: str | None, reason: str) -> list:
+    _require_permit(state, from_date, "suspend")
+    if until_date < from_date:
+        raise DomainRuleViolation("suspension.ends_before_start", f"until_date {until_date} is before {from_date}")
+    if scope == "part" and not part:
+        raise DomainRuleViolation("suspension.part_unnamed", "a partial suspension must name the part suspended")
+    if any(s.from_date <= until_date and from_date <= s.until_date for s in state.suspensions):
+        raise DomainRuleViolation("suspension.overlaps", "the permit is already suspended for part of that period")
+    return [BusinessSuspended(suspension_id=suspension_id, from_date=from_date, until_date=until_date, scope=scope,
+                              part=part if scope == "part" else None, reason=reason)]
+
+
+def revoke_permit(state: SupervisingOrganization, revoked_on: date, ground: RevocationGround, reason: str) -> list:
+    _require_permit(state, revoked_on, "revoke")
+    return [PermitRevoked(revoked_on=revoked_on, ground=ground, reason=reason)]
+
+
+def record_expiry(state: SupervisingOrganization, as_of: date) -> list:
+    """Nothing, unless the permit is active and its last day is before `as_of`."""
+    if state.lifecycle is Lifecycle.ACTIVE and state.expires_on < as_of:
+        return [PermitExpired(expired_on=state.expires_on + timedelta(days=1))]
+    return []

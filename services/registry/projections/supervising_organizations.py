@@ -1,43 +1,47 @@
-"""The registry's read models, written in the same transaction as the events they show."""
+"""Read model of supervising organizations, written in the same transaction as their events."""
 
+from datetime import date
 from typing import Any
 
 import asyncpg
+from pydantic import TypeAdapter
 
-from services.registry.domain.supervising_organization import SupervisingOrganization
+from services.registry.domain.supervising_organization import Lifecycle, SupervisingOrganization, status_on
+from services.registry.projections.corporate_numbers import release_corporate_number, reserve_corporate_number
+
+_state = TypeAdapter(SupervisingOrganization)
 
 
-def supervising_organization_document(id: str, state: SupervisingOrganization, version: int) -> dict[str, Any]:
-    application = state.application
-    assert application is not None
-    return {
-        "id": id,
-        **application.model_dump(mode="json"),
-        "applied_on": state.applied_on.isoformat() if state.applied_on else None,
-        "status": state.status.value if state.status else None,
-        "permit_type": state.permit_type.value if state.permit_type else None,
-        "granted_on": state.granted_on.isoformat() if state.granted_on else None,
-        "expires_on": state.expires_on.isoformat() if state.expires_on else None,
-        "denial_reason": state.denial_reason,
-        "version": version,
-    }
+def load_state(raw: dict[str, Any]) -> SupervisingOrganization:
+    return _state.validate_python(raw)
+
+
+def supervising_organization_document(id: str, state: SupervisingOrganization, version: int,
+                                      day: date) -> dict[str, Any]:
+    """What clients see: the application, the permit, and its status on `day`."""
+    facts = _state.dump_python(state, mode="json")
+    application = facts.pop("application")
+    return {"id": id, **application, **facts, "status": status_on(state, day), "status_on": day.isoformat(),
+            "version": version}
 
 
 async def project_supervising_organization(conn: asyncpg.Connection, id: str, state: SupervisingOrganization,
                                            version: int) -> None:
-    doc = supervising_organization_document(id, state, version)
+    application = state.application
+    if state.lifecycle in (Lifecycle.DENIED, Lifecycle.EXPIRED):
+        await release_corporate_number(conn, id)  # the organization may apply anew
+    else:
+        await reserve_corporate_number(conn, application.corporate_number, id, "supervising_organization")
     await conn.execute(
         """
-        INSERT INTO supervising_organizations (id, name, corporate_number, prefecture, status,
-            requested_permit_type, permit_type, applied_on, granted_on, expires_on, document, version)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        INSERT INTO supervising_organizations (id, name, corporate_number, prefecture, lifecycle, permit_type,
+                                               expires_on, state, version)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
         ON CONFLICT (id) DO UPDATE SET name = excluded.name, corporate_number = excluded.corporate_number,
-            prefecture = excluded.prefecture, status = excluded.status,
-            requested_permit_type = excluded.requested_permit_type, permit_type = excluded.permit_type,
-            applied_on = excluded.applied_on, granted_on = excluded.granted_on, expires_on = excluded.expires_on,
-            document = excluded.document, version = excluded.version
+            prefecture = excluded.prefecture, lifecycle = excluded.lifecycle, permit_type = excluded.permit_type,
+            expires_on = excluded.expires_on, state = excluded.state, version = excluded.version
         """,
-        id, doc["name"], doc["corporate_number"], doc["prefecture"], doc["status"],
-        doc["requested_permit_type"], doc["permit_type"], state.applied_on, state.granted_on, state.expires_on,
-        doc, version,
+        id, application.name, application.corporate_number, application.prefecture, state.lifecycle.value,
+        state.permit_type.value if state.permit_type else None, state.expires_on,
+        _state.dump_python(state, mode="json"), version,
     )
