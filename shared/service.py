@@ -6,6 +6,7 @@ starts, never at import.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -35,6 +36,16 @@ RELAY_LOCK = 7_340_002  # advisory lock key (per database): one active relay per
 # (runner, conn, event) -> None: what a service does with another service's event, inside
 # the transaction that also records the event in the inbox.
 EventHandler = Callable[[CommandRunner, asyncpg.Connection, RecordedEvent], Awaitable[None]]
+Chore = Callable[[CommandRunner], Awaitable[None]]
+
+
+async def _every(interval: float, chore: Chore, runner: CommandRunner) -> None:
+    while True:
+        try:
+            await chore(runner)
+        except Exception:
+            log.exception("chore %s failed; trying again in %.0fs", getattr(chore, "__name__", chore), interval)
+        await asyncio.sleep(interval)
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,8 @@ class ServiceDefinition:
     routers: Sequence[APIRouter] = ()
     subscribes_to: Sequence[str] = ()
     on_event: EventHandler | None = None
+    # Chores run every `interval` seconds while the service runs, e.g. recording expiries by the date.
+    chores: Sequence[tuple[float, Chore]] = ()
     description: str = ""
     tags: Sequence[dict] = field(default_factory=tuple)
 
@@ -77,10 +90,14 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
                                             max_retries=settings.consumer_max_retries)
                 await subscription.start()
             app.state.subscription = subscription
+            chores = [asyncio.create_task(_every(interval, chore, runner)) for interval, chore in definition.chores]
             log.info("%s ready", definition.name)
             try:
                 yield
             finally:
+                for task in chores:
+                    task.cancel()
+                await asyncio.gather(*chores, return_exceptions=True)
                 if subscription:
                     await subscription.stop()
                 await relay.stop()
