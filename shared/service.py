@@ -145,7 +145,8 @@ async def readyz(pool: PoolDep) -> dict[str, str]:
         async with pool.acquire(timeout=2) as conn:
             await conn.fetchval("SELECT 1")
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        raise ServiceUnavailable(f"the database does not answer: {exc}") from None
+        log.warning("not ready: the database does not answer: %r", exc)
+        raise ServiceUnavailable("the database does not answer") from None
     return {"status": "ready"}
 
 
