@@ -1,5 +1,6 @@
 """The registry's REST routes (DOMAIN §10), one router per resource."""
 
+from services.registry.api.implementing_organizations import router as implementing_organizations
 from services.registry.api.supervising_organizations import router as supervising_organizations
 
-routers = [supervising_organizations]
+routers = [supervising_organizations, implementing_organizations]

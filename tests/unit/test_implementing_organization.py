@@ -1,0 +1,64 @@
+"""An implementing organization's staff and rating histories: the latest by date is the current one."""
+
+from datetime import date
+from uuid import uuid4
+
+import pytest
+
+from services.registry.domain import implementing_organization as io
+from services.registry.domain import supervising_organization as sup
+from services.registry.domain.events import (
+    ExcellenceRated,
+    ImplementingOrganizationRegistered,
+    StaffCountRecorded,
+    TrainingType,
+)
+from shared.errors import DomainRuleViolation
+
+REGISTERED = ImplementingOrganizationRegistered(
+    name="Kobe Precision Ltd", corporate_number="9876543210987", address="Kobe", prefecture="Hyogo",
+    industry="machinery", training_type=TrainingType.A, supervising_organization_id=None, full_time_staff=40,
+    staff_as_of=date(2026, 4, 1), excellent=False, registered_on=date(2026, 4, 10))
+
+
+def folded(*events):
+    state = io.ImplementingOrganization()
+    for event in events:
+        state = io.evolve(state, event)
+    return state
+
+
+@pytest.mark.parametrize(("recorded", "current"), [
+    ((), 40),
+    ((StaffCountRecorded(full_time_staff=55, as_of=date(2026, 10, 1)),), 55),
+    # A late report of an older date goes into the history, not over the current figure.
+    ((StaffCountRecorded(full_time_staff=55, as_of=date(2026, 10, 1)),
+      StaffCountRecorded(full_time_staff=38, as_of=date(2026, 7, 1))), 55),
+    # Two figures for one date: the one recorded later corrects the first.
+    ((StaffCountRecorded(full_time_staff=55, as_of=date(2026, 10, 1)),
+      StaffCountRecorded(full_time_staff=57, as_of=date(2026, 10, 1))), 57),
+])
+def test_the_current_staff_count_is_the_latest_by_date(recorded, current):
+    state = folded(REGISTERED, *recorded)
+    assert state.staff.full_time_staff == current
+    assert [s.as_of for s in state.staff_history] == sorted(s.as_of for s in state.staff_history)
+    assert len(state.staff_history) == 1 + len(recorded)
+
+
+def test_the_rating_is_the_latest_by_date():
+    state = folded(REGISTERED, ExcellenceRated(excellent=True, as_of=date(2027, 4, 1)),
+                   ExcellenceRated(excellent=False, as_of=date(2026, 12, 1)))
+    assert (state.rating.excellent, state.rating.as_of) == (True, date(2027, 4, 1))
+    assert [r.excellent for r in state.rating_history] == [False, False, True]
+
+
+def test_a_type_b_organization_needs_a_registered_supervising_organization():
+    type_b = REGISTERED.model_copy(update={"training_type": TrainingType.B, "supervising_organization_id": uuid4()})
+    for unknown in (None, sup.SupervisingOrganization()):
+        with pytest.raises(DomainRuleViolation) as refused:
+            io.register_implementing_organization(io.ImplementingOrganization(), type_b, unknown)
+        assert refused.value.rule == "implementing_organization.supervising_organization_unknown"
+    assert io.register_implementing_organization(io.ImplementingOrganization(), REGISTERED, None) == [REGISTERED]
+    with pytest.raises(DomainRuleViolation) as again:
+        io.register_implementing_organization(folded(REGISTERED), REGISTERED, None)
+    assert again.value.rule == "implementing_organization.already_registered"
