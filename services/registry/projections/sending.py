@@ -1,0 +1,83 @@
+"""Read models of sending organizations and sending agreements, written in the same transaction as their events."""
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from services.registry.domain.sending_agreement import SendingAgreement
+from services.registry.domain.sending_organization import SendingOrganization
+
+
+def sending_organization_document(id: str, state: SendingOrganization, version: int) -> dict[str, Any]:
+    withdrawal = state.withdrawal
+    return {
+        "id": id,
+        **state.approval.model_dump(mode="json"),
+        "status": state.status,
+        "withdrawn_on": withdrawal.withdrawn_on.isoformat() if withdrawal else None,
+        "withdrawal_reason": withdrawal.reason if withdrawal else None,
+        "version": version,
+    }
+
+
+def sending_agreement_document(id: str, state: SendingAgreement, version: int) -> dict[str, Any]:
+    end = state.end
+    return {
+        "id": id,
+        **state.signature.model_dump(mode="json"),
+        "status": state.status,
+        "ended_on": end.ended_on.isoformat() if end else None,
+        "end_reason": end.reason if end else None,
+        "version": version,
+    }
+
+
+async def project_sending_organization(conn: asyncpg.Connection, id: str, state: SendingOrganization,
+                                       version: int) -> None:
+    await conn.execute(
+        """
+        INSERT INTO sending_organizations (id, name, country, status, document, version)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (id) DO UPDATE SET status = excluded.status, document = excluded.document,
+                                       version = excluded.version
+        """,
+        id, state.approval.name, state.approval.country, state.status,
+        sending_organization_document(id, state, version), version,
+    )
+
+
+async def project_sending_agreement(conn: asyncpg.Connection, id: str, state: SendingAgreement,
+                                    version: int) -> None:
+    signature = state.signature
+    await conn.execute(
+        """
+        INSERT INTO sending_agreements (id, supervising_organization_id, sending_organization_id, status,
+                                        signed_on, document, version)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (id) DO UPDATE SET status = excluded.status, document = excluded.document,
+                                       version = excluded.version
+        """,
+        id, signature.supervising_organization_id, signature.sending_organization_id, state.status,
+        signature.signed_on, sending_agreement_document(id, state, version), version,
+    )
+
+
+async def lock_sending_organization(conn: asyncpg.Connection, id: UUID) -> None:
+    """Hold the sending organization's row until the transaction ends.
+
+    Signing an agreement and withdrawing the approval both take this lock first, so they run one
+    after the other: a withdrawal then sees, and ends, every agreement signed before it, and a
+    signing after it sees the withdrawal. (Under READ COMMITTED each later statement of the
+    transaction sees what the other committed while we waited.)
+    """
+    await conn.execute("SELECT 1 FROM sending_organizations WHERE id = $1 FOR UPDATE", id)
+
+
+async def agreements_in_force(conn: asyncpg.Connection, *, sending_organization_id: UUID,
+                              supervising_organization_id: UUID | None = None) -> list[UUID]:
+    rows = await conn.fetch(
+        "SELECT id FROM sending_agreements WHERE sending_organization_id = $1 AND status = 'in_force'"
+        " AND ($2::uuid IS NULL OR supervising_organization_id = $2) ORDER BY id",
+        sending_organization_id, supervising_organization_id)
+    return [r["id"] for r in rows]
