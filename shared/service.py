@@ -87,7 +87,8 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
                 subscription = Subscription(definition.name, pool, settings.kafka_bootstrap_servers,
                                             list(definition.subscribes_to), on_event,
                                             dlq_topic=dlq_topic(definition.name),
-                                            max_retries=settings.consumer_max_retries)
+                                            max_retries=settings.consumer_max_retries,
+                                            group_id=settings.consumer_group)
                 await subscription.start()
             app.state.subscription = subscription
             chores = [asyncio.create_task(_every(interval, chore, runner)) for interval, chore in definition.chores]

@@ -67,6 +67,7 @@ class ServiceSettings(BaseSettings):
 
     relay_poll_interval_s: float = Field(1.0, gt=0)
     consumer_max_retries: int = Field(5, ge=0)
+    consumer_group: str | None = Field(None, min_length=1, description="Default: titp.<service>")
     max_request_bytes: int = Field(1024 * 1024, gt=0)
 
     @field_validator("database_url")
