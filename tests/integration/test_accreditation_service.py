@@ -61,32 +61,46 @@ class Upstream:
 
 
 @pytest.fixture
-async def upstream(admin_dsn, kafka_bootstrap):
-    """upstream(event_types) -> an Upstream publishing to that service's topic, gone after the test."""
-    made: list[tuple[str, asyncpg.Pool, OutboxRelay]] = []
+async def another_database(admin_dsn):
+    """another_database() -> the DSN of one more fresh database, dropped after the test."""
+    names: list[str] = []
 
-    async def make(types: EventTypes) -> Upstream:
-        name = f"titp_test_{uuid4().hex[:12]}"
+    async def make() -> str:
+        names.append(f"titp_test_{uuid4().hex[:12]}")
         admin = await asyncpg.connect(admin_dsn)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        await admin.close()
-        dsn = admin_dsn.rsplit("/", 1)[0] + "/" + name
-        pool = await create_pool(dsn, max_size=4)
-        await migrate(pool)
-        service = Upstream(types, pool, dsn, kafka_bootstrap)
-        await service.relay.start()
-        made.append((name, pool, service.relay))
-        return service
+        try:
+            await admin.execute(f'CREATE DATABASE "{names[-1]}"')
+        finally:
+            await admin.close()
+        return admin_dsn.rsplit("/", 1)[0] + "/" + names[-1]
 
     yield make
     admin = await asyncpg.connect(admin_dsn)
     try:
-        for name, pool, relay in made:
-            await relay.stop()
-            await pool.close()
+        for name in names:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest.fixture
+async def upstream(another_database, kafka_bootstrap):
+    """upstream(event_types) -> an Upstream publishing to that service's topic, stopped after the test."""
+    made: list[tuple[asyncpg.Pool, OutboxRelay]] = []
+
+    async def make(types: EventTypes) -> Upstream:
+        dsn = await another_database()
+        pool = await create_pool(dsn, max_size=4)
+        await migrate(pool)
+        service = Upstream(types, pool, dsn, kafka_bootstrap)
+        await service.relay.start()
+        made.append((pool, service.relay))
+        return service
+
+    yield make
+    for pool, relay in made:
+        await relay.stop()
+        await pool.close()
 
 
 async def start_group_at_end(bootstrap: str, group_id: str, topics: list[str]) -> None:

@@ -51,7 +51,7 @@ def facts(**changes) -> CertificationFacts:
     return CertificationFacts(**{
         "certified_on": date(2026, 3, 1),
         "implementing_organization": ImplementingOrganization(B, SUPERVISING, full_time_staff=40, excellent=False),
-        "permit": Permit("active", "specified", expires_on=date(2029, 2, 28)),
+        "permit": Permit("active", "specified", date(2024, 3, 1), date(2029, 2, 28)),
         "sending_organization_approved": True, "sending_agreement_in_force": True, **changes})
 
 
@@ -72,7 +72,7 @@ def stage_ii(**changes):
 I_2023 = earlier(I, date(2023, 1, 1), date(2023, 12, 31))
 II_2024 = earlier(II, date(2024, 1, 1), date(2025, 12, 31))
 EXCELLENT = ImplementingOrganization(B, SUPERVISING, full_time_staff=40, excellent=True)
-GENERAL = Permit("active", "general", expires_on=date(2030, 1, 1))
+GENERAL = Permit("active", "general", date(2025, 1, 6), date(2030, 1, 5))
 
 
 def stage_iii(**changes):
@@ -126,15 +126,17 @@ REFUSED = [
      facts(implementing_organization=ImplementingOrganization(B, OTHER_SUPERVISING, 40, False))),
     ("supervising_organization.permit_active", "no permit known", plan(), facts(permit=None)),
     ("supervising_organization.permit_active", "permit revoked", plan(),
-     facts(permit=Permit("revoked", "specified", date(2029, 2, 28)))),
+     facts(permit=Permit("revoked", "specified", date(2024, 3, 1), date(2029, 2, 28)))),
     ("supervising_organization.permit_active", "permit applied for, not granted", plan(),
-     facts(permit=Permit("applied", None, None))),
+     facts(permit=Permit("applied", None, None, None))),
     ("supervising_organization.permit_active", "permit past its expiry", plan(),
-     facts(permit=Permit("active", "specified", date(2026, 2, 28)))),
+     facts(permit=Permit("active", "specified", date(2023, 3, 1), date(2026, 2, 28)))),
+    ("supervising_organization.permit_active", "permit granted after the certification date", plan(),
+     facts(permit=Permit("active", "specified", date(2026, 3, 2), date(2029, 3, 1)))),
     ("supervising_organization.permit_not_suspended", "business suspended", plan(),
      facts(permit=replace(facts().permit, suspensions=(Period(date(2026, 2, 1), date(2026, 4, 30)),)))),
     ("supervising_organization.permit_covers_stage", "stage iii under a specified permit", stage_iii(),
-     stage_iii_facts(permit=Permit("active", "specified", date(2030, 1, 1)))),
+     stage_iii_facts(permit=Permit("active", "specified", date(2025, 1, 6), date(2028, 1, 5)))),
     ("trainee.minimum_age", "17 on the start date",
      plan(trainee=plan().trainee.model_copy(update={"date_of_birth": date(2008, 4, 2)})), facts()),
     ("trainee.one_plan_per_stage", "a stage-i plan already in force", plan(),

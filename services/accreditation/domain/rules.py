@@ -48,11 +48,13 @@ class Permit:
 
     status: str  # applied | active | denied | revoked | expired
     permit_type: str | None
+    granted_on: date | None
     expires_on: date | None
     suspensions: tuple[Period, ...] = ()
 
     def active_on(self, day: date) -> bool:
-        return self.status == "active" and (self.expires_on is None or day <= self.expires_on)
+        return (self.status == "active" and self.granted_on is not None and self.granted_on <= day
+                and (self.expires_on is None or day <= self.expires_on))
 
     def suspension_on(self, day: date) -> Period | None:
         return next((s for s in self.suspensions if s.covers(day)), None)

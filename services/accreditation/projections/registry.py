@@ -38,7 +38,8 @@ async def record_registry_event(conn: asyncpg.Connection, stream_id: str, event)
         case PermitApplied():
             await _permit(conn, id, status="applied")
         case PermitGranted():
-            await _permit(conn, id, status="active", permit_type=event.permit_type.value, expires_on=event.expires_on)
+            await _permit(conn, id, status="active", permit_type=event.permit_type.value, granted_on=event.granted_on,
+                          expires_on=event.expires_on)
         case PermitDenied():
             await _permit(conn, id, status="denied")
         case PermitRevoked():
@@ -109,11 +110,11 @@ async def implementing_organization(conn: asyncpg.Connection, id: UUID) -> Imple
 async def permit(conn: asyncpg.Connection, supervising_organization_id: UUID) -> Permit | None:
     # FOR SHARE: a revocation arriving meanwhile waits for this certification to commit, and
     # then finds the new plan among the plans it flags (see subscriptions.py).
-    row = await conn.fetchrow("SELECT status, permit_type, expires_on, suspensions FROM registry_permits"
+    row = await conn.fetchrow("SELECT status, permit_type, granted_on, expires_on, suspensions FROM registry_permits"
                               " WHERE supervising_organization_id = $1 FOR SHARE", supervising_organization_id)
     if row is None:
         return None
-    return Permit(row["status"], row["permit_type"], row["expires_on"], tuple(
+    return Permit(row["status"], row["permit_type"], row["granted_on"], row["expires_on"], tuple(
         Period(date.fromisoformat(s["from_date"]), date.fromisoformat(s["until_date"])) for s in row["suspensions"]))
 
 
