@@ -1,20 +1,47 @@
 """The inspection service: the inspection schedule, inspections and their outcomes (DOMAIN §5)."""
 
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.inspection import api, subscriptions
+from services.inspection.domain import rules
 from services.inspection.domain.events import inspection_events
 from shared.service import ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings, load_settings
+from shared.topics import service_topic
 
-INSPECTION = ServiceDefinition(
+INSPECTION_SERVICE = ServiceDefinition(
     name="inspection",
     event_types=inspection_events,
     migrations=Path(__file__).parent / "migrations",
-    description="Inspections of supervising and implementing organizations.",
+    routers=[api.router],
+    subscribes_to=[service_topic("registry"), service_topic("accreditation")],
+    description="Inspections of supervising and implementing organizations: the schedule builds itself from"
+                " permits and certified plans; outcomes and referrals for administrative action.",
 )
 
 
-def create_app(settings: ServiceSettings | None = None) -> FastAPI:
-    return create_service_app(INSPECTION, settings or load_settings("inspection"))
+class InspectionSettings(BaseSettings):
+    """What only the inspection service reads, from `TITP_INSPECTION_*` variables: the cadence."""
+
+    model_config = SettingsConfigDict(env_prefix="TITP_INSPECTION_", extra="forbid", env_ignore_empty=True)
+
+    supervising_organization_years: int = Field(rules.SUPERVISING_ORGANIZATION_YEARS, ge=1, le=10)
+    implementing_organization_years: int = Field(rules.IMPLEMENTING_ORGANIZATION_YEARS, ge=1, le=10)
+
+    def cadence(self) -> rules.Cadence:
+        return rules.Cadence(self.supervising_organization_years, self.implementing_organization_years)
+
+
+def create_app(settings: ServiceSettings | None = None, cadence: rules.Cadence | None = None) -> FastAPI:
+    """The service; `cadence` replaces the one from `TITP_INSPECTION_*` (1 and 3 years by default)."""
+    cadence = cadence or InspectionSettings().cadence()
+    definition = replace(INSPECTION_SERVICE, on_event=partial(subscriptions.on_event, cadence=cadence))
+    app = create_service_app(definition, settings or load_settings("inspection"))
+    app.state.cadence = cadence
+    return app

@@ -1,11 +1,16 @@
-"""What the inspection service records (DOMAIN §5). Its public contract on `titp.inspection.v1`."""
+"""What the inspection service records (DOMAIN §5, §7). Its public contract on `titp.inspection.v1`.
+
+One stream per inspection (its id). Every inspection event names its target, so a consumer
+can act on any one of them without the ones before. Change one only by adding a new version
+with an upcaster.
+"""
 
 from datetime import date
 from enum import StrEnum
 from typing import Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import EventPayload, EventTypes
 
@@ -17,6 +22,62 @@ class TargetType(StrEnum):
     IMPLEMENTING_ORGANIZATION = "implementing_organization"
 
 
+class InspectionReason(StrEnum):
+    """Why an inspection is on the schedule: the regular cadence, or something extraordinary."""
+
+    PERMIT_GRANTED = "permit_granted"  # regular: a supervising organization's first, after its permit
+    FIRST_CERTIFIED_PLAN = "first_certified_plan"  # regular: an implementing organization's first
+    PREVIOUS_INSPECTION = "previous_inspection"  # regular: the next one after a regular inspection
+    COMPLAINT = "complaint"  # extraordinary, e.g. a trainee's consultation with OTIT
+    TIP = "tip"  # extraordinary
+    FOLLOW_UP = "follow_up"  # extraordinary, e.g. after an improvement report that did not come
+
+    @property
+    def extraordinary(self) -> bool:
+        return self in EXTRAORDINARY_REASONS
+
+
+EXTRAORDINARY_REASONS = frozenset({InspectionReason.COMPLAINT, InspectionReason.TIP, InspectionReason.FOLLOW_UP})
+
+
+class InspectionOutcome(StrEnum):
+    NO_FINDING = "no_finding"
+    GUIDANCE = "guidance"  # improvement guidance: falls short of policy, no legal breach
+    RECOMMENDATION = "recommendation"  # improvement recommendation: a legal breach; an improvement report is due
+    REFERRAL = "referral"  # referral for administrative action (AdministrativeActionReferred)
+
+
+class FindingCode(StrEnum):
+    # Trainee protection (DOMAIN §7): forbidden, so always legal breaches.
+    PASSPORT_OR_RESIDENCE_CARD_KEPT = "passport_or_residence_card_kept"
+    PENALTY_OR_DEPOSIT_CONTRACT = "penalty_or_deposit_contract"
+    FORCED_SAVINGS = "forced_savings"
+    GOING_OUT_RESTRICTED = "going_out_restricted"
+    # The training and its supervision.
+    WAGES_BELOW_PLAN = "wages_below_plan"
+    WORKING_HOURS = "working_hours"
+    TRAINING_NOT_AS_PLANNED = "training_not_as_planned"
+    SUPERVISION_NOT_PERFORMED = "supervision_not_performed"
+    RECORDS_NOT_KEPT = "records_not_kept"
+    SAFETY_AND_HEALTH = "safety_and_health"
+    ACCOMMODATION = "accommodation"
+    OTHER = "other"
+
+
+TRAINEE_PROTECTION_CODES = frozenset({
+    FindingCode.PASSPORT_OR_RESIDENCE_CARD_KEPT, FindingCode.PENALTY_OR_DEPOSIT_CONTRACT,
+    FindingCode.FORCED_SAVINGS, FindingCode.GOING_OUT_RESTRICTED,
+})
+
+
+class Finding(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: FindingCode
+    legal_breach: bool
+    description: str = Field(min_length=1, max_length=4000)
+
+
 class AdministrativeAction(StrEnum):
     """What a referral asks the registry or accreditation to do."""
 
@@ -24,6 +85,40 @@ class AdministrativeAction(StrEnum):
     SUSPENSION = "suspension"  # registry: Art. 37(3) suspension of the permit's business
     PERMIT_REVOCATION = "permit_revocation"  # registry: Art. 37(1) revocation of the permit
     PLAN_REVOCATION = "plan_revocation"  # accreditation: Art. 16 revocation of the implementing organization's plans
+
+
+class InspectionEvent(EventPayload):
+    target_type: TargetType
+    target_id: UUID
+
+
+@inspection_events.register
+class InspectionScheduled(InspectionEvent):
+    reason: InspectionReason
+    scheduled_on: date
+    due_by: date
+    detail: str | None = None
+    follows: UUID | None = Field(default=None, description="The inspection whose completion scheduled this one")
+
+
+@inspection_events.register
+class InspectionCompleted(InspectionEvent):
+    inspected_on: date
+    inspector: str
+    findings: tuple[Finding, ...] = ()
+    outcome: InspectionOutcome
+    improvement_report_due: date | None = Field(default=None, description="For an improvement recommendation")
+
+
+@inspection_events.register
+class ImprovementReportReceived(InspectionEvent):
+    received_on: date
+
+
+@inspection_events.register
+class InspectionCancelled(InspectionEvent):
+    cancelled_on: date
+    reason: Literal["permit_revoked", "permit_expired"]
 
 
 @inspection_events.register

@@ -1,0 +1,268 @@
+"""One inspection: state, evolve, and one decide function per command (DOMAIN §5, §7).
+
+    scheduled -> completed (outcome; a recommendation awaits an improvement report until received)
+    scheduled -> cancelled (the organization's permit revoked or expired)
+
+"Overdue" is not a state: it is what the dates say on a given day (`overdue_on`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from enum import StrEnum
+from typing import Literal, NoReturn
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.inspection.domain.events import (
+    TRAINEE_PROTECTION_CODES,
+    AdministrativeAction,
+    AdministrativeActionReferred,
+    Finding,
+    ImprovementReportReceived,
+    InspectionCancelled,
+    InspectionCompleted,
+    InspectionOutcome,
+    InspectionReason,
+    InspectionScheduled,
+    TargetType,
+)
+from services.inspection.domain.rules import Cadence
+from services.registry.domain.events import RevocationGround
+from shared.errors import DomainRuleViolation
+from shared.events import EventPayload
+
+# Which service acts on which referral: the registry on a supervising organization's permit,
+# accreditation on an implementing organization's plans.
+ACTIONS_BY_TARGET = {
+    TargetType.SUPERVISING_ORGANIZATION: frozenset({AdministrativeAction.IMPROVEMENT_ORDER,
+                                                    AdministrativeAction.SUSPENSION,
+                                                    AdministrativeAction.PERMIT_REVOCATION}),
+    TargetType.IMPLEMENTING_ORGANIZATION: frozenset({AdministrativeAction.PLAN_REVOCATION}),
+}
+
+
+class Status(StrEnum):
+    SCHEDULED = "scheduled"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Referral(BaseModel):
+    """What an inspection refers for administrative action, as the officer decides it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: AdministrativeAction
+    reason: str = Field(min_length=1, max_length=2000)
+    decided_on: date | None = Field(None, description="defaults to the inspection date")
+    deadline: date | None = Field(None, description="improvement_order: the deadline to improve by")
+    from_date: date | None = Field(None, description="suspension: the first day")
+    until_date: date | None = Field(None, description="suspension: the last day")
+    scope: Literal["all", "part"] | None = Field(None, description="suspension: all or part of the business")
+    ground: RevocationGround | None = Field(None, description="permit_revocation: the ground of Art. 37(1)")
+
+
+@dataclass(frozen=True)
+class Inspection:
+    target_type: TargetType | None = None
+    target_id: UUID | None = None
+    reason: InspectionReason | None = None
+    scheduled_on: date | None = None
+    due_by: date | None = None
+    detail: str | None = None
+    follows: UUID | None = None
+    status: Status | None = None
+    inspected_on: date | None = None
+    inspector: str | None = None
+    findings: tuple[Finding, ...] = ()
+    outcome: InspectionOutcome | None = None
+    referral: AdministrativeActionReferred | None = None
+    improvement_report_due: date | None = None
+    improvement_report_received_on: date | None = None
+    cancelled_on: date | None = None
+    cancellation_reason: str | None = None
+
+    @property
+    def exists(self) -> bool:
+        return self.status is not None
+
+    @property
+    def extraordinary(self) -> bool:
+        return self.reason is not None and self.reason.extraordinary
+
+    @property
+    def closed_on(self) -> date | None:
+        """The day it stopped being due: inspected or cancelled."""
+        return self.inspected_on or self.cancelled_on
+
+    @property
+    def awaiting_report(self) -> bool:
+        return self.outcome is InspectionOutcome.RECOMMENDATION and self.improvement_report_received_on is None
+
+    def overdue_on(self, day: date) -> bool:
+        """Past its due date on `day` and not yet inspected or cancelled by then."""
+        return (self.exists and self.scheduled_on <= day and self.due_by < day
+                and (self.closed_on is None or self.closed_on > day))
+
+    def report_overdue_on(self, day: date) -> bool:
+        """An improvement report due before `day` and not received by then."""
+        return (self.outcome is InspectionOutcome.RECOMMENDATION and self.improvement_report_due < day
+                and (self.improvement_report_received_on is None or self.improvement_report_received_on > day))
+
+
+def evolve(state: Inspection, event: EventPayload) -> Inspection:
+    match event:
+        case InspectionScheduled():
+            return replace(state, target_type=event.target_type, target_id=event.target_id, reason=event.reason,
+                           scheduled_on=event.scheduled_on, due_by=event.due_by, detail=event.detail,
+                           follows=event.follows, status=Status.SCHEDULED)
+        case InspectionCompleted():
+            return replace(state, status=Status.COMPLETED, inspected_on=event.inspected_on, inspector=event.inspector,
+                           findings=event.findings, outcome=event.outcome,
+                           improvement_report_due=event.improvement_report_due)
+        case AdministrativeActionReferred():
+            return replace(state, referral=event)
+        case ImprovementReportReceived():
+            return replace(state, improvement_report_received_on=event.received_on)
+        case InspectionCancelled():
+            return replace(state, status=Status.CANCELLED, cancelled_on=event.cancelled_on,
+                           cancellation_reason=event.reason)
+    return state
+
+
+def _refuse(rule: str, detail: str) -> NoReturn:
+    raise DomainRuleViolation(rule, detail)
+
+
+# The schedule.
+
+
+def first_inspection(target_type: TargetType, target_id: UUID, reason: InspectionReason, since: date,
+                     cadence: Cadence) -> InspectionScheduled:
+    """An organization's first regular inspection: due within the cadence from the event that starts its schedule."""
+    return InspectionScheduled(target_type=target_type, target_id=target_id, reason=reason, scheduled_on=since,
+                               due_by=cadence.next_due(target_type, since))
+
+
+def next_inspection(previous: Inspection, previous_id: UUID, cadence: Cadence) -> InspectionScheduled | None:
+    """A completed regular inspection puts the next one on the schedule, the cadence after its date."""
+    if previous.status is not Status.COMPLETED or previous.extraordinary:
+        return None
+    return InspectionScheduled(target_type=previous.target_type, target_id=previous.target_id,
+                               reason=InspectionReason.PREVIOUS_INSPECTION, scheduled_on=previous.inspected_on,
+                               due_by=cadence.next_due(previous.target_type, previous.inspected_on),
+                               follows=previous_id)
+
+
+# Decisions. Each returns the events to record or raises DomainRuleViolation naming the rule.
+
+
+def schedule(state: Inspection, scheduled: InspectionScheduled) -> list:
+    if state.exists:
+        _refuse("inspection.already_scheduled", "this inspection is already on the schedule")
+    if scheduled.due_by < scheduled.scheduled_on:
+        _refuse("inspection.due_before_scheduled",
+                f"due_by {scheduled.due_by} is before the inspection was scheduled on {scheduled.scheduled_on}")
+    return [scheduled]
+
+
+def schedule_extraordinary(state: Inspection, scheduled: InspectionScheduled, *, target_known: bool) -> list:
+    """After a complaint, a tip or as a follow-up; only of an organization the service has heard of."""
+    if not scheduled.reason.extraordinary:
+        _refuse("inspection.not_extraordinary", f"{scheduled.reason} inspections are put on the schedule by events")
+    if not target_known:
+        _refuse("inspection.target_unknown",
+                f"no {scheduled.target_type} {scheduled.target_id} is known from the registry or accreditation")
+    return schedule(state, scheduled)
+
+
+def _require_open(state: Inspection) -> None:
+    if state.status is not Status.SCHEDULED:
+        _refuse("inspection.not_open", f"only a scheduled inspection can be completed; this one is {state.status}")
+
+
+def _check_findings(findings: tuple[Finding, ...], outcome: InspectionOutcome) -> None:
+    for finding in findings:
+        if finding.code in TRAINEE_PROTECTION_CODES and not finding.legal_breach:
+            _refuse("finding.trainee_protection_is_a_breach",
+                    f"{finding.code} is forbidden by the Act: record it as a legal breach")
+    breach = any(f.legal_breach for f in findings)
+    if outcome is InspectionOutcome.NO_FINDING and findings:
+        _refuse("outcome.no_finding_with_findings", "an inspection with findings cannot end with no finding")
+    if outcome is InspectionOutcome.GUIDANCE and (not findings or breach):
+        _refuse("outcome.guidance_without_breach",
+                "improvement guidance is for findings that fall short of policy without a legal breach;"
+                " a legal breach needs a recommendation or a referral")
+    if outcome in (InspectionOutcome.RECOMMENDATION, InspectionOutcome.REFERRAL) and not breach:
+        _refuse("outcome.needs_legal_breach", f"a {outcome} needs at least one finding that is a legal breach")
+
+
+def _check_referral(target_type: TargetType, referral: Referral, inspected_on: date, decided_on: date) -> None:
+    if referral.action not in ACTIONS_BY_TARGET[target_type]:
+        _refuse("referral.action_for_target", f"a {referral.action} cannot be referred against an {target_type}")
+    if decided_on < inspected_on:
+        _refuse("referral.decided_before_inspection",
+                f"decided_on {decided_on} is before the inspection on {inspected_on}")
+    match referral.action:
+        case AdministrativeAction.IMPROVEMENT_ORDER if referral.deadline is None or referral.deadline <= decided_on:
+            _refuse("referral.deadline", "an improvement order needs a deadline after the decision")
+        case AdministrativeAction.SUSPENSION if (referral.from_date is None or referral.until_date is None
+                                                 or referral.scope is None or referral.until_date < referral.from_date
+                                                 or referral.from_date < decided_on):
+            _refuse("referral.suspension_period",
+                    "a suspension needs a scope and a period (from_date..until_date) starting on or after the decision")
+        case AdministrativeAction.PERMIT_REVOCATION if referral.ground is None:
+            _refuse("referral.ground", "a permit revocation needs its ground under Art. 37(1)")
+
+
+def complete(state: Inspection, inspection_id: UUID, *, inspected_on: date, inspector: str,
+             findings: tuple[Finding, ...], outcome: InspectionOutcome, improvement_report_due: date | None,
+             referral: Referral | None, referral_id: UUID) -> list:
+    """Record the inspection's findings and outcome; a referral's decision is recorded beside it."""
+    outcome = InspectionOutcome(outcome)
+    _require_open(state)
+    if inspected_on < state.scheduled_on:
+        _refuse("inspection.inspected_before_scheduled",
+                f"inspected_on {inspected_on} is before the inspection was scheduled on {state.scheduled_on}")
+    _check_findings(findings, outcome)
+    if (outcome is InspectionOutcome.RECOMMENDATION) != (improvement_report_due is not None):
+        _refuse("improvement_report.due_for_recommendation",
+                "an improvement recommendation, and only one, sets the improvement report's due date")
+    if improvement_report_due is not None and improvement_report_due <= inspected_on:
+        _refuse("improvement_report.due_after_inspection",
+                f"improvement_report_due {improvement_report_due} must come after the inspection on {inspected_on}")
+    if (outcome is InspectionOutcome.REFERRAL) != (referral is not None):
+        _refuse("referral.for_referral_outcome", "a referral outcome, and only one, states the referral")
+    events: list = [InspectionCompleted(target_type=state.target_type, target_id=state.target_id,
+                                        inspected_on=inspected_on, inspector=inspector, findings=findings,
+                                        outcome=outcome, improvement_report_due=improvement_report_due)]
+    if referral is not None:
+        decided_on = referral.decided_on or inspected_on
+        _check_referral(state.target_type, referral, inspected_on, decided_on)
+        events.append(AdministrativeActionReferred(
+            referral_id=referral_id, inspection_id=inspection_id, action=referral.action,
+            target_type=state.target_type, target_id=state.target_id, decided_on=decided_on, reason=referral.reason,
+            deadline=referral.deadline, from_date=referral.from_date, until_date=referral.until_date,
+            scope=referral.scope, ground=referral.ground.value if referral.ground else None))
+    return events
+
+
+def receive_improvement_report(state: Inspection, received_on: date) -> list:
+    if not state.awaiting_report:
+        _refuse("improvement_report.not_awaited", "this inspection awaits no improvement report")
+    if received_on < state.inspected_on:
+        _refuse("improvement_report.received_before_inspection",
+                f"received_on {received_on} is before the inspection on {state.inspected_on}")
+    return [ImprovementReportReceived(target_type=state.target_type, target_id=state.target_id,
+                                      received_on=received_on)]
+
+
+def cancel(state: Inspection, cancelled_on: date, reason: Literal["permit_revoked", "permit_expired"]) -> list:
+    """Nothing, unless the inspection is still scheduled."""
+    if state.status is not Status.SCHEDULED:
+        return []
+    return [InspectionCancelled(target_type=state.target_type, target_id=state.target_id, cancelled_on=cancelled_on,
+                                reason=reason)]

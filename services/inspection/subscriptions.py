@@ -1,0 +1,66 @@
+"""What the inspection service does with other services' events: the schedule builds itself (DOMAIN §5).
+
+Runs in the subscription's transaction, after the inbox recorded the event: each effect,
+including the inspection events appended here, happens once however often the event is
+delivered. The ids of inspections scheduled here derive from the causing event's id, so a
+replay of the topics into a fresh database schedules the same inspections.
+"""
+
+import logging
+from uuid import UUID, uuid5
+
+import asyncpg
+
+from services.accreditation.domain.events import TrainingPlanCertified, accreditation_events
+from services.inspection.domain.events import InspectionReason, TargetType
+from services.inspection.domain.rules import Cadence
+from services.inspection.handlers import cancel_open_inspections, schedule_first_inspection
+from services.inspection.projections import know_organization
+from services.registry.domain.events import (
+    ImplementingOrganizationRegistered,
+    PermitApplied,
+    PermitExpired,
+    PermitGranted,
+    PermitRevoked,
+    registry_events,
+)
+from shared.commands import CommandRunner
+from shared.events import EventContext, RecordedEvent
+from shared.telemetry import current_traceparent
+
+log = logging.getLogger(__name__)
+
+SUPERVISING, IMPLEMENTING = TargetType.SUPERVISING_ORGANIZATION, TargetType.IMPLEMENTING_ORGANIZATION
+
+
+async def on_event(runner: CommandRunner, conn: asyncpg.Connection, event: RecordedEvent, *, cadence: Cadence) -> None:
+    if registry_events.knows(event.type):
+        payload = registry_events.parse(event.type, event.data)
+    elif accreditation_events.knows(event.type):
+        payload = accreditation_events.parse(event.type, event.data)
+    else:
+        return
+    context = EventContext.caused_by(event, current_traceparent())
+    inspection_id = uuid5(event.id, "inspection")
+    organization = UUID(event.subject)
+    match payload:
+        case PermitApplied():
+            await know_organization(conn, organization, SUPERVISING)
+        case ImplementingOrganizationRegistered():
+            await know_organization(conn, organization, IMPLEMENTING)
+        case PermitGranted():
+            await schedule_first_inspection(runner, conn, inspection_id=inspection_id, target_type=SUPERVISING,
+                                            target_id=organization, reason=InspectionReason.PERMIT_GRANTED,
+                                            since=payload.granted_on, cadence=cadence, context=context)
+        case TrainingPlanCertified():
+            await schedule_first_inspection(runner, conn, inspection_id=inspection_id, target_type=IMPLEMENTING,
+                                            target_id=payload.implementing_organization_id,
+                                            reason=InspectionReason.FIRST_CERTIFIED_PLAN, since=payload.certified_on,
+                                            cadence=cadence, context=context)
+        case PermitRevoked() | PermitExpired():
+            on, reason = ((payload.revoked_on, "permit_revoked") if isinstance(payload, PermitRevoked)
+                          else (payload.expired_on, "permit_expired"))
+            cancelled = await cancel_open_inspections(runner, conn, target_type=SUPERVISING, target_id=organization,
+                                                      cancelled_on=on, reason=reason, context=context)
+            log.info("%s: cancelled %d open inspections of %s", reason, len(cancelled), organization,
+                     extra={"event_id": str(event.id), "cancelled": cancelled})
