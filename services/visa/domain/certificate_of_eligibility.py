@@ -1,0 +1,180 @@
+"""The certificate of eligibility (COE): its application, then the certificate itself (DOMAIN §6).
+
+    pending -> issued (valid 3 months) | denied | cancelled (plan revoked)
+    issued -> used (a visa was issued on it) | revoked (plan revoked while unused)
+
+One stream per application; the certificate keeps the application's id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from enum import StrEnum
+from uuid import UUID
+
+from services.accreditation.domain.events import PlanStatus, Stage
+from services.visa.domain.events import (
+    CoeApplicationCancelled,
+    CoeApplied,
+    CoeDenied,
+    CoeIssued,
+    CoeRevoked,
+    CoeUsed,
+)
+from services.visa.domain.known import KnownPlan, PermitRestriction, restriction_on
+from services.visa.domain.rules import VisaRules
+from shared.errors import DomainRuleViolation
+from shared.events import EventPayload
+
+
+class Lifecycle(StrEnum):
+    """As recorded; `status_on` adds `expired` from the calendar."""
+
+    PENDING = "pending"
+    ISSUED = "issued"
+    DENIED = "denied"
+    CANCELLED = "cancelled"
+    REVOKED = "revoked"
+    USED = "used"
+
+
+@dataclass(frozen=True)
+class CertificateOfEligibility:
+    training_plan_id: UUID | None = None
+    trainee_id: UUID | None = None
+    lifecycle: Lifecycle | None = None
+    applied_on: date | None = None
+    issued_on: date | None = None
+    expires_on: date | None = None
+    denial_reason: str | None = None
+    cancelled_on: date | None = None
+    revoked_on: date | None = None
+    withdrawal_reason: str | None = None  # why it was cancelled or revoked
+    visa_id: UUID | None = None
+    used_on: date | None = None
+
+    @property
+    def exists(self) -> bool:
+        return self.lifecycle is not None
+
+    def status_on(self, day: date) -> str:
+        if self.lifecycle is Lifecycle.ISSUED and day > self.expires_on:
+            return "expired"
+        return self.lifecycle.value
+
+    def blocks_another_application(self, day: date) -> bool:
+        """Pending, used, or issued and still valid: the plan needs no second certificate."""
+        return self.status_on(day) in (Lifecycle.PENDING, Lifecycle.ISSUED, Lifecycle.USED)
+
+
+def evolve(state: CertificateOfEligibility, event: EventPayload) -> CertificateOfEligibility:
+    match event:
+        case CoeApplied():
+            return replace(state, training_plan_id=event.training_plan_id, trainee_id=event.trainee_id,
+                           lifecycle=Lifecycle.PENDING, applied_on=event.applied_on)
+        case CoeIssued():
+            return replace(state, lifecycle=Lifecycle.ISSUED, issued_on=event.issued_on, expires_on=event.expires_on)
+        case CoeDenied():
+            return replace(state, lifecycle=Lifecycle.DENIED, denial_reason=event.reason)
+        case CoeApplicationCancelled():
+            return replace(state, lifecycle=Lifecycle.CANCELLED, cancelled_on=event.cancelled_on,
+                           withdrawal_reason=event.reason)
+        case CoeRevoked():
+            return replace(state, lifecycle=Lifecycle.REVOKED, revoked_on=event.revoked_on,
+                           withdrawal_reason=event.reason)
+        case CoeUsed():
+            return replace(state, lifecycle=Lifecycle.USED, visa_id=event.visa_id, used_on=event.used_on)
+    return state
+
+
+# Decisions. Each returns the events to record or raises DomainRuleViolation naming the rule.
+
+
+def _require_plan_open_to_entry(plan_id: UUID, plan: KnownPlan | None, restrictions: list[PermitRestriction],
+                                day: date) -> None:
+    """A certified stage-i plan whose supervising organization may take on trainees that day."""
+    if plan is None:
+        raise DomainRuleViolation("coe.plan_unknown", f"no training plan {plan_id} is known from"
+                                  " titp.accreditation.v1 (yet)")
+    if plan.stage is not Stage.I:
+        raise DomainRuleViolation("coe.stage_i_only", f"a COE is for entry in stage i; this plan is stage"
+                                  f" {plan.stage}, whose trainee changes status instead (/v1/status-changes)")
+    if plan.status is not PlanStatus.CERTIFIED:
+        raise DomainRuleViolation("coe.plan_not_certified", f"the training plan is {plan.status}, not certified")
+    restriction = restriction_on(restrictions, day)
+    if restriction and restriction.kind == "revoked":
+        raise DomainRuleViolation("coe.permit_revoked", f"the supervising organization's permit was revoked on"
+                                  f" {restriction.from_date}")
+    if restriction:
+        raise DomainRuleViolation("coe.permit_suspended", f"the supervising organization's permit is suspended"
+                                  f" from {restriction.from_date} until {restriction.until_date}")
+
+
+def apply_for_coe(state: CertificateOfEligibility, plan_id: UUID, plan: KnownPlan | None,
+                  restrictions: list[PermitRestriction], others: list[CertificateOfEligibility],
+                  applied_on: date) -> list:
+    """`others`: the plan's earlier applications."""
+    if state.exists:
+        raise DomainRuleViolation("coe.already_applied", "this application has already been filed")
+    _require_plan_open_to_entry(plan_id, plan, restrictions, applied_on)
+    if any(other.blocks_another_application(applied_on) for other in others):
+        raise DomainRuleViolation("coe.plan_has_open_application", "the plan already has a pending application"
+                                  " or a certificate that is valid or used")
+    return [CoeApplied(training_plan_id=plan_id, trainee_id=plan.trainee_id, applied_on=applied_on)]
+
+
+def _require_pending(state: CertificateOfEligibility) -> None:
+    if state.lifecycle is not Lifecycle.PENDING:
+        raise DomainRuleViolation("coe.not_pending", f"only a pending application can be decided; this one is"
+                                  f" {state.lifecycle}")
+
+
+def issue_coe(state: CertificateOfEligibility, plan: KnownPlan | None, restrictions: list[PermitRestriction],
+              issued_on: date, rules: VisaRules) -> list:
+    _require_pending(state)
+    if issued_on < state.applied_on:
+        raise DomainRuleViolation("coe.issued_before_application", f"issued_on {issued_on} is before the"
+                                  f" application on {state.applied_on}")
+    _require_plan_open_to_entry(state.training_plan_id, plan, restrictions, issued_on)
+    return [CoeIssued(training_plan_id=state.training_plan_id, trainee_id=state.trainee_id, issued_on=issued_on,
+                      expires_on=rules.coe_expiry(issued_on))]
+
+
+def deny_coe(state: CertificateOfEligibility, reason: str) -> list:
+    _require_pending(state)
+    return [CoeDenied(training_plan_id=state.training_plan_id, trainee_id=state.trainee_id, reason=reason)]
+
+
+def use_for_visa(state: CertificateOfEligibility, visa_id: UUID, used_on: date) -> list:
+    """A visa may be issued on a certificate that is issued, unused, not revoked, and valid that day."""
+    if not state.exists:
+        raise DomainRuleViolation("visa.coe_unknown", "no such certificate of eligibility")
+    match state.lifecycle:
+        case Lifecycle.REVOKED:
+            raise DomainRuleViolation("visa.coe_revoked", f"the certificate was revoked on {state.revoked_on}")
+        case Lifecycle.USED:
+            raise DomainRuleViolation("visa.coe_used", f"visa {state.visa_id} was issued on this certificate")
+        case Lifecycle.ISSUED:
+            pass
+        case _:
+            raise DomainRuleViolation("visa.coe_not_issued", f"the application is {state.lifecycle};"
+                                      " no certificate was issued")
+    if used_on < state.issued_on:
+        raise DomainRuleViolation("visa.before_coe", f"issued_on {used_on} is before the certificate's issue"
+                                  f" on {state.issued_on}")
+    if used_on > state.expires_on:
+        raise DomainRuleViolation("visa.coe_expired", f"the certificate was valid until {state.expires_on}")
+    return [CoeUsed(training_plan_id=state.training_plan_id, trainee_id=state.trainee_id, visa_id=visa_id,
+                    used_on=used_on)]
+
+
+def withdraw_for_revoked_plan(state: CertificateOfEligibility, revoked_on: date, reason: str) -> list:
+    """The plan was revoked: a pending application is cancelled, an unused certificate revoked; else nothing."""
+    ids = {"training_plan_id": state.training_plan_id, "trainee_id": state.trainee_id}
+    match state.lifecycle:
+        case Lifecycle.PENDING:
+            return [CoeApplicationCancelled(**ids, cancelled_on=revoked_on, reason=reason)]
+        case Lifecycle.ISSUED:
+            return [CoeRevoked(**ids, revoked_on=revoked_on, reason=reason)]
+    return []

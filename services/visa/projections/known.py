@@ -1,0 +1,109 @@
+"""The local read model of other services' facts: training plans and permit restrictions.
+
+Written by the subscriptions, in the transaction that records the event in the inbox; read by
+commands inside theirs.
+"""
+
+from uuid import UUID
+
+import asyncpg
+
+from services.accreditation.domain.events import (
+    ExamResult,
+    PlanEvent,
+    PlanStatus,
+    Stage,
+    TrainingPlanApplied,
+    TrainingPlanCertified,
+    TrainingPlanCompleted,
+    TrainingPlanDiscontinued,
+    TrainingPlanRejected,
+    TrainingPlanRevoked,
+)
+from services.registry.domain.events import BusinessSuspended, PermitRevoked
+from services.visa.domain.known import KnownPlan, PermitRestriction
+
+
+def _status_change(event: PlanEvent) -> tuple[PlanStatus, dict]:
+    """The plan's status after the event, and the facts it adds."""
+    match event:
+        case TrainingPlanApplied():
+            return PlanStatus.APPLIED, {}
+        case TrainingPlanCertified():
+            return PlanStatus.CERTIFIED, {"certified_on": event.certified_on}
+        case TrainingPlanRejected():
+            return PlanStatus.REJECTED, {}
+        case TrainingPlanCompleted():
+            return PlanStatus.COMPLETED, {"ended_on": event.completed_on, "exam_result": event.exam_result.value}
+        case TrainingPlanDiscontinued():
+            return PlanStatus.DISCONTINUED, {"ended_on": event.discontinued_on}
+        case TrainingPlanRevoked():
+            return PlanStatus.REVOKED, {"ended_on": event.revoked_on}
+    return PlanStatus.CERTIFIED, {}  # improvement orders and the like happen only to a certified plan
+
+
+async def record_plan_event(conn: asyncpg.Connection, plan_id: UUID, event: PlanEvent, version: int) -> None:
+    """Every plan event carries the plan's header; an event older than the row (a redriven one) changes nothing."""
+    status, facts = _status_change(event)
+    await conn.execute(
+        """
+        INSERT INTO known_training_plans AS p (id, trainee_id, stage, job_category, supervising_organization_id,
+                                               start_date, end_date, status, certified_on, ended_on, exam_result,
+                                               version)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        ON CONFLICT (id) DO UPDATE SET trainee_id = excluded.trainee_id, stage = excluded.stage,
+            job_category = excluded.job_category, supervising_organization_id = excluded.supervising_organization_id,
+            start_date = excluded.start_date, end_date = excluded.end_date, status = excluded.status,
+            certified_on = coalesce(excluded.certified_on, p.certified_on),
+            ended_on = coalesce(excluded.ended_on, p.ended_on),
+            exam_result = coalesce(excluded.exam_result, p.exam_result), version = excluded.version
+         WHERE p.version < excluded.version
+        """,
+        plan_id, event.trainee_id, event.stage.value, event.job_category, event.supervising_organization_id,
+        event.start_date, event.end_date, status.value, facts.get("certified_on"), facts.get("ended_on"),
+        facts.get("exam_result"), version,
+    )
+
+
+async def record_permit_restriction(conn: asyncpg.Connection, event_id: UUID, supervising_organization_id: UUID,
+                                    event: PermitRevoked | BusinessSuspended) -> None:
+    if isinstance(event, PermitRevoked):
+        kind, from_date, until_date = "revoked", event.revoked_on, None
+    else:
+        kind, from_date, until_date = "suspended", event.from_date, event.until_date
+    await conn.execute(
+        "INSERT INTO known_permit_restrictions (event_id, supervising_organization_id, kind, from_date, until_date)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        event_id, supervising_organization_id, kind, from_date, until_date)
+
+
+_PLAN_COLUMNS = ("id AS plan_id, trainee_id, stage, job_category, supervising_organization_id, start_date, end_date,"
+                 " status, certified_on, ended_on, exam_result")
+
+
+def _plan(row: asyncpg.Record) -> KnownPlan:
+    exam_result = row["exam_result"]
+    return KnownPlan(**{**dict(row), "stage": Stage(row["stage"]), "status": PlanStatus(row["status"]),
+                        "exam_result": ExamResult(exam_result) if exam_result else None})
+
+
+async def plan_for_update(conn: asyncpg.Connection, plan_id: UUID) -> KnownPlan | None:
+    """The plan, locked until the command commits, so that its revocation cannot slip in between the
+    decision and the commit: the subscription applies it before or after, never during."""
+    row = await conn.fetchrow(f"SELECT {_PLAN_COLUMNS} FROM known_training_plans WHERE id = $1 FOR UPDATE", plan_id)
+    return _plan(row) if row else None
+
+
+async def plans_of_trainee(conn: asyncpg.Connection, trainee_id: UUID) -> list[KnownPlan]:
+    rows = await conn.fetch(f"SELECT {_PLAN_COLUMNS} FROM known_training_plans WHERE trainee_id = $1"
+                            " ORDER BY start_date, id", trainee_id)
+    return [_plan(r) for r in rows]
+
+
+async def permit_restrictions(conn: asyncpg.Connection, supervising_organization_id: UUID | None
+                              ) -> list[PermitRestriction]:
+    if supervising_organization_id is None:
+        return []
+    rows = await conn.fetch("SELECT kind, from_date, until_date FROM known_permit_restrictions"
+                            " WHERE supervising_organization_id = $1", supervising_organization_id)
+    return [PermitRestriction(**r) for r in rows]
