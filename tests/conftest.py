@@ -33,20 +33,32 @@ def _dsn_for(admin_dsn: str, database: str) -> str:
 
 
 @pytest.fixture
-async def fresh_database(admin_dsn):
+async def another_database(admin_dsn):
+    """another_database() -> the DSN of one more database of its own, dropped after the test."""
+    names: list[str] = []
+
+    async def make() -> str:
+        names.append(f"titp_test_{uuid.uuid4().hex[:12]}")
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            await conn.execute(f'CREATE DATABASE "{names[-1]}"')
+        finally:
+            await conn.close()
+        return _dsn_for(admin_dsn, names[-1])
+
+    yield make
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        for name in names:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def fresh_database(another_database):
     """A database of its own for one test, dropped afterwards: returns its DSN."""
-    name = f"titp_test_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    yield _dsn_for(admin_dsn, name)
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    return await another_database()
 
 
 @pytest.fixture
@@ -102,3 +114,23 @@ async def run_service():
                 httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test"))
 
         yield start
+
+
+@pytest.fixture
+def start_service(another_database, service_settings, run_service, kafka_bootstrap, unique):
+    """start_service(name, **settings) -> a client of that service, running with a database of its own and a
+    consumer group that starts at the topics' current ends (it sees what the test causes, not earlier tests')."""
+    import importlib
+
+    from shared.settings import SERVICES
+    from shared.topics import service_topic
+    from tests.helpers import group_at_end
+
+    async def start(name: str, **overrides):
+        group = f"test-{name}-{unique}"
+        await group_at_end(kafka_bootstrap, group, [service_topic(s) for s in SERVICES])
+        settings = service_settings(name, await another_database(), consumer_group=group,
+                                    relay_poll_interval_s=0.2, **overrides)
+        return await run_service(importlib.import_module(f"services.{name}.app").create_app(settings))
+
+    return start

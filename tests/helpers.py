@@ -6,10 +6,14 @@ import asyncio
 import contextlib
 import inspect
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from shared.topics import ensure_topics
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05,
@@ -63,3 +67,78 @@ class TopicReader:
         await eventually(lambda: len(self.messages) >= count, timeout,
                          message=lambda: f"{len(self.messages)} of {count} messages arrived")
         return list(self.messages)
+
+
+async def post(client, path: str, body: dict, headers: dict, status: int = 200) -> dict:
+    """POST and check the status; the JSON answer."""
+    response = await client.post(path, json=body, headers=headers)
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def permit_application(**overrides):
+    """A supervising organization's permit application, valid unless overridden."""
+    return {
+        "name": "Sakura Cooperative",
+        "corporate_number": overrides.pop("corporate_number", f"{uuid.uuid4().int % 10**13:013d}"),
+        "address": "1-2-3 Chiyoda, Tokyo",
+        "prefecture": "Tokyo",
+        "representative": "Yamada Taro",
+        "supervising_offices": [{"name": "Head office", "address": "1-2-3 Chiyoda, Tokyo",
+                                 "supervision_manager": "Suzuki Hanako"}],
+        "job_categories": ["construction", "food manufacturing"],
+        "requested_permit_type": "general",
+        "external_auditor": "Tanaka Law Office",
+        "applied_on": "2026-04-01",
+        **overrides,
+    }
+
+
+async def topic_partitions(bootstrap: str, topics: list[str]) -> list[TopicPartition]:
+    await ensure_topics(bootstrap, topics)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return [TopicPartition(d["topic"], p["partition"]) for d in await admin.describe_topics(topics)
+                for p in d["partitions"]]
+    finally:
+        await admin.close()
+
+
+async def topic_end_offsets(bootstrap: str, topic: str = "titp.registry.v1") -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        return await consumer.end_offsets(await topic_partitions(bootstrap, [topic]))
+    finally:
+        await consumer.stop()
+
+
+async def group_at_end(bootstrap: str, group_id: str, topics: list[str]) -> None:
+    """Commit the topics' current ends for a new consumer group: it reads only what comes next."""
+    partitions = await topic_partitions(bootstrap, topics)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.commit(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
+
+
+async def read_topic_from(bootstrap, offsets, subjects, count, timeout=20):
+    """The messages about `subjects` written after `offsets`, waiting until `count` arrived."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    found = []
+    try:
+        consumer.assign(list(offsets))
+        for tp, offset in offsets.items():
+            consumer.seek(tp, offset)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(found) < count and asyncio.get_running_loop().time() < deadline:
+            batches = await consumer.getmany(timeout_ms=500)
+            found += [m for ms in batches.values() for m in ms if m.key.decode() in subjects]
+    finally:
+        await consumer.stop()
+    return found

@@ -11,25 +11,21 @@ import pytest
 
 from services.accreditation.app import create_app as create_accreditation
 from services.registry.app import create_app as create_registry
-from tests.e2e.test_registry_slice import application as permit_application
-from tests.helpers import eventually
+from tests.helpers import eventually, group_at_end, permit_application, post
 from tests.integration.test_accreditation_service import (  # noqa: F401  (fixtures)
     INSPECTION_TOPIC,
     PLANS,
     REGISTRY_TOPIC,
     Service,
-    another_database,
     corporate_number,
-    post,
-    start_group_at_end,
 )
 
 
 @pytest.fixture
-async def services(fresh_database, another_database, service_settings, run_service, kafka_bootstrap, unique):  # noqa: F811
+async def services(fresh_database, another_database, service_settings, run_service, kafka_bootstrap, unique):
     """The registry and the accreditation service, each with its database and consumer group."""
     for name, topics in (("registry", [INSPECTION_TOPIC]), ("accreditation", [REGISTRY_TOPIC, INSPECTION_TOPIC])):
-        await start_group_at_end(kafka_bootstrap, f"test-{name}-{unique}", topics)
+        await group_at_end(kafka_bootstrap, f"test-{name}-{unique}", topics)
     registry = await run_service(create_registry(service_settings(
         "registry", fresh_database, relay_poll_interval_s=0.2, consumer_group=f"test-registry-{unique}")))
     app = create_accreditation(service_settings(

@@ -4,16 +4,8 @@ guards, and the worklist's pages."""
 import asyncio
 import uuid
 
-from tests.e2e.test_inspection_story import (  # noqa: F401  (fixtures)
-    PASSPORTS,
-    WAIT,
-    new_database,
-    post,
-    start_service,
-    worklist,
-)
-from tests.e2e.test_registry_slice import application
-from tests.helpers import eventually
+from tests.e2e.test_inspection_story import PASSPORTS, WAIT, worklist
+from tests.helpers import eventually, permit_application as application, post
 
 
 async def known_cooperative(registry, inspection, officer) -> str:
@@ -30,7 +22,7 @@ async def known_cooperative(registry, inspection, officer) -> str:
     return id
 
 
-async def test_commands_are_guarded_and_refusals_change_nothing(start_service, token):  # noqa: F811
+async def test_commands_are_guarded_and_refusals_change_nothing(start_service, token):
     registry = await start_service("registry")
     inspection = await start_service("inspection")
     officer = token("otit")
@@ -106,7 +98,7 @@ async def test_commands_are_guarded_and_refusals_change_nothing(start_service, t
     assert history["chain"] == "ok"
 
 
-async def test_the_worklist_pages_in_due_date_order(start_service, token):  # noqa: F811
+async def test_the_worklist_pages_in_due_date_order(start_service, token):
     registry = await start_service("registry")
     inspection = await start_service("inspection")
     officer = token("otit")

@@ -8,10 +8,10 @@ from datetime import date
 from services.inspection.domain.events import InspectionReason, TargetType
 from services.inspection.handlers import cancel_open_inspections, schedule_first_inspection
 from shared.events import EventContext
-from tests.e2e.test_inspection_story import new_database, start_service, worklist  # noqa: F401  (fixtures)
+from tests.e2e.test_inspection_story import worklist
 
 
-async def test_a_completion_racing_a_revocation_leaves_nothing_scheduled(start_service, token):  # noqa: F811
+async def test_a_completion_racing_a_revocation_leaves_nothing_scheduled(start_service, token):
     inspection = await start_service("inspection")
     app = inspection._transport.app
     runner, cadence = app.state.runner, app.state.cadence

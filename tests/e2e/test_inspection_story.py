@@ -2,76 +2,11 @@
 from the registry's permits and accreditation's certified plans, and a referral's decision is applied by
 the registry (permit revoked) and accreditation (plans revoked), once each."""
 
-import importlib
 import uuid
 
-import asyncpg
-import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-
-from shared.settings import SERVICES
-from shared.topics import ensure_topics, service_topic
-from tests.e2e.test_registry_slice import application
-from tests.helpers import eventually
+from tests.helpers import eventually, permit_application as application, post
 
 WAIT = 30  # seconds for an effect to cross Kafka into another service
-
-
-async def group_at_end(bootstrap: str, group: str, topics: list[str]) -> None:
-    """Commit the topics' current ends for a new consumer group: a service under test then reads only what the
-    test causes, not every event earlier tests left on the shared topics."""
-    await ensure_topics(bootstrap, topics)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        await consumer._client.force_metadata_update()  # loads every topic's partitions
-        partitions = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t)]
-        consumer.assign(partitions)
-        await consumer.commit(await consumer.end_offsets(partitions))
-    finally:
-        await consumer.stop()
-
-
-@pytest.fixture
-async def new_database(admin_dsn):
-    """new_database() -> the DSN of a database of its own, dropped after the test."""
-    names = []
-
-    async def make() -> str:
-        names.append(f"titp_test_{uuid.uuid4().hex[:12]}")
-        conn = await asyncpg.connect(admin_dsn)
-        try:
-            await conn.execute(f'CREATE DATABASE "{names[-1]}"')
-        finally:
-            await conn.close()
-        return admin_dsn.rsplit("/", 1)[0] + "/" + names[-1]
-
-    yield make
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        for name in names:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
-@pytest.fixture
-def start_service(new_database, service_settings, run_service, kafka_bootstrap, unique):
-    """start_service(name) -> a client of that service running with its own database and consumer group."""
-
-    async def start(name: str):
-        group = f"test-{name}-{unique}"
-        await group_at_end(kafka_bootstrap, group, [service_topic(s) for s in SERVICES])
-        settings = service_settings(name, await new_database(), consumer_group=group, relay_poll_interval_s=0.2)
-        return await run_service(importlib.import_module(f"services.{name}.app").create_app(settings))
-
-    return start
-
-
-async def post(client, path, body, headers, status=200):
-    response = await client.post(path, json=body, headers=headers)
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 async def worklist(client, headers, **params) -> list[dict]:

@@ -11,7 +11,7 @@ from services.registry.app import create_app
 from services.registry.domain.events import registry_events
 from shared.db import connect
 from shared.store import EventStore
-from tests.e2e.test_registry_slice import application, read_topic_from, topic_end_offsets
+from tests.helpers import permit_application as application, post, read_topic_from, topic_end_offsets
 
 BASE = "/v1/implementing-organizations"
 
@@ -32,12 +32,6 @@ def registration(**overrides):
         "full_time_staff": 45, "staff_as_of": "2026-04-01", "excellent": False, "registered_on": "2026-04-10",
         **overrides,
     }
-
-
-async def post(client, path, body, headers, status=200):
-    response = await client.post(path, json=body, headers=headers)
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 async def permitted_supervising_organization(client, officer, **overrides):

@@ -7,7 +7,7 @@ from cloudevents.core.bindings.kafka import KafkaMessage, from_structured_event
 
 from services.registry.domain.events import registry_events
 from shared.db import connect
-from tests.e2e.test_registry_slice import application
+from tests.helpers import permit_application as application, post
 
 
 @pytest.fixture
@@ -25,12 +25,6 @@ async def event_count(dsn, stream_id=None):
         return await conn.fetchval("SELECT count(*) FROM events")
     finally:
         await conn.close()
-
-
-async def post(client, path, body, headers, status=200):
-    response = await client.post(path, json=body, headers=headers)
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 async def test_a_permit_lives_from_grant_to_revocation(registry, token, fresh_database):

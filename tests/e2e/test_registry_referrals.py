@@ -8,9 +8,7 @@ from aiokafka import AIOKafkaProducer
 from services.inspection.domain.events import AdministrativeActionReferred, inspection_events
 from shared.events import GENESIS_HASH, RecordedEvent, chain_hash
 from shared.topics import ensure_topics
-from tests.e2e.test_registry_permits import post, registry  # noqa: F401  (fixture)
-from tests.e2e.test_registry_slice import application
-from tests.helpers import eventually
+from tests.helpers import eventually, permit_application as application, post
 
 
 def referral_event(referral: AdministrativeActionReferred) -> RecordedEvent:
@@ -22,7 +20,8 @@ def referral_event(referral: AdministrativeActionReferred) -> RecordedEvent:
     return RecordedEvent(**{**draft.__dict__, "hash": chain_hash(GENESIS_HASH, draft)})
 
 
-async def test_a_revocation_referral_revokes_the_permit_once(registry, token, kafka_bootstrap):  # noqa: F811
+async def test_a_revocation_referral_revokes_the_permit_once(start_service, token, kafka_bootstrap):
+    registry = await start_service("registry")
     officer = token("otit")
     base = "/v1/supervising-organizations"
     id = (await post(registry, base, application(), officer, 201))["id"]

@@ -11,7 +11,7 @@ from services.registry.app import RegistrySettings, create_app
 from services.registry.domain.events import registry_events
 from shared.db import connect
 from shared.store import POSITION_BITS, EventStore
-from tests.e2e.test_registry_slice import application, read_topic_from, topic_end_offsets
+from tests.helpers import permit_application as application, post, read_topic_from, topic_end_offsets
 
 SENDING = "/v1/sending-organizations"
 
@@ -24,12 +24,6 @@ async def registry(fresh_database, service_settings, run_service):
 def approval(**overrides):
     return {"name": "Hanoi Manpower JSC", "country": "VN", "approval_reference": "DOLAB-2026-0113",
             "approved_on": "2026-01-13", **overrides}
-
-
-async def post(client, path, body, headers, status=200):
-    response = await client.post(path, json=body, headers=headers)
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 async def supervising_organization(client, officer, granted_on="2026-05-01"):

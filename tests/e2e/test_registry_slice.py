@@ -5,74 +5,23 @@ import uuid
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from cloudevents.core.bindings.kafka import KafkaMessage, from_structured_event
 
 from services.registry.app import create_app
 from shared.consumer import Subscription
 from shared.db import connect
 from shared.events import RecordedEvent
-from shared.topics import dlq_topic, ensure_topics
-from tests.helpers import eventually
+from shared.topics import dlq_topic
+from tests.helpers import eventually, permit_application as application, read_topic_from, topic_end_offsets
 
 TOPIC = "titp.registry.v1"
-
-
-def application(**overrides):
-    return {
-        "name": "Sakura Cooperative",
-        "corporate_number": overrides.pop("corporate_number", f"{uuid.uuid4().int % 10**13:013d}"),
-        "address": "1-2-3 Chiyoda, Tokyo",
-        "prefecture": "Tokyo",
-        "representative": "Yamada Taro",
-        "supervising_offices": [{"name": "Head office", "address": "1-2-3 Chiyoda, Tokyo",
-                                 "supervision_manager": "Suzuki Hanako"}],
-        "job_categories": ["construction", "food manufacturing"],
-        "requested_permit_type": "general",
-        "external_auditor": "Tanaka Law Office",
-        "applied_on": "2026-04-01",
-        **overrides,
-    }
 
 
 @pytest.fixture
 async def registry(fresh_database, service_settings, run_service):
     app = create_app(service_settings("registry", fresh_database, relay_poll_interval_s=0.5))
     return await run_service(app)
-
-
-async def topic_end_offsets(bootstrap):
-    await ensure_topics(bootstrap, [TOPIC])
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(TOPIC, p) for p in consumer.partitions_for_topic(TOPIC) or await _partitions(consumer)]
-        return await consumer.end_offsets(partitions)
-    finally:
-        await consumer.stop()
-
-
-async def _partitions(consumer):
-    await consumer._client.force_metadata_update()
-    return consumer.partitions_for_topic(TOPIC)
-
-
-async def read_topic_from(bootstrap, offsets, subjects, count, timeout=20):
-    """The messages about `subjects` written after `offsets`, waiting until `count` arrived."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    found = []
-    try:
-        consumer.assign(list(offsets))
-        for tp, offset in offsets.items():
-            consumer.seek(tp, offset)
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(found) < count and asyncio.get_running_loop().time() < deadline:
-            batches = await consumer.getmany(timeout_ms=500)
-            found += [m for ms in batches.values() for m in ms if m.key.decode() in subjects]
-    finally:
-        await consumer.stop()
-    return found
 
 
 async def test_a_permit_application_is_granted_over_rest_stored_and_published(registry, token, fresh_database,

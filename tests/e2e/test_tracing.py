@@ -6,7 +6,8 @@ from services.registry.app import create_app
 from shared.consumer import Subscription
 from shared.events import RecordedEvent
 from shared.topics import dlq_topic
-from tests.e2e.test_registry_slice import TOPIC, application
+from tests.e2e.test_registry_slice import TOPIC
+from tests.helpers import permit_application as application
 from tests.helpers import eventually
 
 

@@ -27,9 +27,7 @@ from shared.db import connect
 from shared.events import CLOUDEVENTS_CONTENT_TYPE, GENESIS_HASH, EventPayload, RecordedEvent, chain_hash
 from shared.http import today
 from shared.topics import ensure_topics, service_topic
-from tests.e2e.test_registry_slice import application
-from tests.helpers import eventually
-from tests.integration.test_accreditation_service import another_database, post, start_group_at_end  # noqa: F401
+from tests.helpers import eventually, group_at_end, permit_application as application, post
 
 ACCREDITATION_TOPIC = service_topic("accreditation")
 COE = "/v1/coe-applications"
@@ -39,17 +37,17 @@ COE = "/v1/coe-applications"
 async def visa(fresh_database, service_settings, run_service, kafka_bootstrap, unique):
     """The visa service in a consumer group of its own, reading only what is published from now on."""
     group = f"test-visa-{unique}"
-    await start_group_at_end(kafka_bootstrap, group, SUBSCRIBES_TO)
+    await group_at_end(kafka_bootstrap, group, SUBSCRIBES_TO)
     return await run_service(create_app(service_settings("visa", fresh_database, relay_poll_interval_s=0.2,
                                                          consumer_group=group)))
 
 
 @pytest.fixture
-async def registry(another_database, service_settings, run_service, kafka_bootstrap, unique):  # noqa: F811
+async def registry(another_database, service_settings, run_service, kafka_bootstrap, unique):
     from services.registry.app import create_app as create_registry
 
     group = f"test-registry-{unique}"
-    await start_group_at_end(kafka_bootstrap, group, [service_topic("inspection")])
+    await group_at_end(kafka_bootstrap, group, [service_topic("inspection")])
     return await run_service(create_registry(service_settings("registry", await another_database(),
                                                               relay_poll_interval_s=0.2, consumer_group=group)))
 

@@ -14,20 +14,13 @@ from services.registry.app import create_app as create_registry
 from services.visa.app import create_app as create_visa
 from services.visa.subscriptions import SUBSCRIBES_TO
 from shared.topics import service_topic
-from tests.e2e.test_registry_slice import application as permit_application
 from tests.e2e.test_visa_coe import COE, day
-from tests.helpers import eventually
-from tests.integration.test_accreditation_service import (  # noqa: F401  (fixture)
-    PLANS,
-    another_database,
-    corporate_number,
-    post,
-    start_group_at_end,
-)
+from tests.helpers import eventually, group_at_end, permit_application, post
+from tests.integration.test_accreditation_service import PLANS, corporate_number
 
 
 @pytest.fixture
-async def services(fresh_database, another_database, service_settings, run_service, kafka_bootstrap,  # noqa: F811
+async def services(fresh_database, another_database, service_settings, run_service, kafka_bootstrap,
                    unique):
     """registry, accreditation, visa: each with its database and a consumer group reading from now on."""
     clients = []
@@ -37,7 +30,7 @@ async def services(fresh_database, another_database, service_settings, run_servi
              await another_database()),
             ("visa", create_visa, SUBSCRIBES_TO, fresh_database)):
         group = f"test-{name}-{unique}"
-        await start_group_at_end(kafka_bootstrap, group, topics)
+        await group_at_end(kafka_bootstrap, group, topics)
         clients.append(await run_service(create(service_settings(name, database, relay_poll_interval_s=0.2,
                                                                  consumer_group=group))))
     return clients

@@ -38,7 +38,7 @@ from shared.events import EventTypes, RecordedEvent
 from shared.outbox import OutboxRelay
 from shared.store import EventStore
 from shared.topics import ensure_topics, service_topic
-from tests.helpers import eventually
+from tests.helpers import eventually, group_at_end, post
 
 REGISTRY_TOPIC, INSPECTION_TOPIC, OWN_TOPIC = (service_topic(s) for s in ("registry", "inspection", "accreditation"))
 PLANS = "/v1/training-plans"
@@ -61,29 +61,6 @@ class Upstream:
 
 
 @pytest.fixture
-async def another_database(admin_dsn):
-    """another_database() -> the DSN of one more fresh database, dropped after the test."""
-    names: list[str] = []
-
-    async def make() -> str:
-        names.append(f"titp_test_{uuid4().hex[:12]}")
-        admin = await asyncpg.connect(admin_dsn)
-        try:
-            await admin.execute(f'CREATE DATABASE "{names[-1]}"')
-        finally:
-            await admin.close()
-        return admin_dsn.rsplit("/", 1)[0] + "/" + names[-1]
-
-    yield make
-    admin = await asyncpg.connect(admin_dsn)
-    try:
-        for name in names:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
-@pytest.fixture
 async def upstream(another_database, kafka_bootstrap):
     """upstream(event_types) -> an Upstream publishing to that service's topic, stopped after the test."""
     made: list[tuple[asyncpg.Pool, OutboxRelay]] = []
@@ -103,25 +80,6 @@ async def upstream(another_database, kafka_bootstrap):
         await pool.close()
 
 
-async def start_group_at_end(bootstrap: str, group_id: str, topics: list[str]) -> None:
-    """Commit the topics' current ends for a new consumer group: it reads only what comes next."""
-    await ensure_topics(bootstrap, topics)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        partitions = [TopicPartition(d["topic"], p["partition"]) for d in await admin.describe_topics(topics)
-                      for p in d["partitions"]]
-    finally:
-        await admin.close()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        await consumer.commit(await consumer.end_offsets(partitions))
-    finally:
-        await consumer.stop()
-
-
 @dataclass
 class Service:
     client: object
@@ -139,7 +97,7 @@ class Service:
 @pytest.fixture
 async def accreditation(fresh_database, service_settings, run_service, kafka_bootstrap, unique):
     group = f"test-accreditation-{unique}"
-    await start_group_at_end(kafka_bootstrap, group, [REGISTRY_TOPIC, INSPECTION_TOPIC])
+    await group_at_end(kafka_bootstrap, group, [REGISTRY_TOPIC, INSPECTION_TOPIC])
     app = create_app(service_settings("accreditation", fresh_database, relay_poll_interval_s=0.2,
                                       consumer_group=group))
     client = await run_service(app)
@@ -217,12 +175,6 @@ def application(orgs: Organizations, **changes) -> dict:
         "applied_on": "2026-01-15",
         **changes,
     }
-
-
-async def post(client, path: str, body: dict, headers: dict, status: int = 200) -> dict:
-    response = await client.post(path, json=body, headers=headers)
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 async def certified_plan(client, orgs: Organizations, officer: dict, **changes) -> str:

@@ -5,7 +5,7 @@ from uuid import uuid4
 
 import pytest
 
-from services.registry.domain import rules
+from shared.dates import add_months
 from services.registry.domain import supervising_organization as so
 from services.registry.domain.events import PermitApplication, PermitType, RevocationGround, SupervisingOffice
 from shared.errors import DomainRuleViolation
@@ -167,4 +167,4 @@ def test_overlapping_suspensions_are_refused():
     (date(2026, 1, 15), 12 * 7, date(2033, 1, 15)),
 ])
 def test_month_arithmetic_keeps_to_the_calendar(day, months, expected):
-    assert rules.add_months(day, months) == expected
+    assert add_months(day, months) == expected

@@ -9,7 +9,6 @@ from then on. Each refusal is a `DomainRuleViolation` naming its rule.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -18,6 +17,7 @@ from uuid import UUID
 
 from services.accreditation.domain.events import ExamGrade, ExamResult, PlanStatus, PlanTerms, Stage
 from services.registry.domain.events import PermitType, TrainingType
+from shared.dates import add_months, last_day
 from shared.errors import DomainRuleViolation
 
 I, II, III = Stage.I, Stage.II, Stage.III  # noqa: E741 - the stages' own names
@@ -157,7 +157,7 @@ class TitpRules:
                 _refuse("supervising_organization.permit_covers_stage",
                         f"stage iii needs a general permit; the supervising organization's is {permit.permit_type}")
         _trainee(plan, facts, self.minimum_age)
-        if plan.end_date > _last_day(plan.start_date, 12 * self.stage_years[plan.stage]):
+        if plan.end_date > last_day(plan.start_date, 12 * self.stage_years[plan.stage]):
             _refuse("plan.stage_length", f"stage {plan.stage} lasts at most {self.stage_years[plan.stage]} year(s)")
         _total_period(plan, facts.trainee_plans, self.total_years, "trainee.total_period")
         if plan.stage is not I:
@@ -188,8 +188,8 @@ class TitpRules:
             _refuse("previous_stage.exam_passed", f"stage {plan.stage} needs the {exam} exam passed")
         if plan.stage is III:
             home_from = previous.last_day + timedelta(days=1)
-            if not (_add_months(home_from, self.return_home_min_months) <= plan.start_date
-                    < _add_months(home_from, 12 * self.return_home_max_years)):
+            if not (add_months(home_from, self.return_home_min_months) <= plan.start_date
+                    < add_months(home_from, 12 * self.return_home_max_years)):
                 _refuse("stage_iii.return_home",
                         f"between stage ii (ended {previous.last_day}) and stage iii the trainee returns home for"
                         f" at least {self.return_home_min_months} month(s) and under"
@@ -227,7 +227,7 @@ class EsdRules:
             _refuse("esd.titp_stage_transition",
                     f"a TITP stage-{plan.stage} plan starting on or after {self.starts_on} is not provided for yet")
         _trainee(plan, facts, self.minimum_age)
-        if plan.end_date > _last_day(plan.start_date, 12 * self.training_years):
+        if plan.end_date > last_day(plan.start_date, 12 * self.training_years):
             _refuse("esd.training_length", f"ESD training lasts at most {self.training_years} years")
         earlier = [p for p in facts.trainee_plans if p.start_date >= self.starts_on]
         _total_period(plan, earlier, self.training_years, "esd.total_period")
@@ -249,7 +249,7 @@ class EsdRules:
         if years is None:
             _refuse("esd.transfer_period_undecided",
                     f"the period before a transfer is not set for {plan.job_category!r} yet")
-        if plan.start_date < _add_months(current.start_date, 12 * years):
+        if plan.start_date < add_months(current.start_date, 12 * years):
             _refuse("esd.transfer_too_early",
                     f"in {plan.job_category!r} a transfer comes after {years} year(s) with the first employer")
         for grade, rule in ((ExamGrade.BASIC, "esd.transfer_basic_grade"),
@@ -304,7 +304,7 @@ def _total_period(plan: PlanTerms, others: tuple[OtherPlan, ...] | list[OtherPla
     """All the trainee's plans together: days planned (or, for ended ones, used) within `years`."""
     first = min([plan.start_date, *(p.start_date for p in others)])
     days = (plan.end_date - plan.start_date).days + 1 + sum(p.days for p in others)
-    allowed = (_add_months(first, 12 * years) - first).days
+    allowed = (add_months(first, 12 * years) - first).days
     if days > allowed:
         _refuse(rule, f"the trainee's plans together would last {days} days, more than {years} years")
 
@@ -341,13 +341,3 @@ def age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-def _add_months(day: date, months: int) -> date:
-    """The same day `months` later, or the month's last day when it has none (31 Jan + 1 = 28/29 Feb)."""
-    year, month = divmod(day.month - 1 + months, 12)
-    year, month = day.year + year, month + 1
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def _last_day(start: date, months: int) -> date:
-    """The last day of a period of `months` from `start`: 1 Apr 2026 + 12 -> 31 Mar 2027."""
-    return _add_months(start, months) - timedelta(days=1)

@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 from services.registry.domain.events import PermitType
+from shared.dates import add_months, last_day
 
 NEW_PERMIT_YEARS = {PermitType.GENERAL: 5, PermitType.SPECIFIED: 3}
 RENEWED_PERMIT_YEARS = {  # (type, excellent record) -> years
@@ -22,25 +23,9 @@ def renewed_permit_years(permit_type: PermitType, excellent_record: bool) -> int
     return RENEWED_PERMIT_YEARS[(permit_type, excellent_record)]
 
 
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later (or earlier), or the month's last day when it has no such day."""
-    month_index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(month_index, 12)
-    for last in (day.day, 30, 29, 28):
-        try:
-            return date(year, month + 1, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
-def add_years(day: date, years: int) -> date:
-    return add_months(day, 12 * years)
-
-
 def permit_expiry(start: date, years: int) -> date:
     """The last day of validity: the day before the start's anniversary `years` later."""
-    return add_years(start, years) - timedelta(days=1)
+    return last_day(start, 12 * years)
 
 
 def latest_renewal_application(expires_on: date) -> date:

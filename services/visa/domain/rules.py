@@ -3,10 +3,10 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from services.accreditation.domain.events import Stage
-from shared.dates import add_months
+from shared.dates import last_day
 
 STAGES = (Stage.I, Stage.II, Stage.III)  # in the order a trainee goes through them
 COE_VALIDITY_MONTHS = 3
@@ -21,7 +21,7 @@ class VisaRules:
 
     def coe_expiry(self, issued_on: date) -> date:
         """The last day of a certificate's validity: the day before it is `coe_validity_months` old."""
-        return add_months(issued_on, self.coe_validity_months) - timedelta(days=1)
+        return last_day(issued_on, self.coe_validity_months)
 
     def period_of_stay(self, stage: Stage) -> int:
         return self.period_of_stay_months[stage]
