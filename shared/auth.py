@@ -12,7 +12,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -26,6 +26,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.errors import Forbidden, ServiceUnavailable, Unauthorized
+from shared.security import limit_writes
 from shared.settings import REPO_ROOT, ServiceSettings
 
 DEV_ISSUER = "titp-dev"
@@ -224,24 +225,48 @@ def authenticate(
     verifier: TokenVerifier = request.app.state.token_verifier
     principal = verifier.verify(credentials.credentials)
     request.state.principal = principal
+    limit_writes(request.method, request.app.state, principal.subject)
     return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
 
 
-def require_roles(*roles: Role | str) -> Callable[[Principal], Awaitable[Principal]]:
-    """A dependency yielding the caller if they hold any of `roles`, else 403."""
+class RoleRequirement:
+    """A dependency yielding the caller if they hold any of `roles`, else 403.
+
+    Routes declare who may call them with it; `roles` lets tests and docs read the declaration back.
+    """
+
+    def __init__(self, roles: frozenset[Role]) -> None:
+        self.roles = roles
+
+    async def __call__(self, principal: CurrentPrincipal) -> Principal:
+        if not principal.roles & self.roles:
+            raise Forbidden(f"this request needs one of the roles: {', '.join(sorted(self.roles))}")
+        return principal
+
+
+def require_roles(*roles: Role | str) -> RoleRequirement:
     wanted = frozenset(Role(role) for role in roles)
     if not wanted:
         raise ValueError("require_roles needs at least one role")
+    return RoleRequirement(wanted)
 
-    async def holds_role(principal: CurrentPrincipal) -> Principal:
-        if not principal.roles & wanted:
-            raise Forbidden(f"this request needs one of the roles: {', '.join(sorted(wanted))}")
-        return principal
 
-    return holds_role
+def declared_roles(dependant: Any) -> frozenset[Role] | None:
+    """The roles a route's dependencies (a FastAPI `Dependant`) let in: None if it declares none.
+
+    Several requirements on one route must all hold, so the roles let in are those in every one.
+    """
+    found: list[frozenset[Role]] = []
+    pending = list(dependant.dependencies)
+    while pending:
+        sub = pending.pop()
+        if isinstance(sub.call, RoleRequirement):
+            found.append(sub.call.roles)
+        pending.extend(sub.dependencies)
+    return frozenset.intersection(*found) if found else None
 
 
 OtitOfficer = Annotated[Principal, Depends(require_roles(Role.OTIT))]

@@ -24,6 +24,7 @@ from shared.db import create_pool, migrate
 from shared.errors import NotFound, ServiceUnavailable, install_problem_handlers
 from shared.events import EventTypes, RecordedEvent, verify_chain
 from shared.outbox import OutboxRelay
+from shared.security import install_security
 from shared.settings import ServiceSettings
 from shared.store import EventStore
 from shared.telemetry import setup_logging, setup_telemetry
@@ -111,6 +112,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
     app.state.settings = settings
     install_problem_handlers(app)
     install_authentication(app, settings)
+    install_security(app, settings)
     app.state.span_exporter = setup_telemetry(settings, app)  # set only for otel_exporter=memory
     app.include_router(health_router)
     app.include_router(audit_router)

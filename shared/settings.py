@@ -69,6 +69,9 @@ class ServiceSettings(BaseSettings):
     consumer_max_retries: int = Field(5, ge=0)
     consumer_group: str | None = Field(None, min_length=1, description="Default: titp.<service>")
     max_request_bytes: int = Field(1024 * 1024, gt=0)
+    # Per client (the token's subject): `write_burst` writes at once, refilled at `write_rate_per_s`.
+    write_rate_per_s: float = Field(50.0, gt=0)
+    write_burst: int = Field(200, ge=1)
 
     @field_validator("database_url")
     @classmethod

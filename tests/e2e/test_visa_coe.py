@@ -12,8 +12,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from services.accreditation.domain.events import (
+    PersonalData,
     PlanHeader,
-    Trainee,
+    SealedTrainee,
     TrainingPlanApplied,
     TrainingPlanCertified,
     TrainingPlanCompleted,
@@ -23,6 +24,7 @@ from services.accreditation.domain.events import (
 from services.visa.app import create_app
 from services.visa.domain.rules import VisaRules
 from services.visa.subscriptions import SUBSCRIBES_TO
+from shared.crypto import new_data_key, seal_model
 from shared.db import connect
 from shared.events import CLOUDEVENTS_CONTENT_TYPE, GENESIS_HASH, EventPayload, RecordedEvent, chain_hash
 from shared.http import today
@@ -80,8 +82,9 @@ class Accreditation:
 
     async def certified_plan(self, header: PlanHeader, certified_on: date = date(2026, 6, 1)) -> uuid.UUID:
         plan_id = uuid.uuid4()
-        trainee = Trainee(name="Nguyen Van An", date_of_birth=date(2001, 3, 15), nationality="VN",
-                          passport_number="C1234567")
+        personal_data = PersonalData(name="Nguyen Van An", date_of_birth=date(2001, 3, 15), passport_number="C1234567")
+        trainee = SealedTrainee(nationality="VN", personal_data=seal_model(new_data_key(), personal_data,
+                                                                           f"trainee/{header.trainee_id}"))
         await self.publish(plan_id, TrainingPlanApplied(**header.model_dump(), trainee=trainee, monthly_wage=210_000,
                                                         comparable_japanese_wage=200_000, applied_on=date(2026, 4, 1)))
         await self.publish(plan_id, TrainingPlanCertified(**header.model_dump(), certified_on=certified_on,

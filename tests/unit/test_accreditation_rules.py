@@ -52,7 +52,8 @@ def facts(**changes) -> CertificationFacts:
         "certified_on": date(2026, 3, 1),
         "implementing_organization": ImplementingOrganization(B, SUPERVISING, full_time_staff=40, excellent=False),
         "permit": Permit("active", "specified", date(2024, 3, 1), date(2029, 2, 28)),
-        "sending_organization_approved": True, "sending_agreement_in_force": True, **changes})
+        "sending_organization_approved": True, "sending_agreement_in_force": True,
+        "personal_data": plan().trainee.personal_data(), **changes})
 
 
 def earlier(stage: Stage, start: date, end: date, status=PlanStatus.COMPLETED, exam=ExamResult.PASSED,

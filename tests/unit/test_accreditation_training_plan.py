@@ -20,17 +20,23 @@ from services.accreditation.domain.events import (
     TrainingPlanRevoked,
 )
 from services.accreditation.domain.rules import RuleBook
+from shared.crypto import new_data_key, seal_model
 from shared.errors import DomainRuleViolation, NotFound
 from tests.unit.test_accreditation_rules import facts, plan
 
 ORDER, REFERRAL = uuid4(), uuid4()
+
+
+def sealed(terms):
+    return terms.sealed(seal_model(new_data_key(), terms.trainee.personal_data(), f"trainee/{terms.trainee_id}"))
+
 APPLIED_ON, CERTIFIED_ON, START = date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)
 
 
 def history(*steps) -> tp.TrainingPlan:
     """A plan's state after `steps`, each a decide function given the state so far."""
     state = tp.TrainingPlan()
-    for step in (lambda s: tp.apply_for_certification(s, plan(), APPLIED_ON), *steps):
+    for step in (lambda s: tp.apply_for_certification(s, sealed(plan()), APPLIED_ON), *steps):
         for event in step(state):
             state = tp.evolve(state, event)
     return state
@@ -78,7 +84,7 @@ def test_each_status_allows_its_commands(state, decide, recorded):
 
 
 REFUSED = [
-    ("apply twice", APPLIED, lambda s: tp.apply_for_certification(s, plan(), APPLIED_ON), "plan.already_applied"),
+    ("apply twice", APPLIED, lambda s: tp.apply_for_certification(s, sealed(plan()), APPLIED_ON), "plan.already_applied"),
     ("certify twice", CERTIFIED, certified, "plan.not_applied"),
     ("certify a rejected plan", REJECTED, certified, "plan.not_applied"),
     ("certify before the application", APPLIED,

@@ -1,5 +1,6 @@
 """The accreditation service's REST routes (DOMAIN §10), one router per resource."""
 
+from services.accreditation.api.trainees import router as trainees
 from services.accreditation.api.training_plans import router as training_plans
 
-routers = [training_plans]
+routers = [training_plans, trainees]

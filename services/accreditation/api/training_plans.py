@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.accreditation import handlers
+from services.accreditation import handlers, personal_data
 from services.accreditation.domain import training_plan as tp
 from services.accreditation.domain.events import DiscontinuationReason, ExamResult, PlanTerms, Stage
 from services.accreditation.domain.rules import RuleBook
@@ -132,8 +132,8 @@ async def apply_for_certification(body: ApplyForCertification, command: Command,
     if not _visible_to(command.principal, body):
         raise NotFound("implementing organization", body.implementing_organization_id)
     id = str(uuid4())
-    return await command.run(TRAINING_PLAN, id, lambda state: tp.apply_for_certification(state, body, body.applied_on),
-                             created_at=f"{router.prefix}/{id}")
+    return await command.run_work(lambda conn: handlers.apply_for_certification(
+        command.runner, conn, id, body, body.applied_on, command.context), created_at=f"{router.prefix}/{id}")
 
 
 async def _decision(command: CommandRequest, id: UUID, decide) -> Response:
@@ -202,8 +202,9 @@ async def get_training_plan(id: UUID, request: Request, principal: Reader, as_of
         else:
             state, version = await request.app.state.runner.load(conn, TRAINING_PLAN, str(id), until=as_of.until)
             document = training_plan_document(str(id), state, version, as_of=as_of.day) if version else None
-    if document is None or not _visible_to(principal, document):
-        raise NotFound("training plan", id)
+        if document is None or not _visible_to(principal, document):
+            raise NotFound("training plan", id)
+        [document] = await personal_data.shown(conn, [document])
     return document_response(document, document["version"])
 
 
@@ -242,4 +243,5 @@ async def list_training_plans(
             org if principal.has_role(Role.IMPLEMENTING_ORG) else None,
             org if principal.has_role(Role.SUPERVISING_ORG) else None, limit + 1,
         )
-    return page_of([r["document"] for r in rows], limit, lambda item: [item["id"]])
+        documents = await personal_data.shown(conn, [r["document"] for r in rows])
+    return page_of(documents, limit, lambda item: [item["id"]])

@@ -8,11 +8,13 @@ Change one only by adding a new version with an upcaster.
 
 from datetime import date
 from enum import StrEnum
-from uuid import UUID
+from typing import Annotated, Any, ClassVar
+from uuid import UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.registry.domain.events import TrainingType
+from shared.crypto import Sealed
 from shared.events import EventPayload, EventTypes
 
 accreditation_events = EventTypes("accreditation")
@@ -61,13 +63,33 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Trainee(Record):
-    """The trainee's personal data, kept together so that it can be encrypted as one."""
+class PersonalData(Record):
+    """What identifies the trainee as a person: recorded and published only sealed with the trainee's
+    own key, which an erasure destroys (docs/adr/0002-personal-data-crypto-shredding.md)."""
 
     name: str = Field(min_length=1, max_length=200)
     date_of_birth: date
-    nationality: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
     passport_number: str = Field(min_length=1, max_length=20)
+
+
+Nationality = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+
+
+class Trainee(PersonalData):
+    """The trainee as an application states them."""
+
+    nationality: Nationality
+
+    def personal_data(self) -> PersonalData:
+        return PersonalData(**self.model_dump(include=set(PersonalData.model_fields)))
+
+
+class SealedTrainee(Record):
+    """The trainee as recorded and published: the nationality in the clear (the program's statistics
+    count by it, and the sending organization's country tells it anyway), the personal data sealed."""
+
+    nationality: Nationality
+    personal_data: Sealed | None = Field(description="null in applications recorded before v2, which kept none")
 
 
 class ExamPassed(Record):
@@ -88,14 +110,36 @@ class PlanHeader(Record):
     end_date: date
 
 
-class PlanTerms(PlanHeader):
-    """Everything an application for certification states."""
+class PlanDetails(PlanHeader):
+    """Everything an application for certification states but the trainee."""
 
-    trainee: Trainee
     monthly_wage: int = Field(ge=0, description="Yen per month")
     comparable_japanese_wage: int = Field(ge=0, description="Yen per month paid to a Japanese worker doing the same")
     exams_passed: tuple[ExamPassed, ...] = Field(default=(), max_length=20)
     sending_organization_id: UUID | None = Field(default=None, description="Type (b) only")
+
+    def details(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in PlanDetails.model_fields}
+
+
+class PlanTerms(PlanDetails):
+    """Everything an application for certification states, as stated: what the rules decide on."""
+
+    trainee: Trainee
+
+    def sealed(self, personal_data: str) -> "SealedPlanTerms":
+        return SealedPlanTerms(**self.details(), trainee=SealedTrainee(nationality=self.trainee.nationality,
+                                                                       personal_data=personal_data))
+
+
+class SealedPlanTerms(PlanDetails):
+    """The terms as recorded: the trainee's personal data sealed."""
+
+    trainee: SealedTrainee
+
+    def opened(self, personal_data: PersonalData) -> PlanTerms:
+        return PlanTerms(**self.details(), trainee=Trainee(**PersonalData.model_validate(personal_data).model_dump(),
+                                                           nationality=self.trainee.nationality))
 
 
 class PlanEvent(EventPayload, PlanHeader):
@@ -106,8 +150,15 @@ class PlanEvent(EventPayload, PlanHeader):
 
 
 @accreditation_events.register
-class TrainingPlanApplied(PlanEvent, PlanTerms):
+class TrainingPlanApplied(PlanEvent, SealedPlanTerms):
+    version: ClassVar[int] = 2
     applied_on: date
+
+
+@accreditation_events.upcaster("titp.accreditation.TrainingPlanApplied.v1", "titp.accreditation.TrainingPlanApplied.v2")
+def _trainee_sealed(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 kept the trainee's personal data in the clear: it is not read from such events any more."""
+    return {**data, "trainee": {"nationality": data["trainee"]["nationality"], "personal_data": None}}
 
 
 @accreditation_events.register
@@ -165,3 +216,22 @@ class NewSupervisingOrganizationRequired(PlanEvent):
 
     since: date
     reason: str
+
+
+# Trainees (stream: trainee_stream_id(trainee_id))
+
+
+@accreditation_events.register
+class TraineePersonalDataErased(EventPayload):
+    """The trainee's key was destroyed: their personal data is unreadable in every copy of every event."""
+
+    trainee_id: UUID
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+TRAINEE_STREAMS = UUID("3d6f1c2a-7b9e-5a41-8c0d-2e5f4a6b7c81")
+
+
+def trainee_stream_id(trainee_id: UUID) -> str:
+    """A stream id of its own (a UUID, as other services expect of subjects) that no plan id can collide with."""
+    return str(uuid5(TRAINEE_STREAMS, str(trainee_id)))

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import NoReturn
 from uuid import UUID
 
-from services.accreditation.domain.events import ExamGrade, ExamResult, PlanStatus, PlanTerms, Stage
+from services.accreditation.domain.events import ExamGrade, ExamResult, PersonalData, PlanStatus, PlanTerms, Stage
 from services.registry.domain.events import PermitType, TrainingType
 from shared.dates import add_months, last_day
 from shared.errors import DomainRuleViolation
@@ -98,6 +98,7 @@ class CertificationFacts:
     sending_agreement_in_force: bool = False  # between the plan's sending and supervising organizations
     trainee_plans: tuple[OtherPlan, ...] = ()
     plans_in_force: int = 0  # the implementing organization's certified plans of this stage overlapping this one
+    personal_data: PersonalData | None = None  # the trainee's, opened with their key; None once erased
 
 
 # Quotas (DOMAIN §3)

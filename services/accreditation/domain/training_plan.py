@@ -20,7 +20,7 @@ from services.accreditation.domain.events import (
     NewSupervisingOrganizationRequired,
     PlanHeader,
     PlanStatus,
-    PlanTerms,
+    SealedPlanTerms,
     TrainingPlanApplied,
     TrainingPlanCertified,
     TrainingPlanCompleted,
@@ -95,11 +95,10 @@ def evolve(state: TrainingPlan, event) -> TrainingPlan:
     return state
 
 
-def apply_for_certification(state: TrainingPlan, terms: PlanTerms, applied_on: date) -> list:
+def apply_for_certification(state: TrainingPlan, terms: SealedPlanTerms, applied_on: date) -> list:
     if state.exists:
         raise DomainRuleViolation("plan.already_applied", "this training plan has already been applied for")
-    return [TrainingPlanApplied(**{name: getattr(terms, name) for name in PlanTerms.model_fields},
-                                applied_on=applied_on)]
+    return [TrainingPlanApplied(**terms.details(), trainee=terms.trainee, applied_on=applied_on)]
 
 
 def certify(state: TrainingPlan, facts: CertificationFacts, rule_book: RuleBook) -> list:
@@ -108,8 +107,12 @@ def certify(state: TrainingPlan, facts: CertificationFacts, rule_book: RuleBook)
     if facts.certified_on < plan.applied_on:
         raise DomainRuleViolation("plan.certified_before_application",
                                   f"certified_on {facts.certified_on} is before the application on {plan.applied_on}")
-    rules = rule_book.for_plan(plan)
-    rules.check(plan, facts)
+    if facts.personal_data is None:
+        raise DomainRuleViolation("trainee.personal_data_erased",
+                                  "the trainee's personal data was erased: the plan cannot be decided on it")
+    terms = plan.opened(facts.personal_data)
+    rules = rule_book.for_plan(terms)
+    rules.check(terms, facts)
     return [TrainingPlanCertified(**state.header(), certified_on=facts.certified_on, rule_set=rules.name)]
 
 

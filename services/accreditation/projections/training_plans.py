@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.accreditation.domain.events import ExamResult, PlanHeader, PlanStatus, PlanTerms, Stage
+from services.accreditation.domain.events import ExamResult, PlanDetails, PlanHeader, PlanStatus, Stage
 from services.accreditation.domain.rules import OtherPlan
 from services.accreditation.domain.training_plan import TrainingPlan
 
@@ -79,7 +79,7 @@ async def trainee_plans(conn: asyncpg.Connection, plan_id: str, trainee_id: UUID
                  for r in rows)
 
 
-async def plans_in_force(conn: asyncpg.Connection, plan_id: str, plan: PlanTerms) -> int:
+async def plans_in_force(conn: asyncpg.Connection, plan_id: str, plan: PlanDetails) -> int:
     """The implementing organization's certified plans of the same stage whose period overlaps this plan's."""
     return await conn.fetchval(
         "SELECT count(*) FROM training_plans WHERE implementing_organization_id = $1 AND stage = $2"

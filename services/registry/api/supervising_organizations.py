@@ -18,7 +18,7 @@ from services.registry.projections.supervising_organizations import (
 )
 from shared.auth import Principal, Role, require_roles
 from shared.commands import Aggregate, CommandRunner, Outcome
-from shared.errors import NotFound
+from shared.errors import Forbidden, NotFound
 from shared.events import EventContext
 from shared.http import AsOf, Command, Page, cursor_uuid, decode_cursor, document_response, page_of, today
 from shared.service import PoolDep
@@ -95,13 +95,21 @@ router = APIRouter(prefix="/v1/supervising-organizations", tags=["supervising or
 
 
 @router.post("", status_code=201, response_model=Accepted)
-async def apply_for_permit(body: ApplyForPermit, command: Command, _: Filer) -> Response:
-    """Apply for a supervising-organization permit."""
-    id = str(uuid4())
+async def apply_for_permit(body: ApplyForPermit, command: Command, principal: Filer) -> Response:
+    """Apply for a supervising-organization permit. An organization applies for itself: its record
+    takes the organization id its token names, so that it can read it and no other."""
+    id = _own_id(principal) if principal.is_organization_member else str(uuid4())
     application = PermitApplication.model_validate(body.model_dump(exclude={"applied_on"}))
     return await command.run(SUPERVISING_ORGANIZATION, id,
                              lambda state: so.apply_for_permit(state, application, body.applied_on),
                              created_at=f"{router.prefix}/{id}")
+
+
+def _own_id(principal: Principal) -> str:
+    try:
+        return str(UUID(principal.organization_id))
+    except ValueError:
+        raise Forbidden("the token's organization (org) is not a supervising organization's id") from None
 
 
 async def _decide(command, id: UUID, decide: Callable[[so.SupervisingOrganization], list]) -> Response:

@@ -1,0 +1,119 @@
+"""Hostile-input guards at the HTTP edge: a request size limit and per-client write rate limits.
+
+`install_security(app, settings)` wires both; `create_service_app` calls it for every service.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.errors import Problem, RequestTooLarge, problem_response
+from shared.settings import ServiceSettings
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class TooManyRequests(Problem):
+    status = 429
+    problem = "too-many-requests"
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"too many writes from this client; try again in {retry_after_s}s",
+                         headers={"Retry-After": str(retry_after_s)}, retry_after_s=retry_after_s)
+
+
+class RequestSizeLimit:
+    """ASGI middleware: a body over `max_bytes` is refused with 413 before the app sees any of it.
+
+    The body is read here (the app would buffer it anyway) so that a chunked body without a
+    Content-Length cannot get past the limit either.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        body, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message], receive), send)
+                return
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            body.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay([{"type": "http.request", "body": b"".join(body), "more_body": False}],
+                                      receive), send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await problem_response(RequestTooLarge(self.max_bytes))(scope, receive, send)
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    async def replayed() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return replayed
+
+
+class WriteRateLimiter:
+    """A token bucket per client: `burst` writes at once, refilled at `per_second`.
+
+    Kept in the process: with several instances behind a load balancer each one limits on its own.
+    """
+
+    MAX_CLIENTS = 10_000
+
+    def __init__(self, per_second: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_second = per_second
+        self.burst = burst
+        self.clock = clock
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()  # authentication runs in FastAPI's thread pool
+
+    def take(self, client: str) -> None:
+        """Spend one write of `client`'s allowance, or raise `TooManyRequests` saying when to retry."""
+        with self._lock:
+            self._take(client)
+
+    def _take(self, client: str) -> None:
+        now = self.clock()
+        tokens, then = self._buckets.pop(client, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - then) * self.per_second)
+        if tokens < 1:
+            self._buckets[client] = (tokens, now)
+            raise TooManyRequests(max(1, math.ceil((1 - tokens) / self.per_second)))
+        self._buckets[client] = (tokens - 1, now)
+        if len(self._buckets) > self.MAX_CLIENTS:
+            self._buckets.popitem(last=False)  # the longest idle client: its bucket would be full again
+
+
+def limit_writes(request_method: str, app_state: object, client: str) -> None:
+    """Called once the caller is known: a write spends one of the client's allowance."""
+    limiter: WriteRateLimiter | None = getattr(app_state, "write_limiter", None)
+    if limiter is not None and request_method in WRITE_METHODS:
+        limiter.take(client)
+
+
+def install_security(app: FastAPI, settings: ServiceSettings) -> None:
+    app.state.write_limiter = WriteRateLimiter(settings.write_rate_per_s, settings.write_burst)
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
