@@ -23,6 +23,7 @@ from shared.consumer import Subscription
 from shared.db import create_pool, migrate
 from shared.errors import NotFound, ServiceUnavailable, install_problem_handlers
 from shared.events import EventTypes, RecordedEvent, verify_chain
+from shared.metrics import install_metrics
 from shared.outbox import OutboxRelay
 from shared.security import install_security
 from shared.settings import ServiceSettings
@@ -118,6 +119,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
     app.include_router(audit_router)
     for router in definition.routers:
         app.include_router(router)
+    install_metrics(app, definition.name)
     return app
 
 

@@ -63,7 +63,8 @@ class ServiceSettings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_json: bool = True
-    otel_exporter: Literal["none", "console", "memory"] = "none"
+    # otlp: to the collector named by the standard OTEL_EXPORTER_OTLP_* variables (HTTP/protobuf).
+    otel_exporter: Literal["none", "console", "memory", "otlp"] = "none"
 
     relay_poll_interval_s: float = Field(1.0, gt=0)
     consumer_max_retries: int = Field(5, ge=0)

@@ -15,6 +15,7 @@ import orjson
 from fastapi import FastAPI
 from opentelemetry import trace
 from opentelemetry.context import Context
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -52,6 +53,8 @@ class _ExporterSlot(SpanProcessor):
             self.processor = SimpleSpanProcessor(self.memory)
         elif exporter == "console":
             self.processor = BatchSpanProcessor(ConsoleSpanExporter())
+        elif exporter == "otlp":
+            self.processor = BatchSpanProcessor(OTLPSpanExporter())
         else:
             self.processor = None
         self.exporter = exporter

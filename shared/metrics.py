@@ -1,0 +1,212 @@
+"""Prometheus metrics of one service, served on GET /metrics.
+
+Requests are counted and timed per route as they are answered. The rest is read when
+Prometheus scrapes: the relay's backlog (outbox rows) from the database; the consumer
+group's lag per partition and the DLQ's size from Kafka; the relay's and the subscription's
+own counters. Every instance of a service reports its whole consumer group's lag and the
+same backlog, so dashboards take max() of those and sum() of the counters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from fastapi import APIRouter, FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.topics import dlq_topic
+
+log = logging.getLogger(__name__)
+
+KAFKA_TIMEOUT = 5.0  # seconds a scrape waits for Kafka before reporting it unreachable
+UNMATCHED = "unmatched"  # the route label of requests no route answered: keeps the label set small
+
+
+@dataclass
+class Sample:
+    """What the last scrape read from PostgreSQL and Kafka."""
+
+    outbox_rows: int | None = None
+    kafka_up: bool = False
+    lag: dict[TopicPartition, int] = field(default_factory=dict)
+    dlq_messages: int = 0
+    dlq_pending: int = 0
+
+
+class ServiceMetrics:
+    """The metrics of one service instance, in a registry of its own (several apps may share a process)."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter("titp_http_requests", "HTTP requests answered, by route and status",
+                                ["service", "method", "route", "status"], registry=self.registry)
+        self.latency = Histogram("titp_http_request_duration_seconds", "Time to answer an HTTP request, by route",
+                                 ["service", "method", "route"], registry=self.registry)
+        self.sample = Sample()
+        self._state = None  # the app's state: pool, relay, subscription, settings (set by the lifespan)
+        self.registry.register(_ReadAtScrape(self))
+
+    async def refresh(self, state) -> None:
+        """Read the backlog, the lag and the DLQ now, for the scrape that follows."""
+        self._state = state
+        sample = Sample()
+        try:
+            sample.outbox_rows = await state.pool.fetchval("SELECT count(*) FROM outbox")
+        except Exception as exc:
+            log.warning("metrics: the outbox could not be counted: %r", exc)
+        try:
+            async with asyncio.timeout(KAFKA_TIMEOUT):
+                await self._read_kafka(state, sample)
+            sample.kafka_up = True
+        except Exception as exc:
+            log.warning("metrics: Kafka could not be read: %r", exc)
+            sample.lag.clear()
+        self.sample = sample
+
+    async def _read_kafka(self, state, sample: Sample) -> None:
+        bootstrap = state.settings.kafka_bootstrap_servers
+        subscription = state.subscription
+        dlq = subscription.dlq_topic if subscription else dlq_topic(self.service)
+        topics = [*(subscription.topics if subscription else ()), dlq]
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        await admin.start()
+        try:
+            await consumer.start()
+            partitions = [TopicPartition(d["topic"], p["partition"])
+                          for d in await admin.describe_topics(topics) if d["error_code"] == 0
+                          for p in d["partitions"]]
+            begin = await consumer.beginning_offsets(partitions)
+            end = await consumer.end_offsets(partitions)
+            # redrive() keeps its progress as consumer group "<dlq>.redrive" (shared/consumer.py).
+            redriven = await _committed(admin, f"{dlq}.redrive")
+            committed = await _committed(admin, subscription.group_id) if subscription else {}
+        finally:
+            await consumer.stop()
+            await admin.close()
+        for tp in partitions:
+            if tp.topic == dlq:
+                sample.dlq_messages += end[tp] - begin[tp]
+                sample.dlq_pending += end[tp] - max(redriven.get(tp, 0), begin[tp])
+            else:
+                # A partition the group never committed is read from its beginning.
+                sample.lag[tp] = end[tp] - max(committed.get(tp, 0), begin[tp])
+
+
+async def _committed(admin: AIOKafkaAdminClient, group_id: str) -> dict[TopicPartition, int]:
+    offsets = await admin.list_consumer_group_offsets(group_id)
+    return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
+
+
+class _ReadAtScrape(Collector):
+    def __init__(self, metrics: ServiceMetrics) -> None:
+        self.metrics = metrics
+
+    def describe(self) -> list[Metric]:
+        return []  # read at scrape time: nothing to check for clashes up front
+
+    def collect(self) -> Iterator[Metric]:
+        m, state = self.metrics, self.metrics._state
+        service, sample = m.service, m.sample
+        if state is None:
+            return
+        if sample.outbox_rows is not None:
+            yield _gauge("titp_relay_backlog", "Committed events not yet acknowledged by Kafka (outbox rows)",
+                         service, sample.outbox_rows)
+        relay = state.relay
+        yield _gauge("titp_relay_leader", "1 if this instance's relay holds the lock and publishes", service,
+                     int(relay.is_leader))
+        yield _counter("titp_relay_published", "Events this instance's relay published", service, relay.published)
+        yield _counter("titp_relay_errors", "Failures this instance's relay retried", service, relay.errors)
+        yield _gauge("titp_kafka_up", "1 if the last scrape could read Kafka", service, int(sample.kafka_up))
+        if sample.kafka_up:
+            yield _gauge("titp_dlq_messages", "Messages on the service's dead-letter topic", service,
+                         sample.dlq_messages)
+            yield _gauge("titp_dlq_pending", "Dead-lettered messages not re-driven yet", service, sample.dlq_pending)
+        subscription = state.subscription
+        if subscription is None:
+            return
+        if sample.kafka_up:
+            lag = GaugeMetricFamily("titp_consumer_lag", "Messages the consumer group has yet to apply, per partition",
+                                    labels=["service", "group", "topic", "partition"])
+            for tp, value in sorted(sample.lag.items()):
+                lag.add_metric([service, subscription.group_id, tp.topic, str(tp.partition)], value)
+            yield lag
+        events = CounterMetricFamily("titp_consumer_events", "Events this instance's subscription settled, by outcome",
+                                     labels=["service", "outcome"])
+        for outcome, value in (("applied", subscription.applied), ("duplicate", subscription.duplicates),
+                               ("dead_lettered", subscription.dead_lettered)):
+            events.add_metric([service, outcome], value)
+        yield events
+        yield _gauge("titp_consumer_assigned_partitions", "Partitions assigned to this instance", service,
+                     len(subscription.assigned))
+
+
+def _gauge(name: str, documentation: str, service: str, value: float) -> GaugeMetricFamily:
+    gauge = GaugeMetricFamily(name, documentation, labels=["service"])
+    gauge.add_metric([service], value)
+    return gauge
+
+
+def _counter(name: str, documentation: str, service: str, value: float) -> CounterMetricFamily:
+    counter = CounterMetricFamily(name, documentation, labels=["service"])
+    counter.add_metric([service], value)
+    return counter
+
+
+class _CountRequests:
+    """ASGI middleware: count and time every HTTP request by its route template (not its path)."""
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            # The router put the matched route into the scope on its way in.
+            route = getattr(scope.get("route"), "path", UNMATCHED)
+            m = self.metrics
+            m.latency.labels(m.service, scope["method"], route).observe(time.perf_counter() - started)
+            m.requests.labels(m.service, scope["method"], route, str(status)).inc()
+
+
+metrics_router = APIRouter(tags=["health"])
+
+
+@metrics_router.get("/metrics", response_class=Response,
+                    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"}})
+async def metrics(request: Request) -> Response:
+    """Request rates and latencies, relay backlog, consumer lag per partition, DLQ size (Prometheus)."""
+    service_metrics: ServiceMetrics = request.app.state.metrics
+    await service_metrics.refresh(request.app.state)
+    return Response(generate_latest(service_metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def install_metrics(app: FastAPI, service: str) -> ServiceMetrics:
+    app.state.metrics = ServiceMetrics(service)
+    app.add_middleware(_CountRequests, metrics=app.state.metrics)
+    app.include_router(metrics_router)
+    return app.state.metrics

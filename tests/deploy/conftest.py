@@ -1,0 +1,53 @@
+"""What the deployment tests share: the files under test and the settings they must agree with."""
+
+import importlib
+import re
+from pathlib import Path
+
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+from pydantic_settings import BaseSettings
+
+from shared.settings import SERVICES
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCAL_STACK = ROOT / "deploy" / "local" / "stack.sh"
+
+
+
+def load_yaml_documents(path: Path) -> list[dict]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
+
+
+def local_stack_variable(name: str) -> str:
+    """A variable set at the top of deploy/local/stack.sh, e.g. KAFKA_VERSION."""
+    match = re.search(rf"^{name}=(\"[^\"]*\"|\S+)$", LOCAL_STACK.read_text(), re.MULTILINE)
+    assert match, f"{name} is not set in {LOCAL_STACK}"
+    return match.group(1).strip('"')
+
+
+def settings_variables() -> set[str]:
+    """Every environment variable a settings class of the project reads: ServiceSettings' TITP_* and
+    each service's own (TITP_REGISTRY_*, TITP_INSPECTION_*, ...)."""
+    classes = {cls for name in SERVICES for cls in vars(importlib.import_module(f"services.{name}.app")).values()
+               if isinstance(cls, type) and issubclass(cls, BaseSettings) and cls is not BaseSettings}
+    return {f"{cls.model_config['env_prefix']}{field}".upper() for cls in classes for field in cls.model_fields}
+
+
+def unknown_titp_variables(names) -> list[str]:
+    """The TITP_* names that no settings class reads: a typo there would be silently ignored at run time."""
+    known = settings_variables()
+    return sorted(n for n in names if n.startswith("TITP_") and n not in known)
+
+
+async def scrape(client) -> dict[tuple[str, frozenset], float]:
+    """GET /metrics as Prometheus reads it: (sample name, labels) -> value."""
+    response = await client.get("/metrics")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain; version=")
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(response.text) for s in family.samples}
+
+
+def value(samples, name: str, **labels) -> float | None:
+    return samples.get((name, frozenset(labels.items())))

@@ -1,0 +1,99 @@
+"""docker-compose.yml without a container engine: valid by the Compose Specification's JSON schema (as
+check-jsonschema ships it), and in step with the local stack: the same Kafka version and broker settings,
+the same databases, settings the services accept, healthchecks."""
+
+import json
+import re
+from importlib import resources
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from shared.settings import SERVICES, load_settings
+from tests.deploy.conftest import ROOT, load_yaml_documents, local_stack_variable, unknown_titp_variables
+
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+# Images with no shell or HTTP client inside, where Compose cannot run a healthcheck.
+NO_HEALTHCHECK = {"otel-collector"}
+# Broker settings that name addresses or paths, which differ between a host and containers.
+HOST_SPECIFIC = {"listeners", "advertised.listeners", "controller.quorum.voters", "log.dirs",
+                 "listener.security.protocol.map"}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    [document] = load_yaml_documents(COMPOSE_FILE)  # anchors and `<<` merges resolved, as Compose does
+    return document
+
+
+def test_the_file_is_valid_by_the_compose_specification(compose):
+    schema = json.loads(resources.files("check_jsonschema.builtin_schemas.vendor")
+                        .joinpath("compose-spec.json").read_text())
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+              for e in Draft202012Validator(schema).iter_errors(compose)]
+    assert errors == []
+
+
+def test_dependencies_volumes_and_mounted_files_exist(compose):
+    services = compose["services"]
+    for name, service in services.items():
+        for dependency, condition in service.get("depends_on", {}).items():
+            assert dependency in services, f"{name} depends on unknown {dependency}"
+            if condition["condition"] == "service_healthy":
+                assert "healthcheck" in services[dependency], f"{name} waits for {dependency}'s missing healthcheck"
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("./deploy/"):
+                assert (ROOT / source).exists(), f"{name} mounts missing {source}"
+            elif not source.startswith("./.data/"):  # created by `titp dev-token`
+                assert source in compose["volumes"], f"{name} uses undeclared volume {source}"
+    assert {n for n, s in services.items() if "healthcheck" not in s} == NO_HEALTHCHECK
+
+
+def test_the_four_services_run_from_one_image_with_settings_they_accept(compose):
+    services = compose["services"]
+    for name in SERVICES:
+        service = services[name]
+        assert service["build"] == "."
+        assert service["command"] == [f"services.{name}.app:create_app"]
+        environment = {key: str(value) for key, value in service["environment"].items()}
+        assert unknown_titp_variables(environment) == []
+        settings = load_settings(name, **{key.removeprefix("TITP_").lower(): value
+                                          for key, value in environment.items() if key.startswith("TITP_")})
+        assert settings.database_url.endswith(f"/titp_{name}")
+        assert settings.otel_exporter == "otlp" and environment["OTEL_EXPORTER_OTLP_ENDPOINT"].endswith(":4318")
+    assert set(compose["services"]) >= set(SERVICES) | {"kafka", "postgres", "otel-collector", "jaeger"}
+
+
+def test_kafka_is_the_local_stacks_version_and_configuration(compose):
+    kafka = compose["services"]["kafka"]
+    assert kafka["image"] == f"apache/kafka:{local_stack_variable('KAFKA_VERSION')}"
+    environment = {key: str(value) for key, value in kafka["environment"].items()}
+    local = {}
+    for line in (ROOT / "deploy/local/kafka/server.properties").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, value = line.split("=", 1)
+            local[key] = value
+    for key, value in local.items():
+        variable = "KAFKA_" + key.upper().replace(".", "_")
+        if key not in HOST_SPECIFIC:
+            assert environment.get(variable) == value, f"{variable}: {environment.get(variable)!r}, local {value!r}"
+    assert environment["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper
+    assert environment["KAFKA_LOG_RETENTION_MS"] == "-1"  # the topics are the audit log
+
+
+def test_postgres_holds_the_same_databases_as_the_local_stack(compose):
+    databases = re.findall(r"CREATE DATABASE (\w+);", (ROOT / "deploy/compose/create-databases.sql").read_text())
+    assert sorted(databases) == sorted(local_stack_variable("DATABASES").split())
+    assert sorted(databases) == sorted(f"titp_{name}" for name in SERVICES)
+    assert compose["services"]["postgres"]["image"] == "postgres:15"
+
+
+def test_prometheus_scrapes_every_service_and_the_collector_sends_to_jaeger():
+    [prometheus] = load_yaml_documents(ROOT / "deploy/compose/prometheus.yml")
+    targets = {t for job in prometheus["scrape_configs"] for c in job["static_configs"] for t in c["targets"]}
+    assert targets == {f"{name}:8000" for name in SERVICES}
+    [collector] = load_yaml_documents(ROOT / "deploy/otel/collector.yaml")
+    traces = collector["service"]["pipelines"]["traces"]
+    assert traces["receivers"] == ["otlp"] and collector["receivers"]["otlp"]["protocols"]["http"]
+    assert [collector["exporters"][name]["endpoint"] for name in traces["exporters"]] == ["jaeger:4317"]
