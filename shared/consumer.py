@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]
 
 MAX_BACKOFF = 5.0
+STOP_GRACE = 10.0  # seconds stop() waits for the message in hand to be settled before cutting it off
 ERROR_HEADER_LIMIT = 4000  # characters of the exception text kept in the DLQ header
 
 # Failures of the database connection itself are not the message's fault: the subscription
@@ -73,6 +74,9 @@ class Subscription:
         self._producer: AIOKafkaProducer | None = None
         self._task: asyncio.Task | None = None
         self._lock = asyncio.Lock()  # one message at a time vs. the rebalance callback
+        # Held while one attempt at a message is made and its outcome recorded: the transaction
+        # (or DLQ send), the counter and the pending offset. stop() cancels only outside it.
+        self._settling = asyncio.Lock()
         self._pending: dict[TopicPartition, int] = {}  # applied but not yet committed offsets
         self._generation = 0  # bumped on every revocation: fetched batches go stale
 
@@ -89,7 +93,23 @@ class Subscription:
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
+            # Cancel between messages, never inside one: a cancellation landing in the COMMIT
+            # round trip (or the pool's release after it) leaves the effect committed but neither
+            # counted nor marked for commit, and one landing in the handler rolls back work that
+            # then runs again on the next owner. A handler stuck past the grace period is cut
+            # off anyway; its transaction rolls back and the redelivery is applied normally.
+            settled = False
+            try:
+                async with asyncio.timeout(STOP_GRACE):
+                    settled = await self._settling.acquire()
+            except TimeoutError:
+                log.warning("subscription %s: message in hand still unsettled after %.0fs, cancelling it",
+                            self.group_id, STOP_GRACE, extra={"group_id": self.group_id})
+            try:
+                task.cancel()
+            finally:
+                if settled:
+                    self._settling.release()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         producer, self._producer = self._producer, None
@@ -148,8 +168,7 @@ class Subscription:
                             # Partitions were revoked: the rest of this batch will be fetched
                             # again by whoever owns them now, from the committed offset.
                             break
-                        await self._apply(message)
-                        self._pending[tp] = message.offset + 1
+                        await self._apply(message)  # also records message.offset + 1 as pending
                 async with self._lock:
                     await self._commit(consumer, [tp])
 
@@ -164,11 +183,17 @@ class Subscription:
             # skips what was already applied here.
             log.info("offset commit refused after a rebalance: %s", exc, extra={"group_id": self.group_id})
 
+    def _settled(self, message: ConsumerRecord) -> None:
+        """The message is done with (applied, a duplicate or dead-lettered): commit past it."""
+        self._pending[TopicPartition(message.topic, message.partition)] = message.offset + 1
+
     async def _apply(self, message: ConsumerRecord) -> None:
         try:
             event = RecordedEvent.from_json(message.value)
         except Exception as exc:
-            await self._dead_letter(message, exc, attempts=1)
+            async with self._settling:
+                await self._dead_letter(message, exc, attempts=1)
+                self._settled(message)
             return
         attempt = 0
         while True:
@@ -178,30 +203,36 @@ class Subscription:
                 with start_span(f"{event.type} process", traceparent=event.traceparent, kind=SpanKind.CONSUMER,
                                 attributes={"messaging.system": "kafka", "messaging.destination.name": message.topic,
                                             "messaging.message.id": str(event.id), "titp.attempt": attempt}):
-                    async with self.pool.acquire() as conn, conn.transaction():
-                        fresh = await conn.fetchval(
-                            "INSERT INTO inbox (event_id, source, type) VALUES ($1, $2, $3)"
-                            " ON CONFLICT DO NOTHING RETURNING true",
-                            event.id, event.source, event.type)
+                    async with self.pool.acquire() as conn, self._settling:
+                        async with conn.transaction():
+                            fresh = await conn.fetchval(
+                                "INSERT INTO inbox (event_id, source, type) VALUES ($1, $2, $3)"
+                                " ON CONFLICT DO NOTHING RETURNING true",
+                                event.id, event.source, event.type)
+                            if fresh:
+                                await self.handler(conn, event)
+                        # Recorded with the transaction, before stop() may cancel: what was
+                        # committed is counted once and its offset committed.
                         if fresh:
-                            await self.handler(conn, event)
+                            self.applied += 1
+                        else:
+                            self.duplicates += 1
+                            log.debug("skipped duplicate event %s", event.id, extra={"event_id": str(event.id)})
+                        self._settled(message)
             except _INFRASTRUCTURE_ERRORS:
                 raise
             except Exception as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 if attempt > self.max_retries:
-                    await self._dead_letter(message, exc, attempts=attempt)
+                    async with self._settling:
+                        await self._dead_letter(message, exc, attempts=attempt)
+                        self._settled(message)
                     return
                 delay = min(self.retry_backoff * 2 ** (attempt - 1), MAX_BACKOFF)
                 log.warning("handling %s %s failed (attempt %d), retrying in %.2fs: %s", event.type, event.id,
                             attempt, delay, self.last_error, extra={"event_id": str(event.id), "attempt": attempt})
-                await asyncio.sleep(delay)
+                await asyncio.sleep(delay)  # stop() may cancel here: nothing of this message took effect
                 continue
-            if fresh:
-                self.applied += 1
-            else:
-                self.duplicates += 1
-                log.debug("skipped duplicate event %s", event.id, extra={"event_id": str(event.id)})
             return
 
     async def _dead_letter(self, message: ConsumerRecord, exc: BaseException, *, attempts: int) -> None:
