@@ -1,4 +1,4 @@
-"""Hostile-input guards at the HTTP edge: a request size limit and per-client write rate limits.
+"""Hostile-input guards at the HTTP edge: a request size limit, no NUL characters, per-client write rate limits.
 
 `install_security(app, settings)` wires both; `create_service_app` calls it for every service.
 """
@@ -6,10 +6,12 @@
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,8 +31,21 @@ class TooManyRequests(Problem):
                          headers={"Retry-After": str(retry_after_s)}, retry_after_s=retry_after_s)
 
 
-class RequestSizeLimit:
-    """ASGI middleware: a body over `max_bytes` is refused with 413 before the app sees any of it.
+# A JSON escape of the NUL character (not itself escaped): PostgreSQL stores no NUL in text or jsonb.
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _nul_in_query(query: bytes) -> str | None:
+    """The name of the first query parameter holding a NUL character."""
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return name.replace("\x00", "")
+    return None
+
+
+class RequestGuard:
+    """ASGI middleware: a body over `max_bytes` is refused with 413, and input PostgreSQL cannot
+    store (NUL characters) with 422, before the app sees any of it.
 
     The body is read here (the app would buffer it anyway) so that a chunked body without a
     Content-Length cannot get past the limit either.
@@ -61,11 +76,25 @@ class RequestSizeLimit:
             body.append(message.get("body", b""))
             if not message.get("more_body", False):
                 break
+        field = _nul_in_query(scope.get("query_string", b""))
+        field = (f"query.{field}" if field is not None else "path" if "\x00" in scope["path"]
+                 else "body" if _JSON_NUL.search(b"".join(body)) else None)
+        if field is not None:
+            await problem_response(InvalidInput(field, "must not contain NUL characters"))(scope, receive, send)
+            return
         await self.app(scope, _replay([{"type": "http.request", "body": b"".join(body), "more_body": False}],
                                       receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         await problem_response(RequestTooLarge(self.max_bytes))(scope, receive, send)
+
+
+class InvalidInput(Problem):
+    status = 422
+    problem = "invalid-request"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}", errors=[{"field": field, "reason": reason}])
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:
@@ -116,4 +145,4 @@ def limit_writes(request_method: str, app_state: object, client: str) -> None:
 
 def install_security(app: FastAPI, settings: ServiceSettings) -> None:
     app.state.write_limiter = WriteRateLimiter(settings.write_rate_per_s, settings.write_burst)
-    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestGuard, max_bytes=settings.max_request_bytes)

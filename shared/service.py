@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated
 
 import asyncpg
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 
 from shared.auth import install_authentication, require_roles
 from shared.commands import CommandRunner
@@ -160,7 +160,8 @@ audit_router = APIRouter(prefix="/v1/audit", tags=["audit"],
 
 
 @audit_router.get("/events")
-async def audit_events(pool: PoolDep, store: StoreDep, after: int = 0, limit: int = 100) -> dict:
+async def audit_events(pool: PoolDep, store: StoreDep, after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+                       limit: int = 100) -> dict:
     """This service's log in global order, as CloudEvents with their hashes."""
     limit = max(1, min(limit, 1000))
     async with pool.acquire() as conn:
