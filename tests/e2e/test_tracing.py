@@ -8,7 +8,7 @@ from shared.events import RecordedEvent
 from shared.topics import dlq_topic
 from tests.e2e.test_registry_slice import TOPIC
 from tests.helpers import permit_application as application
-from tests.helpers import eventually
+from tests.helpers import eventually, group_at_end
 
 
 async def test_a_consumer_span_joins_the_trace_of_the_command(fresh_database, service_settings, run_service,
@@ -18,6 +18,7 @@ async def test_a_consumer_span_joins_the_trace_of_the_command(fresh_database, se
     registry = await run_service(app)
     spans = app.state.span_exporter
     spans.clear()
+    await group_at_end(kafka_bootstrap, f"test-tracing-{unique}", [TOPIC])  # the subscriber reads only what follows
 
     applied = await registry.post("/v1/supervising-organizations", json=application(), headers=token("otit"))
     assert applied.status_code == 201
