@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,12 +17,16 @@ from typing import Annotated
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 
+from shared.asyncapi import install_asyncapi
+from shared.audit import verify_log, whole_log
 from shared.auth import install_authentication, require_roles
-from shared.commands import CommandRunner
+from shared.checkpoints import Sealer, load_signing_key
+from shared.commands import Aggregate, CommandRunner
 from shared.consumer import Subscription
 from shared.db import create_pool, migrate
 from shared.errors import NotFound, ServiceUnavailable, install_problem_handlers
-from shared.events import EventTypes, RecordedEvent, verify_chain
+from shared.events import EventPayload, EventTypes, RecordedEvent, verify_chain
+from shared.http import AsOf
 from shared.metrics import install_metrics
 from shared.outbox import OutboxRelay
 from shared.security import install_security
@@ -62,6 +66,17 @@ class ServiceDefinition:
     chores: Sequence[tuple[float, Chore]] = ()
     description: str = ""
     tags: Sequence[dict] = field(default_factory=tuple)
+    # The aggregate each stream is, by the event that opens it: replays and rebuilds fold streams through it.
+    aggregates: Mapping[type[EventPayload], Aggregate] = field(default_factory=dict)
+    # Tables holding what the log does not (e.g. the keys of crypto-shredded personal data): a replay of the
+    # log cannot rebuild them, and the diff of read models leaves them out.
+    outside_the_log: frozenset[str] = frozenset()
+
+    def aggregate_of(self, first: RecordedEvent) -> Aggregate | None:
+        """The aggregate a stream is, from its first event; None for a stream of no aggregate (checkpoints)."""
+        if not self.event_types.knows(first.type):
+            return None
+        return self.aggregates.get(type(self.event_types.parse(first.type, first.data)))
 
 
 def create_service_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:
@@ -70,8 +85,10 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         pool = await create_pool(settings.database_url, max_size=20)
         try:
             await migrate(pool, definition.migrations)
-            own_topic = service_topic(definition.name)
-            await ensure_topics(settings.kafka_bootstrap_servers, [own_topic, dlq_topic(definition.name)])
+            own_topic, dlq = settings.topic(service_topic(definition.name)), settings.topic(dlq_topic(definition.name))
+            subscribed = [settings.topic(topic) for topic in definition.subscribes_to]
+            await ensure_topics(settings.kafka_bootstrap_servers, [own_topic, dlq, *subscribed],
+                                partitions=settings.topic_partitions, replication=settings.topic_replication)
             store = EventStore(definition.event_types)
             runner = CommandRunner(pool, store)
             app.state.pool, app.state.store, app.state.runner = pool, store, runner
@@ -87,13 +104,14 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
                     await handler(runner, conn, event)
 
                 subscription = Subscription(definition.name, pool, settings.kafka_bootstrap_servers,
-                                            list(definition.subscribes_to), on_event,
-                                            dlq_topic=dlq_topic(definition.name),
+                                            subscribed, on_event, dlq_topic=dlq,
                                             max_retries=settings.consumer_max_retries,
                                             group_id=settings.consumer_group)
                 await subscription.start()
             app.state.subscription = subscription
-            chores = [asyncio.create_task(_every(interval, chore, runner)) for interval, chore in definition.chores]
+            app.state.sealer = Sealer(definition.name, load_signing_key(settings.checkpoint_key_path()))
+            chores = [asyncio.create_task(_every(interval, chore, runner)) for interval, chore in
+                      [*definition.chores, (settings.checkpoint_interval_s, app.state.sealer)]]
             log.info("%s ready", definition.name)
             try:
                 yield
@@ -110,13 +128,14 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
     setup_logging(settings)
     app = FastAPI(title=f"TITP {definition.name}", description=definition.description, version="1",
                   lifespan=lifespan, openapi_tags=list(definition.tags) or None)
-    app.state.settings = settings
+    app.state.settings, app.state.definition = settings, definition
     install_problem_handlers(app)
     install_authentication(app, settings)
     install_security(app, settings)
     app.state.span_exporter = setup_telemetry(settings, app)  # set only for otel_exporter=memory
     app.include_router(health_router)
     app.include_router(audit_router)
+    install_asyncapi(app, definition.event_types, settings)
     for router in definition.routers:
         app.include_router(router)
     install_metrics(app, definition.name)
@@ -171,12 +190,26 @@ async def audit_events(pool: PoolDep, store: StoreDep, after: Annotated[int, Que
 
 
 @audit_router.get("/streams/{stream_id}")
-async def audit_stream(stream_id: str, pool: PoolDep, store: StoreDep) -> dict:
-    """One aggregate's whole history."""
+async def audit_stream(stream_id: str, pool: PoolDep, store: StoreDep, as_of: AsOf = None) -> dict:
+    """One aggregate's whole history (with `as_of`, the part recorded by then)."""
     async with pool.acquire() as conn:
-        events = await store.read_stream(conn, stream_id)
+        events = await store.read_stream(conn, stream_id, until=as_of.until if as_of else None)
     if not events:
         raise NotFound("stream", stream_id)
     broken = verify_chain(events)
     return {"stream_id": stream_id, "events": [e.to_cloudevent() for e in events],
             "chain": "ok" if broken is None else broken.reason}
+
+
+@audit_router.get("/verify")
+async def audit_verify(request: Request, pool: PoolDep, store: StoreDep) -> dict:
+    """Every hash chain of this service's log, and every signed checkpoint against the log."""
+    async with pool.acquire() as conn:
+        events = await whole_log(store, conn)
+    return verify_log(store.types.service, events, [request.app.state.sealer.public_key]).to_json()
+
+
+@audit_router.get("/public-key")
+async def audit_public_key(request: Request, store: StoreDep) -> dict:
+    """The key this service signs its checkpoints with: exported logs verify offline against it."""
+    return {"service": store.types.service, "keys": [request.app.state.sealer.public_key.to_json()]}

@@ -70,6 +70,19 @@ class ServiceSettings(BaseSettings):
     consumer_max_retries: int = Field(5, ge=0)
     consumer_group: str | None = Field(None, min_length=1, description="Default: titp.<service>")
     max_request_bytes: int = Field(1024 * 1024, gt=0)
+
+    # Topics: created by the services themselves, keeping events forever (shared/topics.py).
+    topic_prefix: str = Field("", pattern=r"^[A-Za-z0-9._-]*$",
+                              description="Put before every topic name, e.g. `staging.`: several deployments"
+                                          " (or test runs) share one Kafka cluster without reading each other's events")
+    topic_partitions: int = Field(3, ge=1)
+    topic_replication: int = Field(1, ge=1)
+
+    # Signed checkpoints of the log (shared/checkpoints.py).
+    checkpoint_key_file: Path | None = Field(None, description="PEM (PKCS#8) Ed25519 private key; default"
+                                                               " <data_dir>/checkpoint-keys/<service>.pem, created"
+                                                               " when missing")
+    checkpoint_interval_s: float = Field(60.0, gt=0)
     # Per client (the token's subject): `write_burst` writes at once, refilled at `write_rate_per_s`.
     write_rate_per_s: float = Field(50.0, gt=0)
     write_burst: int = Field(200, ge=1)
@@ -131,6 +144,13 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    def checkpoint_key_path(self) -> Path:
+        return self.checkpoint_key_file or self.data_dir / "checkpoint-keys" / f"{self.service}.pem"
+
+    def topic(self, name: str) -> str:
+        """A topic's name in this deployment: `titp.registry.v1` -> `<topic_prefix>titp.registry.v1`."""
+        return self.topic_prefix + name
 
 
 def load_settings(service: str, **overrides: Any) -> ServiceSettings:

@@ -31,6 +31,14 @@ _COLUMNS = ("position, stream_id, version, id, type, time, data, actor, correlat
             "causationid, traceparent, prevhash, hash")
 
 
+_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)"
+
+
+def _row(e: RecordedEvent) -> tuple:
+    return (e.position, e.subject, e.streamversion, e.id, e.type, e.time, e.data, e.actor, e.correlationid,
+            e.causationid, e.traceparent, e.prevhash, e.hash)
+
+
 class ConcurrencyError(Exception):
     """The stream is not at the version the command was decided on."""
 
@@ -109,11 +117,7 @@ class EventStore:
             recorded.append(event)
             prev = event.hash
         try:
-            await conn.executemany(
-                f"INSERT INTO events ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)",
-                [(e.position, e.subject, e.streamversion, e.id, e.type, e.time, e.data, e.actor,
-                  e.correlationid, e.causationid, e.traceparent, e.prevhash, e.hash) for e in recorded],
-            )
+            await conn.executemany(_INSERT, [_row(e) for e in recorded])
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name != "events_stream_version":
                 raise
@@ -121,6 +125,11 @@ class EventStore:
         await conn.executemany("INSERT INTO outbox (position) VALUES ($1)", [(e.position,) for e in recorded])
         await conn.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
         return recorded
+
+    async def restore(self, conn: asyncpg.Connection, events: Sequence[RecordedEvent]) -> None:
+        """Write events exactly as they were recorded, e.g. by a replay from the topics: the same ids,
+        positions and hashes, so the chains still verify. Nothing goes to the outbox: they were published."""
+        await conn.executemany(_INSERT, [_row(e) for e in events])
 
     async def read_stream(
         self, conn: asyncpg.Connection, stream_id: str, *, until: datetime | None = None
@@ -142,6 +151,14 @@ class EventStore:
             " ORDER BY position LIMIT $2",
             after_position, limit,
         )
+        return [_recorded(r, self.types.source) for r in rows]
+
+    async def read_committed(self, conn: asyncpg.Connection, after_position: int = 0, limit: int = 1000
+                             ) -> list[RecordedEvent]:
+        """Every event committed so far, in global order after a position: what an audit checks. (Unlike
+        `read_all`, not for following the log: a transaction still running may commit an event before these.)"""
+        rows = await conn.fetch(f"SELECT {_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2",
+                                after_position, limit)
         return [_recorded(r, self.types.source) for r in rows]
 
     async def stream_ids(self, conn: asyncpg.Connection) -> list[str]:

@@ -8,8 +8,9 @@ from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from services.accreditation.api import routers
-from services.accreditation.domain.events import accreditation_events
+from services.accreditation.domain.events import TrainingPlanApplied, accreditation_events
 from services.accreditation.domain.rules import TRANSITION_JOB_CATEGORIES, RuleBook, TitpRules
+from services.accreditation.handlers import TRAINING_PLAN
 from services.accreditation.subscriptions import on_event
 from shared.service import ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings, load_settings
@@ -23,6 +24,8 @@ ACCREDITATION = ServiceDefinition(
     subscribes_to=[service_topic("registry"), service_topic("inspection")],
     on_event=on_event,
     description="Technical intern training plans: application, certification, lifecycle.",
+    aggregates={TrainingPlanApplied: TRAINING_PLAN},
+    outside_the_log=frozenset({"trainee_keys"}),  # personal data keys (personal_data.py): never in any event
 )
 
 

@@ -10,7 +10,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.inspection import api, subscriptions
 from services.inspection.domain import rules
-from services.inspection.domain.events import inspection_events
+from services.inspection.domain.events import InspectionScheduled, inspection_events
+from services.inspection.handlers import INSPECTION
 from shared.service import ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings, load_settings
 from shared.topics import service_topic
@@ -23,6 +24,7 @@ INSPECTION_SERVICE = ServiceDefinition(
     subscribes_to=[service_topic("registry"), service_topic("accreditation")],
     description="Inspections of supervising and implementing organizations: the schedule builds itself from"
                 " permits and certified plans; outcomes and referrals for administrative action.",
+    aggregates={InspectionScheduled: INSPECTION},
 )
 
 

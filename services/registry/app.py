@@ -9,8 +9,17 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from services.registry import subscriptions
 from services.registry.api import routers
+from services.registry.api.implementing_organizations import IMPLEMENTING_ORGANIZATION
+from services.registry.api.sending_organizations import SENDING_AGREEMENT, SENDING_ORGANIZATION
+from services.registry.api.supervising_organizations import SUPERVISING_ORGANIZATION
 from services.registry.domain import sending_rules
-from services.registry.domain.events import registry_events
+from services.registry.domain.events import (
+    ImplementingOrganizationRegistered,
+    PermitApplied,
+    SendingAgreementSigned,
+    SendingOrganizationApproved,
+    registry_events,
+)
 from shared.service import ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings, load_settings
 
@@ -23,6 +32,8 @@ REGISTRY = ServiceDefinition(
     on_event=subscriptions.on_event,
     chores=[(3600, subscriptions.record_expiries)],
     description="Supervising organizations and their permits, implementing and sending organizations.",
+    aggregates={PermitApplied: SUPERVISING_ORGANIZATION, ImplementingOrganizationRegistered: IMPLEMENTING_ORGANIZATION,
+                SendingOrganizationApproved: SENDING_ORGANIZATION, SendingAgreementSigned: SENDING_AGREEMENT},
 )
 
 

@@ -11,7 +11,8 @@ from services.accreditation.domain.events import Stage
 from services.visa import subscriptions
 from services.visa.api import routers
 from services.visa.domain import rules
-from services.visa.domain.events import visa_events
+from services.visa.domain.events import CoeApplied, StatusOfResidenceChanged, VisaIssued, visa_events
+from services.visa.projections import resources
 from shared.service import ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings, load_settings
 
@@ -23,6 +24,8 @@ VISA = ServiceDefinition(
     subscribes_to=subscriptions.SUBSCRIBES_TO,
     on_event=subscriptions.on_event,
     description="Certificates of eligibility, visas and changes of status.",
+    aggregates={CoeApplied: resources.COE_APPLICATION, VisaIssued: resources.VISA,
+                StatusOfResidenceChanged: resources.STATUS_CHANGE},
 )
 
 

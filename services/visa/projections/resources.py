@@ -33,7 +33,8 @@ async def project_coe_application(conn: asyncpg.Connection, id: str, state: coe.
 
 async def project_visa(conn: asyncpg.Connection, id: str, state: VisaIssued, version: int) -> None:
     await conn.execute(
-        "INSERT INTO visas (id, coe_id, training_plan_id, trainee_id, state, version) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO visas (id, coe_id, training_plan_id, trainee_id, state, version) VALUES ($1, $2, $3, $4, $5, $6)"
+        " ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = excluded.version",
         UUID(id), state.coe_id, state.training_plan_id, state.trainee_id, state.model_dump(mode="json"), version)
 
 
@@ -41,7 +42,8 @@ async def project_status_change(conn: asyncpg.Connection, id: str, state: Status
                                 version: int) -> None:
     await conn.execute(
         "INSERT INTO status_changes (id, training_plan_id, trainee_id, to_stage, state, version)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
+        " VALUES ($1, $2, $3, $4, $5, $6)"
+        " ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = excluded.version",
         UUID(id), state.training_plan_id, state.trainee_id, state.to_stage.value, state.model_dump(mode="json"),
         version)
 
