@@ -201,7 +201,9 @@ async def test_an_unparseable_message_goes_to_the_dlq_at_once(pool, kafka_bootst
         assert await redrive(kafka_bootstrap, dlq) == 1
         messages = await source.wait_for(3)
         assert messages[2].value == b"{not a cloudevent"
-        assert dict(messages[2].headers) == {"content-type": b"application/cloudevents+json"}
+        # (an instrumented producer adds the redrive's own trace context; the DLQ's titp-* headers are gone)
+        redriven = {k: v for k, v in messages[2].headers if k != "traceparent"}
+        assert redriven == {"content-type": b"application/cloudevents+json"}
         # Still unparseable: it lands in the DLQ again, and nothing was applied from it.
         await dead.wait_for(2)
     assert handler.calls == Counter({"fine": 1})
