@@ -162,6 +162,8 @@ start_services() {
     name=${entry%%:*}; port=${entry##*:}; pidfile=$DATA/services/$name.pid
     if alive "$pidfile"; then log "$name already running (pid $(cat "$pidfile"))"; continue; fi
     log "starting $name on http://127.0.0.1:$port (docs at /docs)"
+    TITP_DATABASE_URL="postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/titp_$name" \
+    TITP_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" \
     nohup "$ROOT/.venv/bin/uvicorn" "services.$name.app:create_app" --factory \
       --host 127.0.0.1 --port "$port" --no-access-log \
       > "$DATA/services/$name.log" 2>&1 < /dev/null &
