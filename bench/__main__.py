@@ -1,69 +1,42 @@
-"""`make bench`: benchmarks against the local stack, printing one JSON object.
+"""`make bench`: every figure beside its baseline, measured in one run against the local stack; prints ONE
+JSON object. `python -m bench --scale 1` is the full size (1 M events replayed, 10 M stored before appending);
+the default scale 0.1 finishes in a few minutes. `--only` picks figures. See docs/performance.md."""
 
-For now the event store's append path (the later benchmarks issue adds HTTP, relay,
-end-to-end and replay figures beside their baselines).
-"""
-
+import argparse
 import asyncio
 import json
 import os
 import platform
-import statistics
 import time
-import uuid
 
-import asyncpg
+from bench import harness, services
 
-from shared.db import create_pool, migrate
-from shared.events import EventPayload, EventTypes
-from shared.store import EventStore
-
-bench_events = EventTypes("bench")
+FIGURES = {"services": lambda args: services.run(args.seconds)}
 
 
-@bench_events.register
-class Measured(EventPayload):
-    n: int
+def machine() -> dict:
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+                 platform.machine())
+    memory_kb = int(next(line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal")))
+    return {"cpus": os.cpu_count(), "cpu": model, "memory_gb": round(memory_kb / 2**20, 1),
+            "load_average_at_start": os.getloadavg(), "python": platform.python_version()}
 
 
-async def append_latency(dsn: str, clients: int, per_client: int) -> dict:
-    pool = await create_pool(dsn, max_size=clients + 2)
-    await migrate(pool)
-    store = EventStore(bench_events)
-    latencies: list[float] = []
-
-    async def client(c: int) -> None:
-        stream = f"bench-{c}-{uuid.uuid4().hex[:6]}"
-        for version in range(per_client):
-            started = time.perf_counter()
-            async with pool.acquire() as conn, conn.transaction():
-                await store.append(conn, stream, version, [Measured(n=version)])
-            latencies.append(time.perf_counter() - started)
-
+async def main(args: argparse.Namespace) -> dict:
+    result = {"machine": machine(), "scale": args.scale, "seconds_per_point": args.seconds, "run": harness.RUN}
     started = time.perf_counter()
-    await asyncio.gather(*(client(c) for c in range(clients)))
-    elapsed = time.perf_counter() - started
-    await pool.close()
-    latencies.sort()
-    return {"clients": clients, "appends": len(latencies), "appends_per_s": round(len(latencies) / elapsed, 1),
-            "p50_ms": round(statistics.median(latencies) * 1000, 2),
-            "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2)}
-
-
-async def main() -> None:
-    admin_dsn = os.environ.get("DATABASE_URL", "postgresql://titp:titp@127.0.0.1:5432/postgres")
-    name = f"titp_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        dsn = admin_dsn.rsplit("/", 1)[0] + "/" + name
-        results = [await append_latency(dsn, clients, 2000 // clients) for clients in (1, 8, 32)]
+        for name in args.only or FIGURES:
+            result.update(await FIGURES[name](args))
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-    print(json.dumps({"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-                      "event_store_append": results}, indent=2))
+        await harness.delete_topics()
+    result["bench_seconds"] = round(time.perf_counter() - started, 1)
+    return result
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--scale", type=float, default=0.1, help="1 = 1 M events replayed, 10 M stored")
+    parser.add_argument("--seconds", type=float, default=5, help="length of each throughput point")
+    parser.add_argument("--only", nargs="*", choices=list(FIGURES))
+    print(json.dumps(asyncio.run(main(parser.parse_args())), indent=2))

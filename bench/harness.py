@@ -1,0 +1,131 @@
+"""What every figure shares: databases and topics of the run's own, services as subprocesses, summaries."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from shared.auth import JWKS_FILE, ensure_dev_keys, mint_token
+
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN_DSN = os.environ.get("DATABASE_URL", "postgresql://titp:titp@127.0.0.1:5432/postgres")
+BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+RUN = uuid.uuid4().hex[:8]  # names this run's databases (titp_bench_<run>_*), topics and groups
+TOPIC_PREFIX = f"bench.{RUN}."
+
+
+def summary(latencies: list[float]) -> dict:
+    """p50/p99 in milliseconds of latencies in seconds."""
+    ordered = sorted(latencies)
+    return {"n": len(ordered), "p50_ms": round(statistics.median(ordered) * 1000, 2),
+            "p99_ms": round(ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000, 2)}
+
+
+def dsn_of(database: str) -> str:
+    return ADMIN_DSN.rsplit("/", 1)[0] + "/" + database
+
+
+@asynccontextmanager
+async def database(label: str):
+    """A database of this run's own, dropped afterwards: yields its DSN."""
+    name = f"titp_bench_{RUN}_{label}"
+    admin = await asyncpg.connect(ADMIN_DSN)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield dsn_of(name)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Keys:
+    """A dev issuer of this run's own."""
+
+    def __init__(self) -> None:
+        self.folder = ensure_dev_keys(Path(tempfile.mkdtemp(prefix=f"titp-bench-{RUN}-")) / "dev-keys")
+
+    def headers(self, *roles: str, subject: str = "bench") -> dict[str, str]:
+        return {"authorization": f"Bearer {mint_token(roles, subject=subject, ttl=3600, keys_dir=self.folder)}"}
+
+
+class Service:
+    """One service as a uvicorn subprocess on a free loopback port, with its own database, this run's topics
+    and consumer group, and no write rate limit (the figures measure throughput, not the limiter)."""
+
+    def __init__(self, name: str, dsn: str, keys: Keys) -> None:
+        self.name, self.port = name, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "TITP_DATABASE_URL": dsn, "TITP_KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP,
+               "TITP_TOPIC_PREFIX": TOPIC_PREFIX, "TITP_CONSUMER_GROUP": f"bench.{RUN}.{name}",
+               "TITP_AUTH_JWKS_URL": (keys.folder / JWKS_FILE).as_uri(), "TITP_DATA_DIR": str(keys.folder.parent),
+               "TITP_WRITE_RATE_PER_S": "1000000", "TITP_WRITE_BURST": "1000000", "TITP_LOG_LEVEL": "WARNING",
+               "TITP_RELAY_POLL_INTERVAL_S": "1"}
+        self.log = open(keys.folder.parent / f"{name}.log", "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", f"services.{name}.app:create_app", "--factory",
+             "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    async def ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient() as client:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"{self.name} exited; see {self.log.name}")
+                try:
+                    if (await client.get(f"{self.url}/readyz", timeout=2)).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.05)
+        raise RuntimeError(f"{self.name} not ready after {timeout}s; see {self.log.name}")
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+        raise RuntimeError(f"no VmRSS for {self.name}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+async def delete_topics() -> None:
+    """Remove this run's topics from the shared broker."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    await admin.start()
+    try:
+        mine = [t for t in await admin.list_topics() if t.startswith(TOPIC_PREFIX)]
+        if mine:
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()

@@ -1,0 +1,139 @@
+"""Figures 1, 2 and 6: the four services as real uvicorn servers on this run's databases and topics.
+
+1. registry commands over HTTP at 1, 8 and 32 clients beside pgbench's single-row inserts;
+2. a permit granted in the registry until the inspection worklist shows its inspection, at a fixed rate;
+6. the time for the four services to come up, and their resident memory after the load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import tempfile
+import time
+import uuid
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from bench.harness import Keys, Service, database, summary
+from shared.settings import SERVICES
+
+PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
+APPLY = "/v1/supervising-organizations"
+
+
+def application() -> dict:
+    return {"name": "Sakura Cooperative", "corporate_number": f"{uuid.uuid4().int % 10**13:013d}",
+            "address": "1-2-3 Chiyoda, Tokyo", "prefecture": "Tokyo", "representative": "Yamada Taro",
+            "supervising_offices": [{"name": "Head office", "address": "1-2-3 Chiyoda, Tokyo",
+                                     "supervision_manager": "Suzuki Hanako"}],
+            "job_categories": ["construction"], "requested_permit_type": "general",
+            "external_auditor": "Tanaka Law Office", "applied_on": "2026-04-01"}
+
+
+async def commands(url: str, headers: dict, clients: int, seconds: float) -> dict:
+    """Closed loop: each client files applications one after another for `seconds`."""
+    latencies: list[float] = []
+    failures = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=30) as http:
+        stop = time.perf_counter() + seconds
+
+        async def client() -> None:
+            nonlocal failures
+            while time.perf_counter() < stop:
+                started = time.perf_counter()
+                response = await http.post(APPLY, json=application())
+                if response.status_code != 201:
+                    failures += 1
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return {"clients": clients, "commands_per_s": round(len(latencies) / elapsed, 1), "failures": failures,
+            **summary(latencies)}
+
+
+def pgbench(dsn: str, clients: int, seconds: int) -> dict:
+    """pgbench's own transactions per second: one single-row INSERT each, on the same server."""
+    script = Path(tempfile.mkstemp(suffix=".sql")[1])
+    script.write_text("INSERT INTO bench_insert (client, payload) VALUES (:client_id, 'x');\n")
+    out = subprocess.run([PGBENCH, "-n", "-f", str(script), "-c", str(clients), "-j", str(min(clients, 4)),
+                          "-T", str(seconds), dsn], capture_output=True, text=True, check=True).stdout
+    script.unlink()
+    tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
+    latency = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))
+    return {"clients": clients, "tps": round(tps, 1), "latency_avg_ms": latency}
+
+
+async def end_to_end(registry: Service, inspection: Service, headers: dict, rate: float, count: int) -> dict:
+    """Grants at a fixed rate; each one's time until the inspection worklist lists the permit's inspection."""
+    async with httpx.AsyncClient(headers=headers, timeout=30, limits=httpx.Limits(max_connections=64)) as http:
+        ids = []
+        for _ in range(count):
+            response = await http.post(registry.url + APPLY, json=application())
+            ids.append(response.raise_for_status().json()["id"])
+        latencies: list[float] = []
+
+        async def one(i: int, at: float) -> None:
+            await asyncio.sleep(max(0.0, at - time.perf_counter()))
+            started = time.perf_counter()
+            grant = await http.post(f"{registry.url}{APPLY}/{ids[i]}/grant",
+                                    json={"permit_type": "general", "granted_on": "2026-05-01"})
+            grant.raise_for_status()
+            while True:
+                listed = await http.get(inspection.url + "/v1/inspections", params={"target_id": ids[i]})
+                if listed.raise_for_status().json()["items"]:
+                    break
+                if time.perf_counter() - started > 30:
+                    raise RuntimeError(f"no inspection for {ids[i]} after 30 s")
+                await asyncio.sleep(0.005)
+            latencies.append(time.perf_counter() - started)
+
+        start = time.perf_counter() + 0.1
+        await asyncio.gather(*(one(i, start + i / rate) for i in range(count)))
+    return {"rate_per_s": rate, **summary(latencies)}
+
+
+async def run(seconds: float) -> dict:
+    keys = Keys()
+    officer = keys.headers("otit", subject="bench-officer")
+    async with AsyncExitStack() as stack:
+        dsns = {name: await stack.enter_async_context(database(name)) for name in SERVICES}
+        started = time.perf_counter()
+        services = {name: Service(name, dsns[name], keys) for name in SERVICES}
+        for service in services.values():
+            stack.callback(service.stop)
+        await asyncio.gather(*(s.ready() for s in services.values()))
+        startup_s = time.perf_counter() - started
+        idle_mb = {name: s.rss_mb() for name, s in services.items()}
+
+        registry = services["registry"]
+        await commands(registry.url, officer, 4, 1)  # warm-up: imports, connections, caches
+        pg = await stack.enter_async_context(database("pgbench"))
+        conn = await asyncpg.connect(pg)
+        await conn.execute("CREATE TABLE bench_insert (id bigserial PRIMARY KEY, client int, payload text,"
+                           " at timestamptz DEFAULT now())")
+        await conn.close()
+        rows = []
+        for clients in (1, 8, 32):
+            baseline = await asyncio.to_thread(pgbench, pg, clients, max(1, round(seconds)))
+            measured = await commands(registry.url, officer, clients, seconds)
+            rows.append({**measured, "pgbench_tps": baseline["tps"],
+                         "pgbench_latency_avg_ms": baseline["latency_avg_ms"],
+                         "ratio": round(measured["commands_per_s"] / baseline["tps"], 3)})
+
+        e2e = await end_to_end(registry, services["inspection"], officer, rate=20, count=max(20, int(20 * seconds)))
+        loaded_mb = {name: s.rss_mb() for name, s in services.items()}
+    return {
+        "http_commands": {"command": "POST /v1/supervising-organizations (apply for a permit)",
+                          "seconds_per_point": seconds, "rows": rows},
+        "end_to_end": {"path": "registry POST .../grant -> Kafka -> inspection GET /v1/inspections lists it",
+                       **e2e},
+        "resources": {"stack_startup_s": round(startup_s, 2), "rss_mb_idle": idle_mb, "rss_mb_after_load": loaded_mb},
+    }
