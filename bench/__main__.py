@@ -9,9 +9,9 @@ import os
 import platform
 import time
 
-from bench import harness, services
+from bench import harness, services, store
 
-FIGURES = {"services": lambda args: services.run(args.seconds)}
+FIGURES = {"services": lambda args: services.run(args.seconds), "store": lambda args: store.run(args.scale)}
 
 
 def machine() -> dict:

@@ -1,0 +1,218 @@
+"""Figures 3, 4 and 5, on the event store itself.
+
+3. the outbox relay's throughput to Kafka beside a raw aiokafka producer sending the same messages;
+4. a full replay (every event read in order and folded into its aggregate) and a projection rebuild;
+5. append latency with an empty store and with millions of stored events, in alternating rounds.
+
+Big stores are filled by cloning a real registry stream in SQL (new stream ids, positions and event ids, the
+recorded data and hashes): what a replay reads is realistic, though the clones' hash chains do not verify.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from contextlib import AsyncExitStack
+
+import httpx
+from aiokafka import AIOKafkaProducer
+
+from bench.harness import BOOTSTRAP, RUN, TOPIC_PREFIX, Keys, database, summary
+from bench.services import APPLY, application
+from services.registry.app import REGISTRY, create_app
+from shared.commands import CommandRunner
+from shared.db import create_pool, migrate
+from shared.events import EventPayload, EventTypes
+from shared.outbox import HEADERS, OutboxRelay
+from shared.replay import rebuild
+from shared.settings import load_settings
+from shared.store import POSITION_BITS, EventStore
+from shared.topics import ensure_topics
+
+bench_events = EventTypes("bench")
+
+
+@bench_events.register
+class Measured(EventPayload):
+    n: int
+
+
+async def registry_template(dsn: str, keys: Keys) -> str:
+    """A real registry stream, recorded through the service's own HTTP API in-process: apply, grant, an order."""
+    settings = load_settings("registry", database_url=dsn, kafka_bootstrap_servers=BOOTSTRAP,
+                             topic_prefix=TOPIC_PREFIX, consumer_group=f"bench.{RUN}.template",
+                             auth_jwks_url=(keys.folder / "jwks.json").as_uri(), data_dir=keys.folder.parent,
+                             log_level="WARNING")
+    app = create_app(settings)
+    officer = keys.headers("otit")
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app), base_url="http://registry", headers=officer) as http:
+        id = (await http.post(APPLY, json=application())).raise_for_status().json()["id"]
+        (await http.post(f"{APPLY}/{id}/grant", json={"permit_type": "general", "granted_on": "2026-05-01"})
+         ).raise_for_status()
+        (await http.post(f"{APPLY}/{id}/improvement-orders", json={
+            "issued_on": "2026-09-01", "deadline": "2026-12-01", "reason": "records kept short of policy"})
+         ).raise_for_status()
+    return id
+
+
+async def clone(pool, stream_id: str, copies: int, *, outbox: bool = False, numbered_from: int = 1) -> int:
+    """Append `copies` clones of a stream (numbered from `numbered_from`), at most 2**POSITION_BITS events a transaction; the events added."""
+    async with pool.acquire() as conn:
+        size = await conn.fetchval("SELECT count(*) FROM events WHERE stream_id = $1", stream_id)
+        per_transaction = (1 << POSITION_BITS) // size - 1
+        for first in range(numbered_from, numbered_from + copies, per_transaction):
+            last = min(numbered_from + copies - 1, first + per_transaction - 1)
+            async with conn.transaction():
+                await conn.execute(f"""
+                    INSERT INTO events (position, stream_id, version, id, type, time, data, actor, prevhash, hash)
+                    SELECT (pg_current_xact_id()::text::bigint << {POSITION_BITS}) + 1 + (k - $2) * $4 + t.ord,
+                           md5(t.stream_id || '-' || k)::uuid::text, t.version, gen_random_uuid(), t.type, t.time,
+                           CASE WHEN t.data ? 'application' THEN jsonb_set(t.data, '{{application,corporate_number}}',
+                                                                         to_jsonb(lpad(k::text, 13, '0')))
+                                ELSE t.data END,
+                           t.actor, t.prevhash, t.hash
+                      FROM generate_series($2::int, $3::int) k,
+                           (SELECT *, row_number() OVER (ORDER BY position) - 1 AS ord
+                              FROM events WHERE stream_id = $1) t""", stream_id, first, last, size)
+                if outbox:
+                    await conn.execute("INSERT INTO outbox SELECT position FROM events"
+                                       " WHERE stream_id <> $1 ON CONFLICT DO NOTHING", stream_id)
+        await conn.execute("ANALYZE events")
+    return copies * size
+
+
+async def relay_throughput(keys: Keys, events: int) -> dict:
+    async with database("relay") as dsn:
+        pool = await create_pool(dsn, max_size=4)
+        try:
+            template = await registry_template(dsn, keys)
+            await clone(pool, template, events // 3, outbox=True)
+            async with pool.acquire() as conn:
+                backlog = await conn.fetchval("SELECT count(*) FROM outbox")
+                messages = [(e.to_json(), e.subject.encode()) for e in
+                            await EventStore(REGISTRY.event_types).unpublished(conn, backlog)]
+            relay_topic, raw_topic = f"{TOPIC_PREFIX}relay", f"{TOPIC_PREFIX}raw"
+            await ensure_topics(BOOTSTRAP, [relay_topic, raw_topic])
+
+            # Baseline: the same messages, keys and headers, sent as the relay sends them (idempotent,
+            # acks=all, 500 at a time, each batch awaited) by a bare producer.
+            producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, enable_idempotence=True, acks="all")
+            await producer.start()
+            try:
+                started = time.perf_counter()
+                for i in range(0, len(messages), 500):
+                    futures = [await producer.send(raw_topic, value, key=key, headers=HEADERS)
+                               for value, key in messages[i:i + 500]]
+                    await asyncio.gather(*futures)
+                raw_s = time.perf_counter() - started
+            finally:
+                await producer.stop()
+
+            relay = OutboxRelay(pool, dsn, EventStore(REGISTRY.event_types), relay_topic, BOOTSTRAP,
+                                lock_key=hash(RUN) & 0x7FFFFFFF, poll_interval=0.05)
+            started = time.perf_counter()
+            await relay.start()
+            try:
+                while relay.published < backlog:
+                    await asyncio.sleep(0.01)
+                relay_s = time.perf_counter() - started
+            finally:
+                await relay.stop()
+        finally:
+            await pool.close()
+    relay_rate, raw_rate = backlog / relay_s, len(messages) / raw_s
+    return {"relay_throughput": {"events": backlog, "relay_events_per_s": round(relay_rate),
+                                 "raw_producer_events_per_s": round(raw_rate), "ratio": round(relay_rate / raw_rate, 3)}}
+
+
+async def replay_rate(keys: Keys, events: int, rebuild_events: int) -> dict:
+    async with database("replay") as dsn:
+        pool = await create_pool(dsn, max_size=4)
+        try:
+            template = await registry_template(dsn, keys)
+            started = time.perf_counter()
+            await clone(pool, template, rebuild_events // 3)
+            store = EventStore(REGISTRY.event_types)
+            rebuild_started = time.perf_counter()
+            projected = (await rebuild(REGISTRY, pool)).projected
+            rebuild_s = time.perf_counter() - rebuild_started
+            async with pool.acquire() as conn:
+                rebuilt_events = await conn.fetchval("SELECT count(*) FROM events")
+            await clone(pool, template, (events - rebuilt_events) // 3, numbered_from=rebuild_events // 3 + 1)
+            fill_s = time.perf_counter() - started - rebuild_s
+
+            # A full replay: every event in global order, parsed and folded into its aggregate's state.
+            runner = CommandRunner(pool, store)
+            states: dict[str, tuple] = {}
+            replayed, after = 0, 0
+            started = time.perf_counter()
+            async with pool.acquire() as conn:
+                while page := await store.read_all(conn, after, 1000):
+                    for event in page:
+                        aggregate, state = states.get(event.subject) or (REGISTRY.aggregate_of(event), None)
+                        if aggregate is None:
+                            continue
+                        state = aggregate.evolve(aggregate.initial if state is None else state,
+                                                 runner.types.parse(event.type, event.data))
+                        states[event.subject] = (aggregate, state)
+                    replayed += len(page)
+                    after = page[-1].position
+            replay_s = time.perf_counter() - started
+        finally:
+            await pool.close()
+    return {"replay": {"events": replayed, "streams": len(states), "fill_s": round(fill_s, 1),
+                       "replay_events_per_s": round(replayed / replay_s),
+                       "rebuild_events": rebuilt_events, "rebuild_streams": projected,
+                       "rebuild_events_per_s": round(rebuilt_events / rebuild_s)}}
+
+
+async def fill_synthetic(pool, events: int) -> None:
+    """`events` small bench events, ten a stream, in SQL."""
+    async with pool.acquire() as conn:
+        for first in range(0, events, 1_000_000):
+            count = min(1_000_000, events - first)
+            await conn.execute(f"""
+                INSERT INTO events (position, stream_id, version, id, type, time, data, prevhash, hash)
+                SELECT (pg_current_xact_id()::text::bigint << {POSITION_BITS}) + g,
+                       'fill-' || ($1 + g) / 10, ($1 + g) % 10 + 1, gen_random_uuid(), 'bench.Measured', now(),
+                       '{{"n": 1}}', repeat('0', 64), repeat('0', 64)
+                  FROM generate_series(1, $2::int) g""", first, count)
+        await conn.execute("VACUUM ANALYZE events")
+
+
+async def append_latency(stored: int, rounds: int = 5, per_round: int = 300) -> dict:
+    """One client appending to new and existing streams, alternating rounds between an empty store and a full one."""
+    store = EventStore(bench_events)
+    async with AsyncExitStack() as stack:
+        pools = {}
+        for label in ("empty", "full"):
+            pools[label] = await create_pool(await stack.enter_async_context(database(f"append_{label}")), max_size=2)
+            stack.push_async_callback(pools[label].close)
+            await migrate(pools[label])
+        started = time.perf_counter()
+        await fill_synthetic(pools["full"], stored)
+        fill_s = time.perf_counter() - started
+        latencies: dict[str, list[float]] = {"empty": [], "full": []}
+        for _ in range(rounds):
+            for label, pool in pools.items():
+                async with pool.acquire() as conn:
+                    stream = f"bench-{uuid.uuid4().hex[:8]}"
+                    for version in range(per_round):
+                        begun = time.perf_counter()
+                        async with conn.transaction():
+                            await store.append(conn, stream, version, [Measured(n=version)])
+                        latencies[label].append(time.perf_counter() - begun)
+    empty, full = summary(latencies["empty"]), summary(latencies["full"])
+    return {"append_latency": {"stored_events": stored, "fill_s": round(fill_s, 1), "empty": empty, "full": full,
+                               "p50_ratio": round(full["p50_ms"] / empty["p50_ms"], 3),
+                               "p99_ratio": round(full["p99_ms"] / empty["p99_ms"], 3)}}
+
+
+async def run(scale: float) -> dict:
+    keys = Keys()
+    result = await relay_throughput(keys, 5_000)
+    result.update(await replay_rate(keys, int(1_000_000 * scale), rebuild_events=min(10_000, int(1_000_000 * scale))))
+    result.update(await append_latency(int(10_000_000 * scale)))
+    return result
