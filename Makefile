@@ -35,10 +35,10 @@ test: venv
 	[ "$$was_running" = 2 ] || $(STACK) stop; \
 	exit $$status
 
-## bench: benchmarks against the local stack, printing JSON (filled by the benchmarks issue)
+## bench: every figure beside its baseline against the local stack; stdout is ONE JSON object (BENCH_ARGS="--scale 1")
 bench: venv
-	$(STACK) start
-	$(VENV)/bin/python -m bench
+	@$(STACK) start >&2
+	@eval "$$($(STACK) env)" && $(VENV)/bin/python -m bench $(BENCH_ARGS)
 
 stack: venv
 	$(STACK) start
