@@ -8,6 +8,7 @@ from pydantic import TypeAdapter
 
 from services.registry.domain.supervising_organization import Lifecycle, SupervisingOrganization, status_on
 from services.registry.projections.corporate_numbers import release_corporate_number, reserve_corporate_number
+from services.registry.projections.disclosure import project_disclosure
 
 _state = TypeAdapter(SupervisingOrganization)
 
@@ -45,3 +46,4 @@ async def project_supervising_organization(conn: asyncpg.Connection, id: str, st
         state.permit_type.value if state.permit_type else None, state.expires_on,
         _state.dump_python(state, mode="json"), version,
     )
+    await project_disclosure(conn, id, state)

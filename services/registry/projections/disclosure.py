@@ -1,0 +1,75 @@
+"""The public disclosure of administrative actions (DOMAIN §2), written in the same transaction as their events.
+
+What is published, and why nothing else (docs/disclosure-and-statistics.md): the organization's
+name, corporate number and prefecture (a supervising organization is a legal person, registered
+under that number), the action, its date, the provision it was taken under, its ground, and for
+a suspension its period and scope, for an improvement order its deadline. Never the reasons
+officers write (free text may name trainees, staff or managers), the part of the business a
+partial suspension names, addresses, the representative, supervision managers or the auditor.
+"""
+
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+import asyncpg
+
+from services.registry.domain.events import RevocationGround
+from services.registry.domain.supervising_organization import SupervisingOrganization
+
+# Art. 37(1) of the Technical Intern Training Act: item and ground.
+REVOCATION_GROUNDS = {
+    RevocationGround.STANDARDS_NOT_MET: ("Art. 37(1)(i)", "the permit standards are no longer met"),
+    RevocationGround.DISQUALIFIED: ("Art. 37(1)(ii)", "a ground of disqualification applies"),
+    RevocationGround.CONDITION_BREACHED: ("Art. 37(1)(iii)", "a condition of the permit was breached"),
+    RevocationGround.LAW_BREACHED: ("Art. 37(1)(iv)", "the Act, immigration or labour law, or an order under"
+                                                      " them, was breached"),
+    RevocationGround.WRONGFUL_ACT: ("Art. 37(1)(v)", "a wrongful or grossly unjust act in the business"),
+}
+SUSPENSION = ("Art. 37(3)", "order to suspend all or part of the business")
+IMPROVEMENT_ORDER = ("Art. 36", "order to take measures to improve the business")
+DOWNGRADE = (None, "the standards of excellence a general permit requires are no longer met: downgraded to a"
+                   " specified permit")
+
+_ACTION_IDS = uuid5(NAMESPACE_URL, "https://titp.example/disclosed-actions")
+
+
+def _action_id(organization_id: str, action: str) -> UUID:
+    """An organization has at most one revocation and one downgrade: their ids derive from its own."""
+    return uuid5(_ACTION_IDS, f"{organization_id}/{action}")
+
+
+def disclosed_actions(id: str, state: SupervisingOrganization) -> list[dict[str, Any]]:
+    """Every action on the organization's permit that is public, as published."""
+    application = state.application
+    organization = {"supervising_organization_id": UUID(id), "name": application.name,
+                    "corporate_number": application.corporate_number, "prefecture": application.prefecture}
+
+    def action(action_id: UUID, kind: str, on, provision: tuple[str | None, str], **details) -> dict[str, Any]:
+        legal_basis, ground = provision
+        return {"id": action_id, **organization, "action": kind, "action_date": on, "legal_basis": legal_basis,
+                "ground": ground, "until_date": None, "scope": None, "deadline": None, **details}
+
+    actions = [action(o.order_id, "improvement_order", o.issued_on, IMPROVEMENT_ORDER, deadline=o.deadline)
+               for o in state.improvement_orders]
+    actions += [action(s.suspension_id, "suspension", s.from_date, SUSPENSION, until_date=s.until_date,
+                       scope=s.scope) for s in state.suspensions]
+    if state.downgraded_on:
+        actions.append(action(_action_id(id, "downgrade"), "downgrade", state.downgraded_on, DOWNGRADE))
+    if state.revocation:
+        actions.append(action(_action_id(id, "revocation"), "revocation", state.revocation.revoked_on,
+                              REVOCATION_GROUNDS[state.revocation.ground]))
+    return actions
+
+
+_COLUMNS = ("id", "supervising_organization_id", "name", "corporate_number", "prefecture", "action", "action_date",
+            "legal_basis", "ground", "until_date", "scope", "deadline")
+
+
+async def project_disclosure(conn: asyncpg.Connection, id: str, state: SupervisingOrganization) -> None:
+    """Publish the organization's actions; an action once published never changes."""
+    actions = disclosed_actions(id, state)
+    if actions:
+        await conn.executemany(
+            f"INSERT INTO disclosed_actions ({', '.join(_COLUMNS)})"
+            f" VALUES ({', '.join(f'${i}' for i in range(1, len(_COLUMNS) + 1))}) ON CONFLICT (id) DO NOTHING",
+            [tuple(a[c] for c in _COLUMNS) for a in actions])
