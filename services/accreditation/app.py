@@ -14,6 +14,7 @@ from services.accreditation.handlers import TRAINING_PLAN
 from services.accreditation.subscriptions import on_event
 from shared.service import ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings, load_settings
+from shared.statistics import FOLD_INTERVAL_S, fold_statistics
 from shared.topics import service_topic
 
 ACCREDITATION = ServiceDefinition(
@@ -23,6 +24,7 @@ ACCREDITATION = ServiceDefinition(
     routers=routers,
     subscribes_to=[service_topic("registry"), service_topic("inspection")],
     on_event=on_event,
+    chores=[(FOLD_INTERVAL_S, fold_statistics)],
     description="Technical intern training plans: application, certification, lifecycle.",
     aggregates={TrainingPlanApplied: TRAINING_PLAN},
     outside_the_log=frozenset({"trainee_keys"}),  # personal data keys (personal_data.py): never in any event

@@ -8,19 +8,21 @@ from fastapi import FastAPI
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.inspection import api, subscriptions
+from services.inspection import api, statistics, subscriptions
 from services.inspection.domain import rules
 from services.inspection.domain.events import InspectionScheduled, inspection_events
 from services.inspection.handlers import INSPECTION
 from shared.service import ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings, load_settings
+from shared.statistics import FOLD_INTERVAL_S, fold_statistics
 from shared.topics import service_topic
 
 INSPECTION_SERVICE = ServiceDefinition(
     name="inspection",
     event_types=inspection_events,
     migrations=Path(__file__).parent / "migrations",
-    routers=[api.router],
+    routers=[api.router, statistics.router],
+    chores=[(FOLD_INTERVAL_S, fold_statistics)],
     subscribes_to=[service_topic("registry"), service_topic("accreditation")],
     description="Inspections of supervising and implementing organizations: the schedule builds itself from"
                 " permits and certified plans; outcomes and referrals for administrative action.",

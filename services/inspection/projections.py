@@ -10,6 +10,7 @@ from pydantic import TypeAdapter
 
 from services.inspection.domain.events import TargetType
 from services.inspection.domain.inspection import Inspection
+from services.inspection.statistics import project_inspection_statistics
 
 _state = TypeAdapter(Inspection)
 
@@ -41,6 +42,7 @@ async def project_inspection(conn: asyncpg.Connection, id: str, state: Inspectio
         state.scheduled_on, state.due_by, state.closed_on, state.improvement_report_due,
         state.improvement_report_received_on, _state.dump_python(state, mode="json"), version,
     )
+    await project_inspection_statistics(conn, id, state)
 
 
 async def open_inspections_of(conn: asyncpg.Connection, target_id: UUID) -> list[str]:

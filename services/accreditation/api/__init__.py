@@ -1,6 +1,7 @@
 """The accreditation service's REST routes (DOMAIN §10), one router per resource."""
 
+from services.accreditation.api.statistics import router as statistics
 from services.accreditation.api.trainees import router as trainees
 from services.accreditation.api.training_plans import router as training_plans
 
-routers = [training_plans, trainees]
+routers = [training_plans, trainees, statistics]

@@ -61,11 +61,11 @@ async def record_registry_event(conn: asyncpg.Connection, stream_id: str, event)
             await conn.execute(
                 """
                 INSERT INTO registry_implementing_organizations (id, training_type, supervising_organization_id,
-                    full_time_staff, staff_as_of, excellent, excellent_as_of)
-                VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING
+                    full_time_staff, staff_as_of, excellent, excellent_as_of, prefecture)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING
                 """,
                 id, event.training_type.value, event.supervising_organization_id, event.full_time_staff,
-                event.staff_as_of, event.excellent, event.registered_on)
+                event.staff_as_of, event.excellent, event.registered_on, event.prefecture)
         case StaffCountRecorded():
             # Quotas use the latest figure: a count as of an earlier day does not replace a newer one.
             await conn.execute("UPDATE registry_implementing_organizations SET full_time_staff = $2, staff_as_of = $3"

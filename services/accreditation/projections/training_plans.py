@@ -10,6 +10,7 @@ import asyncpg
 from services.accreditation.domain.events import ExamResult, PlanDetails, PlanHeader, PlanStatus, Stage
 from services.accreditation.domain.rules import OtherPlan
 from services.accreditation.domain.training_plan import TrainingPlan
+from services.accreditation.projections.statistics import project_plan_statistics
 
 # "In progress" is a certified plan on or after its start date, as of the day $1.
 SHOWN_STATUS = "CASE WHEN status = 'certified' AND start_date <= $1 THEN 'in_progress' ELSE status END"
@@ -58,6 +59,7 @@ async def project_training_plan(conn: asyncpg.Connection, id: str, state: Traini
         plan.implementing_organization_id, plan.supervising_organization_id, plan.start_date, plan.end_date,
         state.status.value, _ended_on(ending), getattr(ending, "exam_result", None), doc, version,
     )
+    await project_plan_statistics(conn, id, state)
 
 
 def _ended_on(ending) -> date | None:

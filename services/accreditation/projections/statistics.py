@@ -1,0 +1,96 @@
+"""Statistics of training plans (DOMAIN §8), kept in the same transaction as the plans' events.
+
+A plan counts once it is certified, under its dimensions: the trainee's nationality, the job
+group of its job category, its stage, its training type and its implementing organization's
+prefecture. It counts in:
+
+- `plans_certified`: the month of its certification;
+- `trainees_in_progress`: every month on whose last day it is in progress: certified, started,
+  not past its end date, and not completed, discontinued or revoked on or before that day
+  (a trainee has one plan in progress at a time, so plans in progress count trainees);
+- `plans_revoked` and `implementing_organizations_with_plans_revoked` (by organization): the
+  fiscal year of its revocation. Revoking an implementing organization (DOMAIN §8) is revoking
+  the certification of its plans (Art. 16), so the organizations counted per fiscal year are
+  those with at least one plan revoked in it.
+"""
+
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+
+from services.accreditation.domain.events import TrainingPlanCompleted, TrainingPlanDiscontinued, TrainingPlanRevoked
+from services.accreditation.domain.training_plan import TrainingPlan
+from shared.dates import add_months, fiscal_year, fiscal_year_start, last_day, month_start
+from shared.statistics import Key, count_entity
+
+DIMENSIONS = ("nationality", "job_group", "stage", "training_type", "prefecture")
+UNKNOWN = "unknown"
+
+# The job groups DOMAIN §8 gives the mix by; every other job category is in "other".
+JOB_GROUPS = {
+    "construction": "construction",
+    "food manufacturing": "food",
+    "machinery and metal": "machinery_metal",
+    "agriculture": "agriculture",
+    "textiles and clothing": "textiles",
+}
+OTHER = "other"
+
+PLANS_CERTIFIED = "plans_certified"
+TRAINEES_IN_PROGRESS = "trainees_in_progress"
+PLANS_REVOKED = "plans_revoked"
+ORGANIZATIONS_WITH_PLANS_REVOKED = "implementing_organizations_with_plans_revoked"
+
+
+def job_group(job_category: str) -> str:
+    return JOB_GROUPS.get(job_category, OTHER)
+
+
+def plan_facts(state: TrainingPlan, prefecture: str | None) -> dict[str, Any] | None:
+    """What the plan counts by, as JSON; None while it is not certified (or was never)."""
+    if state.certified_on is None:
+        return None
+    plan = state.application
+    match state.ending:
+        case (TrainingPlanCompleted(completed_on=ended_on) | TrainingPlanDiscontinued(discontinued_on=ended_on)
+              | TrainingPlanRevoked(revoked_on=ended_on)):
+            pass
+        case _:
+            ended_on = None
+    return {
+        "dimensions": [plan.trainee.nationality, job_group(plan.job_category), plan.stage.value,
+                       plan.training_type.value, prefecture or UNKNOWN],
+        "implementing_organization_id": str(plan.implementing_organization_id),
+        "certified_on": state.certified_on.isoformat(),
+        "start_date": plan.start_date.isoformat(),
+        "end_date": plan.end_date.isoformat(),
+        "ended_on": ended_on.isoformat() if ended_on else None,
+        "revoked": isinstance(state.ending, TrainingPlanRevoked),
+    }
+
+
+def plan_keys(facts: dict[str, Any]) -> dict[Key, int]:
+    dimensions = tuple(facts["dimensions"])
+    day = date.fromisoformat
+    keys: dict[Key, int] = {(PLANS_CERTIFIED, month_start(day(facts["certified_on"])), dimensions): 1}
+    start, last = day(facts["start_date"]), day(facts["end_date"])
+    if facts["ended_on"]:
+        last = min(last, day(facts["ended_on"]) - timedelta(days=1))
+    month = month_start(start)
+    while last_day(month, 1) <= last:  # the month's last day is on or after the start: it is in progress then
+        keys[(TRAINEES_IN_PROGRESS, month, dimensions)] = 1
+        month = add_months(month, 1)
+    if facts["revoked"]:
+        year = fiscal_year_start(fiscal_year(day(facts["ended_on"])))
+        keys[(PLANS_REVOKED, year, dimensions)] = 1
+        keys[(ORGANIZATIONS_WITH_PLANS_REVOKED, year, (facts["implementing_organization_id"],))] = 1
+    return keys
+
+
+async def project_plan_statistics(conn: asyncpg.Connection, id: str, state: TrainingPlan) -> None:
+    prefecture = None
+    if state.certified_on is not None:
+        prefecture = await conn.fetchval("SELECT prefecture FROM registry_implementing_organizations WHERE id = $1",
+                                         state.application.implementing_organization_id)
+    await count_entity(conn, id, plan_facts(state, prefecture), plan_keys)
