@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from shared import audit as audit_lib
 from shared import auth
 from shared import replay as replay_lib
+from shared import seed
 from shared.asyncapi import asyncapi_document, render
 from shared.db import create_pool
 from shared.events import format_time
@@ -53,6 +54,9 @@ def dev_token(
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     typer.echo(token)
+
+
+app.command("seed")(seed.command)
 
 
 # Audit: `titp audit ...` and `titp rebuild`; the work is in shared/audit.py and shared/replay.py.
