@@ -1,0 +1,73 @@
+"""`python -m bench.profile [seconds]`: where a service spends its time under load, sampled by py-spy.
+
+Starts the four services as `make bench` does, puts 8 clients of registry commands on the registry while
+py-spy samples it, then grants at 10/s while py-spy samples the inspection service; prints, per service,
+the functions with the largest share of samples (inclusive, and own time), and keeps the flame graphs."""
+
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+from bench.harness import Keys, Service, database, delete_topics
+from bench.services import commands, end_to_end
+from shared.settings import SERVICES
+
+PY_SPY = Path(sys.executable).parent / "py-spy"
+
+
+def top(collapsed: Path, n: int = 25) -> dict:
+    """Shares of samples from py-spy's collapsed stacks ('frame;frame;... count' lines)."""
+    inclusive, own, total = Counter(), Counter(), 0
+    for line in collapsed.read_text().splitlines():
+        stack, count = line.rsplit(" ", 1)
+        frames, count = stack.split(";"), int(count)
+        total += count
+        own[frames[-1]] += count
+        for frame in set(frames):
+            inclusive[frame] += count
+
+    def shares(counter: Counter) -> list[str]:
+        return [f"{100 * c / total:5.1f}%  {frame}" for frame, c in counter.most_common(n)]
+
+    return {"samples": total, "inclusive": shares(inclusive), "own": shares(own)}
+
+
+async def sampled(service: Service, seconds: float, load, out: Path) -> dict:
+    raw = out / f"{service.name}.txt"
+    spy = await asyncio.create_subprocess_exec(
+        str(PY_SPY), "record", "--pid", str(service.process.pid), "--duration", str(int(seconds)), "--rate", "250",
+        "--format", "raw", "--output", str(raw), "--nonblocking", stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    await asyncio.sleep(0.5)
+    await load
+    await spy.wait()
+    return top(raw)
+
+
+async def main(seconds: float) -> dict:
+    keys, out = Keys(), Path(tempfile.mkdtemp(prefix="titp-profile-"))
+    officer = keys.headers("otit", subject="bench-officer")
+    try:
+        async with AsyncExitStack() as stack:
+            services = {}
+            for name in SERVICES:
+                services[name] = Service(name, await stack.enter_async_context(database(name)), keys)
+                stack.callback(services[name].stop)
+            await asyncio.gather(*(s.ready() for s in services.values()))
+            await commands(services["registry"].url, officer, 4, 1)
+            registry = await sampled(services["registry"], seconds,
+                                     commands(services["registry"].url, officer, 8, seconds - 1), out)
+            inspection = await sampled(services["inspection"], seconds, end_to_end(
+                services["registry"], services["inspection"], officer, rate=10, count=int(10 * (seconds - 1))), out)
+    finally:
+        await delete_topics()
+    return {"folded_stacks": str(out), "registry_under_8_clients": registry, "inspection_under_grants": inspection}
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(main(float(sys.argv[1]) if len(sys.argv) > 1 else 10)), indent=2))
