@@ -46,12 +46,14 @@ Chore = Callable[[CommandRunner], Awaitable[None]]
 
 
 async def _every(interval: float, chore: Chore, runner: CommandRunner) -> None:
+    # The first round waits one interval too: a chore never races the service's first commands
+    # (a checkpoint signed in the middle of them, say).
     while True:
+        await asyncio.sleep(interval)
         try:
             await chore(runner)
         except Exception:
             log.exception("chore %s failed; trying again in %.0fs", getattr(chore, "__name__", chore), interval)
-        await asyncio.sleep(interval)
 
 
 @dataclass(frozen=True)
