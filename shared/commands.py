@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 import orjson
 
-from shared.errors import ConflictError, PreconditionFailed
+from shared.errors import ConflictError, NotFound, PreconditionFailed
 from shared.events import EventContext, EventPayload, RecordedEvent
 from shared.store import ConcurrencyError, EventStore
 
@@ -151,6 +151,17 @@ class CommandRunner:
         if row["request_hash"] != idempotency.request_hash:
             raise ConflictError("this Idempotency-Key was already used with a different request")
         return StoredResponse(row["status"], row["headers"], bytes(row["body"]))
+
+
+def existing(noun: str, id: Any, decide: Callable[[S], Sequence[EventPayload]]) -> Callable[[S], Sequence[EventPayload]]:
+    """`decide`, on an aggregate that exists (`state.exists`); a 404 naming `noun` otherwise."""
+
+    def decide_existing(state: S) -> Sequence[EventPayload]:
+        if not state.exists:
+            raise NotFound(noun, id)
+        return decide(state)
+
+    return decide_existing
 
 
 def json_response(status: int, body: Any, *, version: int | None = None) -> StoredResponse:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import orjson
 from fastapi import Depends, Header, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from shared.auth import CurrentPrincipal, Principal
 from shared.commands import Aggregate, CommandRunner, Idempotency, Outcome, StoredResponse, json_response
@@ -140,6 +140,19 @@ AsOf = Annotated[PointInTime | None, Depends(as_of_param)]
 def today() -> date:
     """Today in Japan: the program's calendar. Only the edge reads the clock; the domain is given dates."""
     return datetime.now(JAPAN).date()
+
+
+class Body(BaseModel):
+    """A command's request body: unknown fields are refused (422), never ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Accepted(BaseModel):
+    """A command's answer: the resource and its new version (also its ETag)."""
+
+    id: uuid.UUID
+    version: int
 
 
 class Page(BaseModel):

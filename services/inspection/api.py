@@ -6,7 +6,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from services.inspection.domain import inspection as ins
 from services.inspection.domain.events import (
@@ -22,7 +22,7 @@ from services.inspection.projections import inspection_document, load_state, org
 from shared.auth import Principal, Role, require_roles
 from shared.commands import Outcome
 from shared.errors import NotFound
-from shared.http import AsOf, Command, InvalidParameter, Page, decode_cursor, document_response, page_of, today
+from shared.http import Accepted, AsOf, Body, Command, decode_cursor, document_response, InvalidParameter, Page, page_of, today
 from shared.service import PoolDep
 
 Officer = Annotated[Principal, Depends(require_roles(Role.OTIT))]
@@ -34,10 +34,6 @@ def get_cadence(request: Request) -> Cadence:
 
 
 CadenceDep = Annotated[Cadence, Depends(get_cadence)]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ScheduleExtraordinaryInspection(Body):
@@ -60,11 +56,6 @@ class CompleteInspection(Body):
 
 class ReceiveImprovementReport(Body):
     received_on: date
-
-
-class Accepted(BaseModel):
-    id: UUID
-    version: int
 
 
 router = APIRouter(prefix="/v1/inspections", tags=["inspections"])

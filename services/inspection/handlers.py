@@ -22,7 +22,7 @@ from services.inspection.projections import (
     start_schedule,
 )
 from shared.commands import Aggregate, CommandRunner, Outcome
-from shared.errors import NotFound
+from shared.commands import existing as on_existing
 from shared.events import EventContext
 
 INSPECTION = Aggregate("inspection", ins.Inspection(), ins.evolve, project_inspection)
@@ -30,13 +30,7 @@ INSPECTION = Aggregate("inspection", ins.Inspection(), ins.evolve, project_inspe
 
 def existing(id: UUID, decide: Callable[[ins.Inspection], list]) -> Callable[[ins.Inspection], list]:
     """`decide`, on an inspection that exists (else 404)."""
-
-    def decide_existing(state: ins.Inspection) -> list:
-        if not state.exists:
-            raise NotFound("inspection", id)
-        return decide(state)
-
-    return decide_existing
+    return on_existing("inspection", id, decide)
 
 
 async def schedule_first_inspection(runner: CommandRunner, conn: asyncpg.Connection, *, inspection_id: UUID,

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from pydantic import Field
 
 from services.accreditation import handlers
-from services.accreditation.api.training_plans import Accepted, Body
+from shared.http import Accepted, Body
 from shared.auth import Admin
 from shared.http import Command
 

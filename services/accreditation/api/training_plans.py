@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from services.accreditation import handlers, personal_data
 from services.accreditation.domain import training_plan as tp
@@ -17,7 +17,9 @@ from services.registry.domain.events import TrainingType
 from shared.auth import Principal, Role, require_roles
 from shared.errors import NotFound
 from shared.http import (
+    Accepted,
     AsOf,
+    Body,
     Command,
     CommandRequest,
     Page,
@@ -41,10 +43,6 @@ def rule_book(request: Request) -> RuleBook:
 
 
 RuleBookDep = Annotated[RuleBook, Depends(rule_book)]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -103,11 +101,6 @@ class IssueImprovementOrder(Body):
 
 class CloseImprovementOrder(Body):
     closed_on: date
-
-
-class Accepted(BaseModel):
-    id: UUID
-    version: int
 
 
 router = APIRouter(prefix="/v1/training-plans", tags=["training plans"])

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field, ValidationInfo, field_validator
 
 from services.registry.api.reading import read_document
-from services.registry.api.supervising_organizations import SUPERVISING_ORGANIZATION, Accepted, Body, Officer
+from services.registry.api.supervising_organizations import SUPERVISING_ORGANIZATION, Officer
+from shared.http import Accepted, Body
 from services.registry.domain import implementing_organization as io
 from services.registry.domain.events import CorporateNumber, ImplementingOrganizationRegistered, TrainingType
 from services.registry.projections.implementing_organizations import (
@@ -18,7 +19,7 @@ from services.registry.projections.implementing_organizations import (
     project_implementing_organization,
 )
 from shared.auth import Principal, Role, require_roles
-from shared.commands import Aggregate, Outcome
+from shared.commands import Aggregate, Outcome, existing
 from shared.errors import NotFound
 from shared.http import AsOf, Command, Page, cursor_uuid, decode_cursor, document_response, page_of
 from shared.service import PoolDep
@@ -90,12 +91,7 @@ async def register_implementing_organization(body: RegisterImplementingOrganizat
 
 
 async def _decide(command, id: UUID, decide: Callable[[io.ImplementingOrganization], list]) -> Response:
-    def existing(state: io.ImplementingOrganization) -> list:
-        if not state.exists:
-            raise NotFound("implementing organization", id)
-        return decide(state)
-
-    return await command.run(IMPLEMENTING_ORGANIZATION, str(id), existing)
+    return await command.run(IMPLEMENTING_ORGANIZATION, str(id), existing("implementing organization", id, decide))
 
 
 @router.post("/{id}/staff", response_model=Accepted)

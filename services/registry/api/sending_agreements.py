@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.registry.api.reading import read_document
 from services.registry.api.sending_organizations import SENDING_AGREEMENT, SENDING_ORGANIZATION
-from services.registry.api.supervising_organizations import SUPERVISING_ORGANIZATION, Accepted, Body, Officer
+from services.registry.api.supervising_organizations import SUPERVISING_ORGANIZATION, Officer
+from shared.http import Accepted, Body
 from services.registry.domain import sending_agreement as sa
 from services.registry.domain.events import SendingAgreementSigned
 from services.registry.projections.sending import (

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 
 from services.registry.api.reading import read_document
-from services.registry.api.supervising_organizations import Accepted, Body, Officer
+from services.registry.api.supervising_organizations import Officer
+from shared.http import Accepted, Body
 from services.registry.domain import sending_agreement as sa
 from services.registry.domain import sending_organization as so
 from services.registry.domain.events import SendingOrganizationApproved

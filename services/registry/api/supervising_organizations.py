@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from services.registry.domain import supervising_organization as so
 from services.registry.domain.events import PermitApplication, PermitType, RevocationGround
@@ -17,10 +17,10 @@ from services.registry.projections.supervising_organizations import (
     supervising_organization_document,
 )
 from shared.auth import Principal, Role, require_roles
-from shared.commands import Aggregate, CommandRunner, Outcome
+from shared.commands import Aggregate, CommandRunner, Outcome, existing
 from shared.errors import Forbidden, NotFound
 from shared.events import EventContext
-from shared.http import AsOf, Command, Page, cursor_uuid, decode_cursor, document_response, page_of, today
+from shared.http import Accepted, AsOf, Body, Command, cursor_uuid, decode_cursor, document_response, Page, page_of, today
 from shared.service import PoolDep
 
 SUPERVISING_ORGANIZATION = Aggregate("supervising-organization", so.SupervisingOrganization(), so.evolve,
@@ -29,10 +29,6 @@ SUPERVISING_ORGANIZATION = Aggregate("supervising-organization", so.SupervisingO
 Officer = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.ADMIN))]
 Filer = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.SUPERVISING_ORG, Role.ADMIN))]
 Reader = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.SUPERVISING_ORG, Role.AUDITOR, Role.ADMIN))]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ApplyForPermit(PermitApplication):
@@ -86,11 +82,6 @@ class RecordExpiries(Body):
     as_of: date
 
 
-class Accepted(BaseModel):
-    id: UUID
-    version: int
-
-
 router = APIRouter(prefix="/v1/supervising-organizations", tags=["supervising organizations"])
 
 
@@ -113,12 +104,7 @@ def _own_id(principal: Principal) -> str:
 
 
 async def _decide(command, id: UUID, decide: Callable[[so.SupervisingOrganization], list]) -> Response:
-    def existing(state: so.SupervisingOrganization) -> list:
-        if not state.exists:
-            raise NotFound("supervising organization", id)
-        return decide(state)
-
-    return await command.run(SUPERVISING_ORGANIZATION, str(id), existing)
+    return await command.run(SUPERVISING_ORGANIZATION, str(id), existing("supervising organization", id, decide))
 
 
 @router.post("/{id}/grant", response_model=Accepted)

@@ -8,13 +8,13 @@ import asyncpg
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
-from services.visa.api.common import Accepted, Body, Officer, Reader, Resource, Rules
+from services.visa.api.common import Officer, Reader, Resource, Rules
 from services.visa.domain import certificate_of_eligibility as coe
 from services.visa.projections import known
 from services.visa.projections.resources import COE_APPLICATION, coe_applications_of_plan, coe_document, coe_state
 from shared.commands import Outcome
 from shared.errors import NotFound
-from shared.http import AsOf, Command, Page
+from shared.http import Accepted, AsOf, Body, Command, Page
 from shared.service import PoolDep
 
 COE_APPLICATIONS = Resource("COE application", "coe_applications", COE_APPLICATION, coe_state, coe_document)

@@ -8,13 +8,13 @@ from uuid import UUID
 
 import asyncpg
 from fastapi import Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic import TypeAdapter
 
 from services.visa.domain.rules import VisaRules
 from shared.auth import Principal, Role, require_roles
 from shared.commands import Aggregate
 from shared.errors import NotFound
-from shared.http import Page, PointInTime, cursor_uuid, decode_cursor, document_response, page_of, today
+from shared.http import cursor_uuid, decode_cursor, document_response, Page, page_of, PointInTime, today
 
 S = TypeVar("S")
 
@@ -27,15 +27,6 @@ def visa_rules(request: Request) -> VisaRules:
 
 
 Rules = Annotated[VisaRules, Depends(visa_rules)]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Accepted(BaseModel):
-    id: UUID
-    version: int
 
 
 @dataclass(frozen=True)

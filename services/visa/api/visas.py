@@ -8,12 +8,12 @@ import asyncpg
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
-from services.visa.api.common import Accepted, Body, Officer, Reader, Resource, Rules
+from services.visa.api.common import Officer, Reader, Resource, Rules
 from services.visa.domain import certificate_of_eligibility as coe
 from services.visa.domain import residence
 from services.visa.projections.resources import COE_APPLICATION, VISA, grant_document, visa_state
 from shared.commands import Outcome
-from shared.http import AsOf, Command, Page
+from shared.http import Accepted, AsOf, Body, Command, Page
 from shared.service import PoolDep
 
 VISAS = Resource("visa", "visas", VISA, visa_state, grant_document)
