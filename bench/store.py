@@ -58,7 +58,8 @@ async def registry_template(dsn: str, keys: Keys) -> str:
 
 
 async def clone(pool, stream_id: str, copies: int, *, outbox: bool = False, numbered_from: int = 1) -> int:
-    """Append `copies` clones of a stream (numbered from `numbered_from`), at most 2**POSITION_BITS events a transaction; the events added."""
+    """Append `copies` clones of a stream, numbered from `numbered_from`, at most 2**POSITION_BITS events a
+    transaction; returns the events added."""
     async with pool.acquire() as conn:
         size = await conn.fetchval("SELECT count(*) FROM events WHERE stream_id = $1", stream_id)
         per_transaction = (1 << POSITION_BITS) // size - 1
@@ -127,7 +128,8 @@ async def relay_throughput(keys: Keys, events: int) -> dict:
             await pool.close()
     relay_rate, raw_rate = backlog / relay_s, len(messages) / raw_s
     return {"relay_throughput": {"events": backlog, "relay_events_per_s": round(relay_rate),
-                                 "raw_producer_events_per_s": round(raw_rate), "ratio": round(relay_rate / raw_rate, 3)}}
+                                 "raw_producer_events_per_s": round(raw_rate),
+                                 "ratio": round(relay_rate / raw_rate, 3)}}
 
 
 async def replay_rate(keys: Keys, events: int, rebuild_events: int) -> dict:
@@ -175,7 +177,8 @@ async def replay_rate(keys: Keys, events: int, rebuild_events: int) -> dict:
         finally:
             await pool.close()
     return {"replay": {"events": replayed, "streams": len(states), "fill_s": round(fill_s, 1),
-                       "replay_events_per_s": round(replayed / replay_s), "read_only_events_per_s": round(read / read_s),
+                       "replay_events_per_s": round(replayed / replay_s),
+                       "read_only_events_per_s": round(read / read_s),
                        "rebuild_events": rebuilt_events, "rebuild_streams": projected,
                        "rebuild_events_per_s": round(rebuilt_events / rebuild_s)}}
 
