@@ -35,12 +35,16 @@ class InvalidParameter(Problem):
         super().__init__(f"{field}: {reason}", errors=[{"field": field, "reason": reason}])
 
 
+MAX_VERSION = 2**31 - 1
+
+
 def parse_etag(value: str | None, header: str = "If-Match") -> int | None:
     """`"3"`, `W/"3"` or `3` -> 3; the version an ETag names."""
     if value is None:
         return None
     raw = value.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
+    # Versions are PostgreSQL integers: anything longer is no ETag this service issued.
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_VERSION:
         raise InvalidParameter(f"header.{header}", f"expected an ETag this service issued, such as \"3\", got {value!r}")
     return int(raw)
 
