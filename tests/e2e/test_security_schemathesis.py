@@ -29,7 +29,7 @@ def fuzz(schema, send, headers) -> list[str]:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @given(case=operation.as_strategy(generation_mode=mode, headers=headers))
-            @settings(max_examples=EXAMPLES, deadline=None, database=None, phases=[Phase.generate],
+            @settings(max_examples=EXAMPLES, deadline=None, database=None, phases=[Phase.generate], derandomize=True,
                       suppress_health_check=list(HealthCheck))
             def check(case):
                 try:
