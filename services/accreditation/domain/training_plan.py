@@ -30,17 +30,9 @@ from services.accreditation.domain.events import (
 )
 from services.accreditation.domain.rules import CertificationFacts, RuleBook
 from shared.errors import DomainRuleViolation, NotFound
+from shared.improvement_orders import ImprovementOrder, with_closed, with_issued
 
 IN_PROGRESS = "in_progress"
-
-
-@dataclass(frozen=True)
-class ImprovementOrder:
-    order_id: UUID
-    issued_on: date
-    deadline: date
-    reason: str
-    closed_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -84,12 +76,11 @@ def evolve(state: TrainingPlan, event) -> TrainingPlan:
         case TrainingPlanRevoked():
             return replace(state, status=PlanStatus.REVOKED, ending=event)
         case ImprovementOrderIssued():
-            order = ImprovementOrder(event.order_id, event.issued_on, event.deadline, event.reason)
-            return replace(state, improvement_orders=(*state.improvement_orders, order))
+            return replace(state, improvement_orders=with_issued(state.improvement_orders, event.order_id,
+                                                                 event.issued_on, event.deadline, event.reason))
         case ImprovementOrderClosed():
-            return replace(state, improvement_orders=tuple(
-                replace(o, closed_on=event.closed_on) if o.order_id == event.order_id else o
-                for o in state.improvement_orders))
+            return replace(state, improvement_orders=with_closed(state.improvement_orders, event.order_id,
+                                                                 event.closed_on))
         case NewSupervisingOrganizationRequired():
             return replace(state, new_supervising_organization_required=event)
     return state

@@ -32,6 +32,7 @@ from services.registry.domain.events import (
 )
 from shared.errors import DomainRuleViolation
 from shared.events import EventPayload
+from shared.improvement_orders import ImprovementOrder, with_closed, with_issued
 
 
 class Lifecycle(StrEnum):
@@ -42,15 +43,6 @@ class Lifecycle(StrEnum):
     DENIED = "denied"
     REVOKED = "revoked"
     EXPIRED = "expired"
-
-
-@dataclass(frozen=True)
-class ImprovementOrder:
-    order_id: UUID
-    issued_on: date
-    deadline: date
-    reason: str
-    closed_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -118,12 +110,11 @@ def evolve(state: SupervisingOrganization, event: EventPayload) -> SupervisingOr
         case PermitDowngraded():
             return replace(state, permit_type=PermitType.SPECIFIED, downgraded_on=event.effective_on)
         case ImprovementOrderIssued():
-            order = ImprovementOrder(event.order_id, event.issued_on, event.deadline, event.reason)
-            return replace(state, improvement_orders=(*state.improvement_orders, order))
+            return replace(state, improvement_orders=with_issued(state.improvement_orders, event.order_id,
+                                                                 event.issued_on, event.deadline, event.reason))
         case ImprovementOrderClosed():
-            return replace(state, improvement_orders=tuple(
-                replace(o, closed_on=event.closed_on) if o.order_id == event.order_id else o
-                for o in state.improvement_orders))
+            return replace(state, improvement_orders=with_closed(state.improvement_orders, event.order_id,
+                                                                 event.closed_on))
         case BusinessSuspended():
             suspension = Suspension(event.suspension_id, event.from_date, event.until_date, event.scope,
                                     event.part, event.reason)
