@@ -97,7 +97,8 @@ log_min_duration_statement = -1
 EOF
   fi
   log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-  as_pg "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 start >/dev/null \
+  # The port is given at each start, so TITP_PG_PORT moves an existing cluster too.
+  as_pg "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -o "-p $PG_PORT" -w -t 60 start >/dev/null \
     || { tail -n 20 "$PG_DIR/postgres.log" >&2; die "PostgreSQL did not start"; }
   head -n 1 "$pidfile" > "$PG_DIR/postgres.pid"
 }
