@@ -59,8 +59,11 @@ async def registry(fresh_database, service_settings, run_service, token, unique)
 
 
 async def tamper(dsn: str, *statements: str) -> None:
+    """What a DBA could do to a log already published: so first, the relay has published everything."""
     conn = await asyncpg.connect(dsn)
     try:
+        await eventually(lambda: conn.fetchval("SELECT count(*) = 0 FROM outbox"), timeout=20,
+                         message="the relay never published the log")
         async with conn.transaction():
             await conn.execute("ALTER TABLE events DISABLE TRIGGER events_append_only")
             for statement in statements:
