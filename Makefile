@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 STACK := deploy/local/stack.sh
 
-.PHONY: run up down test bench stack stack-stop status venv clean
+.PHONY: run up down test bench faults stack stack-stop status venv clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -39,6 +39,12 @@ test: venv
 bench: venv
 	@$(STACK) start >&2
 	@eval "$$($(STACK) env)" && $(VENV)/bin/python -m bench $(BENCH_ARGS)
+
+## faults: kill the broker and a service under load, check nothing is lost; stdout is ONE JSON report,
+## non-zero exit unless every scenario matches (FAULTS_ARGS="--only broker-sigkill"); see docs/faults.md
+faults: venv
+	@$(STACK) start >&2
+	@eval "$$($(STACK) env)" && $(VENV)/bin/python -m faults $(FAULTS_ARGS)
 
 stack: venv
 	$(STACK) start
