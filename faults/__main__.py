@@ -184,7 +184,7 @@ SCENARIOS = ["broker-sigkill", "registry-sigkill"]
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m faults", description=__doc__)
     parser.add_argument("--seconds", type=float, default=20, help="length of the load in each scenario")
-    parser.add_argument("--settle", type=float, default=30, help="how long the topic and subscriber may catch up")
+    parser.add_argument("--settle", type=float, default=120, help="how long the topic and subscriber may catch up")
     parser.add_argument("--only", nargs="*", choices=SCENARIOS)
     report = asyncio.run(main(parser.parse_args()))
     print(json.dumps(report, indent=2))
