@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import inspect
 import time
 import uuid
@@ -142,3 +143,31 @@ async def read_topic_from(bootstrap, offsets, subjects, count, timeout=20):
     finally:
         await consumer.stop()
     return found
+
+
+@dataclasses.dataclass(frozen=True)
+class Partners:
+    supervising: str
+    implementing: str
+    sending: str
+    agreement: str
+
+
+async def registered_partners(registry, officer: dict, *, permit_type: str = "general") -> Partners:
+    """Through the registry's REST API: a permit granted, a member implementing organization (type b), an
+    approved sending organization from Viet Nam, and their sending agreement — what a plan of type (b) needs."""
+    so = "/v1/supervising-organizations"
+    supervising = (await post(registry, so, permit_application(requested_permit_type=permit_type), officer, 201))["id"]
+    await post(registry, f"{so}/{supervising}/grant", {"permit_type": permit_type, "granted_on": "2026-05-01"},
+               officer)
+    implementing = (await post(registry, "/v1/implementing-organizations", {
+        "name": "Fuji Construction", "corporate_number": f"{uuid.uuid4().int % 10**13:013d}",
+        "address": "4-5-6 Naka, Nagoya", "prefecture": "Aichi", "industry": "construction", "training_type": "b",
+        "supervising_organization_id": supervising, "full_time_staff": 35, "staff_as_of": "2026-04-01",
+        "excellent": False, "registered_on": "2026-05-10"}, officer, 201))["id"]
+    sending = (await post(registry, "/v1/sending-organizations", {
+        "name": "Hanoi Manpower JSC", "country": "VN", "approval_reference": "DOLAB-2026-0113",
+        "approved_on": "2026-01-13"}, officer, 201))["id"]
+    agreement = (await post(registry, f"{so}/{supervising}/sending-agreements",
+                            {"sending_organization_id": sending, "signed_on": "2026-05-15"}, officer, 201))["id"]
+    return Partners(supervising, implementing, sending, agreement)

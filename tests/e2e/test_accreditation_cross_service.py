@@ -11,13 +11,12 @@ import pytest
 
 from services.accreditation.app import create_app as create_accreditation
 from services.registry.app import create_app as create_registry
-from tests.helpers import eventually, group_at_end, permit_application, post
+from tests.helpers import eventually, group_at_end, post, registered_partners
 from tests.integration.test_accreditation_service import (  # noqa: F401  (fixtures)
     INSPECTION_TOPIC,
     PLANS,
     REGISTRY_TOPIC,
     Service,
-    corporate_number,
 )
 
 
@@ -54,19 +53,9 @@ async def test_a_permit_granted_in_the_registry_makes_plans_certifiable_and_its_
 
     # The registry: a permit granted, a member implementing organization, an approved sending
     # organization and an agreement.
-    supervising = (await post(registry, so, permit_application(requested_permit_type="specified"), officer, 201))["id"]
-    await post(registry, f"{so}/{supervising}/grant", {"permit_type": "specified", "granted_on": "2026-05-01"},
-               officer)
-    implementing = (await post(registry, "/v1/implementing-organizations", {
-        "name": "Fuji Construction", "corporate_number": corporate_number(), "address": "4-5-6 Naka, Nagoya",
-        "prefecture": "Aichi", "industry": "construction", "training_type": "b",
-        "supervising_organization_id": supervising, "full_time_staff": 35, "staff_as_of": "2026-04-01",
-        "excellent": False, "registered_on": "2026-05-10"}, officer, 201))["id"]
-    sending = (await post(registry, "/v1/sending-organizations", {
-        "name": "Hanoi Manpower JSC", "country": "VN", "approval_reference": "DOLAB-2025-117",
-        "approved_on": "2025-12-01"}, officer, 201))["id"]
-    agreement = (await post(registry, f"{so}/{supervising}/sending-agreements",
-                            {"sending_organization_id": sending, "signed_on": "2026-05-15"}, officer, 201))["id"]
+    partners = await registered_partners(registry, officer, permit_type="specified")
+    supervising, implementing, sending, agreement = (partners.supervising, partners.implementing, partners.sending,
+                                                     partners.agreement)
 
     # Check: accreditation learns all of it from titp.registry.v1 (never from the registry's database).
     await eventually(lambda: accreditation.fetchval(

@@ -19,9 +19,9 @@ from shared.replay import diff_read_models, read_model_tables, replay_topics
 from shared.settings import SERVICES
 from tests.e2e.test_visa_coe import COE, day
 from tests.e2e.test_visa_path import once_accepted, plan_application
-from tests.helpers import eventually, permit_application, post
+from tests.helpers import eventually, post, registered_partners
 from tests.integration.test_audit_tamper import sealed_to_the_end
-from tests.integration.test_accreditation_service import PLANS, corporate_number
+from tests.integration.test_accreditation_service import PLANS
 
 WAIT = 30
 
@@ -77,19 +77,8 @@ async def cross_service_story(running, token) -> dict:
     referral revokes the permit: every service reacts to others' events. Returns the ids it made."""
     (registry, _), (accreditation, _), (inspection, _), (visa, _) = (running[s] for s in SERVICES)
     otit, immigration = token("otit", subject="officer-mori"), token("immigration", subject="officer-kimura")
-    so = "/v1/supervising-organizations"
-    supervising = (await post(registry, so, permit_application(), otit, 201))["id"]
-    await post(registry, f"{so}/{supervising}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, otit)
-    implementing = (await post(registry, "/v1/implementing-organizations", {
-        "name": "Fuji Construction", "corporate_number": corporate_number(), "address": "4-5-6 Naka, Nagoya",
-        "prefecture": "Aichi", "industry": "construction", "training_type": "b",
-        "supervising_organization_id": supervising, "full_time_staff": 35, "staff_as_of": "2026-04-01",
-        "excellent": False, "registered_on": "2026-05-10"}, otit, 201))["id"]
-    sending = (await post(registry, "/v1/sending-organizations", {
-        "name": "Hanoi Manpower JSC", "country": "VN", "approval_reference": "DOLAB-2026-0113",
-        "approved_on": "2026-01-13"}, otit, 201))["id"]
-    await post(registry, f"{so}/{supervising}/sending-agreements",
-               {"sending_organization_id": sending, "signed_on": "2026-05-15"}, otit, 201)
+    partners = await registered_partners(registry, otit)
+    supervising, implementing, sending = partners.supervising, partners.implementing, partners.sending
 
     plan = (await post(accreditation, PLANS, plan_application(supervising, implementing, sending), otit, 201))["id"]
     await once_accepted(accreditation, f"{PLANS}/{plan}/certify", {"certified_on": "2026-10-15"}, otit)

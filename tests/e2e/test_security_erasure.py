@@ -12,8 +12,8 @@ from shared.settings import SERVICES
 from shared.topics import service_topic
 from tests.e2e.test_visa_coe import COE, day
 from tests.e2e.test_visa_path import once_accepted, plan_application
-from tests.helpers import permit_application, post, read_topic_from, topic_end_offsets
-from tests.integration.test_accreditation_service import PLANS, corporate_number
+from tests.helpers import post, read_topic_from, registered_partners, topic_end_offsets
+from tests.integration.test_accreditation_service import PLANS
 
 SO = "/v1/supervising-organizations"
 
@@ -46,18 +46,8 @@ async def test_erasing_a_trainee_makes_every_copy_of_their_personal_data_unreada
     offsets = await topic_end_offsets(kafka_bootstrap, service_topic("accreditation"))
 
     # The registry: a permit, an implementing organization, a sending organization and their agreement.
-    supervising = (await post(registry, SO, permit_application(), officer, 201))["id"]
-    await post(registry, f"{SO}/{supervising}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, officer)
-    implementing = (await post(registry, "/v1/implementing-organizations", {
-        "name": "Fuji Construction", "corporate_number": corporate_number(), "address": "4-5-6 Naka, Nagoya",
-        "prefecture": "Aichi", "industry": "construction", "training_type": "b",
-        "supervising_organization_id": supervising, "full_time_staff": 35, "staff_as_of": "2026-04-01",
-        "excellent": False, "registered_on": "2026-05-10"}, officer, 201))["id"]
-    sending = (await post(registry, "/v1/sending-organizations", {
-        "name": "Hanoi Manpower JSC", "country": "VN", "approval_reference": "DOLAB-2026-0113",
-        "approved_on": "2026-01-13"}, officer, 201))["id"]
-    await post(registry, f"{SO}/{supervising}/sending-agreements",
-               {"sending_organization_id": sending, "signed_on": "2026-05-15"}, officer, 201)
+    partners = await registered_partners(registry, officer)
+    supervising, implementing, sending = partners.supervising, partners.implementing, partners.sending
 
     # A trainee's plan, certified, and a COE applied for on it.
     name, passport = f"Erasable Nguyen {unique}", f"E{unique[:8].upper()}"

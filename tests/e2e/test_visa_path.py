@@ -15,8 +15,8 @@ from services.visa.app import create_app as create_visa
 from services.visa.subscriptions import SUBSCRIBES_TO
 from shared.topics import service_topic
 from tests.e2e.test_visa_coe import COE, day
-from tests.helpers import eventually, group_at_end, permit_application, post
-from tests.integration.test_accreditation_service import PLANS, corporate_number
+from tests.helpers import eventually, group_at_end, post, registered_partners
+from tests.integration.test_accreditation_service import PLANS
 
 
 @pytest.fixture
@@ -64,21 +64,10 @@ def plan_application(supervising, implementing, sending):
 async def test_a_permit_a_certified_plan_a_coe_and_a_visa_then_a_revocation_revokes_the_unused_coe(services, token):
     registry, accreditation, visa = services
     otit, immigration = token("otit", subject="officer-mori"), token("immigration", subject="officer-kimura")
-    so = "/v1/supervising-organizations"
 
     # The registry: a permit granted, a member implementing organization, a sending organization and an agreement.
-    supervising = (await post(registry, so, permit_application(), otit, 201))["id"]
-    await post(registry, f"{so}/{supervising}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, otit)
-    implementing = (await post(registry, "/v1/implementing-organizations", {
-        "name": "Fuji Construction", "corporate_number": corporate_number(), "address": "4-5-6 Naka, Nagoya",
-        "prefecture": "Aichi", "industry": "construction", "training_type": "b",
-        "supervising_organization_id": supervising, "full_time_staff": 35, "staff_as_of": "2026-04-01",
-        "excellent": False, "registered_on": "2026-05-10"}, otit, 201))["id"]
-    sending = (await post(registry, "/v1/sending-organizations", {
-        "name": "Hanoi Manpower JSC", "country": "VN", "approval_reference": "DOLAB-2026-0113",
-        "approved_on": "2026-01-13"}, otit, 201))["id"]
-    await post(registry, f"{so}/{supervising}/sending-agreements",
-               {"sending_organization_id": sending, "signed_on": "2026-05-15"}, otit, 201)
+    partners = await registered_partners(registry, otit)
+    supervising, implementing, sending = partners.supervising, partners.implementing, partners.sending
 
     # Accreditation: two trainees' stage-i plans, certified once it has heard of all that from titp.registry.v1.
     plans = []
