@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -171,3 +172,14 @@ async def registered_partners(registry, officer: dict, *, permit_type: str = "ge
     agreement = (await post(registry, f"{so}/{supervising}/sending-agreements",
                             {"sending_organization_id": sending, "signed_on": "2026-05-15"}, officer, 201))["id"]
     return Partners(supervising, implementing, sending, agreement)
+
+
+async def event_count(dsn: str, stream_id: str | None = None) -> int:
+    """How many events a service's store holds (in one stream, if named): refusals must leave it unchanged."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        if stream_id:
+            return await conn.fetchval("SELECT count(*) FROM events WHERE stream_id = $1", stream_id)
+        return await conn.fetchval("SELECT count(*) FROM events")
+    finally:
+        await conn.close()

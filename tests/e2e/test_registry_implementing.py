@@ -11,7 +11,7 @@ from services.registry.app import create_app
 from services.registry.domain.events import registry_events
 from shared.db import connect
 from shared.store import EventStore
-from tests.helpers import permit_application as application, post, read_topic_from, topic_end_offsets
+from tests.helpers import event_count, permit_application as application, post, read_topic_from, topic_end_offsets
 
 BASE = "/v1/implementing-organizations"
 
@@ -39,14 +39,6 @@ async def permitted_supervising_organization(client, officer, **overrides):
     await post(client, f"/v1/supervising-organizations/{id}/grant",
                {"permit_type": "general", "granted_on": "2026-05-01"}, officer)
     return id
-
-
-async def event_count(dsn):
-    conn = await connect(dsn)
-    try:
-        return await conn.fetchval("SELECT count(*) FROM events")
-    finally:
-        await conn.close()
 
 
 async def test_an_implementing_organization_is_registered_and_its_staff_and_rating_kept_over_time(

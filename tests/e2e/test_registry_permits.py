@@ -7,7 +7,7 @@ from cloudevents.core.bindings.kafka import KafkaMessage, from_structured_event
 
 from services.registry.domain.events import registry_events
 from shared.db import connect
-from tests.helpers import permit_application as application, post
+from tests.helpers import event_count, permit_application as application, post
 
 
 @pytest.fixture
@@ -15,16 +15,6 @@ async def registry(fresh_database, service_settings, run_service):
     from services.registry.app import create_app
 
     return await run_service(create_app(service_settings("registry", fresh_database)))
-
-
-async def event_count(dsn, stream_id=None):
-    conn = await connect(dsn)
-    try:
-        if stream_id:
-            return await conn.fetchval("SELECT count(*) FROM events WHERE stream_id = $1", stream_id)
-        return await conn.fetchval("SELECT count(*) FROM events")
-    finally:
-        await conn.close()
 
 
 async def test_a_permit_lives_from_grant_to_revocation(registry, token, fresh_database):
