@@ -12,6 +12,7 @@ import logging
 import os
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -24,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from shared.errors import Forbidden, ServiceUnavailable, Unauthorized
 from shared.security import limit_writes
@@ -34,6 +36,8 @@ DEV_AUDIENCE = "titp"
 PRIVATE_KEY_FILE = "signing-key.pem"
 JWKS_FILE = "jwks.json"
 CLOCK_SKEW_S = 10
+VERIFIED_FOR_S = 60  # how long a verified token is taken on trust (a key withdrawn from the JWKS takes this long)
+VERIFIED_KEEP = 4096
 KEYS_UNAVAILABLE = "the token issuer's signing keys are not available; try again later"
 
 log = logging.getLogger(__name__)
@@ -144,6 +148,9 @@ class TokenVerifier:
         self.audience = audience
         self.algorithms = [name for name in algorithms if name != "none" and not name.startswith("HS")]
         self.hs256_secret = hs256_secret
+        # Tokens already verified, until they expire (at most VERIFIED_FOR_S): a client sends the same token with
+        # every request, and an Ed25519 check in the thread pool costs more than the rest of a small request.
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> "TokenVerifier":
@@ -156,10 +163,22 @@ class TokenVerifier:
             hs256_secret=secret.get_secret_value() if secret else None,
         )
 
+    def verified(self, token: str) -> Principal | None:
+        """The principal of a token `verify` accepted lately and that has not expired since; else None."""
+        found = self._verified.get(token)
+        if found is None or found[1] <= time.time():
+            return None
+        return found[0]
+
     def verify(self, token: str) -> Principal:
         """The principal a token names; `Unauthorized` if it is not one we issued and is valid now."""
         try:
-            return self._principal(self._claims(token))
+            claims = self._claims(token)
+            principal = self._principal(claims)
+            self._verified[token] = (principal, min(float(claims["exp"]) + CLOCK_SKEW_S, time.time() + VERIFIED_FOR_S))
+            while len(self._verified) > VERIFIED_KEEP:
+                self._verified.popitem(last=False)
+            return principal
         except InvalidToken as error:
             raise Unauthorized(f"invalid bearer token: {error}") from None
         except jwt.ExpiredSignatureError:
@@ -216,14 +235,15 @@ def install_authentication(app: FastAPI, settings: ServiceSettings) -> TokenVeri
 _bearer = HTTPBearer(auto_error=False, description="A JWT from the TITP issuer")
 
 
-# A plain `def`: FastAPI runs it in its thread pool, so fetching a JWKS never blocks the loop.
-def authenticate(
+async def authenticate(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthorized()
     verifier: TokenVerifier = request.app.state.token_verifier
-    principal = verifier.verify(credentials.credentials)
+    token = credentials.credentials
+    # A token not seen lately is checked in the thread pool, so fetching a JWKS never blocks the loop.
+    principal = verifier.verified(token) or await run_in_threadpool(verifier.verify, token)
     request.state.principal = principal
     limit_writes(request.method, request.app.state, principal.subject)
     return principal

@@ -18,7 +18,7 @@ import orjson
 
 from shared.errors import ConflictError, NotFound, PreconditionFailed
 from shared.events import EventContext, EventPayload, RecordedEvent
-from shared.store import ConcurrencyError, EventStore
+from shared.store import ConcurrencyError, EventStore, StreamHead
 
 log = logging.getLogger(__name__)
 
@@ -80,16 +80,17 @@ class CommandRunner:
 
     async def load(self, conn: asyncpg.Connection, aggregate: Aggregate[S], stream_id: str,
                    *, until: datetime | None = None) -> tuple[S, int]:
-        state, version = aggregate.initial, 0
-        for event in await self.store.read_stream(conn, stream_id, until=until):
-            state = aggregate.evolve(state, self.types.parse(event.type, event.data))
-            version = event.streamversion
-        return state, version
+        return self._fold(aggregate, await self.store.read_stream(conn, stream_id, until=until))
+
+    def _fold(self, aggregate: Aggregate[S], events: Sequence[RecordedEvent]) -> tuple[S, int]:
+        state = aggregate.fold(aggregate.initial, [self.types.parse(e.type, e.data) for e in events])
+        return state, events[-1].streamversion if events else 0
 
     async def apply(self, conn: asyncpg.Connection, aggregate: Aggregate[S], stream_id: str, state: S,
-                    version: int, payloads: Sequence[EventPayload], context: EventContext) -> list[RecordedEvent]:
+                    version: int, payloads: Sequence[EventPayload], context: EventContext,
+                    *, head: StreamHead | None = None) -> list[RecordedEvent]:
         """Append and project inside the caller's transaction (also used by subscriptions)."""
-        recorded = await self.store.append(conn, stream_id, version, payloads, context)
+        recorded = await self.store.append(conn, stream_id, version, payloads, context, head=head)
         if recorded and aggregate.project:
             await aggregate.project(conn, stream_id, aggregate.fold(state, payloads), version + len(recorded))
         return recorded
@@ -97,11 +98,12 @@ class CommandRunner:
     async def decide_and_apply(self, conn: asyncpg.Connection, aggregate: Aggregate[S], stream_id: str,
                                decide: Callable[[S], Sequence[EventPayload]], context: EventContext,
                                *, if_match: int | None = None) -> Outcome:
-        state, version = await self.load(conn, aggregate, stream_id)
+        events, head = await self.store.open_stream(conn, stream_id)
+        state, version = self._fold(aggregate, events)
         if if_match is not None and if_match != version:
             raise PreconditionFailed(expected=if_match, actual=version)
         payloads = decide(state)
-        recorded = await self.apply(conn, aggregate, stream_id, state, version, payloads, context)
+        recorded = await self.apply(conn, aggregate, stream_id, state, version, payloads, context, head=head)
         return Outcome(stream_id, version + len(recorded), recorded)
 
     async def execute(self, aggregate: Aggregate[S], stream_id: str,

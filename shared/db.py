@@ -20,8 +20,15 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
                                   decoder=orjson.loads, format="text")
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """On release, asyncpg rolls back an open transaction; by default it also runs `pg_advisory_unlock_all();
+    CLOSE ALL; UNLISTEN *; RESET ALL`, a round trip per release. Pool connections keep no session state
+    (locks are transaction-level; the relay listens on a connection of its own), so that is skipped."""
+
+
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection,
+                                     reset=_keep_session,
                                      server_settings={"idle_in_transaction_session_timeout": "60000"})
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -126,7 +126,8 @@ class RecordedEvent:
     datacontenttype: str = field(default="application/json")
 
     def to_cloudevent(self) -> dict[str, Any]:
-        out = asdict(self)
+        # Not dataclasses.asdict: that deep-copies `data`, and this runs for every event hashed or published.
+        out = {name: getattr(self, name) for name in _FIELDS}
         out["id"] = str(self.id)
         out["time"] = format_time(self.time)
         return {k: v for k, v in out.items() if v is not None}
@@ -151,6 +152,9 @@ class RecordedEvent:
     @property
     def stream_id(self) -> str:
         return self.subject
+
+
+_FIELDS = tuple(RecordedEvent.__dataclass_fields__)
 
 
 def format_time(t: datetime) -> str:
