@@ -24,7 +24,7 @@ from services.registry.app import REGISTRY, create_app
 from shared.commands import CommandRunner
 from shared.db import create_pool, migrate
 from shared.events import EventPayload, EventTypes
-from shared.outbox import HEADERS, OutboxRelay
+from shared.outbox import OutboxRelay, headers
 from shared.replay import rebuild
 from shared.settings import load_settings
 from shared.store import POSITION_BITS, EventStore
@@ -107,7 +107,7 @@ async def relay_throughput(keys: Keys, events: int) -> dict:
                         await producer.send_and_wait(topic, b"warm-up", partition=partition)
                 started = time.perf_counter()
                 for i in range(0, len(messages), 500):
-                    futures = [await producer.send(raw_topic, value, key=key, headers=HEADERS)
+                    futures = [await producer.send(raw_topic, value, key=key, headers=headers())
                                for value, key in messages[i:i + 500]]
                     await asyncio.gather(*futures)
                 raw_s = time.perf_counter() - started

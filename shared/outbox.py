@@ -31,7 +31,10 @@ class LostLeadership(Exception):
     """The connection holding the advisory lock is gone, so another relay may lead now."""
 
 
-HEADERS = [("content-type", CLOUDEVENTS_CONTENT_TYPE.encode())]
+def headers() -> list[tuple[str, bytes]]:
+    """A Kafka message's headers: a new list for each message, because OpenTelemetry's aiokafka
+    instrumentation appends the producer span's `traceparent` to the list it is given."""
+    return [("content-type", CLOUDEVENTS_CONTENT_TYPE.encode())]
 
 
 class OutboxRelay:
@@ -168,7 +171,7 @@ class OutboxRelay:
             return 0
         # Sent in position order, which per stream is version order.
         futures = [await producer.send(self.topic, event.to_json(), key=event.subject.encode(),
-                                       headers=HEADERS) for event in events]
+                                       headers=headers()) for event in events]
         # The idempotent producer retries until the broker answers, however long it is away;
         # waiting keeps the order intact. Meanwhile the outage shows in the counters and logs.
         pending = set(futures)

@@ -17,6 +17,7 @@ from shared.db import create_pool, migrate
 from shared.events import EventPayload, EventTypes
 from shared.outbox import OutboxRelay
 from shared.store import EventStore
+from shared.telemetry import setup_telemetry
 from shared.topics import dlq_topic, ensure_topics, service_topic
 from tests.helpers import TopicReader, eventually
 
@@ -124,6 +125,21 @@ async def test_committed_events_reach_the_topic_as_cloudevents_keyed_by_stream_i
     assert all(len(p) == 1 for p in partitions.values())
     assert versions_by_stream(messages) == {"org-kobe": [1, 2, 3, 4, 5], "org-osaka": [1, 2, 3], "org-nagoya": [1]}
     assert await outbox_size(pool) == 0
+
+
+async def test_every_message_carries_its_own_headers_however_many_were_sent_before(
+        pool, relay, topic, kafka_bootstrap, service_settings, fresh_database):
+    # The tracing instrumentation adds a traceparent to the headers of each message it sends; a header
+    # list shared between messages once grew by one per message sent, so message 1,000 carried 1,000.
+    setup_telemetry(service_settings("registry", fresh_database))
+    for round in range(3):
+        await append(pool, f"org-{round}", 0, *[f"filing {n}" for n in range(100)])
+    async with TopicReader(kafka_bootstrap, topic) as reader, relay():
+        messages = await reader.wait_for(300)
+    assert len(messages) == 300
+    for message in messages:
+        names = [name for name, _ in message.headers]
+        assert names.count("content-type") == 1 and names.count("traceparent") <= 1, names[:5]
 
 
 async def test_an_append_that_rolls_back_never_reaches_kafka(pool, relay, topic, kafka_bootstrap):
