@@ -30,7 +30,17 @@ PG_DIR=$DATA/postgres
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A process killed with SIGKILL stays a zombie (state Z in /proc/<pid>/stat) until it is reaped and
+# still answers `kill -0` meanwhile: it counts as dead, or `start` would take it for a running one.
+running() {
+  kill -0 "$1" 2>/dev/null || return 1
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0  # no /proc: kill -0 is all we know
+  stat=${stat##*) }  # the state follows the command name, which may hold spaces and parentheses
+  [ "${stat%% *}" != Z ]
+}
+
+alive() { [ -f "$1" ] && running "$(cat "$1")"; }
 
 # PostgreSQL refuses to run as root; on a root machine it runs as the package's user.
 as_pg() {
@@ -104,7 +114,7 @@ EOF
 }
 
 alive_pg() {
-  [ -f "$PG_DIR/data/postmaster.pid" ] && kill -0 "$(head -n 1 "$PG_DIR/data/postmaster.pid")" 2>/dev/null
+  [ -f "$PG_DIR/data/postmaster.pid" ] && running "$(head -n 1 "$PG_DIR/data/postmaster.pid")"
 }
 
 start_kafka() {
@@ -145,8 +155,8 @@ stop_pid() {  # name pidfile signal
   pid=$(cat "$pidfile")
   log "stopping $name (pid $pid)"
   kill "-$signal" "$pid" 2>/dev/null || true
-  for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then log "$name ignored SIG$signal; SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
+  for _ in $(seq 1 300); do running "$pid" || break; sleep 0.1; done
+  if running "$pid"; then log "$name ignored SIG$signal; SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
   rm -f "$pidfile"
 }
 

@@ -1,0 +1,130 @@
+"""One scenario: the four services on a private stack, the load, one fault a quarter of the way in, then
+the comparison (faults.check) once everything settled.
+
+| scenario | fault | recovery |
+|---|---|---|
+| broker-sigkill | SIGKILL of the broker, by its recorded pid | stack.sh start |
+| <service>-sigkill | SIGKILL of that service's process | a new process, same port and database |
+| subscriber-sigkill | SIGKILL of a second inspection process (same database and consumer group, no HTTP load) | a new one |
+| postgres-restart | PostgreSQL's fast shutdown, by its recorded pid; down for `outage` s | stack.sh start; services NOT restarted |
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from uuid import uuid4
+
+from bench.harness import Keys
+from faults.check import observe
+from faults.load import Load, prepare
+from faults.processes import ServiceProcess
+from faults.stack import PrivateStack
+from shared.settings import SERVICES
+
+SCENARIOS = ["broker-sigkill", *(f"{s}-sigkill" for s in SERVICES), "subscriber-sigkill", "postgres-restart"]
+SECOND_INSPECTION = "inspection-2"
+OUTAGE_S = 5.0  # how long PostgreSQL stays down
+
+
+async def run(name: str, stack: PrivateStack, keys: Keys, folder: Path, *, seconds: float, settle: float,
+              clients: int = 2, pause: float = 0.05) -> dict:
+    started = time.monotonic()
+    tag = uuid4().hex[:6]
+    prefix = f"faults.{name}.{tag}."
+    folder = folder / f"{name}-{tag}"
+    folder.mkdir(parents=True)
+    dsns = {s: await stack.create_database(f"faults_{name.replace('-', '_')}_{tag}_{s}") for s in SERVICES}
+    processes = {s: ServiceProcess(s, dsns[s], bootstrap=stack.bootstrap, prefix=prefix, keys=keys, folder=folder)
+                 for s in SERVICES}
+    if name == "subscriber-sigkill":
+        processes[SECOND_INSPECTION] = ServiceProcess("inspection", dsns["inspection"], bootstrap=stack.bootstrap,
+                                                      prefix=prefix, keys=keys, folder=folder, label=SECOND_INSPECTION)
+    try:
+        await asyncio.gather(*(p.ready() for p in processes.values()))
+        urls = {s: processes[s].url for s in SERVICES}
+        load = Load(urls, keys, await prepare(urls, keys, plans=clients), clients=clients, pause=pause)
+        load.start()
+        load_started = time.monotonic()
+        await asyncio.sleep(seconds / 4)
+        fault_at = time.monotonic()
+        fault = await _fault(name, stack, processes)
+        recovered_at = time.monotonic()
+        # At least a quarter of the load after the recovery, however long it took.
+        await asyncio.sleep(max(seconds / 4, load_started + seconds - recovered_at))
+        load_ended = time.monotonic()
+        await load.stop(patience=30)
+        settle_started = time.monotonic()
+        while True:
+            report = await observe(stack.bootstrap, dsns, prefix, load.tallies)
+            if not report["problems"] or time.monotonic() > settle_started + settle:
+                break
+            await asyncio.sleep(1)
+        settled_s = round(time.monotonic() - settle_started, 1)
+        problems = report.pop("problems")
+        for service, tally in load.tallies.items():
+            if not tally.acknowledged_between(load_started, fault_at):
+                problems.append(f"{service}: nothing acknowledged before the fault")
+            if not tally.acknowledged_between(recovered_at, load_ended):
+                problems.append(f"{service}: nothing acknowledged after the recovery")
+        if name == "postgres-restart":
+            problems += _outage_problems(load, processes)
+        if name == "subscriber-sigkill":
+            before = fault["subscription_before"]
+            if not (before.get("assigned_partitions") and before.get("applied")):
+                problems.append(f"{SECOND_INSPECTION} was not consuming when it was killed: {before}")
+        # Redeliveries the inboxes absorbed (counted since each process started).
+        report["duplicates_skipped"] = {p.label: (await p.subscription()).get("duplicate", 0)
+                                        for p in processes.values()}
+    finally:
+        for process in processes.values():
+            process.stop()
+    return {"scenario": name, "fault": fault, "ok": not problems, "problems": problems, "services": report,
+            "settled_s": settled_s, "seconds": round(time.monotonic() - started, 1), "logs": str(folder)}
+
+
+async def _fault(name: str, stack: PrivateStack, processes: dict[str, ServiceProcess]) -> dict:
+    if name == "broker-sigkill":
+        fault = {"killed": "kafka", "pid": stack.kill_broker()}
+        await asyncio.sleep(1)
+        fault["restart_s"] = await _timed(asyncio.to_thread(stack.restart))
+    elif name == "postgres-restart":
+        fault = {"stopped": "postgres", "pid": stack.stop_postgres(), "outage_s": OUTAGE_S}
+        await asyncio.sleep(OUTAGE_S)
+        fault["restart_s"] = await _timed(asyncio.to_thread(stack.restart))
+    else:
+        process = processes[SECOND_INSPECTION if name == "subscriber-sigkill" else name.removesuffix("-sigkill")]
+        fault = {"killed": process.label}
+        if name == "subscriber-sigkill":  # proof that it was consuming when it died
+            fault["subscription_before"] = await process.subscription()
+        fault["pid"] = process.kill()
+        await asyncio.sleep(1)
+        process.start()
+        fault["restart_s"] = await process.ready()
+    return fault
+
+
+def _outage_problems(load: Load, processes: dict[str, ServiceProcess]) -> list[str]:
+    """During the outage, the services answer 503 with Retry-After (and nothing else), and they recover
+    in the processes that were running before it."""
+    problems = []
+    answers = {s: t.failures for s, t in load.tallies.items()}
+    if not any(f["503"] for f in answers.values()):
+        problems.append("postgres-restart: no service answered 503 during the outage")
+    for service, tally in load.tallies.items():
+        if other := {k: v for k, v in tally.failures.items() if k != "503"}:
+            problems.append(f"{service}: answered {other} during the outage, not 503")
+        if tally.failures["503"] != tally.retry_after:
+            problems.append(f"{service}: {tally.failures['503'] - tally.retry_after} of"
+                            f" {tally.failures['503']} 503 answers without Retry-After")
+    for process in processes.values():
+        if process.process.poll() is not None or len(process.pids) != 1:
+            problems.append(f"{process.label}: not the process that ran before the outage")
+    return problems
+
+
+async def _timed(awaitable) -> float:
+    started = time.monotonic()
+    await awaitable
+    return round(time.monotonic() - started, 1)

@@ -1,0 +1,102 @@
+"""A private local stack for breaking things: deploy/local/stack.sh with a data folder and ports of its own.
+
+The shared stack (default ports, `.data/`) is never touched: the broker and PostgreSQL killed or stopped
+here are the ones this stack started, by the pids stack.sh recorded."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parents[1]
+STACK = ROOT / "deploy" / "local" / "stack.sh"
+SHARED_DATA = ROOT / ".data"
+USER, PASSWORD = "titp", "titp"
+
+
+@dataclass
+class PrivateStack:
+    data: Path
+    kafka_port: int
+    controller_port: int
+    pg_port: int
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    def dsn(self, database: str = "postgres") -> str:
+        return f"postgresql://{USER}:{PASSWORD}@127.0.0.1:{self.pg_port}/{database}"
+
+    def _stack(self, command: str) -> None:
+        env = {**os.environ, "TITP_DATA_DIR": str(self.data), "TITP_KAFKA_PORT": str(self.kafka_port),
+               "TITP_KAFKA_CONTROLLER_PORT": str(self.controller_port), "TITP_PG_PORT": str(self.pg_port)}
+        subprocess.run([str(STACK), command], env=env, check=True, stdout=sys.stderr, stderr=sys.stderr)
+
+    def start(self) -> None:
+        """A fresh stack: the folder wiped, the Kafka jars shared with the default stack's (fetched once)."""
+        if self.data.exists():
+            self.stop()
+            shutil.rmtree(self.data)
+        self.data.mkdir(parents=True)
+        self.data.chmod(0o755)  # PostgreSQL runs as its own user on a root machine and must reach its folder
+        if not list(SHARED_DATA.glob("kafka-libs-*/.complete")):
+            subprocess.run([str(STACK), "install"], check=True, stdout=sys.stderr, stderr=sys.stderr)
+        for libs in SHARED_DATA.glob("kafka-libs-*"):
+            (self.data / libs.name).symlink_to(libs)
+        self.restart()
+
+    def restart(self) -> None:
+        """Starts whatever of the two is not running and waits until real clients get answers."""
+        self._stack("start")
+
+    def stop(self) -> None:
+        self._stack("stop")
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.data, ignore_errors=True)
+
+    def _pid(self, pidfile: str) -> int:
+        return int((self.data / pidfile).read_text().split()[0])
+
+    def kill_broker(self) -> int:
+        """SIGKILL, by the pid stack.sh recorded; stack.sh takes the unreaped zombie for dead."""
+        pid = self._pid("kafka/kafka.pid")
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+    def stop_postgres(self) -> int:
+        """PostgreSQL's fast shutdown (SIGINT: open sessions are cut off), by its recorded pid; returns
+        once it is gone."""
+        pid = self._pid("postgres/postgres.pid")
+        os.kill(pid, signal.SIGINT)
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{pid}").exists() and not _zombie(pid):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"PostgreSQL (pid {pid}) still running 30 s after SIGINT")
+            time.sleep(0.05)
+        return pid
+
+    async def create_database(self, name: str) -> str:
+        admin = await asyncpg.connect(self.dsn())
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        return self.dsn(name)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (FileNotFoundError, IndexError):
+        return False
