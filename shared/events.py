@@ -71,9 +71,19 @@ class EventTypes:
         return event_type, data
 
     def knows(self, event_type: str) -> bool:
+        return self._current(event_type) in self._models
+
+    def model_of(self, event_type: str) -> type[EventPayload]:
+        """The model an event of `event_type` is read as, once upcast; without reading its data."""
+        try:
+            return self._models[self._current(event_type)]
+        except KeyError:
+            raise UnknownEventType(event_type) from None
+
+    def _current(self, event_type: str) -> str:
         while event_type in self._upcasters:
             event_type = self._upcasters[event_type][0]
-        return event_type in self._models
+        return event_type
 
     def parse(self, event_type: str, data: dict[str, Any]) -> EventPayload:
         event_type, data = self.upcast(event_type, data)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
@@ -67,7 +67,8 @@ class _ReactionsAlreadyRecorded(CommandRunner):
         return Outcome(stream_id, 0, [])
 
     async def apply(self, conn: asyncpg.Connection, aggregate: Aggregate, stream_id: str, state: Any, version: int,
-                    payloads: Sequence[EventPayload], context: EventContext) -> list[RecordedEvent]:
+                    payloads: Sequence[EventPayload], context: EventContext, *, head: Any = None
+                    ) -> list[RecordedEvent]:
         return []
 
 
@@ -252,36 +253,84 @@ class RebuildResult:
     service: str
     projected: int = 0
     skipped: int = 0  # streams of no aggregate (checkpoints)
+    events: int = 0
 
 
-async def rebuild(definition: ServiceDefinition, pool: asyncpg.Pool, progress: Progress = no_progress
-                  ) -> RebuildResult:
-    """Project every stream of the service's store again, one transaction per stream, while it serves.
+@dataclass(frozen=True)
+class Folded:
+    stream_id: str
+    aggregate: Aggregate | None  # None: a stream of no aggregate (checkpoints)
+    state: Any
+    version: int
+
+
+async def fold_streams(definition: ServiceDefinition, conn: asyncpg.Connection, *, prefetch: int = 2000
+                       ) -> AsyncIterator[Folded]:
+    """Every stream of the store folded to its current state: one scan in (stream, version) order, only the
+    columns a fold needs, one stream in memory at a time. Runs inside the caller's transaction (a cursor)."""
+    types = definition.event_types
+    # Fetched `prefetch` rows at a time explicitly: iterating the cursor row by row would make the asyncpg
+    # tracing instrumentation record a span per row.
+    cursor = await conn.cursor("SELECT stream_id, version, type, data FROM events ORDER BY stream_id, version")
+    stream_id, aggregate, state, version = None, None, None, 0
+    while rows := await cursor.fetch(prefetch):
+        for row in rows:
+            if row[0] != stream_id:
+                if stream_id is not None:
+                    yield Folded(stream_id, aggregate, state, version)
+                stream_id = row[0]
+                aggregate = definition.aggregates.get(types.model_of(row[2])) if types.knows(row[2]) else None
+                state = aggregate.initial if aggregate else None
+            if aggregate is not None:
+                state = aggregate.evolve(state, types.parse(row[2], row[3]))
+            version = row[1]
+    if stream_id is not None:
+        yield Folded(stream_id, aggregate, state, version)
+
+
+async def rebuild(definition: ServiceDefinition, pool: asyncpg.Pool, progress: Progress = no_progress,
+                  *, batch: int = 500) -> RebuildResult:
+    """Project every stream of the service's store again while it serves: one scan folds the streams
+    (`fold_streams`), and their projections are written `batch` streams a transaction.
 
     A command that appends to a stream meanwhile projects it too; whichever commits second
     would win, so a rebuild that finds, after projecting, that the stream moved on projects
-    it again. (The command's own projection, if it comes after, waits on the row this
-    transaction wrote and then writes the newer state.)
+    it again from a fresh read. (The command's own projection, if it comes after, waits on
+    the row this transaction wrote and then writes the newer state.)
     """
-    store = EventStore(definition.event_types)
-    runner = CommandRunner(pool, store)
+    runner = CommandRunner(pool, EventStore(definition.event_types))
     result = RebuildResult(definition.name)
     async with pool.acquire() as conn:
-        stream_ids = await store.stream_ids(conn)
-    advance = progress(f"{definition.name}: rebuilding projections", len(stream_ids))
-    for stream_id in stream_ids:
+        streams = await conn.fetchval("SELECT count(DISTINCT stream_id) FROM events")
+    advance = progress(f"{definition.name}: rebuilding projections", streams)
+
+    async def project(folded: list[Folded]) -> None:
         async with pool.acquire() as conn, conn.transaction():
-            first = (await store.read_stream(conn, stream_id))[0]
-            aggregate = definition.aggregate_of(first)
-            if aggregate is None or aggregate.project is None:
+            for f in folded:
+                await f.aggregate.project(conn, f.stream_id, f.state, f.version)
+            moved = await conn.fetch("SELECT stream_id, max(version) FROM events WHERE stream_id = ANY($1::text[])"
+                                     " GROUP BY stream_id", [f.stream_id for f in folded])
+            projected = {f.stream_id: f.version for f in folded}
+            for stream_id, latest in moved:
+                aggregate = next(f.aggregate for f in folded if f.stream_id == stream_id)
+                while latest != projected[stream_id]:
+                    state, projected[stream_id] = await runner.load(conn, aggregate, stream_id)
+                    await aggregate.project(conn, stream_id, state, projected[stream_id])
+                    latest = await conn.fetchval("SELECT max(version) FROM events WHERE stream_id = $1", stream_id)
+        result.projected += len(folded)
+
+    pending: list[Folded] = []
+    async with pool.acquire() as reader, reader.transaction(readonly=True):
+        async for folded in fold_streams(definition, reader):
+            result.events += folded.version
+            if folded.aggregate is None or folded.aggregate.project is None:
                 result.skipped += 1
             else:
-                while True:
-                    state, version = await runner.load(conn, aggregate, stream_id)
-                    await aggregate.project(conn, stream_id, state, version)
-                    if await conn.fetchval("SELECT max(version) FROM events WHERE stream_id = $1",
-                                           stream_id) == version:
-                        break
-                result.projected += 1
-        advance(1)
+                pending.append(folded)
+                if len(pending) == batch:
+                    await project(pending)
+                    pending = []
+            advance(1)
+    if pending:
+        await project(pending)
     return result

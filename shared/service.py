@@ -78,7 +78,7 @@ class ServiceDefinition:
         """The aggregate a stream is, from its first event; None for a stream of no aggregate (checkpoints)."""
         if not self.event_types.knows(first.type):
             return None
-        return self.aggregates.get(type(self.event_types.parse(first.type, first.data)))
+        return self.aggregates.get(self.event_types.model_of(first.type))
 
 
 def create_service_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:

@@ -93,13 +93,11 @@ class ConcurrencyError(Exception):
 
 
 def _recorded(row: asyncpg.Record, source: str) -> RecordedEvent:
-    return RecordedEvent(
-        id=row["id"], source=source, type=row["type"], subject=row["stream_id"],
-        time=row["time"].astimezone(UTC), data=row["data"], streamversion=row["version"],
-        position=row["position"], prevhash=row["prevhash"], hash=row["hash"], actor=row["actor"],
-        correlationid=row["correlationid"], causationid=row["causationid"],
-        traceparent=row["traceparent"],
-    )
+    # By index, in _COLUMNS' order: a replay builds millions of these, and names cost four times as much.
+    (position, stream_id, version, id, type, time, data, actor, correlationid, causationid, traceparent,
+     prevhash, hash) = row[:13]
+    return RecordedEvent(id, source, type, stream_id, time.astimezone(UTC), data, version, position, prevhash, hash,
+                         actor, correlationid, causationid, traceparent)
 
 
 class EventStore:
@@ -110,7 +108,7 @@ class EventStore:
         """A stream's events, and its head for `append` in the same transaction: one round trip instead of two.
         Takes this transaction's id, which an append needs anyway."""
         rows = await conn.fetch(
-            f"SELECT pg_current_xact_id()::text::bigint << {POSITION_BITS} AS base, e.* FROM (SELECT) AS one"
+            f"SELECT e.*, pg_current_xact_id()::text::bigint << {POSITION_BITS} AS base FROM (SELECT) AS one"
             f" LEFT JOIN LATERAL (SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version) e ON true",
             stream_id,
         )
