@@ -35,8 +35,9 @@ def application() -> dict:
             "external_auditor": "Tanaka Law Office", "applied_on": "2026-04-01"}
 
 
-async def commands(url: str, headers: dict, clients: int, seconds: float) -> dict:
-    """Closed loop: each client files applications one after another for `seconds`."""
+async def commands(url: str, headers: dict, clients: int, seconds: float, *, floor: bool = False) -> dict:
+    """Closed loop: each client files applications one after another for `seconds`. With `floor`, each asks
+    `GET /healthz` instead: the same server, middlewares and client with no command behind them."""
     latencies: list[float] = []
     failures = 0
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -47,8 +48,8 @@ async def commands(url: str, headers: dict, clients: int, seconds: float) -> dic
             nonlocal failures
             while time.perf_counter() < stop:
                 started = time.perf_counter()
-                response = await http.post(APPLY, json=application())
-                if response.status_code != 201:
+                response = await (http.get("/healthz") if floor else http.post(APPLY, json=application()))
+                if response.status_code != (200 if floor else 201):
                     failures += 1
                 latencies.append(time.perf_counter() - started)
 
@@ -131,9 +132,12 @@ async def run(seconds: float) -> dict:
         for clients in (1, 8, 32):
             baseline = await asyncio.to_thread(pgbench, pg, clients, max(1, round(seconds)))
             measured = await commands(registry.url, officer, clients, seconds)
+            floor = await commands(registry.url, officer, clients, seconds, floor=True)
             rows.append({**measured, "pgbench_tps": baseline["tps"],
                          "pgbench_latency_avg_ms": baseline["latency_avg_ms"],
-                         "ratio": round(measured["commands_per_s"] / baseline["tps"], 3)})
+                         "ratio": round(measured["commands_per_s"] / baseline["tps"], 3),
+                         "http_floor_per_s": floor["commands_per_s"], "http_floor_p50_ms": floor["p50_ms"],
+                         "ratio_to_http_floor": round(measured["commands_per_s"] / floor["commands_per_s"], 3)})
 
         e2e = await end_to_end(registry, services["inspection"], officer, rate=10, count=max(20, int(20 * seconds)))
         loaded_mb = {name: s.rss_mb() for name, s in services.items()}
