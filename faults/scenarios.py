@@ -1,13 +1,5 @@
 """One scenario: the four services on a private stack, the load, one fault a quarter of the way in, then
-the comparison (faults.check) once everything settled.
-
-| scenario | fault | recovery |
-|---|---|---|
-| broker-sigkill | SIGKILL of the broker, by its recorded pid | stack.sh start |
-| <service>-sigkill | SIGKILL of that service's process | a new process, same port and database |
-| subscriber-sigkill | SIGKILL of a second inspection process (same database and consumer group, no HTTP load) | a new one |
-| postgres-restart | PostgreSQL's fast shutdown, by its recorded pid; down for `outage` s | stack.sh start; services NOT restarted |
-"""
+the comparison (faults.check) once everything settled. The scenarios and their faults: docs/faults.md."""
 
 from __future__ import annotations
 
