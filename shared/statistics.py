@@ -44,19 +44,23 @@ async def count_entity(conn: asyncpg.Connection, entity: str, facts: dict[str, A
     rebuild projecting it again) take turns, the second seeing what the first recorded, so nothing is
     counted twice. Projecting the same facts again changes nothing.
     """
-    await conn.execute("INSERT INTO statistics_facts (entity, facts) VALUES ($1, 'null') ON CONFLICT DO NOTHING",
-                       entity)
-    before = await conn.fetchval("SELECT facts FROM statistics_facts WHERE entity = $1 FOR UPDATE", entity)
+    # Inserted if new, else locked (DO UPDATE waits for and then sees the latest committed row), in one trip.
+    before = await conn.fetchval("INSERT INTO statistics_facts (entity, facts) VALUES ($1, 'null')"
+                                 " ON CONFLICT (entity) DO UPDATE SET entity = excluded.entity RETURNING facts", entity)
     if before == facts:
         return
     change = Counter(keys_of(facts) if facts is not None else {})
     change.subtract(keys_of(before) if before is not None else {})
-    await conn.execute("UPDATE statistics_facts SET facts = coalesce($2::jsonb, 'null') WHERE entity = $1",
-                       entity, facts)
-    rows = [(measure, period, list(dimensions), n) for (measure, period, dimensions), n in sorted(change.items()) if n]
-    if rows:
-        await conn.executemany("INSERT INTO statistics_deltas (measure, period, dimensions, change)"
-                               " VALUES ($1, $2, $3, $4)", rows)
+    deltas = [{"measure": measure, "period": period.isoformat(), "dimensions": list(dimensions), "change": n}
+              for (measure, period, dimensions), n in sorted(change.items()) if n]
+    await conn.execute(
+        """
+        WITH recorded AS (UPDATE statistics_facts SET facts = coalesce($2::jsonb, 'null') WHERE entity = $1)
+        INSERT INTO statistics_deltas (measure, period, dimensions, change)
+        SELECT measure, period, ARRAY(SELECT v FROM jsonb_array_elements_text(dimensions) WITH ORDINALITY AS t(v, i)
+                                     ORDER BY i), change
+          FROM jsonb_to_recordset($3::jsonb) AS d(measure text, period date, dimensions jsonb, change integer)
+        """, entity, facts, deltas)
 
 
 async def fold(conn: asyncpg.Connection) -> int:
