@@ -24,6 +24,7 @@ from aiokafka import (
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from opentelemetry.trace import SpanKind
 
+from shared.errors import database_unavailable
 from shared.events import CLOUDEVENTS_CONTENT_TYPE, RecordedEvent
 from shared.telemetry import start_span
 from shared.topics import ensure_topics
@@ -35,11 +36,6 @@ Handler = Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]
 MAX_BACKOFF = 5.0
 STOP_GRACE = 10.0  # seconds stop() waits for the message in hand to be settled before cutting it off
 ERROR_HEADER_LIMIT = 4000  # characters of the exception text kept in the DLQ header
-
-# Failures of the database connection itself are not the message's fault: the subscription
-# backs off and restarts from its last commit instead of dead-lettering every message while
-# PostgreSQL is away.
-_INFRASTRUCTURE_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
 
 
 class Subscription:
@@ -219,9 +215,11 @@ class Subscription:
                             self.duplicates += 1
                             log.debug("skipped duplicate event %s", event.id, extra={"event_id": str(event.id)})
                         self._settled(message)
-            except _INFRASTRUCTURE_ERRORS:
-                raise
             except Exception as exc:
+                if database_unavailable(exc):
+                    # Not the message's fault: the subscription backs off and starts over from its
+                    # last commit instead of dead-lettering every message while PostgreSQL is away.
+                    raise
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 if attempt > self.max_retries:
                     async with self._settling:

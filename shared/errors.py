@@ -8,6 +8,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -123,6 +124,42 @@ class ServiceUnavailable(Problem):
         super().__init__(detail, headers={"Retry-After": str(retry_after_s)})
 
 
+DATABASE_RETRY_AFTER_S = 3  # a PostgreSQL restart takes a few seconds; the pool reconnects by itself
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """PostgreSQL is out of reach (down, restarting, the connection lost): nothing of the request
+    was committed, unless the connection broke during COMMIT itself, hence the advice to retry with
+    the same Idempotency-Key."""
+
+    problem = "database-unavailable"
+    title = "The database is unavailable"
+
+    def __init__(self) -> None:
+        super().__init__("the service cannot reach its database right now; retry after the time in Retry-After"
+                         " (with the same Idempotency-Key, a command that did commit answers as it did)",
+                         retry_after_s=DATABASE_RETRY_AFTER_S)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Is `exc` PostgreSQL being out of reach rather than a fault of the work at hand?
+
+    What asyncpg raises then (seen with `pg_ctl stop -m fast|immediate` and a start): OSError
+    (connection refused or reset, a connect timeout), ConnectionDoesNotExistError ("connection
+    was closed in the middle of operation"), CannotConnectNowError ("the database system is
+    shutting down" / "starting up"), AdminShutdownError and CrashShutdownError (a session
+    terminated), InterfaceError "connection is closed" (a connection used after it broke),
+    InternalClientError "cannot switch to state 15; another operation (2) is in progress" (a
+    COMMIT on a connection the server terminated while it sat idle in the transaction), and
+    TooManyConnectionsError.
+    """
+    if isinstance(exc, asyncpg.InterfaceError):
+        return "connection is closed" in str(exc)
+    return isinstance(exc, (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
+                            asyncpg.AdminShutdownError, asyncpg.CrashShutdownError, asyncpg.TooManyConnectionsError,
+                            asyncpg.exceptions.InternalClientError))
+
+
 class RequestTooLarge(Problem):
     status = 413
     problem = "request-too-large"
@@ -209,8 +246,23 @@ async def _on_unexpected(request: Request, exc: Exception) -> ProblemResponse:
     return ProblemResponse(body, status_code=500)
 
 
+async def _on_database_error(request: Request, exc: Exception) -> ProblemResponse:
+    if not database_unavailable(exc):
+        return await _on_unexpected(request, exc)
+    log.warning("%s %s: the database is unavailable: %r", request.method, request.url.path, exc,
+                extra={"method": request.method, "path": request.url.path})
+    return problem_response(DatabaseUnavailable())
+
+
+# The classes `database_unavailable` looks into; anything else unexpected is a 500.
+_DATABASE_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
+                    asyncpg.TooManyConnectionsError, asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)
+    for error in _DATABASE_ERRORS:
+        app.add_exception_handler(error, _on_database_error)
     app.add_exception_handler(RequestValidationError, _on_invalid_request)
     app.add_exception_handler(HTTPException, _on_http_exception)
     app.add_exception_handler(Exception, _on_unexpected)

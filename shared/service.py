@@ -24,7 +24,7 @@ from shared.checkpoints import Sealer, load_signing_key
 from shared.commands import Aggregate, CommandRunner
 from shared.consumer import Subscription
 from shared.db import create_pool, migrate
-from shared.errors import NotFound, ServiceUnavailable, install_problem_handlers
+from shared.errors import NotFound, ServiceUnavailable, database_unavailable, install_problem_handlers
 from shared.events import EventPayload, EventTypes, RecordedEvent, verify_chain
 from shared.http import AsOf
 from shared.metrics import install_metrics
@@ -52,8 +52,12 @@ async def _every(interval: float, chore: Chore, runner: CommandRunner) -> None:
         await asyncio.sleep(interval)
         try:
             await chore(runner)
-        except Exception:
-            log.exception("chore %s failed; trying again in %.0fs", getattr(chore, "__name__", chore), interval)
+        except Exception as exc:
+            name = getattr(chore, "__name__", chore)
+            if database_unavailable(exc):  # expected while PostgreSQL restarts: no traceback
+                log.warning("chore %s: the database is unavailable (%r); trying again in %.0fs", name, exc, interval)
+            else:
+                log.exception("chore %s failed; trying again in %.0fs", name, interval)
 
 
 @dataclass(frozen=True)
