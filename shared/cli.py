@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from shared import audit as audit_lib
 from shared import auth
+from shared import consumer as consumer_lib
 from shared import replay as replay_lib
 from shared import seed
 from shared.asyncapi import asyncapi_document, render
@@ -25,6 +26,7 @@ from shared.events import format_time
 from shared.http import InvalidParameter, as_of_param
 from shared.service import ServiceDefinition
 from shared.settings import SERVICES, InvalidSettings, ServiceSettings, load_settings
+from shared.topics import dlq_topic
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -270,6 +272,56 @@ def rebuild(service: ServiceChoice) -> None:
 
     result = asyncio.run(run())
     typer.echo(f"{service.value}: {result.projected} streams projected again ({result.skipped} without a projection)")
+
+
+# Dead letters: `titp dlq list|redrive`; the work is in shared/consumer.py.
+
+dlq = typer.Typer(no_args_is_help=True, help="See and re-drive the messages a subscriber dead-lettered.")
+app.add_typer(dlq, name="dlq")
+
+
+def _dlq_topic(settings: ServiceSettings) -> str:
+    return settings.topic(dlq_topic(settings.service))
+
+
+@dlq.command("list")
+def dlq_list(
+    service: ServiceChoice,
+    pending: Annotated[bool, typer.Option("--pending", help="Only those not re-driven yet.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per message and line.")] = False,
+) -> None:
+    """Print the messages on SERVICE's dead-letter topic with the reason each was dead-lettered.
+
+    Reads without consuming: the DLQ keeps every message, marked `redriven` once re-driven.
+    """
+    settings = _settings(service.value)
+    letters = asyncio.run(consumer_lib.dead_letters(settings.kafka_bootstrap_servers, _dlq_topic(settings)))
+    for letter in letters:
+        if pending and letter.redriven:
+            continue
+        if as_json:
+            typer.echo(orjson.dumps(letter.to_json()))
+            continue
+        event = (f"event {letter.event_id} {letter.event_type} of {letter.subject}" if letter.event_id
+                 else "not a CloudEvent")
+        typer.echo(f"[{letter.partition}]@{letter.offset} {'redriven' if letter.redriven else 'PENDING'}"
+                   f" {letter.dead_lettered_at.isoformat()} from {letter.original} after {letter.attempts} attempt(s):"
+                   f" {event}\n  {letter.error_type}: {letter.error}")
+    if not as_json:
+        waiting = sum(not letter.redriven for letter in letters)
+        typer.echo(f"{_dlq_topic(settings)}: {len(letters)} messages, {waiting} not re-driven", err=True)
+
+
+@dlq.command("redrive")
+def dlq_redrive(service: ServiceChoice) -> None:
+    """Publish SERVICE's dead-lettered messages back to their original topics, after the cause is fixed.
+
+    Only those not re-driven before, up to the DLQ's end now; the subscriber's inbox skips any event
+    it had applied after all. A message that fails again returns to the DLQ.
+    """
+    settings = _settings(service.value)
+    count = asyncio.run(consumer_lib.redrive(settings.kafka_bootstrap_servers, _dlq_topic(settings)))
+    typer.echo(f"{_dlq_topic(settings)}: re-drove {count} messages to their original topics")
 
 
 @app.command("asyncapi")

@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 
 import asyncpg
 from aiokafka import (
@@ -21,6 +23,7 @@ from aiokafka import (
     ConsumerRecord,
     TopicPartition,
 )
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from opentelemetry.trace import SpanKind
 
@@ -268,13 +271,83 @@ class _CommitOnRevoke(ConsumerRebalanceListener):
         self.subscription.assigned = frozenset(assigned)
 
 
+def redrive_group(dlq_topic: str) -> str:
+    """The consumer group in which `redrive` keeps its progress through a DLQ."""
+    return f"{dlq_topic}.redrive"
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message on a DLQ, with the reason `Subscription` gave; `redriven` once `redrive` re-published it."""
+
+    partition: int
+    offset: int
+    dead_lettered_at: datetime
+    redriven: bool
+    original: str  # where it was dead-lettered from: topic[partition]@offset
+    error_type: str
+    error: str
+    attempts: int
+    event_id: str | None  # None for a message that is no CloudEvent
+    event_type: str | None
+    subject: str | None
+
+    @classmethod
+    def of(cls, message: ConsumerRecord, redriven: bool) -> DeadLetter:
+        headers = {key: value.decode(errors="replace") for key, value in message.headers or ()}
+        try:
+            event = RecordedEvent.from_json(message.value)
+            event_id, event_type, subject = str(event.id), event.type, event.subject
+        except Exception:
+            event_id = event_type = subject = None
+        return cls(message.partition, message.offset, datetime.fromtimestamp(message.timestamp / 1000, UTC), redriven,
+                   f"{headers.get('titp-original-topic')}[{headers.get('titp-original-partition')}]"
+                   f"@{headers.get('titp-original-offset')}",
+                   headers.get("titp-error-type", ""), headers.get("titp-error", ""),
+                   int(headers.get("titp-attempts", 0)), event_id, event_type, subject)
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "dead_lettered_at": self.dead_lettered_at.isoformat()}
+
+
+async def dead_letters(bootstrap: str, dlq_topic: str) -> list[DeadLetter]:
+    """Every message on the DLQ up to its end as of the call (it keeps them all), oldest first per
+    partition, each marked whether `redrive` has re-published it. Consumes nothing."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([dlq_topic])
+    finally:
+        await admin.close()
+    if described["error_code"]:  # no such topic: nothing was ever dead-lettered
+        return []
+    partitions = sorted(TopicPartition(dlq_topic, p["partition"]) for p in described["partitions"])
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=redrive_group(dlq_topic),
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        end = await consumer.end_offsets(partitions)
+        letters = []
+        for tp in partitions:
+            redriven_up_to = await consumer.committed(tp) or 0
+            while await consumer.position(tp) < end[tp]:
+                for message in (await consumer.getmany(tp, timeout_ms=1000)).get(tp, []):
+                    if message.offset < end[tp]:
+                        letters.append(DeadLetter.of(message, redriven=message.offset < redriven_up_to))
+        return letters
+    finally:
+        await consumer.stop()
+
+
 async def redrive(bootstrap: str, dlq_topic: str, *, group_id: str | None = None) -> int:
     """Re-publish the DLQ's messages to their original topics; returns how many.
 
     Reads up to the DLQ's end as of the call. The DLQ's own consumer group remembers what was
     redriven, so running it twice does not send a message twice.
     """
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id or f"{dlq_topic}.redrive",
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id or redrive_group(dlq_topic),
                                 enable_auto_commit=False, auto_offset_reset="earliest")
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
     await consumer.start()
