@@ -129,7 +129,13 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
                     await subscription.stop()
                 await relay.stop()
         finally:
-            await pool.close()
+            # close() waits for every connection to be released and closed gracefully, which a connection
+            # broken by a database outage may never be: after a while, the rest are cut.
+            try:
+                await asyncio.wait_for(pool.close(), timeout=10)
+            except TimeoutError:
+                log.warning("closing the database pool timed out; terminating its connections")
+                pool.terminate()
 
     setup_logging(settings)
     app = FastAPI(title=f"TITP {definition.name}", description=definition.description, version="1",
