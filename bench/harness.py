@@ -69,52 +69,62 @@ class Keys:
 
 
 class Service:
-    """One service as a uvicorn subprocess on a free loopback port, with its own database, this run's topics
-    and consumer group, and no write rate limit (the figures measure throughput, not the limiter)."""
+    """One service as a uvicorn subprocess on a free loopback port, which it keeps when restarted, with its own
+    database, the run's topics and consumer group (`prefix`), and no write rate limit (the figures measure
+    throughput, not the limiter). `env` overrides settings. Stopped (and killed) by its own pid."""
 
-    def __init__(self, name: str, dsn: str, keys: Keys) -> None:
-        self.name, self.port = name, free_port()
+    def __init__(self, name: str, dsn: str, keys: Keys, *, bootstrap: str = BOOTSTRAP, prefix: str = TOPIC_PREFIX,
+                 folder: Path | None = None, label: str | None = None, env: dict[str, str] | None = None) -> None:
+        self.name, self.label, self.port = name, label or name, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "TITP_DATABASE_URL": dsn, "TITP_KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP,
-               "TITP_TOPIC_PREFIX": TOPIC_PREFIX, "TITP_CONSUMER_GROUP": f"bench.{RUN}.{name}",
-               "TITP_AUTH_JWKS_URL": (keys.folder / JWKS_FILE).as_uri(), "TITP_DATA_DIR": str(keys.folder.parent),
-               "TITP_WRITE_RATE_PER_S": "1000000", "TITP_WRITE_BURST": "1000000", "TITP_LOG_LEVEL": "WARNING",
-               "TITP_RELAY_POLL_INTERVAL_S": "1"}
-        self.log = open(keys.folder.parent / f"{name}.log", "wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", f"services.{name}.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        folder = folder or keys.folder.parent
+        self.env = {**os.environ, "TITP_DATABASE_URL": dsn, "TITP_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+                    "TITP_TOPIC_PREFIX": prefix, "TITP_CONSUMER_GROUP": f"{prefix}{name}",
+                    "TITP_AUTH_JWKS_URL": (keys.folder / JWKS_FILE).as_uri(), "TITP_DATA_DIR": str(folder),
+                    "TITP_WRITE_RATE_PER_S": "1000000", "TITP_WRITE_BURST": "1000000", "TITP_LOG_LEVEL": "WARNING",
+                    "TITP_RELAY_POLL_INTERVAL_S": "1", **(env or {})}
+        self.log = folder / f"{self.label}.log"
+        self.pids: list[int] = []  # every process this has started, in order
+        self.process: subprocess.Popen | None = None
+        self.start()
 
-    async def ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
+    def start(self) -> None:
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", f"services.{self.name}.app:create_app", "--factory",
+                 "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.pids.append(self.process.pid)
+
+    async def ready(self, timeout: float = 60) -> float:
+        """Waits until /readyz answers 200; returns the seconds it took."""
+        started = time.monotonic()
         async with httpx.AsyncClient() as client:
-            while time.monotonic() < deadline:
+            while time.monotonic() < started + timeout:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"{self.name} exited; see {self.log.name}")
+                    raise RuntimeError(f"{self.label} exited; see {self.log}")
                 try:
                     if (await client.get(f"{self.url}/readyz", timeout=2)).status_code == 200:
-                        return
+                        return round(time.monotonic() - started, 1)
                 except httpx.HTTPError:
                     pass
                 await asyncio.sleep(0.05)
-        raise RuntimeError(f"{self.name} not ready after {timeout}s; see {self.log.name}")
+        raise RuntimeError(f"{self.label} not ready after {timeout}s; see {self.log}")
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return round(int(line.split()[1]) / 1024, 1)
-        raise RuntimeError(f"no VmRSS for {self.name}")
+        raise RuntimeError(f"no VmRSS for {self.label}")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
+        if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self.log.close()
 
 
 async def delete_topics() -> None:

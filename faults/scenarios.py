@@ -64,7 +64,7 @@ async def run(name: str, stack: PrivateStack, keys: Keys, folder: Path, *, secon
             problems += _outage_problems(load, processes)
         if name == "subscriber-sigkill":
             before = fault["subscription_before"]
-            if not (before.get("assigned_partitions") and before.get("applied")):
+            if not _consuming(before):
                 problems.append(f"{SECOND_INSPECTION} was not consuming when it was killed: {before}")
         # Redeliveries the inboxes absorbed (counted since each process started).
         report["duplicates_skipped"] = {p.label: (await p.subscription()).get("duplicate", 0)
@@ -88,8 +88,11 @@ async def _fault(name: str, stack: PrivateStack, processes: dict[str, ServicePro
     else:
         process = processes[SECOND_INSPECTION if name == "subscriber-sigkill" else name.removesuffix("-sigkill")]
         fault = {"killed": process.label}
-        if name == "subscriber-sigkill":  # proof that it was consuming when it died
-            fault["subscription_before"] = await process.subscription()
+        if name == "subscriber-sigkill":  # killed once it is consuming (a rebalance may take a while), as proof
+            deadline = time.monotonic() + 30
+            while not _consuming(before := await process.subscription()) and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+            fault["subscription_before"] = before
         fault["pid"] = process.kill()
         await asyncio.sleep(1)
         process.start()
@@ -114,6 +117,10 @@ def _outage_problems(load: Load, processes: dict[str, ServiceProcess]) -> list[s
         if process.process.poll() is not None or len(process.pids) != 1:
             problems.append(f"{process.label}: not the process that ran before the outage")
     return problems
+
+
+def _consuming(subscription: dict) -> bool:
+    return bool(subscription.get("assigned_partitions") and subscription.get("applied"))
 
 
 async def _timed(awaitable) -> float:
