@@ -9,6 +9,7 @@ from cloudevents.core.bindings.kafka import KafkaMessage, from_structured_event
 from shared.db import connect, create_pool, migrate
 from shared.events import EventContext, EventPayload, EventTypes, verify_chain
 from shared.store import ConcurrencyError, EventStore
+from shared.store import _positions as store_positions
 
 types = EventTypes("teststore")
 
@@ -135,6 +136,33 @@ async def test_an_append_from_an_older_transaction_never_sorts_before_the_stream
         await tx.rollback()
     finally:
         await older.close()
+
+
+async def test_streams_opened_first_and_appended_later_in_one_transaction_follow_each_other(pool):
+    # A command may open two streams, then append to both: the second append's head was read before the
+    # first append, and its events still come after the first's, in one transaction's positions.
+    async with pool.acquire() as conn, conn.transaction():
+        _, head_a = await store.open_stream(conn, "pair-a")
+        _, head_b = await store.open_stream(conn, "pair-b")
+        first = await store.append(conn, "pair-a", 0, [ThingHappened(what="a1"), ThingHappened(what="a2")], head=head_a)
+        second = await store.append(conn, "pair-b", 0, [ThingHappened(what="b1")], head=head_b)
+    positions = [e.position for e in first + second]
+    assert positions == sorted(positions) and len(set(p >> 20 for p in positions)) == 1
+    async with pool.acquire() as conn:
+        assert [e.id for e in await store.read_all(conn, 0)] == [e.id for e in first + second]
+
+
+async def test_an_append_whose_position_was_taken_unseen_is_a_concurrency_error_not_a_corruption(pool):
+    # Positions of a transaction's later appends are continued from memory; if that memory does not know
+    # an earlier append (another store's, or forgotten), the insert collides and the command is retried.
+    async with pool.acquire() as conn:
+        with pytest.raises(ConcurrencyError):
+            async with conn.transaction():
+                _, head = await store.open_stream(conn, "unseen-b")
+                await EventStore(types).append(conn, "unseen-a", 0, [ThingHappened(what="a")])
+                store_positions.last.clear()  # as if this process had never seen that append
+                await store.append(conn, "unseen-b", 0, [ThingHappened(what="b")], head=head)
+    assert await append(pool, "unseen-b", 0, "b, retried")
 
 
 async def test_read_all_pages_in_position_order(pool):
