@@ -109,7 +109,7 @@ class EventStore:
         Takes this transaction's id, which an append needs anyway."""
         rows = await conn.fetch(
             f"SELECT e.*, pg_current_xact_id()::text::bigint << {POSITION_BITS} AS base FROM (SELECT) AS one"
-            f" LEFT JOIN LATERAL (SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version) e ON true",
+            f" LEFT JOIN LATERAL (SELECT {_COLUMNS} FROM events WHERE stream_id = $1) e ON true ORDER BY e.version",
             stream_id,
         )
         events = [_recorded(r, self.types.source) for r in rows if r["id"] is not None]
