@@ -6,9 +6,12 @@ import asyncio
 import contextlib
 import dataclasses
 import inspect
+import os
+import sys
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -183,3 +186,12 @@ async def event_count(dsn: str, stream_id: str | None = None) -> int:
         return await conn.fetchval("SELECT count(*) FROM events")
     finally:
         await conn.close()
+
+
+async def titp(*args: str, **env: str) -> tuple[int, str, str]:
+    """The `titp` command as an operator runs it: exit code, stdout, stderr."""
+    process = await asyncio.create_subprocess_exec(
+        Path(sys.executable).parent / "titp", *args, env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await process.communicate()
+    return process.returncode, out.decode(), err.decode()

@@ -2,10 +2,6 @@
 PostgreSQL: an edited payload, a deleted event and a reordered stream are all caught by GET /v1/audit/verify
 and by `titp audit verify`, which name the service, the stream and the event."""
 
-import asyncio
-import os
-import sys
-from pathlib import Path
 
 import asyncpg
 import orjson
@@ -13,7 +9,7 @@ import pytest
 
 from services.registry.app import create_app
 from shared.audit import verify_log, whole_log
-from tests.helpers import eventually, permit_application, post
+from tests.helpers import eventually, permit_application, post, titp
 
 SO = "/v1/supervising-organizations"
 
@@ -30,15 +26,6 @@ async def sealed_to_the_end(app) -> None:
         return report.ok and report.unsealed == 0
 
     await eventually(everything_sealed, timeout=30, message="the log was never sealed to its end")
-
-
-async def titp(*args: str, **env: str) -> tuple[int, str, str]:
-    """Run the `titp` command as an operator would; its exit code, stdout and stderr."""
-    process = await asyncio.create_subprocess_exec(
-        Path(sys.executable).parent / "titp", *args, env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await process.communicate()
-    return process.returncode, out.decode(), err.decode()
 
 
 @pytest.fixture

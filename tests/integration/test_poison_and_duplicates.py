@@ -8,14 +8,10 @@ reason, and goes on with the partition; the operator deploys the fix, sees the m
 (tests/integration/test_consumer.py covers the Subscription's mechanics on their own.)
 """
 
-import asyncio
-import os
-import sys
 import uuid
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from functools import partial
-from pathlib import Path
 
 import httpx
 import orjson
@@ -28,7 +24,7 @@ from services.registry.app import create_app as create_registry
 from services.registry.domain.events import PermitGranted, registry_events
 from shared.service import create_service_app
 from shared.topics import dlq_topic, ensure_topics, service_topic
-from tests.helpers import TopicReader, eventually, permit_application, post, topic_partitions
+from tests.helpers import TopicReader, eventually, permit_application, post, topic_partitions, titp
 
 SO = "/v1/supervising-organizations"
 GRANTED = registry_events.type_name(PermitGranted)
@@ -48,15 +44,6 @@ async def serving(app):
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app), base_url="http://test") as client:
         yield client
-
-
-async def titp(*args: str, **env: str) -> tuple[int, str, str]:
-    """The `titp` command as an operator runs it: exit code, stdout, stderr."""
-    process = await asyncio.create_subprocess_exec(
-        Path(sys.executable).parent / "titp", *args, env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await process.communicate()
-    return process.returncode, out.decode(), err.decode()
 
 
 async def inspections_of(client, headers, organization: str) -> list[dict]:
