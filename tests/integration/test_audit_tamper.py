@@ -2,7 +2,6 @@
 PostgreSQL: an edited payload, a deleted event and a reordered stream are all caught by GET /v1/audit/verify
 and by `titp audit verify`, which name the service, the stream and the event."""
 
-
 import asyncpg
 import orjson
 import pytest
