@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
 log = logging.getLogger(__name__)
+
+METADATA_WAIT_S = 10
 
 # The topics are the cross-service audit log: they keep every event forever.
 TOPIC_CONFIG = {"retention.ms": "-1"}
@@ -25,7 +29,9 @@ async def ensure_topics(bootstrap: str, topics: list[str], *, partitions: int = 
                         replication: int = 1) -> list[str]:
     """Create the topics that do not exist yet; returns the ones this call created.
 
-    Safe to run from several processes at once: losing the race to create is not an error.
+    Safe to run from several processes at once: losing the race to create is not an error. Returns once the
+    broker's metadata shows each topic's partitions (a moment after creation), so a producer or a consumer
+    group started next finds them.
     """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
@@ -44,6 +50,17 @@ async def ensure_topics(bootstrap: str, topics: list[str], *, partitions: int = 
                 log.info("created topic %s", topic, extra={"topic": topic, "partitions": partitions})
             elif code != TopicAlreadyExistsError.errno:
                 raise for_code(code)(f"creating topic {topic}: {rest[0] if rest else ''}")
+        await _partitions_known(admin, missing)
         return created
     finally:
         await admin.close()
+
+
+async def _partitions_known(admin: AIOKafkaAdminClient, topics: list[str]) -> None:
+    deadline = time.monotonic() + METADATA_WAIT_S
+    while not all(t["partitions"] for t in await admin.describe_topics(topics)):
+        if time.monotonic() > deadline:
+            log.warning("topics created but their partitions not in the metadata after %ss: %s",
+                        METADATA_WAIT_S, topics)
+            return
+        await asyncio.sleep(0.05)

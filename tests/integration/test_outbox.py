@@ -261,13 +261,12 @@ async def test_topics_are_created_once_even_by_racing_callers_and_keep_events_fo
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     await admin.start()
     try:
-        # A new topic's partitions reach the broker's metadata a moment after it is created.
-        async def three_partitions_each() -> bool:
-            return [len(t["partitions"]) for t in await admin.describe_topics(names)] == [3, 3]
-        await eventually(three_partitions_each, message="the topics do not have 3 partitions each")
+        # ensure_topics returned only once the broker's metadata shows the new topics' partitions.
+        described = await admin.describe_topics(names)
         [configs] = await admin.describe_configs(
             [ConfigResource(ConfigResourceType.TOPIC, name, {"retention.ms": None}) for name in names])
     finally:
         await admin.close()
+    assert [len(t["partitions"]) for t in described] == [3, 3]
     assert sorted((r[3], r[4][0][0], r[4][0][1]) for r in configs.resources) == sorted(
         (name, "retention.ms", "-1") for name in names)
