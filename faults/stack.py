@@ -74,11 +74,11 @@ class PrivateStack:
         os.kill(pid, signal.SIGKILL)
         return pid
 
-    def stop_postgres(self) -> int:
-        """PostgreSQL's fast shutdown (SIGINT: open sessions are cut off), by its recorded pid; returns
-        once it is gone."""
+    def stop_postgres(self, mode: str = "fast") -> int:
+        """PostgreSQL stopped by its recorded pid, as `pg_ctl stop -m fast` (SIGINT: open sessions are cut off)
+        or `-m immediate` (SIGQUIT: a crash, recovered from the WAL at the next start); returns once it is gone."""
         pid = self._pid("postgres/postgres.pid")
-        os.kill(pid, signal.SIGINT)
+        os.kill(pid, {"fast": signal.SIGINT, "immediate": signal.SIGQUIT}[mode])
         deadline = time.monotonic() + 30
         while Path(f"/proc/{pid}").exists() and not _zombie(pid):
             if time.monotonic() > deadline:

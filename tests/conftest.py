@@ -5,7 +5,9 @@ A missing broker or database is an error, never a skip.
 """
 
 import os
+import tempfile
 import uuid
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -134,3 +136,19 @@ def start_service(another_database, service_settings, run_service, kafka_bootstr
         return await run_service(importlib.import_module(f"services.{name}.app").create_app(settings))
 
     return start
+
+
+@pytest.fixture(scope="session")
+def private_stack():
+    """A Kafka and a PostgreSQL of this session's own, for tests that kill or stop them: deploy/local/stack.sh
+    with a temporary data folder and free ports, stopped by its recorded pids at the end. The shared stack
+    the rest of the suite uses is never touched."""
+    from bench.harness import free_port
+    from faults.stack import PrivateStack
+
+    stack = PrivateStack(Path(tempfile.mkdtemp(prefix="titp-private-")), free_port(), free_port(), free_port())
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.remove()

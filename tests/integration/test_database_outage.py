@@ -1,23 +1,15 @@
 """PostgreSQL stopped and started again under load (issue 10, item 3), on a private cluster.
 
-A registry and an inspection (subscribed to the registry's topic) run against a PostgreSQL
-cluster of this test's own (initdb into a temporary folder, a free port; the shared one on
-5432 is never touched) and the shared Kafka. Officers keep filing permit applications while
-the cluster is stopped (`pg_ctl stop -m fast`, and `-m immediate`, a crash) and started again.
+A registry and an inspection (subscribed to the registry's topic) run against the PostgreSQL of
+the session's private stack (`private_stack`: deploy/local/stack.sh with its own folder and free
+ports; the shared one on 5432 is never touched) and the shared Kafka. Officers keep filing permit
+applications while that PostgreSQL is stopped by its recorded pid (as `pg_ctl stop -m fast`, and
+`-m immediate`, a crash) and started again.
 During the outage every request is a 503 problem+json with Retry-After; afterwards the same
 service processes answer again, and nothing acknowledged is lost or half-written.
 """
 
 import asyncio
-import glob
-import os
-import pwd
-import re
-import shutil
-import signal
-import socket
-import subprocess
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -33,103 +25,16 @@ from shared.topics import service_topic
 from tests.helpers import TopicReader, eventually, permit_application
 
 SO = "/v1/supervising-organizations"
-PASSWORD = "titp-outage"
 RELAY_POLL_S = 2.0  # the relays' poll interval: a notification must wake them well before it
 
 
-def _pg_bin() -> str:
-    """The newest installed PostgreSQL, as deploy/local/stack.sh picks it (`sort -V | tail -n 1`)."""
-    found = glob.glob("/usr/lib/postgresql/*/bin")
-    assert found, "PostgreSQL binaries are missing: deploy/local/stack.sh install"
-    return max(found, key=lambda path: [int(n) for n in re.findall(r"\d+", path)])
-
-
-class PrivatePostgres:
-    """A PostgreSQL cluster of one test: run as the `postgres` OS user when the tests run as root
-    (PostgreSQL refuses root), stopped by its own recorded postmaster pid."""
-
-    def __init__(self) -> None:
-        self.bin = _pg_bin()
-        self.folder = tempfile.mkdtemp(prefix="titp-pg-outage-")
-        self.data = os.path.join(self.folder, "data")
-        self.pid: int | None = None
-        if os.getuid() == 0:
-            owner = pwd.getpwnam("postgres")
-            os.chown(self.folder, owner.pw_uid, owner.pw_gid)
-        with socket.socket() as s:  # free now; nothing else binds 127.0.0.1 ports in the next second
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        password_file = os.path.join(self.folder, "pw")
-        with open(password_file, "w") as f:
-            f.write(PASSWORD)
-        if os.getuid() == 0:
-            os.chown(password_file, owner.pw_uid, owner.pw_gid)
-        self._pg("initdb", "-D", self.data, "-U", "titp", f"--pwfile={password_file}", "--auth=scram-sha-256",
-                 "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
-        os.unlink(password_file)
-        with open(os.path.join(self.data, "postgresql.conf"), "a") as conf:
-            conf.write(f"listen_addresses = '127.0.0.1'\nport = {self.port}\n"
-                       f"unix_socket_directories = '{self.folder}'\nfsync = off\nmax_connections = 200\n")
-
-    def dsn(self, database: str = "postgres") -> str:
-        return f"postgresql://titp:{PASSWORD}@127.0.0.1:{self.port}/{database}"
-
-    def _pg(self, program: str, *args: str) -> None:
-        command = [os.path.join(self.bin, program), *args]
-        if os.getuid() == 0:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=60)
-
-    def start(self) -> None:
-        self._pg("pg_ctl", "-D", self.data, "-l", os.path.join(self.folder, "postgres.log"), "-w", "-t", "30", "start")
-        with open(os.path.join(self.data, "postmaster.pid")) as f:
-            self.pid = int(f.readline())
-
-    def stop(self, mode: str) -> None:
-        """`pg_ctl stop -m fast` (sessions terminated, a clean shutdown) or `-m immediate` (a crash:
-        recovery from the WAL at the next start). pg_ctl signals the pid the cluster recorded."""
-        self._pg("pg_ctl", "-D", self.data, "-m", mode, "-w", "-t", "30", "stop")
-        assert not self.running()
-
-    def running(self) -> bool:
-        if self.pid is None:
-            return False
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        return os.path.exists(os.path.join(self.data, "postmaster.pid"))
-
-    def close(self) -> None:
-        if self.pid is not None and self.running():
-            os.kill(self.pid, signal.SIGQUIT)  # what -m immediate sends, to the pid recorded at start
-            deadline = time.monotonic() + 10
-            while self.running() and time.monotonic() < deadline:
-                time.sleep(0.05)
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    cluster = PrivatePostgres()
-    try:
-        yield cluster
-    finally:
-        cluster.close()
-
-
 @pytest.fixture
-async def postgres(cluster, unique):
-    """The private cluster, running, with a registry's and an inspection's database of this test's own."""
-    if not cluster.running():
-        cluster.start()
-    conn = await asyncpg.connect(cluster.dsn())
-    try:
-        for name in ("registry", "inspection"):
-            await conn.execute(f"CREATE DATABASE {name}_{unique}")
-    finally:
-        await conn.close()
-    return cluster
+async def postgres(private_stack, unique):
+    """The private stack (its PostgreSQL running) with a registry's and an inspection's database of this test's own."""
+    await asyncio.to_thread(private_stack.restart)  # starts whatever of it is not running
+    for name in ("registry", "inspection"):
+        await private_stack.create_database(f"{name}_{unique}")
+    return private_stack
 
 
 @dataclass
@@ -202,7 +107,7 @@ async def test_the_services_answer_503_while_postgresql_is_down_and_recover_with
         officers.start()
         await eventually(lambda: officers.count(201) >= 20, message="no command acknowledged before the outage")
 
-        await asyncio.to_thread(postgres.stop, mode)
+        await asyncio.to_thread(postgres.stop_postgres, mode)
         acknowledged_before = officers.count(201)
         await eventually(lambda: officers.count(503) >= 20, message="no 503 while the database was down")
         # Check: reads and the readiness probe say the same while it is down.
@@ -212,7 +117,7 @@ async def test_the_services_answer_503_while_postgresql_is_down_and_recover_with
         assert (read.status_code, ready.status_code) == (503, 503), (read.text, ready.text)
         assert read.json()["type"] == "https://titp.example/problems/database-unavailable"
 
-        await asyncio.to_thread(postgres.start)
+        await asyncio.to_thread(postgres.restart)
         # Check: the same processes answer again, without a restart: the pool replaced its connections.
         await eventually(lambda: officers.count(201) >= acknowledged_before + 20, timeout=15,
                          message="commands did not succeed again after PostgreSQL came back")
