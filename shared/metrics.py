@@ -23,6 +23,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.consumer import redrive_group
 from shared.topics import dlq_topic
 
 log = logging.getLogger(__name__)
@@ -88,8 +89,7 @@ class ServiceMetrics:
                           for p in d["partitions"]]
             begin = await consumer.beginning_offsets(partitions)
             end = await consumer.end_offsets(partitions)
-            # redrive() keeps its progress as consumer group "<dlq>.redrive" (shared/consumer.py).
-            redriven = await _committed(admin, f"{dlq}.redrive")
+            redriven = await _committed(admin, redrive_group(dlq))
             committed = await _committed(admin, subscription.group_id) if subscription else {}
         finally:
             await consumer.stop()
