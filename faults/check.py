@@ -11,17 +11,15 @@ granted got exactly one first inspection scheduled.
 from __future__ import annotations
 
 import asyncio
-import json
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from faults.load import Tally, subject
 from services.accreditation.app import ACCREDITATION
 from services.inspection.app import INSPECTION_SERVICE
 from services.registry.app import REGISTRY
 from services.visa.app import VISA
+from shared.audit import read_topic
 from shared.checkpoints import CHECKPOINT_STREAM
 from shared.topics import dlq_topic, service_topic
 
@@ -33,30 +31,6 @@ READ_MODEL = {"registry": "supervising_organizations", "accreditation": "trainin
 
 def subscribers_of(service: str) -> list[str]:
     return [name for name, d in DEFINITIONS.items() if service_topic(service) in d.subscribes_to]
-
-
-async def topic_records(bootstrap: str, topic: str) -> list[bytes]:
-    """Every record's value on `topic`, read from offset 0 of each partition to its current end."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        partitions = [TopicPartition(d["topic"], p["partition"]) for d in await admin.describe_topics([topic])
-                      for p in d["partitions"]]
-    finally:
-        await admin.close()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        values = []
-        while any([await consumer.position(tp) < ends[tp] for tp in partitions]):
-            for records in (await consumer.getmany(timeout_ms=1000)).values():
-                values += [r.value for r in records if r.offset < ends[TopicPartition(r.topic, r.partition)]]
-        return values
-    finally:
-        await consumer.stop()
 
 
 async def _store(dsn: str, service: str) -> dict:
@@ -87,8 +61,8 @@ async def observe(bootstrap: str, dsns: dict[str, str], prefix: str, tallies: di
     """One look at everything; `problems` lists what does not match (empty: all is well)."""
     stores = dict(zip(dsns, await asyncio.gather(*(_store(dsn, name) for name, dsn in dsns.items()))))
     topics = dict(zip(dsns, await asyncio.gather(
-        *(topic_records(bootstrap, prefix + service_topic(name)) for name in dsns))))
-    dead = dict(zip(dsns, await asyncio.gather(*(topic_records(bootstrap, prefix + dlq_topic(name))
+        *(read_topic(bootstrap, prefix + service_topic(name)) for name in dsns))))
+    dead = dict(zip(dsns, await asyncio.gather(*(read_topic(bootstrap, prefix + dlq_topic(name))
                                                   for name in dsns))))
     report: dict = {}
     problems: list[str] = []
@@ -97,7 +71,7 @@ async def observe(bootstrap: str, dsns: dict[str, str], prefix: str, tallies: di
         stored = {e["id"] for e in events}
         by_load = {(e["stream_id"], e["version"]) for e in events if e["actor"] == subject(name)}
         acknowledged = set(tally.acknowledged)
-        on_topic = [json.loads(value)["id"] for value in topics[name]]
+        on_topic = [str(e.id) for e in topics[name].events]
         topic_ids = set(on_topic)
         inboxes = {s: set(stores[s]["inbox"]) for s in subscribers_of(name)}
         report[name] = {
@@ -111,7 +85,7 @@ async def observe(bootstrap: str, dsns: dict[str, str], prefix: str, tallies: di
                       "stored_missing": len(stored - topic_ids), "not_stored": len(topic_ids - stored)},
             "applied_by": {s: {"applied": len(stored & inbox), "missing": len(stored - inbox)}
                            for s, inbox in inboxes.items()},
-            "dead_lettered": len(dead[name]),
+            "dead_lettered": len(dead[name].events) + len(dead[name].unreadable),
         }
         r = report[name]
         if not acknowledged:
@@ -127,6 +101,8 @@ async def observe(bootstrap: str, dsns: dict[str, str], prefix: str, tallies: di
         if r["stored"]["unacknowledged"] > tally.abandoned:
             problems.append(f"{name}: {r['stored']['unacknowledged']} stored events of the load were never"
                             f" acknowledged, {tally.abandoned} commands abandoned")
+        if topics[name].unreadable:
+            problems.append(f"{name}: not CloudEvents on its topic: {topics[name].unreadable[:3]}")
         if topic_ids != stored:
             problems.append(f"{name}: topic holds {len(topic_ids)} events, store {len(stored)}"
                             f" ({r['topic']['stored_missing']} missing, {r['topic']['not_stored']} not stored)")
