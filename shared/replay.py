@@ -253,7 +253,6 @@ class RebuildResult:
     service: str
     projected: int = 0
     skipped: int = 0  # streams of no aggregate (checkpoints)
-    events: int = 0
 
 
 @dataclass(frozen=True)
@@ -308,21 +307,20 @@ async def rebuild(definition: ServiceDefinition, pool: asyncpg.Pool, progress: P
         async with pool.acquire() as conn, conn.transaction():
             for f in folded:
                 await f.aggregate.project(conn, f.stream_id, f.state, f.version)
-            moved = await conn.fetch("SELECT stream_id, max(version) FROM events WHERE stream_id = ANY($1::text[])"
-                                     " GROUP BY stream_id", [f.stream_id for f in folded])
-            projected = {f.stream_id: f.version for f in folded}
-            for stream_id, latest in moved:
-                aggregate = next(f.aggregate for f in folded if f.stream_id == stream_id)
-                while latest != projected[stream_id]:
-                    state, projected[stream_id] = await runner.load(conn, aggregate, stream_id)
-                    await aggregate.project(conn, stream_id, state, projected[stream_id])
+            by_id = {f.stream_id: f for f in folded}
+            for stream_id, latest in await conn.fetch("SELECT stream_id, max(version) FROM events"
+                                                      " WHERE stream_id = ANY($1::text[]) GROUP BY stream_id",
+                                                      list(by_id)):
+                aggregate, version = by_id[stream_id].aggregate, by_id[stream_id].version
+                while latest != version:  # it moved on since the scan read it
+                    state, version = await runner.load(conn, aggregate, stream_id)
+                    await aggregate.project(conn, stream_id, state, version)
                     latest = await conn.fetchval("SELECT max(version) FROM events WHERE stream_id = $1", stream_id)
         result.projected += len(folded)
 
     pending: list[Folded] = []
     async with pool.acquire() as reader, reader.transaction(readonly=True):
         async for folded in fold_streams(definition, reader):
-            result.events += folded.version
             if folded.aggregate is None or folded.aggregate.project is None:
                 result.skipped += 1
             else:
