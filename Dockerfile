@@ -8,6 +8,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 COPY pyproject.toml requirements.lock ./
 COPY shared ./shared
 COPY services ./services
+COPY contracts ./contracts
+COPY tools ./tools
 RUN pip install --no-cache-dir -c requirements.lock . && useradd --system --uid 10001 titp \
     && mkdir -p /var/lib/titp && chown titp /var/lib/titp
 USER 10001

@@ -11,6 +11,8 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	@[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -c requirements.lock -e '.[test]'
+	@# The OpenAPI client generator the contract test uses; it pins typer below ours but runs with it.
+	$(VENV)/bin/pip install -q --no-deps -c requirements.lock openapi-python-client==0.29.1
 	@touch $@
 
 venv: $(VENV)/.installed

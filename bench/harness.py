@@ -18,7 +18,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from shared.auth import JWKS_FILE, ensure_dev_keys, mint_token
+from shared.web.auth import JWKS_FILE, ensure_dev_keys, mint_token
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_DSN = os.environ.get("DATABASE_URL", "postgresql://titp:titp@127.0.0.1:5432/postgres")

@@ -24,7 +24,7 @@ from services.registry.app import REGISTRY, create_app
 from shared.db import create_pool, migrate
 from shared.events import EventPayload, EventTypes
 from shared.outbox import OutboxRelay, headers
-from shared.replay import fold_streams, rebuild
+from shared.audit.replay import fold_streams, rebuild
 from shared.settings import load_settings
 from shared.store import POSITION_BITS, EventStore
 from shared.topics import ensure_topics

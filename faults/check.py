@@ -19,8 +19,8 @@ from services.accreditation.app import ACCREDITATION
 from services.inspection.app import INSPECTION_SERVICE
 from services.registry.app import REGISTRY
 from services.visa.app import VISA
-from shared.audit import read_topic
-from shared.checkpoints import CHECKPOINT_STREAM
+from shared.audit.log import read_topic
+from shared.audit.checkpoints import CHECKPOINT_STREAM
 from shared.topics import dlq_topic, service_topic
 
 DEFINITIONS = {"registry": REGISTRY, "accreditation": ACCREDITATION, "inspection": INSPECTION_SERVICE, "visa": VISA}

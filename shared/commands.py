@@ -73,6 +73,38 @@ class Idempotency:
 Render = Callable[[Outcome], StoredResponse]
 
 
+@dataclass(frozen=True)
+class UnitOfWork:
+    """One command's transaction: the connection it runs on, who asked and why (`context`), and
+    the version the caller pinned with If-Match. Every function of a service's `commands.py`
+    takes one first, so routes, subscriptions, chores, tests and tools change state the same way:
+
+        async def grant_permit(uow: UnitOfWork, id: UUID, *, permit_type, granted_on) -> Outcome:
+            return await uow.decide(SUPERVISING_ORGANIZATION, str(id), lambda s: so.grant_permit(...))
+    """
+
+    runner: CommandRunner
+    conn: asyncpg.Connection
+    context: EventContext
+    if_match: int | None = None
+
+    async def decide(self, aggregate: Aggregate[S], stream_id: str,
+                     decide: Callable[[S], Sequence[EventPayload]]) -> Outcome:
+        """Load the aggregate, decide, append and project, in this transaction."""
+        return await self.runner.decide_and_apply(self.conn, aggregate, stream_id, decide, self.context,
+                                                  if_match=self.if_match)
+
+    async def load(self, aggregate: Aggregate[S], stream_id: str, *, until: datetime | None = None) -> tuple[S, int]:
+        return await self.runner.load(self.conn, aggregate, stream_id, until=until)
+
+    def unpinned(self) -> UnitOfWork:
+        """The same transaction for a further stream, which the caller's If-Match does not name."""
+        return UnitOfWork(self.runner, self.conn, self.context)
+
+
+CommandFunction = Callable[..., Awaitable[Outcome]]
+
+
 class CommandRunner:
     def __init__(self, pool: asyncpg.Pool, store: EventStore, *, attempts: int = 3) -> None:
         self.pool, self.store, self.types = pool, store, store.types
@@ -115,6 +147,18 @@ class CommandRunner:
             return await self.decide_and_apply(conn, aggregate, stream_id, decide, context, if_match=if_match)
 
         return await self.run(work, render, if_match=if_match, idempotency=idempotency)
+
+    async def transact(self, command: CommandFunction, *args: Any, context: EventContext,
+                       if_match: int | None = None, **kwargs: Any) -> Outcome:
+        """Run one function of a service's `commands.py` in a transaction of its own (chores, tools, tests)."""
+        outcome: list[Outcome] = []
+
+        async def work(conn: asyncpg.Connection) -> Outcome:
+            outcome[:] = [await command(UnitOfWork(self, conn, context, if_match), *args, **kwargs)]
+            return outcome[0]
+
+        await self.run(work, lambda o: StoredResponse(200, {}, b""), if_match=if_match)
+        return outcome[0]
 
     async def run(self, work: Callable[[asyncpg.Connection], Awaitable[Outcome]], render: Render,
                   *, if_match: int | None = None, idempotency: Idempotency | None = None) -> StoredResponse:

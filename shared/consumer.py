@@ -27,7 +27,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from opentelemetry.trace import SpanKind
 
-from shared.errors import database_unavailable
+from shared.db import database_unavailable
 from shared.events import CLOUDEVENTS_CONTENT_TYPE, RecordedEvent
 from shared.telemetry import start_span
 from shared.topics import ensure_topics

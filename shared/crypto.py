@@ -12,13 +12,15 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Iterable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 from uuid import UUID
 
-import asyncpg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    import asyncpg
 
 M = TypeVar("M", bound=BaseModel)
 

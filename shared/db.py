@@ -56,3 +56,22 @@ async def migrate(pool: asyncpg.Pool, *service_dirs: Path) -> list[str]:
                 applied.append(name)
                 log.info("applied migration %s", name)
     return applied
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Is `exc` PostgreSQL being out of reach rather than a fault of the work at hand?
+
+    What asyncpg raises then (seen with `pg_ctl stop -m fast|immediate` and a start): OSError
+    (connection refused or reset, a connect timeout), ConnectionDoesNotExistError ("connection
+    was closed in the middle of operation"), CannotConnectNowError ("the database system is
+    shutting down" / "starting up"), AdminShutdownError and CrashShutdownError (a session
+    terminated), InterfaceError "connection is closed" (a connection used after it broke),
+    InternalClientError "cannot switch to state 15; another operation (2) is in progress" (a
+    COMMIT on a connection the server terminated while it sat idle in the transaction), and
+    TooManyConnectionsError.
+    """
+    if isinstance(exc, asyncpg.InterfaceError):
+        return "connection is closed" in str(exc)
+    return isinstance(exc, (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
+                            asyncpg.AdminShutdownError, asyncpg.CrashShutdownError, asyncpg.TooManyConnectionsError,
+                            asyncpg.exceptions.InternalClientError))

@@ -78,7 +78,7 @@ class ServiceSettings(BaseSettings):
     topic_partitions: int = Field(3, ge=1)
     topic_replication: int = Field(1, ge=1)
 
-    # Signed checkpoints of the log (shared/checkpoints.py).
+    # Signed checkpoints of the log (shared/audit/checkpoints.py).
     checkpoint_key_file: Path | None = Field(None, description="PEM (PKCS#8) Ed25519 private key; default"
                                                                " <data_dir>/checkpoint-keys/<service>.pem, created"
                                                                " when missing")

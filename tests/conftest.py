@@ -72,7 +72,7 @@ def unique() -> str:
 @pytest.fixture(scope="session")
 def dev_keys(tmp_path_factory):
     """A dev issuer's key pair for this test session: returns its folder."""
-    from shared.auth import ensure_dev_keys
+    from shared.web.auth import ensure_dev_keys
 
     return ensure_dev_keys(tmp_path_factory.mktemp("dev-keys"))
 
@@ -80,7 +80,7 @@ def dev_keys(tmp_path_factory):
 @pytest.fixture(scope="session")
 def token(dev_keys):
     """token(*roles, org=None, subject=...) -> a bearer header for the dev issuer."""
-    from shared.auth import mint_token
+    from shared.web.auth import mint_token
 
     def make(*roles: str, org: str | None = None, subject: str = "tester") -> dict[str, str]:
         return {"authorization": f"Bearer {mint_token(roles, org=org, subject=subject, keys_dir=dev_keys)}"}
@@ -91,7 +91,7 @@ def token(dev_keys):
 @pytest.fixture
 def service_settings(dev_keys, kafka_bootstrap):
     """service_settings(name, database_url) -> settings for a service under test."""
-    from shared.auth import JWKS_FILE
+    from shared.web.auth import JWKS_FILE
     from shared.settings import load_settings
 
     def make(name: str, database_url: str, **overrides):

@@ -8,11 +8,12 @@ from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from services.accreditation.api import routers
-from services.accreditation.domain.events import TrainingPlanApplied, accreditation_events
+from contracts.accreditation import TrainingPlanApplied, accreditation_events
 from services.accreditation.domain.rules import TRANSITION_JOB_CATEGORIES, RuleBook, TitpRules
 from services.accreditation.handlers import TRAINING_PLAN
 from services.accreditation.subscriptions import on_event
-from shared.service import ServiceDefinition, create_service_app
+from shared.service import ServiceDefinition
+from shared.web.app import create_service_app
 from shared.settings import ServiceSettings, load_settings
 from shared.statistics import FOLD_INTERVAL_S, fold_statistics
 from shared.topics import service_topic

@@ -10,7 +10,7 @@ import asyncpg
 from services.accreditation import personal_data
 from services.accreditation.domain import trainee
 from services.accreditation.domain import training_plan as tp
-from services.accreditation.domain.events import PlanTerms, SealedPlanTerms, trainee_stream_id
+from contracts.accreditation import PlanTerms, SealedPlanTerms, trainee_stream_id
 from services.accreditation.domain.rules import CertificationFacts, RuleBook
 from services.accreditation.projections import registry
 from services.accreditation.projections.training_plans import plans_in_force, project_training_plan, trainee_plans

@@ -6,7 +6,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.accreditation.domain.events import PersonalData, PlanTerms, SealedPlanTerms, SealedTrainee
+from contracts.accreditation import PersonalData, PlanTerms, SealedPlanTerms, SealedTrainee
 from shared.crypto import SubjectKeys, seal_model, unseal_model
 from shared.errors import DomainRuleViolation
 

@@ -13,13 +13,13 @@ from services.accreditation.domain import training_plan as tp
 from services.accreditation.handlers import IMPLEMENTING_ORGANIZATION_LOCK, TRAINING_PLAN, lock
 from services.accreditation.projections.registry import record_registry_event
 from services.accreditation.projections.training_plans import plans_in_force_of
-from services.inspection.domain.events import (
+from contracts.inspection import (
     AdministrativeAction,
     AdministrativeActionReferred,
     TargetType,
     inspection_events,
 )
-from services.registry.domain.events import PermitRevoked, registry_events
+from contracts.registry import PermitRevoked, registry_events
 from shared.commands import CommandRunner
 from shared.events import EventContext, RecordedEvent
 from shared.telemetry import current_traceparent

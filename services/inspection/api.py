@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 
 from services.inspection.domain import inspection as ins
-from services.inspection.domain.events import (
+from contracts.inspection import (
     Finding,
     InspectionOutcome,
     InspectionReason,
@@ -19,11 +19,12 @@ from services.inspection.domain.events import (
 from services.inspection.domain.rules import Cadence
 from services.inspection.handlers import INSPECTION, complete_inspection, existing
 from services.inspection.projections import inspection_document, load_state, organization_known
-from shared.auth import Principal, Role, require_roles
+from shared.web.auth import Principal, Role, require_roles
 from shared.commands import Outcome
 from shared.errors import NotFound
-from shared.http import Accepted, AsOf, Body, Command, decode_cursor, document_response, InvalidParameter, Page, page_of, today
-from shared.service import PoolDep
+from shared.web.http import Accepted, AsOf, Body, Command, decode_cursor, document_response, Page, page_of, today
+from shared.web.problems import InvalidParameter
+from shared.web.app import PoolDep
 
 Officer = Annotated[Principal, Depends(require_roles(Role.OTIT))]
 Reader = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.AUDITOR, Role.ADMIN))]

@@ -10,9 +10,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.inspection import api, statistics, subscriptions
 from services.inspection.domain import rules
-from services.inspection.domain.events import InspectionScheduled, inspection_events
+from contracts.inspection import InspectionScheduled, inspection_events
 from services.inspection.handlers import INSPECTION
-from shared.service import ServiceDefinition, create_service_app
+from shared.service import ServiceDefinition
+from shared.web.app import create_service_app
 from shared.settings import ServiceSettings, load_settings
 from shared.statistics import FOLD_INTERVAL_S, fold_statistics
 from shared.topics import service_topic

@@ -12,7 +12,7 @@ from uuid import UUID, uuid5
 import asyncpg
 
 from services.inspection.domain import inspection as ins
-from services.inspection.domain.events import Finding, InspectionOutcome, InspectionReason, TargetType
+from contracts.inspection import Finding, InspectionOutcome, InspectionReason, TargetType
 from services.inspection.domain.rules import Cadence
 from services.inspection.projections import (
     end_schedule,

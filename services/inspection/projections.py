@@ -8,7 +8,7 @@ from uuid import UUID
 import asyncpg
 from pydantic import TypeAdapter
 
-from services.inspection.domain.events import TargetType
+from contracts.inspection import TargetType
 from services.inspection.domain.inspection import Inspection
 from services.inspection.statistics import project_inspection_statistics
 

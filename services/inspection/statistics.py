@@ -17,13 +17,14 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import APIRouter, Depends, Query
 
-from services.inspection.domain.events import TargetType
+from contracts.inspection import TargetType
 from services.inspection.domain.inspection import Inspection
-from shared.auth import Principal, Role, require_roles
+from shared.web.auth import Principal, Role, require_roles
 from shared.dates import add_months, fiscal_year, fiscal_year_start, quarter_start
-from shared.http import today
-from shared.service import PoolDep
-from shared.statistics import Key, Month, count_entity, month_of, periods, totals
+from shared.web.http import today
+from shared.web.app import PoolDep
+from shared.statistics import count_entity, Key, totals
+from shared.web.statistics import Month, month_of, periods
 
 INSPECTIONS_DONE = "inspections_done"
 INSPECTIONS_WITH_FINDINGS = "inspections_with_findings"

@@ -11,12 +11,12 @@ from uuid import UUID, uuid5
 
 import asyncpg
 
-from services.accreditation.domain.events import TrainingPlanCertified, accreditation_events
-from services.inspection.domain.events import InspectionReason, TargetType
+from contracts.accreditation import TrainingPlanCertified, accreditation_events
+from contracts.inspection import InspectionReason, TargetType
 from services.inspection.domain.rules import Cadence
 from services.inspection.handlers import cancel_open_inspections, schedule_first_inspection
 from services.inspection.projections import know_organization
-from services.registry.domain.events import (
+from contracts.registry import (
     ImplementingOrganizationRegistered,
     PermitApplied,
     PermitExpired,

@@ -13,14 +13,15 @@ from services.registry.api.implementing_organizations import IMPLEMENTING_ORGANI
 from services.registry.api.sending_organizations import SENDING_AGREEMENT, SENDING_ORGANIZATION
 from services.registry.api.supervising_organizations import SUPERVISING_ORGANIZATION
 from services.registry.domain import sending_rules
-from services.registry.domain.events import (
+from contracts.registry import (
     ImplementingOrganizationRegistered,
     PermitApplied,
     SendingAgreementSigned,
     SendingOrganizationApproved,
     registry_events,
 )
-from shared.service import ServiceDefinition, create_service_app
+from shared.service import ServiceDefinition
+from shared.web.app import create_service_app
 from shared.settings import ServiceSettings, load_settings
 
 REGISTRY = ServiceDefinition(

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import asyncpg
 
-from services.inspection.domain.events import (
+from contracts.inspection import (
     AdministrativeAction,
     AdministrativeActionReferred,
     TargetType,
@@ -13,11 +13,11 @@ from services.inspection.domain.events import (
 )
 from services.registry.api.supervising_organizations import SUPERVISING_ORGANIZATION, expire_permits
 from services.registry.domain import supervising_organization as so
-from services.registry.domain.events import RevocationGround
+from contracts.registry import RevocationGround
 from shared.commands import CommandRunner
 from shared.errors import DomainRuleViolation
 from shared.events import EventContext, RecordedEvent
-from shared.http import today
+from shared.web.http import today
 from shared.telemetry import current_traceparent
 
 log = logging.getLogger(__name__)

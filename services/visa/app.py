@@ -7,13 +7,14 @@ from fastapi import FastAPI
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.accreditation.domain.events import Stage
+from contracts.accreditation import Stage
 from services.visa import subscriptions
 from services.visa.api import routers
 from services.visa.domain import rules
-from services.visa.domain.events import CoeApplied, StatusOfResidenceChanged, VisaIssued, visa_events
+from contracts.visa import CoeApplied, StatusOfResidenceChanged, VisaIssued, visa_events
 from services.visa.projections import resources
-from shared.service import ServiceDefinition, create_service_app
+from shared.service import ServiceDefinition
+from shared.web.app import create_service_app
 from shared.settings import ServiceSettings, load_settings
 
 VISA = ServiceDefinition(

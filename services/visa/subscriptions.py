@@ -9,8 +9,8 @@ from uuid import UUID
 
 import asyncpg
 
-from services.accreditation.domain.events import PlanEvent, TrainingPlanRevoked, accreditation_events
-from services.registry.domain.events import BusinessSuspended, PermitRevoked, registry_events
+from contracts.accreditation import PlanEvent, TrainingPlanRevoked, accreditation_events
+from contracts.registry import BusinessSuspended, PermitRevoked, registry_events
 from services.visa.domain import certificate_of_eligibility as coe
 from services.visa.projections import known
 from services.visa.projections.resources import COE_APPLICATION, coe_applications_of_plan

@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaProducer
 from services.registry.app import REGISTRY
 from shared.consumer import redrive
 from shared.events import GENESIS_HASH, EventPayload, EventTypes, RecordedEvent, chain_hash
-from shared.service import create_service_app
+from shared.web.app import create_service_app
 from shared.topics import dlq_topic, ensure_topics
 from tests.deploy.conftest import scrape, value
 from tests.helpers import eventually, permit_application, post

@@ -9,8 +9,8 @@ from services.inspection.app import create_app as create_inspection
 from services.registry.app import create_app as create_registry
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from shared.audit import keys_from_rest, log_from_rest, read_bundle, verify_log
-from shared.checkpoints import PublicKey
+from shared.audit.log import keys_from_rest, log_from_rest, read_bundle, verify_log
+from shared.audit.checkpoints import PublicKey
 from tests.e2e.test_audit_replay import settled
 from tests.helpers import eventually, permit_application, post
 from tests.integration.test_audit_tamper import sealed_to_the_end, titp

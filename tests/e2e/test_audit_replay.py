@@ -14,8 +14,8 @@ import importlib
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shared.audit import log_from_database, verify_log
-from shared.replay import diff_read_models, read_model_tables, replay_topics
+from shared.audit.log import log_from_database, verify_log
+from shared.audit.replay import diff_read_models, read_model_tables, replay_topics
 from shared.settings import SERVICES
 from tests.e2e.test_visa_coe import COE, day
 from tests.e2e.test_visa_path import once_accepted, plan_application

@@ -5,7 +5,7 @@ import asyncio
 import uuid
 from datetime import date
 
-from services.inspection.domain.events import InspectionReason, TargetType
+from contracts.inspection import InspectionReason, TargetType
 from services.inspection.handlers import cancel_open_inspections, schedule_first_inspection
 from shared.events import EventContext
 from tests.e2e.test_inspection_story import worklist

@@ -8,7 +8,7 @@ import pytest
 from cloudevents.core.bindings.kafka import KafkaMessage, from_structured_event
 
 from services.registry.app import create_app
-from services.registry.domain.events import registry_events
+from contracts.registry import registry_events
 from shared.db import connect
 from shared.store import EventStore
 from tests.helpers import event_count, permit_application as application, post, read_topic_from, topic_end_offsets

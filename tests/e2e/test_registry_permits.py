@@ -5,7 +5,7 @@ import asyncio
 import pytest
 from cloudevents.core.bindings.kafka import KafkaMessage, from_structured_event
 
-from services.registry.domain.events import registry_events
+from contracts.registry import registry_events
 from shared.db import connect
 from tests.helpers import event_count, permit_application as application, post
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
 
-from services.inspection.domain.events import AdministrativeActionReferred, inspection_events
+from contracts.inspection import AdministrativeActionReferred, inspection_events
 from shared.events import GENESIS_HASH, RecordedEvent, chain_hash
 from shared.topics import ensure_topics
 from tests.helpers import eventually, permit_application as application, post

@@ -15,8 +15,8 @@ import jwt
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from shared.auth import Role, declared_roles, mint_token
-from shared.http import Page
+from shared.web.auth import Role, declared_roles, mint_token
+from shared.web.http import Page
 from shared.settings import SERVICES
 from tests.helpers import permit_application, post
 from tests.integration.test_accreditation_service import corporate_number

@@ -1,8 +1,8 @@
 """`titp seed` resumes after an interruption: what the checkpoint holds is skipped, and a command that was sent
 but not recorded is answered as the first time (its Idempotency-Key), never done twice."""
 
-from shared.http import today
-from shared.seed import Checkpoint, Seeder, build_blueprint, checkpoint_identity
+from shared.web.http import today
+from tools.seed import Checkpoint, Seeder, build_blueprint, checkpoint_identity
 
 UNLIMITED = {"write_rate_per_s": 1_000_000, "write_burst": 1_000_000}
 

@@ -11,8 +11,8 @@ from collections import Counter
 from datetime import date, timedelta
 
 from shared.dates import add_months, fiscal_year, last_day, month_start, quarter_start
-from shared.http import today
-from shared.seed import Blueprint, Checkpoint, Seeder, build_blueprint, checkpoint_identity
+from shared.web.http import today
+from tools.seed import Blueprint, Checkpoint, Seeder, build_blueprint, checkpoint_identity
 from tests.helpers import eventually
 
 # A full run at 0.01 (38 supervising and 630 implementing organizations, 4,000 plans) takes longer here

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from services.accreditation.domain.events import (
+from contracts.accreditation import (
     PersonalData,
     PlanHeader,
     SealedTrainee,
@@ -27,7 +27,7 @@ from services.visa.subscriptions import SUBSCRIBES_TO
 from shared.crypto import new_data_key, seal_model
 from shared.db import connect
 from shared.events import CLOUDEVENTS_CONTENT_TYPE, GENESIS_HASH, EventPayload, RecordedEvent, chain_hash
-from shared.http import today
+from shared.web.http import today
 from shared.topics import ensure_topics, service_topic
 from tests.helpers import eventually, group_at_end, permit_application as application, post
 

@@ -18,8 +18,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from services.accreditation.app import create_app
-from services.inspection.domain.events import AdministrativeActionReferred, inspection_events
-from services.registry.domain.events import (
+from contracts.inspection import AdministrativeActionReferred, inspection_events
+from contracts.registry import (
     BusinessSuspended,
     ImplementingOrganizationRegistered,
     PermitApplication,

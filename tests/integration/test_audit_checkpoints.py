@@ -7,8 +7,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from services.registry.app import create_app
-from shared.audit import read_topic
-from shared.checkpoints import CHECKPOINT_STREAM, PublicKey, load_signing_key
+from shared.audit.log import read_topic
+from shared.audit.checkpoints import CHECKPOINT_STREAM, PublicKey, load_signing_key
 from tests.helpers import eventually, permit_application, post
 
 

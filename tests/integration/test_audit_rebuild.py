@@ -5,8 +5,8 @@ commands ran meanwhile."""
 import asyncio
 
 from services.registry.app import create_app
-from shared.audit import log_from_database
-from shared.replay import diff_read_models, replay_service
+from shared.audit.log import log_from_database
+from shared.audit.replay import diff_read_models, replay_service
 from tests.helpers import permit_application, post
 from tests.integration.test_audit_tamper import titp
 

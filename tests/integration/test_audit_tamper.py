@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 from services.registry.app import create_app
-from shared.audit import verify_log, whole_log
+from shared.audit.log import verify_log, whole_log
 from tests.helpers import eventually, permit_application, post, titp
 
 SO = "/v1/supervising-organizations"

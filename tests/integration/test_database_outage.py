@@ -20,7 +20,7 @@ import pytest
 
 from services.inspection.app import create_app as create_inspection
 from services.registry.app import create_app as create_registry
-from shared.checkpoints import CHECKPOINT_STREAM
+from shared.audit.checkpoints import CHECKPOINT_STREAM
 from shared.topics import service_topic
 from tests.helpers import TopicReader, eventually, permit_application
 

@@ -21,8 +21,8 @@ from services.inspection import subscriptions
 from services.inspection.app import INSPECTION_SERVICE, InspectionSettings
 from services.inspection.app import create_app as create_inspection
 from services.registry.app import create_app as create_registry
-from services.registry.domain.events import PermitGranted, registry_events
-from shared.service import create_service_app
+from contracts.registry import PermitGranted, registry_events
+from shared.web.app import create_service_app
 from shared.topics import dlq_topic, ensure_topics, service_topic
 from tests.helpers import TopicReader, eventually, permit_application, post, topic_partitions, titp
 

@@ -7,7 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from services.registry.app import create_app as create_registry
-from shared.auth import JWKS_FILE, ensure_dev_keys, mint_token
+from shared.web.auth import JWKS_FILE, ensure_dev_keys, mint_token
 from shared.settings import SERVICES, load_settings
 from tests.helpers import eventually, permit_application
 

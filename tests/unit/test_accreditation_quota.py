@@ -5,9 +5,9 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.accreditation.domain.events import Stage
+from contracts.accreditation import Stage
 from services.accreditation.domain.rules import ImplementingOrganization, QuotaRules, TitpRules
-from services.registry.domain.events import TrainingType
+from contracts.registry import TrainingType
 from shared.errors import DomainRuleViolation
 from tests.unit.test_accreditation_rules import STAGE_I_DONE, facts, plan, stage_ii
 

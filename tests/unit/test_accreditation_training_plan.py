@@ -6,7 +6,7 @@ from uuid import uuid4
 import pytest
 
 from services.accreditation.domain import training_plan as tp
-from services.accreditation.domain.events import (
+from contracts.accreditation import (
     DiscontinuationReason,
     ExamResult,
     ImprovementOrderClosed,
@@ -103,9 +103,9 @@ REFUSED = [
     ("order an improvement of a completed plan", COMPLETED,
      lambda s: tp.issue_improvement_order(s, ORDER, date(2027, 4, 1), date(2027, 5, 1), "x"), "plan.in_force"),
     ("close an order twice", CLOSED, lambda s: tp.close_improvement_order(s, ORDER, date(2026, 5, 21)),
-     "improvement_order.open"),
+     "improvement_order.already_closed"),
     ("close an order before it was issued", ORDERED, lambda s: tp.close_improvement_order(s, ORDER, START),
-     "improvement_order.closed_before_issued"),
+     "improvement_order.closed_before_issue"),
     ("revoke an application", APPLIED, lambda s: tp.revoke(s, CERTIFIED_ON, "x"), "plan.in_force"),
     ("revoke a completed plan", COMPLETED, lambda s: tp.revoke(s, date(2027, 4, 1), "x"), "plan.in_force"),
     ("revoke twice", REVOKED, lambda s: tp.revoke(s, date(2026, 10, 1), "x"), "plan.in_force"),

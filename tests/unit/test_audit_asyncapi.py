@@ -5,9 +5,9 @@ import httpx
 import yaml
 
 from services.registry.app import create_app
-from services.registry.domain.events import registry_events
-from shared.asyncapi import asyncapi_document, render
-from shared.cli import event_catalogue
+from contracts.registry import registry_events
+from shared.audit.asyncapi import asyncapi_document, render
+from tools.cli import event_catalogue
 from shared.settings import REPO_ROOT, load_settings
 
 COMMITTED = REPO_ROOT / "docs" / "asyncapi.yaml"

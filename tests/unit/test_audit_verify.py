@@ -8,8 +8,8 @@ from uuid import uuid4
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from shared.audit import in_log_order, read_bundle, verify_log, write_bundle
-from shared.checkpoints import CHECKPOINT_STREAM, CheckpointSigned, PublicKey, fold, is_sealed, signed_bytes
+from shared.audit.log import in_log_order, read_bundle, verify_log, write_bundle
+from shared.audit.checkpoints import CHECKPOINT_STREAM, CheckpointSigned, PublicKey, fold, is_sealed, signed_bytes
 from shared.events import GENESIS_HASH, RecordedEvent, chain_hash
 
 KEY = ed25519.Ed25519PrivateKey.generate()

@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from fastapi import Depends, FastAPI
 from typer.testing import CliRunner
 
-from shared import cli
-from shared.auth import (
+from tools import cli
+from shared.web.auth import (
     CurrentPrincipal,
     JwksEndpoint,
     JwksFile,
@@ -27,7 +27,7 @@ from shared.auth import (
     mint_token,
     require_roles,
 )
-from shared.errors import install_problem_handlers
+from shared.web.problems import install_problem_handlers
 from shared.settings import load_settings
 
 HS256_SECRET = "a dev secret of thirty-two bytes!"

@@ -5,17 +5,8 @@ import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel, Field, field_validator
 
-from shared.errors import (
-    ConflictError,
-    DomainRuleViolation,
-    Forbidden,
-    NotFound,
-    PreconditionFailed,
-    ServiceUnavailable,
-    Unauthorized,
-    field_path,
-    install_problem_handlers,
-)
+from shared.errors import ConflictError, DomainRuleViolation, NotFound, PreconditionFailed
+from shared.web.problems import field_path, Forbidden, install_problem_handlers, ServiceUnavailable, Unauthorized
 
 
 class Trainee(BaseModel):
@@ -165,13 +156,13 @@ async def test_a_wrong_method_is_405_with_allow(client):
 
 
 async def test_an_unexpected_error_is_500_logged_and_leaks_nothing(client, caplog):
-    with caplog.at_level(logging.ERROR, logger="shared.errors"):
+    with caplog.at_level(logging.ERROR, logger="shared.web.problems"):
         response = await client.get("/crash")
 
     body = is_problem(response, 500)
     assert "hunter2" not in response.text and "RuntimeError" not in response.text
     assert body["type"] == "https://titp.example/problems/internal-error"
-    [record] = [r for r in caplog.records if r.name == "shared.errors"]
+    [record] = [r for r in caplog.records if r.name == "shared.web.problems"]
     assert record.exc_info[0] is RuntimeError
     assert record.path == "/crash"
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from shared.errors import Problem
-from shared.http import parse_etag
+from shared.web.problems import InvalidParameter
+from shared.web.http import parse_etag
 
 
 @pytest.mark.parametrize("value, version", [('"3"', 3), ('W/"3"', 3), ("3", 3), (None, None), ('"2147483647"', 2**31 - 1)])
@@ -13,7 +13,7 @@ def test_an_etag_names_a_version(value, version):
 
 @pytest.mark.parametrize("value", ['"abc"', '"-1"', '"2147483648"', '"999999999999999999999999999999"', '"３"', ""])
 def test_anything_else_is_a_422_naming_the_header(value):
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(InvalidParameter) as refused:
         parse_etag(value)
     assert refused.value.status == 422
     assert refused.value.members["errors"][0]["field"] == "header.If-Match"

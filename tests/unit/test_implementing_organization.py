@@ -7,7 +7,7 @@ import pytest
 
 from services.registry.domain import implementing_organization as io
 from services.registry.domain import supervising_organization as sup
-from services.registry.domain.events import (
+from contracts.registry import (
     ExcellenceRated,
     ImplementingOrganizationRegistered,
     StaffCountRecorded,

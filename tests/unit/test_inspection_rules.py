@@ -6,7 +6,7 @@ from uuid import uuid4
 import pytest
 
 from services.inspection.domain import inspection as ins
-from services.inspection.domain.events import (
+from contracts.inspection import (
     AdministrativeActionReferred,
     Finding,
     InspectionCompleted,

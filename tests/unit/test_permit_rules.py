@@ -7,8 +7,8 @@ import pytest
 
 from shared.dates import add_months
 from services.registry.domain import supervising_organization as so
-from services.registry.domain.events import PermitApplication, PermitType, RevocationGround, SupervisingOffice
-from shared.errors import DomainRuleViolation
+from contracts.registry import PermitApplication, PermitType, RevocationGround, SupervisingOffice
+from shared.errors import DomainRuleViolation, NotFound
 
 APPLICATION = PermitApplication(
     name="Sakura Cooperative", corporate_number="1234567890123", address="Tokyo", prefecture="Tokyo",
@@ -139,8 +139,6 @@ def test_a_revoked_permit_is_final(command, rule):
      "suspension.part_unnamed"),
     (lambda: granted(PermitType.GENERAL, date(2026, 5, 1)),
      lambda s: so.revoke_permit(s, date(2026, 4, 1), RevocationGround.WRONGFUL_ACT, "x"), "permit.not_yet_granted"),
-    (lambda: granted(PermitType.GENERAL, date(2026, 5, 1)),
-     lambda s: so.close_improvement_order(s, uuid4(), date(2027, 1, 1)), "improvement_order.unknown"),
     (lambda: granted(PermitType.SPECIFIED, date(2026, 5, 1)),
      lambda s: so.suspend_business(s, uuid4(), date(2029, 5, 1), date(2029, 6, 1), "all", None, "x"),
      "permit.expired"),
@@ -168,3 +166,9 @@ def test_overlapping_suspensions_are_refused():
 ])
 def test_month_arithmetic_keeps_to_the_calendar(day, months, expected):
     assert add_months(day, months) == expected
+
+
+def test_closing_an_unknown_improvement_order_is_not_found_as_in_accreditation():
+    with pytest.raises(NotFound) as unknown:
+        so.close_improvement_order(granted(PermitType.GENERAL, date(2026, 5, 1)), uuid4(), date(2027, 1, 1))
+    assert unknown.value.members["resource"] == "improvement order"

@@ -5,11 +5,12 @@ from datetime import date
 import pytest
 
 from services.accreditation.domain import training_plan as tp
-from services.accreditation.domain.events import PersonalData, accreditation_events
+from contracts.accreditation import PersonalData, accreditation_events
 from services.accreditation.domain.rules import RuleBook
 from shared.crypto import CannotUnseal, new_data_key, seal_model, unseal_model
 from shared.errors import DomainRuleViolation
-from shared.security import TooManyRequests, WriteRateLimiter
+from shared.web.problems import TooManyRequests
+from shared.web.security import WriteRateLimiter
 from tests.unit.test_accreditation_rules import facts, plan
 from tests.unit.test_accreditation_training_plan import APPLIED_ON, sealed
 

@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from services.accreditation.domain.events import Stage
+from contracts.accreditation import Stage
 from services.accreditation.domain.rules import QuotaRules, age_on
-from shared.seed import ESD_STARTS_ON, Checkpoint, SeedError, build_blueprint, corporate_number
+from tools.seed import ESD_STARTS_ON, Checkpoint, SeedError, build_blueprint, corporate_number
 
 AS_OF = date(2026, 11, 24)
 

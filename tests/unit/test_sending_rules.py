@@ -10,7 +10,7 @@ from services.registry.domain import sending_agreement as sa
 from services.registry.domain import sending_organization as so
 from services.registry.domain import sending_rules
 from services.registry.domain import supervising_organization as sup
-from services.registry.domain.events import (
+from contracts.registry import (
     BusinessSuspended,
     PermitApplication,
     PermitApplied,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from services.accreditation.projections.statistics import job_group, plan_keys
-from services.inspection.domain.events import Finding, InspectionReason, TargetType
+from contracts.inspection import Finding, InspectionReason, TargetType
 from services.inspection.domain.inspection import Inspection, Status
 from services.inspection.statistics import inspection_facts, inspection_keys
 from shared.dates import add_months, last_day

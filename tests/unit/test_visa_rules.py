@@ -6,11 +6,11 @@ from uuid import uuid4
 
 import pytest
 
-from services.accreditation.domain.events import ExamResult, PlanStatus, Stage
+from contracts.accreditation import ExamResult, PlanStatus, Stage
 from services.visa.app import VisaSettings
 from services.visa.domain import certificate_of_eligibility as coe
 from services.visa.domain import residence
-from services.visa.domain.events import CoeApplicationCancelled, CoeRevoked
+from contracts.visa import CoeApplicationCancelled, CoeRevoked
 from services.visa.domain.known import KnownPlan, PermitRestriction
 from services.visa.domain.rules import VisaRules
 from services.visa.domain.ssw import ssw_eligibility

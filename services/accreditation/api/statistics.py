@@ -11,11 +11,12 @@ from fastapi import APIRouter, Depends, Query
 
 from services.accreditation.projections import statistics as plan_statistics
 from services.accreditation.projections.statistics import DIMENSIONS
-from shared.auth import Principal, Role, require_roles
+from shared.web.auth import Principal, Role, require_roles
 from shared.dates import fiscal_year_start, last_day, month_start
-from shared.http import today
-from shared.service import PoolDep
-from shared.statistics import FiscalYear, Month, fiscal_year_span, fiscal_years, month_of, periods, totals
+from shared.web.http import today
+from shared.web.app import PoolDep
+from shared.statistics import totals
+from shared.web.statistics import fiscal_year_span, fiscal_years, FiscalYear, Month, month_of, periods
 
 Reader = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.AUDITOR, Role.ADMIN))]
 Dimension = Literal["nationality", "job_group", "stage", "training_type", "prefecture"]

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Response
 from pydantic import Field
 
 from services.accreditation import handlers
-from shared.http import Accepted, Body
-from shared.auth import Admin
-from shared.http import Command
+from shared.web.http import Accepted, Body
+from shared.web.auth import Admin
+from shared.web.http import Command
 
 router = APIRouter(prefix="/v1/trainees", tags=["trainees"])
 

@@ -9,14 +9,14 @@ from pydantic import Field, model_validator
 
 from services.accreditation import handlers, personal_data
 from services.accreditation.domain import training_plan as tp
-from services.accreditation.domain.events import DiscontinuationReason, ExamResult, PlanTerms, Stage
+from contracts.accreditation import DiscontinuationReason, ExamResult, PlanTerms, Stage
 from services.accreditation.domain.rules import RuleBook
 from services.accreditation.handlers import TRAINING_PLAN
 from services.accreditation.projections.training_plans import SHOWN_STATUS, training_plan_document
-from services.registry.domain.events import TrainingType
-from shared.auth import Principal, Role, require_roles
+from contracts.registry import TrainingType
+from shared.web.auth import Principal, Role, require_roles
 from shared.errors import NotFound
-from shared.http import (
+from shared.web.http import (
     Accepted,
     AsOf,
     Body,
@@ -29,7 +29,7 @@ from shared.http import (
     page_of,
     today,
 )
-from shared.service import PoolDep
+from shared.web.app import PoolDep
 
 Officer = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.ADMIN))]
 Filer = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.SUPERVISING_ORG, Role.IMPLEMENTING_ORG, Role.ADMIN))]

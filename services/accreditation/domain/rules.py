@@ -15,8 +15,8 @@ from datetime import date, timedelta
 from typing import NoReturn
 from uuid import UUID
 
-from services.accreditation.domain.events import ExamGrade, ExamResult, PersonalData, PlanStatus, PlanTerms, Stage
-from services.registry.domain.events import PermitType, TrainingType
+from contracts.accreditation import ExamGrade, ExamResult, PersonalData, PlanStatus, PlanTerms, Stage
+from contracts.registry import PermitType, TrainingType
 from shared.dates import add_months, last_day
 from shared.errors import DomainRuleViolation
 

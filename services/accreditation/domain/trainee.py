@@ -5,7 +5,7 @@ Its stream is `trainee_stream_id(trainee_id)`; its state is whether the data was
 
 from uuid import UUID
 
-from services.accreditation.domain.events import TraineePersonalDataErased
+from contracts.accreditation import TraineePersonalDataErased
 from shared.errors import DomainRuleViolation
 
 

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from services.accreditation.domain.events import (
+from contracts.accreditation import (
     DiscontinuationReason,
     ExamResult,
     ImprovementOrderClosed,
@@ -30,6 +30,7 @@ from services.accreditation.domain.events import (
 )
 from services.accreditation.domain.rules import CertificationFacts, RuleBook
 from shared.errors import DomainRuleViolation, NotFound
+from shared import improvement_orders
 from shared.improvement_orders import ImprovementOrder, with_closed, with_issued
 
 IN_PROGRESS = "in_progress"
@@ -125,19 +126,13 @@ def discontinue(state: TrainingPlan, on: date, reason: DiscontinuationReason, de
 def issue_improvement_order(state: TrainingPlan, order_id: UUID, issued_on: date, deadline: date,
                             reason: str) -> list:
     _require_in_force(state, issued_on)
+    improvement_orders.check_issue(issued_on, deadline)
     return [ImprovementOrderIssued(**state.header(), order_id=order_id, issued_on=issued_on, deadline=deadline,
                                    reason=reason)]
 
 
 def close_improvement_order(state: TrainingPlan, order_id: UUID, closed_on: date) -> list:
-    order = next((o for o in state.improvement_orders if o.order_id == order_id), None)
-    if order is None:
-        raise NotFound("improvement order", order_id)
-    if order.closed_on is not None:
-        raise DomainRuleViolation("improvement_order.open", f"the order was closed on {order.closed_on}")
-    if closed_on < order.issued_on:
-        raise DomainRuleViolation("improvement_order.closed_before_issued",
-                                  f"closed_on {closed_on} is before the order was issued on {order.issued_on}")
+    improvement_orders.check_close(state.improvement_orders, order_id, closed_on)
     return [ImprovementOrderClosed(**state.header(), order_id=order_id, closed_on=closed_on)]
 
 

@@ -10,7 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from services.accreditation.domain.rules import ImplementingOrganization, Period, Permit
-from services.registry.domain.events import (
+from contracts.registry import (
     BusinessSuspended,
     ExcellenceRated,
     ImplementingOrganizationRegistered,

@@ -19,7 +19,7 @@ from typing import Any
 
 import asyncpg
 
-from services.accreditation.domain.events import TrainingPlanCompleted, TrainingPlanDiscontinued, TrainingPlanRevoked
+from contracts.accreditation import TrainingPlanCompleted, TrainingPlanDiscontinued, TrainingPlanRevoked
 from services.accreditation.domain.training_plan import TrainingPlan
 from shared.dates import add_months, fiscal_year, fiscal_year_start, last_day, month_start
 from shared.statistics import Key, count_entity

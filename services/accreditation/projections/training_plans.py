@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.accreditation.domain.events import ExamResult, PlanDetails, PlanHeader, PlanStatus, Stage
+from contracts.accreditation import ExamResult, PlanDetails, PlanHeader, PlanStatus, Stage
 from services.accreditation.domain.rules import OtherPlan
 from services.accreditation.domain.training_plan import TrainingPlan
 from services.accreditation.projections.statistics import project_plan_statistics

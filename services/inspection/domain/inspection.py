@@ -16,7 +16,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.inspection.domain.events import (
+from contracts.inspection import (
     TRAINEE_PROTECTION_CODES,
     AdministrativeAction,
     AdministrativeActionReferred,
@@ -30,7 +30,7 @@ from services.inspection.domain.events import (
     TargetType,
 )
 from services.inspection.domain.rules import Cadence
-from services.registry.domain.events import RevocationGround
+from contracts.registry import RevocationGround
 from shared.errors import DomainRuleViolation
 from shared.events import EventPayload
 

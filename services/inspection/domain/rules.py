@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from services.inspection.domain.events import TargetType
+from contracts.inspection import TargetType
 from shared.dates import add_months
 
 SUPERVISING_ORGANIZATION_YEARS = 1  # each supervising organization about once a year

@@ -15,8 +15,9 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
-from shared.http import InvalidParameter, decode_cursor, encode_cursor
-from shared.service import PoolDep
+from shared.web.http import decode_cursor, encode_cursor
+from shared.web.problems import InvalidParameter
+from shared.web.app import PoolDep
 
 Action = Literal["revocation", "suspension", "downgrade", "improvement_order"]
 FIELDS = ("action_date", "action", "name", "corporate_number", "prefecture", "legal_basis", "ground", "until_date",

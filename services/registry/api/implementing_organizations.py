@@ -11,18 +11,18 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from services.registry.api.reading import read_document
 from services.registry.api.supervising_organizations import SUPERVISING_ORGANIZATION, Officer
-from shared.http import Accepted, Body
+from shared.web.http import Accepted, Body
 from services.registry.domain import implementing_organization as io
-from services.registry.domain.events import CorporateNumber, ImplementingOrganizationRegistered, TrainingType
+from contracts.registry import CorporateNumber, ImplementingOrganizationRegistered, TrainingType
 from services.registry.projections.implementing_organizations import (
     implementing_organization_document,
     project_implementing_organization,
 )
-from shared.auth import Principal, Role, require_roles
+from shared.web.auth import Principal, Role, require_roles
 from shared.commands import Aggregate, Outcome, existing
 from shared.errors import NotFound
-from shared.http import AsOf, Command, Page, cursor_uuid, decode_cursor, document_response, page_of
-from shared.service import PoolDep
+from shared.web.http import AsOf, Command, Page, cursor_uuid, decode_cursor, document_response, page_of
+from shared.web.app import PoolDep
 
 IMPLEMENTING_ORGANIZATION = Aggregate("implementing-organization", io.ImplementingOrganization(), io.evolve,
                                       project_implementing_organization)

@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import Request
 
 from shared.commands import Aggregate
-from shared.http import PointInTime
+from shared.web.http import PointInTime
 
 S = TypeVar("S")
 

@@ -10,19 +10,19 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from services.registry.api.reading import read_document
 from services.registry.api.sending_organizations import SENDING_AGREEMENT, SENDING_ORGANIZATION
 from services.registry.api.supervising_organizations import SUPERVISING_ORGANIZATION, Officer
-from shared.http import Accepted, Body
+from shared.web.http import Accepted, Body
 from services.registry.domain import sending_agreement as sa
-from services.registry.domain.events import SendingAgreementSigned
+from contracts.registry import SendingAgreementSigned
 from services.registry.projections.sending import (
     agreements_in_force,
     lock_sending_organization,
     sending_agreement_document,
 )
-from shared.auth import Principal, Role, require_roles
+from shared.web.auth import Principal, Role, require_roles
 from shared.commands import Outcome
 from shared.errors import NotFound
-from shared.http import AsOf, Command, Page, cursor_uuid, decode_cursor, document_response, page_of
-from shared.service import PoolDep
+from shared.web.http import AsOf, Command, Page, cursor_uuid, decode_cursor, document_response, page_of
+from shared.web.app import PoolDep
 
 Reader = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.SUPERVISING_ORG, Role.AUDITOR, Role.ADMIN))]
 

@@ -10,10 +10,10 @@ from pydantic import Field
 
 from services.registry.api.reading import read_document
 from services.registry.api.supervising_organizations import Officer
-from shared.http import Accepted, Body
+from shared.web.http import Accepted, Body
 from services.registry.domain import sending_agreement as sa
 from services.registry.domain import sending_organization as so
-from services.registry.domain.events import SendingOrganizationApproved
+from contracts.registry import SendingOrganizationApproved
 from services.registry.projections.sending import (
     agreements_in_force,
     lock_sending_organization,
@@ -21,11 +21,11 @@ from services.registry.projections.sending import (
     project_sending_organization,
     sending_organization_document,
 )
-from shared.auth import Principal, Role, require_roles
+from shared.web.auth import Principal, Role, require_roles
 from shared.commands import Aggregate, Outcome
 from shared.errors import NotFound
-from shared.http import AsOf, Command, Page, cursor_uuid, decode_cursor, document_response, page_of
-from shared.service import PoolDep
+from shared.web.http import AsOf, Command, Page, cursor_uuid, decode_cursor, document_response, page_of
+from shared.web.app import PoolDep
 
 SENDING_ORGANIZATION = Aggregate("sending-organization", so.SendingOrganization(), so.evolve,
                                  project_sending_organization)

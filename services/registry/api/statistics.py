@@ -9,10 +9,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from shared.auth import Principal, Role, require_roles
+from shared.web.auth import Principal, Role, require_roles
 from shared.dates import fiscal_year_start
-from shared.service import PoolDep
-from shared.statistics import FiscalYear, fiscal_year_span, fiscal_years
+from shared.web.app import PoolDep
+from shared.web.statistics import fiscal_year_span, fiscal_years, FiscalYear
 
 Reader = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.AUDITOR, Role.ADMIN))]
 ACTIONS = {"revocation": "revocations", "suspension": "suspensions", "downgrade": "downgrades",

@@ -10,18 +10,19 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 
 from services.registry.domain import supervising_organization as so
-from services.registry.domain.events import PermitApplication, PermitType, RevocationGround
+from contracts.registry import PermitApplication, PermitType, RevocationGround
 from services.registry.projections.supervising_organizations import (
     load_state,
     project_supervising_organization,
     supervising_organization_document,
 )
-from shared.auth import Principal, Role, require_roles
+from shared.web.auth import Principal, Role, require_roles
 from shared.commands import Aggregate, CommandRunner, Outcome, existing
-from shared.errors import Forbidden, NotFound
+from shared.errors import NotFound
+from shared.web.problems import Forbidden
 from shared.events import EventContext
-from shared.http import Accepted, AsOf, Body, Command, cursor_uuid, decode_cursor, document_response, Page, page_of, today
-from shared.service import PoolDep
+from shared.web.http import Accepted, AsOf, Body, Command, cursor_uuid, decode_cursor, document_response, Page, page_of, today
+from shared.web.app import PoolDep
 
 SUPERVISING_ORGANIZATION = Aggregate("supervising-organization", so.SupervisingOrganization(), so.evolve,
                                      project_supervising_organization)

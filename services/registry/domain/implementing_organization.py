@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-from services.registry.domain.events import (
+from contracts.registry import (
     ExcellenceRated,
     ImplementingOrganizationRegistered,
     StaffCountRecorded,

@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from services.registry.domain.events import PermitType
+from contracts.registry import PermitType
 from shared.dates import add_months, last_day
 
 NEW_PERMIT_YEARS = {PermitType.GENERAL: 5, PermitType.SPECIFIED: 3}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from uuid import UUID
 
-from services.registry.domain.events import SendingAgreementEnded, SendingAgreementSigned
+from contracts.registry import SendingAgreementEnded, SendingAgreementSigned
 from services.registry.domain.sending_organization import SendingOrganization
 from services.registry.domain.supervising_organization import SupervisingOrganization, permit_in_force
 from shared.errors import DomainRuleViolation

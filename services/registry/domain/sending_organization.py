@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from services.registry.domain import sending_rules
-from services.registry.domain.events import SendingOrganizationApproved, SendingOrganizationWithdrawn
+from contracts.registry import SendingOrganizationApproved, SendingOrganizationWithdrawn
 from shared.errors import DomainRuleViolation
 from shared.events import EventPayload
 

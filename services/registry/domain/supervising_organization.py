@@ -15,7 +15,7 @@ from typing import Literal
 from uuid import UUID
 
 from services.registry.domain import rules
-from services.registry.domain.events import (
+from contracts.registry import (
     BusinessSuspended,
     ImprovementOrderClosed,
     ImprovementOrderIssued,
@@ -32,6 +32,7 @@ from services.registry.domain.events import (
 )
 from shared.errors import DomainRuleViolation
 from shared.events import EventPayload
+from shared import improvement_orders
 from shared.improvement_orders import ImprovementOrder, with_closed, with_issued
 
 
@@ -223,21 +224,12 @@ def downgrade_permit(state: SupervisingOrganization, effective_on: date) -> list
 def issue_improvement_order(state: SupervisingOrganization, order_id: UUID, issued_on: date, deadline: date,
                             reason: str) -> list:
     _require_permit(state, issued_on, "order an improvement")
-    if deadline <= issued_on:
-        raise DomainRuleViolation("improvement_order.deadline_not_after_issue",
-                                  f"the deadline {deadline} must come after the order on {issued_on}")
+    improvement_orders.check_issue(issued_on, deadline)
     return [ImprovementOrderIssued(order_id=order_id, issued_on=issued_on, deadline=deadline, reason=reason)]
 
 
 def close_improvement_order(state: SupervisingOrganization, order_id: UUID, closed_on: date) -> list:
-    order = next((o for o in state.improvement_orders if o.order_id == order_id), None)
-    if order is None:
-        raise DomainRuleViolation("improvement_order.unknown", f"no improvement order {order_id}")
-    if order.closed_on is not None:
-        raise DomainRuleViolation("improvement_order.already_closed", f"closed on {order.closed_on}")
-    if closed_on < order.issued_on:
-        raise DomainRuleViolation("improvement_order.closed_before_issue",
-                                  f"closed_on {closed_on} is before the order on {order.issued_on}")
+    improvement_orders.check_close(state.improvement_orders, order_id, closed_on)
     return [ImprovementOrderClosed(order_id=order_id, closed_on=closed_on)]
 
 

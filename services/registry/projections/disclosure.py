@@ -13,7 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import asyncpg
 
-from services.registry.domain.events import RevocationGround
+from contracts.registry import RevocationGround
 from services.registry.domain.supervising_organization import SupervisingOrganization
 
 # Art. 37(1) of the Technical Intern Training Act: item and ground.

@@ -14,8 +14,8 @@ from services.visa.projections import known
 from services.visa.projections.resources import COE_APPLICATION, coe_applications_of_plan, coe_document, coe_state
 from shared.commands import Outcome
 from shared.errors import NotFound
-from shared.http import Accepted, AsOf, Body, Command, Page
-from shared.service import PoolDep
+from shared.web.http import Accepted, AsOf, Body, Command, Page
+from shared.web.app import PoolDep
 
 COE_APPLICATIONS = Resource("COE application", "coe_applications", COE_APPLICATION, coe_state, coe_document)
 

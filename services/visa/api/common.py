@@ -11,10 +11,10 @@ from fastapi import Depends, Request, Response
 from pydantic import TypeAdapter
 
 from services.visa.domain.rules import VisaRules
-from shared.auth import Principal, Role, require_roles
+from shared.web.auth import Principal, Role, require_roles
 from shared.commands import Aggregate
 from shared.errors import NotFound
-from shared.http import cursor_uuid, decode_cursor, document_response, Page, page_of, PointInTime, today
+from shared.web.http import cursor_uuid, decode_cursor, document_response, Page, page_of, PointInTime, today
 
 S = TypeVar("S")
 

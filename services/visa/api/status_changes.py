@@ -8,14 +8,14 @@ import asyncpg
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
-from services.accreditation.domain.events import Stage
+from contracts.accreditation import Stage
 from services.visa.api.common import Officer, Reader, Resource, Rules
 from services.visa.domain import residence
 from services.visa.projections import known
 from services.visa.projections.resources import STATUS_CHANGE, grant_document, stages_held, status_change_state
 from shared.commands import Outcome
-from shared.http import Accepted, AsOf, Body, Command, Page
-from shared.service import PoolDep
+from shared.web.http import Accepted, AsOf, Body, Command, Page
+from shared.web.app import PoolDep
 
 STATUS_CHANGES = Resource("status change", "status_changes", STATUS_CHANGE, status_change_state, grant_document)
 

@@ -10,8 +10,8 @@ from services.visa.api.common import Reader
 from services.visa.domain.ssw import ssw_eligibility
 from services.visa.projections import known
 from shared.errors import NotFound
-from shared.http import AsOf, today
-from shared.service import PoolDep
+from shared.web.http import AsOf, today
+from shared.web.app import PoolDep
 
 router = APIRouter(prefix="/v1/trainees", tags=["trainees"])
 

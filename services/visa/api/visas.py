@@ -13,8 +13,8 @@ from services.visa.domain import certificate_of_eligibility as coe
 from services.visa.domain import residence
 from services.visa.projections.resources import COE_APPLICATION, VISA, grant_document, visa_state
 from shared.commands import Outcome
-from shared.http import Accepted, AsOf, Body, Command, Page
-from shared.service import PoolDep
+from shared.web.http import Accepted, AsOf, Body, Command, Page
+from shared.web.app import PoolDep
 
 VISAS = Resource("visa", "visas", VISA, visa_state, grant_document)
 

@@ -13,8 +13,8 @@ from datetime import date
 from enum import StrEnum
 from uuid import UUID
 
-from services.accreditation.domain.events import PlanStatus, Stage
-from services.visa.domain.events import (
+from contracts.accreditation import PlanStatus, Stage
+from contracts.visa import (
     CoeApplicationCancelled,
     CoeApplied,
     CoeDenied,

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Literal
 from uuid import UUID
 
-from services.accreditation.domain.events import ExamResult, PlanStatus, Stage
+from contracts.accreditation import ExamResult, PlanStatus, Stage
 
 
 @dataclass(frozen=True)

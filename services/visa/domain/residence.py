@@ -6,9 +6,9 @@ Each is one event on its own stream; the state is that event, or None before it.
 from datetime import date
 from uuid import UUID
 
-from services.accreditation.domain.events import PlanStatus, Stage
+from contracts.accreditation import PlanStatus, Stage
 from services.visa.domain.certificate_of_eligibility import CertificateOfEligibility
-from services.visa.domain.events import StatusOfResidenceChanged, VisaIssued
+from contracts.visa import StatusOfResidenceChanged, VisaIssued
 from services.visa.domain.known import KnownPlan
 from services.visa.domain.rules import VisaRules, latest_stage, previous_stage
 from shared.errors import DomainRuleViolation

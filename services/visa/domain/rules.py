@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from services.accreditation.domain.events import Stage
+from contracts.accreditation import Stage
 from shared.dates import last_day
 
 STAGES = (Stage.I, Stage.II, Stage.III)  # in the order a trainee goes through them

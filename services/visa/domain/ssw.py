@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from services.accreditation.domain.events import ExamResult, PlanStatus
+from contracts.accreditation import ExamResult, PlanStatus
 from services.visa.domain.known import KnownPlan
 from services.visa.domain.rules import SSW_QUALIFYING_STAGE
 

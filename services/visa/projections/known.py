@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.accreditation.domain.events import (
+from contracts.accreditation import (
     ExamResult,
     PlanEvent,
     PlanStatus,
@@ -20,7 +20,7 @@ from services.accreditation.domain.events import (
     TrainingPlanRejected,
     TrainingPlanRevoked,
 )
-from services.registry.domain.events import BusinessSuspended, PermitRevoked
+from contracts.registry import BusinessSuspended, PermitRevoked
 from services.visa.domain.known import KnownPlan, PermitRestriction
 
 

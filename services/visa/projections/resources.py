@@ -7,10 +7,10 @@ from uuid import UUID
 import asyncpg
 from pydantic import TypeAdapter
 
-from services.accreditation.domain.events import Stage
+from contracts.accreditation import Stage
 from services.visa.domain import certificate_of_eligibility as coe
 from services.visa.domain import residence
-from services.visa.domain.events import StatusOfResidenceChanged, VisaIssued
+from contracts.visa import StatusOfResidenceChanged, VisaIssued
 from shared.commands import Aggregate
 
 coe_state = TypeAdapter(coe.CertificateOfEligibility)

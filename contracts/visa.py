@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from services.accreditation.domain.events import Stage
+from contracts.accreditation import Stage
 from shared.events import EventPayload, EventTypes
 
 visa_events = EventTypes("visa")

@@ -27,8 +27,8 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from shared.errors import Forbidden, ServiceUnavailable, Unauthorized
-from shared.security import limit_writes
+from shared.web.problems import Forbidden, ServiceUnavailable, Unauthorized
+from shared.web.security import limit_writes
 from shared.settings import REPO_ROOT, ServiceSettings
 
 DEV_ISSUER = "titp-dev"
@@ -72,6 +72,18 @@ class Principal:
 
     def acts_for(self, organization_id: str) -> bool:
         return self.is_organization_member and self.organization_id == organization_id
+
+    def may_see(self, *organization_ids: object) -> bool:
+        """May this caller see a record of these organizations? Officers, auditors and admins see
+        every record; an organization's member sees those that name its own organization."""
+        if not self.is_organization_member:
+            return True
+        return any(str(id) == self.organization_id for id in organization_ids if id is not None)
+
+    @property
+    def only_organization(self) -> str | None:
+        """For lists: the one organization whose records this caller may see, or None for all."""
+        return self.organization_id if self.is_organization_member else None
 
 
 class InvalidToken(Exception):

@@ -16,19 +16,10 @@ from urllib.parse import parse_qsl
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import Problem, RequestTooLarge, problem_response
 from shared.settings import ServiceSettings
+from shared.web.problems import InvalidParameter, RequestTooLarge, TooManyRequests, problem_response
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-class TooManyRequests(Problem):
-    status = 429
-    problem = "too-many-requests"
-
-    def __init__(self, retry_after_s: int) -> None:
-        super().__init__(f"too many writes from this client; try again in {retry_after_s}s",
-                         headers={"Retry-After": str(retry_after_s)}, retry_after_s=retry_after_s)
 
 
 # A JSON escape of the NUL character (not itself escaped): PostgreSQL stores no NUL in text or jsonb.
@@ -80,21 +71,13 @@ class RequestGuard:
         field = (f"query.{field}" if field is not None else "path" if "\x00" in scope["path"]
                  else "body" if _JSON_NUL.search(b"".join(body)) else None)
         if field is not None:
-            await problem_response(InvalidInput(field, "must not contain NUL characters"))(scope, receive, send)
+            await problem_response(InvalidParameter(field, "must not contain NUL characters"))(scope, receive, send)
             return
         await self.app(scope, _replay([{"type": "http.request", "body": b"".join(body), "more_body": False}],
                                       receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         await problem_response(RequestTooLarge(self.max_bytes))(scope, receive, send)
-
-
-class InvalidInput(Problem):
-    status = 422
-    problem = "invalid-request"
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}", errors=[{"field": field, "reason": reason}])
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

@@ -912,8 +912,8 @@ def command(
 ) -> None:
     """Build a realistic dataset through the services' REST APIs (DOMAIN §8): deterministic for a seed,
     resumable after an interruption (run the same command again)."""
-    from shared import auth  # the CLI's own import: tests give the seeder their tokens
-    from shared.http import today
+    from shared.web import auth  # the CLI's own import: tests give the seeder their tokens
+    from shared.web.http import today
 
     folder = checkpoint_dir or auth.default_dev_keys_dir().parent / "seed"
     path = folder / f"seed-{seed}-scale-{scale}.jsonl"

@@ -13,7 +13,7 @@ from uuid import UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.registry.domain.events import TrainingType
+from contracts.registry import TrainingType
 from shared.crypto import Sealed
 from shared.events import EventPayload, EventTypes
 

@@ -15,15 +15,16 @@ from pydantic_core import to_jsonable_python
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from shared import audit as audit_lib
-from shared import auth
+from shared.audit import log as audit_lib
+from shared.web import auth
 from shared import consumer as consumer_lib
-from shared import replay as replay_lib
-from shared import seed
-from shared.asyncapi import asyncapi_document, render
+from shared.audit import replay as replay_lib
+from tools import seed
+from shared.audit.asyncapi import asyncapi_document, render
 from shared.db import create_pool
 from shared.events import format_time
-from shared.http import InvalidParameter, as_of_param
+from shared.web.http import as_of_param
+from shared.web.problems import InvalidParameter
 from shared.service import ServiceDefinition
 from shared.settings import SERVICES, InvalidSettings, ServiceSettings, load_settings
 from shared.topics import dlq_topic
@@ -61,7 +62,7 @@ def dev_token(
 app.command("seed")(seed.command)
 
 
-# Audit: `titp audit ...` and `titp rebuild`; the work is in shared/audit.py and shared/replay.py.
+# Audit: `titp audit ...` and `titp rebuild`; the work is in shared/audit/log.py and shared/audit/replay.py.
 
 audit = typer.Typer(no_args_is_help=True, help="Verify, export and replay the services' history.")
 app.add_typer(audit, name="audit")
@@ -335,6 +336,6 @@ def asyncapi(out: Annotated[Path | None, typer.Option(help="Write here instead o
 
 
 def event_catalogue() -> str:
-    """The document of the four services' registries: `<service>_events` in services/<service>/domain/events.py."""
-    return render(asyncapi_document([getattr(importlib.import_module(f"services.{s}.domain.events"), f"{s}_events")
+    """The document of the four services' registries: `<service>_events` in contracts/<service>.py."""
+    return render(asyncapi_document([getattr(importlib.import_module(f"contracts.{s}"), f"{s}_events")
                                      for s in SERVICES]))

@@ -39,7 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from shared.audit import Progress, in_log_order, no_progress, read_topic
+from shared.audit.log import Progress, in_log_order, no_progress, read_topic
 from shared.commands import Aggregate, CommandRunner, Outcome
 from shared.db import create_pool, migrate
 from shared.events import EventContext, EventPayload, RecordedEvent

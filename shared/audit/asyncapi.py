@@ -16,7 +16,7 @@ import yaml
 from fastapi import FastAPI, Response
 from pydantic.json_schema import models_json_schema
 
-from shared.checkpoints import CheckpointSigned
+from shared.audit.checkpoints import CheckpointSigned
 from shared.events import CLOUDEVENTS_CONTENT_TYPE, EventTypes
 from shared.settings import ServiceSettings
 from shared.topics import service_topic

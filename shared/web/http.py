@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -15,24 +15,23 @@ import orjson
 from fastapi import Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 
-from shared.auth import CurrentPrincipal, Principal
-from shared.commands import Aggregate, CommandRunner, Idempotency, Outcome, StoredResponse, json_response
-from shared.errors import Problem
+from shared.web.auth import CurrentPrincipal, Principal
+from shared.commands import (
+    Aggregate,
+    CommandFunction,
+    CommandRunner,
+    Idempotency,
+    Outcome,
+    StoredResponse,
+    UnitOfWork,
+    json_response,
+)
 from shared.events import EventContext, EventPayload
 from shared.telemetry import current_traceparent
+from shared.web.problems import InvalidParameter
 
 S = TypeVar("S")
 JAPAN = ZoneInfo("Asia/Tokyo")
-
-
-class InvalidParameter(Problem):
-    """422 for a bad header or query parameter, named like request-body fields: `query.cursor`."""
-
-    status = 422
-    problem = "invalid-request"
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}", errors=[{"field": field, "reason": reason}])
 
 
 MAX_VERSION = 2**31 - 1
@@ -58,6 +57,17 @@ class CommandRequest:
     context: EventContext
     if_match: int | None
     idempotency: Idempotency | None
+
+    async def execute(self, command: CommandFunction, *args: Any, created_at: str | None = None,
+                      **kwargs: Any) -> Response:
+        """Run one function of the service's `commands.py` in its own transaction, with this request's
+        If-Match and Idempotency-Key: 200 {id, version}, or 201 with a Location when `created_at`
+        names the new resource."""
+
+        async def work(conn: asyncpg.Connection) -> Outcome:
+            return await command(UnitOfWork(self.runner, conn, self.context, self.if_match), *args, **kwargs)
+
+        return await self.run_work(work, created_at=created_at)
 
     async def run(self, aggregate: Aggregate[S], stream_id: str, decide: Callable[[S], Sequence[EventPayload]],
                   *, created_at: str | None = None) -> Response:
@@ -159,15 +169,20 @@ class Accepted(BaseModel):
     version: int
 
 
-class Page(BaseModel):
-    items: list[dict[str, Any]]
+Item = TypeVar("Item")
+
+
+class Page(BaseModel, Generic[Item]):
+    """A page of a list; `next_cursor`, when not null, fetches the next page (`?cursor=`)."""
+
+    items: list[Item]
     next_cursor: str | None
 
 
-def page_of(items: list[dict[str, Any]], limit: int, key: Callable[[dict[str, Any]], list[Any]]) -> Page:
+def page_of(items: list[Item], limit: int, key: Callable[[Item], list[Any]]) -> Page[Item]:
     """A page from `limit + 1` fetched items: the extra one only says there is more."""
     page = items[:limit]
-    return Page(items=page, next_cursor=encode_cursor(key(page[-1])) if len(items) > limit else None)
+    return Page[Item](items=page, next_cursor=encode_cursor(key(page[-1])) if len(items) > limit else None)
 
 
 def cursor_uuid(values: list[Any] | None) -> uuid.UUID | None:

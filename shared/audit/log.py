@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import UnknownTopicOrPartitionError, for_code
 
-from shared.checkpoints import CheckpointSigned, PublicKey, is_sealed, load_signing_key, verify_checkpoints
+from shared.audit.checkpoints import CheckpointSigned, PublicKey, is_sealed, load_signing_key, verify_checkpoints
 from shared.db import connect
 from shared.events import EventTypes, RecordedEvent, verify_chain
 from shared.settings import ServiceSettings

@@ -1,0 +1,1 @@
+"""The HTTP edge of every service: app factory, problem+json, auth, security, metrics."""

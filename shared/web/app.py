@@ -1,0 +1,200 @@
+"""One way to build and run a service: the app factory and its lifespan.
+
+Everything that connects (pool, relay, consumers, telemetry) is built here when the app
+starts, never at import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import asyncpg
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+
+from shared.audit.asyncapi import install_asyncapi
+from shared.audit.log import verify_log, whole_log
+from shared.web.auth import install_authentication, require_roles
+from shared.audit.checkpoints import Sealer, load_signing_key
+from shared.commands import Aggregate, CommandRunner
+from shared.consumer import Subscription
+from shared.db import create_pool, migrate
+from shared.db import database_unavailable
+from shared.errors import NotFound
+from shared.web.problems import install_problem_handlers, ServiceUnavailable
+from shared.events import EventPayload, EventTypes, RecordedEvent, verify_chain
+from shared.web.http import AsOf
+from shared.web.metrics import install_metrics
+from shared.outbox import OutboxRelay
+from shared.web.security import install_security
+from shared.service import Chore, ServiceDefinition
+from shared.settings import ServiceSettings
+from shared.store import EventStore
+from shared.telemetry import setup_logging, setup_telemetry
+from shared.topics import dlq_topic, ensure_topics, service_topic
+
+log = logging.getLogger(__name__)
+
+RELAY_LOCK = 7_340_002  # advisory lock key (per database): one active relay per service
+
+
+async def _every(interval: float, chore: Chore, runner: CommandRunner) -> None:
+    # The first round waits one interval too: a chore never races the service's first commands
+    # (a checkpoint signed in the middle of them, say).
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await chore(runner)
+        except Exception as exc:
+            name = getattr(chore, "__name__", chore)
+            if database_unavailable(exc):  # expected while PostgreSQL restarts: no traceback
+                log.warning("chore %s: the database is unavailable (%r); trying again in %.0fs", name, exc, interval)
+            else:
+                log.exception("chore %s failed; trying again in %.0fs", name, interval)
+
+
+def create_service_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await create_pool(settings.database_url, max_size=20)
+        try:
+            await migrate(pool, definition.migrations)
+            own_topic, dlq = settings.topic(service_topic(definition.name)), settings.topic(dlq_topic(definition.name))
+            subscribed = [settings.topic(topic) for topic in definition.subscribes_to]
+            await ensure_topics(settings.kafka_bootstrap_servers, [own_topic, dlq, *subscribed],
+                                partitions=settings.topic_partitions, replication=settings.topic_replication)
+            store = EventStore(definition.event_types)
+            runner = CommandRunner(pool, store)
+            app.state.pool, app.state.store, app.state.runner = pool, store, runner
+            relay = OutboxRelay(pool, settings.database_url, store, own_topic, settings.kafka_bootstrap_servers,
+                                lock_key=RELAY_LOCK, poll_interval=settings.relay_poll_interval_s)
+            app.state.relay = relay
+            await relay.start()
+            subscription = None
+            if definition.subscribes_to and definition.on_event:
+                handler = definition.on_event
+
+                async def on_event(conn: asyncpg.Connection, event: RecordedEvent) -> None:
+                    await handler(runner, conn, event)
+
+                subscription = Subscription(definition.name, pool, settings.kafka_bootstrap_servers,
+                                            subscribed, on_event, dlq_topic=dlq,
+                                            max_retries=settings.consumer_max_retries,
+                                            group_id=settings.consumer_group)
+                await subscription.start()
+            app.state.subscription = subscription
+            app.state.sealer = Sealer(definition.name, load_signing_key(settings.checkpoint_key_path()))
+            chores = [asyncio.create_task(_every(interval, chore, runner)) for interval, chore in
+                      [*definition.chores, (settings.checkpoint_interval_s, app.state.sealer)]]
+            log.info("%s ready", definition.name)
+            try:
+                yield
+            finally:
+                for task in chores:
+                    task.cancel()
+                await asyncio.gather(*chores, return_exceptions=True)
+                if subscription:
+                    await subscription.stop()
+                await relay.stop()
+        finally:
+            # close() waits for every connection to be released and closed gracefully, which a connection
+            # broken by a database outage may never be: after a while, the rest are cut.
+            try:
+                await asyncio.wait_for(pool.close(), timeout=10)
+            except TimeoutError:
+                log.warning("closing the database pool timed out; terminating its connections")
+                pool.terminate()
+
+    setup_logging(settings)
+    app = FastAPI(title=f"TITP {definition.name}", description=definition.description, version="1",
+                  lifespan=lifespan, openapi_tags=list(definition.tags) or None)
+    app.state.settings, app.state.definition = settings, definition
+    install_problem_handlers(app)
+    install_authentication(app, settings)
+    install_security(app, settings)
+    app.state.span_exporter = setup_telemetry(settings, app)  # set only for otel_exporter=memory
+    app.include_router(health_router)
+    app.include_router(audit_router)
+    install_asyncapi(app, definition.event_types, settings)
+    for router in definition.routers:
+        app.include_router(router)
+    install_metrics(app, definition.name)
+    return app
+
+
+def get_pool(request: Request) -> asyncpg.Pool:
+    return request.app.state.pool
+
+
+def get_store(request: Request) -> EventStore:
+    return request.app.state.store
+
+
+PoolDep = Annotated[asyncpg.Pool, Depends(get_pool)]
+StoreDep = Annotated[EventStore, Depends(get_store)]
+
+health_router = APIRouter(tags=["health"])
+
+
+@health_router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@health_router.get("/readyz")
+async def readyz(pool: PoolDep) -> dict[str, str]:
+    """The service can take commands: its database answers."""
+    try:
+        async with pool.acquire(timeout=2) as conn:
+            await conn.fetchval("SELECT 1")
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        log.warning("not ready: the database does not answer: %r", exc)
+        raise ServiceUnavailable("the database does not answer") from None
+    return {"status": "ready"}
+
+
+audit_router = APIRouter(prefix="/v1/audit", tags=["audit"],
+                         dependencies=[Depends(require_roles("auditor", "admin"))])
+
+
+@audit_router.get("/events")
+async def audit_events(pool: PoolDep, store: StoreDep, after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+                       limit: int = 100) -> dict:
+    """This service's log in global order, as CloudEvents with their hashes."""
+    limit = max(1, min(limit, 1000))
+    async with pool.acquire() as conn:
+        events = await store.read_all(conn, after, limit)
+    return {"events": [e.to_cloudevent() for e in events],
+            "next_after": events[-1].position if events else after}
+
+
+@audit_router.get("/streams/{stream_id}")
+async def audit_stream(stream_id: str, pool: PoolDep, store: StoreDep, as_of: AsOf = None) -> dict:
+    """One aggregate's whole history (with `as_of`, the part recorded by then)."""
+    async with pool.acquire() as conn:
+        events = await store.read_stream(conn, stream_id, until=as_of.until if as_of else None)
+    if not events:
+        raise NotFound("stream", stream_id)
+    broken = verify_chain(events)
+    return {"stream_id": stream_id, "events": [e.to_cloudevent() for e in events],
+            "chain": "ok" if broken is None else broken.reason}
+
+
+@audit_router.get("/verify")
+async def audit_verify(request: Request, pool: PoolDep, store: StoreDep) -> dict:
+    """Every hash chain of this service's log, and every signed checkpoint against the log."""
+    async with pool.acquire() as conn:
+        events = await whole_log(store, conn)
+    return verify_log(store.types.service, events, [request.app.state.sealer.public_key]).to_json()
+
+
+@audit_router.get("/public-key")
+async def audit_public_key(request: Request, store: StoreDep) -> dict:
+    """The key this service signs its checkpoints with: exported logs verify offline against it."""
+    return {"service": store.types.service, "keys": [request.app.state.sealer.public_key.to_json()]}

@@ -1,0 +1,1 @@
+"""Operators' tools: the `titp` CLI and the data generator."""
