@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 STACK := deploy/local/stack.sh
 
-.PHONY: run up down test bench faults stack stack-stop status venv clean
+.PHONY: run up down test lint bench faults stack stack-stop status venv clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -28,8 +28,15 @@ up: venv
 down:
 	$(STACK) down
 
-## test: set up, start the stack, run the whole suite against it, stop what it started
-test: venv
+## lint: ruff (lint and format) and mypy: strict on the pure domain and the contracts, the rest as typed
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy --strict contracts $(wildcard services/*/domain)
+	$(VENV)/bin/mypy shared tools services contracts bench faults
+
+## test: set up, lint, start the stack, run the whole suite against it, stop what it started
+test: venv lint
 	@was_running=$$($(STACK) status | grep -c '^kafka running\|^postgres running' || true); \
 	$(STACK) start || exit 1; \
 	eval "$$($(STACK) env)"; \

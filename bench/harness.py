@@ -30,8 +30,11 @@ TOPIC_PREFIX = f"bench.{RUN}."
 def summary(latencies: list[float]) -> dict:
     """p50/p99 in milliseconds of latencies in seconds."""
     ordered = sorted(latencies)
-    return {"n": len(ordered), "p50_ms": round(statistics.median(ordered) * 1000, 2),
-            "p99_ms": round(ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000, 2)}
+    return {
+        "n": len(ordered),
+        "p50_ms": round(statistics.median(ordered) * 1000, 2),
+        "p99_ms": round(ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000, 2),
+    }
 
 
 def dsn_of(database: str) -> str:
@@ -73,16 +76,35 @@ class Service:
     database, the run's topics and consumer group (`prefix`), and no write rate limit (the figures measure
     throughput, not the limiter). `env` overrides settings. Stopped (and killed) by its own pid."""
 
-    def __init__(self, name: str, dsn: str, keys: Keys, *, bootstrap: str = BOOTSTRAP, prefix: str = TOPIC_PREFIX,
-                 folder: Path | None = None, label: str | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        dsn: str,
+        keys: Keys,
+        *,
+        bootstrap: str = BOOTSTRAP,
+        prefix: str = TOPIC_PREFIX,
+        folder: Path | None = None,
+        label: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.name, self.label, self.port = name, label or name, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         folder = folder or keys.folder.parent
-        self.env = {**os.environ, "TITP_DATABASE_URL": dsn, "TITP_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-                    "TITP_TOPIC_PREFIX": prefix, "TITP_CONSUMER_GROUP": f"{prefix}{name}",
-                    "TITP_AUTH_JWKS_URL": (keys.folder / JWKS_FILE).as_uri(), "TITP_DATA_DIR": str(folder),
-                    "TITP_WRITE_RATE_PER_S": "1000000", "TITP_WRITE_BURST": "1000000", "TITP_LOG_LEVEL": "WARNING",
-                    "TITP_RELAY_POLL_INTERVAL_S": "1", **(env or {})}
+        self.env = {
+            **os.environ,
+            "TITP_DATABASE_URL": dsn,
+            "TITP_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "TITP_TOPIC_PREFIX": prefix,
+            "TITP_CONSUMER_GROUP": f"{prefix}{name}",
+            "TITP_AUTH_JWKS_URL": (keys.folder / JWKS_FILE).as_uri(),
+            "TITP_DATA_DIR": str(folder),
+            "TITP_WRITE_RATE_PER_S": "1000000",
+            "TITP_WRITE_BURST": "1000000",
+            "TITP_LOG_LEVEL": "WARNING",
+            "TITP_RELAY_POLL_INTERVAL_S": "1",
+            **(env or {}),
+        }
         self.log = folder / f"{self.label}.log"
         self.pids: list[int] = []  # every process this has started, in order
         self.process: subprocess.Popen | None = None
@@ -91,17 +113,37 @@ class Service:
     def start(self) -> None:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", f"services.{self.name}.app:create_app", "--factory",
-                 "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    f"services.{self.name}.app:create_app",
+                    "--factory",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--no-access-log",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         self.pids.append(self.process.pid)
+
+    @property
+    def started(self) -> subprocess.Popen:
+        """The process `start()` began last (the constructor starts one)."""
+        assert self.process is not None, f"{self.label} was never started"
+        return self.process
 
     async def ready(self, timeout: float = 60) -> float:
         """Waits until /readyz answers 200; returns the seconds it took."""
         started = time.monotonic()
         async with httpx.AsyncClient() as client:
             while time.monotonic() < started + timeout:
-                if self.process.poll() is not None:
+                if self.started.poll() is not None:
                     raise RuntimeError(f"{self.label} exited; see {self.log}")
                 try:
                     if (await client.get(f"{self.url}/readyz", timeout=2)).status_code == 200:
@@ -112,7 +154,7 @@ class Service:
         raise RuntimeError(f"{self.label} not ready after {timeout}s; see {self.log}")
 
     def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+        for line in Path(f"/proc/{self.started.pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return round(int(line.split()[1]) / 1024, 1)
         raise RuntimeError(f"no VmRSS for {self.label}")

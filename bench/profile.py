@@ -22,10 +22,12 @@ PY_SPY = Path(sys.executable).parent / "py-spy"
 
 def top(collapsed: Path, n: int = 25) -> dict:
     """Shares of samples from py-spy's collapsed stacks ('frame;frame;... count' lines)."""
-    inclusive, own, total = Counter(), Counter(), 0
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
     for line in collapsed.read_text().splitlines():
-        stack, count = line.rsplit(" ", 1)
-        frames, count = stack.split(";"), int(count)
+        stack, samples = line.rsplit(" ", 1)
+        frames, count = stack.split(";"), int(samples)
         total += count
         own[frames[-1]] += count
         for frame in set(frames):
@@ -40,9 +42,22 @@ def top(collapsed: Path, n: int = 25) -> dict:
 async def sampled(service: Service, seconds: float, load, out: Path) -> dict:
     raw = out / f"{service.name}.txt"
     spy = await asyncio.create_subprocess_exec(
-        str(PY_SPY), "record", "--pid", str(service.process.pid), "--duration", str(int(seconds)), "--rate", "250",
-        "--format", "raw", "--output", str(raw), "--nonblocking", stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+        str(PY_SPY),
+        "record",
+        "--pid",
+        str(service.started.pid),
+        "--duration",
+        str(int(seconds)),
+        "--rate",
+        "250",
+        "--format",
+        "raw",
+        "--output",
+        str(raw),
+        "--nonblocking",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     await asyncio.sleep(0.5)
     await load
     await spy.wait()
@@ -60,10 +75,17 @@ async def main(seconds: float) -> dict:
                 stack.callback(services[name].stop)
             await asyncio.gather(*(s.ready() for s in services.values()))
             await commands(services["registry"].url, officer, 4, 1)
-            registry = await sampled(services["registry"], seconds,
-                                     commands(services["registry"].url, officer, 8, seconds - 1), out)
-            inspection = await sampled(services["inspection"], seconds, end_to_end(
-                services["registry"], services["inspection"], officer, rate=10, count=int(10 * (seconds - 1))), out)
+            registry = await sampled(
+                services["registry"], seconds, commands(services["registry"].url, officer, 8, seconds - 1), out
+            )
+            inspection = await sampled(
+                services["inspection"],
+                seconds,
+                end_to_end(
+                    services["registry"], services["inspection"], officer, rate=10, count=int(10 * (seconds - 1))
+                ),
+                out,
+            )
     finally:
         await delete_topics()
     return {"folded_stacks": str(out), "registry_under_8_clients": registry, "inspection_under_grants": inspection}

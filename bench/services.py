@@ -27,12 +27,20 @@ APPLY = "/v1/supervising-organizations"
 
 
 def application() -> dict:
-    return {"name": "Sakura Cooperative", "corporate_number": f"{uuid.uuid4().int % 10**13:013d}",
-            "address": "1-2-3 Chiyoda, Tokyo", "prefecture": "Tokyo", "representative": "Yamada Taro",
-            "supervising_offices": [{"name": "Head office", "address": "1-2-3 Chiyoda, Tokyo",
-                                     "supervision_manager": "Suzuki Hanako"}],
-            "job_categories": ["construction"], "requested_permit_type": "general",
-            "external_auditor": "Tanaka Law Office", "applied_on": "2026-04-01"}
+    return {
+        "name": "Sakura Cooperative",
+        "corporate_number": f"{uuid.uuid4().int % 10**13:013d}",
+        "address": "1-2-3 Chiyoda, Tokyo",
+        "prefecture": "Tokyo",
+        "representative": "Yamada Taro",
+        "supervising_offices": [
+            {"name": "Head office", "address": "1-2-3 Chiyoda, Tokyo", "supervision_manager": "Suzuki Hanako"}
+        ],
+        "job_categories": ["construction"],
+        "requested_permit_type": "general",
+        "external_auditor": "Tanaka Law Office",
+        "applied_on": "2026-04-01",
+    }
 
 
 async def commands(url: str, headers: dict, clients: int, seconds: float, *, floor: bool = False) -> dict:
@@ -56,19 +64,35 @@ async def commands(url: str, headers: dict, clients: int, seconds: float, *, flo
         started = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(clients)))
         elapsed = time.perf_counter() - started
-    return {"clients": clients, "commands_per_s": round(len(latencies) / elapsed, 1), "failures": failures,
-            **summary(latencies)}
+    return {
+        "clients": clients,
+        "commands_per_s": round(len(latencies) / elapsed, 1),
+        "failures": failures,
+        **summary(latencies),
+    }
+
+
+def _found(pattern: str, text: str) -> str:
+    """The first group of `pattern` in `text` (pgbench's report), or an error naming what is missing."""
+    match = re.search(pattern, text)
+    if match is None:
+        raise RuntimeError(f"pgbench printed no {pattern!r}: {text}")
+    return match.group(1)
 
 
 def pgbench(dsn: str, clients: int, seconds: int) -> dict:
     """pgbench's own transactions per second: one single-row INSERT each, on the same server."""
     script = Path(tempfile.mkstemp(suffix=".sql")[1])
     script.write_text("INSERT INTO bench_insert (client, payload) VALUES (:client_id, 'x');\n")
-    out = subprocess.run([PGBENCH, "-n", "-f", str(script), "-c", str(clients), "-j", str(min(clients, 4)),
-                          "-T", str(seconds), dsn], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [PGBENCH, "-n", "-f", str(script), "-c", str(clients), "-j", str(min(clients, 4)), "-T", str(seconds), dsn],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     script.unlink()
-    tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
-    latency = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))
+    tps = float(_found(r"tps = ([\d.]+)", out))
+    latency = float(_found(r"latency average = ([\d.]+) ms", out))
     return {"clients": clients, "tps": round(tps, 1), "latency_avg_ms": latency}
 
 
@@ -78,16 +102,21 @@ async def end_to_end(registry: Service, inspection: Service, headers: dict, rate
     One watcher reads the whole worklist every 10 ms (so the measuring adds a constant, small load and up to
     10 ms to each figure) instead of a poller per grant, which would load the services with the backlog."""
     async with httpx.AsyncClient(headers=headers, timeout=30, limits=httpx.Limits(max_connections=64)) as http:
-        ids = [(await http.post(registry.url + APPLY, json=application())).raise_for_status().json()["id"]
-               for _ in range(count)]
+        ids = [
+            (await http.post(registry.url + APPLY, json=application())).raise_for_status().json()["id"]
+            for _ in range(count)
+        ]
         granted: dict[str, float] = {}
         latencies: list[float] = []
 
         async def grant(id: str, at: float) -> None:
             await asyncio.sleep(max(0.0, at - time.perf_counter()))
             granted[id] = time.perf_counter()
-            (await http.post(f"{registry.url}{APPLY}/{id}/grant",
-                             json={"permit_type": "general", "granted_on": "2026-05-01"})).raise_for_status()
+            (
+                await http.post(
+                    f"{registry.url}{APPLY}/{id}/grant", json={"permit_type": "general", "granted_on": "2026-05-01"}
+                )
+            ).raise_for_status()
 
         async def watch() -> None:
             seen: set[str] = set()
@@ -125,26 +154,36 @@ async def run(seconds: float) -> dict:
         await commands(registry.url, officer, 4, 1)  # warm-up: imports, connections, caches
         pg = await stack.enter_async_context(database("pgbench"))
         conn = await asyncpg.connect(pg)
-        await conn.execute("CREATE TABLE bench_insert (id bigserial PRIMARY KEY, client int, payload text,"
-                           " at timestamptz DEFAULT now())")
+        await conn.execute(
+            "CREATE TABLE bench_insert (id bigserial PRIMARY KEY, client int, payload text,"
+            " at timestamptz DEFAULT now())"
+        )
         await conn.close()
         rows = []
         for clients in (1, 8, 32):
             baseline = await asyncio.to_thread(pgbench, pg, clients, max(1, round(seconds)))
             measured = await commands(registry.url, officer, clients, seconds)
             floor = await commands(registry.url, officer, clients, seconds, floor=True)
-            rows.append({**measured, "pgbench_tps": baseline["tps"],
-                         "pgbench_latency_avg_ms": baseline["latency_avg_ms"],
-                         "ratio": round(measured["commands_per_s"] / baseline["tps"], 3),
-                         "http_floor_per_s": floor["commands_per_s"], "http_floor_p50_ms": floor["p50_ms"],
-                         "ratio_to_http_floor": round(measured["commands_per_s"] / floor["commands_per_s"], 3)})
+            rows.append(
+                {
+                    **measured,
+                    "pgbench_tps": baseline["tps"],
+                    "pgbench_latency_avg_ms": baseline["latency_avg_ms"],
+                    "ratio": round(measured["commands_per_s"] / baseline["tps"], 3),
+                    "http_floor_per_s": floor["commands_per_s"],
+                    "http_floor_p50_ms": floor["p50_ms"],
+                    "ratio_to_http_floor": round(measured["commands_per_s"] / floor["commands_per_s"], 3),
+                }
+            )
 
         e2e = await end_to_end(registry, services["inspection"], officer, rate=10, count=max(20, int(20 * seconds)))
         loaded_mb = {name: s.rss_mb() for name, s in services.items()}
     return {
-        "http_commands": {"command": "POST /v1/supervising-organizations (apply for a permit)",
-                          "seconds_per_point": seconds, "rows": rows},
-        "end_to_end": {"path": "registry POST .../grant -> Kafka -> inspection GET /v1/inspections lists it",
-                       **e2e},
+        "http_commands": {
+            "command": "POST /v1/supervising-organizations (apply for a permit)",
+            "seconds_per_point": seconds,
+            "rows": rows,
+        },
+        "end_to_end": {"path": "registry POST .../grant -> Kafka -> inspection GET /v1/inspections lists it", **e2e},
         "resources": {"stack_startup_s": round(startup_s, 2), "rss_mb_idle": idle_mb, "rss_mb_after_load": loaded_mb},
     }

@@ -20,11 +20,12 @@ from aiokafka import AIOKafkaProducer
 
 from bench.harness import BOOTSTRAP, RUN, TOPIC_PREFIX, Keys, database, summary
 from bench.services import APPLY, application
-from services.registry.app import REGISTRY, create_app
+from services.registry.app import DEFINITION as REGISTRY
+from services.registry.app import create_app
+from shared.audit.replay import fold_streams, rebuild
 from shared.db import create_pool, migrate
 from shared.events import EventPayload, EventTypes
 from shared.outbox import OutboxRelay, headers
-from shared.audit.replay import fold_streams, rebuild
 from shared.settings import load_settings
 from shared.store import POSITION_BITS, EventStore
 from shared.topics import ensure_topics
@@ -39,20 +40,32 @@ class Measured(EventPayload):
 
 async def registry_template(dsn: str, keys: Keys) -> str:
     """A real registry stream, recorded through the service's own HTTP API in-process: apply, grant, an order."""
-    settings = load_settings("registry", database_url=dsn, kafka_bootstrap_servers=BOOTSTRAP,
-                             topic_prefix=TOPIC_PREFIX, consumer_group=f"bench.{RUN}.template",
-                             auth_jwks_url=(keys.folder / "jwks.json").as_uri(), data_dir=keys.folder.parent,
-                             log_level="WARNING")
+    settings = load_settings(
+        "registry",
+        database_url=dsn,
+        kafka_bootstrap_servers=BOOTSTRAP,
+        topic_prefix=TOPIC_PREFIX,
+        consumer_group=f"bench.{RUN}.template",
+        auth_jwks_url=(keys.folder / "jwks.json").as_uri(),
+        data_dir=keys.folder.parent,
+        log_level="WARNING",
+    )
     app = create_app(settings)
     officer = keys.headers("otit")
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app), base_url="http://registry", headers=officer) as http:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://registry", headers=officer) as http,
+    ):
         id = (await http.post(APPLY, json=application())).raise_for_status().json()["id"]
-        (await http.post(f"{APPLY}/{id}/grant", json={"permit_type": "general", "granted_on": "2026-05-01"})
-         ).raise_for_status()
-        (await http.post(f"{APPLY}/{id}/improvement-orders", json={
-            "issued_on": "2026-09-01", "deadline": "2026-12-01", "reason": "records kept short of policy"})
-         ).raise_for_status()
+        (
+            await http.post(f"{APPLY}/{id}/grant", json={"permit_type": "general", "granted_on": "2026-05-01"})
+        ).raise_for_status()
+        (
+            await http.post(
+                f"{APPLY}/{id}/improvement-orders",
+                json={"issued_on": "2026-09-01", "deadline": "2026-12-01", "reason": "records kept short of policy"},
+            )
+        ).raise_for_status()
     return id
 
 
@@ -65,7 +78,8 @@ async def clone(pool, stream_id: str, copies: int, *, outbox: bool = False, numb
         for first in range(numbered_from, numbered_from + copies, per_transaction):
             last = min(numbered_from + copies - 1, first + per_transaction - 1)
             async with conn.transaction():
-                await conn.execute(f"""
+                await conn.execute(
+                    f"""
                     INSERT INTO events (position, stream_id, version, id, type, time, data, actor, prevhash, hash)
                     SELECT (pg_current_xact_id()::text::bigint << {POSITION_BITS}) + 1 + (k - $2) * $4 + t.ord,
                            md5(t.stream_id || '-' || k)::uuid::text, t.version, gen_random_uuid(), t.type, t.time,
@@ -75,10 +89,17 @@ async def clone(pool, stream_id: str, copies: int, *, outbox: bool = False, numb
                            t.actor, t.prevhash, t.hash
                       FROM generate_series($2::int, $3::int) k,
                            (SELECT *, row_number() OVER (ORDER BY position) - 1 AS ord
-                              FROM events WHERE stream_id = $1) t""", stream_id, first, last, size)
+                              FROM events WHERE stream_id = $1) t""",
+                    stream_id,
+                    first,
+                    last,
+                    size,
+                )
                 if outbox:
-                    await conn.execute("INSERT INTO outbox SELECT position FROM events"
-                                       " WHERE stream_id <> $1 ON CONFLICT DO NOTHING", stream_id)
+                    await conn.execute(
+                        "INSERT INTO outbox SELECT position FROM events WHERE stream_id <> $1 ON CONFLICT DO NOTHING",
+                        stream_id,
+                    )
         await conn.execute("ANALYZE events")
     return copies * size
 
@@ -91,8 +112,10 @@ async def relay_throughput(keys: Keys, events: int) -> dict:
             await clone(pool, template, events // 3, outbox=True)
             async with pool.acquire() as conn:
                 backlog = await conn.fetchval("SELECT count(*) FROM outbox")
-                messages = [(e.to_json(), e.subject.encode()) for e in
-                            await EventStore(REGISTRY.event_types).unpublished(conn, backlog)]
+                messages = [
+                    (e.to_json(), e.subject.encode())
+                    for e in await EventStore(REGISTRY.event_types).unpublished(conn, backlog)
+                ]
             relay_topic, raw_topic = f"{TOPIC_PREFIX}relay", f"{TOPIC_PREFIX}raw"
             await ensure_topics(BOOTSTRAP, [relay_topic, raw_topic])
 
@@ -106,15 +129,24 @@ async def relay_throughput(keys: Keys, events: int) -> dict:
                         await producer.send_and_wait(topic, b"warm-up", partition=partition)
                 started = time.perf_counter()
                 for i in range(0, len(messages), 500):
-                    futures = [await producer.send(raw_topic, value, key=key, headers=headers())
-                               for value, key in messages[i:i + 500]]
+                    futures = [
+                        await producer.send(raw_topic, value, key=key, headers=headers())
+                        for value, key in messages[i : i + 500]
+                    ]
                     await asyncio.gather(*futures)
                 raw_s = time.perf_counter() - started
             finally:
                 await producer.stop()
 
-            relay = OutboxRelay(pool, dsn, EventStore(REGISTRY.event_types), relay_topic, BOOTSTRAP,
-                                lock_key=hash(RUN) & 0x7FFFFFFF, poll_interval=0.05)
+            relay = OutboxRelay(
+                pool,
+                dsn,
+                EventStore(REGISTRY.event_types),
+                relay_topic,
+                BOOTSTRAP,
+                lock_key=hash(RUN) & 0x7FFFFFFF,
+                poll_interval=0.05,
+            )
             started = time.perf_counter()
             await relay.start()
             try:
@@ -126,9 +158,14 @@ async def relay_throughput(keys: Keys, events: int) -> dict:
         finally:
             await pool.close()
     relay_rate, raw_rate = backlog / relay_s, len(messages) / raw_s
-    return {"relay_throughput": {"events": backlog, "relay_events_per_s": round(relay_rate),
-                                 "raw_producer_events_per_s": round(raw_rate),
-                                 "ratio": round(relay_rate / raw_rate, 3)}}
+    return {
+        "relay_throughput": {
+            "events": backlog,
+            "relay_events_per_s": round(relay_rate),
+            "raw_producer_events_per_s": round(raw_rate),
+            "ratio": round(relay_rate / raw_rate, 3),
+        }
+    }
 
 
 async def replay_rate(keys: Keys, events: int, rebuild_events: int) -> dict:
@@ -151,8 +188,9 @@ async def replay_rate(keys: Keys, events: int, rebuild_events: int) -> dict:
             read = 0
             started = time.perf_counter()
             async with pool.acquire() as conn, conn.transaction(readonly=True):
-                cursor = await conn.cursor("SELECT stream_id, version, type, data FROM events"
-                                           " ORDER BY stream_id, version")
+                cursor = await conn.cursor(
+                    "SELECT stream_id, version, type, data FROM events ORDER BY stream_id, version"
+                )
                 while page := await cursor.fetch(2000):
                     read += len(page)
             read_s = time.perf_counter() - started
@@ -167,11 +205,18 @@ async def replay_rate(keys: Keys, events: int, rebuild_events: int) -> dict:
             replay_s = time.perf_counter() - started
         finally:
             await pool.close()
-    return {"replay": {"events": replayed, "streams": streams, "fill_s": round(fill_s, 1),
-                       "replay_events_per_s": round(replayed / replay_s),
-                       "read_only_events_per_s": round(read / read_s),
-                       "rebuild_events": rebuilt_events, "rebuild_streams": projected,
-                       "rebuild_events_per_s": round(rebuilt_events / rebuild_s)}}
+    return {
+        "replay": {
+            "events": replayed,
+            "streams": streams,
+            "fill_s": round(fill_s, 1),
+            "replay_events_per_s": round(replayed / replay_s),
+            "read_only_events_per_s": round(read / read_s),
+            "rebuild_events": rebuilt_events,
+            "rebuild_streams": projected,
+            "rebuild_events_per_s": round(rebuilt_events / rebuild_s),
+        }
+    }
 
 
 async def fill_synthetic(pool, events: int) -> None:
@@ -179,12 +224,16 @@ async def fill_synthetic(pool, events: int) -> None:
     async with pool.acquire() as conn:
         for first in range(0, events, 1_000_000):
             count = min(1_000_000, events - first)
-            await conn.execute(f"""
+            await conn.execute(
+                f"""
                 INSERT INTO events (position, stream_id, version, id, type, time, data, prevhash, hash)
                 SELECT (pg_current_xact_id()::text::bigint << {POSITION_BITS}) + g,
                        'fill-' || ($1 + g) / 10, ($1 + g) % 10 + 1, gen_random_uuid(), 'bench.Measured', now(),
                        '{{"n": 1}}', repeat('0', 64), repeat('0', 64)
-                  FROM generate_series(1, $2::int) g""", first, count)
+                  FROM generate_series(1, $2::int) g""",
+                first,
+                count,
+            )
         await conn.execute("VACUUM ANALYZE events")
 
 
@@ -211,9 +260,16 @@ async def append_latency(stored: int, rounds: int = 5, per_round: int = 300) -> 
                             await store.append(conn, stream, version, [Measured(n=version)])
                         latencies[label].append(time.perf_counter() - begun)
     empty, full = summary(latencies["empty"]), summary(latencies["full"])
-    return {"append_latency": {"stored_events": stored, "fill_s": round(fill_s, 1), "empty": empty, "full": full,
-                               "p50_ratio": round(full["p50_ms"] / empty["p50_ms"], 3),
-                               "p99_ratio": round(full["p99_ms"] / empty["p99_ms"], 3)}}
+    return {
+        "append_latency": {
+            "stored_events": stored,
+            "fill_s": round(fill_s, 1),
+            "empty": empty,
+            "full": full,
+            "p50_ratio": round(full["p50_ms"] / empty["p50_ms"], 3),
+            "p99_ratio": round(full["p99_ms"] / empty["p99_ms"], 3),
+        }
+    }
 
 
 async def run(scale: float) -> dict:

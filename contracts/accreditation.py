@@ -128,8 +128,9 @@ class PlanTerms(PlanDetails):
     trainee: Trainee
 
     def sealed(self, personal_data: str) -> "SealedPlanTerms":
-        return SealedPlanTerms(**self.details(), trainee=SealedTrainee(nationality=self.trainee.nationality,
-                                                                       personal_data=personal_data))
+        return SealedPlanTerms(
+            **self.details(), trainee=SealedTrainee(nationality=self.trainee.nationality, personal_data=personal_data)
+        )
 
 
 class SealedPlanTerms(PlanDetails):
@@ -138,8 +139,12 @@ class SealedPlanTerms(PlanDetails):
     trainee: SealedTrainee
 
     def opened(self, personal_data: PersonalData) -> PlanTerms:
-        return PlanTerms(**self.details(), trainee=Trainee(**PersonalData.model_validate(personal_data).model_dump(),
-                                                           nationality=self.trainee.nationality))
+        return PlanTerms(
+            **self.details(),
+            trainee=Trainee(
+                **PersonalData.model_validate(personal_data).model_dump(), nationality=self.trainee.nationality
+            ),
+        )
 
 
 class PlanEvent(EventPayload, PlanHeader):

@@ -64,10 +64,14 @@ class FindingCode(StrEnum):
     OTHER = "other"
 
 
-TRAINEE_PROTECTION_CODES = frozenset({
-    FindingCode.PASSPORT_OR_RESIDENCE_CARD_KEPT, FindingCode.PENALTY_OR_DEPOSIT_CONTRACT,
-    FindingCode.FORCED_SAVINGS, FindingCode.GOING_OUT_RESTRICTED,
-})
+TRAINEE_PROTECTION_CODES = frozenset(
+    {
+        FindingCode.PASSPORT_OR_RESIDENCE_CARD_KEPT,
+        FindingCode.PENALTY_OR_DEPOSIT_CONTRACT,
+        FindingCode.FORCED_SAVINGS,
+        FindingCode.GOING_OUT_RESTRICTED,
+    }
+)
 
 
 class Finding(BaseModel):
@@ -85,6 +89,9 @@ class AdministrativeAction(StrEnum):
     SUSPENSION = "suspension"  # registry: Art. 37(3) suspension of the permit's business
     PERMIT_REVOCATION = "permit_revocation"  # registry: Art. 37(1) revocation of the permit
     PLAN_REVOCATION = "plan_revocation"  # accreditation: Art. 16 revocation of the implementing organization's plans
+
+
+CancellationReason = Literal["permit_revoked", "permit_expired"]
 
 
 class InspectionEvent(EventPayload):
@@ -118,7 +125,7 @@ class ImprovementReportReceived(InspectionEvent):
 @inspection_events.register
 class InspectionCancelled(InspectionEvent):
     cancelled_on: date
-    reason: Literal["permit_revoked", "permit_expired"]
+    reason: CancellationReason
 
 
 @inspection_events.register

@@ -25,8 +25,17 @@ async def main(args: argparse.Namespace) -> dict:
     result: dict = {"scenarios": []}
     try:
         for name in args.only or SCENARIOS:
-            result["scenarios"].append(await run(name, stack, keys, args.data / "logs", seconds=args.seconds,
-                                                 settle=args.settle, clients=args.clients))
+            result["scenarios"].append(
+                await run(
+                    name,
+                    stack,
+                    keys,
+                    args.data / "logs",
+                    seconds=args.seconds,
+                    settle=args.settle,
+                    clients=args.clients,
+                )
+            )
     finally:
         await asyncio.to_thread(stack.stop)  # its data stays in --data until the next run, for a post-mortem
     result["ok"] = all(s["ok"] for s in result["scenarios"])
@@ -38,12 +47,17 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(prog="python -m faults", description=__doc__)
     parser.add_argument("--seconds", type=float, default=20, help="length of the load in each scenario")
-    parser.add_argument("--settle", type=float, default=60,
-                        help="how long topics and subscribers may take to catch up after the load")
+    parser.add_argument(
+        "--settle", type=float, default=60, help="how long topics and subscribers may take to catch up after the load"
+    )
     parser.add_argument("--clients", type=int, default=2, help="clients per service")
     parser.add_argument("--only", nargs="*", choices=SCENARIOS)
-    parser.add_argument("--data", type=Path, default=ROOT / ".data" / "faults",
-                        help="the private stack's data and the services' logs (wiped at each run)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=ROOT / ".data" / "faults",
+        help="the private stack's data and the services' logs (wiped at each run)",
+    )
     parser.add_argument("--kafka-port", type=int, default=19092)
     parser.add_argument("--kafka-controller-port", type=int, default=19093)
     parser.add_argument("--pg-port", type=int, default=15432)

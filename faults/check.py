@@ -11,22 +11,33 @@ granted got exactly one first inspection scheduled.
 from __future__ import annotations
 
 import asyncio
+import importlib
 
 import asyncpg
 
 from faults.load import Tally, subject
-from services.accreditation.app import ACCREDITATION
-from services.inspection.app import INSPECTION_SERVICE
-from services.registry.app import REGISTRY
-from services.visa.app import VISA
-from shared.audit.log import read_topic
 from shared.audit.checkpoints import CHECKPOINT_STREAM
+from shared.audit.log import read_topic
+from shared.service import ServiceDefinition
+from shared.settings import SERVICES
 from shared.topics import dlq_topic, service_topic
 
-DEFINITIONS = {"registry": REGISTRY, "accreditation": ACCREDITATION, "inspection": INSPECTION_SERVICE, "visa": VISA}
+
+def definition(service: str) -> ServiceDefinition:
+    """The ServiceDefinition that services/<service>/app.py declares."""
+    module = importlib.import_module(f"services.{service}.app")
+    [found] = {id(value): value for value in vars(module).values() if isinstance(value, ServiceDefinition)}.values()
+    return found
+
+
+DEFINITIONS = {name: definition(name) for name in SERVICES}
 # The read model holding one row per aggregate the load writes, with the stream's version.
-READ_MODEL = {"registry": "supervising_organizations", "accreditation": "training_plans",
-              "inspection": "inspections", "visa": "coe_applications"}
+READ_MODEL = {
+    "registry": "supervising_organizations",
+    "accreditation": "training_plans",
+    "inspection": "inspections",
+    "visa": "coe_applications",
+}
 
 
 def subscribers_of(service: str) -> list[str]:
@@ -36,8 +47,9 @@ def subscribers_of(service: str) -> list[str]:
 async def _store(dsn: str, service: str) -> dict:
     conn = await asyncpg.connect(dsn)
     try:
-        events = await conn.fetch("SELECT id::text, stream_id, version, actor, type, data->>'reason' AS reason"
-                                  " FROM events")
+        events = await conn.fetch(
+            "SELECT id::text, stream_id, version, actor, type, data->>'reason' AS reason FROM events"
+        )
         mine = [e["stream_id"] for e in events if e["actor"] == subject(service)]
         table = READ_MODEL[service]
         # The load's aggregates whose read model row is missing or not at the stream's last version, and rows
@@ -49,10 +61,14 @@ async def _store(dsn: str, service: str) -> dict:
             f"         WHERE r.version IS DISTINCT FROM heads.version)"
             f"      + (SELECT count(*) FROM {table} r"
             f"         WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = r.id::text))",
-            list(set(mine)))
-        return {"events": events, "half_written": half_written,
-                "outbox": await conn.fetchval("SELECT count(*) FROM outbox"),
-                "inbox": [str(r["event_id"]) for r in await conn.fetch("SELECT event_id FROM inbox")]}
+            list(set(mine)),
+        )
+        return {
+            "events": events,
+            "half_written": half_written,
+            "outbox": await conn.fetchval("SELECT count(*) FROM outbox"),
+            "inbox": [str(r["event_id"]) for r in await conn.fetch("SELECT event_id FROM inbox")],
+        }
     finally:
         await conn.close()
 
@@ -60,10 +76,10 @@ async def _store(dsn: str, service: str) -> dict:
 async def observe(bootstrap: str, dsns: dict[str, str], prefix: str, tallies: dict[str, Tally]) -> dict:
     """One look at everything; `problems` lists what does not match (empty: all is well)."""
     stores = dict(zip(dsns, await asyncio.gather(*(_store(dsn, name) for name, dsn in dsns.items()))))
-    topics = dict(zip(dsns, await asyncio.gather(
-        *(read_topic(bootstrap, prefix + service_topic(name)) for name in dsns))))
-    dead = dict(zip(dsns, await asyncio.gather(*(read_topic(bootstrap, prefix + dlq_topic(name))
-                                                  for name in dsns))))
+    topics = dict(
+        zip(dsns, await asyncio.gather(*(read_topic(bootstrap, prefix + service_topic(name)) for name in dsns)))
+    )
+    dead = dict(zip(dsns, await asyncio.gather(*(read_topic(bootstrap, prefix + dlq_topic(name)) for name in dsns))))
     report: dict = {}
     problems: list[str] = []
     for name, store in stores.items():
@@ -76,46 +92,66 @@ async def observe(bootstrap: str, dsns: dict[str, str], prefix: str, tallies: di
         inboxes = {s: set(stores[s]["inbox"]) for s in subscribers_of(name)}
         report[name] = {
             "commands": tally.summary(),
-            "stored": {"events": len(events), "by_the_load": len(by_load),
-                       "checkpoints": sum(e["stream_id"] == CHECKPOINT_STREAM for e in events),
-                       "acknowledged_missing": len(acknowledged - by_load),
-                       "unacknowledged": len(by_load - acknowledged),
-                       "half_written": store["half_written"], "outbox_left": store["outbox"]},
-            "topic": {"records": len(on_topic), "events": len(topic_ids),
-                      "stored_missing": len(stored - topic_ids), "not_stored": len(topic_ids - stored)},
-            "applied_by": {s: {"applied": len(stored & inbox), "missing": len(stored - inbox)}
-                           for s, inbox in inboxes.items()},
+            "stored": {
+                "events": len(events),
+                "by_the_load": len(by_load),
+                "checkpoints": sum(e["stream_id"] == CHECKPOINT_STREAM for e in events),
+                "acknowledged_missing": len(acknowledged - by_load),
+                "unacknowledged": len(by_load - acknowledged),
+                "half_written": store["half_written"],
+                "outbox_left": store["outbox"],
+            },
+            "topic": {
+                "records": len(on_topic),
+                "events": len(topic_ids),
+                "stored_missing": len(stored - topic_ids),
+                "not_stored": len(topic_ids - stored),
+            },
+            "applied_by": {
+                s: {"applied": len(stored & inbox), "missing": len(stored - inbox)} for s, inbox in inboxes.items()
+            },
             "dead_lettered": len(dead[name].events) + len(dead[name].unreadable),
         }
         r = report[name]
         if not acknowledged:
             problems.append(f"{name}: no command acknowledged")
         if tally.refused or tally.abandoned:
-            problems.append(f"{name}: {dict(tally.refused)} refused, {tally.abandoned} abandoned"
-                            f" ({tally.last_refusal})")
+            problems.append(
+                f"{name}: {dict(tally.refused)} refused, {tally.abandoned} abandoned ({tally.last_refusal})"
+            )
         if len(acknowledged) != len(tally.acknowledged):
             problems.append(f"{name}: one (stream, version) acknowledged twice")
         for key in ("acknowledged_missing", "half_written", "outbox_left"):
             if r["stored"][key]:
                 problems.append(f"{name}: stored.{key} = {r['stored'][key]}")
         if r["stored"]["unacknowledged"] > tally.abandoned:
-            problems.append(f"{name}: {r['stored']['unacknowledged']} stored events of the load were never"
-                            f" acknowledged, {tally.abandoned} commands abandoned")
+            problems.append(
+                f"{name}: {r['stored']['unacknowledged']} stored events of the load were never"
+                f" acknowledged, {tally.abandoned} commands abandoned"
+            )
         if topics[name].unreadable:
             problems.append(f"{name}: not CloudEvents on its topic: {topics[name].unreadable[:3]}")
         if topic_ids != stored:
-            problems.append(f"{name}: topic holds {len(topic_ids)} events, store {len(stored)}"
-                            f" ({r['topic']['stored_missing']} missing, {r['topic']['not_stored']} not stored)")
+            problems.append(
+                f"{name}: topic holds {len(topic_ids)} events, store {len(stored)}"
+                f" ({r['topic']['stored_missing']} missing, {r['topic']['not_stored']} not stored)"
+            )
         for s, applied in r["applied_by"].items():
             if applied["missing"]:
                 problems.append(f"{name}: {s} has not applied {applied['missing']} of its events")
         if r["dead_lettered"]:
             problems.append(f"{name}: {r['dead_lettered']} messages in its DLQ")
     granted = [e for e in stores["registry"]["events"] if e["type"] == "titp.registry.PermitGranted.v1"]
-    scheduled = [e for e in stores["inspection"]["events"]
-                 if e["type"] == "titp.inspection.InspectionScheduled.v1" and e["reason"] == "permit_granted"]
-    report["effects"] = {"permits_granted": len(granted), "first_inspections_scheduled": len(scheduled),
-                         "inspections_with_one_schedule": len({e["stream_id"] for e in scheduled})}
+    scheduled = [
+        e
+        for e in stores["inspection"]["events"]
+        if e["type"] == "titp.inspection.InspectionScheduled.v1" and e["reason"] == "permit_granted"
+    ]
+    report["effects"] = {
+        "permits_granted": len(granted),
+        "first_inspections_scheduled": len(scheduled),
+        "inspections_with_one_schedule": len({e["stream_id"] for e in scheduled}),
+    }
     if not len(granted) == len(scheduled) == len({e["stream_id"] for e in scheduled}):
         problems.append(f"effects: {report['effects']}")
     report["problems"] = problems

@@ -38,8 +38,14 @@ def subject(service: str) -> str:
 
 
 def complaint(supervising: str) -> dict:
-    return {"target_type": "supervising_organization", "target_id": supervising, "reason": "complaint",
-            "due_by": "2027-01-31", "scheduled_on": "2027-01-05", "detail": "a trainee called the OTIT hotline"}
+    return {
+        "target_type": "supervising_organization",
+        "target_id": supervising,
+        "reason": "complaint",
+        "due_by": "2027-01-31",
+        "scheduled_on": "2027-01-05",
+        "detail": "a trainee called the OTIT hotline",
+    }
 
 
 @dataclass
@@ -53,10 +59,12 @@ class Setup:
 async def prepare(urls: dict[str, str], keys: Keys, plans: int) -> Setup:
     officer = keys.headers("otit", subject="faults-setup")
     immigration = keys.headers("immigration", subject="faults-setup")
-    async with (httpx.AsyncClient(base_url=urls["registry"], timeout=30) as registry,
-                httpx.AsyncClient(base_url=urls["accreditation"], timeout=30) as accreditation,
-                httpx.AsyncClient(base_url=urls["inspection"], timeout=30) as inspection,
-                httpx.AsyncClient(base_url=urls["visa"], timeout=30) as visa):
+    async with (
+        httpx.AsyncClient(base_url=urls["registry"], timeout=30) as registry,
+        httpx.AsyncClient(base_url=urls["accreditation"], timeout=30) as accreditation,
+        httpx.AsyncClient(base_url=urls["inspection"], timeout=30) as inspection,
+        httpx.AsyncClient(base_url=urls["visa"], timeout=30) as visa,
+    ):
         partners = await registered_partners(registry, officer)
         certified = []
         for _ in range(plans):
@@ -89,10 +97,16 @@ class Tally:
         return sum(start <= t < end for t in self.acknowledged_at)
 
     def summary(self) -> dict:
-        return {"sent": self.sent, "acknowledged": len(self.acknowledged), "attempts": self.attempts,
-                "refused": dict(self.refused), "failures": dict(self.failures),
-                "503_with_retry_after": self.retry_after, "abandoned": self.abandoned,
-                **({"last_refusal": self.last_refusal} if self.last_refusal else {})}
+        return {
+            "sent": self.sent,
+            "acknowledged": len(self.acknowledged),
+            "attempts": self.attempts,
+            "refused": dict(self.refused),
+            "failures": dict(self.failures),
+            "503_with_retry_after": self.retry_after,
+            "abandoned": self.abandoned,
+            **({"last_refusal": self.last_refusal} if self.last_refusal else {}),
+        }
 
 
 class Load:
@@ -113,14 +127,20 @@ class Load:
         """No new commands; those in flight get `patience` seconds to be answered."""
         self.running = False
         self.give_up_at = time.monotonic() + patience
+        assert self._task is not None, "stop() before start()"
         await self._task
 
     async def _run(self) -> None:
         async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=100)) as http:
-            scripts = {"registry": self._registry, "accreditation": self._accreditation,
-                       "inspection": self._inspection, "visa": self._visa}
-            await asyncio.gather(*(self._loop(http, name, scripts[name], i)
-                                   for name in self.urls for i in range(self.clients)))
+            scripts = {
+                "registry": self._registry,
+                "accreditation": self._accreditation,
+                "inspection": self._inspection,
+                "visa": self._visa,
+            }
+            await asyncio.gather(
+                *(self._loop(http, name, scripts[name], i) for name in self.urls for i in range(self.clients))
+            )
 
     async def _loop(self, http: httpx.AsyncClient, name: str, script, client: int) -> None:
         async def command(path: str, body: dict) -> dict | None:

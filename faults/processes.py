@@ -15,12 +15,23 @@ from bench.harness import Keys, Service
 
 
 class ServiceProcess(Service):
-    def __init__(self, name: str, dsn: str, *, bootstrap: str, prefix: str, keys: Keys, folder: Path,
-                 label: str | None = None) -> None:
-        super().__init__(name, dsn, keys, bootstrap=bootstrap, prefix=prefix, folder=folder, label=label, env={
-            "TITP_RELAY_POLL_INTERVAL_S": "0.2",
-            # Checkpoints signed during the load too: events no command made, on the topics as well.
-            "TITP_CHECKPOINT_INTERVAL_S": "5"})
+    def __init__(
+        self, name: str, dsn: str, *, bootstrap: str, prefix: str, keys: Keys, folder: Path, label: str | None = None
+    ) -> None:
+        super().__init__(
+            name,
+            dsn,
+            keys,
+            bootstrap=bootstrap,
+            prefix=prefix,
+            folder=folder,
+            label=label,
+            env={
+                "TITP_RELAY_POLL_INTERVAL_S": "0.2",
+                # Checkpoints signed during the load too: events no command made, on the topics as well.
+                "TITP_CHECKPOINT_INTERVAL_S": "5",
+            },
+        )
 
     async def subscription(self) -> dict:
         """What its subscription reports on /metrics: partitions assigned, events applied and duplicates
@@ -38,7 +49,7 @@ class ServiceProcess(Service):
 
     def kill(self) -> int:
         """SIGKILL by its own pid, reaped before this returns."""
-        pid = self.process.pid
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
+        pid = self.started.pid
+        self.started.send_signal(signal.SIGKILL)
+        self.started.wait()
         return pid

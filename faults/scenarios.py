@@ -20,19 +20,37 @@ SECOND_INSPECTION = "inspection-2"
 OUTAGE_S = 5.0  # how long PostgreSQL stays down
 
 
-async def run(name: str, stack: PrivateStack, keys: Keys, folder: Path, *, seconds: float, settle: float,
-              clients: int = 2, pause: float = 0.05) -> dict:
+async def run(
+    name: str,
+    stack: PrivateStack,
+    keys: Keys,
+    folder: Path,
+    *,
+    seconds: float,
+    settle: float,
+    clients: int = 2,
+    pause: float = 0.05,
+) -> dict:
     started = time.monotonic()
     tag = uuid4().hex[:6]
     prefix = f"faults.{name}.{tag}."
     folder = folder / f"{name}-{tag}"
     folder.mkdir(parents=True)
     dsns = {s: await stack.create_database(f"faults_{name.replace('-', '_')}_{tag}_{s}") for s in SERVICES}
-    processes = {s: ServiceProcess(s, dsns[s], bootstrap=stack.bootstrap, prefix=prefix, keys=keys, folder=folder)
-                 for s in SERVICES}
+    processes = {
+        s: ServiceProcess(s, dsns[s], bootstrap=stack.bootstrap, prefix=prefix, keys=keys, folder=folder)
+        for s in SERVICES
+    }
     if name == "subscriber-sigkill":
-        processes[SECOND_INSPECTION] = ServiceProcess("inspection", dsns["inspection"], bootstrap=stack.bootstrap,
-                                                      prefix=prefix, keys=keys, folder=folder, label=SECOND_INSPECTION)
+        processes[SECOND_INSPECTION] = ServiceProcess(
+            "inspection",
+            dsns["inspection"],
+            bootstrap=stack.bootstrap,
+            prefix=prefix,
+            keys=keys,
+            folder=folder,
+            label=SECOND_INSPECTION,
+        )
     try:
         await asyncio.gather(*(p.ready() for p in processes.values()))
         urls = {s: processes[s].url for s in SERVICES}
@@ -67,13 +85,22 @@ async def run(name: str, stack: PrivateStack, keys: Keys, folder: Path, *, secon
             if not _consuming(before):
                 problems.append(f"{SECOND_INSPECTION} was not consuming when it was killed: {before}")
         # Redeliveries the inboxes absorbed (counted since each process started).
-        report["duplicates_skipped"] = {p.label: (await p.subscription()).get("duplicate", 0)
-                                        for p in processes.values()}
+        report["duplicates_skipped"] = {
+            p.label: (await p.subscription()).get("duplicate", 0) for p in processes.values()
+        }
     finally:
         for process in processes.values():
             process.stop()
-    return {"scenario": name, "fault": fault, "ok": not problems, "problems": problems, "services": report,
-            "settled_s": settled_s, "seconds": round(time.monotonic() - started, 1), "logs": str(folder)}
+    return {
+        "scenario": name,
+        "fault": fault,
+        "ok": not problems,
+        "problems": problems,
+        "services": report,
+        "settled_s": settled_s,
+        "seconds": round(time.monotonic() - started, 1),
+        "logs": str(folder),
+    }
 
 
 async def _fault(name: str, stack: PrivateStack, processes: dict[str, ServiceProcess]) -> dict:
@@ -111,10 +138,12 @@ def _outage_problems(load: Load, processes: dict[str, ServiceProcess]) -> list[s
         if other := {k: v for k, v in tally.failures.items() if k != "503"}:
             problems.append(f"{service}: answered {other} during the outage, not 503")
         if tally.failures["503"] != tally.retry_after:
-            problems.append(f"{service}: {tally.failures['503'] - tally.retry_after} of"
-                            f" {tally.failures['503']} 503 answers without Retry-After")
+            problems.append(
+                f"{service}: {tally.failures['503'] - tally.retry_after} of"
+                f" {tally.failures['503']} 503 answers without Retry-After"
+            )
     for process in processes.values():
-        if process.process.poll() is not None or len(process.pids) != 1:
+        if process.started.poll() is not None or len(process.pids) != 1:
             problems.append(f"{process.label}: not the process that ran before the outage")
     return problems
 

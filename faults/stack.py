@@ -37,8 +37,13 @@ class PrivateStack:
         return f"postgresql://{USER}:{PASSWORD}@127.0.0.1:{self.pg_port}/{database}"
 
     def _stack(self, command: str) -> None:
-        env = {**os.environ, "TITP_DATA_DIR": str(self.data), "TITP_KAFKA_PORT": str(self.kafka_port),
-               "TITP_KAFKA_CONTROLLER_PORT": str(self.controller_port), "TITP_PG_PORT": str(self.pg_port)}
+        env = {
+            **os.environ,
+            "TITP_DATA_DIR": str(self.data),
+            "TITP_KAFKA_PORT": str(self.kafka_port),
+            "TITP_KAFKA_CONTROLLER_PORT": str(self.controller_port),
+            "TITP_PG_PORT": str(self.pg_port),
+        }
         subprocess.run([str(STACK), command], env=env, check=True, stdout=sys.stderr, stderr=sys.stderr)
 
     def start(self) -> None:

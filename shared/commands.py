@@ -1,7 +1,7 @@
 """The write path of every service: load an aggregate, decide, append, project, in one transaction.
 
-    request -> decide(state) -> events | DomainRuleViolation
-            -> ONE transaction: append (expected version), projections, idempotency record
+request -> decide(state) -> events | DomainRuleViolation
+        -> ONE transaction: append (expected version), projections, idempotency record
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import asyncpg
 import orjson
@@ -88,11 +88,13 @@ class UnitOfWork:
     context: EventContext
     if_match: int | None = None
 
-    async def decide(self, aggregate: Aggregate[S], stream_id: str,
-                     decide: Callable[[S], Sequence[EventPayload]]) -> Outcome:
+    async def decide(
+        self, aggregate: Aggregate[S], stream_id: str, decide: Callable[[S], Sequence[EventPayload]]
+    ) -> Outcome:
         """Load the aggregate, decide, append and project, in this transaction."""
-        return await self.runner.decide_and_apply(self.conn, aggregate, stream_id, decide, self.context,
-                                                  if_match=self.if_match)
+        return await self.runner.decide_and_apply(
+            self.conn, aggregate, stream_id, decide, self.context, if_match=self.if_match
+        )
 
     async def load(self, aggregate: Aggregate[S], stream_id: str, *, until: datetime | None = None) -> tuple[S, int]:
         return await self.runner.load(self.conn, aggregate, stream_id, until=until)
@@ -110,26 +112,43 @@ class CommandRunner:
         self.pool, self.store, self.types = pool, store, store.types
         self.attempts = attempts
 
-    async def load(self, conn: asyncpg.Connection, aggregate: Aggregate[S], stream_id: str,
-                   *, until: datetime | None = None) -> tuple[S, int]:
+    async def load(
+        self, conn: asyncpg.Connection, aggregate: Aggregate[S], stream_id: str, *, until: datetime | None = None
+    ) -> tuple[S, int]:
         return self._fold(aggregate, await self.store.read_stream(conn, stream_id, until=until))
 
     def _fold(self, aggregate: Aggregate[S], events: Sequence[RecordedEvent]) -> tuple[S, int]:
         state = aggregate.fold(aggregate.initial, [self.types.parse(e.type, e.data) for e in events])
         return state, events[-1].streamversion if events else 0
 
-    async def apply(self, conn: asyncpg.Connection, aggregate: Aggregate[S], stream_id: str, state: S,
-                    version: int, payloads: Sequence[EventPayload], context: EventContext,
-                    *, head: StreamHead | None = None) -> list[RecordedEvent]:
+    async def apply(
+        self,
+        conn: asyncpg.Connection,
+        aggregate: Aggregate[S],
+        stream_id: str,
+        state: S,
+        version: int,
+        payloads: Sequence[EventPayload],
+        context: EventContext,
+        *,
+        head: StreamHead | None = None,
+    ) -> list[RecordedEvent]:
         """Append and project inside the caller's transaction (also used by subscriptions)."""
         recorded = await self.store.append(conn, stream_id, version, payloads, context, head=head)
         if recorded and aggregate.project:
             await aggregate.project(conn, stream_id, aggregate.fold(state, payloads), version + len(recorded))
         return recorded
 
-    async def decide_and_apply(self, conn: asyncpg.Connection, aggregate: Aggregate[S], stream_id: str,
-                               decide: Callable[[S], Sequence[EventPayload]], context: EventContext,
-                               *, if_match: int | None = None) -> Outcome:
+    async def decide_and_apply(
+        self,
+        conn: asyncpg.Connection,
+        aggregate: Aggregate[S],
+        stream_id: str,
+        decide: Callable[[S], Sequence[EventPayload]],
+        context: EventContext,
+        *,
+        if_match: int | None = None,
+    ) -> Outcome:
         events, head = await self.store.open_stream(conn, stream_id)
         state, version = self._fold(aggregate, events)
         if if_match is not None and if_match != version:
@@ -138,18 +157,9 @@ class CommandRunner:
         recorded = await self.apply(conn, aggregate, stream_id, state, version, payloads, context, head=head)
         return Outcome(stream_id, version + len(recorded), recorded)
 
-    async def execute(self, aggregate: Aggregate[S], stream_id: str,
-                      decide: Callable[[S], Sequence[EventPayload]], context: EventContext, render: Render,
-                      *, if_match: int | None = None, idempotency: Idempotency | None = None) -> StoredResponse:
-        """Run one decision on one aggregate to its response."""
-
-        async def work(conn: asyncpg.Connection) -> Outcome:
-            return await self.decide_and_apply(conn, aggregate, stream_id, decide, context, if_match=if_match)
-
-        return await self.run(work, render, if_match=if_match, idempotency=idempotency)
-
-    async def transact(self, command: CommandFunction, *args: Any, context: EventContext,
-                       if_match: int | None = None, **kwargs: Any) -> Outcome:
+    async def transact(
+        self, command: CommandFunction, *args: Any, context: EventContext, if_match: int | None = None, **kwargs: Any
+    ) -> Outcome:
         """Run one function of a service's `commands.py` in a transaction of its own (chores, tools, tests)."""
         outcome: list[Outcome] = []
 
@@ -160,8 +170,14 @@ class CommandRunner:
         await self.run(work, lambda o: StoredResponse(200, {}, b""), if_match=if_match)
         return outcome[0]
 
-    async def run(self, work: Callable[[asyncpg.Connection], Awaitable[Outcome]], render: Render,
-                  *, if_match: int | None = None, idempotency: Idempotency | None = None) -> StoredResponse:
+    async def run(
+        self,
+        work: Callable[[asyncpg.Connection], Awaitable[Outcome]],
+        render: Render,
+        *,
+        if_match: int | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> StoredResponse:
         """Run `work` in one transaction to its response. A lost race is retried on fresh state,
         unless the caller pinned the version with If-Match (then it is a 412)."""
         for attempt in range(1, self.attempts + 1):
@@ -177,8 +193,12 @@ class CommandRunner:
                         await conn.execute(
                             "INSERT INTO idempotency_keys (key, request_hash, status, headers, body)"
                             " VALUES ($1, $2, $3, $4, $5)",
-                            idempotency.key, idempotency.request_hash, response.status,
-                            response.headers, response.body)
+                            idempotency.key,
+                            idempotency.request_hash,
+                            response.status,
+                            response.headers,
+                            response.body,
+                        )
                     return response
             except ConcurrencyError as exc:
                 if if_match is not None:
@@ -190,8 +210,9 @@ class CommandRunner:
 
     @staticmethod
     async def _recorded_response(conn: asyncpg.Connection, idempotency: Idempotency) -> StoredResponse | None:
-        row = await conn.fetchrow("SELECT request_hash, status, headers, body FROM idempotency_keys WHERE key = $1",
-                                  idempotency.key)
+        row = await conn.fetchrow(
+            "SELECT request_hash, status, headers, body FROM idempotency_keys WHERE key = $1", idempotency.key
+        )
         if row is None:
             return None
         if row["request_hash"] != idempotency.request_hash:
@@ -199,10 +220,21 @@ class CommandRunner:
         return StoredResponse(row["status"], row["headers"], bytes(row["body"]))
 
 
-def existing(noun: str, id: Any, decide: Callable[[S], Sequence[EventPayload]]) -> Callable[[S], Sequence[EventPayload]]:
+class Existing(Protocol):
+    @property
+    def exists(self) -> bool: ...
+
+
+E = TypeVar("E", bound=Existing)
+
+
+Decision = Callable[[E], Sequence[EventPayload]]
+
+
+def existing(noun: str, id: Any, decide: Decision[E]) -> Decision[E]:
     """`decide`, on an aggregate that exists (`state.exists`); a 404 naming `noun` otherwise."""
 
-    def decide_existing(state: S) -> Sequence[EventPayload]:
+    def decide_existing(state: E) -> Sequence[EventPayload]:
         if not state.exists:
             raise NotFound(noun, id)
         return decide(state)

@@ -102,8 +102,12 @@ class Subscription:
                 async with asyncio.timeout(STOP_GRACE):
                     settled = await self._settling.acquire()
             except TimeoutError:
-                log.warning("subscription %s: message in hand still unsettled after %.0fs, cancelling it",
-                            self.group_id, STOP_GRACE, extra={"group_id": self.group_id})
+                log.warning(
+                    "subscription %s: message in hand still unsettled after %.0fs, cancelling it",
+                    self.group_id,
+                    STOP_GRACE,
+                    extra={"group_id": self.group_id},
+                )
             try:
                 task.cancel()
             finally:
@@ -131,8 +135,12 @@ class Subscription:
         while True:
             progress = self._progress()
             consumer = AIOKafkaConsumer(
-                bootstrap_servers=self.bootstrap, group_id=self.group_id, enable_auto_commit=False,
-                auto_offset_reset="earliest", client_id=f"{self.group_id}-consumer")
+                bootstrap_servers=self.bootstrap,
+                group_id=self.group_id,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                client_id=f"{self.group_id}-consumer",
+            )
             consumer.subscribe(self.topics, listener=_CommitOnRevoke(self, consumer))
             try:
                 await consumer.start()
@@ -144,8 +152,13 @@ class Subscription:
                 if self._progress() != progress:
                     delay = self.retry_backoff
                 self.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("subscription %s failed, restarting in %.1fs: %s", self.group_id, delay,
-                            self.last_error, extra={"group_id": self.group_id, "error": self.last_error})
+                log.warning(
+                    "subscription %s failed, restarting in %.1fs: %s",
+                    self.group_id,
+                    delay,
+                    self.last_error,
+                    extra={"group_id": self.group_id, "error": self.last_error},
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF)
             finally:
@@ -199,15 +212,26 @@ class Subscription:
             attempt += 1
             try:
                 # The handler's span joins the trace of the command that produced the event.
-                with start_span(f"{event.type} process", traceparent=event.traceparent, kind=SpanKind.CONSUMER,
-                                attributes={"messaging.system": "kafka", "messaging.destination.name": message.topic,
-                                            "messaging.message.id": str(event.id), "titp.attempt": attempt}):
+                with start_span(
+                    f"{event.type} process",
+                    traceparent=event.traceparent,
+                    kind=SpanKind.CONSUMER,
+                    attributes={
+                        "messaging.system": "kafka",
+                        "messaging.destination.name": message.topic,
+                        "messaging.message.id": str(event.id),
+                        "titp.attempt": attempt,
+                    },
+                ):
                     async with self.pool.acquire() as conn, self._settling:
                         async with conn.transaction():
                             fresh = await conn.fetchval(
                                 "INSERT INTO inbox (event_id, source, type) VALUES ($1, $2, $3)"
                                 " ON CONFLICT DO NOTHING RETURNING true",
-                                event.id, event.source, event.type)
+                                event.id,
+                                event.source,
+                                event.type,
+                            )
                             if fresh:
                                 await self.handler(conn, event)
                         # Recorded with the transaction, before stop() may cancel: what was
@@ -230,8 +254,15 @@ class Subscription:
                         self._settled(message)
                     return
                 delay = min(self.retry_backoff * 2 ** (attempt - 1), MAX_BACKOFF)
-                log.warning("handling %s %s failed (attempt %d), retrying in %.2fs: %s", event.type, event.id,
-                            attempt, delay, self.last_error, extra={"event_id": str(event.id), "attempt": attempt})
+                log.warning(
+                    "handling %s %s failed (attempt %d), retrying in %.2fs: %s",
+                    event.type,
+                    event.id,
+                    attempt,
+                    delay,
+                    self.last_error,
+                    extra={"event_id": str(event.id), "attempt": attempt},
+                )
                 await asyncio.sleep(delay)  # stop() may cancel here: nothing of this message took effect
                 continue
             return
@@ -247,12 +278,24 @@ class Subscription:
             ("titp-original-offset", str(message.offset).encode()),
             ("titp-attempts", str(attempts).encode()),
         ]
+        assert self._producer is not None, "dead-lettering needs the started subscription's producer"
         await self._producer.send_and_wait(self.dlq_topic, message.value, key=message.key, headers=out)
         self.dead_lettered += 1
-        log.error("dead-lettered %s[%d]@%d after %d attempt(s): %s", message.topic, message.partition,
-                  message.offset, attempts, exc,
-                  extra={"topic": message.topic, "partition": message.partition, "offset": message.offset,
-                         "dlq_topic": self.dlq_topic, "error": str(exc)})
+        log.error(
+            "dead-lettered %s[%d]@%d after %d attempt(s): %s",
+            message.topic,
+            message.partition,
+            message.offset,
+            attempts,
+            exc,
+            extra={
+                "topic": message.topic,
+                "partition": message.partition,
+                "offset": message.offset,
+                "dlq_topic": self.dlq_topic,
+                "error": str(exc),
+            },
+        )
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):
@@ -295,16 +338,28 @@ class DeadLetter:
     @classmethod
     def of(cls, message: ConsumerRecord, redriven: bool) -> DeadLetter:
         headers = {key: value.decode(errors="replace") for key, value in message.headers or ()}
+        event_id: str | None
+        event_type: str | None
+        subject: str | None
         try:
             event = RecordedEvent.from_json(message.value)
             event_id, event_type, subject = str(event.id), event.type, event.subject
         except Exception:
             event_id = event_type = subject = None
-        return cls(message.partition, message.offset, datetime.fromtimestamp(message.timestamp / 1000, UTC), redriven,
-                   f"{headers.get('titp-original-topic')}[{headers.get('titp-original-partition')}]"
-                   f"@{headers.get('titp-original-offset')}",
-                   headers.get("titp-error-type", ""), headers.get("titp-error", ""),
-                   int(headers.get("titp-attempts", 0)), event_id, event_type, subject)
+        return cls(
+            message.partition,
+            message.offset,
+            datetime.fromtimestamp(message.timestamp / 1000, UTC),
+            redriven,
+            f"{headers.get('titp-original-topic')}[{headers.get('titp-original-partition')}]"
+            f"@{headers.get('titp-original-offset')}",
+            headers.get("titp-error-type", ""),
+            headers.get("titp-error", ""),
+            int(headers.get("titp-attempts", 0)),
+            event_id,
+            event_type,
+            subject,
+        )
 
     def to_json(self) -> dict:
         return {**asdict(self), "dead_lettered_at": self.dead_lettered_at.isoformat()}
@@ -322,8 +377,9 @@ async def dead_letters(bootstrap: str, dlq_topic: str) -> list[DeadLetter]:
     if described["error_code"]:  # no such topic: nothing was ever dead-lettered
         return []
     partitions = sorted(TopicPartition(dlq_topic, p["partition"]) for p in described["partitions"])
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=redrive_group(dlq_topic),
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=redrive_group(dlq_topic), enable_auto_commit=False
+    )
     await consumer.start()
     try:
         consumer.assign(partitions)
@@ -347,8 +403,12 @@ async def redrive(bootstrap: str, dlq_topic: str, *, group_id: str | None = None
     Reads up to the DLQ's end as of the call. The DLQ's own consumer group remembers what was
     redriven, so running it twice does not send a message twice.
     """
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id or redrive_group(dlq_topic),
-                                enable_auto_commit=False, auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group_id or redrive_group(dlq_topic),
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
     await consumer.start()
     try:
@@ -364,8 +424,12 @@ async def redrive(bootstrap: str, dlq_topic: str, *, group_id: str | None = None
                     headers = dict(message.headers or ())
                     original = headers.get("titp-original-topic")
                     if original is None:
-                        log.error("DLQ message %s[%d]@%d names no original topic; skipped",
-                                  tp.topic, tp.partition, message.offset)
+                        log.error(
+                            "DLQ message %s[%d]@%d names no original topic; skipped",
+                            tp.topic,
+                            tp.partition,
+                            message.offset,
+                        )
                         continue
                     keep = [("content-type", headers.get("content-type", CLOUDEVENTS_CONTENT_TYPE.encode()))]
                     await producer.send_and_wait(original.decode(), message.value, key=message.key, headers=keep)

@@ -27,9 +27,16 @@ M = TypeVar("M", bound=BaseModel)
 NONCE_BYTES = 12
 KEY_BITS = 256
 
-Sealed = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$", min_length=40, max_length=8000,
-                              description="AES-256-GCM with the data subject's own key, base64url of nonce,"
-                                          " ciphertext and tag; unreadable once the key is erased")]
+Sealed = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9_-]+$",
+        min_length=40,
+        max_length=8000,
+        description="AES-256-GCM with the data subject's own key, base64url of nonce,"
+        " ciphertext and tag; unreadable once the key is erased",
+    ),
+]
 
 
 class CannotUnseal(ValueError):
@@ -73,25 +80,35 @@ class SubjectKeys:
     async def for_sealing(self, conn: asyncpg.Connection, subject_id: UUID) -> bytes | None:
         """The subject's key, created on first use; None once erased. Holds the row until the
         transaction ends, so an erasure waits for the data being sealed with the key and erases it too."""
-        await conn.execute(f"INSERT INTO {self.table} (subject_id, data_key) VALUES ($1, $2)"
-                           " ON CONFLICT (subject_id) DO NOTHING", subject_id, new_data_key())
-        return await conn.fetchval(f"SELECT data_key FROM {self.table} WHERE subject_id = $1 FOR SHARE",
-                                   subject_id)
+        await conn.execute(
+            f"INSERT INTO {self.table} (subject_id, data_key) VALUES ($1, $2) ON CONFLICT (subject_id) DO NOTHING",
+            subject_id,
+            new_data_key(),
+        )
+        key: bytes | None = await conn.fetchval(
+            f"SELECT data_key FROM {self.table} WHERE subject_id = $1 FOR SHARE", subject_id
+        )
+        return key
 
     async def for_opening(self, conn: asyncpg.Connection, subject_ids: Iterable[UUID]) -> dict[UUID, bytes]:
         """The keys that still exist of these subjects."""
-        rows = await conn.fetch(f"SELECT subject_id, data_key FROM {self.table}"
-                                " WHERE subject_id = ANY($1::uuid[]) AND data_key IS NOT NULL", list(set(subject_ids)))
+        rows = await conn.fetch(
+            f"SELECT subject_id, data_key FROM {self.table}"
+            " WHERE subject_id = ANY($1::uuid[]) AND data_key IS NOT NULL",
+            list(set(subject_ids)),
+        )
         return {r["subject_id"]: r["data_key"] for r in rows}
 
     async def erase(self, conn: asyncpg.Connection, subject_id: UUID) -> bool | None:
         """Forget the subject's key: True if erased now, False if erased before, None if it never had one."""
-        row = await conn.fetchrow(f"SELECT data_key IS NULL AS erased FROM {self.table} WHERE subject_id = $1"
-                                  " FOR UPDATE", subject_id)
+        row = await conn.fetchrow(
+            f"SELECT data_key IS NULL AS erased FROM {self.table} WHERE subject_id = $1 FOR UPDATE", subject_id
+        )
         if row is None:
             return None
         if row["erased"]:
             return False
-        await conn.execute(f"UPDATE {self.table} SET data_key = NULL, erased_at = now() WHERE subject_id = $1",
-                           subject_id)
+        await conn.execute(
+            f"UPDATE {self.table} SET data_key = NULL, erased_at = now() WHERE subject_id = $1", subject_id
+        )
         return True

@@ -16,8 +16,9 @@ MIGRATION_LOCK = 7_340_001  # advisory lock key: one migrator at a time per data
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for name in ("json", "jsonb"):
-        await conn.set_type_codec(name, schema="pg_catalog", encoder=lambda v: orjson.dumps(v).decode(),
-                                  decoder=orjson.loads, format="text")
+        await conn.set_type_codec(
+            name, schema="pg_catalog", encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads, format="text"
+        )
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:
@@ -27,9 +28,14 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection,
-                                     reset=_keep_session,
-                                     server_settings={"idle_in_transaction_session_timeout": "60000"})
+    return await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        reset=_keep_session,
+        server_settings={"idle_in_transaction_session_timeout": "60000"},
+    )
 
 
 async def connect(dsn: str) -> asyncpg.Connection:
@@ -43,8 +49,10 @@ async def migrate(pool: asyncpg.Pool, *service_dirs: Path) -> list[str]:
     applied: list[str] = []
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
-        await conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
-                           "(name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
         done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
         for folder in (SHARED_MIGRATIONS, *service_dirs):
             for path in sorted(folder.glob("*.sql")):
@@ -72,6 +80,15 @@ def database_unavailable(exc: BaseException) -> bool:
     """
     if isinstance(exc, asyncpg.InterfaceError):
         return "connection is closed" in str(exc)
-    return isinstance(exc, (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
-                            asyncpg.AdminShutdownError, asyncpg.CrashShutdownError, asyncpg.TooManyConnectionsError,
-                            asyncpg.exceptions.InternalClientError))
+    return isinstance(
+        exc,
+        (
+            OSError,
+            asyncpg.PostgresConnectionError,
+            asyncpg.CannotConnectNowError,
+            asyncpg.AdminShutdownError,
+            asyncpg.CrashShutdownError,
+            asyncpg.TooManyConnectionsError,
+            asyncpg.exceptions.InternalClientError,
+        ),
+    )

@@ -110,8 +110,12 @@ class EventContext:
     @classmethod
     def caused_by(cls, event: RecordedEvent, traceparent: str | None) -> EventContext:
         """The context of events a service appends in reaction to another service's event."""
-        return cls(actor=f"{event.source}", correlationid=event.correlationid or str(event.id),
-                   causationid=str(event.id), traceparent=traceparent)
+        return cls(
+            actor=f"{event.source}",
+            correlationid=event.correlationid or str(event.id),
+            causationid=str(event.id),
+            traceparent=traceparent,
+        )
 
 
 @dataclass(frozen=True)
@@ -206,13 +210,17 @@ def verify_chain(events: list[RecordedEvent]) -> ChainBreak | None:
     prev = GENESIS_HASH
     for expected_version, event in enumerate(events, start=1):
         if event.streamversion != expected_version:
-            return ChainBreak(event.subject, event.id, expected_version,
-                              f"expected version {expected_version}, found {event.streamversion}")
+            return ChainBreak(
+                event.subject,
+                event.id,
+                expected_version,
+                f"expected version {expected_version}, found {event.streamversion}",
+            )
         if event.prevhash != prev:
-            return ChainBreak(event.subject, event.id, event.streamversion,
-                              "prevhash does not match the previous event's hash")
+            return ChainBreak(
+                event.subject, event.id, event.streamversion, "prevhash does not match the previous event's hash"
+            )
         if chain_hash(prev, event) != event.hash:
-            return ChainBreak(event.subject, event.id, event.streamversion,
-                              "hash does not match the event's content")
+            return ChainBreak(event.subject, event.id, event.streamversion, "hash does not match the event's content")
         prev = event.hash
     return None

@@ -31,8 +31,10 @@ class ImprovementOrder:
 
 def check_issue(issued_on: date, deadline: date) -> None:
     if deadline <= issued_on:
-        raise DomainRuleViolation("improvement_order.deadline_not_after_issue",
-                                  f"the deadline {deadline} must come after the order on {issued_on}")
+        raise DomainRuleViolation(
+            "improvement_order.deadline_not_after_issue",
+            f"the deadline {deadline} must come after the order on {issued_on}",
+        )
 
 
 def check_close(orders: tuple[ImprovementOrder, ...], order_id: UUID, closed_on: date) -> ImprovementOrder:
@@ -42,13 +44,16 @@ def check_close(orders: tuple[ImprovementOrder, ...], order_id: UUID, closed_on:
     if order.closed_on is not None:
         raise DomainRuleViolation("improvement_order.already_closed", f"the order was closed on {order.closed_on}")
     if closed_on < order.issued_on:
-        raise DomainRuleViolation("improvement_order.closed_before_issue",
-                                  f"closed_on {closed_on} is before the order was issued on {order.issued_on}")
+        raise DomainRuleViolation(
+            "improvement_order.closed_before_issue",
+            f"closed_on {closed_on} is before the order was issued on {order.issued_on}",
+        )
     return order
 
 
-def with_issued(orders: tuple[ImprovementOrder, ...], order_id: UUID, issued_on: date, deadline: date,
-                reason: str) -> tuple[ImprovementOrder, ...]:
+def with_issued(
+    orders: tuple[ImprovementOrder, ...], order_id: UUID, issued_on: date, deadline: date, reason: str
+) -> tuple[ImprovementOrder, ...]:
     return (*orders, ImprovementOrder(order_id, issued_on, deadline, reason))
 
 

@@ -155,8 +155,9 @@ class OutboxRelay:
                 await _stop_quietly(producer)
 
     async def _start_producer(self) -> AIOKafkaProducer:
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=True, acks="all",
-                                    **self.producer_options)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap, enable_idempotence=True, acks="all", **self.producer_options
+        )
         try:
             await producer.start()
         except BaseException:
@@ -170,16 +171,20 @@ class OutboxRelay:
         if not events:
             return 0
         # Sent in position order, which per stream is version order.
-        futures = [await producer.send(self.topic, event.to_json(), key=event.subject.encode(),
-                                       headers=headers()) for event in events]
+        futures = [
+            await producer.send(self.topic, event.to_json(), key=event.subject.encode(), headers=headers())
+            for event in events
+        ]
         # The idempotent producer retries until the broker answers, however long it is away;
         # waiting keeps the order intact. Meanwhile the outage shows in the counters and logs.
         pending = set(futures)
         while pending:
             _, pending = await asyncio.wait(pending, timeout=self.ack_timeout)
             if pending:
-                self._report(f"{len(pending)} of {len(futures)} events unacknowledged after "
-                             f"{self.ack_timeout:.0f}s", f"waiting for {self.topic}")
+                self._report(
+                    f"{len(pending)} of {len(futures)} events unacknowledged after {self.ack_timeout:.0f}s",
+                    f"waiting for {self.topic}",
+                )
         results = await asyncio.gather(*futures, return_exceptions=True)
         # Mark only the prefix the broker acknowledged: a row after a failed one is sent again,
         # so a stream's versions are never published out of order.
@@ -201,4 +206,3 @@ async def _stop_quietly(producer: AIOKafkaProducer) -> None:
         await asyncio.wait_for(producer.stop(), timeout=5)
     except Exception as exc:
         log.debug("stopping the Kafka producer failed: %s", exc)
-

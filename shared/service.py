@@ -25,7 +25,6 @@ EventHandler = Callable[[CommandRunner, asyncpg.Connection, RecordedEvent], Awai
 Chore = Callable[[CommandRunner], Awaitable[None]]
 
 
-
 @dataclass(frozen=True)
 class ServiceDefinition:
     name: str

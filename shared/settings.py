@@ -13,9 +13,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-ServiceName = Literal["registry", "accreditation", "inspection", "visa"]
-SERVICES: tuple[str, ...] = ("registry", "accreditation", "inspection", "visa")
+# The services and their default HTTP ports: the ONE list of them. deploy/local/stack.sh (through
+# deploy/local/services.py, which reads this literal), the CLI, bench/ and faults/ read it; compose, k8s and
+# Prometheus are checked against it (tests/deploy/test_services_list.py). Adding one: docs/adding-a-service.md.
 DEFAULT_HTTP_PORTS: dict[str, int] = {"registry": 8001, "accreditation": 8002, "inspection": 8003, "visa": 8004}
+SERVICES: tuple[str, ...] = tuple(DEFAULT_HTTP_PORTS)
+ServiceName = Literal["registry", "accreditation", "inspection", "visa"]  # the same names, for the type checker
 
 # Asymmetric algorithms a token may be signed with; HS256 is allowed only through
 # `auth_hs256_secret`, and `none` never.
@@ -72,16 +75,22 @@ class ServiceSettings(BaseSettings):
     max_request_bytes: int = Field(1024 * 1024, gt=0)
 
     # Topics: created by the services themselves, keeping events forever (shared/topics.py).
-    topic_prefix: str = Field("", pattern=r"^[A-Za-z0-9._-]*$",
-                              description="Put before every topic name, e.g. `staging.`: several deployments"
-                                          " (or test runs) share one Kafka cluster without reading each other's events")
+    topic_prefix: str = Field(
+        "",
+        pattern=r"^[A-Za-z0-9._-]*$",
+        description="Put before every topic name, e.g. `staging.`: several deployments"
+        " (or test runs) share one Kafka cluster without reading each other's events",
+    )
     topic_partitions: int = Field(3, ge=1)
     topic_replication: int = Field(1, ge=1)
 
     # Signed checkpoints of the log (shared/audit/checkpoints.py).
-    checkpoint_key_file: Path | None = Field(None, description="PEM (PKCS#8) Ed25519 private key; default"
-                                                               " <data_dir>/checkpoint-keys/<service>.pem, created"
-                                                               " when missing")
+    checkpoint_key_file: Path | None = Field(
+        None,
+        description="PEM (PKCS#8) Ed25519 private key; default"
+        " <data_dir>/checkpoint-keys/<service>.pem, created"
+        " when missing",
+    )
     checkpoint_interval_s: float = Field(60.0, gt=0)
     # Per client (the token's subject): `write_burst` writes at once, refilled at `write_rate_per_s`.
     write_rate_per_s: float = Field(50.0, gt=0)

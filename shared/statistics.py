@@ -42,14 +42,20 @@ async def count_entity(conn: asyncpg.Connection, entity: str, facts: dict[str, A
     counted twice. Projecting the same facts again changes nothing.
     """
     # Inserted if new, else locked (DO UPDATE waits for and then sees the latest committed row), in one trip.
-    before = await conn.fetchval("INSERT INTO statistics_facts (entity, facts) VALUES ($1, 'null')"
-                                 " ON CONFLICT (entity) DO UPDATE SET entity = excluded.entity RETURNING facts", entity)
+    before = await conn.fetchval(
+        "INSERT INTO statistics_facts (entity, facts) VALUES ($1, 'null')"
+        " ON CONFLICT (entity) DO UPDATE SET entity = excluded.entity RETURNING facts",
+        entity,
+    )
     if before == facts:
         return
     change = Counter(keys_of(facts) if facts is not None else {})
     change.subtract(keys_of(before) if before is not None else {})
-    deltas = [{"measure": measure, "period": period.isoformat(), "dimensions": list(dimensions), "change": n}
-              for (measure, period, dimensions), n in sorted(change.items()) if n]
+    deltas = [
+        {"measure": measure, "period": period.isoformat(), "dimensions": list(dimensions), "change": n}
+        for (measure, period, dimensions), n in sorted(change.items())
+        if n
+    ]
     await conn.execute(
         """
         WITH recorded AS (UPDATE statistics_facts SET facts = coalesce($2::jsonb, 'null') WHERE entity = $1)
@@ -57,7 +63,11 @@ async def count_entity(conn: asyncpg.Connection, entity: str, facts: dict[str, A
         SELECT measure, period, ARRAY(SELECT v FROM jsonb_array_elements_text(dimensions) WITH ORDINALITY AS t(v, i)
                                      ORDER BY i), change
           FROM jsonb_to_recordset($3::jsonb) AS d(measure text, period date, dimensions jsonb, change integer)
-        """, entity, facts, deltas)
+        """,
+        entity,
+        facts,
+        deltas,
+    )
 
 
 async def fold(conn: asyncpg.Connection) -> int:
@@ -82,7 +92,8 @@ async def fold(conn: asyncpg.Connection) -> int:
                 ON CONFLICT (measure, period, dimensions) DO UPDATE SET count = s.count + excluded.count
                 RETURNING 1)
             SELECT count(*) FROM folded
-            """)
+            """
+        )
 
 
 async def fold_statistics(runner: CommandRunner) -> None:
@@ -92,8 +103,15 @@ async def fold_statistics(runner: CommandRunner) -> None:
             log.debug("folded statistics into %d counters", changed)
 
 
-async def totals(conn: asyncpg.Connection, measure: str, first: date, last: date, *, by: int | None = None,
-                 where: Sequence[str | None]) -> list[tuple[date, str | None, int]]:
+async def totals(
+    conn: asyncpg.Connection,
+    measure: str,
+    first: date,
+    last: date,
+    *,
+    by: int | None = None,
+    where: Sequence[str | None],
+) -> list[tuple[date, str | None, int]]:
     """(period, value, n): the sums of `measure` per period from `first` to `last`, and per value of the
     dimension at index `by` if given, over the keys whose dimensions equal `where` (one entry per dimension of
     the measure; None: any value)."""
@@ -115,7 +133,15 @@ async def totals(conn: asyncpg.Connection, measure: str, first: date, last: date
              WHERE measure = $6 AND period BETWEEN $2 AND $3 AND {_MATCHES.format(where="$8")}) AS counted
          GROUP BY 1, 2 HAVING sum(n) <> 0 ORDER BY 1, 2
         """,
-        folded, first, last, folded_by, folded_where, measure, by, list(where))
+        folded,
+        first,
+        last,
+        folded_by,
+        folded_where,
+        measure,
+        by,
+        list(where),
+    )
     return [(r["period"], r["value"], r["n"]) for r in rows]
 
 

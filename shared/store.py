@@ -29,8 +29,9 @@ OUTBOX_CHANNEL = "titp_outbox"
 # The order key every reader follows; see migrations/001_event_store.sql for why it is gap-free.
 _SAFE_LIMIT = f"(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << {POSITION_BITS})"
 
-_COLUMNS = ("position, stream_id, version, id, type, time, data, actor, correlationid, "
-            "causationid, traceparent, prevhash, hash")
+_COLUMNS = (
+    "position, stream_id, version, id, type, time, data, actor, correlationid, causationid, traceparent, prevhash, hash"
+)
 
 
 _INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)"
@@ -80,8 +81,21 @@ _positions = _Positions()
 
 
 def _row(e: RecordedEvent) -> tuple:
-    return (e.position, e.subject, e.streamversion, e.id, e.type, e.time, e.data, e.actor, e.correlationid,
-            e.causationid, e.traceparent, e.prevhash, e.hash)
+    return (
+        e.position,
+        e.subject,
+        e.streamversion,
+        e.id,
+        e.type,
+        e.time,
+        e.data,
+        e.actor,
+        e.correlationid,
+        e.causationid,
+        e.traceparent,
+        e.prevhash,
+        e.hash,
+    )
 
 
 class ConcurrencyError(Exception):
@@ -94,10 +108,37 @@ class ConcurrencyError(Exception):
 
 def _recorded(row: asyncpg.Record, source: str) -> RecordedEvent:
     # By index, in _COLUMNS' order: a replay builds millions of these, and names cost four times as much.
-    (position, stream_id, version, id, type, time, data, actor, correlationid, causationid, traceparent,
-     prevhash, hash) = row[:13]
-    return RecordedEvent(id, source, type, stream_id, time.astimezone(UTC), data, version, position, prevhash, hash,
-                         actor, correlationid, causationid, traceparent)
+    (
+        position,
+        stream_id,
+        version,
+        id,
+        type,
+        time,
+        data,
+        actor,
+        correlationid,
+        causationid,
+        traceparent,
+        prevhash,
+        hash,
+    ) = row[:13]
+    return RecordedEvent(
+        id,
+        source,
+        type,
+        stream_id,
+        time.astimezone(UTC),
+        data,
+        version,
+        position,
+        prevhash,
+        hash,
+        actor,
+        correlationid,
+        causationid,
+        traceparent,
+    )
 
 
 class EventStore:
@@ -114,8 +155,12 @@ class EventStore:
         )
         events = [_recorded(r, self.types.source) for r in rows if r["id"] is not None]
         last = events[-1] if events else None
-        return events, StreamHead(rows[0]["base"], last.streamversion if last else 0,
-                                  last.hash if last else None, last.position if last else None)
+        return events, StreamHead(
+            rows[0]["base"],
+            last.streamversion if last else 0,
+            last.hash if last else None,
+            last.position if last else None,
+        )
 
     async def append(
         self,
@@ -155,11 +200,20 @@ class EventStore:
         recorded: list[RecordedEvent] = []
         for i, payload in enumerate(payloads):
             draft = RecordedEvent(
-                id=uuid4(), source=self.types.source, type=self.types.type_name(payload),
-                subject=stream_id, time=now, data=payload.model_dump(mode="json"),
-                streamversion=current + 1 + i, position=first + i, prevhash=prev, hash="",
-                actor=context.actor, correlationid=context.correlationid,
-                causationid=context.causationid, traceparent=context.traceparent,
+                id=uuid4(),
+                source=self.types.source,
+                type=self.types.type_name(payload),
+                subject=stream_id,
+                time=now,
+                data=payload.model_dump(mode="json"),
+                streamversion=current + 1 + i,
+                position=first + i,
+                prevhash=prev,
+                hash="",
+                actor=context.actor,
+                correlationid=context.correlationid,
+                causationid=context.causationid,
+                traceparent=context.traceparent,
             )
             event = RecordedEvent(**{**draft.__dict__, "hash": chain_hash(prev, draft)})
             recorded.append(event)
@@ -203,7 +257,8 @@ class EventStore:
         rows = await conn.fetch(
             f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND ($2::timestamptz IS NULL OR time <= $2)"
             " ORDER BY version",
-            stream_id, until,
+            stream_id,
+            until,
         )
         return [_recorded(r, self.types.source) for r in rows]
 
@@ -214,16 +269,19 @@ class EventStore:
         rows = await conn.fetch(
             f"SELECT {_COLUMNS} FROM events WHERE position > $1 AND position < {_SAFE_LIMIT}"
             " ORDER BY position LIMIT $2",
-            after_position, limit,
+            after_position,
+            limit,
         )
         return [_recorded(r, self.types.source) for r in rows]
 
-    async def read_committed(self, conn: asyncpg.Connection, after_position: int = 0, limit: int = 1000
-                             ) -> list[RecordedEvent]:
+    async def read_committed(
+        self, conn: asyncpg.Connection, after_position: int = 0, limit: int = 1000
+    ) -> list[RecordedEvent]:
         """Every event committed so far, in global order after a position: what an audit checks. (Unlike
         `read_all`, not for following the log: a transaction still running may commit an event before these.)"""
-        rows = await conn.fetch(f"SELECT {_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2",
-                                after_position, limit)
+        rows = await conn.fetch(
+            f"SELECT {_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2", after_position, limit
+        )
         return [_recorded(r, self.types.source) for r in rows]
 
     async def stream_ids(self, conn: asyncpg.Connection) -> list[str]:

@@ -9,16 +9,14 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from fastapi import FastAPI
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
@@ -27,6 +25,9 @@ from opentelemetry.trace import SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from shared.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 TRACER_NAME = "titp"
 _propagator = TraceContextTextMapPropagator()
@@ -93,7 +94,7 @@ def _provider_for(service: str) -> TracerProvider:
     return _tracer_provider
 
 
-def setup_telemetry(settings: ServiceSettings, app: FastAPI | None = None) -> InMemorySpanExporter | None:
+def setup_telemetry(settings: ServiceSettings, app: "FastAPI | None" = None) -> InMemorySpanExporter | None:
     """Trace this process (and `app`, if given); returns the exporter when it is `memory`.
 
     Safe to call more than once: nothing is instrumented twice, and the exporter is kept
@@ -104,6 +105,8 @@ def setup_telemetry(settings: ServiceSettings, app: FastAPI | None = None) -> In
     _exporter_slot.use(settings.otel_exporter)
 
     if app is not None and not getattr(app, "_is_instrumented_by_opentelemetry", False):
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor  # the web edge's, not the core's
+
         FastAPIInstrumentor.instrument_app(app, tracer_provider=provider)
     for instrumentor in (AsyncPGInstrumentor(), AIOKafkaInstrumentor()):
         if not instrumentor.is_instrumented_by_opentelemetry:

@@ -25,8 +25,7 @@ def dlq_topic(service: str) -> str:
     return f"titp.{service}.dlq"
 
 
-async def ensure_topics(bootstrap: str, topics: list[str], *, partitions: int = 3,
-                        replication: int = 1) -> list[str]:
+async def ensure_topics(bootstrap: str, topics: list[str], *, partitions: int = 3, replication: int = 1) -> list[str]:
     """Create the topics that do not exist yet; returns the ones this call created.
 
     Safe to run from several processes at once: losing the race to create is not an error. Returns once the
@@ -41,8 +40,11 @@ async def ensure_topics(bootstrap: str, topics: list[str], *, partitions: int = 
         if not missing:
             return []
         response = await admin.create_topics(
-            [NewTopic(t, num_partitions=partitions, replication_factor=replication,
-                      topic_configs=TOPIC_CONFIG) for t in missing])
+            [
+                NewTopic(t, num_partitions=partitions, replication_factor=replication, topic_configs=TOPIC_CONFIG)
+                for t in missing
+            ]
+        )
         created = []
         for topic, code, *rest in response.topic_errors:
             if code == 0:
@@ -60,7 +62,8 @@ async def _partitions_known(admin: AIOKafkaAdminClient, topics: list[str]) -> No
     deadline = time.monotonic() + METADATA_WAIT_S
     while not all(t["partitions"] for t in await admin.describe_topics(topics)):
         if time.monotonic() > deadline:
-            log.warning("topics created but their partitions not in the metadata after %ss: %s",
-                        METADATA_WAIT_S, topics)
+            log.warning(
+                "topics created but their partitions not in the metadata after %ss: %s", METADATA_WAIT_S, topics
+            )
             return
         await asyncio.sleep(0.05)

@@ -91,12 +91,18 @@ def token(dev_keys):
 @pytest.fixture
 def service_settings(dev_keys, kafka_bootstrap):
     """service_settings(name, database_url) -> settings for a service under test."""
-    from shared.web.auth import JWKS_FILE
     from shared.settings import load_settings
+    from shared.web.auth import JWKS_FILE
 
     def make(name: str, database_url: str, **overrides):
-        return load_settings(name, database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
-                             auth_jwks_url=(dev_keys / JWKS_FILE).as_uri(), log_json=False, **overrides)
+        return load_settings(
+            name,
+            database_url=database_url,
+            kafka_bootstrap_servers=kafka_bootstrap,
+            auth_jwks_url=(dev_keys / JWKS_FILE).as_uri(),
+            log_json=False,
+            **overrides,
+        )
 
     return make
 
@@ -113,7 +119,8 @@ async def run_service():
         async def start(app):
             await stack.enter_async_context(app.router.lifespan_context(app))
             return await stack.enter_async_context(
-                httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test"))
+                httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test")
+            )
 
         yield start
 
@@ -131,8 +138,9 @@ def start_service(another_database, service_settings, run_service, kafka_bootstr
     async def start(name: str, **overrides):
         group = f"test-{name}-{unique}"
         await group_at_end(kafka_bootstrap, group, [service_topic(s) for s in SERVICES])
-        settings = service_settings(name, await another_database(), consumer_group=group,
-                                    relay_poll_interval_s=0.2, **overrides)
+        settings = service_settings(
+            name, await another_database(), consumer_group=group, relay_poll_interval_s=0.2, **overrides
+        )
         return await run_service(importlib.import_module(f"services.{name}.app").create_app(settings))
 
     return start

@@ -21,8 +21,12 @@ from aiokafka.admin import AIOKafkaAdminClient
 from shared.topics import ensure_topics
 
 
-async def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05,
-                     message: str | Callable[[], str] = "condition not met") -> Any:
+async def eventually(
+    check: Callable[[], Any],
+    timeout: float = 10.0,
+    interval: float = 0.05,
+    message: str | Callable[[], str] = "condition not met",
+) -> Any:
     """Call `check` (plain or async) until it returns something truthy; return that value.
 
     Fails the test with `message` when `timeout` seconds pass first.
@@ -47,8 +51,9 @@ class TopicReader:
 
     def __init__(self, bootstrap: str, topic: str) -> None:
         self.messages: list[ConsumerRecord] = []
-        self._consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
-                                          auto_offset_reset="earliest", enable_auto_commit=False)
+        self._consumer = AIOKafkaConsumer(
+            topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
+        )
         self._task: asyncio.Task | None = None
 
     async def __aenter__(self) -> TopicReader:
@@ -57,6 +62,7 @@ class TopicReader:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None, "entered before it started reading"
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
@@ -69,8 +75,11 @@ class TopicReader:
 
     async def wait_for(self, count: int, timeout: float = 10.0) -> list[ConsumerRecord]:
         """Wait until at least `count` messages arrived; returns all read so far."""
-        await eventually(lambda: len(self.messages) >= count, timeout,
-                         message=lambda: f"{len(self.messages)} of {count} messages arrived")
+        await eventually(
+            lambda: len(self.messages) >= count,
+            timeout,
+            message=lambda: f"{len(self.messages)} of {count} messages arrived",
+        )
         return list(self.messages)
 
 
@@ -89,8 +98,9 @@ def permit_application(**overrides):
         "address": "1-2-3 Chiyoda, Tokyo",
         "prefecture": "Tokyo",
         "representative": "Yamada Taro",
-        "supervising_offices": [{"name": "Head office", "address": "1-2-3 Chiyoda, Tokyo",
-                                 "supervision_manager": "Suzuki Hanako"}],
+        "supervising_offices": [
+            {"name": "Head office", "address": "1-2-3 Chiyoda, Tokyo", "supervision_manager": "Suzuki Hanako"}
+        ],
         "job_categories": ["construction", "food manufacturing"],
         "requested_permit_type": "general",
         "external_auditor": "Tanaka Law Office",
@@ -104,8 +114,11 @@ async def topic_partitions(bootstrap: str, topics: list[str]) -> list[TopicParti
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        return [TopicPartition(d["topic"], p["partition"]) for d in await admin.describe_topics(topics)
-                for p in d["partitions"]]
+        return [
+            TopicPartition(d["topic"], p["partition"])
+            for d in await admin.describe_topics(topics)
+            for p in d["partitions"]
+        ]
     finally:
         await admin.close()
 
@@ -162,18 +175,51 @@ async def registered_partners(registry, officer: dict, *, permit_type: str = "ge
     approved sending organization from Viet Nam, and their sending agreement — what a plan of type (b) needs."""
     so = "/v1/supervising-organizations"
     supervising = (await post(registry, so, permit_application(requested_permit_type=permit_type), officer, 201))["id"]
-    await post(registry, f"{so}/{supervising}/grant", {"permit_type": permit_type, "granted_on": "2026-05-01"},
-               officer)
-    implementing = (await post(registry, "/v1/implementing-organizations", {
-        "name": "Fuji Construction", "corporate_number": f"{uuid.uuid4().int % 10**13:013d}",
-        "address": "4-5-6 Naka, Nagoya", "prefecture": "Aichi", "industry": "construction", "training_type": "b",
-        "supervising_organization_id": supervising, "full_time_staff": 35, "staff_as_of": "2026-04-01",
-        "excellent": False, "registered_on": "2026-05-10"}, officer, 201))["id"]
-    sending = (await post(registry, "/v1/sending-organizations", {
-        "name": "Hanoi Manpower JSC", "country": "VN", "approval_reference": "DOLAB-2026-0113",
-        "approved_on": "2026-01-13"}, officer, 201))["id"]
-    agreement = (await post(registry, f"{so}/{supervising}/sending-agreements",
-                            {"sending_organization_id": sending, "signed_on": "2026-05-15"}, officer, 201))["id"]
+    await post(registry, f"{so}/{supervising}/grant", {"permit_type": permit_type, "granted_on": "2026-05-01"}, officer)
+    implementing = (
+        await post(
+            registry,
+            "/v1/implementing-organizations",
+            {
+                "name": "Fuji Construction",
+                "corporate_number": f"{uuid.uuid4().int % 10**13:013d}",
+                "address": "4-5-6 Naka, Nagoya",
+                "prefecture": "Aichi",
+                "industry": "construction",
+                "training_type": "b",
+                "supervising_organization_id": supervising,
+                "full_time_staff": 35,
+                "staff_as_of": "2026-04-01",
+                "excellent": False,
+                "registered_on": "2026-05-10",
+            },
+            officer,
+            201,
+        )
+    )["id"]
+    sending = (
+        await post(
+            registry,
+            "/v1/sending-organizations",
+            {
+                "name": "Hanoi Manpower JSC",
+                "country": "VN",
+                "approval_reference": "DOLAB-2026-0113",
+                "approved_on": "2026-01-13",
+            },
+            officer,
+            201,
+        )
+    )["id"]
+    agreement = (
+        await post(
+            registry,
+            f"{so}/{supervising}/sending-agreements",
+            {"sending_organization_id": sending, "signed_on": "2026-05-15"},
+            officer,
+            201,
+        )
+    )["id"]
     return Partners(supervising, implementing, sending, agreement)
 
 
@@ -191,7 +237,12 @@ async def event_count(dsn: str, stream_id: str | None = None) -> int:
 async def titp(*args: str, **env: str) -> tuple[int, str, str]:
     """The `titp` command as an operator runs it: exit code, stdout, stderr."""
     process = await asyncio.create_subprocess_exec(
-        Path(sys.executable).parent / "titp", *args, env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        Path(sys.executable).parent / "titp",
+        *args,
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await process.communicate()
+    assert process.returncode is not None  # communicate() waited for it to exit
     return process.returncode, out.decode(), err.decode()

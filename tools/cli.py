@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
@@ -15,19 +15,19 @@ from pydantic_core import to_jsonable_python
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from shared.audit import log as audit_lib
-from shared.web import auth
 from shared import consumer as consumer_lib
+from shared.audit import log as audit_lib
 from shared.audit import replay as replay_lib
-from tools import seed
 from shared.audit.asyncapi import asyncapi_document, render
 from shared.db import create_pool
 from shared.events import format_time
-from shared.web.http import as_of_param
-from shared.web.problems import InvalidParameter
 from shared.service import ServiceDefinition
 from shared.settings import SERVICES, InvalidSettings, ServiceSettings, load_settings
 from shared.topics import dlq_topic
+from shared.web import auth
+from shared.web.http import as_of_param
+from shared.web.problems import InvalidParameter
+from tools import seed
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -51,7 +51,7 @@ def dev_token(
     """Print a bearer token signed by the dev issuer, creating its keys if missing."""
     if key_type not in ("ed25519", "rsa"):
         raise typer.BadParameter("ed25519 or rsa", param_hint="--key-type")
-    folder = auth.ensure_dev_keys(keys_dir or auth.default_dev_keys_dir(), key_type)
+    folder = auth.ensure_dev_keys(keys_dir or auth.default_dev_keys_dir(), cast(auth.KeyType, key_type))
     try:
         token = auth.mint_token(role, org, subject, ttl, keys_dir=folder, issuer=issuer, audience=audience)
     except ValueError as error:
@@ -67,11 +67,17 @@ app.command("seed")(seed.command)
 audit = typer.Typer(no_args_is_help=True, help="Verify, export and replay the services' history.")
 app.add_typer(audit, name="audit")
 
-ServiceChoice = StrEnum("ServiceChoice", {name: name for name in SERVICES})
-Services = Annotated[list[ServiceChoice] | None,
-                     typer.Option("--service", "-s", help="Repeat for several. Default: all four.")]
-Urls = Annotated[list[str] | None, typer.Option("--url", help="SERVICE=URL of a service's REST API, for --from rest"
-                                                               " (default: its TITP_HTTP_HOST and port).")]
+# From the one list of services (shared/settings.py); mypy cannot see members made from a variable.
+ServiceChoice = StrEnum("ServiceChoice", {name: name for name in SERVICES})  # type: ignore[misc]
+Services = Annotated[
+    list[ServiceChoice] | None, typer.Option("--service", "-s", help="Repeat for several. Default: all four.")
+]
+Urls = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--url", help="SERVICE=URL of a service's REST API, for --from rest (default: its TITP_HTTP_HOST and port)."
+    ),
+]
 Token = Annotated[str | None, typer.Option(envvar="TITP_TOKEN", help="An auditor's bearer token, for --from rest.")]
 
 
@@ -100,8 +106,13 @@ def _urls(pairs: list[str] | None) -> dict[str, str]:
 
 @contextmanager
 def _progress() -> Iterator[audit_lib.Progress]:
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=Console(stderr=True)) as bars:
 
         def task(description: str, total: int | None) -> Callable[[int], None]:
@@ -111,18 +122,23 @@ def _progress() -> Iterator[audit_lib.Progress]:
         yield task
 
 
-async def _read_logs(services: list[str], source: audit_lib.Source, urls: dict[str, str], token: str | None
-                     ) -> list[audit_lib.ServiceLog]:
+async def _read_logs(
+    services: list[str], source: audit_lib.Source, urls: dict[str, str], token: str | None
+) -> list[audit_lib.ServiceLog]:
     with _progress() as progress:
-        return [await audit_lib.read_log(_settings(s), source, url=urls.get(s), token=token, progress=progress)
-                for s in services]
+        return [
+            await audit_lib.read_log(_settings(s), source, url=urls.get(s), token=token, progress=progress)
+            for s in services
+        ]
 
 
 @audit.command("export")
 def audit_export(
     out: Annotated[Path, typer.Argument(help="The folder to write the bundle to.")],
     source: Annotated[audit_lib.Source, typer.Option("--from")] = audit_lib.Source.KAFKA,
-    services: Services = None, url: Urls = None, token: Token = None,
+    services: Services = None,
+    url: Urls = None,
+    token: Token = None,
 ) -> None:
     """Export every service's history as JSON Lines, with the public keys of its checkpoints.
 
@@ -130,8 +146,9 @@ def audit_export(
     checks offline.
     """
     logs = asyncio.run(_read_logs(_services(services), source, _urls(url), token))
-    written = audit_lib.write_bundle(out, {log.service: log.events for log in logs},
-                                     {log.service: log.keys for log in logs})
+    written = audit_lib.write_bundle(
+        out, {log.service: log.events for log in logs}, {log.service: log.keys for log in logs}
+    )
     for log in logs:
         typer.echo(f"{log.service}: {written[log.service]} events -> {out / (log.service + '.jsonl')}")
         for message in log.unreadable:
@@ -143,11 +160,15 @@ def audit_export(
 @audit.command("verify")
 def audit_verify(
     source: Annotated[audit_lib.Source, typer.Option("--from")] = audit_lib.Source.DB,
-    bundle: Annotated[Path | None, typer.Option(help="Verify an exported bundle instead, offline.", exists=True,
-                                                file_okay=False)] = None,
-    public_keys: Annotated[Path | None, typer.Option(help="public-keys.json to trust instead of the source's",
-                                                     exists=True, dir_okay=False)] = None,
-    services: Services = None, url: Urls = None, token: Token = None,
+    bundle: Annotated[
+        Path | None, typer.Option(help="Verify an exported bundle instead, offline.", exists=True, file_okay=False)
+    ] = None,
+    public_keys: Annotated[
+        Path | None, typer.Option(help="public-keys.json to trust instead of the source's", exists=True, dir_okay=False)
+    ] = None,
+    services: Services = None,
+    url: Urls = None,
+    token: Token = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON report per service and line.")] = False,
 ) -> None:
     """Check every hash chain and signed checkpoint, naming the service, stream and event of each break.
@@ -168,10 +189,15 @@ def audit_verify(
         if as_json:
             typer.echo(orjson.dumps(report.to_json()))
             continue
-        sealed = (f"sealed through position {report.sealed_through}" if report.sealed_through is not None
-                  else "nothing sealed yet")
-        typer.echo(f"{report.service}: {'ok' if report.ok else 'BROKEN'}: {report.events} events in {report.streams}"
-                   f" streams; {report.checkpoints} checkpoints hold, {sealed}, {report.unsealed} events after it")
+        sealed = (
+            f"sealed through position {report.sealed_through}"
+            if report.sealed_through is not None
+            else "nothing sealed yet"
+        )
+        typer.echo(
+            f"{report.service}: {'ok' if report.ok else 'BROKEN'}: {report.events} events in {report.streams}"
+            f" streams; {report.checkpoints} checkpoints hold, {sealed}, {report.unsealed} events after it"
+        )
         for finding in report.findings:
             typer.echo(f"  {finding}")
     raise typer.Exit(0 if all(r.ok for r in reports) else 1)
@@ -180,9 +206,13 @@ def audit_verify(
 @audit.command("replay")
 def audit_replay(
     services: Services = None,
-    into: Annotated[str | None, typer.Option(help="The database URL to replay into, with {service} for the"
-                                                  " service's name. Default: its own database's URL + _replay.")]
-    = None,
+    into: Annotated[
+        str | None,
+        typer.Option(
+            help="The database URL to replay into, with {service} for the"
+            " service's name. Default: its own database's URL + _replay."
+        ),
+    ] = None,
     recreate: Annotated[bool, typer.Option(help="Drop the databases to replay into first.")] = False,
     diff: Annotated[bool, typer.Option(help="Compare the replayed read models with the live ones.")] = True,
 ) -> None:
@@ -191,8 +221,9 @@ def audit_replay(
     The topics are read from offset 0; the read models are compared row by row. Exits 1 on any difference.
     """
     settings = {s: _settings(s) for s in _services(services)}
-    targets = {s: into.format(service=s) if into else _suffixed(st.database_url, "_replay")
-               for s, st in settings.items()}
+    targets = {
+        s: into.format(service=s) if into else _suffixed(st.database_url, "_replay") for s, st in settings.items()
+    }
 
     definitions = [_definition(st) for st in settings.values()]
 
@@ -201,9 +232,16 @@ def audit_replay(
             await replay_lib.create_database(target, recreate=recreate)
         with _progress() as progress:
             results = await replay_lib.replay_topics([(d, settings[d.name]) for d in definitions], targets, progress)
-        diffs = {d.name: await replay_lib.diff_read_models(settings[d.name].database_url, targets[d.name],
-                                                           d.outside_the_log)
-                 for d in definitions} if diff else {}
+        diffs = (
+            {
+                d.name: await replay_lib.diff_read_models(
+                    settings[d.name].database_url, targets[d.name], d.outside_the_log
+                )
+                for d in definitions
+            }
+            if diff
+            else {}
+        )
         return results, diffs
 
     try:
@@ -212,15 +250,21 @@ def audit_replay(
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
     for service, result in results.items():
-        typer.echo(f"{service}: {result.events} own events, {result.projected} projections, {result.applied} events"
-                   f" of other services applied -> {targets[service]}")
+        typer.echo(
+            f"{service}: {result.events} own events, {result.projected} projections, {result.applied} events"
+            f" of other services applied -> {targets[service]}"
+        )
         for refused in result.failed:
             typer.echo(f"  refused (the live service dead-lettered it too, or the diff shows it): {refused}")
         for table in diffs.get(service, []):
-            typer.echo(f"  {table.table}: {len(table.only_live)} rows only live, {len(table.only_replayed)} only"
-                       " replayed")
-            typer.echo("".join(f"    - {row}\n" for row in table.only_live)
-                       + "".join(f"    + {row}\n" for row in table.only_replayed), nl=False)
+            typer.echo(
+                f"  {table.table}: {len(table.only_live)} rows only live, {len(table.only_replayed)} only replayed"
+            )
+            typer.echo(
+                "".join(f"    - {row}\n" for row in table.only_live)
+                + "".join(f"    + {row}\n" for row in table.only_replayed),
+                nl=False,
+            )
         if diff and not diffs.get(service):
             typer.echo("  the read models match the live ones")
     raise typer.Exit(1 if any(diffs.values()) else 0)
@@ -245,16 +289,27 @@ def audit_as_of(
         point = as_of_param(time)
     except InvalidParameter as error:
         raise typer.BadParameter(error.detail, param_hint="TIME") from None
+    assert point is not None  # a time was given
     settings = _settings(service.value)
     events = asyncio.run(audit_lib.stream_events(settings, source, stream_id, point.until, url=url, token=token))
     if not events:
         typer.echo(f"{service.value}: stream {stream_id} has no events recorded by {point.until.isoformat()}", err=True)
         raise typer.Exit(1)
     aggregate, state, version = replay_lib.aggregate_state(_definition(settings), events)
-    typer.echo(orjson.dumps({
-        "service": service.value, "stream_id": stream_id, "aggregate": aggregate.name,
-        "as_of": point.until.isoformat(), "version": version, "recorded_at": format_time(events[-1].time),
-        "state": to_jsonable_python(state)}, option=orjson.OPT_INDENT_2))
+    typer.echo(
+        orjson.dumps(
+            {
+                "service": service.value,
+                "stream_id": stream_id,
+                "aggregate": aggregate.name,
+                "as_of": point.until.isoformat(),
+                "version": version,
+                "recorded_at": format_time(events[-1].time),
+                "state": to_jsonable_python(state),
+            },
+            option=orjson.OPT_INDENT_2,
+        )
+    )
 
 
 @app.command("rebuild")
@@ -303,11 +358,16 @@ def dlq_list(
         if as_json:
             typer.echo(orjson.dumps(letter.to_json()))
             continue
-        event = (f"event {letter.event_id} {letter.event_type} of {letter.subject}" if letter.event_id
-                 else "not a CloudEvent")
-        typer.echo(f"[{letter.partition}]@{letter.offset} {'redriven' if letter.redriven else 'PENDING'}"
-                   f" {letter.dead_lettered_at.isoformat()} from {letter.original} after {letter.attempts} attempt(s):"
-                   f" {event}\n  {letter.error_type}: {letter.error}")
+        event = (
+            f"event {letter.event_id} {letter.event_type} of {letter.subject}"
+            if letter.event_id
+            else "not a CloudEvent"
+        )
+        typer.echo(
+            f"[{letter.partition}]@{letter.offset} {'redriven' if letter.redriven else 'PENDING'}"
+            f" {letter.dead_lettered_at.isoformat()} from {letter.original} after {letter.attempts} attempt(s):"
+            f" {event}\n  {letter.error_type}: {letter.error}"
+        )
     if not as_json:
         waiting = sum(not letter.redriven for letter in letters)
         typer.echo(f"{_dlq_topic(settings)}: {len(letters)} messages, {waiting} not re-driven", err=True)
@@ -337,5 +397,6 @@ def asyncapi(out: Annotated[Path | None, typer.Option(help="Write here instead o
 
 def event_catalogue() -> str:
     """The document of the four services' registries: `<service>_events` in contracts/<service>.py."""
-    return render(asyncapi_document([getattr(importlib.import_module(f"contracts.{s}"), f"{s}_events")
-                                     for s in SERVICES]))
+    return render(
+        asyncapi_document([getattr(importlib.import_module(f"contracts.{s}"), f"{s}_events") for s in SERVICES])
+    )

@@ -43,6 +43,11 @@ import orjson
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from contracts.accreditation import Stage
+from contracts.registry import PermitType
+from services.accreditation.domain.rules import STAGE_EXAM, EsdRules, TitpRules
+from services.registry.domain import rules as permit_rules
+from services.registry.domain.sending_rules import MOC_COUNTRIES
 from shared.dates import add_months, last_day
 from shared.settings import DEFAULT_HTTP_PORTS
 
@@ -56,14 +61,26 @@ NATIONAL_SENDING_ORGANIZATIONS = 1_500
 
 # Nationalities of trainees: Vietnam ~53%, then China, Indonesia, the Philippines, Myanmar (DOMAIN §8);
 # the smaller shares follow the published figures roughly.
-NATIONALITIES = {"VN": 53.0, "ID": 17.0, "PH": 9.0, "CN": 8.0, "MM": 7.0, "KH": 2.0, "TH": 1.5, "NP": 0.8,
-                 "MN": 0.5, "LK": 0.5, "UZ": 0.4, "BD": 0.3}
-# Countries with a Memorandum of Cooperation (DOMAIN §1): only they have sending organizations. China has
-# none, so its trainees go to type (a) (enterprise-sponsored) implementing organizations, which need no
-# sending organization: type (a) carries about 9% of the plans instead of DOMAIN §1's 2%.
-MOC_COUNTRIES = frozenset({"VN", "KH", "IN", "PH", "LA", "MN", "BD", "LK", "MM", "BT", "PK", "TH", "NP", "UZ",
-                           "ID", "PE"})
-# Job groups (DOMAIN §8) and the job categories the seeder uses for each; all may go past stage i.
+NATIONALITIES = {
+    "VN": 53.0,
+    "ID": 17.0,
+    "PH": 9.0,
+    "CN": 8.0,
+    "MM": 7.0,
+    "KH": 2.0,
+    "TH": 1.5,
+    "NP": 0.8,
+    "MN": 0.5,
+    "LK": 0.5,
+    "UZ": 0.4,
+    "BD": 0.3,
+}
+# Only countries with a Memorandum of Cooperation (DOMAIN §1; the registry's default list, MOC_COUNTRIES) have
+# sending organizations. China has none, so its trainees go to type (a) (enterprise-sponsored) implementing
+# organizations, which need no sending organization: type (a) carries about 9% of the plans instead of DOMAIN
+# §1's 2%.
+# Job groups (DOMAIN §8) and the job categories the seeder uses for each; all may go past stage i (every one is
+# in accreditation's TRANSITION_JOB_CATEGORIES: tests/unit/test_seed_blueprint.py checks it).
 JOB_GROUPS = {"construction": 22, "food": 20, "machinery_metal": 15, "agriculture": 9, "textiles": 6, "other": 28}
 JOB_CATEGORIES = {
     "construction": ("construction",),
@@ -71,18 +88,66 @@ JOB_CATEGORIES = {
     "machinery_metal": ("machinery and metal",),
     "agriculture": ("agriculture",),
     "textiles": ("textiles and clothing",),
-    "other": ("nursing care", "building cleaning", "plastic molding", "painting", "welding", "industrial packaging",
-              "automobile maintenance", "printing"),
+    "other": (
+        "nursing care",
+        "building cleaning",
+        "plastic molding",
+        "painting",
+        "welding",
+        "industrial packaging",
+        "automobile maintenance",
+        "printing",
+    ),
 }
 # Where trainees work, roughly by the published shares per prefecture.
 PREFECTURES = {
-    "Aichi": 9, "Osaka": 5, "Saitama": 5, "Chiba": 5, "Ibaraki": 5, "Tokyo": 4, "Hiroshima": 4, "Gifu": 4,
-    "Shizuoka": 4, "Fukuoka": 4, "Hyogo": 4, "Kanagawa": 3, "Gunma": 3, "Tochigi": 3, "Okayama": 3, "Mie": 3,
-    "Hokkaido": 3, "Kumamoto": 2, "Nagano": 2, "Niigata": 2, "Kagawa": 2, "Ehime": 2, "Kagoshima": 2, "Miyagi": 2,
-    "Shiga": 1.5, "Toyama": 1.5, "Kyoto": 1.5, "Ishikawa": 1.5, "Fukushima": 1.2, "Nara": 1, "Fukui": 1,
-    "Yamaguchi": 1, "Tokushima": 1, "Nagasaki": 1, "Oita": 1, "Miyazaki": 1, "Saga": 0.8, "Iwate": 0.8,
-    "Yamagata": 0.8, "Kochi": 0.7, "Aomori": 0.7, "Yamanashi": 0.7, "Wakayama": 0.6, "Okinawa": 0.5, "Akita": 0.5,
-    "Tottori": 0.5, "Shimane": 0.5,
+    "Aichi": 9,
+    "Osaka": 5,
+    "Saitama": 5,
+    "Chiba": 5,
+    "Ibaraki": 5,
+    "Tokyo": 4,
+    "Hiroshima": 4,
+    "Gifu": 4,
+    "Shizuoka": 4,
+    "Fukuoka": 4,
+    "Hyogo": 4,
+    "Kanagawa": 3,
+    "Gunma": 3,
+    "Tochigi": 3,
+    "Okayama": 3,
+    "Mie": 3,
+    "Hokkaido": 3,
+    "Kumamoto": 2,
+    "Nagano": 2,
+    "Niigata": 2,
+    "Kagawa": 2,
+    "Ehime": 2,
+    "Kagoshima": 2,
+    "Miyagi": 2,
+    "Shiga": 1.5,
+    "Toyama": 1.5,
+    "Kyoto": 1.5,
+    "Ishikawa": 1.5,
+    "Fukushima": 1.2,
+    "Nara": 1,
+    "Fukui": 1,
+    "Yamaguchi": 1,
+    "Tokushima": 1,
+    "Nagasaki": 1,
+    "Oita": 1,
+    "Miyazaki": 1,
+    "Saga": 0.8,
+    "Iwate": 0.8,
+    "Yamagata": 0.8,
+    "Kochi": 0.7,
+    "Aomori": 0.7,
+    "Yamanashi": 0.7,
+    "Wakayama": 0.6,
+    "Okinawa": 0.5,
+    "Akita": 0.5,
+    "Tottori": 0.5,
+    "Shimane": 0.5,
 }
 
 GENERAL_SHARE = 0.5  # of supervising organizations (DOMAIN §8)
@@ -94,21 +159,24 @@ EXAM_PASSED = 0.95
 DISCONTINUED = 0.02
 # Administrative actions a year, nationally (DOMAIN §8: FY2020, 13 supervising organizations and 77
 # implementing organizations revoked); at least one of each kind at any scale, so every path is exercised.
-YEARLY_ACTIONS = {"revocation": 13, "plan_revocation": 77, "suspension": 5, "improvement_order": 20,
-                  "downgrade": 10}
+YEARLY_ACTIONS = {"revocation": 13, "plan_revocation": 77, "suspension": 5, "improvement_order": 20, "downgrade": 10}
 ACTION_YEARS = 2.5  # the actions fall in the 30 months before the seed's date
 # Inspections: most are done by their due date, some late, a few left overdue.
 LEFT_OVERDUE, LATE = 0.05, 0.1
 OUTCOMES = (("no_finding", 0.5), ("guidance", 0.3), ("recommendation", 0.2))
 
-STAGE_MONTHS = {"i": 12, "ii": 24, "iii": 24}
-NEXT_STAGE = {"i": "ii", "ii": "iii"}
-STAGE_EXAM = {"i": "basic", "ii": "grade_3"}  # passed to go on to the next stage
+# The program's numbers are the services' own rules (their domain/rules modules), never copies: the TITP rule
+# set and quotas accreditation certifies plans under, and the permits' terms of the registry.
+TITP = TitpRules()
+QUOTA = TITP.quota
+STAGE_MONTHS = {stage.value: 12 * years for stage, years in TITP.stage_years.items()}
+NEXT_STAGE = {before.value: after.value for before, after in zip(Stage, list(Stage)[1:], strict=False)}
+MIN_STAFF = 3  # the smallest implementing organization the seeder makes
 
 # The timeline: plans start in the 40 months before the seed's date and up to 2 months after it, and
 # before Employment for Skill Development replaces TITP (DOMAIN §9).
 PLAN_MONTHS_BACK, PLAN_MONTHS_AHEAD = 40, 2
-ESD_STARTS_ON = date(2027, 4, 1)
+ESD_STARTS_ON = EsdRules().starts_on
 
 FAMILY_NAMES = {
     "VN": ("Nguyen", "Tran", "Le", "Pham", "Hoang", "Vu", "Dang", "Bui"),
@@ -118,12 +186,29 @@ FAMILY_NAMES = {
     "MM": ("Aung", "Kyaw", "Htun", "Win", "Myint", "Soe"),
 }
 GIVEN_NAMES = ("An", "Binh", "Chi", "Dung", "Hoa", "Lan", "Minh", "Nam", "Rina", "Sari", "Joy", "Mark", "Wei", "Mei")
-JAPANESE_FAMILY = ("Sato", "Suzuki", "Takahashi", "Tanaka", "Watanabe", "Ito", "Yamamoto", "Nakamura", "Kobayashi",
-                   "Kato", "Yoshida", "Yamada")
+JAPANESE_FAMILY = (
+    "Sato",
+    "Suzuki",
+    "Takahashi",
+    "Tanaka",
+    "Watanabe",
+    "Ito",
+    "Yamamoto",
+    "Nakamura",
+    "Kobayashi",
+    "Kato",
+    "Yoshida",
+    "Yamada",
+)
 JAPANESE_GIVEN = ("Taro", "Hanako", "Ichiro", "Yuki", "Kenji", "Akiko", "Hiroshi", "Naoko", "Takeshi", "Emi")
 SECTORS = ("Industrial", "Business", "Commerce", "Manufacturing", "Agricultural", "Construction", "Trade")
-REVOCATION_GROUNDS = (("law_breached", 6), ("standards_not_met", 2), ("wrongful_act", 1), ("condition_breached", 1),
-                      ("disqualified", 1))
+REVOCATION_GROUNDS = (
+    ("law_breached", 6),
+    ("standards_not_met", 2),
+    ("wrongful_act", 1),
+    ("condition_breached", 1),
+    ("disqualified", 1),
+)
 
 # ("completed", day, exam result) | ("discontinued", day, reason) | ("revoked", day, None)
 Ending = tuple[str, date, str | None]
@@ -152,8 +237,9 @@ class SupervisingOrganization:
             return False
         if self.suspension and self.suspension[0] <= day <= self.suspension[1]:
             return False
-        return stage != "iii" or (self.permit_type == "general" and not (self.downgraded_on and
-                                                                         day >= self.downgraded_on))
+        return stage != "iii" or (
+            self.permit_type == "general" and not (self.downgraded_on and day >= self.downgraded_on)
+        )
 
 
 @dataclass
@@ -244,7 +330,9 @@ def _allocate(rng: random.Random, weights: Mapping[str, float], n: int) -> list[
     """`n` values in the proportions of `weights` (largest remainders), shuffled."""
     total = sum(weights.values())
     counts = {k: int(n * w / total) for k, w in weights.items()}
-    for k in sorted(weights, key=lambda k: n * weights[k] / total - counts[k], reverse=True)[:n - sum(counts.values())]:
+    for k in sorted(weights, key=lambda k: n * weights[k] / total - counts[k], reverse=True)[
+        : n - sum(counts.values())
+    ]:
         counts[k] += 1
     values = [k for k, count in counts.items() for _ in range(count)]
     rng.shuffle(values)
@@ -281,18 +369,32 @@ def build_blueprint(scale: float, seed: int, as_of: date) -> Blueprint:
         prefecture = _pick(rng, PREFECTURES)
         permit_type = "general" if rng.random() < GENERAL_SHARE else "specified"
         # Granted early enough to cover the first plans, late enough to be in force 2 months past as_of
-        # (a general permit lasts 5 years; a specified one, 3, is renewed once).
-        granted_on = _day_between(rng, add_months(as_of, -58), add_months(first_start, -2))
+        # (a general permit lasts 5 years; a specified one, 3, is renewed once, applied for a month before the
+        # last day a renewal may be).
+        general_months = 12 * permit_rules.new_permit_years(PermitType.GENERAL)
+        granted_on = _day_between(
+            rng, add_months(as_of, PLAN_MONTHS_AHEAD - general_months), add_months(first_start, -2)
+        )
         renewal = None
-        if permit_type == "specified":
-            expires_on = last_day(granted_on, 36)
-            renewal = (add_months(expires_on, -4), add_months(expires_on, -3))
-        supervising.append(SupervisingOrganization(
-            key=f"so-{i}", name=f"{prefecture} {rng.choice(SECTORS)} Cooperative {i + 1}",
-            corporate_number=corporate_number(numbers + i * 7_919_987), prefecture=prefecture,
-            permit_type=permit_type, applied_on=granted_on - timedelta(days=rng.randint(30, 90)),
-            granted_on=granted_on, renewal=renewal,
-            signed_on=granted_on + timedelta(days=rng.randint(1, 28))))
+        if permit_type == PermitType.SPECIFIED:
+            expires_on = permit_rules.permit_expiry(granted_on, permit_rules.new_permit_years(PermitType.SPECIFIED))
+            renewal = (
+                add_months(expires_on, -(permit_rules.RENEWAL_LEAD_MONTHS + 1)),
+                permit_rules.latest_renewal_application(expires_on),
+            )
+        supervising.append(
+            SupervisingOrganization(
+                key=f"so-{i}",
+                name=f"{prefecture} {rng.choice(SECTORS)} Cooperative {i + 1}",
+                corporate_number=corporate_number(numbers + i * 7_919_987),
+                prefecture=prefecture,
+                permit_type=permit_type,
+                applied_on=granted_on - timedelta(days=rng.randint(30, 90)),
+                granted_on=granted_on,
+                renewal=renewal,
+                signed_on=granted_on + timedelta(days=rng.randint(1, 28)),
+            )
+        )
 
     moc = {c: w for c, w in NATIONALITIES.items() if c in MOC_COUNTRIES}
     sending: list[SendingOrganization] = []
@@ -300,9 +402,15 @@ def build_blueprint(scale: float, seed: int, as_of: date) -> Blueprint:
     for country, weight in moc.items():
         for n in range(_count(round(NATIONAL_SENDING_ORGANIZATIONS * weight / sum(moc.values())), scale)):
             sending_by_country[country].append(len(sending))
-            sending.append(SendingOrganization(
-                key=f"sending-{country}-{n}", name=f"{country} Manpower {n + 1}", country=country,
-                approval_reference=f"{country}-MOC-{seed}-{n + 1:05d}", approved_on=add_months(as_of, -60)))
+            sending.append(
+                SendingOrganization(
+                    key=f"sending-{country}-{n}",
+                    name=f"{country} Manpower {n + 1}",
+                    country=country,
+                    approval_reference=f"{country}-MOC-{seed}-{n + 1:05d}",
+                    approved_on=add_months(as_of, -60),
+                )
+            )
 
     implementing = []
     offset = len(supervising)
@@ -313,15 +421,30 @@ def build_blueprint(scale: float, seed: int, as_of: date) -> Blueprint:
         category = rng.choice(JOB_CATEGORIES[group])
         type_a = j < n_type_a
         so = None if type_a else rng.randrange(len(supervising))
-        prefecture = (supervising[so].prefecture if so is not None and rng.random() < SAME_PREFECTURE_SHARE
-                      else _pick(rng, PREFECTURES))
-        registered_on = (add_months(first_start, -8) if type_a
-                         else supervising[so].granted_on + timedelta(days=rng.randint(1, 28)))
-        implementing.append(ImplementingOrganization(
-            key=f"io-{j}", name=f"{rng.choice(JAPANESE_FAMILY)} {category.split()[0].title()} Co., Ltd. {j + 1}",
-            corporate_number=corporate_number(numbers + (offset + j) * 7_919_987), prefecture=prefecture,
-            job_category=category, job_group=group, training_type="a" if type_a else "b", supervising=so,
-            excellent=rng.random() < EXCELLENT_SHARE, registered_on=registered_on))
+        prefecture = (
+            supervising[so].prefecture
+            if so is not None and rng.random() < SAME_PREFECTURE_SHARE
+            else _pick(rng, PREFECTURES)
+        )
+        registered_on = (
+            add_months(first_start, -8)
+            if so is None
+            else supervising[so].granted_on + timedelta(days=rng.randint(1, 28))
+        )
+        implementing.append(
+            ImplementingOrganization(
+                key=f"io-{j}",
+                name=f"{rng.choice(JAPANESE_FAMILY)} {category.split()[0].title()} Co., Ltd. {j + 1}",
+                corporate_number=corporate_number(numbers + (offset + j) * 7_919_987),
+                prefecture=prefecture,
+                job_category=category,
+                job_group=group,
+                training_type="a" if type_a else "b",
+                supervising=so,
+                excellent=rng.random() < EXCELLENT_SHARE,
+                registered_on=registered_on,
+            )
+        )
 
     _decide_actions(rng, scale, as_of, supervising, implementing)
     plans = _plans(rng, scale, seed, as_of, supervising, implementing, sending_by_country)
@@ -329,17 +452,23 @@ def build_blueprint(scale: float, seed: int, as_of: date) -> Blueprint:
     return Blueprint(seed, scale, as_of, supervising, sending, implementing, plans)
 
 
-def _decide_actions(rng: random.Random, scale: float, as_of: date, supervising: list[SupervisingOrganization],
-                    implementing: list[ImplementingOrganization]) -> None:
+def _decide_actions(
+    rng: random.Random,
+    scale: float,
+    as_of: date,
+    supervising: list[SupervisingOrganization],
+    implementing: list[ImplementingOrganization],
+) -> None:
     """Which organizations are acted on, and when. A revoked organization gets no other action, so
     every action happens while its permit is in force."""
+
     def how_many(kind: str, available: int) -> int:
         return min(available, max(1, round(YEARLY_ACTIONS[kind] * scale * ACTION_YEARS)))
 
     first, last = add_months(as_of, -30), as_of - timedelta(days=30)
     order = rng.sample(range(len(supervising)), len(supervising))
-    revoked = order[:how_many("revocation", max(0, len(order) - 1))]
-    others = order[len(revoked):]
+    revoked = order[: how_many("revocation", max(0, len(order) - 1))]
+    others = order[len(revoked) :]
     for i in revoked:
         supervising[i].revocation = (_day_between(rng, first, last), _pick(rng, dict(REVOCATION_GROUNDS)))
     for i in rng.sample(others, how_many("suspension", len(others))):
@@ -356,8 +485,15 @@ def _decide_actions(rng: random.Random, scale: float, as_of: date, supervising: 
         implementing[j].plans_revoked_on = _day_between(rng, first, last)
 
 
-def _plans(rng: random.Random, scale: float, seed: int, as_of: date, supervising: list[SupervisingOrganization],
-           implementing: list[ImplementingOrganization], sending_by_country: dict[str, list[int]]) -> list[Plan]:
+def _plans(
+    rng: random.Random,
+    scale: float,
+    seed: int,
+    as_of: date,
+    supervising: list[SupervisingOrganization],
+    implementing: list[ImplementingOrganization],
+    sending_by_country: dict[str, list[int]],
+) -> list[Plan]:
     first_start, last_start = plan_window(as_of)
     type_a = [j for j, io in enumerate(implementing) if io.training_type == "a"]
     type_b: dict[str, list[int]] = defaultdict(list)
@@ -378,8 +514,14 @@ def _plans(rng: random.Random, scale: float, seed: int, as_of: date, supervising
         nationality, group = _pick(rng, NATIONALITIES), _pick(rng, JOB_GROUPS)
         start = _day_between(rng, first_start, last_start)
         pool = type_a if nationality == "CN" else type_b[group] or [j for js in type_b.values() for j in js]
-        choice = next((j for j in (rng.choice(pool) for _ in range(20))
-                       if certifiable(implementing[j], add_months(start, -1), "i")), None)
+        choice = next(
+            (
+                j
+                for j in (rng.choice(pool) for _ in range(20))
+                if certifiable(implementing[j], add_months(start, -1), "i")
+            ),
+            None,
+        )
         if choice is None:
             continue
         io = implementing[choice]
@@ -388,21 +530,38 @@ def _plans(rng: random.Random, scale: float, seed: int, as_of: date, supervising
         if so is not None:
             sending = so.partners.setdefault(nationality, rng.choice(sending_by_country[nationality]))
         family = FAMILY_NAMES.get(nationality, FAMILY_NAMES["VN"])
-        person = {"name": f"{rng.choice(family)} {rng.choice(GIVEN_NAMES)}",
-                  "date_of_birth": (start - timedelta(days=rng.randint(19 * 366, 35 * 365))).isoformat(),
-                  "nationality": nationality, "passport_number": f"{nationality}{seed % 100:02d}{trainee:07d}"}
+        person = {
+            "name": f"{rng.choice(family)} {rng.choice(GIVEN_NAMES)}",
+            "date_of_birth": (start - timedelta(days=rng.randint((TITP.minimum_age + 1) * 366, 35 * 365))).isoformat(),
+            "nationality": nationality,
+            "passport_number": f"{nationality}{seed % 100:02d}{trainee:07d}",
+        }
         trainee_id = uuid5(NAMESPACE_URL, f"https://titp.example/seed/{seed}/{scale}/trainee/{trainee}")
-        chain_start, days_used, stage, exams = start, 0, "i", []
+        chain_start, days_used, stage = start, 0, "i"
+        exams: list[dict[str, str]] = []
         while len(plans) < target:
             end = last_day(start, STAGE_MONTHS[stage])
             if stage == "iii":  # all of a trainee's plans within 5 years of the first (DOMAIN §4)
-                end = min(end, start + timedelta(days=(add_months(chain_start, 60) - chain_start).days - days_used - 1))
+                total_days = (add_months(chain_start, 12 * TITP.total_years) - chain_start).days
+                end = min(end, start + timedelta(days=total_days - days_used - 1))
                 if (end - start).days < 180:
                     break
-            plan = Plan(key=f"plan-{len(plans)}", trainee_id=trainee_id, trainee=person, stage=stage,
-                        job_category=io.job_category, job_group=io.job_group, implementing=choice,
-                        supervising=io.supervising, sending=sending, start_date=start, end_date=end,
-                        applied_on=add_months(start, -2), certified_on=add_months(start, -1), exams_passed=exams)
+            plan = Plan(
+                key=f"plan-{len(plans)}",
+                trainee_id=trainee_id,
+                trainee=person,
+                stage=stage,
+                job_category=io.job_category,
+                job_group=io.job_group,
+                implementing=choice,
+                supervising=io.supervising,
+                sending=sending,
+                start_date=start,
+                end_date=end,
+                applied_on=add_months(start, -2),
+                certified_on=add_months(start, -1),
+                exams_passed=exams,
+            )
             plans.append(plan)
             days_used += (end - start).days + 1
             plan.ending, goes_on = _ending(rng, plan, io, as_of)
@@ -417,10 +576,11 @@ def _plans(rng: random.Random, scale: float, seed: int, as_of: date, supervising
             else:
                 if not (io.excellent and rng.random() < TO_STAGE_III):
                     break
-                start = add_months(end + timedelta(days=1), rng.choice((1, 2)))  # home for 1 or 2 months first
+                # home for 1 or 2 months first
+                start = add_months(end + timedelta(days=1), TITP.return_home_min_months + rng.choice((0, 1)))
             if start > last_start or not certifiable(io, add_months(start, -1), next_stage):
                 break
-            exams = [*exams, {"grade": STAGE_EXAM[stage], "passed_on": exam_on.isoformat()}]
+            exams = [*exams, {"grade": STAGE_EXAM[Stage(stage)].value, "passed_on": exam_on.isoformat()}]
             stage = next_stage
     return plans
 
@@ -447,27 +607,40 @@ def _staff(rng: random.Random, implementing: list[ImplementingOrganization], pla
     by_organization: dict[tuple[int, str], list[Plan]] = defaultdict(list)
     for plan in plans:
         by_organization[(plan.implementing, plan.stage)].append(plan)
-    needed, least_staff = defaultdict(int), defaultdict(int)  # basic quota, staff
-    for (j, stage), same in by_organization.items():
+    needed: defaultdict[int, int] = defaultdict(int)  # basic quota
+    least_staff: defaultdict[int, int] = defaultdict(int)
+    for (j, stage_name), same in by_organization.items():
+        stage = Stage(stage_name)
         overlap = max(sum(1 for o in same if o.start_date <= p.end_date and p.start_date <= o.end_date) for p in same)
-        needed[j] = max(needed[j], math.ceil(overlap / {"i": 1, "ii": 2, "iii": 6}[stage]))
-        least_staff[j] = max(least_staff[j], math.ceil(overlap / {"i": 1, "ii": 2, "iii": 3}[stage]))
-    table = ((3, 30, 3), (31, 40, 4), (41, 50, 5), (51, 100, 6), (101, 200, 10), (201, 300, 15))
+        # Stages i and ii at the normal multiple of the basic quota; stage iii exists only at excellent organizations.
+        multiple = QUOTA.normal[stage] or QUOTA.excellent[stage]
+        needed[j] = max(needed[j], math.ceil(overlap / multiple))
+        least_staff[j] = max(least_staff[j], math.ceil(overlap / QUOTA.hard_cap_per_staff[stage]))
+    # The staff brackets of the basic quota table: (fewest staff, most staff, basic quota).
+    lows = (MIN_STAFF, *(most + 1 for most, _ in QUOTA.basic_table[:-1]))
+    table = tuple((low, most, quota) for low, (most, quota) in zip(lows, QUOTA.basic_table, strict=True))
+    per_trainee = QUOTA.staff_per_trainee_above_table
     for j, io in enumerate(implementing):
         basic = needed[j]
         bracket = next(((low, high) for low, high, quota in table if quota >= basic), None)
-        staff = rng.randint(*bracket) if bracket else basic * 20 + rng.randint(0, 19)
+        staff = rng.randint(*bracket) if bracket else basic * per_trainee + rng.randint(0, per_trainee - 1)
         io.full_time_staff = max(staff, least_staff[j])  # the hard caps: stage i <= staff, ii <= 2x, iii <= 3x
 
 
 # Running it: the commands, phase by phase, over the services' REST APIs.
 
 # Rules a service refuses with while it has not yet heard, over Kafka, of what another service recorded.
-CATCHING_UP = frozenset({
-    "implementing_organization.registered", "implementing_organization.supervised_by",
-    "implementing_organization.training_type", "supervising_organization.permit_active",
-    "sending_organization.approved", "sending_organization.agreement", "inspection.target_unknown",
-})
+CATCHING_UP = frozenset(
+    {
+        "implementing_organization.registered",
+        "implementing_organization.supervised_by",
+        "implementing_organization.training_type",
+        "supervising_organization.permit_active",
+        "sending_organization.approved",
+        "sending_organization.agreement",
+        "inspection.target_unknown",
+    }
+)
 SERVICES_USED = ("registry", "accreditation", "inspection")
 
 
@@ -481,8 +654,9 @@ class Checkpoint:
             lines = path.read_bytes().splitlines()
             recorded = orjson.loads(lines[0]) if lines else {}
             if recorded.get("identity") != identity:
-                raise SeedError(f"{path} records another dataset ({recorded.get('identity')}); start afresh to"
-                                " replace it")
+                raise SeedError(
+                    f"{path} records another dataset ({recorded.get('identity')}); start afresh to replace it"
+                )
             for line in lines[1:]:
                 try:
                     entry = orjson.loads(line)
@@ -531,36 +705,57 @@ class Seeder:
     """Sends the blueprint's commands to the services: `clients` maps registry, accreditation and inspection
     to an httpx client of each (real HTTP in the CLI, the apps themselves in tests)."""
 
-    def __init__(self, blueprint: Blueprint, clients: Mapping[str, httpx.AsyncClient], headers: Mapping[str, str],
-                 checkpoint: Checkpoint, *, concurrency: int = 8, show_progress: bool = True,
-                 catch_up_timeout: float = 120.0) -> None:
+    def __init__(
+        self,
+        blueprint: Blueprint,
+        clients: Mapping[str, httpx.AsyncClient],
+        headers: Mapping[str, str],
+        checkpoint: Checkpoint,
+        *,
+        concurrency: int = 8,
+        show_progress: bool = True,
+        catch_up_timeout: float = 120.0,
+    ) -> None:
         missing = set(SERVICES_USED) - set(clients)
         if missing:
             raise SeedError(f"no client for {', '.join(sorted(missing))}")
         self.blueprint, self.clients, self.headers, self.checkpoint = blueprint, clients, dict(headers), checkpoint
         self.concurrency, self.catch_up_timeout = concurrency, catch_up_timeout
-        self.progress = Progress(TextColumn("{task.description:<38}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), TimeRemainingColumn(), disable=not show_progress)
+        self.progress = Progress(
+            TextColumn("{task.description:<38}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            disable=not show_progress,
+        )
         self.requests = 0
         self._key_prefix = f"titp-seed/{blueprint.seed}/{blueprint.scale}/{blueprint.as_of.isoformat()}/"
 
     # Talking to the services.
 
-    async def _request(self, service: str, method: str, path: str, *, body: Any = None,
-                       params: Mapping[str, Any] | None = None, step: str | None = None) -> dict[str, Any]:
+    async def _request(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        step: str | None = None,
+    ) -> dict[str, Any]:
         headers = dict(self.headers)
         if step is not None:
             headers["idempotency-key"] = self._key_prefix + step
         failures, catching_up_since = 0, None
         while True:
             try:
-                response = await self.clients[service].request(method, path, json=body, params=params,
-                                                                headers=headers)
+                response = await self.clients[service].request(method, path, json=body, params=params, headers=headers)
             except httpx.TransportError as error:
                 failures += 1
                 if failures > 8:
                     raise SeedError(f"{service} does not answer {method} {path}: {error!r}") from None
-                await asyncio.sleep(min(0.2 * 2 ** failures, 10))
+                await asyncio.sleep(min(0.2 * 2**failures, 10))
                 continue
             self.requests += 1
             if response.status_code < 300:
@@ -570,7 +765,7 @@ class Seeder:
                 continue
             if response.status_code >= 500 and failures < 8:
                 failures += 1
-                await asyncio.sleep(min(0.2 * 2 ** failures, 10))
+                await asyncio.sleep(min(0.2 * 2**failures, 10))
                 continue
             rule = response.json().get("rule") if response.status_code == 409 else None
             if rule in CATCHING_UP:
@@ -580,8 +775,7 @@ class Seeder:
                     continue
             raise SeedError(f"{service} refused {method} {path} ({step}): {response.status_code} {response.text}")
 
-    async def send(self, service: str, path: str, body: dict[str, Any], step: str, *,
-                   remember: Any = True) -> Any:
+    async def send(self, service: str, path: str, body: dict[str, Any], step: str, *, remember: Any = True) -> Any:
         """POST a command once: skipped if the checkpoint has it; a creation remembers the new id."""
         if step in self.checkpoint:
             return self.checkpoint[step]
@@ -616,39 +810,59 @@ class Seeder:
             await self._check_resumable()
             await self.phase("sending organizations", bp.sending, self.approve_sending_organization)
             await self.phase("supervising organizations", bp.supervising, self.permit)
-            await self.phase("sending agreements", [(so, partner) for so in bp.supervising
-                                                    for partner in sorted(set(so.partners.values()))],
-                             self.agreement)
+            await self.phase(
+                "sending agreements",
+                [(so, partner) for so in bp.supervising for partner in sorted(set(so.partners.values()))],
+                self.agreement,
+            )
             await self.phase("implementing organizations", bp.implementing, self.register)
             # An organization's first certified plan starts its inspection schedule (DOMAIN §5), so it goes
             # first, and the rest only once the inspection service has heard of it: the schedule then
             # follows the dates, not the order in which Kafka's partitions happen to deliver.
-            first = {}
+            first: dict[int, Plan] = {}
             for plan in bp.plans:
                 if plan.implementing not in first or plan.certified_on < first[plan.implementing].certified_on:
                     first[plan.implementing] = plan
             await self.phase("plans: each organization's first", first.values(), self.certify)
             await self.phase("inspection schedules started", first, self.wait_for_schedule)
             for stage in ("i", "ii", "iii"):
-                await self.phase(f"plans: stage {stage}", [p for p in bp.plans if p.stage == stage
-                                                          and first[p.implementing] is not p], self.certify)
-            await self.phase("plans completed or discontinued",
-                             [p for p in bp.plans if p.ending and p.ending[0] != "revoked"], self.end)
+                await self.phase(
+                    f"plans: stage {stage}",
+                    [p for p in bp.plans if p.stage == stage and first[p.implementing] is not p],
+                    self.certify,
+                )
+            await self.phase(
+                "plans completed or discontinued",
+                [p for p in bp.plans if p.ending and p.ending[0] != "revoked"],
+                self.end,
+            )
             await self.phase("improvement orders, suspensions, downgrades", self._actions(), self.act)
-            targets = [("supervising_organization", so.key, so.revocation[0] if so.revocation else bp.as_of)
-                       for so in bp.supervising]
+            targets = [
+                ("supervising_organization", so.key, so.revocation[0] if so.revocation else bp.as_of)
+                for so in bp.supervising
+            ]
             targets += [("implementing_organization", bp.implementing[j].key, bp.as_of) for j in sorted(first)]
             await self.phase("inspections", targets, self.inspect)
-            referrals = [("supervising_organization", so.key, *so.revocation) for so in bp.supervising
-                         if so.revocation]
-            referrals += [("implementing_organization", io.key, io.plans_revoked_on, None) for io in bp.implementing
-                          if io.plans_revoked_on]
+            referrals: list[tuple[str, str, date, str | None]] = [
+                ("supervising_organization", so.key, *so.revocation) for so in bp.supervising if so.revocation
+            ]
+            referrals += [
+                ("implementing_organization", io.key, io.plans_revoked_on, None)
+                for io in bp.implementing
+                if io.plans_revoked_on
+            ]
             await self.phase("referrals: revocations", referrals, self.refer)
             # The registry and accreditation apply the referrals from Kafka: the dataset is whole once they have.
-            applied = [("registry", f"/v1/supervising-organizations/{self.id(so.key)}", "lifecycle") for so
-                       in bp.supervising if so.revocation]
-            applied += [("accreditation", f"/v1/training-plans/{self.id(p.key)}", "status") for p in bp.plans
-                        if p.ending and p.ending[0] == "revoked"]
+            applied = [
+                ("registry", f"/v1/supervising-organizations/{self.id(so.key)}", "lifecycle")
+                for so in bp.supervising
+                if so.revocation
+            ]
+            applied += [
+                ("accreditation", f"/v1/training-plans/{self.id(p.key)}", "status")
+                for p in bp.plans
+                if p.ending and p.ending[0] == "revoked"
+            ]
             await self.phase("referrals applied", applied, self.wait_for_revocation)
         return SeedReport(bp, self.checkpoint.inspections(), self.requests, time.monotonic() - started)
 
@@ -672,8 +886,9 @@ class Seeder:
         """A checkpoint made against other databases (say, a stack started afresh) cannot be resumed."""
         step = f"{self.blueprint.supervising[0].key}:create"
         if step in self.checkpoint:
-            response = await self.clients["registry"].get(f"/v1/supervising-organizations/{self.checkpoint[step]}",
-                                                          headers=self.headers)
+            response = await self.clients["registry"].get(
+                f"/v1/supervising-organizations/{self.checkpoint[step]}", headers=self.headers
+            )
             if response.status_code == 404:
                 raise SeedError(f"{self.checkpoint.path} was recorded against other databases: start afresh")
 
@@ -682,66 +897,129 @@ class Seeder:
         return random.Random(f"titp-seed:{self.blueprint.seed}:{key}")
 
     async def approve_sending_organization(self, sending: SendingOrganization) -> None:
-        await self.create("registry", "/v1/sending-organizations", {
-            "name": sending.name, "country": sending.country, "approval_reference": sending.approval_reference,
-            "approved_on": sending.approved_on.isoformat()}, f"{sending.key}:create")
+        await self.create(
+            "registry",
+            "/v1/sending-organizations",
+            {
+                "name": sending.name,
+                "country": sending.country,
+                "approval_reference": sending.approval_reference,
+                "approved_on": sending.approved_on.isoformat(),
+            },
+            f"{sending.key}:create",
+        )
 
     async def permit(self, so: SupervisingOrganization) -> None:
         filler = self._filler(so.key)
         address = f"{filler.randint(1, 9)}-{filler.randint(1, 30)}-{filler.randint(1, 20)} Honmachi, {so.prefecture}"
-        categories = sorted({io.job_category for io in self.blueprint.implementing
-                             if io.supervising is not None and self.blueprint.supervising[io.supervising] is so})
-        id = await self.create("registry", "/v1/supervising-organizations", {
-            "name": so.name, "corporate_number": so.corporate_number, "address": address,
-            "prefecture": so.prefecture, "representative": _person(filler),
-            "supervising_offices": [{"name": "Head office", "address": address,
-                                     "supervision_manager": _person(filler)}],
-            "job_categories": categories or ["construction"], "requested_permit_type": so.permit_type,
-            "external_auditor": f"{filler.choice(JAPANESE_FAMILY)} Audit Office",
-            "applied_on": so.applied_on.isoformat()}, f"{so.key}:create")
+        categories = sorted(
+            {
+                io.job_category
+                for io in self.blueprint.implementing
+                if io.supervising is not None and self.blueprint.supervising[io.supervising] is so
+            }
+        )
+        id = await self.create(
+            "registry",
+            "/v1/supervising-organizations",
+            {
+                "name": so.name,
+                "corporate_number": so.corporate_number,
+                "address": address,
+                "prefecture": so.prefecture,
+                "representative": _person(filler),
+                "supervising_offices": [
+                    {"name": "Head office", "address": address, "supervision_manager": _person(filler)}
+                ],
+                "job_categories": categories or ["construction"],
+                "requested_permit_type": so.permit_type,
+                "external_auditor": f"{filler.choice(JAPANESE_FAMILY)} Audit Office",
+                "applied_on": so.applied_on.isoformat(),
+            },
+            f"{so.key}:create",
+        )
         base = f"/v1/supervising-organizations/{id}"
-        await self.send("registry", f"{base}/grant", {"permit_type": so.permit_type,
-                                                      "granted_on": so.granted_on.isoformat()}, f"{so.key}:grant")
+        await self.send(
+            "registry",
+            f"{base}/grant",
+            {"permit_type": so.permit_type, "granted_on": so.granted_on.isoformat()},
+            f"{so.key}:grant",
+        )
         if so.renewal:
             applied_on, renewed_on = so.renewal
-            await self.send("registry", f"{base}/renew", {"renewed_on": renewed_on.isoformat(),
-                                                          "applied_on": applied_on.isoformat(),
-                                                          "excellent_record": False}, f"{so.key}:renew")
+            await self.send(
+                "registry",
+                f"{base}/renew",
+                {"renewed_on": renewed_on.isoformat(), "applied_on": applied_on.isoformat(), "excellent_record": False},
+                f"{so.key}:renew",
+            )
 
     async def agreement(self, pair: tuple[SupervisingOrganization, int]) -> None:
         so, partner = pair
         sending = self.blueprint.sending[partner]
-        await self.create("registry", f"/v1/supervising-organizations/{self.id(so.key)}/sending-agreements",
-                          {"sending_organization_id": self.id(sending.key), "signed_on": so.signed_on.isoformat()},
-                          f"{so.key}:agreement:{sending.key}:create")
+        assert so.signed_on is not None  # every supervising organization of a blueprint signs
+        await self.create(
+            "registry",
+            f"/v1/supervising-organizations/{self.id(so.key)}/sending-agreements",
+            {"sending_organization_id": self.id(sending.key), "signed_on": so.signed_on.isoformat()},
+            f"{so.key}:agreement:{sending.key}:create",
+        )
 
     async def register(self, io: ImplementingOrganization) -> None:
         filler = self._filler(io.key)
         supervising = self.blueprint.supervising[io.supervising] if io.supervising is not None else None
-        await self.create("registry", "/v1/implementing-organizations", {
-            "name": io.name, "corporate_number": io.corporate_number,
-            "address": f"{filler.randint(1, 9)}-{filler.randint(1, 30)} Kogyo-cho, {io.prefecture}",
-            "prefecture": io.prefecture, "industry": io.job_category, "training_type": io.training_type,
-            "supervising_organization_id": self.id(supervising.key) if supervising else None,
-            "full_time_staff": io.full_time_staff, "staff_as_of": io.registered_on.isoformat(),
-            "excellent": io.excellent, "registered_on": io.registered_on.isoformat()}, f"{io.key}:create")
+        await self.create(
+            "registry",
+            "/v1/implementing-organizations",
+            {
+                "name": io.name,
+                "corporate_number": io.corporate_number,
+                "address": f"{filler.randint(1, 9)}-{filler.randint(1, 30)} Kogyo-cho, {io.prefecture}",
+                "prefecture": io.prefecture,
+                "industry": io.job_category,
+                "training_type": io.training_type,
+                "supervising_organization_id": self.id(supervising.key) if supervising else None,
+                "full_time_staff": io.full_time_staff,
+                "staff_as_of": io.registered_on.isoformat(),
+                "excellent": io.excellent,
+                "registered_on": io.registered_on.isoformat(),
+            },
+            f"{io.key}:create",
+        )
 
     async def certify(self, plan: Plan) -> None:
         bp, filler = self.blueprint, self._filler(plan.key)
         io = bp.implementing[plan.implementing]
         comparable = filler.randrange(180_000, 230_000, 1_000)
-        id = await self.create("accreditation", "/v1/training-plans", {
-            "trainee_id": str(plan.trainee_id), "trainee": plan.trainee, "stage": plan.stage,
-            "training_type": io.training_type, "job_category": plan.job_category,
-            "implementing_organization_id": self.id(io.key),
-            "supervising_organization_id": self.id(bp.supervising[plan.supervising].key)
-            if plan.supervising is not None else None,
-            "sending_organization_id": self.id(bp.sending[plan.sending].key) if plan.sending is not None else None,
-            "start_date": plan.start_date.isoformat(), "end_date": plan.end_date.isoformat(),
-            "monthly_wage": comparable + filler.randrange(0, 15_000, 500), "comparable_japanese_wage": comparable,
-            "exams_passed": plan.exams_passed, "applied_on": plan.applied_on.isoformat()}, f"{plan.key}:create")
-        await self.send("accreditation", f"/v1/training-plans/{id}/certify",
-                        {"certified_on": plan.certified_on.isoformat()}, f"{plan.key}:certify")
+        id = await self.create(
+            "accreditation",
+            "/v1/training-plans",
+            {
+                "trainee_id": str(plan.trainee_id),
+                "trainee": plan.trainee,
+                "stage": plan.stage,
+                "training_type": io.training_type,
+                "job_category": plan.job_category,
+                "implementing_organization_id": self.id(io.key),
+                "supervising_organization_id": self.id(bp.supervising[plan.supervising].key)
+                if plan.supervising is not None
+                else None,
+                "sending_organization_id": self.id(bp.sending[plan.sending].key) if plan.sending is not None else None,
+                "start_date": plan.start_date.isoformat(),
+                "end_date": plan.end_date.isoformat(),
+                "monthly_wage": comparable + filler.randrange(0, 15_000, 500),
+                "comparable_japanese_wage": comparable,
+                "exams_passed": plan.exams_passed,
+                "applied_on": plan.applied_on.isoformat(),
+            },
+            f"{plan.key}:create",
+        )
+        await self.send(
+            "accreditation",
+            f"/v1/training-plans/{id}/certify",
+            {"certified_on": plan.certified_on.isoformat()},
+            f"{plan.key}:certify",
+        )
 
     async def wait_for_schedule(self, implementing: int) -> None:
         id = self.id(self.blueprint.implementing[implementing].key)
@@ -754,26 +1032,52 @@ class Seeder:
         await self.eventually(scheduled, f"the inspection service never scheduled an inspection of {target_id}")
 
     async def end(self, plan: Plan) -> None:
+        assert plan.ending is not None  # only plans that end are ended
         kind, day, detail = plan.ending
         path = f"/v1/training-plans/{self.id(plan.key)}"
         if kind == "completed":
-            await self.send("accreditation", f"{path}/complete", {"completed_on": day.isoformat(),
-                                                                  "exam_result": detail}, f"{plan.key}:complete")
+            await self.send(
+                "accreditation",
+                f"{path}/complete",
+                {"completed_on": day.isoformat(), "exam_result": detail},
+                f"{plan.key}:complete",
+            )
         else:
-            await self.send("accreditation", f"{path}/discontinue", {"on": day.isoformat(), "reason": detail},
-                            f"{plan.key}:discontinue")
+            await self.send(
+                "accreditation",
+                f"{path}/discontinue",
+                {"on": day.isoformat(), "reason": detail},
+                f"{plan.key}:discontinue",
+            )
 
     def _actions(self) -> list[tuple[str, str, dict[str, Any]]]:
         actions = []
         for so in self.blueprint.supervising:
             for n, (issued, deadline) in enumerate(so.improvement_orders):
-                actions.append((so.key, f"improvement-orders:{n}", {
-                    "issued_on": issued.isoformat(), "deadline": deadline.isoformat(),
-                    "reason": "supervision visits not made as the plan requires"}))
+                actions.append(
+                    (
+                        so.key,
+                        f"improvement-orders:{n}",
+                        {
+                            "issued_on": issued.isoformat(),
+                            "deadline": deadline.isoformat(),
+                            "reason": "supervision visits not made as the plan requires",
+                        },
+                    )
+                )
             if so.suspension:
-                actions.append((so.key, "suspend", {
-                    "from_date": so.suspension[0].isoformat(), "until_date": so.suspension[1].isoformat(),
-                    "scope": "all", "reason": "false records submitted to OTIT"}))
+                actions.append(
+                    (
+                        so.key,
+                        "suspend",
+                        {
+                            "from_date": so.suspension[0].isoformat(),
+                            "until_date": so.suspension[1].isoformat(),
+                            "scope": "all",
+                            "reason": "false records submitted to OTIT",
+                        },
+                    )
+                )
             if so.downgraded_on:
                 actions.append((so.key, "downgrade", {"effective_on": so.downgraded_on.isoformat()}))
         return actions
@@ -791,8 +1095,11 @@ class Seeder:
         await self._first_inspection(id)
         while True:
             listed = (await self.get("inspection", "/v1/inspections", target_id=id, limit=500))["items"]
-            due = [i for i in listed if i["kind"] == "regular" and i["status"] != "cancelled"
-                   and date.fromisoformat(i["due_by"]) <= until]
+            due = [
+                i
+                for i in listed
+                if i["kind"] == "regular" and i["status"] != "cancelled" and date.fromisoformat(i["due_by"]) <= until
+            ]
             for inspection in due:
                 step = f"inspection:{key}:{inspection['due_by']}"
                 if step in self.checkpoint:
@@ -804,26 +1111,37 @@ class Seeder:
                     self.checkpoint.record(step, record)
                     return
                 if inspection["status"] == "scheduled":
-                    await self.send("inspection", f"/v1/inspections/{inspection['id']}/complete", body, step,
-                                    remember=record)
+                    await self.send(
+                        "inspection", f"/v1/inspections/{inspection['id']}/complete", body, step, remember=record
+                    )
                 else:
                     self.checkpoint.record(step, record)
                 received_on = date.fromisoformat(body["inspected_on"]) + timedelta(days=20)
                 if body["outcome"] == "recommendation" and received_on <= until:
-                    await self.send("inspection", f"/v1/inspections/{inspection['id']}/improvement-report",
-                                    {"received_on": received_on.isoformat()},
-                                    f"improvement-report:{key}:{inspection['due_by']}")
+                    await self.send(
+                        "inspection",
+                        f"/v1/inspections/{inspection['id']}/improvement-report",
+                        {"received_on": received_on.isoformat()},
+                        f"improvement-report:{key}:{inspection['due_by']}",
+                    )
                 break  # completing it put the next one on the schedule: list again
             else:
                 return
 
-    def _decide(self, target_type: str, key: str, inspection: dict[str, Any], until: date,
-                step: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    def _decide(
+        self, target_type: str, key: str, inspection: dict[str, Any], until: date, step: str
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """The inspection's record and the completion to send, or None to leave it open: from the seed alone."""
         rng = self._filler(step)
         scheduled_on, due_by = date.fromisoformat(inspection["scheduled_on"]), date.fromisoformat(inspection["due_by"])
-        record = {"target_type": target_type, "target": key, "scheduled_on": inspection["scheduled_on"],
-                  "due_by": inspection["due_by"], "inspected_on": None, "findings": False}
+        record = {
+            "target_type": target_type,
+            "target": key,
+            "scheduled_on": inspection["scheduled_on"],
+            "due_by": inspection["due_by"],
+            "inspected_on": None,
+            "findings": False,
+        }
         if rng.random() < LATE:
             day = due_by + timedelta(days=rng.randint(1, 60))
         else:
@@ -833,11 +1151,21 @@ class Seeder:
         outcome = _pick(rng, dict(OUTCOMES))
         body: dict[str, Any] = {"inspected_on": day.isoformat(), "inspector": _person(rng), "outcome": outcome}
         if outcome == "guidance":
-            body["findings"] = [{"code": rng.choice(("records_not_kept", "accommodation", "other")),
-                                 "legal_breach": False, "description": "falls short of the guidelines"}]
+            body["findings"] = [
+                {
+                    "code": rng.choice(("records_not_kept", "accommodation", "other")),
+                    "legal_breach": False,
+                    "description": "falls short of the guidelines",
+                }
+            ]
         elif outcome == "recommendation":
-            body["findings"] = [{"code": rng.choice(("wages_below_plan", "working_hours", "safety_and_health")),
-                                 "legal_breach": True, "description": "breach of the Act or of labour law"}]
+            body["findings"] = [
+                {
+                    "code": rng.choice(("wages_below_plan", "working_hours", "safety_and_health")),
+                    "legal_breach": True,
+                    "description": "breach of the Act or of labour law",
+                }
+            ]
             body["improvement_report_due"] = (day + timedelta(days=30)).isoformat()
         return {**record, "inspected_on": day.isoformat(), "findings": bool(body.get("findings"))}, body
 
@@ -846,20 +1174,47 @@ class Seeder:
         permit (the registry revokes it) or of its plans' certification (accreditation revokes those in force)."""
         target_type, key, decided_on, ground = referral
         scheduled_on, due_by = decided_on - timedelta(days=14), decided_on + timedelta(days=30)
-        id = await self.create("inspection", "/v1/inspections", {
-            "target_type": target_type, "target_id": self.id(key), "reason": "complaint",
-            "scheduled_on": scheduled_on.isoformat(), "due_by": due_by.isoformat(),
-            "detail": "a trainee's consultation with OTIT"}, f"referral:{key}:create")
+        id = await self.create(
+            "inspection",
+            "/v1/inspections",
+            {
+                "target_type": target_type,
+                "target_id": self.id(key),
+                "reason": "complaint",
+                "scheduled_on": scheduled_on.isoformat(),
+                "due_by": due_by.isoformat(),
+                "detail": "a trainee's consultation with OTIT",
+            },
+            f"referral:{key}:create",
+        )
         action = {"action": "permit_revocation", "ground": ground} if ground else {"action": "plan_revocation"}
         step = f"inspection:{key}:referral"
-        await self.send("inspection", f"/v1/inspections/{id}/complete", {
-            "inspected_on": decided_on.isoformat(), "inspector": _person(self._filler(step)), "outcome": "referral",
-            "findings": [{"code": "passport_or_residence_card_kept", "legal_breach": True,
-                          "description": "the trainees' passports are kept by the employer"}],
-            "referral": {**action, "reason": "trainees' passports kept; the breach was repeated"}}, step,
-            remember={"target_type": target_type, "target": key, "scheduled_on": scheduled_on.isoformat(),
-                      "due_by": due_by.isoformat(), "inspected_on": decided_on.isoformat(), "findings": True})
-
+        await self.send(
+            "inspection",
+            f"/v1/inspections/{id}/complete",
+            {
+                "inspected_on": decided_on.isoformat(),
+                "inspector": _person(self._filler(step)),
+                "outcome": "referral",
+                "findings": [
+                    {
+                        "code": "passport_or_residence_card_kept",
+                        "legal_breach": True,
+                        "description": "the trainees' passports are kept by the employer",
+                    }
+                ],
+                "referral": {**action, "reason": "trainees' passports kept; the breach was repeated"},
+            },
+            step,
+            remember={
+                "target_type": target_type,
+                "target": key,
+                "scheduled_on": scheduled_on.isoformat(),
+                "due_by": due_by.isoformat(),
+                "inspected_on": decided_on.isoformat(),
+                "findings": True,
+            },
+        )
 
     async def wait_for_revocation(self, resource: tuple[str, str, str]) -> None:
         service, path, field = resource
@@ -877,8 +1232,14 @@ def _default_url(service: str) -> str:
     return f"http://127.0.0.1:{DEFAULT_HTTP_PORTS[service]}"
 
 
-async def seed_over_http(blueprint: Blueprint, urls: Mapping[str, str], headers: Mapping[str, str],
-                         checkpoint: Checkpoint, *, concurrency: int) -> SeedReport:
+async def seed_over_http(
+    blueprint: Blueprint,
+    urls: Mapping[str, str],
+    headers: Mapping[str, str],
+    checkpoint: Checkpoint,
+    *,
+    concurrency: int,
+) -> SeedReport:
     async with _clients(urls) as clients:
         return await Seeder(blueprint, clients, headers, checkpoint, concurrency=concurrency).run()
 
@@ -895,20 +1256,32 @@ async def _clients(urls: Mapping[str, str]) -> AsyncIterator[dict[str, httpx.Asy
 
 
 def command(
-    scale: Annotated[float, typer.Option(min=0.0001, max=10, help="1 is national: 3,750 supervising and"
-                                         " 63,000 implementing organizations, 400,000 plans.")] = 0.01,
+    scale: Annotated[
+        float,
+        typer.Option(
+            min=0.0001,
+            max=10,
+            help="1 is national: 3,750 supervising and 63,000 implementing organizations, 400,000 plans.",
+        ),
+    ] = 0.01,
     seed: Annotated[int, typer.Option(help="The same seed (and date) builds the same dataset.")] = 42,
-    as_of: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="The dataset's today (default: the"
-                                                   " checkpoint's, else today in Japan).")] = None,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"], help="The dataset's today (default: the checkpoint's, else today in Japan)."
+        ),
+    ] = None,
     registry_url: Annotated[str, typer.Option(envvar="TITP_SEED_REGISTRY_URL")] = _default_url("registry"),
     accreditation_url: Annotated[str, typer.Option(envvar="TITP_SEED_ACCREDITATION_URL")] = _default_url(
-        "accreditation"),
+        "accreditation"
+    ),
     inspection_url: Annotated[str, typer.Option(envvar="TITP_SEED_INSPECTION_URL")] = _default_url("inspection"),
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Commands in flight at once.")] = 8,
     checkpoint_dir: Annotated[Path | None, typer.Option(help="Default: $TITP_DATA_DIR/seed.")] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="Forget the checkpoint and start over.")] = False,
-    keys_dir: Annotated[Path | None, typer.Option(help="The dev issuer's keys (default: $TITP_DATA_DIR/dev-keys).")]
-    = None,
+    keys_dir: Annotated[
+        Path | None, typer.Option(help="The dev issuer's keys (default: $TITP_DATA_DIR/dev-keys).")
+    ] = None,
 ) -> None:
     """Build a realistic dataset through the services' REST APIs (DOMAIN §8): deterministic for a seed,
     resumable after an interruption (run the same command again)."""
@@ -921,8 +1294,11 @@ def command(
         path.unlink(missing_ok=True)
     day = as_of.date() if as_of else _checkpoint_as_of(path) or today()
     if day < today() - timedelta(days=30):
-        raise typer.BadParameter("the services expire permits by today's date: an as-of more than a month ago"
-                                 " would expire them while seeding", param_hint="--as-of")
+        raise typer.BadParameter(
+            "the services expire permits by today's date: an as-of more than a month ago"
+            " would expire them while seeding",
+            param_hint="--as-of",
+        )
     try:
         blueprint = build_blueprint(scale, seed, day)
         checkpoint = Checkpoint(path, checkpoint_identity(blueprint))
@@ -930,12 +1306,15 @@ def command(
         raise typer.BadParameter(str(error)) from None
     token = auth.mint_token(["otit"], subject="titp-seed", ttl=7 * 24 * 3600, keys_dir=keys_dir)
     urls = {"registry": registry_url, "accreditation": accreditation_url, "inspection": inspection_url}
-    typer.echo(f"seed {seed} at scale {scale} as of {day}: {len(blueprint.supervising)} supervising and"
-               f" {len(blueprint.implementing)} implementing organizations, {len(blueprint.plans)} plans;"
-               f" checkpoint {path}")
+    typer.echo(
+        f"seed {seed} at scale {scale} as of {day}: {len(blueprint.supervising)} supervising and"
+        f" {len(blueprint.implementing)} implementing organizations, {len(blueprint.plans)} plans;"
+        f" checkpoint {path}"
+    )
     try:
-        report = asyncio.run(seed_over_http(blueprint, urls, {"authorization": f"Bearer {token}"}, checkpoint,
-                                            concurrency=concurrency))
+        report = asyncio.run(
+            seed_over_http(blueprint, urls, {"authorization": f"Bearer {token}"}, checkpoint, concurrency=concurrency)
+        )
     except SeedError as error:
         typer.echo(f"seeding stopped: {error}\nrun the same command again to resume", err=True)
         raise typer.Exit(1) from None

@@ -5,10 +5,9 @@ Ready means a real query and a real admin call work, not that a port is open.
 
 import argparse
 import asyncio
+import logging
 import sys
 import time
-
-import logging
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient

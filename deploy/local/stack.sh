@@ -9,6 +9,7 @@
 #   stack.sh up        start, then the four services in the background (pids in $DATA/services)
 #   stack.sh down      stop the services, then the stack
 #   stack.sh run       up in the foreground: Ctrl-C stops everything
+#   stack.sh services  print the services: name, HTTP port, database (the one list, shared/settings.py)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,8 +21,10 @@ KAFKA_CONTROLLER_PORT=${TITP_KAFKA_CONTROLLER_PORT:-9093}
 PG_PORT=${TITP_PG_PORT:-5432}
 PG_USER=titp
 PG_PASSWORD=${TITP_PG_PASSWORD:-titp}
-DATABASES="titp_registry titp_accreditation titp_inspection titp_visa"
-SERVICES="registry:8001 accreditation:8002 inspection:8003 visa:8004"
+# The services (name:port) and their databases (titp_<name>): read_services fills them from the one list,
+# DEFAULT_HTTP_PORTS in shared/settings.py, for the commands that need them.
+SERVICES=
+DATABASES=
 
 KAFKA_LIBS=$DATA/kafka-libs-$KAFKA_VERSION
 KAFKA_DIR=$DATA/kafka
@@ -41,6 +44,19 @@ running() {
 }
 
 alive() { [ -f "$1" ] && running "$(cat "$1")"; }
+
+# deploy/local/services.py reads the list without importing anything: the venv's Python, else any python3.
+read_services() {
+  local py=$PY listed name port
+  [ -x "$py" ] || py=$(command -v python3) || die "python3 is needed to read the services from shared/settings.py"
+  listed=$("$py" "$ROOT/deploy/local/services.py") || die "cannot read the services from shared/settings.py"
+  SERVICES= DATABASES=
+  while read -r name port; do
+    SERVICES="$SERVICES $name:$port"
+    DATABASES="$DATABASES titp_$name"
+  done <<< "$listed"
+  SERVICES=${SERVICES# } DATABASES=${DATABASES# }
+}
 
 # PostgreSQL refuses to run as root; on a root machine it runs as the package's user.
 as_pg() {
@@ -215,6 +231,10 @@ status() {
 }
 
 case "${1:-}" in
+  start|up|down|run|status|services) read_services ;;
+esac
+
+case "${1:-}" in
   install) install ;;
   start) install; start_postgres; start_kafka; wait_ready ;;
   stop) stop ;;
@@ -230,8 +250,10 @@ case "${1:-}" in
     tail_pid=$!
     wait ;;
   status) status ;;
+  services)
+    for entry in $SERVICES; do echo "${entry%%:*} ${entry##*:} titp_${entry%%:*}"; done ;;
   env)
     echo "export DATABASE_URL=postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres"
     echo "export KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT" ;;
-  *) echo "usage: $0 install|start|stop|status|up|down|run|env" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|status|up|down|run|env|services" >&2; exit 2 ;;
 esac

@@ -7,18 +7,18 @@ from fastapi import FastAPI
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from services.accreditation.api import routers
 from contracts.accreditation import TrainingPlanApplied, accreditation_events
+from services.accreditation.api import routers
+from services.accreditation.commands import TRAINING_PLAN
 from services.accreditation.domain.rules import TRANSITION_JOB_CATEGORIES, RuleBook, TitpRules
-from services.accreditation.handlers import TRAINING_PLAN
 from services.accreditation.subscriptions import on_event
 from shared.service import ServiceDefinition
-from shared.web.app import create_service_app
 from shared.settings import ServiceSettings, load_settings
 from shared.statistics import FOLD_INTERVAL_S, fold_statistics
 from shared.topics import service_topic
+from shared.web.app import create_service_app
 
-ACCREDITATION = ServiceDefinition(
+DEFINITION = ServiceDefinition(
     name="accreditation",
     event_types=accreditation_events,
     migrations=Path(__file__).parent / "migrations",
@@ -28,7 +28,7 @@ ACCREDITATION = ServiceDefinition(
     chores=[(FOLD_INTERVAL_S, fold_statistics)],
     description="Technical intern training plans: application, certification, lifecycle.",
     aggregates={TrainingPlanApplied: TRAINING_PLAN},
-    outside_the_log=frozenset({"trainee_keys"}),  # personal data keys (personal_data.py): never in any event
+    outside_the_log=frozenset({"trainee_keys"}),  # the trainees' keys (projections/personal_data.py)
 )
 
 
@@ -51,6 +51,6 @@ class AccreditationSettings(BaseSettings):
 
 def create_app(settings: ServiceSettings | None = None, rule_book: RuleBook | None = None) -> FastAPI:
     """The service; `rule_book` replaces the program's rules as configured (defaults: domain/rules.py)."""
-    app = create_service_app(ACCREDITATION, settings or load_settings("accreditation"))
+    app = create_service_app(DEFINITION, settings or load_settings("accreditation"))
     app.state.rule_book = rule_book or AccreditationSettings().rule_book()
     return app

@@ -8,26 +8,26 @@ from fastapi import FastAPI
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.inspection import api, statistics, subscriptions
-from services.inspection.domain import rules
 from contracts.inspection import InspectionScheduled, inspection_events
-from services.inspection.handlers import INSPECTION
+from services.inspection import commands, subscriptions
+from services.inspection.api import inspections, statistics
+from services.inspection.domain import rules
 from shared.service import ServiceDefinition
-from shared.web.app import create_service_app
 from shared.settings import ServiceSettings, load_settings
 from shared.statistics import FOLD_INTERVAL_S, fold_statistics
 from shared.topics import service_topic
+from shared.web.app import create_service_app
 
-INSPECTION_SERVICE = ServiceDefinition(
+DEFINITION = ServiceDefinition(
     name="inspection",
     event_types=inspection_events,
     migrations=Path(__file__).parent / "migrations",
-    routers=[api.router, statistics.router],
+    routers=[inspections.router, statistics.router],
     chores=[(FOLD_INTERVAL_S, fold_statistics)],
     subscribes_to=[service_topic("registry"), service_topic("accreditation")],
     description="Inspections of supervising and implementing organizations: the schedule builds itself from"
-                " permits and certified plans; outcomes and referrals for administrative action.",
-    aggregates={InspectionScheduled: INSPECTION},
+    " permits and certified plans; outcomes and referrals for administrative action.",
+    aggregates={InspectionScheduled: commands.INSPECTION},
 )
 
 
@@ -46,7 +46,7 @@ class InspectionSettings(BaseSettings):
 def create_app(settings: ServiceSettings | None = None, cadence: rules.Cadence | None = None) -> FastAPI:
     """The service; `cadence` replaces the one from `TITP_INSPECTION_*` (1 and 3 years by default)."""
     cadence = cadence or InspectionSettings().cadence()
-    definition = replace(INSPECTION_SERVICE, on_event=partial(subscriptions.on_event, cadence=cadence))
+    definition = replace(DEFINITION, on_event=partial(subscriptions.on_event, cadence=cadence))
     app = create_service_app(definition, settings or load_settings("inspection"))
     app.state.cadence = cadence
     return app

@@ -1,5 +1,9 @@
 """What the inspection service does with other services' events: the schedule builds itself (DOMAIN §5).
 
+The organizations it hears of go to the local view (projections/organizations.py); the schedule's
+policies (a permit granted or a first certified plan: the first inspection; a permit revoked or
+expired: its open inspections cancelled) are commands (commands.py).
+
 Runs in the subscription's transaction, after the inbox recorded the event: each effect,
 including the inspection events appended here, happens once however often the event is
 delivered. The ids of inspections scheduled here derive from the causing event's id, so a
@@ -12,10 +16,7 @@ from uuid import UUID, uuid5
 import asyncpg
 
 from contracts.accreditation import TrainingPlanCertified, accreditation_events
-from contracts.inspection import InspectionReason, TargetType
-from services.inspection.domain.rules import Cadence
-from services.inspection.handlers import cancel_open_inspections, schedule_first_inspection
-from services.inspection.projections import know_organization
+from contracts.inspection import CancellationReason, InspectionReason, TargetType
 from contracts.registry import (
     ImplementingOrganizationRegistered,
     PermitApplied,
@@ -24,7 +25,10 @@ from contracts.registry import (
     PermitRevoked,
     registry_events,
 )
-from shared.commands import CommandRunner
+from services.inspection import commands
+from services.inspection.domain.rules import Cadence
+from services.inspection.projections.organizations import know_organization
+from shared.commands import CommandRunner, UnitOfWork
 from shared.events import EventContext, RecordedEvent
 from shared.telemetry import current_traceparent
 
@@ -40,7 +44,7 @@ async def on_event(runner: CommandRunner, conn: asyncpg.Connection, event: Recor
         payload = accreditation_events.parse(event.type, event.data)
     else:
         return
-    context = EventContext.caused_by(event, current_traceparent())
+    uow = UnitOfWork(runner, conn, EventContext.caused_by(event, current_traceparent()))
     inspection_id = uuid5(event.id, "inspection")
     organization = UUID(event.subject)
     match payload:
@@ -49,18 +53,35 @@ async def on_event(runner: CommandRunner, conn: asyncpg.Connection, event: Recor
         case ImplementingOrganizationRegistered():
             await know_organization(conn, organization, IMPLEMENTING)
         case PermitGranted():
-            await schedule_first_inspection(runner, conn, inspection_id=inspection_id, target_type=SUPERVISING,
-                                            target_id=organization, reason=InspectionReason.PERMIT_GRANTED,
-                                            since=payload.granted_on, cadence=cadence, context=context)
+            await commands.schedule_first_inspection(
+                uow,
+                inspection_id,
+                target_type=SUPERVISING,
+                target_id=organization,
+                reason=InspectionReason.PERMIT_GRANTED,
+                since=payload.granted_on,
+                cadence=cadence,
+            )
         case TrainingPlanCertified():
-            await schedule_first_inspection(runner, conn, inspection_id=inspection_id, target_type=IMPLEMENTING,
-                                            target_id=payload.implementing_organization_id,
-                                            reason=InspectionReason.FIRST_CERTIFIED_PLAN, since=payload.certified_on,
-                                            cadence=cadence, context=context)
+            await commands.schedule_first_inspection(
+                uow,
+                inspection_id,
+                target_type=IMPLEMENTING,
+                target_id=payload.implementing_organization_id,
+                reason=InspectionReason.FIRST_CERTIFIED_PLAN,
+                since=payload.certified_on,
+                cadence=cadence,
+            )
         case PermitRevoked() | PermitExpired():
-            on, reason = ((payload.revoked_on, "permit_revoked") if isinstance(payload, PermitRevoked)
-                          else (payload.expired_on, "permit_expired"))
-            cancelled = await cancel_open_inspections(runner, conn, target_type=SUPERVISING, target_id=organization,
-                                                      cancelled_on=on, reason=reason, context=context)
-            log.info("%s: cancelled %d open inspections of %s", reason, len(cancelled), organization,
-                     extra={"event_id": str(event.id), "cancelled": cancelled})
+            reason: CancellationReason = "permit_revoked" if isinstance(payload, PermitRevoked) else "permit_expired"
+            on = payload.revoked_on if isinstance(payload, PermitRevoked) else payload.expired_on
+            cancelled = await commands.cancel_open_inspections(
+                uow, target_type=SUPERVISING, target_id=organization, cancelled_on=on, reason=reason
+            )
+            log.info(
+                "%s: cancelled %d open inspections of %s",
+                reason,
+                len(cancelled),
+                organization,
+                extra={"event_id": str(event.id), "cancelled": cancelled},
+            )

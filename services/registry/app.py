@@ -7,12 +7,6 @@ from fastapi import FastAPI
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from services.registry import subscriptions
-from services.registry.api import routers
-from services.registry.api.implementing_organizations import IMPLEMENTING_ORGANIZATION
-from services.registry.api.sending_organizations import SENDING_AGREEMENT, SENDING_ORGANIZATION
-from services.registry.api.supervising_organizations import SUPERVISING_ORGANIZATION
-from services.registry.domain import sending_rules
 from contracts.registry import (
     ImplementingOrganizationRegistered,
     PermitApplied,
@@ -20,11 +14,20 @@ from contracts.registry import (
     SendingOrganizationApproved,
     registry_events,
 )
+from services.registry import subscriptions
+from services.registry.api import routers
+from services.registry.commands import (
+    IMPLEMENTING_ORGANIZATION,
+    SENDING_AGREEMENT,
+    SENDING_ORGANIZATION,
+    SUPERVISING_ORGANIZATION,
+)
+from services.registry.domain import sending_rules
 from shared.service import ServiceDefinition
-from shared.web.app import create_service_app
 from shared.settings import ServiceSettings, load_settings
+from shared.web.app import create_service_app
 
-REGISTRY = ServiceDefinition(
+DEFINITION = ServiceDefinition(
     name="registry",
     event_types=registry_events,
     migrations=Path(__file__).parent / "migrations",
@@ -33,8 +36,12 @@ REGISTRY = ServiceDefinition(
     on_event=subscriptions.on_event,
     chores=[(3600, subscriptions.record_expiries)],
     description="Supervising organizations and their permits, implementing and sending organizations.",
-    aggregates={PermitApplied: SUPERVISING_ORGANIZATION, ImplementingOrganizationRegistered: IMPLEMENTING_ORGANIZATION,
-                SendingOrganizationApproved: SENDING_ORGANIZATION, SendingAgreementSigned: SENDING_AGREEMENT},
+    aggregates={
+        PermitApplied: SUPERVISING_ORGANIZATION,
+        ImplementingOrganizationRegistered: IMPLEMENTING_ORGANIZATION,
+        SendingOrganizationApproved: SENDING_ORGANIZATION,
+        SendingAgreementSigned: SENDING_AGREEMENT,
+    },
 )
 
 
@@ -53,6 +60,6 @@ class RegistrySettings(BaseSettings):
 
 
 def create_app(settings: ServiceSettings | None = None, registry: RegistrySettings | None = None) -> FastAPI:
-    app = create_service_app(REGISTRY, settings or load_settings("registry"))
+    app = create_service_app(DEFINITION, settings or load_settings("registry"))
     app.state.moc_countries = (registry or RegistrySettings()).moc_countries
     return app

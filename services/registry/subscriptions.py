@@ -1,7 +1,11 @@
-"""What the registry does with other services' events: apply inspection referrals, once each."""
+"""What the registry does with other services' events, and on its own by the calendar.
+
+Policies, each a call into commands.py: an inspection's referral on a supervising organization is
+applied once (an improvement order, a suspension or a revocation); every day the permits whose last
+day has passed are recorded as expired.
+"""
 
 import logging
-from datetime import timedelta
 
 import asyncpg
 
@@ -11,57 +15,86 @@ from contracts.inspection import (
     TargetType,
     inspection_events,
 )
-from services.registry.api.supervising_organizations import SUPERVISING_ORGANIZATION, expire_permits
-from services.registry.domain import supervising_organization as so
 from contracts.registry import RevocationGround
-from shared.commands import CommandRunner
-from shared.errors import DomainRuleViolation
+from services.registry import commands
+from services.registry.domain import rules
+from shared.commands import CommandRunner, UnitOfWork
+from shared.errors import DomainRuleViolation, NotFound
 from shared.events import EventContext, RecordedEvent
-from shared.web.http import today
 from shared.telemetry import current_traceparent
+from shared.web.http import today
 
 log = logging.getLogger(__name__)
 
 REFERRAL = inspection_events.type_name(AdministrativeActionReferred)
+APPLIED_HERE = frozenset(
+    {AdministrativeAction.IMPROVEMENT_ORDER, AdministrativeAction.SUSPENSION, AdministrativeAction.PERMIT_REVOCATION}
+)
 
 
-def _decision(referral: AdministrativeActionReferred):
+async def apply_referral(uow: UnitOfWork, referral: AdministrativeActionReferred) -> None:
+    """The command a referral on a supervising organization asks for."""
+    id = referral.target_id
     match referral.action:
         case AdministrativeAction.IMPROVEMENT_ORDER:
-            deadline = referral.deadline or referral.decided_on + timedelta(days=90)
-            return lambda s: so.issue_improvement_order(s, referral.referral_id, referral.decided_on, deadline,
-                                                        referral.reason)
+            await commands.issue_improvement_order(
+                uow,
+                id,
+                order_id=referral.referral_id,
+                issued_on=referral.decided_on,
+                deadline=rules.referred_improvement_order_deadline(referral.decided_on, referral.deadline),
+                reason=referral.reason,
+            )
         case AdministrativeAction.SUSPENSION:
-            return lambda s: so.suspend_business(s, referral.referral_id, referral.from_date or referral.decided_on,
-                                                 referral.until_date or referral.decided_on, referral.scope or "all",
-                                                 None if referral.scope != "part" else referral.reason,
-                                                 referral.reason)
+            await commands.suspend_business(
+                uow,
+                id,
+                suspension_id=referral.referral_id,
+                from_date=referral.from_date or referral.decided_on,
+                until_date=referral.until_date or referral.decided_on,
+                scope=referral.scope or "all",
+                part=None if referral.scope != "part" else referral.reason,
+                reason=referral.reason,
+            )
         case AdministrativeAction.PERMIT_REVOCATION:
-            ground = RevocationGround(referral.ground or RevocationGround.LAW_BREACHED)
-            return lambda s: so.revoke_permit(s, referral.decided_on, ground, referral.reason)
-    return None
+            await commands.revoke_permit(
+                uow,
+                id,
+                revoked_on=referral.decided_on,
+                ground=RevocationGround(referral.ground or RevocationGround.LAW_BREACHED),
+                reason=referral.reason,
+            )
 
 
 async def on_event(runner: CommandRunner, conn: asyncpg.Connection, event: RecordedEvent) -> None:
     if event.type != REFERRAL:
         return
     referral = inspection_events.parse(event.type, event.data)
-    decide = _decision(referral)
-    if referral.target_type is not TargetType.SUPERVISING_ORGANIZATION or decide is None:
+    assert isinstance(referral, AdministrativeActionReferred)
+    if referral.target_type is not TargetType.SUPERVISING_ORGANIZATION or referral.action not in APPLIED_HERE:
         return
-    context = EventContext.caused_by(event, current_traceparent())
+    uow = UnitOfWork(runner, conn, EventContext.caused_by(event, current_traceparent()))
     try:
-        await runner.decide_and_apply(conn, SUPERVISING_ORGANIZATION, str(referral.target_id), decide, context)
-    except DomainRuleViolation as refused:
-        # A referral the permit's state no longer allows (e.g. already revoked) is an outcome, not a poison
-        # message: it is logged for the officers and the partition moves on.
-        log.warning("referral %s on %s not applied: %s (%s)", referral.referral_id, referral.target_id,
-                    refused.detail, refused.rule, extra={"rule": refused.rule, "event_id": str(event.id)})
+        await apply_referral(uow, referral)
+    except (DomainRuleViolation, NotFound) as refused:
+        # A referral the permit's state no longer allows (e.g. already revoked), or on an organization this
+        # registry does not hold, is an outcome, not a poison message: it is logged for the officers and the
+        # partition moves on.
+        rule = refused.rule if isinstance(refused, DomainRuleViolation) else refused.problem
+        log.warning(
+            "referral %s on %s not applied: %s (%s)",
+            referral.referral_id,
+            referral.target_id,
+            refused.detail,
+            rule,
+            extra={"rule": rule, "event_id": str(event.id)},
+        )
 
 
 async def record_expiries(runner: CommandRunner) -> None:
     """The daily clock: permits whose last day has passed are recorded as expired."""
-    async with runner.pool.acquire() as conn, conn.transaction():
-        expired = await expire_permits(runner, conn, today(), EventContext(actor="registry:calendar"))
-    if expired:
-        log.info("recorded the expiry of %d permits", len(expired))
+    outcome = await runner.transact(
+        commands.record_expiries, as_of=today(), context=EventContext(actor="registry:calendar")
+    )
+    if outcome.events:
+        log.info("recorded the expiry of %d permits", len(outcome.events))

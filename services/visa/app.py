@@ -8,16 +8,15 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.accreditation import Stage
-from services.visa import subscriptions
-from services.visa.api import routers
-from services.visa.domain import rules
 from contracts.visa import CoeApplied, StatusOfResidenceChanged, VisaIssued, visa_events
-from services.visa.projections import resources
+from services.visa import commands, subscriptions
+from services.visa.api import routers
+from services.visa.domain.rules import COE_VALIDITY_MONTHS, PERIOD_OF_STAY_MONTHS, VisaRules
 from shared.service import ServiceDefinition
-from shared.web.app import create_service_app
 from shared.settings import ServiceSettings, load_settings
+from shared.web.app import create_service_app
 
-VISA = ServiceDefinition(
+DEFINITION = ServiceDefinition(
     name="visa",
     event_types=visa_events,
     migrations=Path(__file__).parent / "migrations",
@@ -25,8 +24,11 @@ VISA = ServiceDefinition(
     subscribes_to=subscriptions.SUBSCRIBES_TO,
     on_event=subscriptions.on_event,
     description="Certificates of eligibility, visas and changes of status.",
-    aggregates={CoeApplied: resources.COE_APPLICATION, VisaIssued: resources.VISA,
-                StatusOfResidenceChanged: resources.STATUS_CHANGE},
+    aggregates={
+        CoeApplied: commands.COE_APPLICATION,
+        VisaIssued: commands.VISA,
+        StatusOfResidenceChanged: commands.STATUS_CHANGE,
+    },
 )
 
 
@@ -35,16 +37,19 @@ class VisaSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="TITP_VISA_", extra="forbid", env_ignore_empty=True)
 
-    coe_validity_months: int = Field(rules.COE_VALIDITY_MONTHS, ge=1, le=24)
+    coe_validity_months: int = Field(COE_VALIDITY_MONTHS, ge=1, le=24)
     # e.g. TITP_VISA_PERIOD_OF_STAY_MONTHS='{"i": 12, "ii": 24, "iii": 24}'; stages left out keep the default
     period_of_stay_months: dict[Stage, Annotated[int, Field(ge=1, le=60)]] = Field(default_factory=dict)
 
-    def rules(self) -> rules.VisaRules:
-        return rules.VisaRules(coe_validity_months=self.coe_validity_months,
-                               period_of_stay_months={**rules.PERIOD_OF_STAY_MONTHS, **self.period_of_stay_months})
+    def rules(self) -> VisaRules:
+        return VisaRules(
+            coe_validity_months=self.coe_validity_months,
+            period_of_stay_months={**PERIOD_OF_STAY_MONTHS, **self.period_of_stay_months},
+        )
 
 
-def create_app(settings: ServiceSettings | None = None, visa: VisaSettings | None = None) -> FastAPI:
-    app = create_service_app(VISA, settings or load_settings("visa"))
-    app.state.visa_rules = (visa or VisaSettings()).rules()
+def create_app(settings: ServiceSettings | None = None, rules: VisaRules | None = None) -> FastAPI:
+    """The service; `rules` replaces the immigration rules as configured (`VisaSettings`, defaults: domain/rules.py)."""
+    app = create_service_app(DEFINITION, settings or load_settings("visa"))
+    app.state.visa_rules = rules or VisaSettings().rules()
     return app

@@ -11,10 +11,9 @@ import asyncpg
 
 from contracts.accreditation import PlanEvent, TrainingPlanRevoked, accreditation_events
 from contracts.registry import BusinessSuspended, PermitRevoked, registry_events
-from services.visa.domain import certificate_of_eligibility as coe
+from services.visa import commands
 from services.visa.projections import known
-from services.visa.projections.resources import COE_APPLICATION, coe_applications_of_plan
-from shared.commands import CommandRunner
+from shared.commands import CommandRunner, UnitOfWork
 from shared.events import EventContext, RecordedEvent
 from shared.telemetry import current_traceparent
 
@@ -30,16 +29,11 @@ async def on_event(runner: CommandRunner, conn: asyncpg.Connection, event: Recor
         if isinstance(payload, PlanEvent):
             await known.record_plan_event(conn, UUID(event.subject), payload, event.streamversion)
         if isinstance(payload, TrainingPlanRevoked):
-            await withdraw_coes(runner, conn, UUID(event.subject), payload,
-                                EventContext.caused_by(event, current_traceparent()))
+            uow = UnitOfWork(runner, conn, EventContext.caused_by(event, current_traceparent()))
+            await commands.withdraw_coes_of_revoked_plan(
+                uow, UUID(event.subject), revoked_on=payload.revoked_on, reason=payload.reason
+            )
     elif registry_events.upcast(event.type, event.data)[0] in PERMIT_RESTRICTIONS:
-        payload = registry_events.parse(event.type, event.data)
-        await known.record_permit_restriction(conn, event.id, UUID(event.subject), payload)
-
-
-async def withdraw_coes(runner: CommandRunner, conn: asyncpg.Connection, plan_id: UUID,
-                        revoked: TrainingPlanRevoked, context: EventContext) -> None:
-    for id in await coe_applications_of_plan(conn, plan_id):
-        await runner.decide_and_apply(
-            conn, COE_APPLICATION, id, lambda s: coe.withdraw_for_revoked_plan(s, revoked.revoked_on, revoked.reason),
-            context)
+        restriction = registry_events.parse(event.type, event.data)
+        if isinstance(restriction, PermitRevoked | BusinessSuspended):
+            await known.record_permit_restriction(conn, event.id, UUID(event.subject), restriction)

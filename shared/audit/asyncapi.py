@@ -17,7 +17,7 @@ from fastapi import FastAPI, Response
 from pydantic.json_schema import models_json_schema
 
 from shared.audit.checkpoints import CheckpointSigned
-from shared.events import CLOUDEVENTS_CONTENT_TYPE, EventTypes
+from shared.events import CLOUDEVENTS_CONTENT_TYPE, EventPayload, EventTypes
 from shared.settings import ServiceSettings
 from shared.topics import service_topic
 
@@ -26,9 +26,21 @@ _HEX_HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 ENVELOPE = {
     "type": "object",
     "description": "CloudEvents 1.0 in structured JSON mode, with the TITP extensions. The same envelope is"
-                   " stored, published and exported.",
-    "required": ["specversion", "id", "source", "type", "subject", "time", "datacontenttype", "data",
-                 "streamversion", "position", "prevhash", "hash"],
+    " stored, published and exported.",
+    "required": [
+        "specversion",
+        "id",
+        "source",
+        "type",
+        "subject",
+        "time",
+        "datacontenttype",
+        "data",
+        "streamversion",
+        "position",
+        "prevhash",
+        "hash",
+    ],
     "properties": {
         "specversion": {"const": "1.0"},
         "id": {"type": "string", "format": "uuid", "description": "The event id: the deduplication key everywhere."},
@@ -41,8 +53,10 @@ ENVELOPE = {
         "streamversion": {"type": "integer", "minimum": 1, "description": "The event's version in its stream."},
         "position": {"type": "integer", "description": "The service's global order (sparse, increasing)."},
         "prevhash": {**_HEX_HASH, "description": "The hash of the stream's previous event (64 zeros for the first)."},
-        "hash": {**_HEX_HASH, "description": "sha256(prevhash || the event without its hashes, as JSON with"
-                                             " sorted keys)."},
+        "hash": {
+            **_HEX_HASH,
+            "description": "sha256(prevhash || the event without its hashes, as JSON with sorted keys).",
+        },
         "actor": {"type": "string", "description": "Who did it: the token's subject, or the service reacting."},
         "correlationid": {"type": "string"},
         "causationid": {"type": "string", "description": "The id of the event this one reacts to."},
@@ -51,8 +65,9 @@ ENVELOPE = {
 }
 
 
-def asyncapi_document(registries: Sequence[EventTypes], *, title: str = "TITP events",
-                      topic: Callable[[str], str] = lambda name: name) -> dict[str, Any]:
+def asyncapi_document(
+    registries: Sequence[EventTypes], *, title: str = "TITP events", topic: Callable[[str], str] = lambda name: name
+) -> dict[str, Any]:
     """The document of the services whose event registries are given; `topic` names topics in a deployment."""
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
@@ -60,9 +75,14 @@ def asyncapi_document(registries: Sequence[EventTypes], *, title: str = "TITP ev
     schemas: dict[str, Any] = {"CloudEvent": ENVELOPE}
     for types in registries:
         service = types.service
-        models = dict(sorted({**types.models, types.type_name(CheckpointSigned): CheckpointSigned}.items()))
-        refs, definitions = models_json_schema([(m, "serialization") for m in models.values()],
-                                               ref_template=f"#/components/schemas/{service}.{{model}}")
+        registered: dict[str, type[EventPayload]] = {
+            **types.models,
+            types.type_name(CheckpointSigned): CheckpointSigned,
+        }
+        models = dict(sorted(registered.items()))
+        refs, definitions = models_json_schema(
+            [(m, "serialization") for m in models.values()], ref_template=f"#/components/schemas/{service}.{{model}}"
+        )
         schemas |= {f"{service}.{name}": schema for name, schema in definitions.get("$defs", {}).items()}
         for type_name, model in models.items():
             messages[type_name] = {
@@ -70,10 +90,19 @@ def asyncapi_document(registries: Sequence[EventTypes], *, title: str = "TITP ev
                 "title": model.__name__,
                 **({"summary": model.__doc__.strip().splitlines()[0]} if model.__doc__ else {}),
                 "contentType": CLOUDEVENTS_CONTENT_TYPE,
-                "payload": {"allOf": [{"$ref": "#/components/schemas/CloudEvent"}, {
-                    "type": "object",
-                    "properties": {"type": {"const": type_name}, "source": {"const": types.source},
-                                   "data": refs[(model, "serialization")]}}]},
+                "payload": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/CloudEvent"},
+                        {
+                            "type": "object",
+                            "properties": {
+                                "type": {"const": type_name},
+                                "source": {"const": types.source},
+                                "data": refs[(model, "serialization")],
+                            },
+                        },
+                    ]
+                },
                 "bindings": {"kafka": {"key": {"type": "string", "description": "The stream id (subject)."}}},
             }
         address = topic(service_topic(service))
@@ -81,8 +110,8 @@ def asyncapi_document(registries: Sequence[EventTypes], *, title: str = "TITP ev
             "address": address,
             "title": f"The {service} service's events",
             "description": f"Every event the {service} service records, in each stream's order (one stream, one key,"
-                           " one partition). Kept forever (retention.ms=-1): read from offset 0, the topics are the"
-                           " cross-service audit log.",
+            " one partition). Kept forever (retention.ms=-1): read from offset 0, the topics are the"
+            " cross-service audit log.",
             "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in models},
         }
         operations[f"{service}.publish"] = {
@@ -93,9 +122,12 @@ def asyncapi_document(registries: Sequence[EventTypes], *, title: str = "TITP ev
         }
     return {
         "asyncapi": "3.0.0",
-        "info": {"title": title, "version": "1",
-                 "description": "Events of the Technical Intern Training Program back office, generated from the"
-                                " pydantic models of each service's event types."},
+        "info": {
+            "title": title,
+            "version": "1",
+            "description": "Events of the Technical Intern Training Program back office, generated from the"
+            " pydantic models of each service's event types.",
+        },
         "defaultContentType": CLOUDEVENTS_CONTENT_TYPE,
         "channels": channels,
         "operations": operations,

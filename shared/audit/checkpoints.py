@@ -111,8 +111,10 @@ def load_signing_key(path: Path, *, create: bool = True) -> ed25519.Ed25519Priva
         try:
             _create_key(path)
         except OSError as exc:
-            raise RuntimeError(f"cannot create a checkpoint signing key at {path} ({exc}); set"
-                               " TITP_CHECKPOINT_KEY_FILE to an Ed25519 private key (PEM, PKCS#8)") from None
+            raise RuntimeError(
+                f"cannot create a checkpoint signing key at {path} ({exc}); set"
+                " TITP_CHECKPOINT_KEY_FILE to an Ed25519 private key (PEM, PKCS#8)"
+            ) from None
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, ed25519.Ed25519PrivateKey):
         raise ValueError(f"{path} is not an Ed25519 private key")
@@ -122,7 +124,8 @@ def load_signing_key(path: Path, *, create: bool = True) -> ed25519.Ed25519Priva
 def _create_key(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
     temporary.write_bytes(pem)
     temporary.chmod(0o600)
@@ -150,12 +153,14 @@ class Sealer:
     async def __call__(self, runner: CommandRunner) -> RecordedEvent | None:
         store = runner.store
         async with runner.pool.acquire() as conn:
-            row = await conn.fetchrow("SELECT version, data FROM events WHERE stream_id = $1"
-                                      " ORDER BY version DESC LIMIT 1", CHECKPOINT_STREAM)
+            row = await conn.fetchrow(
+                "SELECT version, data FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1", CHECKPOINT_STREAM
+            )
             version = row["version"] if row else 0
             last = CheckpointSigned.model_validate(row["data"]) if row else None
-            through, count, log_hash = (last.through_position, last.events, last.log_hash) if last else (
-                0, 0, GENESIS_HASH)
+            through, count, log_hash = (
+                (last.through_position, last.events, last.log_hash) if last else (0, 0, GENESIS_HASH)
+            )
             while batch := await store.read_all(conn, through, 1000):
                 for event in filter(is_sealed, batch):
                     log_hash, count = fold(log_hash, event.hash), count + 1
@@ -163,17 +168,27 @@ class Sealer:
             if count == (last.events if last else 0):
                 return None  # nothing new since the last checkpoint
             signature = self.key.sign(signed_bytes(self.service, through, count, log_hash))
-            checkpoint = CheckpointSigned(through_position=through, events=count, log_hash=log_hash,
-                                          key_id=self.public_key.key_id,
-                                          signature=base64.b64encode(signature).decode())
+            checkpoint = CheckpointSigned(
+                through_position=through,
+                events=count,
+                log_hash=log_hash,
+                key_id=self.public_key.key_id,
+                signature=base64.b64encode(signature).decode(),
+            )
             try:
                 async with conn.transaction():
-                    [recorded] = await store.append(conn, CHECKPOINT_STREAM, version, [checkpoint],
-                                                    EventContext(actor=f"{self.service}:sealer"))
+                    [recorded] = await store.append(
+                        conn, CHECKPOINT_STREAM, version, [checkpoint], EventContext(actor=f"{self.service}:sealer")
+                    )
             except ConcurrencyError:
                 return None  # another instance of the service signed meanwhile
-        log.info("signed checkpoint %d: %d events through position %d", recorded.streamversion, count, through,
-                 extra={"position": through, "events": count})
+        log.info(
+            "signed checkpoint %d: %d events through position %d",
+            recorded.streamversion,
+            count,
+            through,
+            extra={"position": through, "events": count},
+        )
         return recorded
 
 
@@ -186,8 +201,9 @@ class CheckpointProblem:
     reason: str
 
 
-def verify_checkpoints(service: str, events: Sequence[RecordedEvent], keys: Mapping[str, PublicKey]
-                       ) -> tuple[list[RecordedEvent], list[CheckpointProblem]]:
+def verify_checkpoints(
+    service: str, events: Sequence[RecordedEvent], keys: Mapping[str, PublicKey]
+) -> tuple[list[RecordedEvent], list[CheckpointProblem]]:
     """Check every checkpoint among `events` (one service's log, in position order) against the log.
 
     Returns the checkpoints that hold and the problems found: a signature that does not
@@ -208,8 +224,9 @@ def verify_checkpoints(service: str, events: Sequence[RecordedEvent], keys: Mapp
         key = keys.get(checkpoint.key_id)
         message = signed_bytes(service, checkpoint.through_position, checkpoint.events, checkpoint.log_hash)
         if key is None:
-            problems.append(CheckpointProblem(event, f"signed with key {checkpoint.key_id}, not a published key of"
-                                                     f" {service}"))
+            problems.append(
+                CheckpointProblem(event, f"signed with key {checkpoint.key_id}, not a published key of {service}")
+            )
             continue
         if not key.verifies(checkpoint.signature, message):
             problems.append(CheckpointProblem(event, "the signature does not verify"))
@@ -218,11 +235,15 @@ def verify_checkpoints(service: str, events: Sequence[RecordedEvent], keys: Mapp
             log_hash, count = fold(log_hash, pending.hash), count + 1
             pending = next(sealed, None)
         if (count, log_hash) != (checkpoint.events, checkpoint.log_hash):
-            problems.append(CheckpointProblem(
-                event, f"the log no longer matches it: {checkpoint.events} events were signed through position"
-                       f" {checkpoint.through_position}, {count} are there now"
-                       f"{'' if count != checkpoint.events else ' but they hash differently'}:"
-                       " events up to that position were deleted, changed or reordered"))
+            problems.append(
+                CheckpointProblem(
+                    event,
+                    f"the log no longer matches it: {checkpoint.events} events were signed through position"
+                    f" {checkpoint.through_position}, {count} are there now"
+                    f"{'' if count != checkpoint.events else ' but they hash differently'}:"
+                    " events up to that position were deleted, changed or reordered",
+                )
+            )
             continue
         held.append(event)
     return held, problems

@@ -128,8 +128,9 @@ def stream_as_of(events: Sequence[RecordedEvent], until: datetime) -> list[Recor
 # Sources
 
 
-async def whole_log(store: EventStore, conn: asyncpg.Connection, advance: Callable[[int], None] = lambda n: None
-                    ) -> list[RecordedEvent]:
+async def whole_log(
+    store: EventStore, conn: asyncpg.Connection, advance: Callable[[int], None] = lambda n: None
+) -> list[RecordedEvent]:
     """Every event committed to the store, in position order."""
     events: list[RecordedEvent] = []
     while batch := await store.read_committed(conn, events[-1].position if events else 0, 5000):
@@ -206,8 +207,9 @@ async def _partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
     return sorted(TopicPartition(topic, p["partition"]) for p in described["partitions"])
 
 
-async def log_from_rest(client: httpx.AsyncClient, service: str, progress: Progress = no_progress
-                        ) -> list[RecordedEvent]:
+async def log_from_rest(
+    client: httpx.AsyncClient, service: str, progress: Progress = no_progress
+) -> list[RecordedEvent]:
     """The service's log over its REST feed (`client` carries the base URL and an auditor's token)."""
     advance = progress(f"{service}: reading {client.base_url}/v1/audit/events", None)
     events: list[RecordedEvent] = []
@@ -250,12 +252,21 @@ def local_public_keys(settings: ServiceSettings) -> list[PublicKey]:
 
 
 def rest_client(settings: ServiceSettings, url: str | None, token: str | None) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=url or f"http://{settings.http_host}:{settings.http_port}", timeout=60,
-                             headers={"authorization": f"Bearer {token}"} if token else {})
+    return httpx.AsyncClient(
+        base_url=url or f"http://{settings.http_host}:{settings.http_port}",
+        timeout=60,
+        headers={"authorization": f"Bearer {token}"} if token else {},
+    )
 
 
-async def read_log(settings: ServiceSettings, source: Source, *, url: str | None = None, token: str | None = None,
-                   progress: Progress = no_progress) -> ServiceLog:
+async def read_log(
+    settings: ServiceSettings,
+    source: Source,
+    *,
+    url: str | None = None,
+    token: str | None = None,
+    progress: Progress = no_progress,
+) -> ServiceLog:
     """One service's log and its published keys, from `source`."""
     service = settings.service
     if source is Source.REST:
@@ -264,12 +275,20 @@ async def read_log(settings: ServiceSettings, source: Source, *, url: str | None
     if source is Source.KAFKA:
         contents = await read_topic(settings.kafka_bootstrap_servers, settings.topic(service_topic(service)), progress)
         return ServiceLog(service, in_log_order(contents.events), local_public_keys(settings), contents.unreadable)
-    return ServiceLog(service, await log_from_database(settings.database_url, service, progress),
-                      local_public_keys(settings))
+    return ServiceLog(
+        service, await log_from_database(settings.database_url, service, progress), local_public_keys(settings)
+    )
 
 
-async def stream_events(settings: ServiceSettings, source: Source, stream_id: str, until: datetime, *,
-                        url: str | None = None, token: str | None = None) -> list[RecordedEvent]:
+async def stream_events(
+    settings: ServiceSettings,
+    source: Source,
+    stream_id: str,
+    until: datetime,
+    *,
+    url: str | None = None,
+    token: str | None = None,
+) -> list[RecordedEvent]:
     """One stream's events recorded by `until`, in version order, from `source`."""
     if source is Source.DB:
         conn = await connect(settings.database_url)
@@ -292,8 +311,9 @@ async def stream_events(settings: ServiceSettings, source: Source, stream_id: st
 # Bundles: <service>.jsonl (one CloudEvent per line, in position order) and public-keys.json
 
 
-def write_bundle(folder: Path, logs: Mapping[str, Iterable[RecordedEvent]],
-                 keys: Mapping[str, Iterable[PublicKey]]) -> dict[str, int]:
+def write_bundle(
+    folder: Path, logs: Mapping[str, Iterable[RecordedEvent]], keys: Mapping[str, Iterable[PublicKey]]
+) -> dict[str, int]:
     """Write an export bundle; returns how many events each service's file holds."""
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
@@ -313,7 +333,9 @@ def read_public_keys(path: Path) -> dict[str, list[PublicKey]]:
 
 
 def read_bundle(folder: Path) -> tuple[dict[str, list[RecordedEvent]], dict[str, list[PublicKey]]]:
-    logs = {path.stem: [RecordedEvent.from_json(line) for line in path.read_bytes().splitlines() if line.strip()]
-            for path in sorted(folder.glob("*.jsonl"))}
+    logs = {
+        path.stem: [RecordedEvent.from_json(line) for line in path.read_bytes().splitlines() if line.strip()]
+        for path in sorted(folder.glob("*.jsonl"))
+    }
     keys = read_public_keys(folder / PUBLIC_KEYS_FILE) if (folder / PUBLIC_KEYS_FILE).exists() else {}
     return logs, keys

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
@@ -62,13 +62,30 @@ class _ReactionsAlreadyRecorded(CommandRunner):
     """The runner a replay gives the subscription handler and the chores: what the service decided then is
     in its own log already, so here a decision decides and appends nothing."""
 
-    async def decide_and_apply(self, conn: asyncpg.Connection, aggregate: Aggregate, stream_id: str, decide: Any,
-                               context: EventContext, *, if_match: int | None = None) -> Outcome:
+    async def decide_and_apply(
+        self,
+        conn: asyncpg.Connection,
+        aggregate: Aggregate,
+        stream_id: str,
+        decide: Any,
+        context: EventContext,
+        *,
+        if_match: int | None = None,
+    ) -> Outcome:
         return Outcome(stream_id, 0, [])
 
-    async def apply(self, conn: asyncpg.Connection, aggregate: Aggregate, stream_id: str, state: Any, version: int,
-                    payloads: Sequence[EventPayload], context: EventContext, *, head: Any = None
-                    ) -> list[RecordedEvent]:
+    async def apply(
+        self,
+        conn: asyncpg.Connection,
+        aggregate: Aggregate,
+        stream_id: str,
+        state: Any,
+        version: int,
+        payloads: Sequence[EventPayload],
+        context: EventContext,
+        *,
+        head: Any = None,
+    ) -> list[RecordedEvent]:
         return []
 
 
@@ -81,16 +98,22 @@ class ReplayResult:
     failed: list[str] = field(default_factory=list)  # other services' events the handler refused (live: the DLQ)
 
 
-def in_recorded_order(own: Sequence[RecordedEvent], others: Sequence[Sequence[RecordedEvent]]
-                      ) -> Iterator[list[RecordedEvent] | RecordedEvent]:
+def in_recorded_order(
+    own: Sequence[RecordedEvent], others: Sequence[Sequence[RecordedEvent]]
+) -> Iterator[list[RecordedEvent] | RecordedEvent]:
     """The service's own transactions (lists of events) and other services' events, merged by recording time,
     each input's order kept."""
     transactions = [list(events) for _, events in groupby(own, key=lambda e: e.position >> POSITION_BITS)]
     return heapq.merge(transactions, *others, key=lambda step: step[0].time if isinstance(step, list) else step.time)
 
 
-async def replay_service(definition: ServiceDefinition, dsn: str, own: Sequence[RecordedEvent],
-                         others: Sequence[Sequence[RecordedEvent]], progress: Progress = no_progress) -> ReplayResult:
+async def replay_service(
+    definition: ServiceDefinition,
+    dsn: str,
+    own: Sequence[RecordedEvent],
+    others: Sequence[Sequence[RecordedEvent]],
+    progress: Progress = no_progress,
+) -> ReplayResult:
     """Rebuild the service's store and read models in the fresh database `dsn`.
 
     `own`: the service's own log, in position order, each event once; `others`: the partitions of
@@ -147,8 +170,9 @@ class _Replay:
             try:
                 await aggregate.project(conn, stream_id, state, version)
             except Exception as exc:
-                raise ReplayError(f"{self.definition.name}: projecting stream {stream_id} at version {version}"
-                                  f" failed: {exc}") from exc
+                raise ReplayError(
+                    f"{self.definition.name}: projecting stream {stream_id} at version {version} failed: {exc}"
+                ) from exc
             self.result.projected += 1
         self.result.events += len(events)
 
@@ -157,19 +181,32 @@ class _Replay:
             return
         try:
             async with conn.transaction():  # a savepoint: as live, a refused event leaves no trace
-                if await conn.fetchval("INSERT INTO inbox (event_id, source, type) VALUES ($1, $2, $3)"
-                                       " ON CONFLICT DO NOTHING RETURNING true", event.id, event.source, event.type):
+                if await conn.fetchval(
+                    "INSERT INTO inbox (event_id, source, type) VALUES ($1, $2, $3)"
+                    " ON CONFLICT DO NOTHING RETURNING true",
+                    event.id,
+                    event.source,
+                    event.type,
+                ):
                     await self.definition.on_event(runner, conn, event)
                     self.result.applied += 1
         except Exception as exc:
             self.result.failed.append(f"{event.type} {event.id}: {type(exc).__name__}: {exc}")
 
 
-async def replay_topics(services: Sequence[tuple[ServiceDefinition, ServiceSettings]], into: Mapping[str, str],
-                        progress: Progress = no_progress) -> dict[str, ReplayResult]:
+async def replay_topics(
+    services: Sequence[tuple[ServiceDefinition, ServiceSettings]],
+    into: Mapping[str, str],
+    progress: Progress = no_progress,
+) -> dict[str, ReplayResult]:
     """Replay services from their topics, each read once from offset 0, into the fresh databases `into[name]`."""
-    topics = sorted({settings.topic(t) for definition, settings in services
-                     for t in (service_topic(definition.name), *definition.subscribes_to)})
+    topics = sorted(
+        {
+            settings.topic(t)
+            for definition, settings in services
+            for t in (service_topic(definition.name), *definition.subscribes_to)
+        }
+    )
     bootstrap = services[0][1].kafka_bootstrap_servers
     contents = {topic: await read_topic(bootstrap, topic, progress) for topic in topics}
     results = {}
@@ -216,8 +253,9 @@ class TableDiff:
 
 
 async def read_model_tables(conn: asyncpg.Connection) -> set[str]:
-    rows = await conn.fetch("SELECT table_name FROM information_schema.tables"
-                            " WHERE table_schema = 'public' AND table_type = 'BASE TABLE'")
+    rows = await conn.fetch(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+    )
     return {r["table_name"] for r in rows} - NOT_READ_MODELS
 
 
@@ -227,8 +265,9 @@ async def _rows(conn: asyncpg.Connection, table: str, tables: set[str]) -> Count
     return Counter(r[0] for r in await conn.fetch(f'SELECT to_jsonb(t)::text FROM "{table}" t'))
 
 
-async def diff_read_models(live_dsn: str, replayed_dsn: str, outside_the_log: frozenset[str] = frozenset()
-                           ) -> list[TableDiff]:
+async def diff_read_models(
+    live_dsn: str, replayed_dsn: str, outside_the_log: frozenset[str] = frozenset()
+) -> list[TableDiff]:
     """Every read-model table of two databases, row by row; only the tables that differ."""
     live, replayed = await asyncpg.connect(live_dsn), await asyncpg.connect(replayed_dsn)
     try:
@@ -263,8 +302,15 @@ class Folded:
     version: int
 
 
-async def fold_streams(definition: ServiceDefinition, conn: asyncpg.Connection, *, prefetch: int = 2000
-                       ) -> AsyncIterator[Folded]:
+def _projection(folded: Folded) -> Callable[[asyncpg.Connection, str, Any, int], Awaitable[None]]:
+    """The projection of a folded stream that has one (rebuild skips the others before it asks)."""
+    assert folded.aggregate is not None and folded.aggregate.project is not None
+    return folded.aggregate.project
+
+
+async def fold_streams(
+    definition: ServiceDefinition, conn: asyncpg.Connection, *, prefetch: int = 2000
+) -> AsyncIterator[Folded]:
     """Every stream of the store folded to its current state: one scan in (stream, version) order, only the
     columns a fold needs, one stream in memory at a time. Runs inside the caller's transaction (a cursor)."""
     types = definition.event_types
@@ -287,8 +333,9 @@ async def fold_streams(definition: ServiceDefinition, conn: asyncpg.Connection, 
         yield Folded(stream_id, aggregate, state, version)
 
 
-async def rebuild(definition: ServiceDefinition, pool: asyncpg.Pool, progress: Progress = no_progress,
-                  *, batch: int = 500) -> RebuildResult:
+async def rebuild(
+    definition: ServiceDefinition, pool: asyncpg.Pool, progress: Progress = no_progress, *, batch: int = 500
+) -> RebuildResult:
     """Project every stream of the service's store again while it serves: one scan folds the streams
     (`fold_streams`), and their projections are written `batch` streams a transaction.
 
@@ -306,15 +353,17 @@ async def rebuild(definition: ServiceDefinition, pool: asyncpg.Pool, progress: P
     async def project(folded: list[Folded]) -> None:
         async with pool.acquire() as conn, conn.transaction():
             for f in folded:
-                await f.aggregate.project(conn, f.stream_id, f.state, f.version)
+                await _projection(f)(conn, f.stream_id, f.state, f.version)
             by_id = {f.stream_id: f for f in folded}
-            for stream_id, latest in await conn.fetch("SELECT stream_id, max(version) FROM events"
-                                                      " WHERE stream_id = ANY($1::text[]) GROUP BY stream_id",
-                                                      list(by_id)):
-                aggregate, version = by_id[stream_id].aggregate, by_id[stream_id].version
+            for stream_id, latest in await conn.fetch(
+                "SELECT stream_id, max(version) FROM events WHERE stream_id = ANY($1::text[]) GROUP BY stream_id",
+                list(by_id),
+            ):
+                moved, version = by_id[stream_id], by_id[stream_id].version
                 while latest != version:  # it moved on since the scan read it
-                    state, version = await runner.load(conn, aggregate, stream_id)
-                    await aggregate.project(conn, stream_id, state, version)
+                    assert moved.aggregate is not None
+                    state, version = await runner.load(conn, moved.aggregate, stream_id)
+                    await _projection(moved)(conn, stream_id, state, version)
                     latest = await conn.fetchval("SELECT max(version) FROM events WHERE stream_id = $1", stream_id)
         result.projected += len(folded)
 

@@ -8,35 +8,37 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
 
 import asyncpg
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+import orjson
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.audit.asyncapi import install_asyncapi
-from shared.audit.log import verify_log, whole_log
-from shared.web.auth import install_authentication, require_roles
 from shared.audit.checkpoints import Sealer, load_signing_key
-from shared.commands import Aggregate, CommandRunner
+from shared.audit.log import verify_log, whole_log
+from shared.commands import CommandRunner
 from shared.consumer import Subscription
-from shared.db import create_pool, migrate
-from shared.db import database_unavailable
+from shared.db import create_pool, database_unavailable, migrate
 from shared.errors import NotFound
-from shared.web.problems import install_problem_handlers, ServiceUnavailable
-from shared.events import EventPayload, EventTypes, RecordedEvent, verify_chain
-from shared.web.http import AsOf
-from shared.web.metrics import install_metrics
+from shared.events import RecordedEvent, verify_chain
 from shared.outbox import OutboxRelay
-from shared.web.security import install_security
 from shared.service import Chore, ServiceDefinition
 from shared.settings import ServiceSettings
 from shared.store import EventStore
 from shared.telemetry import setup_logging, setup_telemetry
 from shared.topics import dlq_topic, ensure_topics, service_topic
+from shared.web.auth import install_authentication, require_roles
+from shared.web.http import AsOf
+from shared.web.metrics import install_metrics
+from shared.web.openapi import install_openapi, operation_id
+from shared.web.problems import ServiceUnavailable, install_problem_handlers
+from shared.web.security import install_security
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +68,24 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
             await migrate(pool, definition.migrations)
             own_topic, dlq = settings.topic(service_topic(definition.name)), settings.topic(dlq_topic(definition.name))
             subscribed = [settings.topic(topic) for topic in definition.subscribes_to]
-            await ensure_topics(settings.kafka_bootstrap_servers, [own_topic, dlq, *subscribed],
-                                partitions=settings.topic_partitions, replication=settings.topic_replication)
+            await ensure_topics(
+                settings.kafka_bootstrap_servers,
+                [own_topic, dlq, *subscribed],
+                partitions=settings.topic_partitions,
+                replication=settings.topic_replication,
+            )
             store = EventStore(definition.event_types)
             runner = CommandRunner(pool, store)
             app.state.pool, app.state.store, app.state.runner = pool, store, runner
-            relay = OutboxRelay(pool, settings.database_url, store, own_topic, settings.kafka_bootstrap_servers,
-                                lock_key=RELAY_LOCK, poll_interval=settings.relay_poll_interval_s)
+            relay = OutboxRelay(
+                pool,
+                settings.database_url,
+                store,
+                own_topic,
+                settings.kafka_bootstrap_servers,
+                lock_key=RELAY_LOCK,
+                poll_interval=settings.relay_poll_interval_s,
+            )
             app.state.relay = relay
             await relay.start()
             subscription = None
@@ -82,15 +95,25 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
                 async def on_event(conn: asyncpg.Connection, event: RecordedEvent) -> None:
                     await handler(runner, conn, event)
 
-                subscription = Subscription(definition.name, pool, settings.kafka_bootstrap_servers,
-                                            subscribed, on_event, dlq_topic=dlq,
-                                            max_retries=settings.consumer_max_retries,
-                                            group_id=settings.consumer_group)
+                subscription = Subscription(
+                    definition.name,
+                    pool,
+                    settings.kafka_bootstrap_servers,
+                    subscribed,
+                    on_event,
+                    dlq_topic=dlq,
+                    max_retries=settings.consumer_max_retries,
+                    group_id=settings.consumer_group,
+                )
                 await subscription.start()
             app.state.subscription = subscription
-            app.state.sealer = Sealer(definition.name, load_signing_key(settings.checkpoint_key_path()))
-            chores = [asyncio.create_task(_every(interval, chore, runner)) for interval, chore in
-                      [*definition.chores, (settings.checkpoint_interval_s, app.state.sealer)]]
+            signing_key = load_signing_key(settings.checkpoint_key_path())  # created if missing: never None
+            assert signing_key is not None
+            app.state.sealer = Sealer(definition.name, signing_key)
+            chores = [
+                asyncio.create_task(_every(interval, chore, runner))
+                for interval, chore in [*definition.chores, (settings.checkpoint_interval_s, app.state.sealer)]
+            ]
             log.info("%s ready", definition.name)
             try:
                 yield
@@ -111,8 +134,14 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
                 pool.terminate()
 
     setup_logging(settings)
-    app = FastAPI(title=f"TITP {definition.name}", description=definition.description, version="1",
-                  lifespan=lifespan, openapi_tags=list(definition.tags) or None)
+    app = FastAPI(
+        title=f"TITP {definition.name}",
+        description=definition.description,
+        version="1",
+        lifespan=lifespan,
+        openapi_tags=list(definition.tags) or None,
+        generate_unique_id_function=operation_id,
+    )
     app.state.settings, app.state.definition = settings, definition
     install_problem_handlers(app)
     install_authentication(app, settings)
@@ -124,6 +153,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
     for router in definition.routers:
         app.include_router(router)
     install_metrics(app, definition.name)
+    install_openapi(app)
     return app
 
 
@@ -159,42 +189,119 @@ async def readyz(pool: PoolDep) -> dict[str, str]:
     return {"status": "ready"}
 
 
-audit_router = APIRouter(prefix="/v1/audit", tags=["audit"],
-                         dependencies=[Depends(require_roles("auditor", "admin"))])
+class CloudEvent(BaseModel):
+    """One event as stored and published: CloudEvents 1.0 attributes and the extensions of
+    ARCHITECTURE §4. Attributes with no value (an event with no actor, say) are left out."""
+
+    model_config = ConfigDict(extra="allow")
+
+    specversion: str = Field(examples=["1.0"])
+    id: UUID
+    source: str = Field(examples=["/titp/registry"])
+    type: str = Field(examples=["titp.registry.PermitGranted.v1"])
+    subject: str = Field(description="the stream id: the aggregate's id")
+    time: datetime
+    datacontenttype: str = Field(examples=["application/json"])
+    data: dict[str, Any] = Field(description="the event's payload (see the AsyncAPI catalogue)")
+    streamversion: int
+    position: int = Field(description="this service's global order")
+    prevhash: str
+    hash: str = Field(description="sha256(prevhash || the event's canonical bytes)")
+    actor: str | None = None
+    correlationid: str | None = None
+    causationid: str | None = None
+    traceparent: str | None = None
 
 
-@audit_router.get("/events")
-async def audit_events(pool: PoolDep, store: StoreDep, after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
-                       limit: int = 100) -> dict:
+class AuditEvents(BaseModel):
+    events: list[CloudEvent]
+    next_after: int = Field(description="pass as `after` for the next page")
+
+
+class AuditStream(BaseModel):
+    stream_id: str
+    events: list[CloudEvent]
+    chain: str = Field(description="ok, or what breaks the stream's hash chain")
+
+
+class AuditFinding(BaseModel):
+    service: str
+    reason: str
+    stream_id: str | None = None
+    event_id: str | None = None
+    streamversion: int | None = None
+    position: int | None = None
+
+
+class AuditVerification(BaseModel):
+    service: str
+    events: int
+    streams: int
+    checkpoints: int = Field(description="signed checkpoints that hold")
+    sealed_through: int | None = Field(description="the position the last checkpoint that holds covers")
+    unsealed: int = Field(description="events after it, which no checkpoint covers yet")
+    findings: list[AuditFinding]
+    ok: bool
+
+
+class SigningKey(BaseModel):
+    key_id: str
+    algorithm: str = Field(examples=["Ed25519"])
+    public_key: str = Field(description="the raw public key, base64")
+
+
+class SigningKeys(BaseModel):
+    service: str
+    keys: list[SigningKey]
+
+
+def _as_json(body: dict[str, Any]) -> Response:
+    # The events go out exactly as stored (no re-serialisation through the models): their bytes are hashed.
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+audit_router = APIRouter(prefix="/v1/audit", tags=["audit"], dependencies=[Depends(require_roles("auditor", "admin"))])
+
+
+@audit_router.get("/events", response_model=AuditEvents)
+async def audit_events(
+    pool: PoolDep, store: StoreDep, after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0, limit: int = 100
+) -> Response:
     """This service's log in global order, as CloudEvents with their hashes."""
     limit = max(1, min(limit, 1000))
     async with pool.acquire() as conn:
         events = await store.read_all(conn, after, limit)
-    return {"events": [e.to_cloudevent() for e in events],
-            "next_after": events[-1].position if events else after}
+    return _as_json(
+        {"events": [e.to_cloudevent() for e in events], "next_after": events[-1].position if events else after}
+    )
 
 
-@audit_router.get("/streams/{stream_id}")
-async def audit_stream(stream_id: str, pool: PoolDep, store: StoreDep, as_of: AsOf = None) -> dict:
+@audit_router.get("/streams/{stream_id}", response_model=AuditStream)
+async def audit_stream(stream_id: str, pool: PoolDep, store: StoreDep, as_of: AsOf = None) -> Response:
     """One aggregate's whole history (with `as_of`, the part recorded by then)."""
     async with pool.acquire() as conn:
         events = await store.read_stream(conn, stream_id, until=as_of.until if as_of else None)
     if not events:
         raise NotFound("stream", stream_id)
     broken = verify_chain(events)
-    return {"stream_id": stream_id, "events": [e.to_cloudevent() for e in events],
-            "chain": "ok" if broken is None else broken.reason}
+    return _as_json(
+        {
+            "stream_id": stream_id,
+            "events": [e.to_cloudevent() for e in events],
+            "chain": "ok" if broken is None else broken.reason,
+        }
+    )
 
 
-@audit_router.get("/verify")
-async def audit_verify(request: Request, pool: PoolDep, store: StoreDep) -> dict:
+@audit_router.get("/verify", response_model=AuditVerification)
+async def audit_verify(request: Request, pool: PoolDep, store: StoreDep) -> dict[str, Any]:
     """Every hash chain of this service's log, and every signed checkpoint against the log."""
     async with pool.acquire() as conn:
         events = await whole_log(store, conn)
     return verify_log(store.types.service, events, [request.app.state.sealer.public_key]).to_json()
 
 
-@audit_router.get("/public-key")
-async def audit_public_key(request: Request, store: StoreDep) -> dict:
+@audit_router.get("/public-key", response_model=SigningKeys)
+async def audit_public_key(request: Request, store: StoreDep) -> dict[str, Any]:
     """The key this service signs its checkpoints with: exported logs verify offline against it."""
     return {"service": store.types.service, "keys": [request.app.state.sealer.public_key.to_json()]}

@@ -27,9 +27,9 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from shared.settings import REPO_ROOT, ServiceSettings
 from shared.web.problems import Forbidden, ServiceUnavailable, Unauthorized
 from shared.web.security import limit_writes
-from shared.settings import REPO_ROOT, ServiceSettings
 
 DEV_ISSUER = "titp-dev"
 DEV_AUDIENCE = "titp"
@@ -244,7 +244,7 @@ def install_authentication(app: FastAPI, settings: ServiceSettings) -> TokenVeri
     return app.state.token_verifier
 
 
-_bearer = HTTPBearer(auto_error=False, description="A JWT from the TITP issuer")
+_bearer = HTTPBearer(auto_error=False, bearerFormat="JWT", description="A JWT from the TITP issuer")
 
 
 async def authenticate(
@@ -255,7 +255,9 @@ async def authenticate(
     verifier: TokenVerifier = request.app.state.token_verifier
     token = credentials.credentials
     # A token not seen lately is checked in the thread pool, so fetching a JWKS never blocks the loop.
-    principal = verifier.verified(token) or await run_in_threadpool(verifier.verify, token)
+    principal = verifier.verified(token)
+    if principal is None:
+        principal = await run_in_threadpool(verifier.verify, token)
     request.state.principal = principal
     limit_writes(request.method, request.app.state, principal.subject)
     return principal

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Annotated, Any, Generic, TypeVar
@@ -15,9 +15,7 @@ import orjson
 from fastapi import Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 
-from shared.web.auth import CurrentPrincipal, Principal
 from shared.commands import (
-    Aggregate,
     CommandFunction,
     CommandRunner,
     Idempotency,
@@ -26,8 +24,9 @@ from shared.commands import (
     UnitOfWork,
     json_response,
 )
-from shared.events import EventContext, EventPayload
+from shared.events import EventContext
 from shared.telemetry import current_traceparent
+from shared.web.auth import CurrentPrincipal, Principal
 from shared.web.problems import InvalidParameter
 
 S = TypeVar("S")
@@ -44,7 +43,7 @@ def parse_etag(value: str | None, header: str = "If-Match") -> int | None:
     raw = value.strip().removeprefix("W/").strip('"')
     # Versions are PostgreSQL integers: anything longer is no ETag this service issued.
     if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_VERSION:
-        raise InvalidParameter(f"header.{header}", f"expected an ETag this service issued, such as \"3\", got {value!r}")
+        raise InvalidParameter(f"header.{header}", f'expected an ETag this service issued, such as "3", got {value!r}')
     return int(raw)
 
 
@@ -58,8 +57,9 @@ class CommandRequest:
     if_match: int | None
     idempotency: Idempotency | None
 
-    async def execute(self, command: CommandFunction, *args: Any, created_at: str | None = None,
-                      **kwargs: Any) -> Response:
+    async def execute(
+        self, command: CommandFunction, *args: Any, created_at: str | None = None, **kwargs: Any
+    ) -> Response:
         """Run one function of the service's `commands.py` in its own transaction, with this request's
         If-Match and Idempotency-Key: 200 {id, version}, or 201 with a Location when `created_at`
         names the new resource."""
@@ -67,27 +67,15 @@ class CommandRequest:
         async def work(conn: asyncpg.Connection) -> Outcome:
             return await command(UnitOfWork(self.runner, conn, self.context, self.if_match), *args, **kwargs)
 
-        return await self.run_work(work, created_at=created_at)
-
-    async def run(self, aggregate: Aggregate[S], stream_id: str, decide: Callable[[S], Sequence[EventPayload]],
-                  *, created_at: str | None = None) -> Response:
-        """Answer 200 {id, version}, or 201 with a Location when `created_at` names the new resource."""
-        stored = await self.runner.execute(aggregate, stream_id, decide, self.context, _render(created_at),
-                                           if_match=self.if_match, idempotency=self.idempotency)
-        return Response(stored.body, status_code=stored.status, headers=stored.headers)
-
-    async def run_work(self, work: Callable[[asyncpg.Connection], Awaitable[Outcome]],
-                       *, created_at: str | None = None) -> Response:
-        """A command that touches several streams in one transaction; `work` returns the main one's outcome."""
-        stored = await self.runner.run(work, _render(created_at), if_match=self.if_match,
-                                       idempotency=self.idempotency)
+        stored = await self.runner.run(work, _render(created_at), if_match=self.if_match, idempotency=self.idempotency)
         return Response(stored.body, status_code=stored.status, headers=stored.headers)
 
 
 def _render(created_at: str | None) -> Callable[[Outcome], StoredResponse]:
     def render(outcome: Outcome) -> StoredResponse:
-        response = json_response(201 if created_at else 200, {"id": outcome.stream_id, "version": outcome.version},
-                                 version=outcome.version)
+        response = json_response(
+            201 if created_at else 200, {"id": outcome.stream_id, "version": outcome.version}, version=outcome.version
+        )
         if created_at:
             response.headers["location"] = created_at
         return response
@@ -98,10 +86,30 @@ def _render(created_at: str | None) -> Callable[[Outcome], StoredResponse]:
 async def command_request(
     request: Request,
     principal: CurrentPrincipal,
-    if_match: Annotated[str | None, Header(description='Run only if the resource is at this version (its ETag)')] = None,
-    idempotency_key: Annotated[str | None, Header(max_length=200, description="Retries with the same key answer"
-                                                                              " as the first request did")] = None,
-    x_correlation_id: Annotated[str | None, Header(max_length=200)] = None,
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='Run only if the resource is at this version (its ETag, e.g. "3"); else 412',
+            examples=['"3"'],
+        ),
+    ] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=200,
+            description="Retries with the same key answer as the first request did; another request with it is a 409",
+        ),
+    ] = None,
+    x_correlation_id: Annotated[
+        str | None,
+        Header(
+            alias="X-Correlation-Id",
+            max_length=200,
+            description="The correlation id recorded with the command's events",
+        ),
+    ] = None,
 ) -> CommandRequest:
     idempotency = None
     if idempotency_key is not None:
@@ -112,8 +120,11 @@ async def command_request(
     return CommandRequest(
         runner=request.app.state.runner,
         principal=principal,
-        context=EventContext(actor=principal.subject, correlationid=x_correlation_id or str(uuid.uuid4()),
-                             traceparent=current_traceparent()),
+        context=EventContext(
+            actor=principal.subject,
+            correlationid=x_correlation_id or str(uuid.uuid4()),
+            traceparent=current_traceparent(),
+        ),
         if_match=parse_etag(if_match),
         idempotency=idempotency,
     )
@@ -131,8 +142,13 @@ class PointInTime:
 
 
 def as_of_param(
-    as_of: Annotated[str | None, Query(description="a date (2026-04-01) or a time (2026-04-01T09:00:00+09:00):"
-                                                   " answer with the state recorded by then")] = None,
+    as_of: Annotated[
+        str | None,
+        Query(
+            description="a date (2026-04-01) or a time (2026-04-01T09:00:00+09:00):"
+            " answer with the state recorded by then"
+        ),
+    ] = None,
 ) -> PointInTime | None:
     if as_of is None:
         return None

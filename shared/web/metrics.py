@@ -49,10 +49,18 @@ class ServiceMetrics:
     def __init__(self, service: str) -> None:
         self.service = service
         self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter("titp_http_requests", "HTTP requests answered, by route and status",
-                                ["service", "method", "route", "status"], registry=self.registry)
-        self.latency = Histogram("titp_http_request_duration_seconds", "Time to answer an HTTP request, by route",
-                                 ["service", "method", "route"], registry=self.registry)
+        self.requests = Counter(
+            "titp_http_requests",
+            "HTTP requests answered, by route and status",
+            ["service", "method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "titp_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route",
+            ["service", "method", "route"],
+            registry=self.registry,
+        )
         self.sample = Sample()
         self._state = None  # the app's state: pool, relay, subscription, settings (set by the lifespan)
         self.registry.register(_ReadAtScrape(self))
@@ -84,9 +92,12 @@ class ServiceMetrics:
         await admin.start()
         try:
             await consumer.start()
-            partitions = [TopicPartition(d["topic"], p["partition"])
-                          for d in await admin.describe_topics(topics) if d["error_code"] == 0
-                          for p in d["partitions"]]
+            partitions = [
+                TopicPartition(d["topic"], p["partition"])
+                for d in await admin.describe_topics(topics)
+                if d["error_code"] == 0
+                for p in d["partitions"]
+            ]
             begin = await consumer.beginning_offsets(partitions)
             end = await consumer.end_offsets(partitions)
             redriven = await _committed(admin, redrive_group(dlq))
@@ -121,35 +132,57 @@ class _ReadAtScrape(Collector):
         if state is None:
             return
         if sample.outbox_rows is not None:
-            yield _gauge("titp_relay_backlog", "Committed events not yet acknowledged by Kafka (outbox rows)",
-                         service, sample.outbox_rows)
+            yield _gauge(
+                "titp_relay_backlog",
+                "Committed events not yet acknowledged by Kafka (outbox rows)",
+                service,
+                sample.outbox_rows,
+            )
         relay = state.relay
-        yield _gauge("titp_relay_leader", "1 if this instance's relay holds the lock and publishes", service,
-                     int(relay.is_leader))
+        yield _gauge(
+            "titp_relay_leader",
+            "1 if this instance's relay holds the lock and publishes",
+            service,
+            int(relay.is_leader),
+        )
         yield _counter("titp_relay_published", "Events this instance's relay published", service, relay.published)
         yield _counter("titp_relay_errors", "Failures this instance's relay retried", service, relay.errors)
         yield _gauge("titp_kafka_up", "1 if the last scrape could read Kafka", service, int(sample.kafka_up))
         if sample.kafka_up:
-            yield _gauge("titp_dlq_messages", "Messages on the service's dead-letter topic", service,
-                         sample.dlq_messages)
+            yield _gauge(
+                "titp_dlq_messages", "Messages on the service's dead-letter topic", service, sample.dlq_messages
+            )
             yield _gauge("titp_dlq_pending", "Dead-lettered messages not re-driven yet", service, sample.dlq_pending)
         subscription = state.subscription
         if subscription is None:
             return
         if sample.kafka_up:
-            lag = GaugeMetricFamily("titp_consumer_lag", "Messages the consumer group has yet to apply, per partition",
-                                    labels=["service", "group", "topic", "partition"])
+            lag = GaugeMetricFamily(
+                "titp_consumer_lag",
+                "Messages the consumer group has yet to apply, per partition",
+                labels=["service", "group", "topic", "partition"],
+            )
             for tp, value in sorted(sample.lag.items()):
                 lag.add_metric([service, subscription.group_id, tp.topic, str(tp.partition)], value)
             yield lag
-        events = CounterMetricFamily("titp_consumer_events", "Events this instance's subscription settled, by outcome",
-                                     labels=["service", "outcome"])
-        for outcome, value in (("applied", subscription.applied), ("duplicate", subscription.duplicates),
-                               ("dead_lettered", subscription.dead_lettered)):
+        events = CounterMetricFamily(
+            "titp_consumer_events",
+            "Events this instance's subscription settled, by outcome",
+            labels=["service", "outcome"],
+        )
+        for outcome, value in (
+            ("applied", subscription.applied),
+            ("duplicate", subscription.duplicates),
+            ("dead_lettered", subscription.dead_lettered),
+        ):
             events.add_metric([service, outcome], value)
         yield events
-        yield _gauge("titp_consumer_assigned_partitions", "Partitions assigned to this instance", service,
-                     len(subscription.assigned))
+        yield _gauge(
+            "titp_consumer_assigned_partitions",
+            "Partitions assigned to this instance",
+            service,
+            len(subscription.assigned),
+        )
 
 
 def _gauge(name: str, documentation: str, service: str, value: float) -> GaugeMetricFamily:
@@ -196,8 +229,11 @@ class _CountRequests:
 metrics_router = APIRouter(tags=["health"])
 
 
-@metrics_router.get("/metrics", response_class=Response,
-                    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"}})
+@metrics_router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"}},
+)
 async def metrics(request: Request) -> Response:
     """Request rates and latencies, relay backlog, consumer lag per partition, DLQ size (Prometheus)."""
     service_metrics: ServiceMetrics = request.app.state.metrics

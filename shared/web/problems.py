@@ -93,8 +93,11 @@ class TooManyRequests(HttpProblem):
     problem = "too-many-requests"
 
     def __init__(self, retry_after_s: int) -> None:
-        super().__init__(f"too many writes from this client; try again in {retry_after_s}s",
-                         headers={"Retry-After": str(retry_after_s)}, retry_after_s=retry_after_s)
+        super().__init__(
+            f"too many writes from this client; try again in {retry_after_s}s",
+            headers={"Retry-After": str(retry_after_s)},
+            retry_after_s=retry_after_s,
+        )
 
 
 class ServiceUnavailable(HttpProblem):
@@ -114,9 +117,11 @@ class DatabaseUnavailable(ServiceUnavailable):
     title = "The database is unavailable"
 
     def __init__(self) -> None:
-        super().__init__("the service cannot reach its database right now; retry after the time in Retry-After"
-                         " (with the same Idempotency-Key, a command that did commit answers as it did)",
-                         retry_after_s=DATABASE_RETRY_AFTER_S)
+        super().__init__(
+            "the service cannot reach its database right now; retry after the time in Retry-After"
+            " (with the same Idempotency-Key, a command that did commit answers as it did)",
+            retry_after_s=DATABASE_RETRY_AFTER_S,
+        )
 
 
 class FieldError(BaseModel):
@@ -128,10 +133,20 @@ class ProblemDetails(BaseModel):
     """RFC 9457 problem details. A refusal by a rule of the program names it in `rule`; invalid
     input lists each field and its reason in `errors`; other members say more about the problem."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
-        "type": "https://titp.example/problems/rule/permit-not-revoked",
-        "title": "A rule of the program refuses this request", "status": 409,
-        "detail": "the permit was revoked on 2026-05-01", "rule": "permit-not-revoked"}]})
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://titp.example/problems/rule/permit-not-revoked",
+                    "title": "A rule of the program refuses this request",
+                    "status": 409,
+                    "detail": "the permit was revoked on 2026-05-01",
+                    "rule": "permit-not-revoked",
+                }
+            ]
+        },
+    )
 
     type: str = Field(description="a URI naming the kind of problem; rule/<rule id> for a rule's refusal")
     title: str
@@ -150,9 +165,15 @@ def status_of(problem: Problem) -> int:
 def problem_body(problem: Problem) -> dict[str, Any]:
     status = status_of(problem)
     title = getattr(problem, "title", None) or next(
-        (title for kind, title in TITLES.items() if isinstance(problem, kind)), HTTPStatus(status).phrase)
-    return {"type": PROBLEM_BASE + problem.problem, "title": title, "status": status, "detail": problem.detail,
-            **problem.members}
+        (title for kind, title in TITLES.items() if isinstance(problem, kind)), HTTPStatus(status).phrase
+    )
+    return {
+        "type": PROBLEM_BASE + problem.problem,
+        "title": title,
+        "status": status,
+        "detail": problem.detail,
+        **problem.members,
+    }
 
 
 class ProblemResponse(Response):
@@ -247,14 +268,25 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
 async def _on_database_error(request: Request, exc: Exception) -> Response:
     if not database_unavailable(exc):
         return await _on_unexpected(request, exc)
-    log.warning("%s %s: the database is unavailable: %r", request.method, request.url.path, exc,
-                extra={"method": request.method, "path": request.url.path})
+    log.warning(
+        "%s %s: the database is unavailable: %r",
+        request.method,
+        request.url.path,
+        exc,
+        extra={"method": request.method, "path": request.url.path},
+    )
     return problem_response(DatabaseUnavailable())
 
 
 # The classes `database_unavailable` looks into; anything else unexpected is a 500.
-_DATABASE_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
-                    asyncpg.TooManyConnectionsError, asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError)
+_DATABASE_ERRORS = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -68,13 +68,21 @@ class RequestGuard:
             if not message.get("more_body", False):
                 break
         field = _nul_in_query(scope.get("query_string", b""))
-        field = (f"query.{field}" if field is not None else "path" if "\x00" in scope["path"]
-                 else "body" if _JSON_NUL.search(b"".join(body)) else None)
+        field = (
+            f"query.{field}"
+            if field is not None
+            else "path"
+            if "\x00" in scope["path"]
+            else "body"
+            if _JSON_NUL.search(b"".join(body))
+            else None
+        )
         if field is not None:
             await problem_response(InvalidParameter(field, "must not contain NUL characters"))(scope, receive, send)
             return
-        await self.app(scope, _replay([{"type": "http.request", "body": b"".join(body), "more_body": False}],
-                                      receive), send)
+        await self.app(
+            scope, _replay([{"type": "http.request", "body": b"".join(body), "more_body": False}], receive), send
+        )
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         await problem_response(RequestTooLarge(self.max_bytes))(scope, receive, send)

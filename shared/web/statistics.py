@@ -12,8 +12,12 @@ from shared.web.http import today
 from shared.web.problems import InvalidParameter
 
 Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="a month, YYYY-MM")]
-FiscalYear = Annotated[int, Query(ge=1989, le=2200, description="a fiscal year, named by the year it starts"
-                                                                " (FY2025: 1 Apr 2025 - 31 Mar 2026)")]
+FiscalYear = Annotated[
+    int,
+    Query(
+        ge=1989, le=2200, description="a fiscal year, named by the year it starts (FY2025: 1 Apr 2025 - 31 Mar 2026)"
+    ),
+]
 MOST_PERIODS = 600
 
 

@@ -2,6 +2,7 @@
 
 import importlib
 import re
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -12,7 +13,6 @@ from shared.settings import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_STACK = ROOT / "deploy" / "local" / "stack.sh"
-
 
 
 def load_yaml_documents(path: Path) -> list[dict]:
@@ -26,11 +26,21 @@ def local_stack_variable(name: str) -> str:
     return match.group(1).strip('"')
 
 
+def local_stack_services() -> list[tuple[str, int, str]]:
+    """What `deploy/local/stack.sh services` says it runs: (name, HTTP port, database), in its order."""
+    out = subprocess.run([str(LOCAL_STACK), "services"], capture_output=True, text=True, check=True).stdout
+    return [(name, int(port), database) for name, port, database in (line.split() for line in out.splitlines())]
+
+
 def settings_variables() -> set[str]:
     """Every environment variable a settings class of the project reads: ServiceSettings' TITP_* and
     each service's own (TITP_REGISTRY_*, TITP_INSPECTION_*, ...)."""
-    classes = {cls for name in SERVICES for cls in vars(importlib.import_module(f"services.{name}.app")).values()
-               if isinstance(cls, type) and issubclass(cls, BaseSettings) and cls is not BaseSettings}
+    classes = {
+        cls
+        for name in SERVICES
+        for cls in vars(importlib.import_module(f"services.{name}.app")).values()
+        if isinstance(cls, type) and issubclass(cls, BaseSettings) and cls is not BaseSettings
+    }
     return {f"{cls.model_config['env_prefix']}{field}".upper() for cls in classes for field in cls.model_fields}
 
 
@@ -45,8 +55,11 @@ async def scrape(client) -> dict[tuple[str, frozenset], float]:
     response = await client.get("/metrics")
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain; version=")
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(response.text) for s in family.samples}
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(response.text)
+        for s in family.samples
+    }
 
 
 def value(samples, name: str, **labels) -> float | None:

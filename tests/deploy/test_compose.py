@@ -10,14 +10,25 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from shared.settings import SERVICES, load_settings
-from tests.deploy.conftest import ROOT, load_yaml_documents, local_stack_variable, unknown_titp_variables
+from tests.deploy.conftest import (
+    ROOT,
+    load_yaml_documents,
+    local_stack_services,
+    local_stack_variable,
+    unknown_titp_variables,
+)
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 # Images with no shell or HTTP client inside, where Compose cannot run a healthcheck.
 NO_HEALTHCHECK = {"otel-collector"}
 # Broker settings that name addresses or paths, which differ between a host and containers.
-HOST_SPECIFIC = {"listeners", "advertised.listeners", "controller.quorum.voters", "log.dirs",
-                 "listener.security.protocol.map"}
+HOST_SPECIFIC = {
+    "listeners",
+    "advertised.listeners",
+    "controller.quorum.voters",
+    "log.dirs",
+    "listener.security.protocol.map",
+}
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +38,12 @@ def compose() -> dict:
 
 
 def test_the_file_is_valid_by_the_compose_specification(compose):
-    schema = json.loads(resources.files("check_jsonschema.builtin_schemas.vendor")
-                        .joinpath("compose-spec.json").read_text())
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-              for e in Draft202012Validator(schema).iter_errors(compose)]
+    schema = json.loads(
+        resources.files("check_jsonschema.builtin_schemas.vendor").joinpath("compose-spec.json").read_text()
+    )
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in Draft202012Validator(schema).iter_errors(compose)
+    ]
     assert errors == []
 
 
@@ -58,8 +71,14 @@ def test_the_four_services_run_from_one_image_with_settings_they_accept(compose)
         assert service["command"] == [f"services.{name}.app:create_app"]
         environment = {key: str(value) for key, value in service["environment"].items()}
         assert unknown_titp_variables(environment) == []
-        settings = load_settings(name, **{key.removeprefix("TITP_").lower(): value
-                                          for key, value in environment.items() if key.startswith("TITP_")})
+        settings = load_settings(
+            name,
+            **{
+                key.removeprefix("TITP_").lower(): value
+                for key, value in environment.items()
+                if key.startswith("TITP_")
+            },
+        )
         assert settings.database_url.endswith(f"/titp_{name}")
         assert settings.otel_exporter == "otlp" and environment["OTEL_EXPORTER_OTLP_ENDPOINT"].endswith(":4318")
     assert set(compose["services"]) >= set(SERVICES) | {"kafka", "postgres", "otel-collector", "jaeger"}
@@ -84,7 +103,7 @@ def test_kafka_is_the_local_stacks_version_and_configuration(compose):
 
 def test_postgres_holds_the_same_databases_as_the_local_stack(compose):
     databases = re.findall(r"CREATE DATABASE (\w+);", (ROOT / "deploy/compose/create-databases.sql").read_text())
-    assert sorted(databases) == sorted(local_stack_variable("DATABASES").split())
+    assert sorted(databases) == sorted(database for _, _, database in local_stack_services())
     assert sorted(databases) == sorted(f"titp_{name}" for name in SERVICES)
     assert compose["services"]["postgres"]["image"] == "postgres:15"
 

@@ -34,8 +34,13 @@ async def test_every_query_names_metrics_and_labels_a_running_service_exports(st
         assert 'service=~"$service"' in expr
     # Check: the dashboard shows each thing the issue asks for.
     shown = " ".join(queries(dashboard))
-    for metric in ("titp_http_requests_total", "titp_http_request_duration_seconds_bucket", "titp_consumer_lag",
-                   "titp_relay_backlog", "titp_dlq_pending"):
+    for metric in (
+        "titp_http_requests_total",
+        "titp_http_request_duration_seconds_bucket",
+        "titp_consumer_lag",
+        "titp_relay_backlog",
+        "titp_dlq_pending",
+    ):
         assert metric in shown
 
 

@@ -37,8 +37,11 @@ def strict(schema: dict) -> dict:
 
     def close(node):
         if isinstance(node, dict):
-            if ("properties" in node and "additionalProperties" not in node
-                    and not node.get("x-kubernetes-preserve-unknown-fields")):
+            if (
+                "properties" in node
+                and "additionalProperties" not in node
+                and not node.get("x-kubernetes-preserve-unknown-fields")
+            ):
                 node["additionalProperties"] = False
             for value in node.values():
                 close(value)
@@ -51,15 +54,21 @@ def strict(schema: dict) -> dict:
 
 
 def manifests() -> list[tuple[str, dict]]:
-    return [(path.name, doc) for path in sorted(K8S.glob("*.yaml")) if path.name != "kustomization.yaml"
-            for doc in load_yaml_documents(path)]
+    return [
+        (path.name, doc)
+        for path in sorted(K8S.glob("*.yaml"))
+        if path.name != "kustomization.yaml"
+        for doc in load_yaml_documents(path)
+    ]
 
 
 def problems(doc: dict, schemas: dict) -> list[str]:
     key = (doc.get("apiVersion"), doc.get("kind"))
     if key in schemas:
-        return [f"{'.'.join(map(str, e.absolute_path))}: {e.message}"
-                for e in jsonschema.Draft7Validator(schemas[key]).iter_errors(doc)]
+        return [
+            f"{'.'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in jsonschema.Draft7Validator(schemas[key]).iter_errors(doc)
+        ]
     try:
         kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
     except kubernetes_validate.ValidationError as e:
@@ -88,12 +97,13 @@ def test_every_manifest_is_valid_by_its_schema():
 
 def test_a_misspelt_or_mistyped_field_is_refused():
     schemas = crd_schemas()
-    (_, deployment), = [(n, d) for n, d in manifests() if d["kind"] == "Deployment"][:1]
-    (_, topic), = [(n, d) for n, d in manifests() if d["kind"] == "KafkaTopic"][:1]
-    (_, cluster), = [(n, d) for n, d in manifests() if d["kind"] == "Cluster"][:1]
+    ((_, deployment),) = [(n, d) for n, d in manifests() if d["kind"] == "Deployment"][:1]
+    ((_, topic),) = [(n, d) for n, d in manifests() if d["kind"] == "KafkaTopic"][:1]
+    ((_, cluster),) = [(n, d) for n, d in manifests() if d["kind"] == "Cluster"][:1]
     typo = copy.deepcopy(deployment)
-    typo["spec"]["template"]["spec"]["containers"][0]["readinesProbe"] = typo["spec"]["template"]["spec"][
-        "containers"][0].pop("readinessProbe")
+    typo["spec"]["template"]["spec"]["containers"][0]["readinesProbe"] = typo["spec"]["template"]["spec"]["containers"][
+        0
+    ].pop("readinessProbe")
     assert problems(typo, schemas)
     typo = copy.deepcopy(topic)
     typo["spec"]["replica"] = typo["spec"].pop("replicas")
@@ -105,10 +115,14 @@ def test_a_misspelt_or_mistyped_field_is_refused():
 
 def test_kustomization_lists_every_manifest_file():
     [kustomization] = load_yaml_documents(K8S / "kustomization.yaml")
-    assert sorted(kustomization["resources"]) == sorted(p.name for p in K8S.glob("*.yaml")
-                                                        if p.name != "kustomization.yaml")
-    assert all(doc["metadata"].get("namespace", kustomization["namespace"]) == kustomization["namespace"]
-               for _, doc in manifests() if doc["kind"] != "Namespace")
+    assert sorted(kustomization["resources"]) == sorted(
+        p.name for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml"
+    )
+    assert all(
+        doc["metadata"].get("namespace", kustomization["namespace"]) == kustomization["namespace"]
+        for _, doc in manifests()
+        if doc["kind"] != "Namespace"
+    )
 
 
 def container(deployment: dict) -> dict:
@@ -167,8 +181,11 @@ def test_kafka_is_kraft_with_the_local_version_replication_3_min_isr_2_and_topic
     assert kafka["spec"]["kafka"]["version"] == local_stack_variable("KAFKA_VERSION")
     config = kafka["spec"]["kafka"]["config"]
     assert (config["default.replication.factor"], config["min.insync.replicas"]) == (3, 2)
-    assert (config["offsets.topic.replication.factor"], config["transaction.state.log.replication.factor"],
-            config["transaction.state.log.min.isr"]) == (3, 3, 2)
+    assert (
+        config["offsets.topic.replication.factor"],
+        config["transaction.state.log.replication.factor"],
+        config["transaction.state.log.min.isr"],
+    ) == (3, 3, 2)
     assert config["auto.create.topics.enable"] is False and config["log.retention.ms"] == -1
     pools = [p for p in by_kind["KafkaNodePool"].values() if p["metadata"]["labels"]["strimzi.io/cluster"] == "titp"]
     assert sum(p["spec"]["replicas"] for p in pools if "broker" in p["spec"]["roles"]) >= 3

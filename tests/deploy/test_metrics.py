@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
 
-from services.registry.app import REGISTRY
+from services.registry.app import DEFINITION as REGISTRY
 from shared.consumer import redrive
 from shared.events import GENESIS_HASH, EventPayload, EventTypes, RecordedEvent, chain_hash
-from shared.web.app import create_service_app
 from shared.topics import dlq_topic, ensure_topics
+from shared.web.app import create_service_app
 from tests.deploy.conftest import scrape, value
 from tests.helpers import eventually, permit_application, post
 
@@ -31,23 +31,56 @@ async def test_a_scrape_shows_requests_by_route_the_relay_and_the_consumer_group
 
     samples = await eventually(relayed, message="the outbox was never emptied")
     # Check: requests are counted by route template, never by raw path.
-    assert value(samples, "titp_http_requests_total", service="registry", method="POST",
-                 route="/v1/supervising-organizations", status="201") == 1
-    assert value(samples, "titp_http_requests_total", service="registry", method="GET",
-                 route="/v1/supervising-organizations/{id}", status="404") == 1
-    assert value(samples, "titp_http_requests_total", service="registry", method="GET",
-                 route="unmatched", status="404") == 1
+    assert (
+        value(
+            samples,
+            "titp_http_requests_total",
+            service="registry",
+            method="POST",
+            route="/v1/supervising-organizations",
+            status="201",
+        )
+        == 1
+    )
+    assert (
+        value(
+            samples,
+            "titp_http_requests_total",
+            service="registry",
+            method="GET",
+            route="/v1/supervising-organizations/{id}",
+            status="404",
+        )
+        == 1
+    )
+    assert (
+        value(samples, "titp_http_requests_total", service="registry", method="GET", route="unmatched", status="404")
+        == 1
+    )
     assert not any(created["id"] in str(labels) for _, labels in samples)
-    assert value(samples, "titp_http_request_duration_seconds_count", service="registry", method="POST",
-                 route="/v1/supervising-organizations") == 1
+    assert (
+        value(
+            samples,
+            "titp_http_request_duration_seconds_count",
+            service="registry",
+            method="POST",
+            route="/v1/supervising-organizations",
+        )
+        == 1
+    )
     # Check: this instance leads the relay, which published the application.
     assert value(samples, "titp_relay_leader", service="registry") == 1
     assert value(samples, "titp_relay_published_total", service="registry") >= 1
     assert value(samples, "titp_kafka_up", service="registry") == 1
     # Check: the lag of every partition the registry subscribes to (titp.inspection.v1) is reported.
     group = f"test-registry-{unique}"  # start_service's consumer group
-    lags = {dict(labels)["partition"] for name, labels in samples if name == "titp_consumer_lag"
-            and dict(labels)["topic"] == "titp.inspection.v1" and dict(labels)["group"] == group}
+    lags = {
+        dict(labels)["partition"]
+        for name, labels in samples
+        if name == "titp_consumer_lag"
+        and dict(labels)["topic"] == "titp.inspection.v1"
+        and dict(labels)["group"] == group
+    }
     assert lags == {"0", "1", "2"}
     assert value(samples, "titp_dlq_messages", service="registry") is not None
 
@@ -61,9 +94,18 @@ class ParcelArrived(EventPayload):
 
 
 def parcel(label: str) -> RecordedEvent:
-    draft = RecordedEvent(id=uuid.uuid4(), source=types.source, type=types.type_name(ParcelArrived),
-                          subject="depot", time=datetime.now(UTC), data={"label": label}, streamversion=1,
-                          position=1, prevhash=GENESIS_HASH, hash="")
+    draft = RecordedEvent(
+        id=uuid.uuid4(),
+        source=types.source,
+        type=types.type_name(ParcelArrived),
+        subject="depot",
+        time=datetime.now(UTC),
+        data={"label": label},
+        streamversion=1,
+        position=1,
+        prevhash=GENESIS_HASH,
+        hash="",
+    )
     return RecordedEvent(**{**draft.__dict__, "hash": chain_hash(GENESIS_HASH, draft)})
 
 
@@ -84,11 +126,19 @@ class Depot:
 
 
 async def test_lag_per_partition_rises_and_falls_and_the_dlq_empties_when_redriven(
-        fresh_database, service_settings, run_service, kafka_bootstrap, unique, tmp_path):
+    fresh_database, service_settings, run_service, kafka_bootstrap, unique, tmp_path
+):
     upstream, depot = f"test.metrics.upstream.{unique}", Depot()
     await ensure_topics(kafka_bootstrap, [upstream])
-    definition = replace(REGISTRY, name=f"metrics{unique}", migrations=tmp_path, routers=[], chores=(),
-                         subscribes_to=[upstream], on_event=depot)
+    definition = replace(
+        REGISTRY,
+        name=f"metrics{unique}",
+        migrations=tmp_path,
+        routers=[],
+        chores=(),
+        subscribes_to=[upstream],
+        on_event=depot,
+    )
     settings = service_settings("registry", fresh_database, consumer_max_retries=0, relay_poll_interval_s=0.2)
     client = await run_service(create_service_app(definition, settings))
     service, group = definition.name, f"titp.{definition.name}"
@@ -103,8 +153,9 @@ async def test_lag_per_partition_rises_and_falls_and_the_dlq_empties_when_redriv
         await producer.stop()
 
     def lag(samples, partition):
-        return value(samples, "titp_consumer_lag", service=service, group=group, topic=upstream,
-                     partition=str(partition))
+        return value(
+            samples, "titp_consumer_lag", service=service, group=group, topic=upstream, partition=str(partition)
+        )
 
     samples = await scrape(client)
     assert [lag(samples, p) for p in (0, 1, 2)] == [3, 0, 0]
@@ -126,6 +177,7 @@ async def test_lag_per_partition_rises_and_falls_and_the_dlq_empties_when_redriv
     depot.fixed = True
     assert await redrive(kafka_bootstrap, dlq_topic(service)) == 1
     await eventually(lambda: depot.applied == ["first", "third", "poison"], message=lambda: str(depot.applied))
+
     async def redriven():
         samples = await scrape(client)
         return samples if value(samples, "titp_dlq_pending", service=service) == 0 else None
@@ -133,4 +185,3 @@ async def test_lag_per_partition_rises_and_falls_and_the_dlq_empties_when_redriv
     samples = await eventually(redriven, message="the DLQ still shows pending messages")
     assert value(samples, "titp_dlq_messages", service=service) == 1
     assert value(samples, "titp_consumer_events_total", service=service, outcome="applied") == 3
-

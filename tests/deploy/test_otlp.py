@@ -38,8 +38,9 @@ def receiver():
     server.server_close()
 
 
-async def test_a_request_is_traced_to_the_otlp_endpoint(receiver, monkeypatch, fresh_database, service_settings,
-                                                       run_service, token):
+async def test_a_request_is_traced_to_the_otlp_endpoint(
+    receiver, monkeypatch, fresh_database, service_settings, run_service, token
+):
     url, received = receiver
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", url)
     client = await run_service(create_app(service_settings("registry", fresh_database, otel_exporter="otlp")))
@@ -49,10 +50,20 @@ async def test_a_request_is_traced_to_the_otlp_endpoint(receiver, monkeypatch, f
     finally:
         setup_telemetry(service_settings("registry", fresh_database))  # back to no exporter
 
-    spans = [span for request in received for resource in request.resource_spans
-             for scope in resource.scope_spans for span in scope.spans]
+    spans = [
+        span
+        for request in received
+        for resource in request.resource_spans
+        for scope in resource.scope_spans
+        for span in scope.spans
+    ]
     names = {span.name for span in spans}
     assert "POST /v1/supervising-organizations" in names, names
-    resources = {a.value.string_value for request in received for resource in request.resource_spans
-                 for a in resource.resource.attributes if a.key == "service.name"}
+    resources = {
+        a.value.string_value
+        for request in received
+        for resource in request.resource_spans
+        for a in resource.resource.attributes
+        if a.key == "service.name"
+    }
     assert resources and all(name.startswith("titp-") for name in resources)

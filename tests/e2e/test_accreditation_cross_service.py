@@ -25,28 +25,51 @@ async def services(fresh_database, another_database, service_settings, run_servi
     """The registry and the accreditation service, each with its database and consumer group."""
     for name, topics in (("registry", [INSPECTION_TOPIC]), ("accreditation", [REGISTRY_TOPIC, INSPECTION_TOPIC])):
         await group_at_end(kafka_bootstrap, f"test-{name}-{unique}", topics)
-    registry = await run_service(create_registry(service_settings(
-        "registry", fresh_database, relay_poll_interval_s=0.2, consumer_group=f"test-registry-{unique}")))
-    app = create_accreditation(service_settings(
-        "accreditation", await another_database(), relay_poll_interval_s=0.2,
-        consumer_group=f"test-accreditation-{unique}"))
+    registry = await run_service(
+        create_registry(
+            service_settings(
+                "registry", fresh_database, relay_poll_interval_s=0.2, consumer_group=f"test-registry-{unique}"
+            )
+        )
+    )
+    app = create_accreditation(
+        service_settings(
+            "accreditation",
+            await another_database(),
+            relay_poll_interval_s=0.2,
+            consumer_group=f"test-accreditation-{unique}",
+        )
+    )
     return registry, Service(await run_service(app), app)
 
 
 def plan_application(supervising: str, implementing: str, sending: str, **changes) -> dict:
     return {
         "trainee_id": changes.pop("trainee_id"),
-        "trainee": {"name": "Tran Thi Binh", "date_of_birth": "2002-08-15", "nationality": "VN",
-                    "passport_number": "B7654321"},
-        "stage": "i", "training_type": "b", "job_category": "construction",
-        "implementing_organization_id": implementing, "supervising_organization_id": supervising,
-        "sending_organization_id": sending, "start_date": "2026-07-01", "end_date": "2027-06-30",
-        "monthly_wage": 215_000, "comparable_japanese_wage": 210_000, "applied_on": "2026-05-20", **changes,
+        "trainee": {
+            "name": "Tran Thi Binh",
+            "date_of_birth": "2002-08-15",
+            "nationality": "VN",
+            "passport_number": "B7654321",
+        },
+        "stage": "i",
+        "training_type": "b",
+        "job_category": "construction",
+        "implementing_organization_id": implementing,
+        "supervising_organization_id": supervising,
+        "sending_organization_id": sending,
+        "start_date": "2026-07-01",
+        "end_date": "2027-06-30",
+        "monthly_wage": 215_000,
+        "comparable_japanese_wage": 210_000,
+        "applied_on": "2026-05-20",
+        **changes,
     }
 
 
 async def test_a_permit_granted_in_the_registry_makes_plans_certifiable_and_its_revocation_refuses_them(
-        services, token):
+    services, token
+):
     registry, accreditation = services
     officer = token("otit", subject="officer-mori")
     so = "/v1/supervising-organizations"
@@ -54,17 +77,29 @@ async def test_a_permit_granted_in_the_registry_makes_plans_certifiable_and_its_
     # The registry: a permit granted, a member implementing organization, an approved sending
     # organization and an agreement.
     partners = await registered_partners(registry, officer, permit_type="specified")
-    supervising, implementing, sending, agreement = (partners.supervising, partners.implementing, partners.sending,
-                                                     partners.agreement)
+    supervising, implementing, sending, agreement = (
+        partners.supervising,
+        partners.implementing,
+        partners.sending,
+        partners.agreement,
+    )
 
     # Check: accreditation learns all of it from titp.registry.v1 (never from the registry's database).
-    await eventually(lambda: accreditation.fetchval(
-        "SELECT (SELECT count(*) FROM registry_permits WHERE supervising_organization_id = $1 AND status = 'active')"
-        " + (SELECT count(*) FROM registry_implementing_organizations WHERE id = $2)"
-        " + (SELECT count(*) FROM registry_sending_organizations WHERE id = $3 AND approved)"
-        " + (SELECT count(*) FROM registry_sending_agreements WHERE id = $4) = 4",
-        supervising, implementing, sending, agreement), timeout=30,
-        message="the registry's events never reached accreditation")
+    await eventually(
+        lambda: accreditation.fetchval(
+            "SELECT (SELECT count(*) FROM registry_permits"
+            " WHERE supervising_organization_id = $1 AND status = 'active')"
+            " + (SELECT count(*) FROM registry_implementing_organizations WHERE id = $2)"
+            " + (SELECT count(*) FROM registry_sending_organizations WHERE id = $3 AND approved)"
+            " + (SELECT count(*) FROM registry_sending_agreements WHERE id = $4) = 4",
+            supervising,
+            implementing,
+            sending,
+            agreement,
+        ),
+        timeout=30,
+        message="the registry's events never reached accreditation",
+    )
 
     # Check: so a plan under that permit is certified here.
     client = accreditation.client
@@ -75,10 +110,17 @@ async def test_a_permit_granted_in_the_registry_makes_plans_certifiable_and_its_
     second = (await post(client, PLANS, plan_application(*parties, trainee_id=str(uuid4())), officer, 201))["id"]
 
     # The registry revokes the permit.
-    await post(registry, f"{so}/{supervising}/revoke",
-               {"revoked_on": "2026-11-01", "ground": "law_breached", "reason": "trainees' passports kept"}, officer)
-    [revocation] = [e for e in (await registry.get(f"/v1/audit/streams/{supervising}", headers=token("auditor"))
-                                ).json()["events"] if e["type"] == "titp.registry.PermitRevoked.v1"]
+    await post(
+        registry,
+        f"{so}/{supervising}/revoke",
+        {"revoked_on": "2026-11-01", "ground": "law_breached", "reason": "trainees' passports kept"},
+        officer,
+    )
+    [revocation] = [
+        e
+        for e in (await registry.get(f"/v1/audit/streams/{supervising}", headers=token("auditor"))).json()["events"]
+        if e["type"] == "titp.registry.PermitRevoked.v1"
+    ]
 
     # Check: the certified plan is flagged as needing a new supervising organization ...
     async def flagged():

@@ -4,13 +4,12 @@ a service's topics into a fresh database and diff it against the live one."""
 
 import orjson
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from services.inspection.app import create_app as create_inspection
 from services.registry.app import create_app as create_registry
-from cryptography.hazmat.primitives.asymmetric import ed25519
-
-from shared.audit.log import keys_from_rest, log_from_rest, read_bundle, verify_log
 from shared.audit.checkpoints import PublicKey
+from shared.audit.log import keys_from_rest, log_from_rest, read_bundle, verify_log
 from tests.e2e.test_audit_replay import settled
 from tests.helpers import eventually, permit_application, post
 from tests.integration.test_audit_tamper import sealed_to_the_end, titp
@@ -25,8 +24,13 @@ async def story(another_database, service_settings, run_service, kafka_bootstrap
     prefix = f"test-audit-cli-{unique}."
     services = {}
     for name, create in (("registry", create_registry), ("inspection", create_inspection)):
-        settings = service_settings(name, await another_database(), topic_prefix=prefix,
-                                    consumer_group=f"{prefix}{name}", relay_poll_interval_s=0.2)
+        settings = service_settings(
+            name,
+            await another_database(),
+            topic_prefix=prefix,
+            consumer_group=f"{prefix}{name}",
+            relay_poll_interval_s=0.2,
+        )
         app = create(settings)
         services[name] = (await run_service(app), app)
     (registry, _), (inspection, _) = services["registry"], services["inspection"]
@@ -40,11 +44,23 @@ async def story(another_database, service_settings, run_service, kafka_bootstrap
         return items["items"][0] if items["items"] else None
 
     first = await eventually(scheduled, timeout=30, message="the permit never scheduled an inspection")
-    await post(inspection, f"/v1/inspections/{first['id']}/complete",
-               {"inspected_on": "2027-04-20", "inspector": "Kato Ken", "outcome": "referral",
-                "findings": [{"code": "records_not_kept", "legal_breach": True, "description": "no logs"}],
-                "referral": {"action": "improvement_order", "reason": "keep the logs", "decided_on": "2027-05-01",
-                             "deadline": "2027-08-01"}}, otit)
+    await post(
+        inspection,
+        f"/v1/inspections/{first['id']}/complete",
+        {
+            "inspected_on": "2027-04-20",
+            "inspector": "Kato Ken",
+            "outcome": "referral",
+            "findings": [{"code": "records_not_kept", "legal_breach": True, "description": "no logs"}],
+            "referral": {
+                "action": "improvement_order",
+                "reason": "keep the logs",
+                "decided_on": "2027-05-01",
+                "deadline": "2027-08-01",
+            },
+        },
+        otit,
+    )
 
     async def ordered():
         body = (await registry.get(f"{SO}/{cooperative}", headers=otit)).json()
@@ -61,8 +77,9 @@ async def story(another_database, service_settings, run_service, kafka_bootstrap
 
 async def test_the_history_exported_from_the_topics_verifies_offline_and_tampering_is_named(story, tmp_path, token):
     bundle = tmp_path / "bundle"
-    code, out, err = await titp("audit", "export", str(bundle), "--from", "kafka", "-s", "registry", "-s", "inspection",
-                                **story["env"])
+    code, out, err = await titp(
+        "audit", "export", str(bundle), "--from", "kafka", "-s", "registry", "-s", "inspection", **story["env"]
+    )
     assert code == 0, err
     logs, keys = read_bundle(bundle)
     assert set(logs) == set(keys) == {"registry", "inspection"}
@@ -82,8 +99,9 @@ async def test_the_history_exported_from_the_topics_verifies_offline_and_tamperi
     # The auditor's own copy of the published keys decides: against another key the checkpoints do not hold.
     other = PublicKey.of(ed25519.Ed25519PrivateKey.generate().public_key())
     (tmp_path / "keys.json").write_bytes(orjson.dumps({"registry": [other.to_json()]}))
-    code, out, _ = await titp("audit", "verify", "--bundle", str(bundle), "--public-keys", str(tmp_path / "keys.json"),
-                              "-s", "registry")
+    code, out, _ = await titp(
+        "audit", "verify", "--bundle", str(bundle), "--public-keys", str(tmp_path / "keys.json"), "-s", "registry"
+    )
     assert code == 1 and "not a published key of registry" in out
 
     # Tampering with the bundle: one event's payload changed.
@@ -94,8 +112,10 @@ async def test_the_history_exported_from_the_topics_verifies_offline_and_tamperi
     (bundle / "registry.jsonl").write_bytes(b"\n".join(lines) + b"\n")
     code, out, _ = await titp("audit", "verify", "--bundle", str(bundle))
     assert code == 1
-    assert (f"registry: stream {granted['subject']}, event {granted['id']} (version 2): hash does not match the"
-            " event's content") in out
+    assert (
+        f"registry: stream {granted['subject']}, event {granted['id']} (version 2): hash does not match the"
+        " event's content"
+    ) in out
     assert out.startswith("inspection: ok: ")
 
 
@@ -107,16 +127,23 @@ async def test_an_aggregate_as_of_a_past_time(story, token):
     code, out, err = await titp("audit", "as-of", "registry", cooperative, applied["time"], **env)
     assert code == 0, err
     before = orjson.loads(out)
-    assert (before["aggregate"], before["version"], before["recorded_at"]) == ("supervising-organization", 1,
-                                                                                applied["time"])
+    assert (before["aggregate"], before["version"], before["recorded_at"]) == (
+        "supervising-organization",
+        1,
+        applied["time"],
+    )
     assert (before["state"]["lifecycle"], before["state"]["permit_type"]) == ("applied", None)
 
     # Check: the same over REST, and bad times are refused.
-    history = (await registry.get(f"/v1/audit/streams/{cooperative}", headers=token("auditor"),
-                                  params={"as_of": applied["time"]})).json()
+    history = (
+        await registry.get(
+            f"/v1/audit/streams/{cooperative}", headers=token("auditor"), params={"as_of": applied["time"]}
+        )
+    ).json()
     assert [e["type"] for e in history["events"]] == ["titp.registry.PermitApplied.v1"]
-    refused = await registry.get(f"/v1/audit/streams/{cooperative}", headers=token("auditor"),
-                                 params={"as_of": "yesterday"})
+    refused = await registry.get(
+        f"/v1/audit/streams/{cooperative}", headers=token("auditor"), params={"as_of": "yesterday"}
+    )
     assert (refused.status_code, refused.json()["errors"][0]["field"]) == (422, "query.as_of")
     code, _, err = await titp("audit", "as-of", "registry", cooperative, "yesterday")
     assert code == 2 and "expected an ISO 8601 date or date-time" in err

@@ -20,17 +20,27 @@ from shared.settings import SERVICES
 from tests.e2e.test_visa_coe import COE, day
 from tests.e2e.test_visa_path import once_accepted, plan_application
 from tests.helpers import eventually, post, registered_partners
-from tests.integration.test_audit_tamper import sealed_to_the_end
 from tests.integration.test_accreditation_service import PLANS
+from tests.integration.test_audit_tamper import sealed_to_the_end
 
 WAIT = 30
 
 # Read models the story below fills, so that the comparison compares something.
 FILLED = {
-    "registry": {"supervising_organizations", "corporate_numbers", "implementing_organizations",
-                 "sending_organizations", "sending_agreements"},
-    "accreditation": {"training_plans", "registry_permits", "registry_implementing_organizations",
-                      "registry_sending_organizations", "registry_sending_agreements"},
+    "registry": {
+        "supervising_organizations",
+        "corporate_numbers",
+        "implementing_organizations",
+        "sending_organizations",
+        "sending_agreements",
+    },
+    "accreditation": {
+        "training_plans",
+        "registry_permits",
+        "registry_implementing_organizations",
+        "registry_sending_organizations",
+        "registry_sending_agreements",
+    },
     "inspection": {"inspections", "organizations"},
     "visa": {"known_training_plans", "known_permit_restrictions", "coe_applications", "visas"},
 }
@@ -40,8 +50,14 @@ async def start_all(service_settings, another_database, run_service, prefix: str
     """The four services under `prefix`, each with its own database: {name: (client, app)}."""
     running = {}
     for name in SERVICES:
-        settings = service_settings(name, await another_database(), topic_prefix=prefix,
-                                    consumer_group=f"{prefix}{name}", relay_poll_interval_s=0.2, **overrides)
+        settings = service_settings(
+            name,
+            await another_database(),
+            topic_prefix=prefix,
+            consumer_group=f"{prefix}{name}",
+            relay_poll_interval_s=0.2,
+            **overrides,
+        )
         app = importlib.import_module(f"services.{name}.app").create_app(settings)
         running[name] = (await run_service(app), app)
     return running
@@ -84,20 +100,38 @@ async def cross_service_story(running, token) -> dict:
     await once_accepted(accreditation, f"{PLANS}/{plan}/certify", {"certified_on": "2026-10-15"}, otit)
     coe = (await once_accepted(visa, COE, {"training_plan_id": plan, "applied_on": day(-10)}, immigration, 201))["id"]
     await post(visa, f"{COE}/{coe}/issue", {"issued_on": day(0)}, immigration)
-    await post(visa, "/v1/visas", {"coe_id": coe, "post": "Embassy of Japan in Hanoi", "issued_on": day(1)},
-               immigration, 201)
+    await post(
+        visa, "/v1/visas", {"coe_id": coe, "post": "Embassy of Japan in Hanoi", "issued_on": day(1)}, immigration, 201
+    )
 
     async def first_inspection():
         items = (await inspection.get("/v1/inspections", headers=otit, params={"target_id": supervising})).json()
         return items["items"][0] if items["items"] else None
 
     first = await eventually(first_inspection, timeout=WAIT, message="the permit never scheduled an inspection")
-    await post(inspection, f"/v1/inspections/{first['id']}/complete",
-               {"inspected_on": "2027-04-20", "inspector": "Kato Ken", "outcome": "referral",
-                "findings": [{"code": "passport_or_residence_card_kept", "legal_breach": True,
-                              "description": "passports kept in the office safe"}],
-                "referral": {"action": "permit_revocation", "reason": "passports kept", "ground": "law_breached",
-                             "decided_on": "2027-05-01"}}, otit)
+    await post(
+        inspection,
+        f"/v1/inspections/{first['id']}/complete",
+        {
+            "inspected_on": "2027-04-20",
+            "inspector": "Kato Ken",
+            "outcome": "referral",
+            "findings": [
+                {
+                    "code": "passport_or_residence_card_kept",
+                    "legal_breach": True,
+                    "description": "passports kept in the office safe",
+                }
+            ],
+            "referral": {
+                "action": "permit_revocation",
+                "reason": "passports kept",
+                "ground": "law_breached",
+                "decided_on": "2027-05-01",
+            },
+        },
+        otit,
+    )
 
     async def flagged():
         events = (await accreditation.get(f"/v1/audit/streams/{plan}", headers=token("auditor"))).json()["events"]
@@ -108,7 +142,8 @@ async def cross_service_story(running, token) -> dict:
 
 
 async def test_a_replay_of_the_four_topics_rebuilds_the_same_read_models(
-        service_settings, another_database, run_service, kafka_bootstrap, token, unique):
+    service_settings, another_database, run_service, kafka_bootstrap, token, unique
+):
     running = await start_all(service_settings, another_database, run_service, f"test-audit-{unique}.")
     apps = [app for _, app in running.values()]
     await cross_service_story(running, token)

@@ -5,7 +5,8 @@ as JSON or CSV, with nothing personal in it."""
 import csv
 import io
 
-from tests.helpers import eventually, permit_application as application, post
+from tests.helpers import eventually, post
+from tests.helpers import permit_application as application
 
 PUBLIC = "/v1/public/administrative-actions"
 SO = "/v1/supervising-organizations"
@@ -25,31 +26,72 @@ PERSONAL = {
 
 
 async def test_anyone_reads_the_administrative_actions_newest_first_as_json_or_csv_with_nothing_personal(
-        start_service, token):
+    start_service, token
+):
     registry = await start_service("registry")
     inspection = await start_service("inspection")
     officer, inspector = token("otit", subject="officer-ito"), token("otit", subject="inspector-kato")
-    offices = [{"name": "Head office", "address": PERSONAL["address"],
-                "supervision_manager": PERSONAL["supervision_manager"]}]
+    offices = [
+        {"name": "Head office", "address": PERSONAL["address"], "supervision_manager": PERSONAL["supervision_manager"]}
+    ]
 
     # Two cooperatives with permits, one in Aichi, one in Osaka.
-    aichi = (await post(registry, SO, application(
-        name="Aichi Kensetsu Cooperative", corporate_number="1180005001234", prefecture="Aichi",
-        address=PERSONAL["address"], representative=PERSONAL["representative"], supervising_offices=offices,
-        external_auditor=PERSONAL["external_auditor"], applied_on="2024-02-01"), officer, 201))["id"]
+    aichi = (
+        await post(
+            registry,
+            SO,
+            application(
+                name="Aichi Kensetsu Cooperative",
+                corporate_number="1180005001234",
+                prefecture="Aichi",
+                address=PERSONAL["address"],
+                representative=PERSONAL["representative"],
+                supervising_offices=offices,
+                external_auditor=PERSONAL["external_auditor"],
+                applied_on="2024-02-01",
+            ),
+            officer,
+            201,
+        )
+    )["id"]
     await post(registry, f"{SO}/{aichi}/grant", {"permit_type": "general", "granted_on": "2024-04-01"}, officer)
-    osaka = (await post(registry, SO, application(
-        name="Naniwa Business Cooperative", corporate_number="3120005009876", prefecture="Osaka",
-        requested_permit_type="specified", applied_on="2024-05-01"), officer, 201))["id"]
+    osaka = (
+        await post(
+            registry,
+            SO,
+            application(
+                name="Naniwa Business Cooperative",
+                corporate_number="3120005009876",
+                prefecture="Osaka",
+                requested_permit_type="specified",
+                applied_on="2024-05-01",
+            ),
+            officer,
+            201,
+        )
+    )["id"]
     await post(registry, f"{SO}/{osaka}/grant", {"permit_type": "specified", "granted_on": "2024-07-01"}, officer)
 
     # Officers act on them over REST: an improvement order and a downgrade in Aichi, a suspension in Osaka.
-    await post(registry, f"{SO}/{aichi}/improvement-orders", {
-        "issued_on": "2025-06-10", "deadline": "2025-09-10", "reason": PERSONAL["order_reason"]}, officer)
+    await post(
+        registry,
+        f"{SO}/{aichi}/improvement-orders",
+        {"issued_on": "2025-06-10", "deadline": "2025-09-10", "reason": PERSONAL["order_reason"]},
+        officer,
+    )
     await post(registry, f"{SO}/{aichi}/downgrade", {"effective_on": "2025-10-01"}, officer)
-    await post(registry, f"{SO}/{osaka}/suspend", {
-        "from_date": "2026-01-15", "until_date": "2026-04-14", "scope": "part", "part": PERSONAL["suspension_part"],
-        "reason": PERSONAL["suspension_reason"]}, officer)
+    await post(
+        registry,
+        f"{SO}/{osaka}/suspend",
+        {
+            "from_date": "2026-01-15",
+            "until_date": "2026-04-14",
+            "scope": "part",
+            "part": PERSONAL["suspension_part"],
+            "reason": PERSONAL["suspension_reason"],
+        },
+        officer,
+    )
 
     # An inspection of the Aichi cooperative refers it for revocation; the registry revokes over Kafka.
     async def first_inspection():
@@ -57,12 +99,28 @@ async def test_anyone_reads_the_administrative_actions_newest_first_as_json_or_c
         return items["items"][0]["id"] if items["items"] else None
 
     inspection_id = await eventually(first_inspection, timeout=WAIT, message="the permit never scheduled one")
-    await post(inspection, f"/v1/inspections/{inspection_id}/complete", {
-        "inspected_on": "2026-02-20", "inspector": "Kato Ken", "outcome": "referral",
-        "findings": [{"code": "passport_or_residence_card_kept", "legal_breach": True,
-                      "description": PERSONAL["revocation_reason"]}],
-        "referral": {"action": "permit_revocation", "reason": PERSONAL["revocation_reason"],
-                     "ground": "law_breached"}}, inspector)
+    await post(
+        inspection,
+        f"/v1/inspections/{inspection_id}/complete",
+        {
+            "inspected_on": "2026-02-20",
+            "inspector": "Kato Ken",
+            "outcome": "referral",
+            "findings": [
+                {
+                    "code": "passport_or_residence_card_kept",
+                    "legal_breach": True,
+                    "description": PERSONAL["revocation_reason"],
+                }
+            ],
+            "referral": {
+                "action": "permit_revocation",
+                "reason": PERSONAL["revocation_reason"],
+                "ground": "law_breached",
+            },
+        },
+        inspector,
+    )
 
     async def disclosed(count: int):
         response = await registry.get(PUBLIC)  # no token
@@ -74,17 +132,38 @@ async def test_anyone_reads_the_administrative_actions_newest_first_as_json_or_c
     # Check: newest first, each with the organization, the action, its date, provision and ground.
     items = response.json()["items"]
     assert [(i["action"], i["action_date"], i["prefecture"]) for i in items] == [
-        ("revocation", "2026-02-20", "Aichi"), ("suspension", "2026-01-15", "Osaka"),
-        ("downgrade", "2025-10-01", "Aichi"), ("improvement_order", "2025-06-10", "Aichi")]
+        ("revocation", "2026-02-20", "Aichi"),
+        ("suspension", "2026-01-15", "Osaka"),
+        ("downgrade", "2025-10-01", "Aichi"),
+        ("improvement_order", "2025-06-10", "Aichi"),
+    ]
     revocation, suspension, downgrade, order = items
-    assert {k: revocation[k] for k in ("supervising_organization_id", "name", "corporate_number", "legal_basis",
-                                       "until_date", "scope", "deadline")} == {
-        "supervising_organization_id": aichi, "name": "Aichi Kensetsu Cooperative",
-        "corporate_number": "1180005001234", "legal_basis": "Art. 37(1)(iv)", "until_date": None, "scope": None,
-        "deadline": None}
+    assert {
+        k: revocation[k]
+        for k in (
+            "supervising_organization_id",
+            "name",
+            "corporate_number",
+            "legal_basis",
+            "until_date",
+            "scope",
+            "deadline",
+        )
+    } == {
+        "supervising_organization_id": aichi,
+        "name": "Aichi Kensetsu Cooperative",
+        "corporate_number": "1180005001234",
+        "legal_basis": "Art. 37(1)(iv)",
+        "until_date": None,
+        "scope": None,
+        "deadline": None,
+    }
     assert "breached" in revocation["ground"]
-    assert (suspension["legal_basis"], suspension["until_date"], suspension["scope"]) == ("Art. 37(3)", "2026-04-14",
-                                                                                          "part")
+    assert (suspension["legal_basis"], suspension["until_date"], suspension["scope"]) == (
+        "Art. 37(3)",
+        "2026-04-14",
+        "part",
+    )
     assert (order["legal_basis"], order["deadline"]) == ("Art. 36", "2025-09-10")
     assert downgrade["legal_basis"] is None and "general permit" in downgrade["ground"]
 
@@ -99,39 +178,65 @@ async def test_anyone_reads_the_administrative_actions_newest_first_as_json_or_c
         return [(i["action"], i["action_date"]) for i in answer.json()["items"]]
 
     assert await listed(prefecture="Osaka") == [("suspension", "2026-01-15")]
-    assert await listed(**{"from": "2025-10-01", "to": "2026-01-31"}) == [("suspension", "2026-01-15"),
-                                                                          ("downgrade", "2025-10-01")]
+    assert await listed(**{"from": "2025-10-01", "to": "2026-01-31"}) == [
+        ("suspension", "2026-01-15"),
+        ("downgrade", "2025-10-01"),
+    ]
     assert await listed(action="revocation", prefecture="Aichi") == [("revocation", "2026-02-20")]
     first_page = (await registry.get(PUBLIC, params={"limit": 3})).json()
     second_page = (await registry.get(PUBLIC, params={"limit": 3, "cursor": first_page["next_cursor"]})).json()
     assert first_page["items"] + second_page["items"] == items and second_page["next_cursor"] is None
 
     # Check: the same as CSV, by parameter or by content negotiation, every match on one page.
-    for answer in (await registry.get(PUBLIC, params={"format": "csv", "limit": 1}),
-                   await registry.get(PUBLIC, headers={"accept": "text/csv"})):
+    for answer in (
+        await registry.get(PUBLIC, params={"format": "csv", "limit": 1}),
+        await registry.get(PUBLIC, headers={"accept": "text/csv"}),
+    ):
         assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(answer.text)))
         assert [(r["action"], r["action_date"], r["name"], r["until_date"]) for r in rows] == [
-            (i["action"], i["action_date"], i["name"], i["until_date"] or "") for i in items]
+            (i["action"], i["action_date"], i["name"], i["until_date"] or "") for i in items
+        ]
         assert not any(text in answer.text for text in PERSONAL.values())
 
     # Check: bad input is a 422 naming the parameter.
-    for params, field in (({"from": "2026-13-01"}, "query.from"), ({"from": "2026-02-01", "to": "2026-01-01"},
-                                                                    "query.to"),
-                          ({"cursor": "not-a-cursor"}, "query.cursor"), ({"format": "xml"}, "query.format"),
-                          ({"action": "fine"}, "query.action")):
+    for params, field in (
+        ({"from": "2026-13-01"}, "query.from"),
+        ({"from": "2026-02-01", "to": "2026-01-01"}, "query.to"),
+        ({"cursor": "not-a-cursor"}, "query.cursor"),
+        ({"format": "xml"}, "query.format"),
+        ({"action": "fine"}, "query.action"),
+    ):
         answer = await registry.get(PUBLIC, params=params)
         assert answer.status_code == 422 and answer.headers["content-type"] == "application/problem+json"
         assert [e["field"] for e in answer.json()["errors"]] == [field], answer.text
 
     # Check: the back office's statistics count the same actions, per fiscal year; they need a role.
-    statistics = await registry.get("/v1/statistics/administrative-actions", headers=token("auditor"),
-                                    params={"from_fiscal_year": 2024, "to_fiscal_year": 2025})
+    statistics = await registry.get(
+        "/v1/statistics/administrative-actions",
+        headers=token("auditor"),
+        params={"from_fiscal_year": 2024, "to_fiscal_year": 2025},
+    )
     assert statistics.json()["fiscal_years"] == [
-        {"fiscal_year": 2024, "from": "2024-04-01", "to": "2025-03-31", "revocations": 0, "suspensions": 0,
-         "downgrades": 0, "improvement_orders": 0},
-        {"fiscal_year": 2025, "from": "2025-04-01", "to": "2026-03-31", "revocations": 1, "suspensions": 1,
-         "downgrades": 1, "improvement_orders": 1}]
+        {
+            "fiscal_year": 2024,
+            "from": "2024-04-01",
+            "to": "2025-03-31",
+            "revocations": 0,
+            "suspensions": 0,
+            "downgrades": 0,
+            "improvement_orders": 0,
+        },
+        {
+            "fiscal_year": 2025,
+            "from": "2025-04-01",
+            "to": "2026-03-31",
+            "revocations": 1,
+            "suspensions": 1,
+            "downgrades": 1,
+            "improvement_orders": 1,
+        },
+    ]
     permits = await registry.get("/v1/statistics/permits", headers=officer)
     assert permits.json() == {"prefecture": None, "total": 2, "permits": {"specified": {"active": 1, "revoked": 1}}}
     assert (await registry.get("/v1/statistics/permits")).status_code == 401

@@ -7,7 +7,8 @@ from cloudevents.core.bindings.kafka import KafkaMessage, from_structured_event
 
 from contracts.registry import registry_events
 from shared.db import connect
-from tests.helpers import event_count, permit_application as application, post
+from tests.helpers import event_count, post
+from tests.helpers import permit_application as application
 
 
 @pytest.fixture
@@ -24,51 +25,85 @@ async def test_a_permit_lives_from_grant_to_revocation(registry, token, fresh_da
     await post(registry, f"{base}/{id}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, officer)
 
     # Improvement order, then closed.
-    order = await post(registry, f"{base}/{id}/improvement-orders",
-                       {"issued_on": "2027-01-10", "deadline": "2027-03-31", "reason": "supervision logs missing"},
-                       officer)
+    order = await post(
+        registry,
+        f"{base}/{id}/improvement-orders",
+        {"issued_on": "2027-01-10", "deadline": "2027-03-31", "reason": "supervision logs missing"},
+        officer,
+    )
     assert order["version"] == 3
     shown = (await registry.get(f"{base}/{id}", headers=officer, params={"as_of": "2027-02-01"})).json()
     assert shown["status"] == "improvement_ordered"
     [issued] = shown["improvement_orders"]
-    await post(registry, f"{base}/{id}/improvement-orders/{issued['order_id']}/close", {"closed_on": "2027-03-01"},
-               officer)
+    await post(
+        registry, f"{base}/{id}/improvement-orders/{issued['order_id']}/close", {"closed_on": "2027-03-01"}, officer
+    )
 
     # Suspension of part of the business for three months.
-    await post(registry, f"{base}/{id}/suspend",
-               {"from_date": "2027-06-01", "until_date": "2027-08-31", "scope": "part",
-                "part": "accepting new trainees", "reason": "Art. 37(3) order"}, officer)
+    await post(
+        registry,
+        f"{base}/{id}/suspend",
+        {
+            "from_date": "2027-06-01",
+            "until_date": "2027-08-31",
+            "scope": "part",
+            "part": "accepting new trainees",
+            "reason": "Art. 37(3) order",
+        },
+        officer,
+    )
     during = (await registry.get(f"{base}/{id}", headers=officer, params={"as_of": "2027-07-01"})).json()
     after = (await registry.get(f"{base}/{id}", headers=officer, params={"as_of": "2027-09-01"})).json()
     assert (during["status"], after["status"]) == ("suspended", "active")
 
     # Renewal with an excellent record: 7 more years from the day after the old expiry.
-    await post(registry, f"{base}/{id}/renew",
-               {"renewed_on": "2030-12-01", "applied_on": "2030-11-01", "excellent_record": True}, officer)
+    await post(
+        registry,
+        f"{base}/{id}/renew",
+        {"renewed_on": "2030-12-01", "applied_on": "2030-11-01", "excellent_record": True},
+        officer,
+    )
     # Downgrade to specified when excellence is lost.
     await post(registry, f"{base}/{id}/downgrade", {"effective_on": "2032-01-01"}, officer)
     current = (await registry.get(f"{base}/{id}", headers=officer)).json()
     assert (current["permit_type"], current["valid_from"], current["expires_on"]) == (
-        "specified", "2031-05-01", "2038-04-30")
+        "specified",
+        "2031-05-01",
+        "2038-04-30",
+    )
 
     # Revocation on ground 4; it is final.
-    revoked = await post(registry, f"{base}/{id}/revoke",
-                         {"revoked_on": "2032-06-01", "ground": "law_breached", "reason": "unpaid wages"}, officer)
+    revoked = await post(
+        registry,
+        f"{base}/{id}/revoke",
+        {"revoked_on": "2032-06-01", "ground": "law_breached", "reason": "unpaid wages"},
+        officer,
+    )
     before = await event_count(fresh_database, id)
     assert before == revoked["version"] == 8
-    again = await registry.post(f"{base}/{id}/suspend", headers=officer, json={
-        "from_date": "2032-07-01", "until_date": "2032-08-01", "scope": "all", "reason": "x"})
+    again = await registry.post(
+        f"{base}/{id}/suspend",
+        headers=officer,
+        json={"from_date": "2032-07-01", "until_date": "2032-08-01", "scope": "all", "reason": "x"},
+    )
     assert again.status_code == 409 and again.json()["rule"] == "permit.revoked"
     assert again.headers["content-type"] == "application/problem+json"
     assert await event_count(fresh_database, id) == before
 
     # Check: as of a past date the state then is answered, not today's.
-    past = (await registry.get(f"{base}/{id}", headers=officer, params={"as_of": "2000-01-01"}))
+    past = await registry.get(f"{base}/{id}", headers=officer, params={"as_of": "2000-01-01"})
     assert past.status_code == 404
     history = await registry.get(f"/v1/audit/streams/{id}", headers=token("auditor"))
     assert [e["type"].split(".")[2] for e in history.json()["events"]] == [
-        "PermitApplied", "PermitGranted", "ImprovementOrderIssued", "ImprovementOrderClosed", "BusinessSuspended",
-        "PermitRenewed", "PermitDowngraded", "PermitRevoked"]
+        "PermitApplied",
+        "PermitGranted",
+        "ImprovementOrderIssued",
+        "ImprovementOrderClosed",
+        "BusinessSuspended",
+        "PermitRenewed",
+        "PermitDowngraded",
+        "PermitRevoked",
+    ]
     assert history.json()["chain"] == "ok"
     assert all(e["actor"] == "officer-ito" for e in history.json()["events"])
 
@@ -92,8 +127,9 @@ async def test_expiry_by_date(registry, token, fresh_database):
 
     listed = (await registry.get(base, headers=officer, params={"status": "expired"})).json()
     assert [item["id"] for item in listed["items"]] == [id]
-    refused = await registry.post(f"{base}/{id}/renew", headers=officer,
-                                  json={"renewed_on": "2029-06-01", "excellent_record": True})
+    refused = await registry.post(
+        f"{base}/{id}/renew", headers=officer, json={"renewed_on": "2029-06-01", "excellent_record": True}
+    )
     assert refused.status_code == 409 and refused.json()["rule"] == "renewal.permit_expired"
 
     # Check: once expired, the corporate number is free for a new application.
@@ -104,8 +140,9 @@ async def test_expiry_by_date(registry, token, fresh_database):
 async def test_one_corporate_number_two_applications_at_the_same_instant(registry, token, fresh_database):
     officer = token("otit")
     body = application(corporate_number="4011101012345")
-    results = await asyncio.gather(*(registry.post("/v1/supervising-organizations", json=body, headers=officer)
-                                     for _ in range(4)))
+    results = await asyncio.gather(
+        *(registry.post("/v1/supervising-organizations", json=body, headers=officer) for _ in range(4))
+    )
     assert sorted(r.status_code for r in results) == [201, 409, 409, 409]
     assert {r.json()["rule"] for r in results if r.status_code == 409} == {"corporate_number.unique"}
     assert await event_count(fresh_database) == 1
@@ -128,9 +165,13 @@ async def test_lists_filter_and_page_with_a_cursor(registry, token):
 
     seen, cursor = [], None
     while True:
-        page = (await registry.get(base, headers=officer,
-                                   params={"prefecture": "Aichi", "limit": 2, **({"cursor": cursor} if cursor else {})}
-                                   )).json()
+        page = (
+            await registry.get(
+                base,
+                headers=officer,
+                params={"prefecture": "Aichi", "limit": 2, **({"cursor": cursor} if cursor else {})},
+            )
+        ).json()
         seen += [item["id"] for item in page["items"]]
         if not (cursor := page["next_cursor"]):
             break
@@ -153,22 +194,34 @@ async def test_every_supervising_organization_event_is_a_cloudevent_the_sdk_read
     base = "/v1/supervising-organizations"
     id = (await post(registry, base, application(), officer, 201))["id"]
     await post(registry, f"{base}/{id}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, officer)
-    order = (await post(registry, f"{base}/{id}/improvement-orders",
-                        {"issued_on": "2027-01-10", "deadline": "2027-03-31", "reason": "x"}, officer))
+    order = await post(
+        registry,
+        f"{base}/{id}/improvement-orders",
+        {"issued_on": "2027-01-10", "deadline": "2027-03-31", "reason": "x"},
+        officer,
+    )
     state = (await registry.get(f"{base}/{id}", headers=officer)).json()
-    await post(registry, f"{base}/{id}/improvement-orders/{state['improvement_orders'][0]['order_id']}/close",
-               {"closed_on": "2027-02-01"}, officer)
-    await post(registry, f"{base}/{id}/suspend", {"from_date": "2027-06-01", "until_date": "2027-06-30",
-                                                  "scope": "all", "reason": "x"}, officer)
+    await post(
+        registry,
+        f"{base}/{id}/improvement-orders/{state['improvement_orders'][0]['order_id']}/close",
+        {"closed_on": "2027-02-01"},
+        officer,
+    )
+    await post(
+        registry,
+        f"{base}/{id}/suspend",
+        {"from_date": "2027-06-01", "until_date": "2027-06-30", "scope": "all", "reason": "x"},
+        officer,
+    )
     await post(registry, f"{base}/{id}/renew", {"renewed_on": "2030-12-01", "excellent_record": False}, officer)
     await post(registry, f"{base}/{id}/downgrade", {"effective_on": "2032-01-01"}, officer)
-    await post(registry, f"{base}/{id}/revoke", {"revoked_on": "2032-02-01", "ground": "wrongful_act",
-                                                 "reason": "x"}, officer)
+    await post(
+        registry, f"{base}/{id}/revoke", {"revoked_on": "2032-02-01", "ground": "wrongful_act", "reason": "x"}, officer
+    )
     denied = (await post(registry, base, application(), officer, 201))["id"]
     await post(registry, f"{base}/{denied}/deny", {"reason": "x"}, officer)
     expiring = (await post(registry, base, application(applied_on="2019-12-01"), officer, 201))["id"]
-    await post(registry, f"{base}/{expiring}/grant", {"permit_type": "specified", "granted_on": "2020-01-01"},
-               officer)
+    await post(registry, f"{base}/{expiring}/grant", {"permit_type": "specified", "granted_on": "2020-01-01"}, officer)
     assert (await post(registry, f"{base}/expiries", {"as_of": "2026-01-01"}, officer))["expired"] == [expiring]
     assert order["version"] == 3
 
@@ -187,6 +240,15 @@ async def test_every_supervising_organization_event_is_a_cloudevent_the_sdk_read
         # Check: the payload parses back into its registered model.
         registry_events.parse(parsed.get_type(), parsed.get_data())
         types.add(parsed.get_type().split(".")[2])
-    assert types >= {"PermitApplied", "PermitGranted", "PermitDenied", "PermitRenewed", "PermitDowngraded",
-                     "ImprovementOrderIssued", "ImprovementOrderClosed", "BusinessSuspended", "PermitRevoked",
-                     "PermitExpired"}
+    assert types >= {
+        "PermitApplied",
+        "PermitGranted",
+        "PermitDenied",
+        "PermitRenewed",
+        "PermitDowngraded",
+        "ImprovementOrderIssued",
+        "ImprovementOrderClosed",
+        "BusinessSuspended",
+        "PermitRevoked",
+        "PermitExpired",
+    }

@@ -8,15 +8,25 @@ from aiokafka import AIOKafkaProducer
 from contracts.inspection import AdministrativeActionReferred, inspection_events
 from shared.events import GENESIS_HASH, RecordedEvent, chain_hash
 from shared.topics import ensure_topics
-from tests.helpers import eventually, permit_application as application, post
+from tests.helpers import eventually, post
+from tests.helpers import permit_application as application
 
 
 def referral_event(referral: AdministrativeActionReferred) -> RecordedEvent:
     """The event as the inspection service publishes it (until that service exists, the test sends it)."""
-    draft = RecordedEvent(id=uuid.uuid4(), source=inspection_events.source,
-                          type=inspection_events.type_name(referral), subject=str(referral.inspection_id),
-                          time=datetime.now(UTC), data=referral.model_dump(mode="json"), streamversion=1,
-                          position=1, prevhash=GENESIS_HASH, hash="", actor="inspector-kato")
+    draft = RecordedEvent(
+        id=uuid.uuid4(),
+        source=inspection_events.source,
+        type=inspection_events.type_name(referral),
+        subject=str(referral.inspection_id),
+        time=datetime.now(UTC),
+        data=referral.model_dump(mode="json"),
+        streamversion=1,
+        position=1,
+        prevhash=GENESIS_HASH,
+        hash="",
+        actor="inspector-kato",
+    )
     return RecordedEvent(**{**draft.__dict__, "hash": chain_hash(GENESIS_HASH, draft)})
 
 
@@ -27,14 +37,30 @@ async def test_a_revocation_referral_revokes_the_permit_once(start_service, toke
     id = (await post(registry, base, application(), officer, 201))["id"]
     await post(registry, f"{base}/{id}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, officer)
 
-    order = referral_event(AdministrativeActionReferred(
-        referral_id=uuid.uuid4(), inspection_id=uuid.uuid4(), action="improvement_order",
-        target_type="supervising_organization", target_id=id, decided_on="2027-02-01", reason="no logs",
-        deadline="2027-05-01"))
-    revocation = referral_event(AdministrativeActionReferred(
-        referral_id=uuid.uuid4(), inspection_id=uuid.uuid4(), action="permit_revocation",
-        target_type="supervising_organization", target_id=id, decided_on="2027-06-01", reason="passports kept",
-        ground="law_breached"))
+    order = referral_event(
+        AdministrativeActionReferred(
+            referral_id=uuid.uuid4(),
+            inspection_id=uuid.uuid4(),
+            action="improvement_order",
+            target_type="supervising_organization",
+            target_id=id,
+            decided_on="2027-02-01",
+            reason="no logs",
+            deadline="2027-05-01",
+        )
+    )
+    revocation = referral_event(
+        AdministrativeActionReferred(
+            referral_id=uuid.uuid4(),
+            inspection_id=uuid.uuid4(),
+            action="permit_revocation",
+            target_type="supervising_organization",
+            target_id=id,
+            decided_on="2027-06-01",
+            reason="passports kept",
+            ground="law_breached",
+        )
+    )
     await ensure_topics(kafka_bootstrap, ["titp.inspection.v1"])
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
     await producer.start()
@@ -53,6 +79,10 @@ async def test_a_revocation_referral_revokes_the_permit_once(start_service, toke
     assert [o["deadline"] for o in body["improvement_orders"]] == ["2027-05-01"]
     history = (await registry.get(f"/v1/audit/streams/{id}", headers=token("auditor"))).json()["events"]
     assert [e["type"].split(".")[2] for e in history] == [
-        "PermitApplied", "PermitGranted", "ImprovementOrderIssued", "PermitRevoked"]
+        "PermitApplied",
+        "PermitGranted",
+        "ImprovementOrderIssued",
+        "PermitRevoked",
+    ]
     # Check: each effect names the referral that caused it.
     assert history[2]["causationid"] == str(order.id) and history[3]["causationid"] == str(revocation.id)

@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 import pytest
 from cloudevents.core.bindings.kafka import KafkaMessage, from_structured_event
 
-from services.registry.app import RegistrySettings, create_app
 from contracts.registry import registry_events
+from services.registry.app import RegistrySettings, create_app
 from shared.db import connect
 from shared.store import POSITION_BITS, EventStore
-from tests.helpers import permit_application as application, post, read_topic_from, topic_end_offsets
+from tests.helpers import permit_application as application
+from tests.helpers import post, read_topic_from, topic_end_offsets
 
 SENDING = "/v1/sending-organizations"
 
@@ -22,15 +23,24 @@ async def registry(fresh_database, service_settings, run_service):
 
 
 def approval(**overrides):
-    return {"name": "Hanoi Manpower JSC", "country": "VN", "approval_reference": "DOLAB-2026-0113",
-            "approved_on": "2026-01-13", **overrides}
+    return {
+        "name": "Hanoi Manpower JSC",
+        "country": "VN",
+        "approval_reference": "DOLAB-2026-0113",
+        "approved_on": "2026-01-13",
+        **overrides,
+    }
 
 
 async def supervising_organization(client, officer, granted_on="2026-05-01"):
     id = (await post(client, "/v1/supervising-organizations", application(), officer, 201))["id"]
     if granted_on:
-        await post(client, f"/v1/supervising-organizations/{id}/grant",
-                   {"permit_type": "specified", "granted_on": granted_on}, officer)
+        await post(
+            client,
+            f"/v1/supervising-organizations/{id}/grant",
+            {"permit_type": "specified", "granted_on": granted_on},
+            officer,
+        )
     return id
 
 
@@ -49,7 +59,8 @@ async def stored_events(dsn):
 
 
 async def test_withdrawing_a_sending_organization_ends_its_agreements_in_the_same_transaction(
-        registry, token, fresh_database, kafka_bootstrap):
+    registry, token, fresh_database, kafka_bootstrap
+):
     offsets = await topic_end_offsets(kafka_bootstrap)
     officer = token("otit", subject="officer-abe")
     cooperative = await supervising_organization(registry, officer)
@@ -57,29 +68,51 @@ async def test_withdrawing_a_sending_organization_ends_its_agreements_in_the_sam
     manila = (await post(registry, SENDING, approval(name="Manila Skills Inc", country="PH"), officer, 201))["id"]
 
     # Check: agreements with both are registered while the permit is in force.
-    signed = await registry.post(agreements(cooperative), json={"sending_organization_id": hanoi,
-                                                                "signed_on": "2026-06-01"}, headers=officer)
+    signed = await registry.post(
+        agreements(cooperative), json={"sending_organization_id": hanoi, "signed_on": "2026-06-01"}, headers=officer
+    )
     assert signed.status_code == 201, signed.text
     with_hanoi = signed.json()["id"]
     assert signed.headers["location"] == f"/v1/sending-agreements/{with_hanoi}"
-    with_manila = (await post(registry, agreements(cooperative), {"sending_organization_id": manila,
-                                                                  "signed_on": "2026-06-15"}, officer, 201))["id"]
+    with_manila = (
+        await post(
+            registry,
+            agreements(cooperative),
+            {"sending_organization_id": manila, "signed_on": "2026-06-15"},
+            officer,
+            201,
+        )
+    )["id"]
     shown = (await registry.get(f"/v1/sending-agreements/{with_hanoi}", headers=officer)).json()
-    assert (shown["supervising_organization_id"], shown["sending_organization_id"], shown["signed_on"],
-            shown["status"]) == (cooperative, hanoi, "2026-06-01", "in_force")
+    assert (
+        shown["supervising_organization_id"],
+        shown["sending_organization_id"],
+        shown["signed_on"],
+        shown["status"],
+    ) == (cooperative, hanoi, "2026-06-01", "in_force")
     before_withdrawal = datetime.now(UTC)
 
     # Check: withdrawing Hanoi's approval ends its agreement, not Manila's.
-    withdrawn = await post(registry, f"{SENDING}/{hanoi}/withdraw",
-                           {"reason": "approval cancelled by DOLAB", "withdrawn_on": "2026-09-30"}, officer)
+    withdrawn = await post(
+        registry,
+        f"{SENDING}/{hanoi}/withdraw",
+        {"reason": "approval cancelled by DOLAB", "withdrawn_on": "2026-09-30"},
+        officer,
+    )
     assert withdrawn == {"id": hanoi, "version": 2}
     organization = (await registry.get(f"{SENDING}/{hanoi}", headers=officer)).json()
     assert (organization["status"], organization["withdrawn_on"]) == ("withdrawn", "2026-09-30")
     listed = (await registry.get(agreements(cooperative), headers=officer)).json()["items"]
     assert {a["id"]: (a["status"], a["ended_on"]) for a in listed} == {
-        with_hanoi: ("ended", "2026-09-30"), with_manila: ("in_force", None)}
-    assert [a["id"] for a in (await registry.get(agreements(cooperative), headers=officer,
-                                                 params={"status": "in_force"})).json()["items"]] == [with_manila]
+        with_hanoi: ("ended", "2026-09-30"),
+        with_manila: ("in_force", None),
+    }
+    assert [
+        a["id"]
+        for a in (await registry.get(agreements(cooperative), headers=officer, params={"status": "in_force"})).json()[
+            "items"
+        ]
+    ] == [with_manila]
 
     # Check: the withdrawal and the end of the agreement were appended by one transaction.
     events = await stored_events(fresh_database)
@@ -97,18 +130,32 @@ async def test_withdrawing_a_sending_organization_ends_its_agreements_in_the_sam
     # Check: each of the sending event types parses with the CloudEvents SDK, from the store and from Kafka.
     mine = [e for e in events if e.type.startswith("titp.registry.Sending")]
     assert sorted({e.type for e in mine}) == [
-        "titp.registry.SendingAgreementEnded.v1", "titp.registry.SendingAgreementSigned.v1",
-        "titp.registry.SendingOrganizationApproved.v1", "titp.registry.SendingOrganizationWithdrawn.v1"]
+        "titp.registry.SendingAgreementEnded.v1",
+        "titp.registry.SendingAgreementSigned.v1",
+        "titp.registry.SendingOrganizationApproved.v1",
+        "titp.registry.SendingOrganizationWithdrawn.v1",
+    ]
     for event in mine:
-        parsed = from_structured_event(KafkaMessage(headers={"content-type": b"application/cloudevents+json"},
-                                                    key=event.subject.encode(), value=event.to_json()))
+        parsed = from_structured_event(
+            KafkaMessage(
+                headers={"content-type": b"application/cloudevents+json"},
+                key=event.subject.encode(),
+                value=event.to_json(),
+            )
+        )
         assert (parsed.get_id(), parsed.get_type(), parsed.get_subject(), parsed.get_data()) == (
-            str(event.id), event.type, event.subject, event.data)
+            str(event.id),
+            event.type,
+            event.subject,
+            event.data,
+        )
         assert parsed.get_extension("hash") == event.hash
         assert registry_events.parse(parsed.get_type(), parsed.get_data()) is not None
     published = await read_topic_from(kafka_bootstrap, offsets, {e.subject for e in mine}, len(mine))
-    assert sorted(from_structured_event(KafkaMessage(headers=dict(m.headers), key=m.key, value=m.value)).get_id()
-                  for m in published) == sorted(str(e.id) for e in mine)
+    assert sorted(
+        from_structured_event(KafkaMessage(headers=dict(m.headers), key=m.key, value=m.value)).get_id()
+        for m in published
+    ) == sorted(str(e.id) for e in mine)
 
 
 async def test_refusals_name_their_rule_and_append_nothing(registry, token, fresh_database):
@@ -117,33 +164,60 @@ async def test_refusals_name_their_rule_and_append_nothing(registry, token, fres
     pending = await supervising_organization(registry, officer, granted_on=None)
     hanoi = (await post(registry, SENDING, approval(), officer, 201))["id"]
     withdrawn = (await post(registry, SENDING, approval(name="Old Agency"), officer, 201))["id"]
-    await post(registry, f"{SENDING}/{withdrawn}/withdraw", {"reason": "closed", "withdrawn_on": "2026-03-01"},
-               officer)
-    await post(registry, agreements(cooperative), {"sending_organization_id": hanoi, "signed_on": "2026-06-01"},
-               officer, 201)
-    await post(registry, f"/v1/supervising-organizations/{cooperative}/suspend",
-               {"from_date": "2026-07-01", "until_date": "2026-07-31", "scope": "all", "reason": "Art. 37(3)"},
-               officer)
+    await post(registry, f"{SENDING}/{withdrawn}/withdraw", {"reason": "closed", "withdrawn_on": "2026-03-01"}, officer)
+    await post(
+        registry, agreements(cooperative), {"sending_organization_id": hanoi, "signed_on": "2026-06-01"}, officer, 201
+    )
+    await post(
+        registry,
+        f"/v1/supervising-organizations/{cooperative}/suspend",
+        {"from_date": "2026-07-01", "until_date": "2026-07-31", "scope": "all", "reason": "Art. 37(3)"},
+        officer,
+    )
     count = len(await stored_events(fresh_database))
 
     refusals = [
         (SENDING, approval(country="CN"), "sending_organization.no_moc"),
-        (f"{SENDING}/{withdrawn}/withdraw", {"reason": "again", "withdrawn_on": "2026-04-01"},
-         "sending_organization.already_withdrawn"),
-        (f"{SENDING}/{hanoi}/withdraw", {"reason": "typo", "withdrawn_on": "2026-01-01"},
-         "sending_organization.withdrawn_before_approval"),
-        (agreements(pending), {"sending_organization_id": hanoi, "signed_on": "2026-06-01"},
-         "sending_agreement.permit_not_in_force"),
-        (agreements(cooperative), {"sending_organization_id": hanoi, "signed_on": "2026-04-30"},
-         "sending_agreement.permit_not_in_force"),
-        (agreements(cooperative), {"sending_organization_id": hanoi, "signed_on": "2026-07-15"},
-         "sending_agreement.permit_not_in_force"),
-        (agreements(cooperative), {"sending_organization_id": str(uuid.uuid4()), "signed_on": "2026-06-01"},
-         "sending_agreement.sending_organization_not_approved"),
-        (agreements(cooperative), {"sending_organization_id": withdrawn, "signed_on": "2026-06-01"},
-         "sending_agreement.sending_organization_withdrawn"),
-        (agreements(cooperative), {"sending_organization_id": hanoi, "signed_on": "2026-08-01"},
-         "sending_agreement.already_in_force"),
+        (
+            f"{SENDING}/{withdrawn}/withdraw",
+            {"reason": "again", "withdrawn_on": "2026-04-01"},
+            "sending_organization.already_withdrawn",
+        ),
+        (
+            f"{SENDING}/{hanoi}/withdraw",
+            {"reason": "typo", "withdrawn_on": "2026-01-01"},
+            "sending_organization.withdrawn_before_approval",
+        ),
+        (
+            agreements(pending),
+            {"sending_organization_id": hanoi, "signed_on": "2026-06-01"},
+            "sending_agreement.permit_not_in_force",
+        ),
+        (
+            agreements(cooperative),
+            {"sending_organization_id": hanoi, "signed_on": "2026-04-30"},
+            "sending_agreement.permit_not_in_force",
+        ),
+        (
+            agreements(cooperative),
+            {"sending_organization_id": hanoi, "signed_on": "2026-07-15"},
+            "sending_agreement.permit_not_in_force",
+        ),
+        (
+            agreements(cooperative),
+            {"sending_organization_id": str(uuid.uuid4()), "signed_on": "2026-06-01"},
+            "sending_agreement.sending_organization_not_approved",
+        ),
+        (
+            agreements(cooperative),
+            {"sending_organization_id": withdrawn, "signed_on": "2026-06-01"},
+            "sending_agreement.sending_organization_withdrawn",
+        ),
+        (
+            agreements(cooperative),
+            {"sending_organization_id": hanoi, "signed_on": "2026-08-01"},
+            "sending_agreement.already_in_force",
+        ),
     ]
     for path, body, rule in refusals:
         refused = await registry.post(path, json=body, headers=officer)
@@ -151,20 +225,31 @@ async def test_refusals_name_their_rule_and_append_nothing(registry, token, fres
         assert refused.headers["content-type"] == "application/problem+json"
         assert refused.json()["rule"] == rule
 
-    for body, field in [(approval(country="vn"), "body.country"), (approval(approved_on="soon"), "body.approved_on"),
-                        ({k: v for k, v in approval().items() if k != "approval_reference"},
-                         "body.approval_reference")]:
+    for body, field in [
+        (approval(country="vn"), "body.country"),
+        (approval(approved_on="soon"), "body.approved_on"),
+        ({k: v for k, v in approval().items() if k != "approval_reference"}, "body.approval_reference"),
+    ]:
         bad = await registry.post(SENDING, json=body, headers=officer)
         assert bad.status_code == 422 and [e["field"] for e in bad.json()["errors"]] == [field], bad.text
-    assert (await registry.post(f"{SENDING}/{hanoi}/withdraw", json={"withdrawn_on": "2026-09-01"},
-                                headers=officer)).status_code == 422
-    assert (await registry.post(f"{SENDING}/{uuid.uuid4()}/withdraw",
-                                json={"reason": "x", "withdrawn_on": "2026-09-01"}, headers=officer)).status_code == 404
-    assert (await registry.post(agreements(uuid.uuid4()), json={"sending_organization_id": hanoi,
-                                                                "signed_on": "2026-06-01"},
-                                headers=officer)).status_code == 404
-    assert (await registry.post(SENDING, json=approval(), headers=token("supervising_org", org=cooperative))
-            ).status_code == 403
+    assert (
+        await registry.post(f"{SENDING}/{hanoi}/withdraw", json={"withdrawn_on": "2026-09-01"}, headers=officer)
+    ).status_code == 422
+    assert (
+        await registry.post(
+            f"{SENDING}/{uuid.uuid4()}/withdraw", json={"reason": "x", "withdrawn_on": "2026-09-01"}, headers=officer
+        )
+    ).status_code == 404
+    assert (
+        await registry.post(
+            agreements(uuid.uuid4()),
+            json={"sending_organization_id": hanoi, "signed_on": "2026-06-01"},
+            headers=officer,
+        )
+    ).status_code == 404
+    assert (
+        await registry.post(SENDING, json=approval(), headers=token("supervising_org", org=cooperative))
+    ).status_code == 403
     assert len(await stored_events(fresh_database)) == count
 
 
@@ -172,10 +257,16 @@ async def test_a_supervising_organization_reads_its_own_agreements_only(registry
     officer = token("otit")
     mine, theirs = [await supervising_organization(registry, officer) for _ in range(2)]
     hanoi = (await post(registry, SENDING, approval(), officer, 201))["id"]
-    own = (await post(registry, agreements(mine), {"sending_organization_id": hanoi, "signed_on": "2026-06-01"},
-                      officer, 201))["id"]
-    other = (await post(registry, agreements(theirs), {"sending_organization_id": hanoi, "signed_on": "2026-06-01"},
-                        officer, 201))["id"]
+    own = (
+        await post(
+            registry, agreements(mine), {"sending_organization_id": hanoi, "signed_on": "2026-06-01"}, officer, 201
+        )
+    )["id"]
+    other = (
+        await post(
+            registry, agreements(theirs), {"sending_organization_id": hanoi, "signed_on": "2026-06-01"}, officer, 201
+        )
+    )["id"]
     me = token("supervising_org", org=mine)
     assert [a["id"] for a in (await registry.get(agreements(mine), headers=me)).json()["items"]] == [own]
     assert (await registry.get(f"/v1/sending-agreements/{own}", headers=me)).status_code == 200
@@ -183,7 +274,8 @@ async def test_a_supervising_organization_reads_its_own_agreements_only(registry
     assert (await registry.get(f"/v1/sending-agreements/{other}", headers=me)).status_code == 404
     # The approved sending organizations are what a supervising organization chooses from.
     assert [s["id"] for s in (await registry.get(SENDING, headers=me, params={"country": "VN"})).json()["items"]] == [
-        hanoi]
+        hanoi
+    ]
     assert (await registry.get(SENDING, headers=token("implementing_org", org=str(uuid.uuid4())))).status_code == 403
 
 
@@ -193,25 +285,43 @@ async def test_a_signing_racing_a_withdrawal_never_leaves_an_agreement_in_force(
     for _ in range(3):
         hanoi = (await post(registry, SENDING, approval(), officer, 201))["id"]
         answers = await asyncio.gather(
-            *(registry.post(agreements(c), json={"sending_organization_id": hanoi, "signed_on": "2026-06-01"},
-                            headers=officer) for c in cooperatives),
-            registry.post(f"{SENDING}/{hanoi}/withdraw", json={"reason": "cancelled", "withdrawn_on": "2026-09-01"},
-                          headers=officer))
+            *(
+                registry.post(
+                    agreements(c), json={"sending_organization_id": hanoi, "signed_on": "2026-06-01"}, headers=officer
+                )
+                for c in cooperatives
+            ),
+            registry.post(
+                f"{SENDING}/{hanoi}/withdraw",
+                json={"reason": "cancelled", "withdrawn_on": "2026-09-01"},
+                headers=officer,
+            ),
+        )
         assert answers[-1].status_code == 200, answers[-1].text
         assert {a.status_code for a in answers[:-1]} <= {201, 409}
-        assert all(a.json()["rule"] == "sending_agreement.sending_organization_withdrawn"
-                   for a in answers[:-1] if a.status_code == 409)
+        assert all(
+            a.json()["rule"] == "sending_agreement.sending_organization_withdrawn"
+            for a in answers[:-1]
+            if a.status_code == 409
+        )
         conn = await connect(fresh_database)
         try:
-            assert await conn.fetchval("SELECT count(*) FROM sending_agreements WHERE sending_organization_id = $1"
-                                       " AND status = 'in_force'", uuid.UUID(hanoi)) == 0
+            assert (
+                await conn.fetchval(
+                    "SELECT count(*) FROM sending_agreements WHERE sending_organization_id = $1"
+                    " AND status = 'in_force'",
+                    uuid.UUID(hanoi),
+                )
+                == 0
+            )
         finally:
             await conn.close()
 
 
 async def test_the_moc_list_is_configurable(fresh_database, service_settings, run_service, token):
-    registry = await run_service(create_app(service_settings("registry", fresh_database),
-                                            RegistrySettings(moc_countries="VN,KH")))
+    registry = await run_service(
+        create_app(service_settings("registry", fresh_database), RegistrySettings(moc_countries="VN,KH"))
+    )
     officer = token("otit")
     assert (await registry.post(SENDING, json=approval(country="KH"), headers=officer)).status_code == 201
     refused = await registry.post(SENDING, json=approval(country="PH"), headers=officer)

@@ -13,7 +13,8 @@ from shared.consumer import Subscription
 from shared.db import connect
 from shared.events import RecordedEvent
 from shared.topics import dlq_topic
-from tests.helpers import eventually, permit_application as application, read_topic_from, topic_end_offsets
+from tests.helpers import eventually, read_topic_from, topic_end_offsets
+from tests.helpers import permit_application as application
 
 TOPIC = "titp.registry.v1"
 
@@ -24,8 +25,9 @@ async def registry(fresh_database, service_settings, run_service):
     return await run_service(app)
 
 
-async def test_a_permit_application_is_granted_over_rest_stored_and_published(registry, token, fresh_database,
-                                                                              kafka_bootstrap):
+async def test_a_permit_application_is_granted_over_rest_stored_and_published(
+    registry, token, fresh_database, kafka_bootstrap
+):
     offsets = await topic_end_offsets(kafka_bootstrap)
     officer = token("otit", subject="officer-sato")
 
@@ -37,8 +39,11 @@ async def test_a_permit_application_is_granted_over_rest_stored_and_published(re
     assert applied.headers["etag"] == '"1"'
     assert applied.headers["location"] == f"/v1/supervising-organizations/{id}"
 
-    granted = await registry.post(f"/v1/supervising-organizations/{id}/grant",
-                                  json={"permit_type": "general", "granted_on": "2026-05-01"}, headers=officer)
+    granted = await registry.post(
+        f"/v1/supervising-organizations/{id}/grant",
+        json={"permit_type": "general", "granted_on": "2026-05-01"},
+        headers=officer,
+    )
     assert granted.status_code == 200, granted.text
     assert granted.json() == {"id": id, "version": 2}
 
@@ -48,7 +53,11 @@ async def test_a_permit_application_is_granted_over_rest_stored_and_published(re
     assert shown.headers["etag"] == '"2"'
     body = shown.json()
     assert (body["status"], body["permit_type"], body["granted_on"], body["expires_on"]) == (
-        "active", "general", "2026-05-01", "2031-04-30")
+        "active",
+        "general",
+        "2026-05-01",
+        "2031-04-30",
+    )
 
     # Check: both events are in PostgreSQL, chained, with the officer as actor.
     conn = await connect(fresh_database)
@@ -64,8 +73,7 @@ async def test_a_permit_application_is_granted_over_rest_stored_and_published(re
     # Check: both are on titp.registry.v1 as CloudEvents the official SDK parses, keyed by the stream.
     messages = await read_topic_from(kafka_bootstrap, offsets, {id}, 2)
     assert len(messages) == 2
-    parsed = [from_structured_event(KafkaMessage(headers=dict(m.headers), key=m.key, value=m.value))
-              for m in messages]
+    parsed = [from_structured_event(KafkaMessage(headers=dict(m.headers), key=m.key, value=m.value)) for m in messages]
     assert [e.get_type() for e in parsed] == ["titp.registry.PermitApplied.v1", "titp.registry.PermitGranted.v1"]
     assert {e.get_subject() for e in parsed} == {id}
     assert parsed[1].get_data()["expires_on"] == "2031-04-30"
@@ -76,30 +84,40 @@ async def test_a_permit_application_is_granted_over_rest_stored_and_published(re
 
 async def test_refusals_and_bad_input_change_nothing(registry, token, fresh_database):
     officer = token("otit")
-    bad = await registry.post("/v1/supervising-organizations", json=application(corporate_number="12345"),
-                              headers=officer)
+    bad = await registry.post(
+        "/v1/supervising-organizations", json=application(corporate_number="12345"), headers=officer
+    )
     assert bad.status_code == 422
     assert bad.headers["content-type"] == "application/problem+json"
     assert any(e["field"] == "body.corporate_number" for e in bad.json()["errors"])
 
     id = (await registry.post("/v1/supervising-organizations", json=application(), headers=officer)).json()["id"]
     await registry.post(f"/v1/supervising-organizations/{id}/deny", json={"reason": "incomplete"}, headers=officer)
-    refused = await registry.post(f"/v1/supervising-organizations/{id}/grant",
-                                  json={"permit_type": "general", "granted_on": "2026-05-01"}, headers=officer)
+    refused = await registry.post(
+        f"/v1/supervising-organizations/{id}/grant",
+        json={"permit_type": "general", "granted_on": "2026-05-01"},
+        headers=officer,
+    )
     assert refused.status_code == 409
     assert refused.json()["rule"] == "permit.not_pending"
 
-    stale = await registry.post(f"/v1/supervising-organizations/{id}/deny", json={"reason": "again"},
-                                headers={**officer, "if-match": '"1"'})
+    stale = await registry.post(
+        f"/v1/supervising-organizations/{id}/deny", json={"reason": "again"}, headers={**officer, "if-match": '"1"'}
+    )
     assert stale.status_code == 412
 
-    missing = await registry.post(f"/v1/supervising-organizations/{uuid.uuid4()}/grant",
-                                  json={"permit_type": "general", "granted_on": "2026-05-01"}, headers=officer)
+    missing = await registry.post(
+        f"/v1/supervising-organizations/{uuid.uuid4()}/grant",
+        json={"permit_type": "general", "granted_on": "2026-05-01"},
+        headers=officer,
+    )
     assert missing.status_code == 404
 
-    forbidden = await registry.post(f"/v1/supervising-organizations/{id}/grant",
-                                    json={"permit_type": "general", "granted_on": "2026-05-01"},
-                                    headers=token("immigration"))
+    forbidden = await registry.post(
+        f"/v1/supervising-organizations/{id}/grant",
+        json={"permit_type": "general", "granted_on": "2026-05-01"},
+        headers=token("immigration"),
+    )
     assert forbidden.status_code == 403
     assert (await registry.get("/v1/supervising-organizations")).status_code == 401
 
@@ -116,7 +134,8 @@ async def test_a_retried_command_with_the_same_idempotency_key_appends_once(regi
     body = application()
     first, second = await asyncio.gather(
         registry.post("/v1/supervising-organizations", json=body, headers=officer),
-        registry.post("/v1/supervising-organizations", json=body, headers=officer))
+        registry.post("/v1/supervising-organizations", json=body, headers=officer),
+    )
     third = await registry.post("/v1/supervising-organizations", json=body, headers=officer)
     assert first.status_code == second.status_code == third.status_code == 201
     assert first.json() == second.json() == third.json()
@@ -130,11 +149,15 @@ async def test_a_retried_command_with_the_same_idempotency_key_appends_once(regi
 
 
 async def test_a_subscriber_applies_each_event_once_even_when_delivered_twice(
-        registry, token, kafka_bootstrap, admin_dsn, unique):
+    registry, token, kafka_bootstrap, admin_dsn, unique
+):
     officer = token("otit")
     id = (await registry.post("/v1/supervising-organizations", json=application(), headers=officer)).json()["id"]
-    await registry.post(f"/v1/supervising-organizations/{id}/grant",
-                        json={"permit_type": "specified", "granted_on": "2026-05-01"}, headers=officer)
+    await registry.post(
+        f"/v1/supervising-organizations/{id}/grant",
+        json={"permit_type": "specified", "granted_on": "2026-05-01"},
+        headers=officer,
+    )
 
     # A subscriber of another service, with its own database and consumer group.
     name = f"titp_test_sub_{unique}"
@@ -153,10 +176,18 @@ async def test_a_subscriber_applies_each_event_once_even_when_delivered_twice(
         if event.subject == id:
             await conn.execute("INSERT INTO applied VALUES ($1, $2)", event.id, event.type)
 
-    subscription = Subscription("testsubscriber", pool, kafka_bootstrap, [TOPIC], count,
-                                dlq_topic=dlq_topic(f"testsubscriber-{unique}"), group_id=f"test-{unique}")
+    subscription = Subscription(
+        "testsubscriber",
+        pool,
+        kafka_bootstrap,
+        [TOPIC],
+        count,
+        dlq_topic=dlq_topic(f"testsubscriber-{unique}"),
+        group_id=f"test-{unique}",
+    )
     await subscription.start()
     try:
+
         async def applied():
             async with pool.acquire() as conn:
                 return await conn.fetch("SELECT event_id, type FROM applied")
@@ -164,8 +195,11 @@ async def test_a_subscriber_applies_each_event_once_even_when_delivered_twice(
         rows = await eventually(lambda: _exactly(applied, 2), timeout=20)
         # Deliver the grant twice more, as a broker retry would.
         offsets = await topic_end_offsets(kafka_bootstrap)
-        [grant] = [m for m in await read_topic_from(kafka_bootstrap, {tp: 0 for tp in offsets}, {id}, 2)
-                   if RecordedEvent.from_json(m.value).type.endswith("PermitGranted.v1")]
+        [grant] = [
+            m
+            for m in await read_topic_from(kafka_bootstrap, {tp: 0 for tp in offsets}, {id}, 2)
+            if RecordedEvent.from_json(m.value).type.endswith("PermitGranted.v1")
+        ]
         producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
         await producer.start()
         try:
@@ -175,8 +209,11 @@ async def test_a_subscriber_applies_each_event_once_even_when_delivered_twice(
             await producer.stop()
         # Check: the duplicates were consumed (the group's offset moved past them) and changed nothing.
         await eventually(lambda: subscription_caught_up(kafka_bootstrap, f"test-{unique}"), timeout=20)
-        assert sorted(r["type"] for r in await applied()) == sorted(r["type"] for r in rows) == [
-            "titp.registry.PermitApplied.v1", "titp.registry.PermitGranted.v1"]
+        assert (
+            sorted(r["type"] for r in await applied())
+            == sorted(r["type"] for r in rows)
+            == ["titp.registry.PermitApplied.v1", "titp.registry.PermitGranted.v1"]
+        )
     finally:
         await subscription.stop()
         await pool.close()

@@ -20,8 +20,10 @@ SUBSCRIBED = {(service_topic(s), p) for s in ("registry", "accreditation") for p
 @asynccontextmanager
 async def instance(settings):
     app = create_app(settings)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app), base_url="http://test") as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as client,
+    ):
         yield app.state, client
 
 
@@ -33,14 +35,19 @@ async def grant_permits(registry, officer, count: int) -> list[str]:
     cooperatives = []
     for _ in range(count):
         cooperative = (await post(registry, "/v1/supervising-organizations", permit_application(), officer, 201))["id"]
-        await post(registry, f"/v1/supervising-organizations/{cooperative}/grant",
-                   {"permit_type": "general", "granted_on": "2026-05-01"}, officer)
+        await post(
+            registry,
+            f"/v1/supervising-organizations/{cooperative}/grant",
+            {"permit_type": "general", "granted_on": "2026-05-01"},
+            officer,
+        )
         cooperatives.append(cooperative)
     return cooperatives
 
 
 async def scheduled_once(client, inspector, cooperatives: list[str]) -> dict[str, str]:
     """Wait until each cooperative has its first inspection; check it has exactly one. cooperative -> inspection."""
+
     async def inspections(cooperative):
         response = await client.get("/v1/inspections", headers=inspector, params={"target_id": cooperative})
         assert response.status_code == 200, response.text
@@ -48,8 +55,9 @@ async def scheduled_once(client, inspector, cooperatives: list[str]) -> dict[str
 
     found = {}
     for cooperative in cooperatives:
-        items = await eventually(lambda: inspections(cooperative), timeout=WAIT,
-                                 message=f"no inspection was scheduled for {cooperative}")
+        items = await eventually(
+            lambda: inspections(cooperative), timeout=WAIT, message=f"no inspection was scheduled for {cooperative}"
+        )
         assert len(items) == 1, items
         found[cooperative] = items[0]["id"]
     return found
@@ -81,21 +89,24 @@ def each_scheduled_once(events: list[dict], inspections: dict[str, str]) -> None
 
 
 async def test_two_instances_split_the_partitions_one_relay_leads_and_nothing_happens_twice(
-        start_service, another_database, service_settings, kafka_bootstrap, unique, token):
+    start_service, another_database, service_settings, kafka_bootstrap, unique, token
+):
     registry = await start_service("registry")
     officer, inspector = token("otit", subject="officer-ito"), token("otit", subject="inspector-kato")
     group = f"test-inspection-scale-{unique}"
     await group_at_end(kafka_bootstrap, group, [service_topic(s) for s in SERVICES])
-    settings = service_settings("inspection", await another_database(), consumer_group=group,
-                                relay_poll_interval_s=0.2)
+    settings = service_settings("inspection", await another_database(), consumer_group=group, relay_poll_interval_s=0.2)
 
     async with AsyncExitStack() as first_stack, AsyncExitStack() as second_stack:
         first, first_client = await first_stack.enter_async_context(instance(settings))
         second, second_client = await second_stack.enter_async_context(instance(settings))
 
         # Check: the group splits the six partitions between the two, none twice.
-        await eventually(lambda: assigned(first) and assigned(second), timeout=WAIT,
-                         message=lambda: f"assignments {assigned(first)} / {assigned(second)}")
+        await eventually(
+            lambda: assigned(first) and assigned(second),
+            timeout=WAIT,
+            message=lambda: f"assignments {assigned(first)} / {assigned(second)}",
+        )
         assert assigned(first) | assigned(second) == SUBSCRIBED
         assert not assigned(first) & assigned(second)
         # Check: exactly one relay leads.
@@ -116,11 +127,15 @@ async def test_two_instances_split_the_partitions_one_relay_leads_and_nothing_ha
         each_scheduled_once(await published(kafka_bootstrap, since, set(inspections.values())), inspections)
 
         # The leading instance stops; the other takes over the relay and every partition.
-        leader, follower, follower_client = ((first, second, second_client) if first.relay.is_leader
-                                             else (second, first, first_client))
+        leader, follower, follower_client = (
+            (first, second, second_client) if first.relay.is_leader else (second, first, first_client)
+        )
         await (first_stack if leader is first else second_stack).aclose()
-        await eventually(lambda: follower.relay.is_leader and assigned(follower) == SUBSCRIBED, timeout=WAIT,
-                         message=lambda: f"after the stop: leader {follower.relay.is_leader}, {assigned(follower)}")
+        await eventually(
+            lambda: follower.relay.is_leader and assigned(follower) == SUBSCRIBED,
+            timeout=WAIT,
+            message=lambda: f"after the stop: leader {follower.relay.is_leader}, {assigned(follower)}",
+        )
         since = await topic_end_offsets(kafka_bootstrap, service_topic("inspection"))
         later = await grant_permits(registry, officer, 3)
         inspections = await scheduled_once(follower_client, inspector, later)

@@ -27,9 +27,12 @@ async def tables_holding(client, text: str) -> list[str]:
     """The tables of a service's database with a row whose text contains `text`."""
     conn = await asyncpg.connect(client._transport.app.state.settings.database_url)
     try:
-        tables = [r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
-        return [t for t in tables if await conn.fetchval(f'SELECT count(*) FROM "{t}" x WHERE x::text LIKE $1',
-                                                         f"%{text}%")]
+        tables = [
+            r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        ]
+        return [
+            t for t in tables if await conn.fetchval(f'SELECT count(*) FROM "{t}" x WHERE x::text LIKE $1', f"%{text}%")
+        ]
     finally:
         await conn.close()
 
@@ -39,7 +42,8 @@ async def audit_log(client, auditor) -> list[dict]:
 
 
 async def test_erasing_a_trainee_makes_every_copy_of_their_personal_data_unreadable(
-        services, token, kafka_bootstrap, unique):
+    services, token, kafka_bootstrap, unique
+):
     registry, accreditation, inspection, visa = (services[name] for name in SERVICES)
     officer, immigration = token("otit", subject="officer-mori"), token("immigration", subject="officer-kimura")
     admin, auditor = token("admin", subject="dpo-sato"), token("auditor", subject="auditor-ito")
@@ -57,9 +61,18 @@ async def test_erasing_a_trainee_makes_every_copy_of_their_personal_data_unreada
     plan = (await post(accreditation, PLANS, application, officer, 201))["id"]
     await once_accepted(accreditation, f"{PLANS}/{plan}/certify", {"certified_on": "2026-10-15"}, officer)
     coe = (await once_accepted(visa, COE, {"training_plan_id": plan, "applied_on": day(-10)}, immigration, 201))["id"]
-    extraordinary = await post(inspection, "/v1/inspections", {
-        "target_type": "supervising_organization", "target_id": supervising, "reason": "complaint",
-        "due_by": "2027-01-31"}, token("otit", subject="inspector-abe"), 201)
+    extraordinary = await post(
+        inspection,
+        "/v1/inspections",
+        {
+            "target_type": "supervising_organization",
+            "target_id": supervising,
+            "reason": "complaint",
+            "due_by": "2027-01-31",
+        },
+        token("otit", subject="inspector-abe"),
+        201,
+    )
     shown = (await accreditation.get(f"{PLANS}/{plan}", headers=officer)).json()["trainee"]
     assert (shown["name"], shown["passport_number"], shown["date_of_birth"]) == (name, passport, "1999-12-31")
 
@@ -72,8 +85,9 @@ async def test_erasing_a_trainee_makes_every_copy_of_their_personal_data_unreada
     sealed = RecordedEvent.from_json(published[0].value).data["trainee"]
     assert sealed["nationality"] == "VN" and len(sealed["personal_data"]) > 40
 
-    erased = await accreditation.post(f"/v1/trainees/{trainee}/erase", json={"reason": "the trainee's request"},
-                                      headers=admin)
+    erased = await accreditation.post(
+        f"/v1/trainees/{trainee}/erase", json={"reason": "the trainee's request"}, headers=admin
+    )
     assert erased.status_code == 200, erased.text
     assert erased.json()["id"] == trainee
 
@@ -81,15 +95,21 @@ async def test_erasing_a_trainee_makes_every_copy_of_their_personal_data_unreada
     conn = await asyncpg.connect(accreditation._transport.app.state.settings.database_url)
     try:
         assert await conn.fetchval("SELECT data_key FROM trainee_keys WHERE subject_id = $1", trainee) is None
-        stored = await conn.fetchval("SELECT data->'trainee'->>'personal_data' FROM events"
-                                     " WHERE stream_id = $1 AND version = 1", plan)
+        stored = await conn.fetchval(
+            "SELECT data->'trainee'->>'personal_data' FROM events WHERE stream_id = $1 AND version = 1", plan
+        )
     finally:
         await conn.close()
     assert stored == sealed["personal_data"]
     for params in ({}, {"as_of": "2099-01-01"}):
         after = (await accreditation.get(f"{PLANS}/{plan}", params=params, headers=officer)).json()
-        assert after["trainee"] == {"nationality": "VN", "name": None, "date_of_birth": None,
-                                    "passport_number": None, "personal_data_erased": True}
+        assert after["trainee"] == {
+            "nationality": "VN",
+            "name": None,
+            "date_of_birth": None,
+            "passport_number": None,
+            "personal_data_erased": True,
+        }
         # Check: the rest of the plan's history is readable as before.
         assert after["status"] in ("certified", "in_progress")
         assert (after["stage"], after["start_date"], after["certified_on"]) == ("i", "2027-01-05", "2026-10-15")
@@ -102,8 +122,9 @@ async def test_erasing_a_trainee_makes_every_copy_of_their_personal_data_unreada
         streams: dict[str, list[RecordedEvent]] = {}
         for event in await audit_log(client, auditor):
             streams.setdefault(event["subject"], []).append(RecordedEvent.from_cloudevent(event))
-        assert streams and all(verify_chain(sorted(events, key=lambda e: e.streamversion)) is None
-                               for events in streams.values())
+        assert streams and all(
+            verify_chain(sorted(events, key=lambda e: e.streamversion)) is None for events in streams.values()
+        )
     history = (await accreditation.get(f"/v1/audit/streams/{plan}", headers=auditor)).json()
     assert history["chain"] == "ok"
     assert verify_chain([RecordedEvent.from_json(m.value) for m in published]) is None
@@ -111,8 +132,10 @@ async def test_erasing_a_trainee_makes_every_copy_of_their_personal_data_unreada
     # Check: the erasure is on record, with who did it and why, and no personal data.
     log = await audit_log(accreditation, auditor)
     [erasure] = [e for e in log if e["type"] == "titp.accreditation.TraineePersonalDataErased.v1"]
-    assert (erasure["actor"], erasure["data"]) == ("dpo-sato", {"trainee_id": trainee,
-                                                                 "reason": "the trainee's request"})
+    assert (erasure["actor"], erasure["data"]) == (
+        "dpo-sato",
+        {"trainee_id": trainee, "reason": "the trainee's request"},
+    )
 
     # Erased is final: not twice, not for someone never seen, no new plan under the same trainee id.
     again = await accreditation.post(f"/v1/trainees/{trainee}/erase", json={"reason": "again"}, headers=admin)
@@ -126,7 +149,8 @@ async def test_erasing_a_trainee_makes_every_copy_of_their_personal_data_unreada
     for service, client in services.items():
         for event in await audit_log(client, auditor):
             assert event["actor"] in {"officer-mori", "officer-kimura", "inspector-abe", "dpo-sato"} or (
-                event["actor"].startswith("/titp/") and event["actor"] != f"/titp/{service}"), (service, event)
+                event["actor"].startswith("/titp/") and event["actor"] != f"/titp/{service}"
+            ), (service, event)
     actors = {e["subject"]: e["actor"] for e in await audit_log(inspection, auditor)}
     assert actors[extraordinary["id"]] == "inspector-abe"
     assert {e["actor"] for e in await audit_log(visa, auditor) if e["subject"] == coe} == {"officer-kimura"}

@@ -17,8 +17,12 @@ from shared.settings import SERVICES
 
 EXAMPLES = 4
 # Who calls: the roles that reach every operation of the service (a wrong role is the matrix test's business).
-CALLERS = {"registry": ("otit", "admin"), "accreditation": ("otit", "admin"), "inspection": ("otit", "admin"),
-           "visa": ("immigration", "admin")}
+CALLERS = {
+    "registry": ("otit", "admin"),
+    "accreditation": ("otit", "admin"),
+    "inspection": ("otit", "admin"),
+    "visa": ("immigration", "admin"),
+}
 
 
 def fuzz(schema, send, headers) -> list[str]:
@@ -29,8 +33,14 @@ def fuzz(schema, send, headers) -> list[str]:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @given(case=operation.as_strategy(generation_mode=mode, headers=headers))
-            @settings(max_examples=EXAMPLES, deadline=None, database=None, phases=[Phase.generate], derandomize=True,
-                      suppress_health_check=list(HealthCheck))
+            @settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                database=None,
+                phases=[Phase.generate],
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+            )
             def check(case):
                 try:
                     response = send(case)
@@ -38,8 +48,9 @@ def fuzz(schema, send, headers) -> list[str]:
                     failures.append(f"{operation.label} [{mode.value}] -> raised {error!r}"[:2000])
                     return
                 try:
-                    case.validate_response(response, checks=[not_a_server_error, response_schema_conformance],
-                                           headers=headers)
+                    case.validate_response(
+                        response, checks=[not_a_server_error, response_schema_conformance], headers=headers
+                    )
                 except Exception as failure:  # noqa: BLE001 - collected, then reported all at once
                     failures.append(f"{operation.label} [{mode.value}] -> {response.status_code}: {failure}"[:2000])
 
@@ -52,7 +63,8 @@ def fuzz(schema, send, headers) -> list[str]:
 
 @pytest.mark.parametrize("name", SERVICES)
 async def test_no_generated_request_meets_a_server_error_and_every_answer_matches_the_schema(
-        name, start_service, token):
+    name, start_service, token
+):
     client = await start_service(name)
     loop = asyncio.get_running_loop()
     schema = schemathesis.openapi.from_dict((await client.get("/openapi.json")).json())
@@ -60,9 +72,14 @@ async def test_no_generated_request_meets_a_server_error_and_every_answer_matche
 
     def send(case):
         kwargs = case.as_transport_kwargs(base_url="http://test")
-        request = client.request(kwargs["method"], kwargs["url"], headers=kwargs.get("headers"),
-                                 params=kwargs.get("params"), json=kwargs.get("json"),
-                                 content=kwargs.get("data") if isinstance(kwargs.get("data"), bytes) else None)
+        request = client.request(
+            kwargs["method"],
+            kwargs["url"],
+            headers=kwargs.get("headers"),
+            params=kwargs.get("params"),
+            json=kwargs.get("json"),
+            content=kwargs.get("data") if isinstance(kwargs.get("data"), bytes) else None,
+        )
         # The service runs on this test's event loop; schemathesis drives it from a worker thread.
         return asyncio.run_coroutine_threadsafe(request, loop).result(timeout=30)
 

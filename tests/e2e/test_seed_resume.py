@@ -28,14 +28,20 @@ async def test_an_interrupted_seed_started_again_creates_nothing_twice(start_ser
     await Seeder(blueprint, clients, officer, first, show_progress=False).run()
     first.close()
     created = {step: id for step, id in first.done.items() if step.endswith(":create")}
-    listed = {path: await count(client, path, officer) for client, path in (
-        (clients["registry"], "/v1/supervising-organizations"), (clients["registry"], "/v1/implementing-organizations"),
-        (clients["accreditation"], "/v1/training-plans"), (clients["inspection"], "/v1/inspections"))}
+    listed = {
+        path: await count(client, path, officer)
+        for client, path in (
+            (clients["registry"], "/v1/supervising-organizations"),
+            (clients["registry"], "/v1/implementing-organizations"),
+            (clients["accreditation"], "/v1/training-plans"),
+            (clients["inspection"], "/v1/inspections"),
+        )
+    }
     assert listed["/v1/training-plans"] == len(blueprint.plans) == 40
 
     # An interruption: the second half of the commands was sent, but never recorded in the checkpoint.
     lines = (tmp_path / "first.jsonl").read_bytes().splitlines(keepends=True)
-    (tmp_path / "second.jsonl").write_bytes(b"".join(lines[:len(lines) // 2]))
+    (tmp_path / "second.jsonl").write_bytes(b"".join(lines[: len(lines) // 2]))
     second = Checkpoint(tmp_path / "second.jsonl", identity)
     await Seeder(blueprint, clients, officer, second, show_progress=False).run()
     second.close()
@@ -43,7 +49,10 @@ async def test_an_interrupted_seed_started_again_creates_nothing_twice(start_ser
     # Check: every creation re-sent was answered with the id it got the first time, and nothing exists twice.
     assert {step: id for step, id in second.done.items() if step.endswith(":create")} == created
     assert second.inspections() and sorted(map(str, second.inspections())) == sorted(map(str, first.inspections()))
-    for client, path in ((clients["registry"], "/v1/supervising-organizations"),
-                         (clients["registry"], "/v1/implementing-organizations"),
-                         (clients["accreditation"], "/v1/training-plans"), (clients["inspection"], "/v1/inspections")):
+    for client, path in (
+        (clients["registry"], "/v1/supervising-organizations"),
+        (clients["registry"], "/v1/implementing-organizations"),
+        (clients["accreditation"], "/v1/training-plans"),
+        (clients["inspection"], "/v1/inspections"),
+    ):
         assert await count(client, path, officer) == listed[path], path

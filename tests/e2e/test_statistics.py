@@ -12,8 +12,8 @@ from datetime import date, timedelta
 
 from shared.dates import add_months, fiscal_year, last_day, month_start, quarter_start
 from shared.web.http import today
-from tools.seed import Blueprint, Checkpoint, Seeder, build_blueprint, checkpoint_identity
 from tests.helpers import eventually
+from tools.seed import Blueprint, Checkpoint, Seeder, build_blueprint, checkpoint_identity
 
 # A full run at 0.01 (38 supervising and 630 implementing organizations, 4,000 plans) takes longer here
 # than the suite allows (docs/disclosure-and-statistics.md has the timing); 0.001 takes the same paths.
@@ -29,8 +29,13 @@ def month(day: date) -> str:
 
 
 def dimensions(blueprint: Blueprint, plan) -> dict[str, str]:
-    return {"nationality": plan.nationality, "job_group": plan.job_group, "stage": plan.stage,
-            "training_type": blueprint.training_type_of(plan), "prefecture": blueprint.prefecture_of(plan)}
+    return {
+        "nationality": plan.nationality,
+        "job_group": plan.job_group,
+        "stage": plan.stage,
+        "training_type": blueprint.training_type_of(plan),
+        "prefecture": blueprint.prefecture_of(plan),
+    }
 
 
 def in_progress_on(plan, day: date) -> bool:
@@ -59,8 +64,7 @@ async def settles(fetch, expected, what: str) -> None:
     await eventually(matches, timeout=WAIT, message=lambda: f"{what}: {last.get('found')} != {expected}")
 
 
-async def test_the_statistics_match_counts_computed_from_the_generated_data(start_service, token, tmp_path,
-                                                                             unique):
+async def test_the_statistics_match_counts_computed_from_the_generated_data(start_service, token, tmp_path, unique):
     # Topics of their own: no other test's permits put inspections on this schedule.
     isolated = {**UNLIMITED, "topic_prefix": f"test-{unique}."}
     registry = await start_service("registry", **isolated)
@@ -70,65 +74,116 @@ async def test_the_statistics_match_counts_computed_from_the_generated_data(star
 
     blueprint = build_blueprint(SCALE, 42, today())
     checkpoint = Checkpoint(tmp_path / "seed.jsonl", checkpoint_identity(blueprint))
-    report = await Seeder(blueprint, {"registry": registry, "accreditation": accreditation, "inspection": inspection},
-                          token("otit", subject="titp-seed"), checkpoint, show_progress=False, concurrency=16).run()
+    report = await Seeder(
+        blueprint,
+        {"registry": registry, "accreditation": accreditation, "inspection": inspection},
+        token("otit", subject="titp-seed"),
+        checkpoint,
+        show_progress=False,
+        concurrency=16,
+    ).run()
     plans = blueprint.plans
     print(f"seeded {len(plans)} plans with {report.requests} requests in {report.seconds:.1f}s")
 
     # Check: plans certified per month, split by each dimension in turn, and filtered.
     first, last = min(p.certified_on for p in plans), max(p.certified_on for p in plans)
     for dimension in DIMENSIONS:
-        body = await answer(accreditation, "/v1/statistics/plans-certified", auditor, by=dimension,
-                            **{"from": month(first), "to": month(last)})
+        body = await answer(
+            accreditation,
+            "/v1/statistics/plans-certified",
+            auditor,
+            by=dimension,
+            **{"from": month(first), "to": month(last)},
+        )
         expected = Counter((month(p.certified_on), dimensions(blueprint, p)[dimension]) for p in plans)
         assert by_month(body) == expected, dimension
-    body = await answer(accreditation, "/v1/statistics/plans-certified", auditor, nationality="VN", stage="ii",
-                        **{"from": month(first), "to": month(last)})
-    assert sum(m["total"] for m in body["months"]) == sum(1 for p in plans if p.nationality == "VN"
-                                                          and p.stage == "ii")
+    body = await answer(
+        accreditation,
+        "/v1/statistics/plans-certified",
+        auditor,
+        nationality="VN",
+        stage="ii",
+        **{"from": month(first), "to": month(last)},
+    )
+    assert sum(m["total"] for m in body["months"]) == sum(1 for p in plans if p.nationality == "VN" and p.stage == "ii")
 
     # Check: trainees in progress on the last day of every month, by each dimension.
     months = [month_start(min(p.start_date for p in plans))]
     while months[-1] < month_start(max(p.end_date for p in plans)):
         months.append(add_months(months[-1], 1))
     for dimension in DIMENSIONS:
-        body = await answer(accreditation, "/v1/statistics/trainees-in-progress", auditor, by=dimension,
-                            **{"from": month(months[0]), "to": month(months[-1])})
-        expected = Counter((month(m), dimensions(blueprint, p)[dimension]) for m in months for p in plans
-                           if in_progress_on(p, last_day(m, 1)))
+        body = await answer(
+            accreditation,
+            "/v1/statistics/trainees-in-progress",
+            auditor,
+            by=dimension,
+            **{"from": month(months[0]), "to": month(months[-1])},
+        )
+        expected = Counter(
+            (month(m), dimensions(blueprint, p)[dimension])
+            for m in months
+            for p in plans
+            if in_progress_on(p, last_day(m, 1))
+        )
         assert by_month(body) == expected, dimension
 
     # Check: revocations per fiscal year: plans (an inspection's referral revokes those in force) and the
     # implementing organizations they belong to, in accreditation; supervising organizations in the registry.
     revoked = [p for p in plans if p.ending and p.ending[0] == "revoked"]
-    years = sorted({fiscal_year(p.ending[1]) for p in revoked}
-                   | {fiscal_year(so.revocation[0]) for so in blueprint.supervising if so.revocation})
-    expected_revocations = [{"plans": sum(1 for p in revoked if fiscal_year(p.ending[1]) == year),
-                             "implementing_organizations": len({p.implementing for p in revoked
-                                                                if fiscal_year(p.ending[1]) == year})}
-                            for year in years]
+    years = sorted(
+        {fiscal_year(p.ending[1]) for p in revoked}
+        | {fiscal_year(so.revocation[0]) for so in blueprint.supervising if so.revocation}
+    )
+    expected_revocations = [
+        {
+            "plans": sum(1 for p in revoked if fiscal_year(p.ending[1]) == year),
+            "implementing_organizations": len({p.implementing for p in revoked if fiscal_year(p.ending[1]) == year}),
+        }
+        for year in years
+    ]
 
     async def revocations_of_plans():
-        body = await answer(accreditation, "/v1/statistics/revocations", auditor, from_fiscal_year=years[0],
-                            to_fiscal_year=years[-1])
-        return [{k: y[k] for k in ("plans", "implementing_organizations")} for y in body["fiscal_years"]
-                if y["fiscal_year"] in years]
+        body = await answer(
+            accreditation, "/v1/statistics/revocations", auditor, from_fiscal_year=years[0], to_fiscal_year=years[-1]
+        )
+        return [
+            {k: y[k] for k in ("plans", "implementing_organizations")}
+            for y in body["fiscal_years"]
+            if y["fiscal_year"] in years
+        ]
 
     await settles(revocations_of_plans, expected_revocations, "plan revocations per fiscal year")
 
     actions = Counter()
     for so in blueprint.supervising:
-        actions.update((fiscal_year(day), kind) for kind, day in (
-            ("revocations", so.revocation and so.revocation[0]), ("suspensions", so.suspension and so.suspension[0]),
-            ("downgrades", so.downgraded_on)) if day)
+        actions.update(
+            (fiscal_year(day), kind)
+            for kind, day in (
+                ("revocations", so.revocation and so.revocation[0]),
+                ("suspensions", so.suspension and so.suspension[0]),
+                ("downgrades", so.downgraded_on),
+            )
+            if day
+        )
         actions.update((fiscal_year(issued), "improvement_orders") for issued, _ in so.improvement_orders)
     action_years = sorted({year for year, _ in actions})
 
     async def administrative_actions():
-        body = await answer(registry, "/v1/statistics/administrative-actions", auditor,
-                            from_fiscal_year=action_years[0], to_fiscal_year=action_years[-1])
-        return Counter({(y["fiscal_year"], kind): y[kind] for y in body["fiscal_years"]
-                        for kind in ("revocations", "suspensions", "downgrades", "improvement_orders") if y[kind]})
+        body = await answer(
+            registry,
+            "/v1/statistics/administrative-actions",
+            auditor,
+            from_fiscal_year=action_years[0],
+            to_fiscal_year=action_years[-1],
+        )
+        return Counter(
+            {
+                (y["fiscal_year"], kind): y[kind]
+                for y in body["fiscal_years"]
+                for kind in ("revocations", "suspensions", "downgrades", "improvement_orders")
+                if y[kind]
+            }
+        )
 
     await settles(administrative_actions, actions, "administrative actions per fiscal year")
 
@@ -140,8 +195,7 @@ async def test_the_statistics_match_counts_computed_from_the_generated_data(star
     # Check: permits by type and status as recorded.
     permits = Counter()
     for so in blueprint.supervising:
-        permits[("specified" if so.downgraded_on else so.permit_type,
-                 "revoked" if so.revocation else "active")] += 1
+        permits[("specified" if so.downgraded_on else so.permit_type, "revoked" if so.revocation else "active")] += 1
     body = await answer(registry, "/v1/statistics/permits", auditor)
     assert Counter({(t, s): n for t, statuses in body["permits"].items() for s, n in statuses.items()}) == permits
 
@@ -157,19 +211,31 @@ async def test_the_statistics_match_counts_computed_from_the_generated_data(star
         def closed(i):
             return date.fromisoformat(i["inspected_on"]) if i["inspected_on"] else cancelled_on.get(i["target"])
 
-        return sum(1 for i in seen if date.fromisoformat(i["scheduled_on"]) <= day
-                   and date.fromisoformat(i["due_by"]) < day and (closed(i) is None or closed(i) > day))
+        return sum(
+            1
+            for i in seen
+            if date.fromisoformat(i["scheduled_on"]) <= day
+            and date.fromisoformat(i["due_by"]) < day
+            and (closed(i) is None or closed(i) > day)
+        )
 
     quarters = [quarter_start(min(done))]
     while quarters[-1] < quarter_start(blueprint.as_of):
         quarters.append(add_months(quarters[-1], 3))
-    expected_quarters = [{"from": q.isoformat(), "done": done[q], "with_findings": with_findings[q],
-                          "overdue": overdue_on(min(add_months(q, 3) - timedelta(days=1), today()))}
-                         for q in quarters]
+    expected_quarters = [
+        {
+            "from": q.isoformat(),
+            "done": done[q],
+            "with_findings": with_findings[q],
+            "overdue": overdue_on(min(add_months(q, 3) - timedelta(days=1), today())),
+        }
+        for q in quarters
+    ]
 
     async def inspections():
-        body = await answer(inspection, "/v1/statistics/inspections", auditor,
-                            **{"from": month(quarters[0]), "to": month(quarters[-1])})
+        body = await answer(
+            inspection, "/v1/statistics/inspections", auditor, **{"from": month(quarters[0]), "to": month(quarters[-1])}
+        )
         return [{k: q[k] for k in ("from", "done", "with_findings", "overdue")} for q in body["quarters"]]
 
     await settles(inspections, expected_quarters, "inspections per quarter")

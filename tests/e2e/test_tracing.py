@@ -7,14 +7,14 @@ from shared.consumer import Subscription
 from shared.events import RecordedEvent
 from shared.topics import dlq_topic
 from tests.e2e.test_registry_slice import TOPIC
-from tests.helpers import permit_application as application
 from tests.helpers import eventually, group_at_end
+from tests.helpers import permit_application as application
 
 
-async def test_a_consumer_span_joins_the_trace_of_the_command(fresh_database, service_settings, run_service,
-                                                               token, kafka_bootstrap, unique):
-    app = create_app(service_settings("registry", fresh_database, otel_exporter="memory",
-                                      relay_poll_interval_s=0.5))
+async def test_a_consumer_span_joins_the_trace_of_the_command(
+    fresh_database, service_settings, run_service, token, kafka_bootstrap, unique
+):
+    app = create_app(service_settings("registry", fresh_database, otel_exporter="memory", relay_poll_interval_s=0.5))
     registry = await run_service(app)
     spans = app.state.span_exporter
     spans.clear()
@@ -40,11 +40,22 @@ async def test_a_consumer_span_joins_the_trace_of_the_command(fresh_database, se
         if received.subject == id:
             seen.append(trace.get_current_span().get_span_context().trace_id)
 
-    async with Subscription("tracing", app.state.pool, kafka_bootstrap, [TOPIC], handler,
-                            dlq_topic=dlq_topic(f"tracing-{unique}"), group_id=f"test-tracing-{unique}"):
+    async with Subscription(
+        "tracing",
+        app.state.pool,
+        kafka_bootstrap,
+        [TOPIC],
+        handler,
+        dlq_topic=dlq_topic(f"tracing-{unique}"),
+        group_id=f"test-tracing-{unique}",
+    ):
         await eventually(lambda: seen, timeout=20, message="the subscriber never saw the event")
     assert seen == [trace_id]
-    consumer_spans = [s for s in spans.get_finished_spans()
-                      if s.kind == trace.SpanKind.CONSUMER and s.name.endswith("PermitApplied.v1 process")
-                      and s.context.trace_id == trace_id]
+    consumer_spans = [
+        s
+        for s in spans.get_finished_spans()
+        if s.kind == trace.SpanKind.CONSUMER
+        and s.name.endswith("PermitApplied.v1 process")
+        and s.context.trace_id == trace_id
+    ]
     assert consumer_spans and consumer_spans[0].parent is not None

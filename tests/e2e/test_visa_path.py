@@ -20,19 +20,24 @@ from tests.integration.test_accreditation_service import PLANS
 
 
 @pytest.fixture
-async def services(fresh_database, another_database, service_settings, run_service, kafka_bootstrap,
-                   unique):
+async def services(fresh_database, another_database, service_settings, run_service, kafka_bootstrap, unique):
     """registry, accreditation, visa: each with its database and a consumer group reading from now on."""
     clients = []
     for name, create, topics, database in (
-            ("registry", create_registry, [service_topic("inspection")], await another_database()),
-            ("accreditation", create_accreditation, [service_topic("registry"), service_topic("inspection")],
-             await another_database()),
-            ("visa", create_visa, SUBSCRIBES_TO, fresh_database)):
+        ("registry", create_registry, [service_topic("inspection")], await another_database()),
+        (
+            "accreditation",
+            create_accreditation,
+            [service_topic("registry"), service_topic("inspection")],
+            await another_database(),
+        ),
+        ("visa", create_visa, SUBSCRIBES_TO, fresh_database),
+    ):
         group = f"test-{name}-{unique}"
         await group_at_end(kafka_bootstrap, group, topics)
-        clients.append(await run_service(create(service_settings(name, database, relay_poll_interval_s=0.2,
-                                                                 consumer_group=group))))
+        clients.append(
+            await run_service(create(service_settings(name, database, relay_poll_interval_s=0.2, consumer_group=group)))
+        )
     return clients
 
 
@@ -52,12 +57,23 @@ async def once_accepted(client, path, body, headers, status=200, timeout=30):
 def plan_application(supervising, implementing, sending):
     return {
         "trainee_id": str(uuid4()),
-        "trainee": {"name": "Pham Thi Lan", "date_of_birth": "2003-02-11", "nationality": "VN",
-                    "passport_number": "C9876543"},
-        "stage": "i", "training_type": "b", "job_category": "construction",
-        "implementing_organization_id": implementing, "supervising_organization_id": supervising,
-        "sending_organization_id": sending, "start_date": "2027-01-05", "end_date": "2028-01-04",
-        "monthly_wage": 215_000, "comparable_japanese_wage": 210_000, "applied_on": "2026-10-01",
+        "trainee": {
+            "name": "Pham Thi Lan",
+            "date_of_birth": "2003-02-11",
+            "nationality": "VN",
+            "passport_number": "C9876543",
+        },
+        "stage": "i",
+        "training_type": "b",
+        "job_category": "construction",
+        "implementing_organization_id": implementing,
+        "supervising_organization_id": supervising,
+        "sending_organization_id": sending,
+        "start_date": "2027-01-05",
+        "end_date": "2028-01-04",
+        "monthly_wage": 215_000,
+        "comparable_japanese_wage": 210_000,
+        "applied_on": "2026-10-01",
     }
 
 
@@ -72,8 +88,7 @@ async def test_a_permit_a_certified_plan_a_coe_and_a_visa_then_a_revocation_revo
     # Accreditation: two trainees' stage-i plans, certified once it has heard of all that from titp.registry.v1.
     plans = []
     for _ in range(2):
-        plan = (await post(accreditation, PLANS, plan_application(supervising, implementing, sending), otit,
-                           201))["id"]
+        plan = (await post(accreditation, PLANS, plan_application(supervising, implementing, sending), otit, 201))["id"]
         await once_accepted(accreditation, f"{PLANS}/{plan}/certify", {"certified_on": "2026-10-15"}, otit)
         plans.append(plan)
     with_visa, without_visa = plans
@@ -81,22 +96,33 @@ async def test_a_permit_a_certified_plan_a_coe_and_a_visa_then_a_revocation_revo
     # The visa service: once it has heard of the certified plans, a COE for each; a visa on the first.
     coes = []
     for plan in plans:
-        coe = (await once_accepted(visa, COE, {"training_plan_id": plan, "applied_on": day(-10)}, immigration,
-                                   201))["id"]
+        coe = (await once_accepted(visa, COE, {"training_plan_id": plan, "applied_on": day(-10)}, immigration, 201))[
+            "id"
+        ]
         await post(visa, f"{COE}/{coe}/issue", {"issued_on": day(0)}, immigration)
         coes.append(coe)
     used, unused = coes
-    issued = await post(visa, "/v1/visas", {"coe_id": used, "post": "Embassy of Japan in Hanoi",
-                                            "issued_on": day(1)}, immigration, 201)
+    issued = await post(
+        visa, "/v1/visas", {"coe_id": used, "post": "Embassy of Japan in Hanoi", "issued_on": day(1)}, immigration, 201
+    )
     shown = (await visa.get(f"/v1/visas/{issued['id']}", headers=immigration)).json()
     assert (shown["training_plan_id"], shown["period_of_stay_months"]) == (with_visa, 12)
 
     # Accreditation revokes both plans (Art. 16).
     for plan in plans:
-        await post(accreditation, f"{PLANS}/{plan}/revoke", {"revoked_on": "2026-11-20",
-                                                             "reason": "falsified wage records"}, otit)
-    [revocation] = [e for e in (await accreditation.get(f"/v1/audit/streams/{without_visa}", headers=token("auditor"))
-                                ).json()["events"] if e["type"] == "titp.accreditation.TrainingPlanRevoked.v1"]
+        await post(
+            accreditation,
+            f"{PLANS}/{plan}/revoke",
+            {"revoked_on": "2026-11-20", "reason": "falsified wage records"},
+            otit,
+        )
+    [revocation] = [
+        e
+        for e in (await accreditation.get(f"/v1/audit/streams/{without_visa}", headers=token("auditor"))).json()[
+            "events"
+        ]
+        if e["type"] == "titp.accreditation.TrainingPlanRevoked.v1"
+    ]
 
     async def revoked():
         body = (await visa.get(f"{COE}/{unused}", headers=immigration)).json()
@@ -108,6 +134,9 @@ async def test_a_permit_a_certified_plan_a_coe_and_a_visa_then_a_revocation_revo
     history = (await visa.get(f"/v1/audit/streams/{unused}", headers=token("auditor"))).json()["events"]
     assert history[-1]["type"] == "titp.visa.CoeRevoked.v1" and history[-1]["causationid"] == revocation["id"]
     assert (await visa.get(f"{COE}/{used}", headers=immigration)).json()["status"] == "used"
-    refused = await visa.post("/v1/visas", json={"coe_id": unused, "post": "Embassy of Japan in Hanoi",
-                                                 "issued_on": day(2)}, headers=immigration)
+    refused = await visa.post(
+        "/v1/visas",
+        json={"coe_id": unused, "post": "Embassy of Japan in Hanoi", "issued_on": day(2)},
+        headers=immigration,
+    )
     assert (refused.status_code, refused.json()["rule"]) == (409, "visa.coe_revoked")

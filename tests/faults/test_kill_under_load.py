@@ -30,7 +30,8 @@ async def test_the_broker_killed_under_load_loses_nothing_and_applies_nothing_tw
 
 
 async def test_a_service_killed_under_load_keeps_every_acknowledged_command_and_its_relay_resumes(
-        private_stack, keys, tmp_path):
+    private_stack, keys, tmp_path
+):
     report = await run("registry-sigkill", private_stack, keys, tmp_path, **SHORT)
     # Its clients noticed: requests failed while it was down, and were answered by the new process.
     assert report["services"]["registry"]["commands"]["failures"]["unreachable"] > 0

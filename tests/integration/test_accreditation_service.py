@@ -10,6 +10,7 @@ registry's REST API is tests/e2e/test_accreditation_cross_service.py.
 import asyncio
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -17,7 +18,6 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from services.accreditation.app import create_app
 from contracts.inspection import AdministrativeActionReferred, inspection_events
 from contracts.registry import (
     BusinessSuspended,
@@ -33,6 +33,7 @@ from contracts.registry import (
     SupervisingOffice,
     registry_events,
 )
+from services.accreditation.app import create_app
 from shared.db import create_pool, migrate
 from shared.events import EventTypes, RecordedEvent
 from shared.outbox import OutboxRelay
@@ -52,8 +53,9 @@ class Upstream:
 
     def __init__(self, types: EventTypes, pool: asyncpg.Pool, dsn: str, bootstrap: str) -> None:
         self.pool, self.store = pool, EventStore(types)
-        self.relay = OutboxRelay(pool, dsn, self.store, service_topic(types.service), bootstrap, lock_key=7_340_201,
-                                 poll_interval=0.2)
+        self.relay = OutboxRelay(
+            pool, dsn, self.store, service_topic(types.service), bootstrap, lock_key=7_340_201, poll_interval=0.2
+        )
 
     async def append(self, stream_id: object, *payloads) -> list[RecordedEvent]:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -82,8 +84,8 @@ async def upstream(another_database, kafka_bootstrap):
 
 @dataclass
 class Service:
-    client: object
-    app: object
+    client: Any
+    app: Any
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -98,8 +100,7 @@ class Service:
 async def accreditation(fresh_database, service_settings, run_service, kafka_bootstrap, unique):
     group = f"test-accreditation-{unique}"
     await group_at_end(kafka_bootstrap, group, [REGISTRY_TOPIC, INSPECTION_TOPIC])
-    app = create_app(service_settings("accreditation", fresh_database, relay_poll_interval_s=0.2,
-                                      consumer_group=group))
+    app = create_app(service_settings("accreditation", fresh_database, relay_poll_interval_s=0.2, consumer_group=group))
     client = await run_service(app)
     return Service(client, app)
 
@@ -128,36 +129,75 @@ class Registry:
     def __init__(self, store: Upstream) -> None:
         self.store = store
 
-    async def organizations(self, accreditation: Service, *, permit_type="specified", staff=40,
-                            excellent=False) -> Organizations:
+    async def organizations(
+        self, accreditation: Service, *, permit_type="specified", staff=40, excellent=False
+    ) -> Organizations:
         """A supervising organization with a permit, a member implementing organization, an approved
         sending organization and their agreement, once the accreditation service has heard of them all."""
         orgs = Organizations(uuid4(), uuid4(), uuid4(), uuid4())
         application = PermitApplication(
-            name="Sakura Cooperative", corporate_number=corporate_number(), address="1-2-3 Chiyoda",
-            prefecture="Tokyo", representative="Yamada Taro", supervising_offices=(SupervisingOffice(
-                name="Head office", address="1-2-3 Chiyoda", supervision_manager="Suzuki Hanako"),),
-            job_categories=("construction",), requested_permit_type=permit_type, external_auditor="Tanaka Law")
-        await self.store.append(orgs.supervising, PermitApplied(application=application, applied_on=date(2024, 1, 10)),
-                                PermitGranted(permit_type=permit_type, granted_on=date(2024, 3, 1),
-                                              expires_on=date(2029, 2, 28)))
-        await self.store.append(orgs.implementing, ImplementingOrganizationRegistered(
-            name="Fuji Construction", corporate_number=corporate_number(), address="4-5-6 Naka", prefecture="Aichi",
-            industry="construction", training_type="b", supervising_organization_id=orgs.supervising,
-            full_time_staff=staff, staff_as_of=date(2024, 4, 1), excellent=excellent, registered_on=date(2024, 4, 1)))
-        await self.store.append(orgs.sending, SendingOrganizationApproved(
-            name="Hanoi Manpower JSC", country="VN", approval_reference="VN-123", approved_on=date(2023, 6, 1)))
-        await self.store.append(orgs.agreement, SendingAgreementSigned(
-            supervising_organization_id=orgs.supervising, sending_organization_id=orgs.sending,
-            signed_on=date(2024, 5, 1)))
-        await eventually(lambda: accreditation.fetchval(
-            "SELECT count(*) = 4 FROM (SELECT id FROM registry_implementing_organizations WHERE id = $2"
-            " UNION ALL SELECT id FROM registry_sending_organizations WHERE id = $3"
-            " UNION ALL SELECT id FROM registry_sending_agreements WHERE id = $4"
-            " UNION ALL SELECT supervising_organization_id FROM registry_permits"
-            " WHERE supervising_organization_id = $1 AND status = 'active') known",
-            orgs.supervising, orgs.implementing, orgs.sending, orgs.agreement),
-            timeout=30, message="the registry's events never reached the accreditation service")
+            name="Sakura Cooperative",
+            corporate_number=corporate_number(),
+            address="1-2-3 Chiyoda",
+            prefecture="Tokyo",
+            representative="Yamada Taro",
+            supervising_offices=(
+                SupervisingOffice(name="Head office", address="1-2-3 Chiyoda", supervision_manager="Suzuki Hanako"),
+            ),
+            job_categories=("construction",),
+            requested_permit_type=permit_type,
+            external_auditor="Tanaka Law",
+        )
+        await self.store.append(
+            orgs.supervising,
+            PermitApplied(application=application, applied_on=date(2024, 1, 10)),
+            PermitGranted(permit_type=permit_type, granted_on=date(2024, 3, 1), expires_on=date(2029, 2, 28)),
+        )
+        await self.store.append(
+            orgs.implementing,
+            ImplementingOrganizationRegistered(
+                name="Fuji Construction",
+                corporate_number=corporate_number(),
+                address="4-5-6 Naka",
+                prefecture="Aichi",
+                industry="construction",
+                training_type="b",
+                supervising_organization_id=orgs.supervising,
+                full_time_staff=staff,
+                staff_as_of=date(2024, 4, 1),
+                excellent=excellent,
+                registered_on=date(2024, 4, 1),
+            ),
+        )
+        await self.store.append(
+            orgs.sending,
+            SendingOrganizationApproved(
+                name="Hanoi Manpower JSC", country="VN", approval_reference="VN-123", approved_on=date(2023, 6, 1)
+            ),
+        )
+        await self.store.append(
+            orgs.agreement,
+            SendingAgreementSigned(
+                supervising_organization_id=orgs.supervising,
+                sending_organization_id=orgs.sending,
+                signed_on=date(2024, 5, 1),
+            ),
+        )
+        await eventually(
+            lambda: accreditation.fetchval(
+                "SELECT count(*) = 4 FROM (SELECT id FROM registry_implementing_organizations WHERE id = $2"
+                " UNION ALL SELECT id FROM registry_sending_organizations WHERE id = $3"
+                " UNION ALL SELECT id FROM registry_sending_agreements WHERE id = $4"
+                " UNION ALL SELECT supervising_organization_id FROM registry_permits"
+                " WHERE supervising_organization_id = $1 AND status = 'active') known",
+                orgs.supervising,
+                orgs.implementing,
+                orgs.sending,
+                orgs.agreement,
+            ),
+            timeout=30,
+            message="the registry's events never reached the accreditation service",
+        )
         return orgs
 
 
@@ -165,13 +205,23 @@ def application(orgs: Organizations, **changes) -> dict:
     """A type (b) stage-i plan in construction, in progress since April 2026."""
     return {
         "trainee_id": str(uuid4()),
-        "trainee": {"name": "Nguyen Van An", "date_of_birth": "2001-05-01", "nationality": "VN",
-                    "passport_number": "C1234567"},
-        "stage": "i", "training_type": "b", "job_category": "construction",
-        "implementing_organization_id": str(orgs.implementing), "supervising_organization_id": str(orgs.supervising),
+        "trainee": {
+            "name": "Nguyen Van An",
+            "date_of_birth": "2001-05-01",
+            "nationality": "VN",
+            "passport_number": "C1234567",
+        },
+        "stage": "i",
+        "training_type": "b",
+        "job_category": "construction",
+        "implementing_organization_id": str(orgs.implementing),
+        "supervising_organization_id": str(orgs.supervising),
         "sending_organization_id": str(orgs.sending),
-        "start_date": "2026-04-01", "end_date": "2027-03-31",
-        "monthly_wage": 210_000, "comparable_japanese_wage": 200_000, "exams_passed": [],
+        "start_date": "2026-04-01",
+        "end_date": "2027-03-31",
+        "monthly_wage": 210_000,
+        "comparable_japanese_wage": 200_000,
+        "exams_passed": [],
         "applied_on": "2026-01-15",
         **changes,
     }
@@ -211,8 +261,9 @@ async def published(bootstrap: str, since: dict[TopicPartition, int], subject: s
 
         async def arrived():
             for messages in (await consumer.getmany(timeout_ms=300)).values():
-                found.extend(e for e in map(RecordedEvent.from_json, (m.value for m in messages))
-                             if e.subject == subject)
+                found.extend(
+                    e for e in map(RecordedEvent.from_json, (m.value for m in messages)) if e.subject == subject
+                )
             return len(found) >= count
 
         await eventually(arrived, timeout=20, message=lambda: f"{len(found)} of {count} events published")
@@ -225,7 +276,8 @@ async def published(bootstrap: str, since: dict[TopicPartition, int], subject: s
 
 
 async def test_a_plan_is_applied_for_certified_and_completed_over_rest_and_published(
-        accreditation, registry, token, kafka_bootstrap):
+    accreditation, registry, token, kafka_bootstrap
+):
     client, officer = accreditation.client, token("otit", subject="officer-ito")
     orgs = await registry.organizations(accreditation)
     since = await own_topic_ends(kafka_bootstrap)
@@ -240,16 +292,23 @@ async def test_a_plan_is_applied_for_certified_and_completed_over_rest_and_publi
 
     # Check: certified under the TITP rules; in progress, since it started in April.
     assert await post(client, f"{PLANS}/{id}/certify", {"certified_on": "2026-02-20"}, officer) == {
-        "id": id, "version": 2}
+        "id": id,
+        "version": 2,
+    }
     body = (await client.get(f"{PLANS}/{id}", headers=officer)).json()
     assert (body["status"], body["certified_on"], body["rule_set"]) == ("in_progress", "2026-02-20", "titp")
 
     # Check: an improvement order, complied with, then the plan completed with the exam result.
-    await post(client, f"{PLANS}/{id}/improvement-orders",
-               {"issued_on": "2026-06-01", "deadline": "2026-07-01", "reason": "training log incomplete"}, officer)
+    await post(
+        client,
+        f"{PLANS}/{id}/improvement-orders",
+        {"issued_on": "2026-06-01", "deadline": "2026-07-01", "reason": "training log incomplete"},
+        officer,
+    )
     [order] = (await client.get(f"{PLANS}/{id}", headers=officer)).json()["improvement_orders"]
-    await post(client, f"{PLANS}/{id}/improvement-orders/{order['order_id']}/close", {"closed_on": "2026-06-20"},
-               officer)
+    await post(
+        client, f"{PLANS}/{id}/improvement-orders/{order['order_id']}/close", {"closed_on": "2026-06-20"}, officer
+    )
     await post(client, f"{PLANS}/{id}/complete", {"completed_on": "2027-03-31", "exam_result": "passed"}, officer)
     body = (await client.get(f"{PLANS}/{id}", headers=officer)).json()
     assert body["status"] == "completed" and body["version"] == 5
@@ -260,16 +319,29 @@ async def test_a_plan_is_applied_for_certified_and_completed_over_rest_and_publi
     history = (await client.get(f"/v1/audit/streams/{id}", headers=token("auditor"))).json()["events"]
     then = await client.get(f"{PLANS}/{id}", params={"as_of": history[1]["time"]}, headers=officer)
     assert then.json()["status"] == "in_progress" and then.headers["etag"] == '"2"'
-    assert (await client.get(f"{PLANS}/{id}", params={"as_of": "2026-03-01T00:00:00+09:00"},
-                             headers=officer)).status_code == 404
+    assert (
+        await client.get(f"{PLANS}/{id}", params={"as_of": "2026-03-01T00:00:00+09:00"}, headers=officer)
+    ).status_code == 404
 
     # Check: every event is on titp.accreditation.v1 with the plan's header, by the officer.
     events = await published(kafka_bootstrap, since, id, 5)
     assert [e.type.split(".")[2] for e in events] == [
-        "TrainingPlanApplied", "TrainingPlanCertified", "ImprovementOrderIssued", "ImprovementOrderClosed",
-        "TrainingPlanCompleted"]
-    header = ("trainee_id", "stage", "training_type", "job_category", "implementing_organization_id",
-              "supervising_organization_id", "start_date", "end_date")
+        "TrainingPlanApplied",
+        "TrainingPlanCertified",
+        "ImprovementOrderIssued",
+        "ImprovementOrderClosed",
+        "TrainingPlanCompleted",
+    ]
+    header = (
+        "trainee_id",
+        "stage",
+        "training_type",
+        "job_category",
+        "implementing_organization_id",
+        "supervising_organization_id",
+        "start_date",
+        "end_date",
+    )
     for event in events:
         assert {k: event.data[k] for k in header} == {k: body[k] for k in header}
         assert event.actor == "officer-ito"
@@ -291,7 +363,8 @@ async def test_each_refusal_is_a_409_naming_its_rule_and_422_names_bad_fields(ac
     assert problem["type"].endswith("/rule/implementing_organization.registered")
     assert (await refused({"monthly_wage": 150_000}))["rule"] == "wage.at_least_japanese_equivalent"
     assert (await refused({"trainee": {**application(orgs)["trainee"], "date_of_birth": "2008-06-01"}}))["rule"] == (
-        "trainee.minimum_age")
+        "trainee.minimum_age"
+    )
     assert (await refused({"stage": "ii", "end_date": "2028-03-31"}))["rule"] == "previous_stage.plan"
     assert (await refused({"sending_organization_id": str(uuid4())}))["rule"] == "sending_organization.approved"
     assert (await refused({}, certified_on="2029-03-01"))["rule"] == "supervising_organization.permit_active"
@@ -330,21 +403,24 @@ async def test_the_quota_counts_only_the_plans_in_force_that_overlap(accreditati
 
 
 async def test_concurrent_certifications_cannot_together_exceed_a_quota_or_double_a_stage(
-        accreditation, registry, token):
+    accreditation, registry, token
+):
     client, officer = accreditation.client, token("otit")
     orgs = await registry.organizations(accreditation, staff=2)
     await certified_plan(client, orgs, officer)
     ids = [(await post(client, PLANS, application(orgs), officer, 201))["id"] for _ in range(3)]
-    responses = await asyncio.gather(*(client.post(f"{PLANS}/{id}/certify", json={"certified_on": "2026-02-20"},
-                                                   headers=officer) for id in ids))
+    responses = await asyncio.gather(
+        *(client.post(f"{PLANS}/{id}/certify", json={"certified_on": "2026-02-20"}, headers=officer) for id in ids)
+    )
     assert sorted(r.status_code for r in responses) == [200, 409, 409]
     assert {r.json()["rule"] for r in responses if r.status_code == 409} == {"quota.hard_cap"}
 
     roomy = await registry.organizations(accreditation, staff=100)
     trainee = str(uuid4())
     ids = [(await post(client, PLANS, application(roomy, trainee_id=trainee), officer, 201))["id"] for _ in range(2)]
-    responses = await asyncio.gather(*(client.post(f"{PLANS}/{id}/certify", json={"certified_on": "2026-02-20"},
-                                                   headers=officer) for id in ids))
+    responses = await asyncio.gather(
+        *(client.post(f"{PLANS}/{id}/certify", json={"certified_on": "2026-02-20"}, headers=officer) for id in ids)
+    )
     assert sorted(r.status_code for r in responses) == [200, 409]
     assert [r.json()["rule"] for r in responses if r.status_code == 409] == ["trainee.one_plan_per_stage"]
 
@@ -353,17 +429,34 @@ async def test_the_local_read_model_follows_the_registrys_events(accreditation, 
     client, officer = accreditation.client, token("otit")
     orgs = await registry.organizations(accreditation, staff=40)
     # A staff count as of an earlier day than the registered one changes nothing; a later one does.
-    await registry.store.append(orgs.implementing, StaffCountRecorded(full_time_staff=500, as_of=date(2024, 1, 1)),
-                                StaffCountRecorded(full_time_staff=25, as_of=date(2026, 1, 1)))
-    await eventually(lambda: accreditation.fetchval(
-        "SELECT full_time_staff = 25 FROM registry_implementing_organizations WHERE id = $1", orgs.implementing),
-        timeout=20)
-    await registry.store.append(orgs.supervising, BusinessSuspended(
-        suspension_id=uuid4(), from_date=date(2026, 2, 1), until_date=date(2026, 4, 30), scope="all",
-        reason="false reports"))
-    await eventually(lambda: accreditation.fetchval(
-        "SELECT jsonb_array_length(suspensions) = 1 FROM registry_permits WHERE supervising_organization_id = $1",
-        orgs.supervising), timeout=20)
+    await registry.store.append(
+        orgs.implementing,
+        StaffCountRecorded(full_time_staff=500, as_of=date(2024, 1, 1)),
+        StaffCountRecorded(full_time_staff=25, as_of=date(2026, 1, 1)),
+    )
+    await eventually(
+        lambda: accreditation.fetchval(
+            "SELECT full_time_staff = 25 FROM registry_implementing_organizations WHERE id = $1", orgs.implementing
+        ),
+        timeout=20,
+    )
+    await registry.store.append(
+        orgs.supervising,
+        BusinessSuspended(
+            suspension_id=uuid4(),
+            from_date=date(2026, 2, 1),
+            until_date=date(2026, 4, 30),
+            scope="all",
+            reason="false reports",
+        ),
+    )
+    await eventually(
+        lambda: accreditation.fetchval(
+            "SELECT jsonb_array_length(suspensions) = 1 FROM registry_permits WHERE supervising_organization_id = $1",
+            orgs.supervising,
+        ),
+        timeout=20,
+    )
 
     async def certify(certified_on: str) -> tuple[int, str | None]:
         id = (await post(client, PLANS, application(orgs), officer, 201))["id"]
@@ -375,14 +468,19 @@ async def test_the_local_read_model_follows_the_registrys_events(accreditation, 
     assert await certify("2026-05-01") == (200, None)
 
     await registry.store.append(orgs.agreement, SendingAgreementEnded(ended_on=date(2026, 6, 1), reason="expired"))
-    await eventually(lambda: accreditation.fetchval(
-        "SELECT ended_on IS NOT NULL FROM registry_sending_agreements WHERE id = $1", orgs.agreement), timeout=20)
+    await eventually(
+        lambda: accreditation.fetchval(
+            "SELECT ended_on IS NOT NULL FROM registry_sending_agreements WHERE id = $1", orgs.agreement
+        ),
+        timeout=20,
+    )
     assert await certify("2026-05-15") == (200, None)
     assert await certify("2026-06-01") == (409, "sending_organization.agreement")
 
 
 async def test_a_revoked_permit_flags_the_plans_in_force_and_refuses_new_ones_once(
-        accreditation, registry, token, kafka_bootstrap):
+    accreditation, registry, token, kafka_bootstrap
+):
     client, officer = accreditation.client, token("otit")
     orgs = await registry.organizations(accreditation)
     in_progress = await certified_plan(client, orgs, officer)
@@ -391,13 +489,21 @@ async def test_a_revoked_permit_flags_the_plans_in_force_and_refuses_new_ones_on
     await post(client, f"{PLANS}/{ended}/complete", {"completed_on": "2026-10-31", "exam_result": "passed"}, officer)
     pending = (await post(client, PLANS, application(orgs), officer, 201))["id"]
 
-    [revocation] = await registry.store.append(orgs.supervising, PermitRevoked(
-        revoked_on=date(2026, 11, 20), ground="law_breached", reason="passports kept"))
+    [revocation] = await registry.store.append(
+        orgs.supervising, PermitRevoked(revoked_on=date(2026, 11, 20), ground="law_breached", reason="passports kept")
+    )
 
     async def flagged():
-        page = (await client.get(PLANS, params={"needs_new_supervising_organization": "true",
-                                                "supervising_organization_id": str(orgs.supervising)},
-                                 headers=officer)).json()
+        page = (
+            await client.get(
+                PLANS,
+                params={
+                    "needs_new_supervising_organization": "true",
+                    "supervising_organization_id": str(orgs.supervising),
+                },
+                headers=officer,
+            )
+        ).json()
         return sorted(p["id"] for p in page["items"]) if len(page["items"]) == 2 else None
 
     # Check: the plans in force, started or not, are flagged; the completed one is not.
@@ -423,14 +529,19 @@ async def redeliver(bootstrap: str, topic: str, event: RecordedEvent) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
-        await producer.send_and_wait(topic, event.to_json(), key=event.subject.encode(),
-                                     headers=[("content-type", b"application/cloudevents+json")])
+        await producer.send_and_wait(
+            topic,
+            event.to_json(),
+            key=event.subject.encode(),
+            headers=[("content-type", b"application/cloudevents+json")],
+        )
     finally:
         await producer.stop()
 
 
 async def test_an_inspection_referral_revokes_the_implementing_organizations_plans_once(
-        accreditation, registry, upstream, token, kafka_bootstrap):
+    accreditation, registry, upstream, token, kafka_bootstrap
+):
     client, officer = accreditation.client, token("otit")
     inspection = await upstream(inspection_events)
     orgs = await registry.organizations(accreditation)
@@ -442,25 +553,38 @@ async def test_an_inspection_referral_revokes_the_implementing_organizations_pla
     elsewhere = await certified_plan(client, others, officer)
 
     referral = AdministrativeActionReferred(
-        referral_id=uuid4(), inspection_id=uuid4(), action="plan_revocation", target_type="implementing_organization",
-        target_id=orgs.implementing, decided_on=date(2026, 11, 1), reason="wages withheld")
+        referral_id=uuid4(),
+        inspection_id=uuid4(),
+        action="plan_revocation",
+        target_type="implementing_organization",
+        target_id=orgs.implementing,
+        decided_on=date(2026, 11, 1),
+        reason="wages withheld",
+    )
     [referred] = await inspection.append(referral.inspection_id, referral)
 
     async def revoked():
-        page = (await client.get(PLANS, params={"status": "revoked", "implementing_organization_id":
-                                                str(orgs.implementing)}, headers=officer)).json()
+        page = (
+            await client.get(
+                PLANS,
+                params={"status": "revoked", "implementing_organization_id": str(orgs.implementing)},
+                headers=officer,
+            )
+        ).json()
         return page["items"] if len(page["items"]) == 2 else None
 
     plans = await eventually(revoked, timeout=30)
     assert sorted(p["id"] for p in plans) == sorted(in_force)
     assert {(p["revocation"]["revoked_on"], p["revocation"]["referral_id"]) for p in plans} == {
-        ("2026-11-01", str(referral.referral_id))}
+        ("2026-11-01", str(referral.referral_id))
+    }
 
     # Check: the delivered-again referral revokes nothing twice; other plans are as they were.
     await redeliver(kafka_bootstrap, INSPECTION_TOPIC, referred)
     await eventually(lambda: accreditation.app.state.subscription.duplicates >= 1, timeout=20)
-    statuses = {id: (await client.get(f"{PLANS}/{id}", headers=officer)).json() for id in
-                [*in_force, ended, pending, elsewhere]}
+    statuses = {
+        id: (await client.get(f"{PLANS}/{id}", headers=officer)).json() for id in [*in_force, ended, pending, elsewhere]
+    }
     assert [statuses[id]["version"] for id in in_force] == [3, 3]
     assert [statuses[id]["status"] for id in (ended, pending, elsewhere)] == ["discontinued", "applied", "in_progress"]
 
@@ -478,10 +602,14 @@ async def test_organizations_file_and_read_their_own_plans_only(accreditation, r
     assert (await client.get(f"{PLANS}/{mine}", headers=supervisor)).status_code == 200
     assert (await client.get(f"{PLANS}/{theirs}", headers=employer)).status_code == 404
     assert [p["id"] for p in (await client.get(PLANS, headers=employer)).json()["items"]] == [mine]
-    assert (await client.post(f"{PLANS}/{mine}/certify", json={"certified_on": "2026-02-20"},
-                              headers=employer)).status_code == 403
-    assert (await client.post(f"{PLANS}/{theirs}/discontinue", json={"on": "2026-06-01", "reason": "transfer"},
-                              headers=employer)).status_code == 404
+    assert (
+        await client.post(f"{PLANS}/{mine}/certify", json={"certified_on": "2026-02-20"}, headers=employer)
+    ).status_code == 403
+    assert (
+        await client.post(
+            f"{PLANS}/{theirs}/discontinue", json={"on": "2026-06-01", "reason": "transfer"}, headers=employer
+        )
+    ).status_code == 404
     assert (await client.get(PLANS)).status_code == 401
 
 
@@ -494,8 +622,9 @@ async def test_retries_stale_versions_and_pages(accreditation, registry, token, 
     first, again = [await client.post(PLANS, json=body, headers=retried) for _ in range(2)]
     assert first.status_code == again.status_code == 201 and first.json() == again.json()
     id = first.json()["id"]
-    stale = await client.post(f"{PLANS}/{id}/certify", json={"certified_on": "2026-02-20"},
-                              headers={**officer, "if-match": '"2"'})
+    stale = await client.post(
+        f"{PLANS}/{id}/certify", json={"certified_on": "2026-02-20"}, headers={**officer, "if-match": '"2"'}
+    )
     assert stale.status_code == 412
     await post(client, f"{PLANS}/{id}/certify", {"certified_on": "2026-02-20"}, {**officer, "if-match": '"1"'})
     upcoming = await certified_plan(client, orgs, officer, start_date="2027-01-05", end_date="2028-01-04")
@@ -503,8 +632,9 @@ async def test_retries_stale_versions_and_pages(accreditation, registry, token, 
     assert await accreditation.fetchval("SELECT count(*) FROM events WHERE type LIKE '%TrainingPlanApplied%'") == 3
 
     def listed(**params):
-        return client.get(PLANS, params={"implementing_organization_id": str(orgs.implementing), **params},
-                          headers=officer)
+        return client.get(
+            PLANS, params={"implementing_organization_id": str(orgs.implementing), **params}, headers=officer
+        )
 
     seen, cursor = [], None
     while True:

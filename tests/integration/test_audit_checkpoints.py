@@ -7,17 +7,26 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from services.registry.app import create_app
-from shared.audit.log import read_topic
 from shared.audit.checkpoints import CHECKPOINT_STREAM, PublicKey, load_signing_key
+from shared.audit.log import read_topic
 from tests.helpers import eventually, permit_application, post
 
 
 async def test_a_service_signs_its_log_as_it_grows_and_publishes_the_key(
-        fresh_database, service_settings, run_service, token, kafka_bootstrap, unique, tmp_path):
+    fresh_database, service_settings, run_service, token, kafka_bootstrap, unique, tmp_path
+):
     prefix, key_file = f"test-checkpoints-{unique}.", tmp_path / "keys" / "registry.pem"
-    app = create_app(service_settings("registry", fresh_database, topic_prefix=prefix, topic_partitions=2,
-                                      checkpoint_interval_s=0.2, checkpoint_key_file=key_file,
-                                      relay_poll_interval_s=0.2))
+    app = create_app(
+        service_settings(
+            "registry",
+            fresh_database,
+            topic_prefix=prefix,
+            topic_partitions=2,
+            checkpoint_interval_s=0.2,
+            checkpoint_key_file=key_file,
+            relay_poll_interval_s=0.2,
+        )
+    )
     client = await run_service(app)
     auditor = token("auditor")
 
@@ -54,9 +63,11 @@ async def test_a_service_signs_its_log_as_it_grows_and_publishes_the_key(
     try:
         described = await admin.describe_topics(topics)
         [configs] = await admin.describe_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, name, {"retention.ms": None}) for name in topics])
+            [ConfigResource(ConfigResourceType.TOPIC, name, {"retention.ms": None}) for name in topics]
+        )
     finally:
         await admin.close()
     assert sorted((t["topic"], len(t["partitions"])) for t in described) == sorted((t, 2) for t in topics)
     assert sorted((r[3], r[4][0][0], r[4][0][1]) for r in configs.resources) == sorted(
-        (t, "retention.ms", "-1") for t in topics)
+        (t, "retention.ms", "-1") for t in topics
+    )

@@ -14,7 +14,8 @@ SO = "/v1/supervising-organizations"
 
 
 async def test_a_rebuild_repairs_drifted_read_models_while_officers_keep_working(
-        fresh_database, another_database, service_settings, run_service, token, unique):
+    fresh_database, another_database, service_settings, run_service, token, unique
+):
     app = create_app(service_settings("registry", fresh_database, topic_prefix=f"test-rebuild-{unique}."))
     client = await run_service(app)
     otit = token("otit", subject="officer-rebuild")
@@ -32,8 +33,11 @@ async def test_a_rebuild_repairs_drifted_read_models_while_officers_keep_working
     statuses = []
     while not rebuilding.done():  # officers keep ordering improvements and reading, from start to end
         for id in ids[3:]:
-            response = await client.post(f"{SO}/{id}/improvement-orders", headers=otit, json={
-                "issued_on": "2026-06-01", "deadline": "2026-09-01", "reason": "supervision logs incomplete"})
+            response = await client.post(
+                f"{SO}/{id}/improvement-orders",
+                headers=otit,
+                json={"issued_on": "2026-06-01", "deadline": "2026-09-01", "reason": "supervision logs incomplete"},
+            )
             statuses += [response.status_code, (await client.get(f"{SO}/{id}", headers=otit)).status_code]
     code, out, err = await rebuilding
     assert code == 0, err

@@ -48,8 +48,11 @@ async def tamper(dsn: str, *statements: str) -> None:
     """What a DBA could do to a log already published: so first, the relay has published everything."""
     conn = await asyncpg.connect(dsn)
     try:
-        await eventually(lambda: conn.fetchval("SELECT count(*) = 0 FROM outbox"), timeout=20,
-                         message="the relay never published the log")
+        await eventually(
+            lambda: conn.fetchval("SELECT count(*) = 0 FROM outbox"),
+            timeout=20,
+            message="the relay never published the log",
+        )
         async with conn.transaction():
             await conn.execute("ALTER TABLE events DISABLE TRIGGER events_append_only")
             for statement in statements:
@@ -87,14 +90,20 @@ async def test_an_untouched_log_verifies_with_its_checkpoint(registry, token):
 async def test_a_changed_payload_is_named_by_service_stream_and_event(registry, token):
     client, _, dsn, (first, second, _) = registry
     granted = (await event_ids(client, token, second))[1]
-    await tamper(dsn, f"UPDATE events SET data = jsonb_set(data, '{{permit_type}}', '\"excellent\"')"
-                      f" WHERE id = '{granted}'")
+    await tamper(
+        dsn, f"UPDATE events SET data = jsonb_set(data, '{{permit_type}}', '\"excellent\"') WHERE id = '{granted}'"
+    )
 
     report = await verified(client, token)
     assert report["ok"] is False
     [finding] = report["findings"]
-    assert (finding["service"], finding["stream_id"], finding["event_id"], finding["streamversion"], finding["reason"]) \
-        == ("registry", second, granted, 2, "hash does not match the event's content")
+    assert (
+        finding["service"],
+        finding["stream_id"],
+        finding["event_id"],
+        finding["streamversion"],
+        finding["reason"],
+    ) == ("registry", second, granted, 2, "hash does not match the event's content")
     code, out, _ = await titp("audit", "verify", "--service", "registry", TITP_DATABASE_URL=dsn)
     assert code == 1
     assert f"registry: stream {second}, event {granted} (version 2): hash does not match the event's content" in out
@@ -113,8 +122,10 @@ async def test_a_deleted_event_is_detected_inside_a_stream_and_at_its_end(regist
     assert findings.pop((first, downgrade)) == "expected version 2, found 3"
     assert {stream for stream, _ in findings} == {"checkpoints"}
     assert "6 events were signed through position" in report["findings"][-1]["reason"]
-    assert "4 are there now: events up to that position were deleted, changed or reordered" in report["findings"][-1][
-        "reason"]
+    assert (
+        "4 are there now: events up to that position were deleted, changed or reordered"
+        in report["findings"][-1]["reason"]
+    )
     code, out, _ = await titp("audit", "verify", "--service", "registry", "--json", TITP_DATABASE_URL=dsn)
     assert code == 1 and orjson.loads(out)["findings"] == report["findings"]
 
@@ -122,15 +133,22 @@ async def test_a_deleted_event_is_detected_inside_a_stream_and_at_its_end(regist
 async def test_a_reordered_stream_is_detected(registry, token):
     client, _, dsn, (first, _, _) = registry
     [applied, grant, _] = await event_ids(client, token, first)
-    await tamper(dsn, f"UPDATE events SET version = 100 WHERE id = '{applied}'",
-                 f"UPDATE events SET version = 1 WHERE id = '{grant}'",
-                 f"UPDATE events SET version = 2 WHERE id = '{applied}'")
+    await tamper(
+        dsn,
+        f"UPDATE events SET version = 100 WHERE id = '{applied}'",
+        f"UPDATE events SET version = 1 WHERE id = '{grant}'",
+        f"UPDATE events SET version = 2 WHERE id = '{applied}'",
+    )
 
     report = await verified(client, token)
     assert report["ok"] is False
     # Check: in log order the stream now starts at version 2: the first event out of place is named.
     [finding] = report["findings"]
     assert (finding["stream_id"], finding["event_id"], finding["streamversion"], finding["reason"]) == (
-        first, applied, 2, "expected version 1, found 2")
+        first,
+        applied,
+        2,
+        "expected version 1, found 2",
+    )
     code, out, _ = await titp("audit", "verify", "--service", "registry", TITP_DATABASE_URL=dsn)
     assert code == 1 and f"registry: stream {first}, event {applied} (version 2): expected version 1, found 2" in out

@@ -29,8 +29,9 @@ async def pool(fresh_database):
     pool = await create_pool(fresh_database, max_size=6)
     await migrate(pool)
     # The read model the handlers below maintain: how often each event took effect.
-    await pool.execute("CREATE TABLE findings (event_id uuid PRIMARY KEY, finding text NOT NULL,"
-                       " applied integer NOT NULL DEFAULT 1)")
+    await pool.execute(
+        "CREATE TABLE findings (event_id uuid PRIMARY KEY, finding text NOT NULL, applied integer NOT NULL DEFAULT 1)"
+    )
     yield pool
     await pool.close()
 
@@ -44,9 +45,17 @@ async def topics(kafka_bootstrap, unique):
 
 def finding(org: str, version: int, text: str) -> RecordedEvent:
     draft = RecordedEvent(
-        id=uuid4(), source=types.source, type=types.type_name(InspectionFindingRecorded), subject=org,
-        time=datetime.now(UTC), data={"finding": text}, streamversion=version, position=version,
-        prevhash=GENESIS_HASH, hash="")
+        id=uuid4(),
+        source=types.source,
+        type=types.type_name(InspectionFindingRecorded),
+        subject=org,
+        time=datetime.now(UTC),
+        data={"finding": text},
+        streamversion=version,
+        position=version,
+        prevhash=GENESIS_HASH,
+        hash="",
+    )
     return RecordedEvent(**{**draft.__dict__, "hash": chain_hash(GENESIS_HASH, draft)})
 
 
@@ -60,8 +69,9 @@ async def produce(bootstrap: str, topic: str, *messages: RecordedEvent | bytes, 
                 key, value = b"org", message
             else:
                 key, value = message.subject.encode(), message.to_json()
-            await producer.send_and_wait(topic, value, key=key, partition=partition,
-                                         headers=[("content-type", b"application/cloudevents+json")])
+            await producer.send_and_wait(
+                topic, value, key=key, partition=partition, headers=[("content-type", b"application/cloudevents+json")]
+            )
     finally:
         await producer.stop()
 
@@ -76,17 +86,28 @@ class RecordFindings:
     async def __call__(self, conn, event: RecordedEvent) -> None:
         payload = types.parse(event.type, event.data)
         self.calls[payload.finding] += 1
-        await conn.execute("INSERT INTO findings (event_id, finding) VALUES ($1, $2)"
-                           " ON CONFLICT (event_id) DO UPDATE SET applied = findings.applied + 1",
-                           event.id, payload.finding)
+        await conn.execute(
+            "INSERT INTO findings (event_id, finding) VALUES ($1, $2)"
+            " ON CONFLICT (event_id) DO UPDATE SET applied = findings.applied + 1",
+            event.id,
+            payload.finding,
+        )
         if payload.finding == self.refuse:
             raise ValueError(f"cannot apply finding {payload.finding!r}: rule not implemented")
 
 
 def subscription(pool, bootstrap, topics, handler, unique, **options) -> Subscription:
     topic, dlq = topics
-    return Subscription("downstream", pool, bootstrap, [topic], handler, dlq_topic=dlq,
-                        group_id=f"test.downstream.{unique}", **{"max_retries": 2, "retry_backoff": 0.05, **options})
+    return Subscription(
+        "downstream",
+        pool,
+        bootstrap,
+        [topic],
+        handler,
+        dlq_topic=dlq,
+        group_id=f"test.downstream.{unique}",
+        **{"max_retries": 2, "retry_backoff": 0.05, **options},
+    )
 
 
 async def applied(pool) -> dict[str, int]:
@@ -116,12 +137,12 @@ async def test_each_event_takes_effect_once_even_when_delivered_twice(pool, kafk
     assert set(handler.calls.values()) == {1}
     inbox = await pool.fetch("SELECT event_id, source, type FROM inbox")
     assert {r["event_id"] for r in inbox} == {e.id for e in events}
-    assert {(r["source"], r["type"]) for r in inbox} == {("/titp/testupstream",
-                                                          "titp.testupstream.InspectionFindingRecorded.v1")}
+    assert {(r["source"], r["type"]) for r in inbox} == {
+        ("/titp/testupstream", "titp.testupstream.InspectionFindingRecorded.v1")
+    }
 
 
-async def test_offsets_are_committed_after_applying_so_a_restart_rereads_nothing(
-        pool, kafka_bootstrap, topics, unique):
+async def test_offsets_are_committed_after_applying_so_a_restart_rereads_nothing(pool, kafka_bootstrap, topics, unique):
     first = [finding("org-1", v, f"before restart {v}") for v in (1, 2, 3)]
     await produce(kafka_bootstrap, topics[0], *first)
     async with subscription(pool, kafka_bootstrap, topics, RecordFindings(), unique) as sub:
@@ -142,14 +163,20 @@ async def test_offsets_are_committed_after_applying_so_a_restart_rereads_nothing
 
 
 async def test_a_poison_message_goes_to_the_dlq_after_bounded_retries_and_is_redriven_once_fixed(
-        pool, kafka_bootstrap, topics, unique):
+    pool, kafka_bootstrap, topics, unique
+):
     topic, dlq = topics
-    good, poison, after = (finding("org-9", 1, "ok"), finding("org-9", 2, "unknown rule"),
-                           finding("org-9", 3, "ok again"))
+    good, poison, after = (
+        finding("org-9", 1, "ok"),
+        finding("org-9", 2, "unknown rule"),
+        finding("org-9", 3, "ok again"),
+    )
     await produce(kafka_bootstrap, topic, good, poison, after)
     handler = RecordFindings(refuse="unknown rule")
-    async with TopicReader(kafka_bootstrap, dlq) as dead, \
-            subscription(pool, kafka_bootstrap, topics, handler, unique, max_retries=2) as sub:
+    async with (
+        TopicReader(kafka_bootstrap, dlq) as dead,
+        subscription(pool, kafka_bootstrap, topics, handler, unique, max_retries=2) as sub,
+    ):
         # Check: the partition moves on past the poison message.
         await eventually(lambda: sub.applied == 2)
         [message] = await dead.wait_for(1)
@@ -166,8 +193,10 @@ async def test_a_poison_message_goes_to_the_dlq_after_bounded_retries_and_is_red
         # Check: each failed attempt rolled back, the handler's write and the inbox row alike.
         assert await applied(pool) == {"ok": 1, "ok again": 1}
         assert await pool.fetchval("SELECT count(*) FROM inbox WHERE event_id = $1", poison.id) == 0
+
         async def committed_past_the_poison():
             return await committed_offset(kafka_bootstrap, f"test.downstream.{unique}", TopicPartition(topic, 0)) == 3
+
         await eventually(committed_past_the_poison)
 
         # Check: the rule is implemented, the operator redrives, the event now takes effect.
@@ -185,8 +214,11 @@ async def test_an_unparseable_message_goes_to_the_dlq_at_once(pool, kafka_bootst
     after = finding("org-5", 1, "fine")
     await produce(kafka_bootstrap, topic, b"{not a cloudevent", after)
     handler = RecordFindings()
-    async with TopicReader(kafka_bootstrap, dlq) as dead, TopicReader(kafka_bootstrap, topic) as source, \
-            subscription(pool, kafka_bootstrap, topics, handler, unique, max_retries=5, retry_backoff=5) as sub:
+    async with (
+        TopicReader(kafka_bootstrap, dlq) as dead,
+        TopicReader(kafka_bootstrap, topic) as source,
+        subscription(pool, kafka_bootstrap, topics, handler, unique, max_retries=5, retry_backoff=5) as sub,
+    ):
         await eventually(lambda: sub.applied == 1)
         # Check: dead-lettered at once, without retries and their 5 s backoff. "fine" follows it
         # in partition 0, so its being applied means the unparseable message was settled first.
@@ -210,7 +242,8 @@ async def test_an_unparseable_message_goes_to_the_dlq_at_once(pool, kafka_bootst
 
 
 async def test_members_joining_and_leaving_a_group_hand_over_partitions_without_double_effects(
-        pool, kafka_bootstrap, topics, unique):
+    pool, kafka_bootstrap, topics, unique
+):
     topic, _ = topics
     handler = RecordFindings()
 
@@ -236,9 +269,14 @@ async def test_members_joining_and_leaving_a_group_hand_over_partitions_without_
         await produce(kafka_bootstrap, topic, *batch_two, partition=None)
         await eventually(lambda: second.applied > 0, timeout=10)
         await first.stop()  # and again when it leaves
-        await eventually(lambda: first.applied + second.applied == total, timeout=20,
-                         message=lambda: f"{first.applied} + {second.applied} of {total} applied"
-                                         f" ({first.duplicates} + {second.duplicates} duplicates)")
+        await eventually(
+            lambda: first.applied + second.applied == total,
+            timeout=20,
+            message=lambda: (
+                f"{first.applied} + {second.applied} of {total} applied"
+                f" ({first.duplicates} + {second.duplicates} duplicates)"
+            ),
+        )
     finally:
         await first.stop()
         await second.stop()
@@ -246,6 +284,7 @@ async def test_members_joining_and_leaving_a_group_hand_over_partitions_without_
     assert await applied(pool) == {e.data["finding"]: 1 for e in batch_one + batch_two}
     assert sum(handler.calls.values()) == total
     # Check: the group's committed offsets reached the end of every partition.
-    committed = [await committed_offset(kafka_bootstrap, f"test.downstream.{unique}", TopicPartition(topic, p))
-                 for p in range(3)]
+    committed = [
+        await committed_offset(kafka_bootstrap, f"test.downstream.{unique}", TopicPartition(topic, p)) for p in range(3)
+    ]
     assert sum(o or 0 for o in committed) == total

@@ -90,15 +90,29 @@ async def _ids(dsn: str, sql: str) -> list:
 
 @pytest.mark.parametrize("mode", ["fast", "immediate"])
 async def test_the_services_answer_503_while_postgresql_is_down_and_recover_without_a_restart(
-        mode, postgres, service_settings, run_service, kafka_bootstrap, token, unique):
+    mode, postgres, service_settings, run_service, kafka_bootstrap, token, unique
+):
     prefix = f"test-pgdown-{unique}."
     registry_db, inspection_db = postgres.dsn(f"registry_{unique}"), postgres.dsn(f"inspection_{unique}")
-    registry_app = create_registry(service_settings(
-        "registry", registry_db, topic_prefix=prefix, consumer_group=f"{prefix}registry",
-        relay_poll_interval_s=RELAY_POLL_S, checkpoint_interval_s=0.5))
-    inspection_app = create_inspection(service_settings(
-        "inspection", inspection_db, topic_prefix=prefix, consumer_group=f"{prefix}inspection",
-        relay_poll_interval_s=RELAY_POLL_S))
+    registry_app = create_registry(
+        service_settings(
+            "registry",
+            registry_db,
+            topic_prefix=prefix,
+            consumer_group=f"{prefix}registry",
+            relay_poll_interval_s=RELAY_POLL_S,
+            checkpoint_interval_s=0.5,
+        )
+    )
+    inspection_app = create_inspection(
+        service_settings(
+            "inspection",
+            inspection_db,
+            topic_prefix=prefix,
+            consumer_group=f"{prefix}inspection",
+            relay_poll_interval_s=RELAY_POLL_S,
+        )
+    )
     registry = await run_service(registry_app)
     await run_service(inspection_app)
     officer = token("otit")
@@ -119,8 +133,11 @@ async def test_the_services_answer_503_while_postgresql_is_down_and_recover_with
 
         await asyncio.to_thread(postgres.restart)
         # Check: the same processes answer again, without a restart: the pool replaced its connections.
-        await eventually(lambda: officers.count(201) >= acknowledged_before + 20, timeout=15,
-                         message="commands did not succeed again after PostgreSQL came back")
+        await eventually(
+            lambda: officers.count(201) >= acknowledged_before + 20,
+            timeout=15,
+            message="commands did not succeed again after PostgreSQL came back",
+        )
         await officers.stop()
 
         # Check: nothing but 201s and the database's 503s, each a problem+json with Retry-After.
@@ -144,14 +161,19 @@ async def test_the_services_answer_503_while_postgresql_is_down_and_recover_with
         filed = acknowledged | {r.answer["id"] for r in retried}
         assert len(filed) == len(officers.sent)  # one application per request, however often sent
         # Check: nothing half-written, nothing extra: each filed application is one stream of exactly one event.
-        streams = await _rows(registry_db, "SELECT stream_id, count(*) FROM events"
-                                           f" WHERE stream_id <> '{CHECKPOINT_STREAM}' GROUP BY stream_id")
+        streams = await _rows(
+            registry_db,
+            f"SELECT stream_id, count(*) FROM events WHERE stream_id <> '{CHECKPOINT_STREAM}' GROUP BY stream_id",
+        )
         assert dict(streams) == {id: 1 for id in filed}
 
         # Check: the relay came back by itself and put every stored event on the topic...
         stored = set(await _ids(registry_db, "SELECT id FROM events"))
-        await eventually(lambda: stored <= {uuid.UUID(orjson.loads(m.value)["id"]) for m in topic.messages},
-                         timeout=15, message=lambda: f"{len(stored)} stored, {len(topic.messages)} on the topic")
+        await eventually(
+            lambda: stored <= {uuid.UUID(orjson.loads(m.value)["id"]) for m in topic.messages},
+            timeout=15,
+            message=lambda: f"{len(stored)} stored, {len(topic.messages)} on the topic",
+        )
         # ...listening again: each event appended now reaches the topic long before the relay's next poll.
         await eventually(lambda: registry_app.state.relay.is_leader)
         for _ in range(3):
@@ -166,15 +188,18 @@ async def test_the_services_answer_503_while_postgresql_is_down_and_recover_with
         stored = await _ids(registry_db, "SELECT id FROM events")
         return set(await _ids(inspection_db, "SELECT event_id FROM inbox")) == set(stored)
 
-    await eventually(inspection_applied_everything, timeout=20,
-                     message="the inspection did not apply every registry event")
+    await eventually(
+        inspection_applied_everything, timeout=20, message="the inspection did not apply every registry event"
+    )
     assert inspection_app.state.subscription.dead_lettered == 0
     # Check: the checkpoint sealer kept running: a checkpoint covers every event filed.
     last = max(await _ids(registry_db, f"SELECT position FROM events WHERE stream_id <> '{CHECKPOINT_STREAM}'"))
 
     async def sealed():
-        rows = await _ids(registry_db, "SELECT (data->>'through_position')::bigint FROM events"
-                                       f" WHERE stream_id = '{CHECKPOINT_STREAM}'")
+        rows = await _ids(
+            registry_db,
+            f"SELECT (data->>'through_position')::bigint FROM events WHERE stream_id = '{CHECKPOINT_STREAM}'",
+        )
         return rows and max(rows) >= last
 
     await eventually(sealed, timeout=10, message="no checkpoint signed after the outage")

@@ -63,8 +63,9 @@ class Writers:
                 try:
                     await conn.execute("SELECT pg_current_xact_id()")  # the position is taken now...
                     await asyncio.sleep(self.rng.uniform(0, 0.15))
-                    events = await store.append(conn, stream, None,
-                                                [Noted(note=f"{stream} {i}") for i in range(self.rng.randint(1, 3))])
+                    events = await store.append(
+                        conn, stream, None, [Noted(note=f"{stream} {i}") for i in range(self.rng.randint(1, 3))]
+                    )
                     await asyncio.sleep(self.rng.uniform(0, 0.15))  # ...and made visible only now
                 except ConcurrencyError:
                     self.conflicts += 1
@@ -94,7 +95,8 @@ async def follow(pool, seen: list[RecordedEvent], stop: asyncio.Event) -> None:
 
 
 async def test_no_reader_skips_or_repeats_an_event_whose_transaction_commits_late(
-        pool, fresh_database, another_database, kafka_bootstrap, unique):
+    pool, fresh_database, another_database, kafka_bootstrap, unique
+):
     topic, dlq = f"test.gaps.{unique}", f"test.gaps.{unique}.dlq"
     await ensure_topics(kafka_bootstrap, [topic, dlq])
     downstream = await create_pool(await another_database(), max_size=4)
@@ -108,12 +110,15 @@ async def test_no_reader_skips_or_repeats_an_event_whose_transaction_commits_lat
     writers = Writers(pool, rng)
     followed: list[RecordedEvent] = []
     caught_up = asyncio.Event()
-    relay = OutboxRelay(pool, fresh_database, store, topic, kafka_bootstrap,
-                        lock_key=7_340_201, poll_interval=0.2)
+    relay = OutboxRelay(pool, fresh_database, store, topic, kafka_bootstrap, lock_key=7_340_201, poll_interval=0.2)
     try:
-        async with TopicReader(kafka_bootstrap, topic) as on_topic, relay, \
-                Subscription("gaps", downstream, kafka_bootstrap, [topic], remember, dlq_topic=dlq,
-                             group_id=f"test.gaps.{unique}") as subscription:
+        async with (
+            TopicReader(kafka_bootstrap, topic) as on_topic,
+            relay,
+            Subscription(
+                "gaps", downstream, kafka_bootstrap, [topic], remember, dlq_topic=dlq, group_id=f"test.gaps.{unique}"
+            ) as subscription,
+        ):
             follower = asyncio.create_task(follow(pool, followed, caught_up))
             until = asyncio.get_running_loop().time() + SECONDS
             await asyncio.gather(*(writers.run(until) for _ in range(WRITERS)))
@@ -125,7 +130,10 @@ async def test_no_reader_skips_or_repeats_an_event_whose_transaction_commits_lat
             # Check: transactions did commit out of position order, some rolled back and some lost a race
             # (else this would prove nothing).
             assert writers.committed != committed and rolled_back and writers.conflicts, (
-                len(committed), len(rolled_back), writers.conflicts)
+                len(committed),
+                len(rolled_back),
+                writers.conflicts,
+            )
 
             # Check: the follower saw every committed event exactly once, in strictly rising positions.
             positions = [e.position for e in followed]
@@ -146,8 +154,11 @@ async def test_no_reader_skips_or_repeats_an_event_whose_transaction_commits_lat
             def ids_on_topic():
                 return {uuid.UUID(orjson.loads(m.value)["id"]) for m in on_topic.messages}
 
-            await eventually(lambda: ids_on_topic() >= expected, timeout=15,
-                             message=lambda: f"{len(expected - ids_on_topic())} committed events not on the topic")
+            await eventually(
+                lambda: ids_on_topic() >= expected,
+                timeout=15,
+                message=lambda: f"{len(expected - ids_on_topic())} committed events not on the topic",
+            )
             assert not ids_on_topic() & rolled_back
             by_stream: dict[str, list[int]] = {}
             for m in on_topic.messages:

@@ -51,8 +51,10 @@ async def topic(kafka_bootstrap, unique):
 @pytest.fixture
 def relay(pool, fresh_database, topic, kafka_bootstrap):
     def make(**options) -> OutboxRelay:
-        return OutboxRelay(pool, fresh_database, store, topic, kafka_bootstrap, lock_key=LOCK_KEY,
-                           **{"poll_interval": 0.2, **options})
+        return OutboxRelay(
+            pool, fresh_database, store, topic, kafka_bootstrap, lock_key=LOCK_KEY, **{"poll_interval": 0.2, **options}
+        )
+
     return make
 
 
@@ -72,7 +74,9 @@ async def outbox_is_empty(pool) -> bool:
 async def relay_locks_held(pool) -> int:
     return await pool.fetchval(
         "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = $1"
-        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())", LOCK_KEY)
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        LOCK_KEY,
+    )
 
 
 def event_ids(messages) -> list[str]:
@@ -95,7 +99,8 @@ def versions_by_stream(messages) -> dict[str, list[int]]:
 
 
 async def test_committed_events_reach_the_topic_as_cloudevents_keyed_by_stream_in_version_order(
-        pool, relay, topic, kafka_bootstrap):
+    pool, relay, topic, kafka_bootstrap
+):
     # Check: a backlog recorded before the relay starts...
     recorded = []
     for version in range(3):
@@ -128,7 +133,8 @@ async def test_committed_events_reach_the_topic_as_cloudevents_keyed_by_stream_i
 
 
 async def test_every_message_carries_its_own_headers_however_many_were_sent_before(
-        pool, relay, topic, kafka_bootstrap, service_settings, fresh_database):
+    pool, relay, topic, kafka_bootstrap, service_settings, fresh_database
+):
     # The tracing instrumentation adds a traceparent to the headers of each message it sends; a header
     # list shared between messages once grew by one per message sent, so message 1,000 carried 1,000.
     setup_telemetry(service_settings("registry", fresh_database))
@@ -158,7 +164,8 @@ async def test_an_append_that_rolls_back_never_reaches_kafka(pool, relay, topic,
 
 
 async def test_only_one_relay_leads_and_a_standby_takes_over_without_losing_events(
-        pool, relay, topic, kafka_bootstrap, admin_dsn):
+    pool, relay, topic, kafka_bootstrap, admin_dsn
+):
     a, b = relay(), relay()
     async with TopicReader(kafka_bootstrap, topic) as reader:
         await a.start()
@@ -189,7 +196,8 @@ async def test_only_one_relay_leads_and_a_standby_takes_over_without_losing_even
             await pool.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"
                 " AND objid = $1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-                LOCK_KEY)
+                LOCK_KEY,
+            )
             await eventually(lambda: standby.errors > 0, message="the leader did not notice its session died")
             await eventually(lambda: leader.is_leader != standby.is_leader, timeout=5)
             assert await relay_locks_held(pool) == 1
@@ -244,8 +252,11 @@ async def test_the_relay_survives_broker_downtime_and_catches_up_in_order(pool, 
             os.kill(pid, signal.SIGCONT)
 
         # Check: once the broker is back, every event arrives.
-        await eventually(lambda: len({m.value for m in reader.messages}) >= len(recorded), timeout=20,
-                         message=lambda: f"{len({m.value for m in reader.messages})} of {len(recorded)} arrived")
+        await eventually(
+            lambda: len({m.value for m in reader.messages}) >= len(recorded),
+            timeout=20,
+            message=lambda: f"{len({m.value for m in reader.messages})} of {len(recorded)} arrived",
+        )
         await eventually(lambda: outbox_is_empty(pool))
     assert running.last_error
     assert set(event_ids(reader.messages)) == {str(e.id) for e in recorded}
@@ -264,9 +275,11 @@ async def test_topics_are_created_once_even_by_racing_callers_and_keep_events_fo
         # ensure_topics returned only once the broker's metadata shows the new topics' partitions.
         described = await admin.describe_topics(names)
         [configs] = await admin.describe_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, name, {"retention.ms": None}) for name in names])
+            [ConfigResource(ConfigResourceType.TOPIC, name, {"retention.ms": None}) for name in names]
+        )
     finally:
         await admin.close()
     assert [len(t["partitions"]) for t in described] == [3, 3]
     assert sorted((r[3], r[4][0][0], r[4][0][1]) for r in configs.resources) == sorted(
-        (name, "retention.ms", "-1") for name in names)
+        (name, "retention.ms", "-1") for name in names
+    )

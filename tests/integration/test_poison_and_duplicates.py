@@ -17,14 +17,15 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from contracts.registry import PermitGranted, registry_events
 from services.inspection import subscriptions
-from services.inspection.app import INSPECTION_SERVICE, InspectionSettings
+from services.inspection.app import DEFINITION as INSPECTION_SERVICE
+from services.inspection.app import InspectionSettings
 from services.inspection.app import create_app as create_inspection
 from services.registry.app import create_app as create_registry
-from contracts.registry import PermitGranted, registry_events
-from shared.web.app import create_service_app
 from shared.topics import dlq_topic, ensure_topics, service_topic
-from tests.helpers import TopicReader, eventually, permit_application, post, topic_partitions, titp
+from shared.web.app import create_service_app
+from tests.helpers import TopicReader, eventually, permit_application, post, titp, topic_partitions
 
 SO = "/v1/supervising-organizations"
 GRANTED = registry_events.type_name(PermitGranted)
@@ -41,8 +42,10 @@ async def buggy_release(runner, conn, event, *, cadence):
 async def serving(app):
     """The app with its lifespan running, and a client of it; stopped on leaving (run_service stops only at the
     test's end, and this test replaces a running service by another release)."""
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app), base_url="http://test") as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as client,
+    ):
         yield client
 
 
@@ -62,36 +65,61 @@ async def applied_event(app, event_id: uuid.UUID) -> bool:
 
 
 async def test_a_poison_message_is_dead_lettered_and_redriven_after_the_fix_and_duplicates_take_effect_once(
-        another_database, service_settings, run_service, kafka_bootstrap, token, unique):
+    another_database, service_settings, run_service, kafka_bootstrap, token, unique
+):
     prefix = f"test-poison-{unique}."
     registry_topic, dlq = prefix + service_topic("registry"), prefix + dlq_topic("inspection")
     group = f"{prefix}inspection"
     await ensure_topics(kafka_bootstrap, [registry_topic, dlq])
-    registry = await run_service(create_registry(service_settings(
-        "registry", await another_database(), topic_prefix=prefix, consumer_group=f"{prefix}registry",
-        relay_poll_interval_s=0.2)))
-    inspection_settings = service_settings("inspection", await another_database(), topic_prefix=prefix,
-                                           consumer_group=group, consumer_max_retries=1, relay_poll_interval_s=0.2)
+    registry = await run_service(
+        create_registry(
+            service_settings(
+                "registry",
+                await another_database(),
+                topic_prefix=prefix,
+                consumer_group=f"{prefix}registry",
+                relay_poll_interval_s=0.2,
+            )
+        )
+    )
+    inspection_settings = service_settings(
+        "inspection",
+        await another_database(),
+        topic_prefix=prefix,
+        consumer_group=group,
+        consumer_max_retries=1,
+        relay_poll_interval_s=0.2,
+    )
     cadence = InspectionSettings().cadence()
     released = create_service_app(
-        replace(INSPECTION_SERVICE, on_event=partial(buggy_release, cadence=cadence)), inspection_settings)
+        replace(INSPECTION_SERVICE, on_event=partial(buggy_release, cadence=cadence)), inspection_settings
+    )
     officer = token("otit")
     operator = {"TITP_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "TITP_TOPIC_PREFIX": prefix}
 
     async with TopicReader(kafka_bootstrap, registry_topic) as on_topic, TopicReader(kafka_bootstrap, dlq) as dead:
         async with serving(released) as inspection:
             general = (await post(registry, SO, permit_application(), officer, 201))["id"]
-            specified = (await post(registry, SO, permit_application(requested_permit_type="specified"), officer,
-                                    201))["id"]
-            await post(registry, f"{SO}/{general}/grant", {"permit_type": "general", "granted_on": "2026-05-01"},
-                       officer)
+            specified = (await post(registry, SO, permit_application(requested_permit_type="specified"), officer, 201))[
+                "id"
+            ]
+            await post(
+                registry, f"{SO}/{general}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, officer
+            )
             await post(registry, f"{SO}/{general}/downgrade", {"effective_on": "2026-09-01"}, officer)
-            await post(registry, f"{SO}/{specified}/grant", {"permit_type": "specified", "granted_on": "2026-05-02"},
-                       officer)
-            [poison] = [orjson.loads(m.value) for m in await on_topic.wait_for(5)
-                        if orjson.loads(m.value)["type"] == GRANTED and m.key == general.encode()]
-            downgraded = next(uuid.UUID(e["id"]) for e in map(orjson.loads, (m.value for m in on_topic.messages))
-                              if e["subject"] == general and e["streamversion"] == 3)
+            await post(
+                registry, f"{SO}/{specified}/grant", {"permit_type": "specified", "granted_on": "2026-05-02"}, officer
+            )
+            [poison] = [
+                orjson.loads(m.value)
+                for m in await on_topic.wait_for(5)
+                if orjson.loads(m.value)["type"] == GRANTED and m.key == general.encode()
+            ]
+            downgraded = next(
+                uuid.UUID(e["id"])
+                for e in map(orjson.loads, (m.value for m in on_topic.messages))
+                if e["subject"] == general and e["streamversion"] == 3
+            )
 
             # Check: the poison message lands in the DLQ with its reason and where it came from...
             [message] = await dead.wait_for(1)
@@ -135,8 +163,13 @@ async def test_a_poison_message_is_dead_lettered_and_redriven_after_the_fix_and_
             await producer.start()
             try:
                 for record in records:
-                    await producer.send_and_wait(registry_topic, record.value, key=record.key,
-                                                 partition=record.partition, headers=list(record.headers))
+                    await producer.send_and_wait(
+                        registry_topic,
+                        record.value,
+                        key=record.key,
+                        partition=record.partition,
+                        headers=list(record.headers),
+                    )
             finally:
                 await producer.stop()
             await eventually(lambda: fixed.state.subscription.duplicates >= duplicates + len(records), timeout=15)
@@ -154,8 +187,11 @@ async def test_a_poison_message_is_dead_lettered_and_redriven_after_the_fix_and_
         again = create_inspection(inspection_settings)
         async with serving(again) as inspection:
             everything = len(await on_topic.wait_for(2 * len(records)))
-            await eventually(lambda: again.state.subscription.duplicates >= everything, timeout=15,
-                             message=lambda: f"{again.state.subscription.duplicates} of {everything} re-read")
+            await eventually(
+                lambda: again.state.subscription.duplicates >= everything,
+                timeout=15,
+                message=lambda: f"{again.state.subscription.duplicates} of {everything} re-read",
+            )
             assert again.state.subscription.applied == 0 and again.state.subscription.dead_lettered == 0
             # Check: each effect once: one first inspection per granted permit, one inbox row per distinct event.
             assert len(await inspections_of(inspection, officer, general)) == 1
@@ -163,4 +199,3 @@ async def test_a_poison_message_is_dead_lettered_and_redriven_after_the_fix_and_
             distinct = {uuid.UUID(orjson.loads(m.value)["id"]) for m in on_topic.messages}
             assert await inbox(again) == distinct
         assert len(dead.messages) == 1  # nothing more was dead-lettered
-

@@ -7,8 +7,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from services.registry.app import create_app as create_registry
-from shared.web.auth import JWKS_FILE, ensure_dev_keys, mint_token
 from shared.settings import SERVICES, load_settings
+from shared.web.auth import JWKS_FILE, ensure_dev_keys, mint_token
 from tests.helpers import eventually, permit_application
 
 SO = "/v1/supervising-organizations"
@@ -76,8 +76,12 @@ def test_every_request_body_of_every_service_refuses_unknown_fields(service_sett
     for name in SERVICES:
         app = importlib.import_module(f"services.{name}.app").create_app(service_settings(name, "postgresql://x@y/z"))
         schemas = app.openapi()["components"]["schemas"]
-        bodies = [op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
-                  for path in app.openapi()["paths"].values() for op in path.values() if "requestBody" in op]
+        bodies = [
+            op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+            for path in app.openapi()["paths"].values()
+            for op in path.values()
+            if "requestBody" in op
+        ]
         seen, pending = set(), list(bodies)
         while pending:
             schema_name = pending.pop()
@@ -101,7 +105,8 @@ def _refs(schema) -> list[str]:
 
 
 async def test_a_token_from_another_oidc_issuer_is_verified_with_its_jwks_over_http(
-        fresh_database, run_service, kafka_bootstrap, tmp_path):
+    fresh_database, run_service, kafka_bootstrap, tmp_path
+):
     """Any OIDC issuer (e.g. Keycloak): RS256 tokens checked against the JWKS it serves over HTTP."""
     keys = ensure_dev_keys(tmp_path / "keycloak", key_type="rsa")
     jwks = (keys / JWKS_FILE).read_bytes()
@@ -120,15 +125,33 @@ async def test_a_token_from_another_oidc_issuer_is_verified_with_its_jwks_over_h
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         issuer = "http://127.0.0.1/realms/titp"
-        registry = await run_service(create_registry(load_settings(
-            "registry", database_url=fresh_database, kafka_bootstrap_servers=kafka_bootstrap, log_json=False,
-            auth_jwks_url=f"http://127.0.0.1:{server.server_port}/certs", auth_issuer=issuer,
-            auth_audience="titp-back-office", auth_algorithms="RS256")))
+        registry = await run_service(
+            create_registry(
+                load_settings(
+                    "registry",
+                    database_url=fresh_database,
+                    kafka_bootstrap_servers=kafka_bootstrap,
+                    log_json=False,
+                    auth_jwks_url=f"http://127.0.0.1:{server.server_port}/certs",
+                    auth_issuer=issuer,
+                    auth_audience="titp-back-office",
+                    auth_algorithms="RS256",
+                )
+            )
+        )
         good = mint_token(["otit"], subject="keycloak-user", keys_dir=keys, issuer=issuer, audience="titp-back-office")
         answer = await registry.post(SO, json=permit_application(), headers={"authorization": f"Bearer {good}"})
         assert answer.status_code == 201, answer.text
-        [event] = await recorded(registry, lambda role: {"authorization": "Bearer " + mint_token(
-            [role], keys_dir=keys, issuer=issuer, audience="titp-back-office")})
+
+        def auditor(role: str) -> dict[str, str]:
+            return {
+                "authorization": "Bearer "
+                + mint_token([role], keys_dir=keys, issuer=issuer, audience="titp-back-office")
+            }
+
+        # The audit feed follows the log: it shows an event once no older transaction anywhere in the
+        # cluster is still running (shared/store.py read_all), so it may lag the 201 by a moment.
+        [event] = await eventually(lambda: recorded(registry, auditor), message="the event never reached the log")
         # Check: the event names the issuer's subject as its actor.
         assert event["actor"] == "keycloak-user"
         dev = mint_token(["otit"], keys_dir=ensure_dev_keys(tmp_path / "dev"))

@@ -31,8 +31,13 @@ async def test_kafka_round_trips_a_message(kafka_bootstrap, unique):
         await producer.send_and_wait(topic, b"hello", key=b"k")
     finally:
         await producer.stop()
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest",
-                                group_id=f"test-{unique}", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=kafka_bootstrap,
+        auto_offset_reset="earliest",
+        group_id=f"test-{unique}",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     try:
         message = await consumer.getone()

@@ -42,8 +42,12 @@ async def test_concurrent_commands_count_under_one_key_without_waiting_for_each_
 
     async def command(n):
         async with pool.acquire() as conn, conn.transaction():
-            await count_entity(conn, f"plan-{n}", {"month": "2026-04-01", "nationality": "VN", "prefecture": "Aichi"},
-                               by_month_and_prefecture)
+            await count_entity(
+                conn,
+                f"plan-{n}",
+                {"month": "2026-04-01", "nationality": "VN", "prefecture": "Aichi"},
+                by_month_and_prefecture,
+            )
             async with asyncio.timeout(10):
                 await barrier.wait()
 
@@ -72,9 +76,13 @@ async def test_changes_move_counts_and_answers_are_the_same_before_and_after_fol
         "in Aichi by nationality": [(APRIL, "VN", 1)],
         "of Vietnamese trainees by prefecture": [(APRIL, "Aichi", 1), (MAY, "Osaka", 1)],
     }
-    queries = {"per month": {}, "by nationality": {"by": 0}, "in Aichi": {"where": [None, "Aichi"]},
-               "in Aichi by nationality": {"by": 0, "where": [None, "Aichi"]},
-               "of Vietnamese trainees by prefecture": {"by": 1, "where": ["VN", None]}}
+    queries = {
+        "per month": {},
+        "by nationality": {"by": 0},
+        "in Aichi": {"where": [None, "Aichi"]},
+        "in Aichi by nationality": {"by": 0, "where": [None, "Aichi"]},
+        "of Vietnamese trainees by prefecture": {"by": 1, "where": ["VN", None]},
+    }
     for name, query in queries.items():
         assert await answers(pool, **query) == expected[name], f"{name}, not folded yet"
     async with pool.acquire() as conn:
@@ -100,7 +108,11 @@ async def test_an_entity_projected_by_two_transactions_at_once_is_counted_once(p
 async def test_a_rolled_back_command_counts_nothing(pool):
     with pytest.raises(RuntimeError):
         async with pool.acquire() as conn, conn.transaction():
-            await count_entity(conn, "plan-1", {"month": "2026-04-01", "nationality": "VN", "prefecture": "Aichi"},
-                               by_month_and_prefecture)
+            await count_entity(
+                conn,
+                "plan-1",
+                {"month": "2026-04-01", "nationality": "VN", "prefecture": "Aichi"},
+                by_month_and_prefecture,
+            )
             raise RuntimeError("the command failed after counting")
     assert await answers(pool) == []

@@ -72,8 +72,7 @@ async def test_a_stale_expected_version_is_a_clear_concurrency_error_and_appends
 
 
 async def test_two_concurrent_appends_to_one_stream_end_with_exactly_one(pool):
-    results = await asyncio.gather(*(append(pool, "thing-3", 0, f"try-{i}") for i in range(5)),
-                                   return_exceptions=True)
+    results = await asyncio.gather(*(append(pool, "thing-3", 0, f"try-{i}") for i in range(5)), return_exceptions=True)
     assert sum(isinstance(r, list) for r in results) == 1
     assert sum(isinstance(r, ConcurrencyError) for r in results) == 4
     async with pool.acquire() as conn:
@@ -217,9 +216,12 @@ async def test_old_payload_versions_are_upcast_on_read():
 
 
 async def test_stored_events_are_cloudevents_the_official_sdk_reads(pool):
-    [event] = await append(pool, "sdk", 0, "x", context=EventContext(actor="a", traceparent="00-" + "1" * 32 + "-" + "2" * 16 + "-01"))
-    message = KafkaMessage(headers={"content-type": b"application/cloudevents+json"},
-                           key=event.subject.encode(), value=event.to_json())
+    [event] = await append(
+        pool, "sdk", 0, "x", context=EventContext(actor="a", traceparent="00-" + "1" * 32 + "-" + "2" * 16 + "-01")
+    )
+    message = KafkaMessage(
+        headers={"content-type": b"application/cloudevents+json"}, key=event.subject.encode(), value=event.to_json()
+    )
     parsed = from_structured_event(message)
     assert parsed.get_id() == str(event.id)
     assert parsed.get_type() == "titp.teststore.ThingHappened.v1"

@@ -6,8 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contracts.accreditation import Stage
-from services.accreditation.domain.rules import ImplementingOrganization, QuotaRules, TitpRules
 from contracts.registry import TrainingType
+from services.accreditation.domain.rules import ImplementingOrganization, QuotaRules, TitpRules
 from shared.errors import DomainRuleViolation
 from tests.unit.test_accreditation_rules import STAGE_I_DONE, facts, plan, stage_ii
 
@@ -45,8 +45,14 @@ def test_more_staff_never_lowers_the_basic_quota(n):
 
 @given(staff, stages, st.booleans())
 def test_the_limit_is_the_multiplied_basic_quota_within_the_hard_cap(n, stage, excellent):
-    multiplier = {(Stage.I, False): 1, (Stage.II, False): 2, (Stage.III, False): 0,
-                  (Stage.I, True): 2, (Stage.II, True): 4, (Stage.III, True): 6}[stage, excellent]
+    multiplier = {
+        (Stage.I, False): 1,
+        (Stage.II, False): 2,
+        (Stage.III, False): 0,
+        (Stage.I, True): 2,
+        (Stage.II, True): 4,
+        (Stage.III, True): 6,
+    }[stage, excellent]
     cap = {Stage.I: 1, Stage.II: 2, Stage.III: 3}[stage] * n
     limit, rule = QUOTA.limit(stage, n, excellent)
     assert limit == min(multiplier * basic_as_written(n), cap)
@@ -59,14 +65,24 @@ def test_excellence_never_lowers_the_limit_and_stage_iii_needs_it(n, stage):
     assert QUOTA.limit(Stage.III, n, False)[0] == 0
 
 
-@given(st.integers(min_value=0, max_value=2_000), st.integers(min_value=0, max_value=300), st.booleans(),
-       st.sampled_from([Stage.I, Stage.II]))
+@given(
+    st.integers(min_value=0, max_value=2_000),
+    st.integers(min_value=0, max_value=300),
+    st.booleans(),
+    st.sampled_from([Stage.I, Stage.II]),
+)
 def test_a_certification_is_refused_exactly_when_the_new_plan_would_exceed_the_limit(n, in_force, excellent, stage):
     org = ImplementingOrganization(TrainingType.A, None, n, excellent)
-    terms = (plan if stage is Stage.I else stage_ii)(training_type=TrainingType.A, supervising_organization_id=None,
-                                                     sending_organization_id=None)
-    known = facts(implementing_organization=org, permit=None, plans_in_force=in_force,
-                  trainee_plans=(STAGE_I_DONE,) if stage is Stage.II else (), certified_on=date(2026, 3, 1))
+    terms = (plan if stage is Stage.I else stage_ii)(
+        training_type=TrainingType.A, supervising_organization_id=None, sending_organization_id=None
+    )
+    known = facts(
+        implementing_organization=org,
+        permit=None,
+        plans_in_force=in_force,
+        trainee_plans=(STAGE_I_DONE,) if stage is Stage.II else (),
+        certified_on=date(2026, 3, 1),
+    )
     limit, rule = QUOTA.limit(stage, n, excellent)  # type (a): the implementing organization's rating alone
     try:
         TitpRules().check(terms, known)

@@ -5,7 +5,6 @@ from uuid import uuid4
 
 import pytest
 
-from services.accreditation.domain import training_plan as tp
 from contracts.accreditation import (
     DiscontinuationReason,
     ExamResult,
@@ -19,6 +18,7 @@ from contracts.accreditation import (
     TrainingPlanRejected,
     TrainingPlanRevoked,
 )
+from services.accreditation.domain import training_plan as tp
 from services.accreditation.domain.rules import RuleBook
 from shared.crypto import new_data_key, seal_model
 from shared.errors import DomainRuleViolation, NotFound
@@ -29,6 +29,7 @@ ORDER, REFERRAL = uuid4(), uuid4()
 
 def sealed(terms):
     return terms.sealed(seal_model(new_data_key(), terms.trainee.personal_data(), f"trainee/{terms.trainee_id}"))
+
 
 APPLIED_ON, CERTIFIED_ON, START = date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)
 
@@ -49,8 +50,11 @@ def certified(s):
 APPLIED = history()
 CERTIFIED = history(certified)
 ORDERED = history(certified, lambda s: tp.issue_improvement_order(s, ORDER, date(2026, 5, 1), date(2026, 6, 1), "x"))
-CLOSED = history(certified, lambda s: tp.issue_improvement_order(s, ORDER, date(2026, 5, 1), date(2026, 6, 1), "x"),
-                 lambda s: tp.close_improvement_order(s, ORDER, date(2026, 5, 20)))
+CLOSED = history(
+    certified,
+    lambda s: tp.issue_improvement_order(s, ORDER, date(2026, 5, 1), date(2026, 6, 1), "x"),
+    lambda s: tp.close_improvement_order(s, ORDER, date(2026, 5, 20)),
+)
 REJECTED = history(lambda s: tp.reject(s, "incomplete"))
 COMPLETED = history(certified, lambda s: tp.complete(s, date(2027, 3, 31), ExamResult.PASSED))
 DISCONTINUED = history(certified, lambda s: tp.discontinue(s, date(2026, 9, 1), DiscontinuationReason.BANKRUPTCY, None))
@@ -59,19 +63,38 @@ REVOKED = history(certified, lambda s: tp.revoke(s, date(2026, 9, 1), "false sta
 ALLOWED = [
     ("certify an application", APPLIED, certified, TrainingPlanCertified),
     ("reject an application", APPLIED, lambda s: tp.reject(s, "incomplete"), TrainingPlanRejected),
-    ("complete on the last day", CERTIFIED, lambda s: tp.complete(s, date(2027, 3, 31), ExamResult.PASSED),
-     TrainingPlanCompleted),
-    ("discontinue in progress", CERTIFIED,
-     lambda s: tp.discontinue(s, START, DiscontinuationReason.DISAPPEARANCE, "left the dormitory"),
-     TrainingPlanDiscontinued),
-    ("order an improvement before the start", CERTIFIED,
-     lambda s: tp.issue_improvement_order(s, ORDER, CERTIFIED_ON, date(2026, 4, 1), "x"), ImprovementOrderIssued),
-    ("close an open order", ORDERED, lambda s: tp.close_improvement_order(s, ORDER, date(2026, 5, 20)),
-     ImprovementOrderClosed),
+    (
+        "complete on the last day",
+        CERTIFIED,
+        lambda s: tp.complete(s, date(2027, 3, 31), ExamResult.PASSED),
+        TrainingPlanCompleted,
+    ),
+    (
+        "discontinue in progress",
+        CERTIFIED,
+        lambda s: tp.discontinue(s, START, DiscontinuationReason.DISAPPEARANCE, "left the dormitory"),
+        TrainingPlanDiscontinued,
+    ),
+    (
+        "order an improvement before the start",
+        CERTIFIED,
+        lambda s: tp.issue_improvement_order(s, ORDER, CERTIFIED_ON, date(2026, 4, 1), "x"),
+        ImprovementOrderIssued,
+    ),
+    (
+        "close an open order",
+        ORDERED,
+        lambda s: tp.close_improvement_order(s, ORDER, date(2026, 5, 20)),
+        ImprovementOrderClosed,
+    ),
     ("revoke a certified plan", CERTIFIED, lambda s: tp.revoke(s, CERTIFIED_ON, "x"), TrainingPlanRevoked),
     ("revoke under an improvement order", ORDERED, lambda s: tp.revoke(s, date(2026, 6, 2), "x"), TrainingPlanRevoked),
-    ("complete under an improvement order", ORDERED, lambda s: tp.complete(s, date(2027, 3, 31), ExamResult.FAILED),
-     TrainingPlanCompleted),
+    (
+        "complete under an improvement order",
+        ORDERED,
+        lambda s: tp.complete(s, date(2027, 3, 31), ExamResult.FAILED),
+        TrainingPlanCompleted,
+    ),
 ]
 
 
@@ -84,28 +107,65 @@ def test_each_status_allows_its_commands(state, decide, recorded):
 
 
 REFUSED = [
-    ("apply twice", APPLIED, lambda s: tp.apply_for_certification(s, sealed(plan()), APPLIED_ON), "plan.already_applied"),
+    (
+        "apply twice",
+        APPLIED,
+        lambda s: tp.apply_for_certification(s, sealed(plan()), APPLIED_ON),
+        "plan.already_applied",
+    ),
     ("certify twice", CERTIFIED, certified, "plan.not_applied"),
     ("certify a rejected plan", REJECTED, certified, "plan.not_applied"),
-    ("certify before the application", APPLIED,
-     lambda s: tp.certify(s, facts(certified_on=date(2026, 1, 31)), RuleBook()), "plan.certified_before_application"),
+    (
+        "certify before the application",
+        APPLIED,
+        lambda s: tp.certify(s, facts(certified_on=date(2026, 1, 31)), RuleBook()),
+        "plan.certified_before_application",
+    ),
     ("reject a certified plan", CERTIFIED, lambda s: tp.reject(s, "x"), "plan.not_applied"),
     ("complete an application", APPLIED, lambda s: tp.complete(s, START, ExamResult.PASSED), "plan.in_progress"),
-    ("complete before the start", CERTIFIED, lambda s: tp.complete(s, date(2026, 3, 31), ExamResult.PASSED),
-     "plan.in_progress"),
+    (
+        "complete before the start",
+        CERTIFIED,
+        lambda s: tp.complete(s, date(2026, 3, 31), ExamResult.PASSED),
+        "plan.in_progress",
+    ),
     ("complete twice", COMPLETED, lambda s: tp.complete(s, date(2027, 3, 31), ExamResult.PASSED), "plan.in_progress"),
-    ("discontinue before the start", CERTIFIED,
-     lambda s: tp.discontinue(s, date(2026, 3, 31), DiscontinuationReason.TRANSFER, None), "plan.in_progress"),
-    ("discontinue a revoked plan", REVOKED,
-     lambda s: tp.discontinue(s, date(2026, 10, 1), DiscontinuationReason.TRANSFER, None), "plan.in_progress"),
-    ("order an improvement of an application", APPLIED,
-     lambda s: tp.issue_improvement_order(s, ORDER, CERTIFIED_ON, START, "x"), "plan.in_force"),
-    ("order an improvement of a completed plan", COMPLETED,
-     lambda s: tp.issue_improvement_order(s, ORDER, date(2027, 4, 1), date(2027, 5, 1), "x"), "plan.in_force"),
-    ("close an order twice", CLOSED, lambda s: tp.close_improvement_order(s, ORDER, date(2026, 5, 21)),
-     "improvement_order.already_closed"),
-    ("close an order before it was issued", ORDERED, lambda s: tp.close_improvement_order(s, ORDER, START),
-     "improvement_order.closed_before_issue"),
+    (
+        "discontinue before the start",
+        CERTIFIED,
+        lambda s: tp.discontinue(s, date(2026, 3, 31), DiscontinuationReason.TRANSFER, None),
+        "plan.in_progress",
+    ),
+    (
+        "discontinue a revoked plan",
+        REVOKED,
+        lambda s: tp.discontinue(s, date(2026, 10, 1), DiscontinuationReason.TRANSFER, None),
+        "plan.in_progress",
+    ),
+    (
+        "order an improvement of an application",
+        APPLIED,
+        lambda s: tp.issue_improvement_order(s, ORDER, CERTIFIED_ON, START, "x"),
+        "plan.in_force",
+    ),
+    (
+        "order an improvement of a completed plan",
+        COMPLETED,
+        lambda s: tp.issue_improvement_order(s, ORDER, date(2027, 4, 1), date(2027, 5, 1), "x"),
+        "plan.in_force",
+    ),
+    (
+        "close an order twice",
+        CLOSED,
+        lambda s: tp.close_improvement_order(s, ORDER, date(2026, 5, 21)),
+        "improvement_order.already_closed",
+    ),
+    (
+        "close an order before it was issued",
+        ORDERED,
+        lambda s: tp.close_improvement_order(s, ORDER, START),
+        "improvement_order.closed_before_issue",
+    ),
     ("revoke an application", APPLIED, lambda s: tp.revoke(s, CERTIFIED_ON, "x"), "plan.in_force"),
     ("revoke a completed plan", COMPLETED, lambda s: tp.revoke(s, date(2027, 4, 1), "x"), "plan.in_force"),
     ("revoke twice", REVOKED, lambda s: tp.revoke(s, date(2026, 10, 1), "x"), "plan.in_force"),

@@ -14,6 +14,5 @@ def test_every_single_resource_get_takes_as_of(service):
     paths = app.openapi()["paths"]
     resources = {path: item["get"] for path, item in paths.items() if path.endswith("}") and "get" in item}
     assert resources, "no single-resource GET found"
-    missing = [path for path, get in resources.items()
-               if "as_of" not in {p["name"] for p in get.get("parameters", ())}]
+    missing = [path for path, get in resources.items() if "as_of" not in {p["name"] for p in get.get("parameters", ())}]
     assert missing == []

@@ -8,8 +8,8 @@ from uuid import uuid4
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from shared.audit.log import in_log_order, read_bundle, verify_log, write_bundle
 from shared.audit.checkpoints import CHECKPOINT_STREAM, CheckpointSigned, PublicKey, fold, is_sealed, signed_bytes
+from shared.audit.log import in_log_order, read_bundle, verify_log, write_bundle
 from shared.events import GENESIS_HASH, RecordedEvent, chain_hash
 
 KEY = ed25519.Ed25519PrivateKey.generate()
@@ -25,10 +25,18 @@ class Log:
 
     def append(self, stream: str, type: str = "titp.registry.PermitGranted.v1", **data) -> RecordedEvent:
         previous = [e for e in self.events if e.subject == stream]
-        draft = RecordedEvent(id=uuid4(), source="/titp/registry", type=type, subject=stream,
-                              time=START + timedelta(seconds=len(self.events)), data=data,
-                              streamversion=len(previous) + 1, position=(len(self.events) + 1) << 20,
-                              prevhash=previous[-1].hash if previous else GENESIS_HASH, hash="")
+        draft = RecordedEvent(
+            id=uuid4(),
+            source="/titp/registry",
+            type=type,
+            subject=stream,
+            time=START + timedelta(seconds=len(self.events)),
+            data=data,
+            streamversion=len(previous) + 1,
+            position=(len(self.events) + 1) << 20,
+            prevhash=previous[-1].hash if previous else GENESIS_HASH,
+            hash="",
+        )
         event = replace(draft, hash=chain_hash(draft.prevhash, draft))
         self.events.append(event)
         return event
@@ -40,9 +48,13 @@ class Log:
             log_hash = fold(log_hash, event.hash)
         through = sealed[-1].position
         signature = key.sign(signed_bytes("registry", through, len(sealed), log_hash))
-        checkpoint = CheckpointSigned(through_position=through, events=len(sealed), log_hash=log_hash,
-                                      key_id=PublicKey.of(key.public_key()).key_id,
-                                      signature=base64.b64encode(signature).decode())
+        checkpoint = CheckpointSigned(
+            through_position=through,
+            events=len(sealed),
+            log_hash=log_hash,
+            key_id=PublicKey.of(key.public_key()).key_id,
+            signature=base64.b64encode(signature).decode(),
+        )
         return self.append(CHECKPOINT_STREAM, "titp.registry.CheckpointSigned.v1", **checkpoint.model_dump())
 
 
@@ -93,9 +105,14 @@ def test_a_deleted_event_is_caught_by_its_chain_or_by_the_checkpoint():
     middle, last = streams["org-a"][1], streams["org-b"][2]
     assert findings([e for e in log.events if e.id != middle.id]) == [
         ("org-a", str(streams["org-a"][2].id), "expected version 2, found 3"),
-        (CHECKPOINT_STREAM, str(log.events[-1].id), "the log no longer matches it: 6 events were signed through"
-                                                    f" position {6 << 20}, 5 are there now: events up to that position"
-                                                    " were deleted, changed or reordered")]
+        (
+            CHECKPOINT_STREAM,
+            str(log.events[-1].id),
+            "the log no longer matches it: 6 events were signed through"
+            f" position {6 << 20}, 5 are there now: events up to that position"
+            " were deleted, changed or reordered",
+        ),
+    ]
     [(stream, _, reason)] = findings([e for e in log.events if e.id != last.id])
     assert stream == CHECKPOINT_STREAM and "5 are there now" in reason
 
@@ -111,8 +128,8 @@ def test_a_checkpoint_counts_only_with_a_published_key_and_a_good_signature():
     log, _ = history()
     other = ed25519.Ed25519PrivateKey.generate()
     assert findings(log.events, keys=()) == [
-        (CHECKPOINT_STREAM, str(log.events[-1].id),
-         f"signed with key {PUBLIC.key_id}, not a published key of registry")]
+        (CHECKPOINT_STREAM, str(log.events[-1].id), f"signed with key {PUBLIC.key_id}, not a published key of registry")
+    ]
     log.seal(key=other)  # signed with a key nobody published
     assert findings(log.events)[0][2].startswith(f"signed with key {PublicKey.of(other.public_key()).key_id}")
     forged = replace(log.events[-1], data={**log.events[-1].data, "key_id": PUBLIC.key_id})

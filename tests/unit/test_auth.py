@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from fastapi import Depends, FastAPI
 from typer.testing import CliRunner
 
-from tools import cli
+from shared.settings import load_settings
 from shared.web.auth import (
     CurrentPrincipal,
     JwksEndpoint,
@@ -28,7 +28,7 @@ from shared.web.auth import (
     require_roles,
 )
 from shared.web.problems import install_problem_handlers
-from shared.settings import load_settings
+from tools import cli
 
 HS256_SECRET = "a dev secret of thirty-two bytes!"
 
@@ -78,7 +78,14 @@ def bearer(token: str) -> dict[str, str]:
 
 def claims(**changes) -> dict:
     now = int(time.time())
-    return {"iss": "titp-dev", "aud": "titp", "sub": "tanaka", "roles": ["otit"], "iat": now, "exp": now + 600} | changes
+    return {
+        "iss": "titp-dev",
+        "aud": "titp",
+        "sub": "tanaka",
+        "roles": ["otit"],
+        "iat": now,
+        "exp": now + 600,
+    } | changes
 
 
 def kid_of(keys_dir) -> str:
@@ -345,8 +352,21 @@ def test_principal_helpers():
 def test_the_dev_token_command_prints_a_token_the_services_accept(tmp_path):
     result = CliRunner().invoke(
         cli.app,
-        ["dev-token", "--role", "implementing_org", "--role", "auditor", "--org", "ORG-7",
-         "--subject", "sato", "--ttl", "60", "--keys-dir", str(tmp_path)],
+        [
+            "dev-token",
+            "--role",
+            "implementing_org",
+            "--role",
+            "auditor",
+            "--org",
+            "ORG-7",
+            "--subject",
+            "sato",
+            "--ttl",
+            "60",
+            "--keys-dir",
+            str(tmp_path),
+        ],
     )
 
     assert result.exit_code == 0, result.output

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, Field, field_validator
 
 from shared.errors import ConflictError, DomainRuleViolation, NotFound, PreconditionFailed
-from shared.web.problems import field_path, Forbidden, install_problem_handlers, ServiceUnavailable, Unauthorized
+from shared.web.problems import Forbidden, ServiceUnavailable, Unauthorized, field_path, install_problem_handlers
 
 
 class Trainee(BaseModel):

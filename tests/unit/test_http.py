@@ -2,11 +2,13 @@
 
 import pytest
 
-from shared.web.problems import InvalidParameter
 from shared.web.http import parse_etag
+from shared.web.problems import InvalidParameter
 
 
-@pytest.mark.parametrize("value, version", [('"3"', 3), ('W/"3"', 3), ("3", 3), (None, None), ('"2147483647"', 2**31 - 1)])
+@pytest.mark.parametrize(
+    "value, version", [('"3"', 3), ('W/"3"', 3), ("3", 3), (None, None), ('"2147483647"', 2**31 - 1)]
+)
 def test_an_etag_names_a_version(value, version):
     assert parse_etag(value) == version
 

@@ -5,20 +5,29 @@ from uuid import uuid4
 
 import pytest
 
-from services.registry.domain import implementing_organization as io
-from services.registry.domain import supervising_organization as sup
 from contracts.registry import (
     ExcellenceRated,
     ImplementingOrganizationRegistered,
     StaffCountRecorded,
     TrainingType,
 )
+from services.registry.domain import implementing_organization as io
+from services.registry.domain import supervising_organization as sup
 from shared.errors import DomainRuleViolation
 
 REGISTERED = ImplementingOrganizationRegistered(
-    name="Kobe Precision Ltd", corporate_number="9876543210987", address="Kobe", prefecture="Hyogo",
-    industry="machinery", training_type=TrainingType.A, supervising_organization_id=None, full_time_staff=40,
-    staff_as_of=date(2026, 4, 1), excellent=False, registered_on=date(2026, 4, 10))
+    name="Kobe Precision Ltd",
+    corporate_number="9876543210987",
+    address="Kobe",
+    prefecture="Hyogo",
+    industry="machinery",
+    training_type=TrainingType.A,
+    supervising_organization_id=None,
+    full_time_staff=40,
+    staff_as_of=date(2026, 4, 1),
+    excellent=False,
+    registered_on=date(2026, 4, 10),
+)
 
 
 def folded(*events):
@@ -28,16 +37,29 @@ def folded(*events):
     return state
 
 
-@pytest.mark.parametrize(("recorded", "current"), [
-    ((), 40),
-    ((StaffCountRecorded(full_time_staff=55, as_of=date(2026, 10, 1)),), 55),
-    # A late report of an older date goes into the history, not over the current figure.
-    ((StaffCountRecorded(full_time_staff=55, as_of=date(2026, 10, 1)),
-      StaffCountRecorded(full_time_staff=38, as_of=date(2026, 7, 1))), 55),
-    # Two figures for one date: the one recorded later corrects the first.
-    ((StaffCountRecorded(full_time_staff=55, as_of=date(2026, 10, 1)),
-      StaffCountRecorded(full_time_staff=57, as_of=date(2026, 10, 1))), 57),
-])
+@pytest.mark.parametrize(
+    ("recorded", "current"),
+    [
+        ((), 40),
+        ((StaffCountRecorded(full_time_staff=55, as_of=date(2026, 10, 1)),), 55),
+        # A late report of an older date goes into the history, not over the current figure.
+        (
+            (
+                StaffCountRecorded(full_time_staff=55, as_of=date(2026, 10, 1)),
+                StaffCountRecorded(full_time_staff=38, as_of=date(2026, 7, 1)),
+            ),
+            55,
+        ),
+        # Two figures for one date: the one recorded later corrects the first.
+        (
+            (
+                StaffCountRecorded(full_time_staff=55, as_of=date(2026, 10, 1)),
+                StaffCountRecorded(full_time_staff=57, as_of=date(2026, 10, 1)),
+            ),
+            57,
+        ),
+    ],
+)
 def test_the_current_staff_count_is_the_latest_by_date(recorded, current):
     state = folded(REGISTERED, *recorded)
     assert state.staff.full_time_staff == current
@@ -46,8 +68,11 @@ def test_the_current_staff_count_is_the_latest_by_date(recorded, current):
 
 
 def test_the_rating_is_the_latest_by_date():
-    state = folded(REGISTERED, ExcellenceRated(excellent=True, as_of=date(2027, 4, 1)),
-                   ExcellenceRated(excellent=False, as_of=date(2026, 12, 1)))
+    state = folded(
+        REGISTERED,
+        ExcellenceRated(excellent=True, as_of=date(2027, 4, 1)),
+        ExcellenceRated(excellent=False, as_of=date(2026, 12, 1)),
+    )
     assert (state.rating.excellent, state.rating.as_of) == (True, date(2027, 4, 1))
     assert [r.excellent for r in state.rating_history] == [False, False, True]
 

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from services.accreditation.domain import training_plan as tp
 from contracts.accreditation import PersonalData, accreditation_events
+from services.accreditation.domain import training_plan as tp
 from services.accreditation.domain.rules import RuleBook
 from shared.crypto import CannotUnseal, new_data_key, seal_model, unseal_model
 from shared.errors import DomainRuleViolation
@@ -24,8 +24,11 @@ def test_sealed_personal_data_opens_only_with_its_key_for_its_trainee():
     assert unseal_model(key, sealed_data, PersonalData, "trainee/1") == PERSON
     # Check: the same data sealed twice looks different (a fresh nonce each time).
     assert seal_model(key, PERSON, "trainee/1") != sealed_data
-    for wrong_key, subject, data in ((new_data_key(), "trainee/1", sealed_data), (key, "trainee/2", sealed_data),
-                                     (key, "trainee/1", sealed_data[:-4] + "AAAA")):
+    for wrong_key, subject, data in (
+        (new_data_key(), "trainee/1", sealed_data),
+        (key, "trainee/2", sealed_data),
+        (key, "trainee/1", sealed_data[:-4] + "AAAA"),
+    ):
         with pytest.raises(CannotUnseal):
             unseal_model(wrong_key, data, PersonalData, subject)
 

@@ -8,8 +8,9 @@ from datetime import date
 import pytest
 
 from contracts.accreditation import Stage
-from services.accreditation.domain.rules import QuotaRules, age_on
-from tools.seed import ESD_STARTS_ON, Checkpoint, SeedError, build_blueprint, corporate_number
+from services.accreditation.domain.rules import TRANSITION_JOB_CATEGORIES, QuotaRules, age_on
+from services.registry.domain.sending_rules import MOC_COUNTRIES
+from tools.seed import ESD_STARTS_ON, JOB_CATEGORIES, Checkpoint, SeedError, build_blueprint, corporate_number
 
 AS_OF = date(2026, 11, 24)
 
@@ -34,8 +35,14 @@ def test_scale_001_has_domain_8s_numbers_and_mix(blueprint):
     assert [n for n, _ in nationalities.most_common(5)] == ["VN", "ID", "PH", "CN", "MM"]
     assert abs(nationalities["VN"] / len(plans) - 0.53) < 0.04
     groups = Counter(p.job_group for p in plans)
-    for group, share in {"construction": 0.22, "food": 0.20, "machinery_metal": 0.15, "agriculture": 0.09,
-                         "textiles": 0.06, "other": 0.28}.items():
+    for group, share in {
+        "construction": 0.22,
+        "food": 0.20,
+        "machinery_metal": 0.15,
+        "agriculture": 0.09,
+        "textiles": 0.06,
+        "other": 0.28,
+    }.items():
         assert abs(groups[group] / len(plans) - share) < 0.04, group
     revoked = [so for so in blueprint.supervising if so.revocation]
     assert 1 <= len(revoked) <= 3 and any(io.plans_revoked_on for io in blueprint.implementing)
@@ -73,18 +80,21 @@ def test_every_plan_is_one_the_programs_rules_allow(blueprint):
 
     # A trainee's stages follow one another, each with the exam before it passed; all within 5 years.
     for chain in by_trainee.values():
-        assert [p.stage for p in chain] == ["i", "ii", "iii"][:len(chain)]
+        assert [p.stage for p in chain] == ["i", "ii", "iii"][: len(chain)]
         for before, after in zip(chain, chain[1:], strict=False):
-            assert before.end_date < after.start_date and before.ending in (None, ("completed", before.end_date,
-                                                                                   "passed"))
+            assert before.end_date < after.start_date and before.ending in (
+                None,
+                ("completed", before.end_date, "passed"),
+            )
             assert len(after.exams_passed) == len(before.exams_passed) + 1
         assert sum((p.end_date - p.start_date).days + 1 for p in chain) <= 5 * 366
 
     # Quotas (DOMAIN §3): whatever order they are certified in, the plans of a stage in force together fit.
     for (j, stage), same in _by_organization_and_stage(bp).items():
         io = bp.implementing[j]
-        excellent = io.excellent and (io.training_type == "a" or bp.supervising[io.supervising].permit_type ==
-                                      "general")
+        excellent = io.excellent and (
+            io.training_type == "a" or bp.supervising[io.supervising].permit_type == "general"
+        )
         limit, _ = quota.limit(Stage(stage), io.full_time_staff, excellent)
         for plan in same:
             assert sum(1 for o in same if o.start_date <= plan.end_date and plan.start_date <= o.end_date) <= limit
@@ -95,6 +105,11 @@ def _by_organization_and_stage(bp):
     for plan in bp.plans:
         found[(plan.implementing, plan.stage)].append(plan)
     return found
+
+
+def test_the_seeders_job_categories_may_all_go_past_stage_i_and_its_partners_are_moc_countries(blueprint):
+    assert {category for categories in JOB_CATEGORIES.values() for category in categories} <= TRANSITION_JOB_CATEGORIES
+    assert {sending.country for sending in blueprint.sending} <= MOC_COUNTRIES
 
 
 def test_a_date_past_the_switch_to_esd_leaves_no_titp_plans():

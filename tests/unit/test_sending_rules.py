@@ -5,11 +5,6 @@ from uuid import uuid4
 
 import pytest
 
-from services.registry.app import RegistrySettings
-from services.registry.domain import sending_agreement as sa
-from services.registry.domain import sending_organization as so
-from services.registry.domain import sending_rules
-from services.registry.domain import supervising_organization as sup
 from contracts.registry import (
     BusinessSuspended,
     PermitApplication,
@@ -23,6 +18,11 @@ from contracts.registry import (
     SendingOrganizationWithdrawn,
     SupervisingOffice,
 )
+from services.registry.app import RegistrySettings
+from services.registry.domain import sending_agreement as sa
+from services.registry.domain import sending_organization as so
+from services.registry.domain import sending_rules
+from services.registry.domain import supervising_organization as sup
 from shared.errors import DomainRuleViolation
 
 
@@ -34,20 +34,29 @@ def folded(evolve, initial, *events):
 
 
 def approval(country="VN", approved_on=date(2026, 1, 10)):
-    return SendingOrganizationApproved(name="Hanoi Manpower JSC", country=country, approval_reference="DOLAB-123",
-                                       approved_on=approved_on)
+    return SendingOrganizationApproved(
+        name="Hanoi Manpower JSC", country=country, approval_reference="DOLAB-123", approved_on=approved_on
+    )
 
 
 APPLIED = PermitApplied(
     application=PermitApplication(
-        name="Sakura Cooperative", corporate_number="1234567890123", address="Tokyo", prefecture="Tokyo",
-        representative="Yamada", supervising_offices=(SupervisingOffice(name="HQ", address="Tokyo",
-                                                                        supervision_manager="Suzuki"),),
-        job_categories=("construction",), requested_permit_type=PermitType.GENERAL, external_auditor="Tanaka"),
-    applied_on=date(2026, 1, 1))
+        name="Sakura Cooperative",
+        corporate_number="1234567890123",
+        address="Tokyo",
+        prefecture="Tokyo",
+        representative="Yamada",
+        supervising_offices=(SupervisingOffice(name="HQ", address="Tokyo", supervision_manager="Suzuki"),),
+        job_categories=("construction",),
+        requested_permit_type=PermitType.GENERAL,
+        external_auditor="Tanaka",
+    ),
+    applied_on=date(2026, 1, 1),
+)
 GRANTED = PermitGranted(permit_type=PermitType.SPECIFIED, granted_on=date(2026, 3, 1), expires_on=date(2029, 2, 28))
-SUSPENDED = BusinessSuspended(suspension_id=uuid4(), from_date=date(2026, 6, 1), until_date=date(2026, 8, 31),
-                              scope="all", reason="Art. 37(3)")
+SUSPENDED = BusinessSuspended(
+    suspension_id=uuid4(), from_date=date(2026, 6, 1), until_date=date(2026, 8, 31), scope="all", reason="Art. 37(3)"
+)
 REVOKED = PermitRevoked(revoked_on=date(2027, 1, 1), ground=RevocationGround.LAW_BREACHED, reason="unpaid wages")
 
 
@@ -61,8 +70,9 @@ def sending(*events):
 
 @pytest.mark.parametrize("country", sorted(sending_rules.MOC_COUNTRIES))
 def test_every_default_moc_country_may_send(country):
-    assert so.approve_sending_organization(so.SendingOrganization(), approval(country),
-                                           sending_rules.MOC_COUNTRIES) == [approval(country)]
+    assert so.approve_sending_organization(
+        so.SendingOrganization(), approval(country), sending_rules.MOC_COUNTRIES
+    ) == [approval(country)]
 
 
 @pytest.mark.parametrize("country", ["CN", "KR", "US", "BR"])
@@ -100,33 +110,49 @@ def test_a_withdrawal_comes_once_and_not_before_the_approval():
 
 
 def signature(signed_on):
-    return SendingAgreementSigned(supervising_organization_id=uuid4(), sending_organization_id=uuid4(),
-                                  signed_on=signed_on)
+    return SendingAgreementSigned(
+        supervising_organization_id=uuid4(), sending_organization_id=uuid4(), signed_on=signed_on
+    )
 
 
 WITHDRAWN = SendingOrganizationWithdrawn(reason="fraud", withdrawn_on=date(2026, 9, 1))
 
 
-@pytest.mark.parametrize(("permit", "organization", "signed_on", "in_force", "rule"), [
-    ((APPLIED, GRANTED), (approval(),), date(2026, 4, 1), None, None),
-    ((APPLIED, GRANTED, SUSPENDED), (approval(),), date(2026, 9, 1), None, None),
-    ((APPLIED,), (approval(),), date(2026, 4, 1), None, "sending_agreement.permit_not_in_force"),
-    ((APPLIED, GRANTED), (approval(),), date(2026, 2, 28), None, "sending_agreement.permit_not_in_force"),
-    ((APPLIED, GRANTED), (approval(),), date(2029, 3, 1), None, "sending_agreement.permit_not_in_force"),
-    ((APPLIED, GRANTED, SUSPENDED), (approval(),), date(2026, 7, 1), None, "sending_agreement.permit_not_in_force"),
-    ((APPLIED, GRANTED, REVOKED), (approval(),), date(2026, 4, 1), None, "sending_agreement.permit_not_in_force"),
-    ((APPLIED, GRANTED), (), date(2026, 4, 1), None, "sending_agreement.sending_organization_not_approved"),
-    ((APPLIED, GRANTED), (approval(approved_on=date(2026, 5, 1)),), date(2026, 4, 1), None,
-     "sending_agreement.sending_organization_not_approved"),
-    ((APPLIED, GRANTED), (approval(), WITHDRAWN), date(2026, 4, 1), None,
-     "sending_agreement.sending_organization_withdrawn"),
-    ((APPLIED, GRANTED), (approval(),), date(2026, 4, 1), uuid4(), "sending_agreement.already_in_force"),
-])
+@pytest.mark.parametrize(
+    ("permit", "organization", "signed_on", "in_force", "rule"),
+    [
+        ((APPLIED, GRANTED), (approval(),), date(2026, 4, 1), None, None),
+        ((APPLIED, GRANTED, SUSPENDED), (approval(),), date(2026, 9, 1), None, None),
+        ((APPLIED,), (approval(),), date(2026, 4, 1), None, "sending_agreement.permit_not_in_force"),
+        ((APPLIED, GRANTED), (approval(),), date(2026, 2, 28), None, "sending_agreement.permit_not_in_force"),
+        ((APPLIED, GRANTED), (approval(),), date(2029, 3, 1), None, "sending_agreement.permit_not_in_force"),
+        ((APPLIED, GRANTED, SUSPENDED), (approval(),), date(2026, 7, 1), None, "sending_agreement.permit_not_in_force"),
+        ((APPLIED, GRANTED, REVOKED), (approval(),), date(2026, 4, 1), None, "sending_agreement.permit_not_in_force"),
+        ((APPLIED, GRANTED), (), date(2026, 4, 1), None, "sending_agreement.sending_organization_not_approved"),
+        (
+            (APPLIED, GRANTED),
+            (approval(approved_on=date(2026, 5, 1)),),
+            date(2026, 4, 1),
+            None,
+            "sending_agreement.sending_organization_not_approved",
+        ),
+        (
+            (APPLIED, GRANTED),
+            (approval(), WITHDRAWN),
+            date(2026, 4, 1),
+            None,
+            "sending_agreement.sending_organization_withdrawn",
+        ),
+        ((APPLIED, GRANTED), (approval(),), date(2026, 4, 1), uuid4(), "sending_agreement.already_in_force"),
+    ],
+)
 def test_a_sending_agreement_needs_a_permit_in_force_and_an_approved_sending_organization(
-        permit, organization, signed_on, in_force, rule):
+    permit, organization, signed_on, in_force, rule
+):
     def decide():
-        return sa.sign_sending_agreement(sa.SendingAgreement(), signature(signed_on), supervising(*permit),
-                                         sending(*organization), in_force)
+        return sa.sign_sending_agreement(
+            sa.SendingAgreement(), signature(signed_on), supervising(*permit), sending(*organization), in_force
+        )
 
     if rule is None:
         assert [e.signed_on for e in decide()] == [signed_on]

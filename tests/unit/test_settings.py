@@ -9,7 +9,9 @@ def test_defaults_follow_the_service():
     assert settings.database_url == "postgresql://titp:titp@127.0.0.1:5432/titp_inspection"
     assert settings.http_port == 8003
     assert settings.kafka_bootstrap_servers == "127.0.0.1:9092"
-    assert settings.auth_jwks_url.startswith("file:///") and settings.auth_jwks_url.endswith("/.data/dev-keys/jwks.json")
+    assert settings.auth_jwks_url.startswith("file:///") and settings.auth_jwks_url.endswith(
+        "/.data/dev-keys/jwks.json"
+    )
     assert settings.auth_algorithms == ["RS256", "EdDSA", "ES256"]
     assert settings.auth_hs256_secret is None
     assert settings.log_json is True

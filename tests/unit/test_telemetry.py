@@ -62,7 +62,9 @@ def test_without_a_span_there_is_no_traceparent(spans):
     assert current_traceparent() is None
 
 
-@pytest.mark.parametrize("traceparent", [None, "", "garbage", "00-00000000000000000000000000000000-0000000000000000-01"])
+@pytest.mark.parametrize(
+    "traceparent", [None, "", "garbage", "00-00000000000000000000000000000000-0000000000000000-01"]
+)
 def test_a_missing_or_malformed_traceparent_starts_a_new_trace(spans, traceparent):
     assert not trace.get_current_span(context_from_traceparent(traceparent)).get_span_context().is_valid
 
@@ -110,7 +112,7 @@ def test_another_exporter_replaces_the_first(spans):
 
 def test_log_lines_are_json_with_the_trace_of_the_current_span(spans, capsys, restore_logging):
     setup_logging(load_settings("inspection", log_level="info"))
-    log = logging.getLogger("services.inspection.handlers")
+    log = logging.getLogger("services.inspection.commands")
 
     with start_span("schedule inspection") as span:
         log.info("inspection %s scheduled", "INS-1", extra={"stream_id": "INS-1", "version": 3})
@@ -120,7 +122,7 @@ def test_log_lines_are_json_with_the_trace_of_the_current_span(spans, capsys, re
     record = orjson.loads(line)
     assert record["message"] == "inspection INS-1 scheduled"
     assert record["level"] == "INFO"
-    assert record["logger"] == "services.inspection.handlers"
+    assert record["logger"] == "services.inspection.commands"
     assert record["service"] == "inspection"
     assert record["trace_id"] == format(span.get_span_context().trace_id, "032x")
     assert record["span_id"] == format(span.get_span_context().span_id, "016x")

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import NoReturn
 from uuid import UUID
 
-from contracts.accreditation import ExamGrade, ExamResult, PersonalData, PlanStatus, PlanTerms, Stage
+from contracts.accreditation import ExamGrade, ExamResult, PersonalData, PlanDetails, PlanStatus, PlanTerms, Stage
 from contracts.registry import PermitType, TrainingType
 from shared.dates import add_months, last_day
 from shared.errors import DomainRuleViolation
@@ -24,13 +24,33 @@ I, II, III = Stage.I, Stage.II, Stage.III  # noqa: E741 - the stages' own names
 SUPERVISORY_SUPPORT_PERMIT = "supervisory_support"  # ESD's permit; the registry publishes none yet
 
 # Job categories whose trainees may go past stage i (移行対象職種), *configurable*.
-TRANSITION_JOB_CATEGORIES = frozenset({
-    "agriculture", "fishery", "construction", "food manufacturing", "textiles and clothing",
-    "machinery and metal", "furniture making", "printing", "bookbinding", "plastic molding",
-    "painting", "welding", "industrial packaging", "carton box manufacturing", "ceramics",
-    "automobile maintenance", "building cleaning", "nursing care", "linen supply", "concrete products",
-    "accommodation", "rubber products", "railway vehicle maintenance",
-})
+TRANSITION_JOB_CATEGORIES = frozenset(
+    {
+        "agriculture",
+        "fishery",
+        "construction",
+        "food manufacturing",
+        "textiles and clothing",
+        "machinery and metal",
+        "furniture making",
+        "printing",
+        "bookbinding",
+        "plastic molding",
+        "painting",
+        "welding",
+        "industrial packaging",
+        "carton box manufacturing",
+        "ceramics",
+        "automobile maintenance",
+        "building cleaning",
+        "nursing care",
+        "linen supply",
+        "concrete products",
+        "accommodation",
+        "rubber products",
+        "railway vehicle maintenance",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -53,8 +73,12 @@ class Permit:
     suspensions: tuple[Period, ...] = ()
 
     def active_on(self, day: date) -> bool:
-        return (self.status == "active" and self.granted_on is not None and self.granted_on <= day
-                and (self.expires_on is None or day <= self.expires_on))
+        return (
+            self.status == "active"
+            and self.granted_on is not None
+            and self.granted_on <= day
+            and (self.expires_on is None or day <= self.expires_on)
+        )
 
     def suspension_on(self, day: date) -> Period | None:
         return next((s for s in self.suspensions if s.covers(day)), None)
@@ -147,16 +171,22 @@ class TitpRules:
         if plan.training_type is TrainingType.B:
             permit = facts.permit
             if permit is None or not permit.active_on(facts.certified_on):
-                _refuse("supervising_organization.permit_active",
-                        f"the supervising organization holds no active permit on {facts.certified_on}"
-                        + (f" (it is {permit.status})" if permit else ""))
+                _refuse(
+                    "supervising_organization.permit_active",
+                    f"the supervising organization holds no active permit on {facts.certified_on}"
+                    + (f" (it is {permit.status})" if permit else ""),
+                )
             if suspension := permit.suspension_on(facts.certified_on):
-                _refuse("supervising_organization.permit_not_suspended",
-                        f"the supervising organization's business is suspended from {suspension.start}"
-                        f" until {suspension.end}")
+                _refuse(
+                    "supervising_organization.permit_not_suspended",
+                    f"the supervising organization's business is suspended from {suspension.start}"
+                    f" until {suspension.end}",
+                )
             if plan.stage is III and permit.permit_type != PermitType.GENERAL:
-                _refuse("supervising_organization.permit_covers_stage",
-                        f"stage iii needs a general permit; the supervising organization's is {permit.permit_type}")
+                _refuse(
+                    "supervising_organization.permit_covers_stage",
+                    f"stage iii needs a general permit; the supervising organization's is {permit.permit_type}",
+                )
         _trainee(plan, facts, self.minimum_age)
         if plan.end_date > last_day(plan.start_date, 12 * self.stage_years[plan.stage]):
             _refuse("plan.stage_length", f"stage {plan.stage} lasts at most {self.stage_years[plan.stage]} year(s)")
@@ -166,38 +196,56 @@ class TitpRules:
         _wage(plan)
         if plan.training_type is TrainingType.B:
             _sending(facts)
-        _quota(plan, facts, self.quota, org.excellent and (
-            plan.training_type is TrainingType.A or facts.permit.permit_type == PermitType.GENERAL))
+        general_permit = facts.permit is not None and facts.permit.permit_type == PermitType.GENERAL
+        _quota(plan, facts, self.quota, org, org.excellent and (plan.training_type is TrainingType.A or general_permit))
 
     def _moving_on(self, plan: PlanTerms, facts: CertificationFacts, org: ImplementingOrganization) -> None:
         """Stages ii and iii: the stage before, its exam, and for stage iii the return home."""
         if plan.job_category not in self.transition_job_categories:
-            _refuse("job_category.transition_eligible",
-                    f"{plan.job_category!r} is not a job category whose trainees may go past stage i")
+            _refuse(
+                "job_category.transition_eligible",
+                f"{plan.job_category!r} is not a job category whose trainees may go past stage i",
+            )
         before = I if plan.stage is II else II
-        earlier = [p for p in facts.trainee_plans if p.stage == before and p.last_day < plan.start_date
-                   and p.status in (PlanStatus.COMPLETED, PlanStatus.CERTIFIED)]
+        earlier = [
+            p
+            for p in facts.trainee_plans
+            if p.stage == before
+            and p.last_day < plan.start_date
+            and p.status in (PlanStatus.COMPLETED, PlanStatus.CERTIFIED)
+        ]
         if not earlier:
-            _refuse("previous_stage.plan", f"stage {plan.stage} needs a stage-{before} plan completed,"
-                                           " or ending, before it starts")
+            _refuse(
+                "previous_stage.plan",
+                f"stage {plan.stage} needs a stage-{before} plan completed, or ending, before it starts",
+            )
         previous = max(earlier, key=lambda p: p.last_day)
         if previous.job_category != plan.job_category:
-            _refuse("previous_stage.same_job_category",
-                    f"stage {plan.stage} continues the stage-{before} job category {previous.job_category!r}")
+            _refuse(
+                "previous_stage.same_job_category",
+                f"stage {plan.stage} continues the stage-{before} job category {previous.job_category!r}",
+            )
         exam = STAGE_EXAM[before]
         if previous.exam_result != ExamResult.PASSED and not _passed(plan, exam):
             _refuse("previous_stage.exam_passed", f"stage {plan.stage} needs the {exam} exam passed")
         if plan.stage is III:
             home_from = previous.last_day + timedelta(days=1)
-            if not (add_months(home_from, self.return_home_min_months) <= plan.start_date
-                    < add_months(home_from, 12 * self.return_home_max_years)):
-                _refuse("stage_iii.return_home",
-                        f"between stage ii (ended {previous.last_day}) and stage iii the trainee returns home for"
-                        f" at least {self.return_home_min_months} month(s) and under"
-                        f" {self.return_home_max_years} year(s)")
+            if not (
+                add_months(home_from, self.return_home_min_months)
+                <= plan.start_date
+                < add_months(home_from, 12 * self.return_home_max_years)
+            ):
+                _refuse(
+                    "stage_iii.return_home",
+                    f"between stage ii (ended {previous.last_day}) and stage iii the trainee returns home for"
+                    f" at least {self.return_home_min_months} month(s) and under"
+                    f" {self.return_home_max_years} year(s)",
+                )
             if not org.excellent:
-                _refuse("stage_iii.excellent_implementing_organization",
-                        "stage iii is only for implementing organizations rated excellent")
+                _refuse(
+                    "stage_iii.excellent_implementing_organization",
+                    "stage iii is only for implementing organizations rated excellent",
+                )
 
 
 @dataclass(frozen=True)
@@ -220,13 +268,20 @@ class EsdRules:
     def check(self, plan: PlanTerms, facts: CertificationFacts) -> None:
         org = _organizations(plan, facts)
         if plan.training_type is TrainingType.B and not (
-                facts.permit and facts.permit.permit_type == SUPERVISORY_SUPPORT_PERMIT
-                and facts.permit.active_on(facts.certified_on) and not facts.permit.suspension_on(facts.certified_on)):
-            _refuse("esd.supervisory_support_permit",
-                    "under ESD the supervising organization needs an active supervisory support organization permit")
+            facts.permit
+            and facts.permit.permit_type == SUPERVISORY_SUPPORT_PERMIT
+            and facts.permit.active_on(facts.certified_on)
+            and not facts.permit.suspension_on(facts.certified_on)
+        ):
+            _refuse(
+                "esd.supervisory_support_permit",
+                "under ESD the supervising organization needs an active supervisory support organization permit",
+            )
         if plan.stage is not I:
-            _refuse("esd.titp_stage_transition",
-                    f"a TITP stage-{plan.stage} plan starting on or after {self.starts_on} is not provided for yet")
+            _refuse(
+                "esd.titp_stage_transition",
+                f"a TITP stage-{plan.stage} plan starting on or after {self.starts_on} is not provided for yet",
+            )
         _trainee(plan, facts, self.minimum_age)
         if plan.end_date > last_day(plan.start_date, 12 * self.training_years):
             _refuse("esd.training_length", f"ESD training lasts at most {self.training_years} years")
@@ -239,22 +294,27 @@ class EsdRules:
             _sending(facts)
         if self.quota is None:
             _refuse("esd.quota_undecided", "the ESD quotas are not set yet")
-        _quota(plan, facts, self.quota, org.excellent)
+        _quota(plan, facts, self.quota, org, org.excellent)
 
     def _transfer(self, plan: PlanTerms, current: OtherPlan) -> None:
         """A later ESD plan moves the worker to another employer at their own wish."""
         if plan.job_category != current.job_category:
-            _refuse("esd.transfer_same_job_category",
-                    f"a transfer stays in the job category {current.job_category!r}")
+            _refuse("esd.transfer_same_job_category", f"a transfer stays in the job category {current.job_category!r}")
         years = self.transfer_after_years.get(plan.job_category)
         if years is None:
-            _refuse("esd.transfer_period_undecided",
-                    f"the period before a transfer is not set for {plan.job_category!r} yet")
+            _refuse(
+                "esd.transfer_period_undecided",
+                f"the period before a transfer is not set for {plan.job_category!r} yet",
+            )
         if plan.start_date < add_months(current.start_date, 12 * years):
-            _refuse("esd.transfer_too_early",
-                    f"in {plan.job_category!r} a transfer comes after {years} year(s) with the first employer")
-        for grade, rule in ((ExamGrade.BASIC, "esd.transfer_basic_grade"),
-                            (ExamGrade.JAPANESE_A1, "esd.transfer_japanese_a1")):
+            _refuse(
+                "esd.transfer_too_early",
+                f"in {plan.job_category!r} a transfer comes after {years} year(s) with the first employer",
+            )
+        for grade, rule in (
+            (ExamGrade.BASIC, "esd.transfer_basic_grade"),
+            (ExamGrade.JAPANESE_A1, "esd.transfer_japanese_a1"),
+        ):
             if not _passed(plan, grade):
                 _refuse(rule, f"a transfer needs the {grade} exam passed")
 
@@ -271,6 +331,23 @@ class RuleBook:
 STAGE_EXAM = {I: ExamGrade.BASIC, II: ExamGrade.GRADE_3, III: ExamGrade.GRADE_2}
 
 
+# What every application states consistently, whatever the rule set
+
+
+def check_terms(plan: PlanDetails) -> None:
+    """Refuse terms that contradict themselves: the dates, and the organizations the training type names.
+    (At the HTTP edge the request body checks the same with this function, and answers 422.)"""
+    if plan.end_date < plan.start_date:
+        _refuse("plan.end_not_before_start", "end_date is before start_date")
+    named = (plan.supervising_organization_id is not None, plan.sending_organization_id is not None)
+    if plan.training_type is TrainingType.B and named != (True, True):
+        _refuse(
+            "plan.type_b_names_its_organizations", "a type (b) plan names its supervising and sending organizations"
+        )
+    if plan.training_type is TrainingType.A and any(named):
+        _refuse("plan.type_a_names_no_organizations", "a type (a) plan has no supervising or sending organization")
+
+
 # Rules both sets share
 
 
@@ -281,24 +358,34 @@ def _refuse(rule: str, detail: str) -> NoReturn:
 def _organizations(plan: PlanTerms, facts: CertificationFacts) -> ImplementingOrganization:
     org = facts.implementing_organization
     if org is None:
-        _refuse("implementing_organization.registered",
-                f"implementing organization {plan.implementing_organization_id} is not registered")
+        _refuse(
+            "implementing_organization.registered",
+            f"implementing organization {plan.implementing_organization_id} is not registered",
+        )
     if org.training_type != plan.training_type:
-        _refuse("implementing_organization.training_type",
-                f"the implementing organization is registered for type ({org.training_type}) training")
+        _refuse(
+            "implementing_organization.training_type",
+            f"the implementing organization is registered for type ({org.training_type}) training",
+        )
     if plan.training_type is TrainingType.B and org.supervising_organization_id != plan.supervising_organization_id:
-        _refuse("implementing_organization.supervised_by",
-                "the implementing organization belongs to another supervising organization")
+        _refuse(
+            "implementing_organization.supervised_by",
+            "the implementing organization belongs to another supervising organization",
+        )
     return org
 
 
 def _trainee(plan: PlanTerms, facts: CertificationFacts, minimum_age: int) -> None:
     if age_on(plan.trainee.date_of_birth, plan.start_date) < minimum_age:
         _refuse("trainee.minimum_age", f"the trainee is under {minimum_age} on {plan.start_date}")
-    if any(p.stage == plan.stage and p.status in (PlanStatus.CERTIFIED, PlanStatus.COMPLETED)
-           for p in facts.trainee_plans):
-        _refuse("trainee.one_plan_per_stage", f"the trainee already has a stage-{plan.stage} plan in force or"
-                                              " completed; only a discontinued or revoked one can be replaced")
+    if any(
+        p.stage == plan.stage and p.status in (PlanStatus.CERTIFIED, PlanStatus.COMPLETED) for p in facts.trainee_plans
+    ):
+        _refuse(
+            "trainee.one_plan_per_stage",
+            f"the trainee already has a stage-{plan.stage} plan in force or"
+            " completed; only a discontinued or revoked one can be replaced",
+        )
 
 
 def _total_period(plan: PlanTerms, others: tuple[OtherPlan, ...] | list[OtherPlan], years: int, rule: str) -> None:
@@ -312,26 +399,34 @@ def _total_period(plan: PlanTerms, others: tuple[OtherPlan, ...] | list[OtherPla
 
 def _wage(plan: PlanTerms) -> None:
     if plan.monthly_wage < plan.comparable_japanese_wage:
-        _refuse("wage.at_least_japanese_equivalent",
-                f"the monthly wage {plan.monthly_wage} is below the {plan.comparable_japanese_wage}"
-                " a Japanese worker is paid for the same work")
+        _refuse(
+            "wage.at_least_japanese_equivalent",
+            f"the monthly wage {plan.monthly_wage} is below the {plan.comparable_japanese_wage}"
+            " a Japanese worker is paid for the same work",
+        )
 
 
 def _sending(facts: CertificationFacts) -> None:
     if not facts.sending_organization_approved:
         _refuse("sending_organization.approved", "the sending organization is not approved")
     if not facts.sending_agreement_in_force:
-        _refuse("sending_organization.agreement",
-                "the supervising organization has no agreement in force with the sending organization")
+        _refuse(
+            "sending_organization.agreement",
+            "the supervising organization has no agreement in force with the sending organization",
+        )
 
 
-def _quota(plan: PlanTerms, facts: CertificationFacts, quota: QuotaRules, excellent: bool) -> None:
-    org = facts.implementing_organization
+def _quota(
+    plan: PlanTerms, facts: CertificationFacts, quota: QuotaRules, org: ImplementingOrganization, excellent: bool
+) -> None:
     limit, rule = quota.limit(plan.stage, org.full_time_staff, excellent)
     if facts.plans_in_force + 1 > limit:
-        _refuse(rule, f"{facts.plans_in_force} stage-{plan.stage} plans are in force over this period; with"
-                      f" {org.full_time_staff} full-time staff{' and excellent ratings' if excellent else ''}"
-                      f" at most {limit} are allowed")
+        _refuse(
+            rule,
+            f"{facts.plans_in_force} stage-{plan.stage} plans are in force over this period; with"
+            f" {org.full_time_staff} full-time staff{' and excellent ratings' if excellent else ''}"
+            f" at most {limit} are allowed",
+        )
 
 
 def _passed(plan: PlanTerms, grade: ExamGrade) -> bool:
@@ -340,5 +435,3 @@ def _passed(plan: PlanTerms, grade: ExamGrade) -> bool:
 
 def age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-

@@ -9,7 +9,6 @@ from uuid import UUID
 
 import asyncpg
 
-from services.accreditation.domain.rules import ImplementingOrganization, Period, Permit
 from contracts.registry import (
     BusinessSuspended,
     ExcellenceRated,
@@ -29,6 +28,7 @@ from contracts.registry import (
     StaffCountRecorded,
     TrainingType,
 )
+from services.accreditation.domain.rules import ImplementingOrganization, Period, Permit
 
 
 async def record_registry_event(conn: asyncpg.Connection, stream_id: str, event) -> None:
@@ -38,8 +38,14 @@ async def record_registry_event(conn: asyncpg.Connection, stream_id: str, event)
         case PermitApplied():
             await _permit(conn, id, status="applied")
         case PermitGranted():
-            await _permit(conn, id, status="active", permit_type=event.permit_type.value, granted_on=event.granted_on,
-                          expires_on=event.expires_on)
+            await _permit(
+                conn,
+                id,
+                status="active",
+                permit_type=event.permit_type.value,
+                granted_on=event.granted_on,
+                expires_on=event.expires_on,
+            )
         case PermitDenied():
             await _permit(conn, id, status="denied")
         case PermitRevoked():
@@ -47,16 +53,29 @@ async def record_registry_event(conn: asyncpg.Connection, stream_id: str, event)
         case PermitExpired():
             await _permit(conn, id, status="expired")
         case PermitRenewed():
-            await conn.execute("UPDATE registry_permits SET expires_on = $2 WHERE supervising_organization_id = $1",
-                               id, event.expires_on)
+            await conn.execute(
+                "UPDATE registry_permits SET expires_on = $2 WHERE supervising_organization_id = $1",
+                id,
+                event.expires_on,
+            )
         case PermitDowngraded():
-            await conn.execute("UPDATE registry_permits SET permit_type = $2 WHERE supervising_organization_id = $1",
-                               id, PermitType.SPECIFIED.value)
+            await conn.execute(
+                "UPDATE registry_permits SET permit_type = $2 WHERE supervising_organization_id = $1",
+                id,
+                PermitType.SPECIFIED.value,
+            )
         case BusinessSuspended():
-            suspension = {"from_date": event.from_date.isoformat(), "until_date": event.until_date.isoformat(),
-                          "scope": event.scope}
-            await conn.execute("UPDATE registry_permits SET suspensions = suspensions || jsonb_build_array($2::jsonb)"
-                               " WHERE supervising_organization_id = $1", id, suspension)
+            suspension = {
+                "from_date": event.from_date.isoformat(),
+                "until_date": event.until_date.isoformat(),
+                "scope": event.scope,
+            }
+            await conn.execute(
+                "UPDATE registry_permits SET suspensions = suspensions || jsonb_build_array($2::jsonb)"
+                " WHERE supervising_organization_id = $1",
+                id,
+                suspension,
+            )
         case ImplementingOrganizationRegistered():
             await conn.execute(
                 """
@@ -64,26 +83,51 @@ async def record_registry_event(conn: asyncpg.Connection, stream_id: str, event)
                     full_time_staff, staff_as_of, excellent, excellent_as_of, prefecture)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING
                 """,
-                id, event.training_type.value, event.supervising_organization_id, event.full_time_staff,
-                event.staff_as_of, event.excellent, event.registered_on, event.prefecture)
+                id,
+                event.training_type.value,
+                event.supervising_organization_id,
+                event.full_time_staff,
+                event.staff_as_of,
+                event.excellent,
+                event.registered_on,
+                event.prefecture,
+            )
         case StaffCountRecorded():
             # Quotas use the latest figure: a count as of an earlier day does not replace a newer one.
-            await conn.execute("UPDATE registry_implementing_organizations SET full_time_staff = $2, staff_as_of = $3"
-                               " WHERE id = $1 AND staff_as_of <= $3", id, event.full_time_staff, event.as_of)
+            await conn.execute(
+                "UPDATE registry_implementing_organizations SET full_time_staff = $2, staff_as_of = $3"
+                " WHERE id = $1 AND staff_as_of <= $3",
+                id,
+                event.full_time_staff,
+                event.as_of,
+            )
         case ExcellenceRated():
-            await conn.execute("UPDATE registry_implementing_organizations SET excellent = $2, excellent_as_of = $3"
-                               " WHERE id = $1 AND excellent_as_of <= $3", id, event.excellent, event.as_of)
+            await conn.execute(
+                "UPDATE registry_implementing_organizations SET excellent = $2, excellent_as_of = $3"
+                " WHERE id = $1 AND excellent_as_of <= $3",
+                id,
+                event.excellent,
+                event.as_of,
+            )
         case SendingOrganizationApproved():
-            await conn.execute("INSERT INTO registry_sending_organizations (id, country, approved)"
-                               " VALUES ($1, $2, true) ON CONFLICT (id) DO UPDATE SET approved = true",
-                               id, event.country)
+            await conn.execute(
+                "INSERT INTO registry_sending_organizations (id, country, approved)"
+                " VALUES ($1, $2, true) ON CONFLICT (id) DO UPDATE SET approved = true",
+                id,
+                event.country,
+            )
         case SendingOrganizationWithdrawn():
             await conn.execute("UPDATE registry_sending_organizations SET approved = false WHERE id = $1", id)
         case SendingAgreementSigned():
-            await conn.execute("INSERT INTO registry_sending_agreements (id, supervising_organization_id,"
-                               " sending_organization_id, signed_on) VALUES ($1, $2, $3, $4)"
-                               " ON CONFLICT (id) DO NOTHING",
-                               id, event.supervising_organization_id, event.sending_organization_id, event.signed_on)
+            await conn.execute(
+                "INSERT INTO registry_sending_agreements (id, supervising_organization_id,"
+                " sending_organization_id, signed_on) VALUES ($1, $2, $3, $4)"
+                " ON CONFLICT (id) DO NOTHING",
+                id,
+                event.supervising_organization_id,
+                event.sending_organization_id,
+                event.signed_on,
+            )
         case SendingAgreementEnded():
             await conn.execute("UPDATE registry_sending_agreements SET ended_on = $2 WHERE id = $1", id, event.ended_on)
 
@@ -95,36 +139,56 @@ async def _permit(conn: asyncpg.Connection, id: UUID, **values) -> None:
         f" VALUES ($1, {', '.join(f'${i}' for i in range(2, len(columns) + 2))})"
         f" ON CONFLICT (supervising_organization_id) DO UPDATE SET"
         f" {', '.join(f'{c} = excluded.{c}' for c in columns)}",
-        id, *values.values())
+        id,
+        *values.values(),
+    )
 
 
 async def implementing_organization(conn: asyncpg.Connection, id: UUID) -> ImplementingOrganization | None:
-    row = await conn.fetchrow("SELECT training_type, supervising_organization_id, full_time_staff, excellent"
-                              " FROM registry_implementing_organizations WHERE id = $1", id)
+    row = await conn.fetchrow(
+        "SELECT training_type, supervising_organization_id, full_time_staff, excellent"
+        " FROM registry_implementing_organizations WHERE id = $1",
+        id,
+    )
     if row is None:
         return None
-    return ImplementingOrganization(TrainingType(row["training_type"]), row["supervising_organization_id"],
-                                    row["full_time_staff"], row["excellent"])
+    return ImplementingOrganization(
+        TrainingType(row["training_type"]), row["supervising_organization_id"], row["full_time_staff"], row["excellent"]
+    )
 
 
 async def permit(conn: asyncpg.Connection, supervising_organization_id: UUID) -> Permit | None:
     # FOR SHARE: a revocation arriving meanwhile waits for this certification to commit, and
     # then finds the new plan among the plans it flags (see subscriptions.py).
-    row = await conn.fetchrow("SELECT status, permit_type, granted_on, expires_on, suspensions FROM registry_permits"
-                              " WHERE supervising_organization_id = $1 FOR SHARE", supervising_organization_id)
+    row = await conn.fetchrow(
+        "SELECT status, permit_type, granted_on, expires_on, suspensions FROM registry_permits"
+        " WHERE supervising_organization_id = $1 FOR SHARE",
+        supervising_organization_id,
+    )
     if row is None:
         return None
-    return Permit(row["status"], row["permit_type"], row["granted_on"], row["expires_on"], tuple(
-        Period(date.fromisoformat(s["from_date"]), date.fromisoformat(s["until_date"])) for s in row["suspensions"]))
+    return Permit(
+        row["status"],
+        row["permit_type"],
+        row["granted_on"],
+        row["expires_on"],
+        tuple(
+            Period(date.fromisoformat(s["from_date"]), date.fromisoformat(s["until_date"])) for s in row["suspensions"]
+        ),
+    )
 
 
 async def sending_organization_approved(conn: asyncpg.Connection, id: UUID) -> bool:
     return bool(await conn.fetchval("SELECT approved FROM registry_sending_organizations WHERE id = $1", id))
 
 
-async def sending_agreement_in_force(conn: asyncpg.Connection, supervising_organization_id: UUID,
-                                     sending_organization_id: UUID, on: date) -> bool:
+async def sending_agreement_in_force(
+    conn: asyncpg.Connection, supervising_organization_id: UUID, sending_organization_id: UUID, on: date
+) -> bool:
     return await conn.fetchval(
         "SELECT EXISTS (SELECT 1 FROM registry_sending_agreements WHERE supervising_organization_id = $1"
         " AND sending_organization_id = $2 AND signed_on <= $3 AND (ended_on IS NULL OR ended_on > $3))",
-        supervising_organization_id, sending_organization_id, on)
+        supervising_organization_id,
+        sending_organization_id,
+        on,
+    )

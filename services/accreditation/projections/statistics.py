@@ -14,15 +14,16 @@ prefecture. It counts in:
   those with at least one plan revoked in it.
 """
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
 
-from contracts.accreditation import TrainingPlanCompleted, TrainingPlanDiscontinued, TrainingPlanRevoked
-from services.accreditation.domain.training_plan import TrainingPlan
+from contracts.accreditation import TrainingPlanRevoked
+from services.accreditation.domain.training_plan import AppliedPlan, TrainingPlan
 from shared.dates import add_months, fiscal_year, fiscal_year_start, last_day, month_start
-from shared.statistics import Key, count_entity
+from shared.statistics import Key, count_entity, totals
 
 DIMENSIONS = ("nationality", "job_group", "stage", "training_type", "prefecture")
 UNKNOWN = "unknown"
@@ -49,18 +50,17 @@ def job_group(job_category: str) -> str:
 
 def plan_facts(state: TrainingPlan, prefecture: str | None) -> dict[str, Any] | None:
     """What the plan counts by, as JSON; None while it is not certified (or was never)."""
-    if state.certified_on is None:
+    if not isinstance(state, AppliedPlan) or state.certified_on is None:
         return None
-    plan = state.application
-    match state.ending:
-        case (TrainingPlanCompleted(completed_on=ended_on) | TrainingPlanDiscontinued(discontinued_on=ended_on)
-              | TrainingPlanRevoked(revoked_on=ended_on)):
-            pass
-        case _:
-            ended_on = None
+    plan, ended_on = state.application, state.ended_on
     return {
-        "dimensions": [plan.trainee.nationality, job_group(plan.job_category), plan.stage.value,
-                       plan.training_type.value, prefecture or UNKNOWN],
+        "dimensions": [
+            plan.trainee.nationality,
+            job_group(plan.job_category),
+            plan.stage.value,
+            plan.training_type.value,
+            prefecture or UNKNOWN,
+        ],
         "implementing_organization_id": str(plan.implementing_organization_id),
         "certified_on": state.certified_on.isoformat(),
         "start_date": plan.start_date.isoformat(),
@@ -90,7 +90,39 @@ def plan_keys(facts: dict[str, Any]) -> dict[Key, int]:
 
 async def project_plan_statistics(conn: asyncpg.Connection, id: str, state: TrainingPlan) -> None:
     prefecture = None
-    if state.certified_on is not None:
-        prefecture = await conn.fetchval("SELECT prefecture FROM registry_implementing_organizations WHERE id = $1",
-                                         state.application.implementing_organization_id)
+    if isinstance(state, AppliedPlan) and state.certified_on is not None:
+        prefecture = await conn.fetchval(
+            "SELECT prefecture FROM registry_implementing_organizations WHERE id = $1",
+            state.application.implementing_organization_id,
+        )
     await count_entity(conn, id, plan_facts(state, prefecture), plan_keys)
+
+
+# What the statistics routes read
+
+
+async def monthly(
+    pool: asyncpg.Pool, measure: str, months: Sequence[date], *, by: int | None, where: list[str | None]
+) -> dict[date, dict[str | None, int]]:
+    """Per month of `months`: the count of `measure` per value of the dimension `by` (one total under None
+    when not split), over the plans whose dimensions equal `where` (None: any)."""
+    async with pool.acquire() as conn:
+        rows = await totals(conn, measure, months[0], months[-1], by=by, where=where)
+    found: dict[date, dict[str | None, int]] = {month: {} for month in months}
+    for month, value, n in rows:
+        found[month][value] = n
+    return found
+
+
+async def revocations(pool: asyncpg.Pool, first: date, last: date) -> tuple[dict[date, int], dict[date, int]]:
+    """Per fiscal year from the one starting on `first` to the one starting on `last`: the plans revoked, and
+    the implementing organizations with at least one plan revoked."""
+    async with pool.acquire() as conn:
+        plans = await totals(conn, PLANS_REVOKED, first, last, where=[None] * len(DIMENSIONS))
+        organizations = await totals(conn, ORGANIZATIONS_WITH_PLANS_REVOKED, first, last, by=0, where=[None])
+    plans_in = {period: n for period, _, n in plans}
+    organizations_in: dict[date, int] = {}
+    for period, _, n in organizations:
+        if n > 0:
+            organizations_in[period] = organizations_in.get(period, 0) + 1
+    return plans_in, organizations_in

@@ -7,5 +7,11 @@ from services.registry.api.sending_organizations import router as sending_organi
 from services.registry.api.statistics import router as statistics
 from services.registry.api.supervising_organizations import router as supervising_organizations
 
-routers = [supervising_organizations, implementing_organizations, sending_organizations, sending_agreements,
-           disclosure, statistics]
+routers = [
+    supervising_organizations,
+    implementing_organizations,
+    sending_organizations,
+    sending_agreements,
+    disclosure,
+    statistics,
+]

@@ -1,87 +1,44 @@
 """Supervising organizations and their permits (DOMAIN §2, §10)."""
 
-from collections.abc import Callable
-from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-import asyncpg
-from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import Field
+from fastapi import APIRouter, Query, Request, Response
 
-from services.registry.domain import supervising_organization as so
-from contracts.registry import PermitApplication, PermitType, RevocationGround
-from services.registry.projections.supervising_organizations import (
-    load_state,
-    project_supervising_organization,
-    supervising_organization_document,
+from contracts.registry import PermitType
+from services.registry import commands
+from services.registry.api.auth import Filer, OtitOfficer, Reader
+from services.registry.api.schemas import (
+    ApplyForPermit,
+    CloseImprovementOrder,
+    DenyPermit,
+    DowngradePermit,
+    ExpiriesRecorded,
+    GrantPermit,
+    IssueImprovementOrder,
+    RecordExpiries,
+    RenewPermit,
+    RevokePermit,
+    SupervisingOrganizationDocument,
+    SuspendBusiness,
 )
-from shared.web.auth import Principal, Role, require_roles
-from shared.commands import Aggregate, CommandRunner, Outcome, existing
+from services.registry.domain.supervising_organization import Lifecycle
+from services.registry.projections import supervising_organizations as read
 from shared.errors import NotFound
-from shared.web.problems import Forbidden
-from shared.events import EventContext
-from shared.web.http import Accepted, AsOf, Body, Command, cursor_uuid, decode_cursor, document_response, Page, page_of, today
 from shared.web.app import PoolDep
-
-SUPERVISING_ORGANIZATION = Aggregate("supervising-organization", so.SupervisingOrganization(), so.evolve,
-                                     project_supervising_organization)
-
-Officer = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.ADMIN))]
-Filer = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.SUPERVISING_ORG, Role.ADMIN))]
-Reader = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.SUPERVISING_ORG, Role.AUDITOR, Role.ADMIN))]
-
-
-class ApplyForPermit(PermitApplication):
-    applied_on: date
-
-
-class GrantPermit(Body):
-    permit_type: PermitType
-    granted_on: date
-
-
-class DenyPermit(Body):
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class RenewPermit(Body):
-    renewed_on: date
-    excellent_record: bool
-    applied_on: date | None = Field(None, description="when the renewal was applied for; defaults to renewed_on")
-
-
-class DowngradePermit(Body):
-    effective_on: date
-
-
-class IssueImprovementOrder(Body):
-    issued_on: date
-    deadline: date
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class CloseImprovementOrder(Body):
-    closed_on: date
-
-
-class SuspendBusiness(Body):
-    from_date: date
-    until_date: date
-    scope: Literal["all", "part"]
-    part: str | None = Field(None, max_length=500, description="which part of the business, when scope is part")
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class RevokePermit(Body):
-    revoked_on: date
-    ground: RevocationGround
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class RecordExpiries(Body):
-    as_of: date
-
+from shared.web.auth import Principal
+from shared.web.http import (
+    Accepted,
+    AsOf,
+    Command,
+    Page,
+    cursor_uuid,
+    decode_cursor,
+    document_response,
+    page_of,
+    today,
+)
+from shared.web.problems import Forbidden
 
 router = APIRouter(prefix="/v1/supervising-organizations", tags=["supervising organizations"])
 
@@ -90,153 +47,148 @@ router = APIRouter(prefix="/v1/supervising-organizations", tags=["supervising or
 async def apply_for_permit(body: ApplyForPermit, command: Command, principal: Filer) -> Response:
     """Apply for a supervising-organization permit. An organization applies for itself: its record
     takes the organization id its token names, so that it can read it and no other."""
-    id = _own_id(principal) if principal.is_organization_member else str(uuid4())
-    application = PermitApplication.model_validate(body.model_dump(exclude={"applied_on"}))
-    return await command.run(SUPERVISING_ORGANIZATION, id,
-                             lambda state: so.apply_for_permit(state, application, body.applied_on),
-                             created_at=f"{router.prefix}/{id}")
+    id = _own_id(principal) if principal.is_organization_member else uuid4()
+    return await command.execute(
+        commands.apply_for_permit,
+        id,
+        application=body.application(),
+        applied_on=body.applied_on,
+        created_at=f"{router.prefix}/{id}",
+    )
 
 
-def _own_id(principal: Principal) -> str:
+def _own_id(principal: Principal) -> UUID:
     try:
-        return str(UUID(principal.organization_id))
-    except ValueError:
+        return UUID(principal.organization_id)
+    except (TypeError, ValueError):
         raise Forbidden("the token's organization (org) is not a supervising organization's id") from None
 
 
-async def _decide(command, id: UUID, decide: Callable[[so.SupervisingOrganization], list]) -> Response:
-    return await command.run(SUPERVISING_ORGANIZATION, str(id), existing("supervising organization", id, decide))
-
-
 @router.post("/{id}/grant", response_model=Accepted)
-async def grant_permit(id: UUID, body: GrantPermit, command: Command, _: Officer) -> Response:
+async def grant_permit(id: UUID, body: GrantPermit, command: Command, _: OtitOfficer) -> Response:
     """Grant the permit, general or specified; it is valid for 5 or 3 years."""
-    return await _decide(command, id, lambda s: so.grant_permit(s, body.permit_type, body.granted_on))
+    return await command.execute(commands.grant_permit, id, permit_type=body.permit_type, granted_on=body.granted_on)
 
 
 @router.post("/{id}/deny", response_model=Accepted)
-async def deny_permit(id: UUID, body: DenyPermit, command: Command, _: Officer) -> Response:
+async def deny_permit(id: UUID, body: DenyPermit, command: Command, _: OtitOfficer) -> Response:
     """Deny the application."""
-    return await _decide(command, id, lambda s: so.deny_permit(s, body.reason))
+    return await command.execute(commands.deny_permit, id, reason=body.reason)
 
 
 @router.post("/{id}/renew", response_model=Accepted)
-async def renew_permit(id: UUID, body: RenewPermit, command: Command, _: Officer) -> Response:
+async def renew_permit(id: UUID, body: RenewPermit, command: Command, _: OtitOfficer) -> Response:
     """Renew an active permit applied for at least 3 months before it expires."""
-    return await _decide(command, id,
-                         lambda s: so.renew_permit(s, body.renewed_on, body.excellent_record, body.applied_on))
+    return await command.execute(
+        commands.renew_permit,
+        id,
+        renewed_on=body.renewed_on,
+        excellent_record=body.excellent_record,
+        applied_on=body.applied_on,
+    )
 
 
 @router.post("/{id}/downgrade", response_model=Accepted)
-async def downgrade_permit(id: UUID, body: DowngradePermit, command: Command, _: Officer) -> Response:
+async def downgrade_permit(id: UUID, body: DowngradePermit, command: Command, _: OtitOfficer) -> Response:
     """Downgrade a general permit to specified when excellence is lost."""
-    return await _decide(command, id, lambda s: so.downgrade_permit(s, body.effective_on))
+    return await command.execute(commands.downgrade_permit, id, effective_on=body.effective_on)
 
 
 @router.post("/{id}/improvement-orders", response_model=Accepted)
-async def issue_improvement_order(id: UUID, body: IssueImprovementOrder, command: Command, _: Officer) -> Response:
+async def issue_improvement_order(id: UUID, body: IssueImprovementOrder, command: Command, _: OtitOfficer) -> Response:
     """Order an improvement by a deadline (Art. 36)."""
-    order_id = uuid4()
-    return await _decide(command, id, lambda s: so.issue_improvement_order(s, order_id, body.issued_on,
-                                                                           body.deadline, body.reason))
+    return await command.execute(
+        commands.issue_improvement_order,
+        id,
+        order_id=uuid4(),
+        issued_on=body.issued_on,
+        deadline=body.deadline,
+        reason=body.reason,
+    )
 
 
 @router.post("/{id}/improvement-orders/{order_id}/close", response_model=Accepted)
-async def close_improvement_order(id: UUID, order_id: UUID, body: CloseImprovementOrder, command: Command,
-                                  _: Officer) -> Response:
+async def close_improvement_order(
+    id: UUID, order_id: UUID, body: CloseImprovementOrder, command: Command, _: OtitOfficer
+) -> Response:
     """Close an improvement order once the improvement is confirmed."""
-    return await _decide(command, id, lambda s: so.close_improvement_order(s, order_id, body.closed_on))
+    return await command.execute(commands.close_improvement_order, id, order_id=order_id, closed_on=body.closed_on)
 
 
 @router.post("/{id}/suspend", response_model=Accepted)
-async def suspend_business(id: UUID, body: SuspendBusiness, command: Command, _: Officer) -> Response:
+async def suspend_business(id: UUID, body: SuspendBusiness, command: Command, _: OtitOfficer) -> Response:
     """Suspend all or part of the business from one date to another (Art. 37(3))."""
-    suspension_id = uuid4()
-    return await _decide(command, id, lambda s: so.suspend_business(s, suspension_id, body.from_date,
-                                                                    body.until_date, body.scope, body.part,
-                                                                    body.reason))
+    return await command.execute(
+        commands.suspend_business,
+        id,
+        suspension_id=uuid4(),
+        from_date=body.from_date,
+        until_date=body.until_date,
+        scope=body.scope,
+        part=body.part,
+        reason=body.reason,
+    )
 
 
 @router.post("/{id}/revoke", response_model=Accepted)
-async def revoke_permit(id: UUID, body: RevokePermit, command: Command, _: Officer) -> Response:
+async def revoke_permit(id: UUID, body: RevokePermit, command: Command, _: OtitOfficer) -> Response:
     """Revoke the permit on one of the five grounds of Art. 37(1); final."""
-    return await _decide(command, id, lambda s: so.revoke_permit(s, body.revoked_on, body.ground, body.reason))
+    return await command.execute(
+        commands.revoke_permit, id, revoked_on=body.revoked_on, ground=body.ground, reason=body.reason
+    )
 
 
-async def expire_permits(runner: CommandRunner, conn: asyncpg.Connection, as_of: date,
-                         context: EventContext) -> list[str]:
-    """Record the expiry of every active permit whose last day is before `as_of`."""
-    ids = [str(r["id"]) for r in await conn.fetch(
-        "SELECT id FROM supervising_organizations WHERE lifecycle = 'active' AND expires_on < $1 ORDER BY id",
-        as_of)]
-    for id in ids:
-        await runner.decide_and_apply(conn, SUPERVISING_ORGANIZATION, id, lambda s: so.record_expiry(s, as_of),
-                                      context)
-    return ids
-
-
-@router.post("/expiries")
-async def record_expiries(body: RecordExpiries, command: Command, _: Officer) -> dict:
+@router.post("/expiries", response_model=ExpiriesRecorded)
+async def record_expiries(body: RecordExpiries, command: Command, _: OtitOfficer) -> ExpiriesRecorded:
     """Record every permit that expired before `as_of` (run daily by the service; callable by operators)."""
-    expired: list[str] = []
-
-    async def work(conn: asyncpg.Connection) -> Outcome:
-        expired[:] = await expire_permits(command.runner, conn, body.as_of, command.context)
-        return Outcome("expiries", 0, [])
-
-    await command.run_work(work)
-    return {"as_of": body.as_of.isoformat(), "expired": expired}
+    outcome = await command.runner.transact(
+        commands.record_expiries, as_of=body.as_of, context=command.context, if_match=command.if_match
+    )
+    return ExpiriesRecorded(as_of=body.as_of, expired=[UUID(event.subject) for event in outcome.events])
 
 
-def _visible_to(principal: Principal, id: str) -> bool:
-    return not principal.is_organization_member or principal.acts_for(id)
-
-
-@router.get("/{id}")
-async def get_supervising_organization(id: UUID, request: Request, pool: PoolDep, principal: Reader,
-                                       as_of: AsOf = None) -> Response:
+@router.get("/{id}", response_model=SupervisingOrganizationDocument)
+async def get_supervising_organization(
+    id: UUID, request: Request, pool: PoolDep, principal: Reader, as_of: AsOf = None
+) -> Response:
     """One supervising organization and its permit; with `as_of`, as recorded and in force then."""
-    if not _visible_to(principal, str(id)):
+    document = None
+    if principal.may_see(id):
+        document = await read.read_supervising_organization(
+            pool,
+            request.app.state.runner,
+            commands.SUPERVISING_ORGANIZATION,
+            id,
+            as_of.until if as_of else None,
+            as_of.day if as_of else today(),
+        )
+    if document is None:
         raise NotFound("supervising organization", id)
-    async with pool.acquire() as conn:
-        if as_of is None:
-            row = await conn.fetchrow("SELECT state, version FROM supervising_organizations WHERE id = $1", id)
-            state, version = (load_state(row["state"]), row["version"]) if row else (None, 0)
-        else:
-            state, version = await request.app.state.runner.load(conn, SUPERVISING_ORGANIZATION, str(id),
-                                                                 until=as_of.until)
-    if state is None or not state.exists:
-        raise NotFound("supervising organization", id)
-    day = as_of.day if as_of else today()
-    return document_response(supervising_organization_document(str(id), state, version, day), version)
+    shown = SupervisingOrganizationDocument.model_validate(document)
+    return document_response(shown.model_dump(mode="json"), shown.version)
 
 
-@router.get("")
+@router.get("", response_model=Page[SupervisingOrganizationDocument])
 async def list_supervising_organizations(
     pool: PoolDep,
     principal: Reader,
-    status: Annotated[so.Lifecycle | None, Query(description="as recorded: applied, active, denied, revoked,"
-                                                             " expired")] = None,
+    status: Annotated[
+        Lifecycle | None, Query(description="as recorded: applied, active, denied, revoked, expired")
+    ] = None,
     permit_type: PermitType | None = None,
     prefecture: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
-) -> Page:
+) -> Page[dict[str, Any]]:
     """Supervising organizations, filtered, in id order, a page at a time."""
-    after = decode_cursor(cursor)
-    only = principal.organization_id if principal.is_organization_member else None
-    async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            """
-            SELECT id, state, version FROM supervising_organizations
-             WHERE ($1::text IS NULL OR lifecycle = $1) AND ($2::text IS NULL OR permit_type = $2)
-               AND ($3::text IS NULL OR prefecture = $3) AND ($4::uuid IS NULL OR id > $4)
-               AND ($5::text IS NULL OR id::text = $5)
-             ORDER BY id LIMIT $6
-            """,
-            status.value if status else None, permit_type.value if permit_type else None, prefecture,
-            cursor_uuid(after), only, limit + 1,
-        )
-    day = today()
-    return page_of([supervising_organization_document(str(r["id"]), load_state(r["state"]), r["version"], day)
-                    for r in rows], limit, lambda item: [item["id"]])
+    items = await read.list_supervising_organizations(
+        pool,
+        day=today(),
+        lifecycle=status,
+        permit_type=permit_type,
+        prefecture=prefecture,
+        after=cursor_uuid(decode_cursor(cursor)),
+        only=principal.only_organization,
+        limit=limit + 1,
+    )
+    return page_of(items, limit, lambda item: [item["id"]])

@@ -1,4 +1,7 @@
-"""The permit rules of the Technical Intern Training Act, with the numbers in one place (DOMAIN §2)."""
+"""The permit rules of the Technical Intern Training Act, with the numbers in one place (DOMAIN §2).
+
+Which countries may send trainees (the MoC list) is in `sending_rules`.
+"""
 
 from datetime import date, timedelta
 
@@ -13,6 +16,8 @@ RENEWED_PERMIT_YEARS = {  # (type, excellent record) -> years
     (PermitType.SPECIFIED, False): 3,
 }
 RENEWAL_LEAD_MONTHS = 3  # a renewal must be applied for at least this long before expiry
+# An inspection's referral for an improvement order that names no deadline gives this long.
+REFERRED_IMPROVEMENT_ORDER_DAYS = 90
 
 
 def new_permit_years(permit_type: PermitType) -> int:
@@ -36,3 +41,8 @@ def latest_renewal_application(expires_on: date) -> date:
 def renewal_valid_from(expires_on: date) -> date:
     """A renewed permit runs on from the day after the current one ends, so no day is lost."""
     return expires_on + timedelta(days=1)
+
+
+def referred_improvement_order_deadline(decided_on: date, deadline: date | None) -> date:
+    """The deadline of an improvement order an inspection referred: its own, or the default period."""
+    return deadline or decided_on + timedelta(days=REFERRED_IMPROVEMENT_ORDER_DAYS)

@@ -5,10 +5,26 @@ The list is configurable (`TITP_REGISTRY_MOC_COUNTRIES`, read by the registry ap
 
 from collections.abc import Iterable
 
-MOC_COUNTRIES = frozenset({
-    "VN", "KH", "IN", "PH", "LA", "MN", "BD", "LK", "MM", "BT", "PK", "TH", "NP", "UZ", "ID",
-    "PE",  # listed by one source only, unconfirmed
-})
+MOC_COUNTRIES = frozenset(
+    {
+        "VN",
+        "KH",
+        "IN",
+        "PH",
+        "LA",
+        "MN",
+        "BD",
+        "LK",
+        "MM",
+        "BT",
+        "PK",
+        "TH",
+        "NP",
+        "UZ",
+        "ID",
+        "PE",  # listed by one source only, unconfirmed
+    }
+)
 
 
 def country_codes(codes: str | Iterable[str]) -> frozenset[str]:

@@ -18,7 +18,10 @@ async def reserve_corporate_number(conn: asyncpg.Connection, number: str, organi
         "                 ON CONFLICT (number) DO NOTHING RETURNING organization_id)"
         " SELECT coalesce((SELECT organization_id FROM claimed),"
         "                 (SELECT organization_id FROM corporate_numbers WHERE number = $1))",
-        number, organization_id, kind)
+        number,
+        organization_id,
+        kind,
+    )
     if str(holder) != organization_id:
         raise DomainRuleViolation("corporate_number.unique", f"corporate number {number} is already registered")
 

@@ -8,6 +8,7 @@ officers write (free text may name trainees, staff or managers), the part of the
 partial suspension names, addresses, the representative, supervision managers or the auditor.
 """
 
+from datetime import date
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -21,14 +22,18 @@ REVOCATION_GROUNDS = {
     RevocationGround.STANDARDS_NOT_MET: ("Art. 37(1)(i)", "the permit standards are no longer met"),
     RevocationGround.DISQUALIFIED: ("Art. 37(1)(ii)", "a ground of disqualification applies"),
     RevocationGround.CONDITION_BREACHED: ("Art. 37(1)(iii)", "a condition of the permit was breached"),
-    RevocationGround.LAW_BREACHED: ("Art. 37(1)(iv)", "the Act, immigration or labour law, or an order under"
-                                                      " them, was breached"),
+    RevocationGround.LAW_BREACHED: (
+        "Art. 37(1)(iv)",
+        "the Act, immigration or labour law, or an order under them, was breached",
+    ),
     RevocationGround.WRONGFUL_ACT: ("Art. 37(1)(v)", "a wrongful or grossly unjust act in the business"),
 }
 SUSPENSION = ("Art. 37(3)", "order to suspend all or part of the business")
 IMPROVEMENT_ORDER = ("Art. 36", "order to take measures to improve the business")
-DOWNGRADE = (None, "the standards of excellence a general permit requires are no longer met: downgraded to a"
-                   " specified permit")
+DOWNGRADE = (
+    None,
+    "the standards of excellence a general permit requires are no longer met: downgraded to a specified permit",
+)
 
 _ACTION_IDS = uuid5(NAMESPACE_URL, "https://titp.example/disclosed-actions")
 
@@ -41,28 +46,82 @@ def _action_id(organization_id: str, action: str) -> UUID:
 def disclosed_actions(id: str, state: SupervisingOrganization) -> list[dict[str, Any]]:
     """Every action on the organization's permit that is public, as published."""
     application = state.application
-    organization = {"supervising_organization_id": UUID(id), "name": application.name,
-                    "corporate_number": application.corporate_number, "prefecture": application.prefecture}
+    assert application is not None, "a supervising organization that never applied"
+    organization = {
+        "supervising_organization_id": UUID(id),
+        "name": application.name,
+        "corporate_number": application.corporate_number,
+        "prefecture": application.prefecture,
+    }
 
-    def action(action_id: UUID, kind: str, on, provision: tuple[str | None, str], **details) -> dict[str, Any]:
+    def action(
+        action_id: UUID, kind: str, on: date, provision: tuple[str | None, str], **details: Any
+    ) -> dict[str, Any]:
         legal_basis, ground = provision
-        return {"id": action_id, **organization, "action": kind, "action_date": on, "legal_basis": legal_basis,
-                "ground": ground, "until_date": None, "scope": None, "deadline": None, **details}
+        return {
+            "id": action_id,
+            **organization,
+            "action": kind,
+            "action_date": on,
+            "legal_basis": legal_basis,
+            "ground": ground,
+            "until_date": None,
+            "scope": None,
+            "deadline": None,
+            **details,
+        }
 
-    actions = [action(o.order_id, "improvement_order", o.issued_on, IMPROVEMENT_ORDER, deadline=o.deadline)
-               for o in state.improvement_orders]
-    actions += [action(s.suspension_id, "suspension", s.from_date, SUSPENSION, until_date=s.until_date,
-                       scope=s.scope) for s in state.suspensions]
+    actions = [
+        action(o.order_id, "improvement_order", o.issued_on, IMPROVEMENT_ORDER, deadline=o.deadline)
+        for o in state.improvement_orders
+    ]
+    actions += [
+        action(s.suspension_id, "suspension", s.from_date, SUSPENSION, until_date=s.until_date, scope=s.scope)
+        for s in state.suspensions
+    ]
     if state.downgraded_on:
         actions.append(action(_action_id(id, "downgrade"), "downgrade", state.downgraded_on, DOWNGRADE))
     if state.revocation:
-        actions.append(action(_action_id(id, "revocation"), "revocation", state.revocation.revoked_on,
-                              REVOCATION_GROUNDS[state.revocation.ground]))
+        actions.append(
+            action(
+                _action_id(id, "revocation"),
+                "revocation",
+                state.revocation.revoked_on,
+                REVOCATION_GROUNDS[state.revocation.ground],
+            )
+        )
     return actions
 
 
-_COLUMNS = ("id", "supervising_organization_id", "name", "corporate_number", "prefecture", "action", "action_date",
-            "legal_basis", "ground", "until_date", "scope", "deadline")
+# The columns, in the order the CSV lists them (api.schemas.DisclosedAction has them all).
+FIELDS = (
+    "action_date",
+    "action",
+    "name",
+    "corporate_number",
+    "prefecture",
+    "legal_basis",
+    "ground",
+    "until_date",
+    "scope",
+    "deadline",
+    "supervising_organization_id",
+    "id",
+)
+_COLUMNS = (
+    "id",
+    "supervising_organization_id",
+    "name",
+    "corporate_number",
+    "prefecture",
+    "action",
+    "action_date",
+    "legal_basis",
+    "ground",
+    "until_date",
+    "scope",
+    "deadline",
+)
 
 
 async def project_disclosure(conn: asyncpg.Connection, id: str, state: SupervisingOrganization) -> None:
@@ -72,4 +131,49 @@ async def project_disclosure(conn: asyncpg.Connection, id: str, state: Supervisi
         await conn.executemany(
             f"INSERT INTO disclosed_actions ({', '.join(_COLUMNS)})"
             f" VALUES ({', '.join(f'${i}' for i in range(1, len(_COLUMNS) + 1))}) ON CONFLICT (id) DO NOTHING",
-            [tuple(a[c] for c in _COLUMNS) for a in actions])
+            [tuple(a[c] for c in _COLUMNS) for a in actions],
+        )
+
+
+async def list_disclosed_actions(
+    db: asyncpg.Pool,
+    *,
+    from_date: date | None,
+    to_date: date | None,
+    prefecture: str | None,
+    action: str | None,
+    after: tuple[date, UUID] | None,
+    limit: int | None,
+) -> list[dict[str, Any]]:
+    """The published actions, newest first, after the (action_date, id) `after`; all of them without `limit`."""
+    after_date, after_id = after or (None, None)
+    rows = await db.fetch(
+        f"""
+        SELECT {", ".join(FIELDS)} FROM disclosed_actions
+         WHERE ($1::date IS NULL OR action_date >= $1) AND ($2::date IS NULL OR action_date <= $2)
+           AND ($3::text IS NULL OR prefecture = $3) AND ($4::text IS NULL OR action = $4)
+           AND ($5::date IS NULL OR (action_date, id) < ($5, $6))
+         ORDER BY action_date DESC, id DESC LIMIT $7
+        """,
+        from_date,
+        to_date,
+        prefecture,
+        action,
+        after_date,
+        after_id,
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+async def action_counts(db: asyncpg.Pool, first: date, end: date) -> dict[tuple[int, str], int]:
+    """(fiscal year, action) -> how many actions took effect from `first` until before `end`."""
+    rows = await db.fetch(
+        """
+        SELECT extract(year FROM action_date - interval '3 months')::int AS fiscal_year, action, count(*) AS n
+          FROM disclosed_actions WHERE action_date >= $1 AND action_date < $2 GROUP BY 1, 2
+        """,
+        first,
+        end,
+    )
+    return {(r["fiscal_year"], r["action"]): r["n"] for r in rows}

@@ -1,17 +1,21 @@
-"""Read model of implementing organizations, written in the same transaction as their events."""
+"""Read model of implementing organizations: written in the same transaction as their events, and the
+queries behind their GET routes."""
 
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
+from contracts.registry import TrainingType
 from services.registry.domain.implementing_organization import ImplementingOrganization
 from services.registry.projections.corporate_numbers import reserve_corporate_number
 
 
 def implementing_organization_document(id: str, state: ImplementingOrganization, version: int) -> dict[str, Any]:
-    """What clients see: the registration, the current staff count and rating, and their histories."""
-    registration = state.registration.model_dump(mode="json", exclude={"full_time_staff", "staff_as_of",
-                                                                       "excellent"})
+    """What clients see (api.schemas.ImplementingOrganizationDocument): the registration, the current staff
+    count and rating, and their histories."""
+    assert state.registration is not None, "an implementing organization never registered"
+    registration = state.registration.model_dump(mode="json", exclude={"full_time_staff", "staff_as_of", "excellent"})
     return {
         "id": id,
         **registration,
@@ -25,9 +29,11 @@ def implementing_organization_document(id: str, state: ImplementingOrganization,
     }
 
 
-async def project_implementing_organization(conn: asyncpg.Connection, id: str, state: ImplementingOrganization,
-                                            version: int) -> None:
+async def project_implementing_organization(
+    conn: asyncpg.Connection, id: str, state: ImplementingOrganization, version: int
+) -> None:
     registration = state.registration
+    assert registration is not None, "an event before the registration"
     # Of two registrations with one number committing at once, the second waits here and is refused.
     await reserve_corporate_number(conn, registration.corporate_number, id, "implementing_organization")
     await conn.execute(
@@ -38,7 +44,46 @@ async def project_implementing_organization(conn: asyncpg.Connection, id: str, s
         ON CONFLICT (id) DO UPDATE SET excellent = excluded.excellent, document = excluded.document,
                                        version = excluded.version
         """,
-        id, registration.name, registration.corporate_number, registration.prefecture,
-        registration.training_type.value, registration.supervising_organization_id, state.rating.excellent,
-        implementing_organization_document(id, state, version), version,
+        id,
+        registration.name,
+        registration.corporate_number,
+        registration.prefecture,
+        registration.training_type.value,
+        registration.supervising_organization_id,
+        state.rating.excellent,
+        implementing_organization_document(id, state, version),
+        version,
     )
+
+
+async def list_implementing_organizations(
+    db: asyncpg.Pool,
+    *,
+    prefecture: str | None,
+    supervising_organization_id: UUID | None,
+    training_type: TrainingType | None,
+    excellent: bool | None,
+    after: UUID | None,
+    only: str | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Documents in id order after `after`, at most `limit`. `only`: the one organization a caller may see
+    records of: the implementing organization itself, or those under it as their supervising organization."""
+    rows = await db.fetch(
+        """
+        SELECT document FROM implementing_organizations
+         WHERE ($1::text IS NULL OR prefecture = $1) AND ($2::uuid IS NULL OR supervising_organization_id = $2)
+           AND ($3::text IS NULL OR training_type = $3) AND ($4::boolean IS NULL OR excellent = $4)
+           AND ($5::uuid IS NULL OR id > $5)
+           AND ($6::text IS NULL OR id::text = $6 OR supervising_organization_id::text = $6)
+         ORDER BY id LIMIT $7
+        """,
+        prefecture,
+        supervising_organization_id,
+        training_type.value if training_type else None,
+        excellent,
+        after,
+        only,
+        limit,
+    )
+    return [r["document"] for r in rows]

@@ -1,4 +1,5 @@
-"""Read models of sending organizations and sending agreements, written in the same transaction as their events."""
+"""Read models of sending organizations and sending agreements: written in the same transaction as their
+events, and the queries behind their GET routes and the commands that look across agreements."""
 
 from typing import Any
 from uuid import UUID
@@ -10,6 +11,8 @@ from services.registry.domain.sending_organization import SendingOrganization
 
 
 def sending_organization_document(id: str, state: SendingOrganization, version: int) -> dict[str, Any]:
+    """What clients see (api.schemas.SendingOrganizationDocument)."""
+    assert state.approval is not None, "a sending organization never approved"
     withdrawal = state.withdrawal
     return {
         "id": id,
@@ -22,6 +25,8 @@ def sending_organization_document(id: str, state: SendingOrganization, version: 
 
 
 def sending_agreement_document(id: str, state: SendingAgreement, version: int) -> dict[str, Any]:
+    """What clients see (api.schemas.SendingAgreementDocument)."""
+    assert state.signature is not None, "a sending agreement never signed"
     end = state.end
     return {
         "id": id,
@@ -33,8 +38,10 @@ def sending_agreement_document(id: str, state: SendingAgreement, version: int) -
     }
 
 
-async def project_sending_organization(conn: asyncpg.Connection, id: str, state: SendingOrganization,
-                                       version: int) -> None:
+async def project_sending_organization(
+    conn: asyncpg.Connection, id: str, state: SendingOrganization, version: int
+) -> None:
+    assert state.approval is not None, "an event before the approval"
     await conn.execute(
         """
         INSERT INTO sending_organizations (id, name, country, status, document, version)
@@ -42,14 +49,18 @@ async def project_sending_organization(conn: asyncpg.Connection, id: str, state:
         ON CONFLICT (id) DO UPDATE SET status = excluded.status, document = excluded.document,
                                        version = excluded.version
         """,
-        id, state.approval.name, state.approval.country, state.status,
-        sending_organization_document(id, state, version), version,
+        id,
+        state.approval.name,
+        state.approval.country,
+        state.status,
+        sending_organization_document(id, state, version),
+        version,
     )
 
 
-async def project_sending_agreement(conn: asyncpg.Connection, id: str, state: SendingAgreement,
-                                    version: int) -> None:
+async def project_sending_agreement(conn: asyncpg.Connection, id: str, state: SendingAgreement, version: int) -> None:
     signature = state.signature
+    assert signature is not None, "an event before the signing"
     await conn.execute(
         """
         INSERT INTO sending_agreements (id, supervising_organization_id, sending_organization_id, status,
@@ -58,8 +69,13 @@ async def project_sending_agreement(conn: asyncpg.Connection, id: str, state: Se
         ON CONFLICT (id) DO UPDATE SET status = excluded.status, document = excluded.document,
                                        version = excluded.version
         """,
-        id, signature.supervising_organization_id, signature.sending_organization_id, state.status,
-        signature.signed_on, sending_agreement_document(id, state, version), version,
+        id,
+        signature.supervising_organization_id,
+        signature.sending_organization_id,
+        state.status,
+        signature.signed_on,
+        sending_agreement_document(id, state, version),
+        version,
     )
 
 
@@ -74,10 +90,51 @@ async def lock_sending_organization(conn: asyncpg.Connection, id: UUID) -> None:
     await conn.execute("SELECT 1 FROM sending_organizations WHERE id = $1 FOR UPDATE", id)
 
 
-async def agreements_in_force(conn: asyncpg.Connection, *, sending_organization_id: UUID,
-                              supervising_organization_id: UUID | None = None) -> list[UUID]:
+async def agreements_in_force(
+    conn: asyncpg.Connection, *, sending_organization_id: UUID, supervising_organization_id: UUID | None = None
+) -> list[UUID]:
     rows = await conn.fetch(
         "SELECT id FROM sending_agreements WHERE sending_organization_id = $1 AND status = 'in_force'"
         " AND ($2::uuid IS NULL OR supervising_organization_id = $2) ORDER BY id",
-        sending_organization_id, supervising_organization_id)
+        sending_organization_id,
+        supervising_organization_id,
+    )
     return [r["id"] for r in rows]
+
+
+async def list_sending_organizations(
+    db: asyncpg.Pool, *, country: str | None, status: str | None, after: UUID | None, limit: int
+) -> list[dict[str, Any]]:
+    """Documents in id order after `after`, at most `limit`."""
+    rows = await db.fetch(
+        """
+        SELECT document FROM sending_organizations
+         WHERE ($1::text IS NULL OR country = $1) AND ($2::text IS NULL OR status = $2)
+           AND ($3::uuid IS NULL OR id > $3)
+         ORDER BY id LIMIT $4
+        """,
+        country,
+        status,
+        after,
+        limit,
+    )
+    return [r["document"] for r in rows]
+
+
+async def list_sending_agreements(
+    db: asyncpg.Pool, *, supervising_organization_id: UUID, status: str | None, after: UUID | None, limit: int
+) -> list[dict[str, Any]]:
+    """A supervising organization's agreements in id order after `after`, at most `limit`."""
+    rows = await db.fetch(
+        """
+        SELECT document FROM sending_agreements
+         WHERE supervising_organization_id = $1 AND ($2::text IS NULL OR status = $2)
+           AND ($3::uuid IS NULL OR id > $3)
+         ORDER BY id LIMIT $4
+        """,
+        supervising_organization_id,
+        status,
+        after,
+        limit,
+    )
+    return [r["document"] for r in rows]

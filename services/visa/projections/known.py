@@ -59,14 +59,27 @@ async def record_plan_event(conn: asyncpg.Connection, plan_id: UUID, event: Plan
             exam_result = coalesce(excluded.exam_result, p.exam_result), version = excluded.version
          WHERE p.version < excluded.version
         """,
-        plan_id, event.trainee_id, event.stage.value, event.job_category, event.supervising_organization_id,
-        event.start_date, event.end_date, status.value, facts.get("certified_on"), facts.get("ended_on"),
-        facts.get("exam_result"), version,
+        plan_id,
+        event.trainee_id,
+        event.stage.value,
+        event.job_category,
+        event.supervising_organization_id,
+        event.start_date,
+        event.end_date,
+        status.value,
+        facts.get("certified_on"),
+        facts.get("ended_on"),
+        facts.get("exam_result"),
+        version,
     )
 
 
-async def record_permit_restriction(conn: asyncpg.Connection, event_id: UUID, supervising_organization_id: UUID,
-                                    event: PermitRevoked | BusinessSuspended) -> None:
+async def record_permit_restriction(
+    conn: asyncpg.Connection,
+    event_id: UUID,
+    supervising_organization_id: UUID,
+    event: PermitRevoked | BusinessSuspended,
+) -> None:
     if isinstance(event, PermitRevoked):
         kind, from_date, until_date = "revoked", event.revoked_on, None
     else:
@@ -74,17 +87,30 @@ async def record_permit_restriction(conn: asyncpg.Connection, event_id: UUID, su
     await conn.execute(
         "INSERT INTO known_permit_restrictions (event_id, supervising_organization_id, kind, from_date, until_date)"
         " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-        event_id, supervising_organization_id, kind, from_date, until_date)
+        event_id,
+        supervising_organization_id,
+        kind,
+        from_date,
+        until_date,
+    )
 
 
-_PLAN_COLUMNS = ("id AS plan_id, trainee_id, stage, job_category, supervising_organization_id, start_date, end_date,"
-                 " status, certified_on, ended_on, exam_result")
+_PLAN_COLUMNS = (
+    "id AS plan_id, trainee_id, stage, job_category, supervising_organization_id, start_date, end_date,"
+    " status, certified_on, ended_on, exam_result"
+)
 
 
 def _plan(row: asyncpg.Record) -> KnownPlan:
     exam_result = row["exam_result"]
-    return KnownPlan(**{**dict(row), "stage": Stage(row["stage"]), "status": PlanStatus(row["status"]),
-                        "exam_result": ExamResult(exam_result) if exam_result else None})
+    return KnownPlan(
+        **{
+            **dict(row),
+            "stage": Stage(row["stage"]),
+            "status": PlanStatus(row["status"]),
+            "exam_result": ExamResult(exam_result) if exam_result else None,
+        }
+    )
 
 
 async def plan_for_update(conn: asyncpg.Connection, plan_id: UUID) -> KnownPlan | None:
@@ -95,15 +121,19 @@ async def plan_for_update(conn: asyncpg.Connection, plan_id: UUID) -> KnownPlan 
 
 
 async def plans_of_trainee(conn: asyncpg.Connection, trainee_id: UUID) -> list[KnownPlan]:
-    rows = await conn.fetch(f"SELECT {_PLAN_COLUMNS} FROM known_training_plans WHERE trainee_id = $1"
-                            " ORDER BY start_date, id", trainee_id)
+    rows = await conn.fetch(
+        f"SELECT {_PLAN_COLUMNS} FROM known_training_plans WHERE trainee_id = $1 ORDER BY start_date, id", trainee_id
+    )
     return [_plan(r) for r in rows]
 
 
-async def permit_restrictions(conn: asyncpg.Connection, supervising_organization_id: UUID | None
-                              ) -> list[PermitRestriction]:
+async def permit_restrictions(
+    conn: asyncpg.Connection, supervising_organization_id: UUID | None
+) -> list[PermitRestriction]:
     if supervising_organization_id is None:
         return []
-    rows = await conn.fetch("SELECT kind, from_date, until_date FROM known_permit_restrictions"
-                            " WHERE supervising_organization_id = $1", supervising_organization_id)
+    rows = await conn.fetch(
+        "SELECT kind, from_date, until_date FROM known_permit_restrictions WHERE supervising_organization_id = $1",
+        supervising_organization_id,
+    )
     return [PermitRestriction(**r) for r in rows]

@@ -1,4 +1,6 @@
-"""The visa service's own aggregates and their read models, written in the same transaction as their events."""
+"""The read models of the visa service's own aggregates: their writes, called by `commands.py`'s aggregates
+in the same transaction as their events, the documents clients see, and the reads commands decide on.
+The reads behind the GET routes and lists are in `queries.py`."""
 
 from datetime import date
 from typing import Any
@@ -8,18 +10,19 @@ import asyncpg
 from pydantic import TypeAdapter
 
 from contracts.accreditation import Stage
-from services.visa.domain import certificate_of_eligibility as coe
-from services.visa.domain import residence
 from contracts.visa import StatusOfResidenceChanged, VisaIssued
-from shared.commands import Aggregate
+from services.visa.domain import certificate_of_eligibility as coe
 
 coe_state = TypeAdapter(coe.CertificateOfEligibility)
 visa_state = TypeAdapter(VisaIssued)
 status_change_state = TypeAdapter(StatusOfResidenceChanged)
 
+# Writes
 
-async def project_coe_application(conn: asyncpg.Connection, id: str, state: coe.CertificateOfEligibility,
-                                  version: int) -> None:
+
+async def project_coe_application(conn: asyncpg.Connection, id: str, state: coe.Coe, version: int) -> None:
+    if not isinstance(state, coe.CertificateOfEligibility):
+        return  # a stream opens with its application: there is always one by the time anything is projected
     await conn.execute(
         """
         INSERT INTO coe_applications (id, training_plan_id, trainee_id, lifecycle, state, version)
@@ -27,40 +30,72 @@ async def project_coe_application(conn: asyncpg.Connection, id: str, state: coe.
         ON CONFLICT (id) DO UPDATE SET lifecycle = excluded.lifecycle, state = excluded.state,
                                        version = excluded.version
         """,
-        UUID(id), state.training_plan_id, state.trainee_id, state.lifecycle.value,
-        coe_state.dump_python(state, mode="json"), version)
+        UUID(id),
+        state.training_plan_id,
+        state.trainee_id,
+        state.lifecycle.value,
+        coe_state.dump_python(state, mode="json"),
+        version,
+    )
 
 
-async def project_visa(conn: asyncpg.Connection, id: str, state: VisaIssued, version: int) -> None:
+async def project_visa(conn: asyncpg.Connection, id: str, state: VisaIssued | None, version: int) -> None:
+    if state is None:
+        return
     await conn.execute(
         "INSERT INTO visas (id, coe_id, training_plan_id, trainee_id, state, version) VALUES ($1, $2, $3, $4, $5, $6)"
         " ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = excluded.version",
-        UUID(id), state.coe_id, state.training_plan_id, state.trainee_id, state.model_dump(mode="json"), version)
+        UUID(id),
+        state.coe_id,
+        state.training_plan_id,
+        state.trainee_id,
+        state.model_dump(mode="json"),
+        version,
+    )
 
 
-async def project_status_change(conn: asyncpg.Connection, id: str, state: StatusOfResidenceChanged,
-                                version: int) -> None:
+async def project_status_change(
+    conn: asyncpg.Connection, id: str, state: StatusOfResidenceChanged | None, version: int
+) -> None:
+    if state is None:
+        return
     await conn.execute(
         "INSERT INTO status_changes (id, training_plan_id, trainee_id, to_stage, state, version)"
         " VALUES ($1, $2, $3, $4, $5, $6)"
         " ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = excluded.version",
-        UUID(id), state.training_plan_id, state.trainee_id, state.to_stage.value, state.model_dump(mode="json"),
-        version)
+        UUID(id),
+        state.training_plan_id,
+        state.trainee_id,
+        state.to_stage.value,
+        state.model_dump(mode="json"),
+        version,
+    )
 
 
-COE_APPLICATION = Aggregate("coe-application", coe.CertificateOfEligibility(), coe.evolve, project_coe_application)
-VISA = Aggregate("visa", None, residence.evolve_visa, project_visa)
-STATUS_CHANGE = Aggregate("status-change", None, residence.evolve_status_change, project_status_change)
+# Documents: what clients see (api/schemas.py has their models)
 
 
 def coe_document(id: str, state: coe.CertificateOfEligibility, version: int, day: date) -> dict[str, Any]:
     """The application and its certificate, with the status on `day` (an unused certificate expires)."""
-    return {"id": id, **coe_state.dump_python(state, mode="json"), "status": state.status_on(day),
-            "status_on": day.isoformat(), "version": version}
+    return {
+        "id": id,
+        **coe_state.dump_python(state, mode="json"),
+        "status": state.status_on(day).value,
+        "status_on": day.isoformat(),
+        "version": version,
+    }
 
 
 def grant_document(id: str, state: VisaIssued | StatusOfResidenceChanged, version: int, day: date) -> dict[str, Any]:
     return {"id": id, **state.model_dump(mode="json"), "version": version}
+
+
+# Reads inside commands
+
+
+async def training_plan_of_coe(conn: asyncpg.Connection, id: UUID) -> UUID | None:
+    """The plan a COE application was filed for; None for no such application."""
+    return await conn.fetchval("SELECT training_plan_id FROM coe_applications WHERE id = $1", id)
 
 
 async def coe_applications_of_plan(conn: asyncpg.Connection, plan_id: UUID) -> dict[str, coe.CertificateOfEligibility]:
@@ -70,6 +105,9 @@ async def coe_applications_of_plan(conn: asyncpg.Connection, plan_id: UUID) -> d
 
 async def stages_held(conn: asyncpg.Connection, trainee_id: UUID) -> set[Stage]:
     """The stages whose status of residence the trainee was granted here: i by a visa, the others by a change."""
-    rows = await conn.fetch("SELECT 'i' AS stage FROM visas WHERE trainee_id = $1"
-                            " UNION SELECT to_stage FROM status_changes WHERE trainee_id = $1", trainee_id)
+    rows = await conn.fetch(
+        "SELECT 'i' AS stage FROM visas WHERE trainee_id = $1"
+        " UNION SELECT to_stage FROM status_changes WHERE trainee_id = $1",
+        trainee_id,
+    )
     return {Stage(r["stage"]) for r in rows}

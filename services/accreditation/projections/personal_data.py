@@ -1,5 +1,10 @@
-"""The trainees' personal data at the edge: sealed with each trainee's key before it is recorded,
-opened for the readers allowed to see it, and unreadable everywhere once the key is erased."""
+"""The trainees' data keys (table `trainee_keys`, outside the event log, docs/adr/0002): the personal
+data is sealed with the trainee's key before it is recorded, opened for the readers allowed to see
+it, and unreadable everywhere once the key is erased.
+
+A read model of its own kind: `commands.py` writes it (a key created on first use, erased on
+request) in the command's transaction, and the plans' reads open the data with it.
+"""
 
 from typing import Any
 from uuid import UUID
@@ -22,9 +27,16 @@ async def sealed_terms(conn: asyncpg.Connection, terms: PlanTerms) -> SealedPlan
     """The terms to record: the personal data sealed with the trainee's key, created on first use."""
     key = await TRAINEE_KEYS.for_sealing(conn, terms.trainee_id)
     if key is None:
-        raise DomainRuleViolation("trainee.personal_data_erased", "this trainee's personal data was erased;"
-                                  " an application for them needs a new trainee id")
+        raise DomainRuleViolation(
+            "trainee.personal_data_erased",
+            "this trainee's personal data was erased; an application for them needs a new trainee id",
+        )
     return terms.sealed(seal_model(key, terms.trainee.personal_data(), _subject(terms.trainee_id)))
+
+
+async def erase(conn: asyncpg.Connection, trainee_id: UUID) -> bool | None:
+    """Destroy the trainee's key: True if erased now, False if erased before, None if they never had one."""
+    return await TRAINEE_KEYS.erase(conn, trainee_id)
 
 
 async def opened(conn: asyncpg.Connection, trainee_id: UUID, trainee: SealedTrainee) -> PersonalData | None:
@@ -38,8 +50,9 @@ async def opened(conn: asyncpg.Connection, trainee_id: UUID, trainee: SealedTrai
 async def shown(conn: asyncpg.Connection, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Training plan documents as readers see them: the trainee's personal data opened, or marked erased."""
     keys = await TRAINEE_KEYS.for_opening(conn, [UUID(d["trainee_id"]) for d in documents])
-    return [{**d, "trainee": _trainee(d["trainee_id"], d["trainee"], keys.get(UUID(d["trainee_id"])))}
-            for d in documents]
+    return [
+        {**d, "trainee": _trainee(d["trainee_id"], d["trainee"], keys.get(UUID(d["trainee_id"])))} for d in documents
+    ]
 
 
 def _trainee(trainee_id: str, sealed: dict[str, Any], key: bytes | None) -> dict[str, Any]:

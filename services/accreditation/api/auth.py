@@ -1,0 +1,16 @@
+"""Who may call the accreditation service's routes (the same names mean the same in every service)."""
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from shared.web.auth import Principal, Role, require_roles
+
+OtitOfficer = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.ADMIN))]
+# Those who file a plan and its notices: OTIT and the organizations (each for its own plans).
+Filer = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.SUPERVISING_ORG, Role.IMPLEMENTING_ORG, Role.ADMIN))]
+Reader = Annotated[
+    Principal, Depends(require_roles(Role.OTIT, Role.SUPERVISING_ORG, Role.IMPLEMENTING_ORG, Role.AUDITOR, Role.ADMIN))
+]
+# The program's statistics: OTIT and auditors, not the organizations.
+StatisticsReader = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.AUDITOR, Role.ADMIN))]

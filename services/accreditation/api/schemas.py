@@ -1,0 +1,287 @@
+"""Every request body and every response document of the accreditation service.
+
+Request bodies are models of their own: they build the contract's payloads (`ApplyForCertification.terms`)
+but never inherit them, so HTTP validation and the wire contract change apart.
+"""
+
+from datetime import date
+from typing import Annotated, Literal, Self
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
+
+from contracts.accreditation import DiscontinuationReason, ExamGrade, ExamResult, PlanTerms, Stage
+from contracts.registry import TrainingType
+from services.accreditation.domain.rules import check_terms
+from shared.errors import DomainRuleViolation
+from shared.web.http import Body
+
+Reason = Annotated[str, Field(min_length=1, max_length=2000)]
+ShownStatus = Literal["applied", "certified", "in_progress", "rejected", "completed", "discontinued", "revoked"]
+Dimension = Literal["nationality", "job_group", "stage", "training_type", "prefecture"]
+
+_APPLICATION_EXAMPLE: JsonDict = {
+    "trainee_id": "5f0c3a52-8d47-4b8e-9a51-2f1d6c7e8a90",
+    "trainee": {
+        "name": "Nguyen Van An",
+        "date_of_birth": "2001-05-01",
+        "nationality": "VN",
+        "passport_number": "C1234567",
+    },
+    "stage": "i",
+    "training_type": "b",
+    "job_category": "construction",
+    "implementing_organization_id": "0b6c2d1e-3f4a-4b5c-8d6e-7f8091a2b3c4",
+    "supervising_organization_id": "1c7d3e2f-4a5b-4c6d-9e7f-8091a2b3c4d5",
+    "sending_organization_id": "2d8e4f30-5b6c-4d7e-8f90-91a2b3c4d5e6",
+    "start_date": "2026-04-01",
+    "end_date": "2027-03-31",
+    "monthly_wage": 210000,
+    "comparable_japanese_wage": 200000,
+    "exams_passed": [],
+    "applied_on": "2026-01-15",
+}
+
+
+# Requests
+
+
+class StatedTrainee(BaseModel):
+    """The trainee as the application states them; their personal data is recorded sealed with their key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    date_of_birth: date
+    nationality: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
+    passport_number: str = Field(min_length=1, max_length=20)
+
+
+class PassedExam(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    grade: ExamGrade
+    passed_on: date
+
+
+class ApplyForCertification(Body):
+    """One trainee, one stage. A type (b) plan names its supervising and sending organizations; a type (a)
+    plan names neither (checked by the domain's `check_terms`; here a 422)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_APPLICATION_EXAMPLE]})
+
+    trainee_id: UUID = Field(description="The trainee's stable id, the same across all their plans")
+    trainee: StatedTrainee
+    stage: Stage
+    training_type: TrainingType
+    job_category: str = Field(min_length=1, max_length=200)
+    implementing_organization_id: UUID
+    supervising_organization_id: UUID | None = Field(default=None, description="Type (b) only")
+    sending_organization_id: UUID | None = Field(default=None, description="Type (b) only")
+    start_date: date
+    end_date: date
+    monthly_wage: int = Field(ge=0, description="Yen per month")
+    comparable_japanese_wage: int = Field(ge=0, description="Yen per month paid to a Japanese worker doing the same")
+    exams_passed: list[PassedExam] = Field(default=[], max_length=20)
+    applied_on: date
+
+    def terms(self) -> PlanTerms:
+        """The plan's terms as the contract states them (the trainee's personal data still in the clear)."""
+        return PlanTerms.model_validate(self.model_dump(exclude={"applied_on"}))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        try:
+            check_terms(self.terms())
+        except DomainRuleViolation as refused:
+            raise ValueError(refused.detail) from None
+        return self
+
+
+class Certify(Body):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"certified_on": "2026-02-20"}]})
+
+    certified_on: date
+
+
+class Reject(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "the training plan does not state the training hours per subject"}]},
+    )
+
+    reason: Reason
+
+
+class Revoke(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"revoked_on": "2026-09-01", "reason": "false statements in the application (Art. 16(1)(ii))"}]
+        },
+    )
+
+    revoked_on: date
+    reason: Reason
+
+
+class Complete(Body):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"completed_on": "2027-03-31", "exam_result": "passed"}]}
+    )
+
+    completed_on: date
+    exam_result: ExamResult
+
+
+class Discontinue(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"on": "2026-09-01", "reason": "bankruptcy", "detail": "the implementing organization went bankrupt"}
+            ]
+        },
+    )
+
+    on: date
+    reason: DiscontinuationReason
+    detail: str | None = Field(default=None, max_length=2000)
+
+
+class IssueImprovementOrder(Body):
+    """A deadline on or before the issue day is refused by the rule `improvement_order.deadline_not_after_issue`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"issued_on": "2026-06-01", "deadline": "2026-07-01", "reason": "training log incomplete"}]
+        },
+    )
+
+    issued_on: date
+    deadline: date
+    reason: Reason
+
+
+class CloseImprovementOrder(Body):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"closed_on": "2026-06-20"}]})
+
+    closed_on: date
+
+
+class ErasePersonalData(Body):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "the trainee's request of 2026-05-10"}]}
+    )
+
+    reason: str = Field(
+        min_length=1, max_length=2000, description="e.g. the trainee's request, or the end of the retention period"
+    )
+
+
+# Responses
+
+
+class Document(BaseModel):
+    """Exactly the members a document has: a projection sending another one fails here, not in a client."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ShownTrainee(Document):
+    """The trainee as readers see them: the personal data opened, or null once erased."""
+
+    nationality: str
+    name: str | None
+    date_of_birth: date | None
+    passport_number: str | None
+    personal_data_erased: bool
+
+
+class Completion(Document):
+    completed_on: date
+    exam_result: ExamResult
+
+
+class Discontinuation(Document):
+    discontinued_on: date
+    reason: DiscontinuationReason
+    detail: str | None
+
+
+class Revocation(Document):
+    revoked_on: date
+    reason: str
+    referral_id: UUID | None = Field(description="The inspection referral that decided it, if any")
+
+
+class ImprovementOrder(Document):
+    order_id: UUID
+    issued_on: date
+    deadline: date
+    reason: str
+    closed_on: date | None
+
+
+class NewSupervisingOrganizationRequirement(Document):
+    since: date
+    reason: str
+
+
+class TrainingPlanDocument(Document):
+    """A training plan. `status` is as of today (or `as_of`): a certified plan is in progress from its start date."""
+
+    id: UUID
+    trainee_id: UUID
+    trainee: ShownTrainee
+    stage: Stage
+    training_type: TrainingType
+    job_category: str
+    implementing_organization_id: UUID
+    supervising_organization_id: UUID | None
+    sending_organization_id: UUID | None
+    start_date: date
+    end_date: date
+    monthly_wage: int
+    comparable_japanese_wage: int
+    exams_passed: list[PassedExam]
+    applied_on: date
+    status: ShownStatus
+    certified_on: date | None
+    rule_set: str | None = Field(description="titp, or esd for plans from 2027-04-01; null until certified")
+    rejection_reason: str | None
+    completion: Completion | None
+    discontinuation: Discontinuation | None
+    revocation: Revocation | None
+    improvement_orders: list[ImprovementOrder]
+    new_supervising_organization_required: NewSupervisingOrganizationRequirement | None
+    version: int = Field(description="Also the ETag")
+
+
+class MonthCount(Document):
+    month: str = Field(description="YYYY-MM")
+    last_day: date
+    total: int
+    counts: dict[str, int] = Field(default={}, description="Per value of the `by` dimension; only when split")
+
+
+class MonthlyCounts(Document):
+    by: Dimension | None
+    where: dict[str, str] = Field(description="The filters given")
+    months: list[MonthCount]
+
+
+class FiscalYearRevocations(Document):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    fiscal_year: int = Field(description="Named by the year it starts (FY2025: 1 Apr 2025 - 31 Mar 2026)")
+    from_: date = Field(alias="from")
+    to: date
+    plans: int = Field(description="Plans whose certification was revoked in the fiscal year")
+    implementing_organizations: int = Field(description="Implementing organizations with at least one")
+
+
+class Revocations(Document):
+    fiscal_years: list[FiscalYearRevocations]

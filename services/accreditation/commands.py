@@ -1,0 +1,197 @@
+"""Every change of the accreditation service's state: its aggregates, and one function per command.
+
+Routes, subscriptions, tests and tools all change state through these functions, each inside the
+transaction of its `UnitOfWork`. A certification is decided on a snapshot of the local read models
+taken under locks in the command's transaction.
+
+`may_see` is the caller's visibility (an HTTP route passes `principal.may_see`): a plan it may not see
+is answered as not found. By default everyone may see every plan (subscriptions, tools, tests).
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import date
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from contracts.accreditation import DiscontinuationReason, ExamResult, PlanTerms, SealedPlanTerms, trainee_stream_id
+from services.accreditation.domain import trainee
+from services.accreditation.domain import training_plan as tp
+from services.accreditation.domain.rules import CertificationFacts, RuleBook
+from services.accreditation.projections import personal_data, registry
+from services.accreditation.projections.training_plans import (
+    plans_in_force,
+    plans_in_force_of,
+    project_training_plan,
+    trainee_plans,
+)
+from shared.commands import Aggregate, Outcome, UnitOfWork
+from shared.errors import NotFound
+from shared.events import EventPayload
+
+TRAINING_PLAN = Aggregate("training-plan", tp.TrainingPlan(), tp.evolve, project_training_plan)
+TRAINEE = Aggregate("trainee", False, trainee.evolve)
+
+# Advisory lock classes (two-key form, apart from the one-key locks of shared/): certifications
+# that count the same implementing organization's plans, or the same trainee's, run one at a time.
+IMPLEMENTING_ORGANIZATION_LOCK = 7_340_010
+TRAINEE_LOCK = 7_340_011
+
+MaySee = Callable[..., bool]
+
+
+def anyone(*organization_ids: object) -> bool:
+    return True
+
+
+# Training plans
+
+
+async def apply_for_certification(
+    uow: UnitOfWork, id: UUID, *, terms: PlanTerms, applied_on: date, may_see: MaySee = anyone
+) -> Outcome:
+    """Apply for the certification of a training plan; the trainee's personal data is sealed with their key."""
+    if not may_see(terms.implementing_organization_id, terms.supervising_organization_id):
+        raise NotFound("implementing organization", terms.implementing_organization_id)
+    sealed = await personal_data.sealed_terms(uow.conn, terms)
+    return await uow.decide(TRAINING_PLAN, str(id), lambda state: tp.apply_for_certification(state, sealed, applied_on))
+
+
+async def certify(
+    uow: UnitOfWork, id: UUID, *, certified_on: date, rule_book: RuleBook, may_see: MaySee = anyone
+) -> Outcome:
+    """Certify the plan if every rule of its rule set holds on what the service knows now."""
+    state, _ = await uow.load(TRAINING_PLAN, str(id))
+    plan = _visible(state, id, may_see)
+    facts = await certification_facts(uow.conn, str(id), plan.application, certified_on)
+    return await uow.decide(TRAINING_PLAN, str(id), lambda state: tp.certify(state, facts, rule_book))
+
+
+async def reject(uow: UnitOfWork, id: UUID, *, reason: str, may_see: MaySee = anyone) -> Outcome:
+    return await uow.decide(TRAINING_PLAN, str(id), _existing(id, may_see, lambda s: tp.reject(s, reason)))
+
+
+async def revoke(uow: UnitOfWork, id: UUID, *, revoked_on: date, reason: str, may_see: MaySee = anyone) -> Outcome:
+    return await uow.decide(TRAINING_PLAN, str(id), _existing(id, may_see, lambda s: tp.revoke(s, revoked_on, reason)))
+
+
+async def complete(
+    uow: UnitOfWork, id: UUID, *, completed_on: date, exam_result: ExamResult, may_see: MaySee = anyone
+) -> Outcome:
+    return await uow.decide(
+        TRAINING_PLAN, str(id), _existing(id, may_see, lambda s: tp.complete(s, completed_on, exam_result))
+    )
+
+
+async def discontinue(
+    uow: UnitOfWork, id: UUID, *, on: date, reason: DiscontinuationReason, detail: str | None, may_see: MaySee = anyone
+) -> Outcome:
+    return await uow.decide(
+        TRAINING_PLAN, str(id), _existing(id, may_see, lambda s: tp.discontinue(s, on, reason, detail))
+    )
+
+
+async def issue_improvement_order(
+    uow: UnitOfWork, id: UUID, *, issued_on: date, deadline: date, reason: str, may_see: MaySee = anyone
+) -> Outcome:
+    """Order an improvement by a deadline (Art. 15); the order gets an id of its own."""
+    order_id = uuid4()
+    return await uow.decide(
+        TRAINING_PLAN,
+        str(id),
+        _existing(id, may_see, lambda s: tp.issue_improvement_order(s, order_id, issued_on, deadline, reason)),
+    )
+
+
+async def close_improvement_order(
+    uow: UnitOfWork, id: UUID, order_id: UUID, *, closed_on: date, may_see: MaySee = anyone
+) -> Outcome:
+    return await uow.decide(
+        TRAINING_PLAN, str(id), _existing(id, may_see, lambda s: tp.close_improvement_order(s, order_id, closed_on))
+    )
+
+
+async def require_new_supervising_organization(
+    uow: UnitOfWork, supervising_organization_id: UUID, *, since: date, reason: str
+) -> list[Outcome]:
+    """Flag the plans in force under a supervising organization whose permit was revoked (new plans under
+    it are refused by certification itself)."""
+    return [
+        await uow.decide(
+            TRAINING_PLAN, plan_id, lambda state: tp.require_new_supervising_organization(state, since, reason)
+        )
+        for plan_id in await plans_in_force_of(uow.conn, "supervising_organization_id", supervising_organization_id)
+    ]
+
+
+async def revoke_on_referral(
+    uow: UnitOfWork, implementing_organization_id: UUID, *, revoked_on: date, reason: str, referral_id: UUID
+) -> list[Outcome]:
+    """Art. 16: revoke the certification of the implementing organization's plans in force on `revoked_on`."""
+    await lock(uow.conn, IMPLEMENTING_ORGANIZATION_LOCK, implementing_organization_id)
+    return [
+        await uow.decide(
+            TRAINING_PLAN, plan_id, lambda state: tp.revoke_on_referral(state, revoked_on, reason, referral_id)
+        )
+        for plan_id in await plans_in_force_of(uow.conn, "implementing_organization_id", implementing_organization_id)
+    ]
+
+
+# Trainees
+
+
+async def erase_personal_data(uow: UnitOfWork, trainee_id: UUID, *, reason: str) -> Outcome:
+    """Destroy the trainee's key, and record who did it and why on the trainee's own stream."""
+    if await personal_data.erase(uow.conn, trainee_id) is None:
+        raise NotFound("trainee", trainee_id)
+    outcome = await uow.decide(
+        TRAINEE, trainee_stream_id(trainee_id), lambda erased: trainee.erase_personal_data(erased, trainee_id, reason)
+    )
+    return replace(outcome, stream_id=str(trainee_id))
+
+
+# What a certification is decided on
+
+
+async def lock(conn: asyncpg.Connection, lock_class: int, id: object) -> None:
+    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", lock_class, str(id))
+
+
+async def certification_facts(
+    conn: asyncpg.Connection, plan_id: str, plan: SealedPlanTerms, certified_on: date
+) -> CertificationFacts:
+    """What the service knows, as plain data, for deciding this plan's certification."""
+    # Without the locks, two certifications could each count the other's plan as not yet
+    # certified and together exceed a quota or give one trainee two plans of a stage.
+    await lock(conn, IMPLEMENTING_ORGANIZATION_LOCK, plan.implementing_organization_id)
+    await lock(conn, TRAINEE_LOCK, plan.trainee_id)
+    supervising, sending = plan.supervising_organization_id, plan.sending_organization_id
+    return CertificationFacts(
+        certified_on=certified_on,
+        implementing_organization=await registry.implementing_organization(conn, plan.implementing_organization_id),
+        permit=await registry.permit(conn, supervising) if supervising else None,
+        sending_organization_approved=sending is not None
+        and await registry.sending_organization_approved(conn, sending),
+        sending_agreement_in_force=supervising is not None
+        and sending is not None
+        and await registry.sending_agreement_in_force(conn, supervising, sending, certified_on),
+        trainee_plans=await trainee_plans(conn, plan_id, plan.trainee_id),
+        plans_in_force=await plans_in_force(conn, plan_id, plan),
+        personal_data=await personal_data.opened(conn, plan.trainee_id, plan.trainee),
+    )
+
+
+def _visible(state: tp.TrainingPlan, id: UUID, may_see: MaySee) -> tp.AppliedPlan:
+    """The plan, if it exists and the caller may see it; not found otherwise."""
+    if not isinstance(state, tp.AppliedPlan) or not may_see(
+        state.application.implementing_organization_id, state.application.supervising_organization_id
+    ):
+        raise NotFound("training plan", id)
+    return state
+
+
+def _existing(
+    id: UUID, may_see: MaySee, decide: Callable[[tp.AppliedPlan], Sequence[EventPayload]]
+) -> Callable[[tp.TrainingPlan], Sequence[EventPayload]]:
+    return lambda state: decide(_visible(state, id, may_see))

@@ -1,0 +1,23 @@
+"""Who may call the registry's routes: its role dependencies (the same names mean the same in every service).
+
+Whose records an organization may see is `Principal.may_see` / `Principal.only_organization`.
+"""
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from shared.web.auth import Principal, Role, require_roles
+
+# Officers of OTIT (and admins) decide: permits, registrations, approvals, agreements.
+OtitOfficer = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.ADMIN))]
+# Who may file here: the officers, and a supervising organization for itself (its permit application).
+Filer = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.SUPERVISING_ORG, Role.ADMIN))]
+# Who reads supervising organizations, sending organizations and agreements: the filers and auditors.
+Reader = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.SUPERVISING_ORG, Role.AUDITOR, Role.ADMIN))]
+# Implementing organizations are read by an implementing organization too (its own record).
+ImplementingReader = Annotated[
+    Principal, Depends(require_roles(Role.OTIT, Role.SUPERVISING_ORG, Role.IMPLEMENTING_ORG, Role.AUDITOR, Role.ADMIN))
+]
+# Program statistics: officers and auditors, no organization.
+StatisticsReader = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.AUDITOR, Role.ADMIN))]

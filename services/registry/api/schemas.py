@@ -1,0 +1,421 @@
+"""Every request body and every response body of the registry's REST API.
+
+Request bodies are their own models: where a command needs a contract payload, the body builds it
+(`ApplyForPermit.application()`), so validating HTTP input never changes what is published.
+"""
+
+from datetime import date
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
+
+from contracts.registry import (
+    ImplementingOrganizationRegistered,
+    PermitApplication,
+    PermitType,
+    RevocationGround,
+    SendingOrganizationApproved,
+    TrainingType,
+)
+from services.registry.domain.sending_agreement import Status as AgreementStatus
+from services.registry.domain.sending_organization import Status as SendingOrganizationStatus
+from services.registry.domain.supervising_organization import Lifecycle, Status
+from shared.web.http import Body
+
+CORPORATE_NUMBER = r"^\d{13}$"
+COUNTRY = r"^[A-Z]{2}$"
+
+
+def _example(**example: JsonValue) -> ConfigDict:
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": [example]})
+
+
+# Requests: supervising organizations
+
+
+class SupervisingOfficeEntry(Body):
+    model_config = _example(
+        name="Head office", address="1-2-3 Chiyoda, Chiyoda-ku, Tokyo", supervision_manager="Suzuki Hanako"
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    address: str = Field(min_length=1, max_length=500)
+    supervision_manager: str = Field(min_length=1, max_length=200)
+
+
+class ApplyForPermit(Body):
+    model_config = _example(
+        name="Sakura Business Cooperative",
+        corporate_number="1234567890123",
+        address="1-2-3 Chiyoda, Tokyo",
+        prefecture="Tokyo",
+        representative="Yamada Taro",
+        supervising_offices=[
+            {"name": "Head office", "address": "1-2-3 Chiyoda, Tokyo", "supervision_manager": "Suzuki Hanako"}
+        ],
+        job_categories=["construction", "food manufacturing"],
+        requested_permit_type="general",
+        external_auditor="Tanaka Law Office",
+        applied_on="2026-04-01",
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    corporate_number: str = Field(pattern=CORPORATE_NUMBER, description="13-digit corporate number (法人番号)")
+    address: str = Field(min_length=1, max_length=500)
+    prefecture: str = Field(min_length=1, max_length=20)
+    representative: str = Field(min_length=1, max_length=200)
+    supervising_offices: list[SupervisingOfficeEntry] = Field(min_length=1, max_length=100)
+    job_categories: list[str] = Field(min_length=1, max_length=200)
+    requested_permit_type: PermitType
+    external_auditor: str = Field(min_length=1, max_length=200)
+    applied_on: date
+
+    def application(self) -> PermitApplication:
+        """What the application records (the event's payload)."""
+        return PermitApplication.model_validate(self.model_dump(exclude={"applied_on"}))
+
+
+class GrantPermit(Body):
+    model_config = _example(permit_type="general", granted_on="2026-05-01")
+
+    permit_type: PermitType
+    granted_on: date
+
+
+class DenyPermit(Body):
+    model_config = _example(reason="the supervising offices named have no supervision manager")
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RenewPermit(Body):
+    model_config = _example(renewed_on="2030-12-01", excellent_record=True, applied_on="2030-11-01")
+
+    renewed_on: date
+    excellent_record: bool
+    applied_on: date | None = Field(None, description="when the renewal was applied for; defaults to renewed_on")
+
+
+class DowngradePermit(Body):
+    model_config = _example(effective_on="2032-01-01")
+
+    effective_on: date
+
+
+class IssueImprovementOrder(Body):
+    model_config = _example(issued_on="2027-01-10", deadline="2027-03-31", reason="supervision logs missing")
+
+    issued_on: date
+    deadline: date
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class CloseImprovementOrder(Body):
+    model_config = _example(closed_on="2027-03-01")
+
+    closed_on: date
+
+
+class SuspendBusiness(Body):
+    model_config = _example(
+        from_date="2027-06-01",
+        until_date="2027-08-31",
+        scope="part",
+        part="accepting new trainees",
+        reason="Art. 37(3) order",
+    )
+
+    from_date: date
+    until_date: date
+    scope: Literal["all", "part"]
+    part: str | None = Field(None, max_length=500, description="which part of the business, when scope is part")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RevokePermit(Body):
+    model_config = _example(revoked_on="2032-06-01", ground="law_breached", reason="wages unpaid for six months")
+
+    revoked_on: date
+    ground: RevocationGround
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RecordExpiries(Body):
+    model_config = _example(as_of="2029-05-01")
+
+    as_of: date
+
+
+# Requests: implementing organizations
+
+
+class RegisterImplementingOrganization(Body):
+    model_config = _example(
+        name="Kobe Precision Ltd",
+        corporate_number="9876543210987",
+        address="1-1 Minatojima, Kobe",
+        prefecture="Hyogo",
+        industry="machinery",
+        training_type="b",
+        supervising_organization_id="0b7c6f1e-3f7a-4c55-9d1e-2a6b8c9d0e1f",
+        full_time_staff=40,
+        staff_as_of="2026-04-01",
+        excellent=False,
+        registered_on="2026-04-10",
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    corporate_number: str = Field(pattern=CORPORATE_NUMBER, description="13-digit corporate number (法人番号)")
+    address: str = Field(min_length=1, max_length=500)
+    prefecture: str = Field(min_length=1, max_length=20)
+    industry: str = Field(min_length=1, max_length=200)
+    training_type: TrainingType
+    supervising_organization_id: UUID | None = Field(
+        None, validate_default=True, description="the supervising organization (type b only)"
+    )
+    full_time_staff: int = Field(ge=0, le=10_000_000, description="full-time staff, trainees excluded")
+    staff_as_of: date
+    excellent: bool
+    registered_on: date
+
+    # Kept as input validation (422), not a domain rule: tests/e2e/test_registry_implementing.py asserts the 422.
+    @field_validator("supervising_organization_id")
+    @classmethod
+    def _for_type_b_only(cls, value: UUID | None, info: ValidationInfo) -> UUID | None:
+        training_type = info.data.get("training_type")
+        if training_type is TrainingType.B and value is None:
+            raise ValueError("a type b (supervised) implementing organization needs its supervising organization")
+        if training_type is TrainingType.A and value is not None:
+            raise ValueError(
+                "a type a (enterprise-sponsored) implementing organization has no supervising organization"
+            )
+        return value
+
+    def registration(self) -> ImplementingOrganizationRegistered:
+        return ImplementingOrganizationRegistered(**self.model_dump())
+
+
+class RecordStaffCount(Body):
+    model_config = _example(full_time_staff=45, as_of="2026-10-01")
+
+    full_time_staff: int = Field(ge=0, le=10_000_000, description="full-time staff, trainees excluded")
+    as_of: date
+
+
+class RateExcellence(Body):
+    model_config = _example(excellent=True, as_of="2027-04-01")
+
+    excellent: bool
+    as_of: date
+
+
+# Requests: sending organizations and agreements
+
+
+class ApproveSendingOrganization(Body):
+    model_config = _example(
+        name="Hanoi Manpower JSC", country="VN", approval_reference="DOLAB-2026-0113", approved_on="2026-01-13"
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    country: str = Field(pattern=COUNTRY, description="ISO 3166-1 alpha-2, e.g. VN")
+    approval_reference: str = Field(
+        min_length=1, max_length=200, description="the origin country's approval, as its government numbers it"
+    )
+    approved_on: date
+
+    def approval(self) -> SendingOrganizationApproved:
+        return SendingOrganizationApproved(**self.model_dump())
+
+
+class WithdrawSendingOrganization(Body):
+    model_config = _example(reason="the origin country withdrew its approval", withdrawn_on="2026-09-30")
+
+    reason: str = Field(min_length=1, max_length=2000)
+    withdrawn_on: date
+
+
+class SignSendingAgreement(Body):
+    model_config = _example(sending_organization_id="5d0b6a4e-8c1f-4b7a-9e2d-3f4a5b6c7d8e", signed_on="2026-06-01")
+
+    sending_organization_id: UUID
+    signed_on: date
+
+
+# Responses
+
+
+class Document(BaseModel):
+    """A response body: exactly these fields (a read model that sends another one fails loudly)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class SupervisingOfficeDocument(Document):
+    name: str
+    address: str
+    supervision_manager: str
+
+
+class ImprovementOrderDocument(Document):
+    order_id: UUID
+    issued_on: date
+    deadline: date
+    reason: str
+    closed_on: date | None
+
+
+class SuspensionDocument(Document):
+    suspension_id: UUID
+    from_date: date
+    until_date: date
+    scope: Literal["all", "part"]
+    part: str | None
+    reason: str
+
+
+class RevocationDocument(Document):
+    revoked_on: date
+    ground: RevocationGround
+    reason: str
+
+
+class SupervisingOrganizationDocument(Document):
+    """A supervising organization: its application, its permit as recorded, and its status on `status_on`."""
+
+    id: UUID
+    name: str
+    corporate_number: str
+    address: str
+    prefecture: str
+    representative: str
+    supervising_offices: list[SupervisingOfficeDocument]
+    job_categories: list[str]
+    requested_permit_type: PermitType
+    external_auditor: str
+    applied_on: date
+    lifecycle: Lifecycle = Field(description="as recorded")
+    permit_type: PermitType | None
+    granted_on: date | None
+    valid_from: date | None
+    expires_on: date | None
+    renewals: int
+    downgraded_on: date | None
+    denial_reason: str | None
+    improvement_orders: list[ImprovementOrderDocument]
+    suspensions: list[SuspensionDocument]
+    revocation: RevocationDocument | None
+    expired_on: date | None
+    status: Status = Field(description="on `status_on`, from what is recorded and what the calendar says")
+    status_on: date
+    version: int
+
+
+class ExpiriesRecorded(Document):
+    as_of: date
+    expired: list[UUID] = Field(description="the supervising organizations whose expiry this recorded")
+
+
+class StaffCount(Document):
+    full_time_staff: int
+    as_of: date
+
+
+class ExcellenceRating(Document):
+    excellent: bool
+    as_of: date
+
+
+class ImplementingOrganizationDocument(Document):
+    """An implementing organization: its registration, its current staff count and rating, and their histories."""
+
+    id: UUID
+    name: str
+    corporate_number: str
+    address: str
+    prefecture: str
+    industry: str
+    training_type: TrainingType
+    supervising_organization_id: UUID | None
+    registered_on: date
+    full_time_staff: int
+    staff_as_of: date
+    staff_history: list[StaffCount]
+    excellent: bool
+    excellent_as_of: date
+    rating_history: list[ExcellenceRating]
+    version: int
+
+
+class SendingOrganizationDocument(Document):
+    id: UUID
+    name: str
+    country: str
+    approval_reference: str
+    approved_on: date
+    status: SendingOrganizationStatus
+    withdrawn_on: date | None
+    withdrawal_reason: str | None
+    version: int
+
+
+class SendingAgreementDocument(Document):
+    id: UUID
+    supervising_organization_id: UUID
+    sending_organization_id: UUID
+    signed_on: date
+    status: AgreementStatus
+    ended_on: date | None
+    end_reason: str | None
+    version: int
+
+
+Action = Literal["revocation", "suspension", "downgrade", "improvement_order"]
+
+
+class DisclosedAction(Document):
+    """One published administrative action; nothing personal (services/registry/projections/disclosure.py)."""
+
+    id: UUID
+    supervising_organization_id: UUID
+    name: str
+    corporate_number: str
+    prefecture: str
+    action: Action
+    action_date: date
+    legal_basis: str | None
+    ground: str
+    until_date: date | None
+    scope: Literal["all", "part"] | None
+    deadline: date | None
+
+
+class DisclosurePage(Document):
+    """A page of the public list (shaped as `Page`, but no `Page`: the role checks walk every `Page` route,
+    and this one is public); `next_cursor`, when not null, fetches the next page (`?cursor=`)."""
+
+    items: list[DisclosedAction]
+    next_cursor: str | None
+
+
+class PermitStatistics(Document):
+    prefecture: str | None
+    total: int
+    permits: dict[PermitType, dict[Lifecycle, int]] = Field(description="type -> status as recorded -> count")
+
+
+class FiscalYearActions(Document):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    fiscal_year: int = Field(description="named by the year it starts (April)")
+    from_: date = Field(alias="from")
+    to: date
+    revocations: int
+    suspensions: int
+    downgrades: int
+    improvement_orders: int
+
+
+class AdministrativeActionStatistics(Document):
+    fiscal_years: list[FiscalYearActions]

@@ -1,0 +1,219 @@
+"""Everything that changes the registry's state: its aggregates and one function per command.
+
+Routes, the inspection-referral policy (subscriptions.py), the daily expiry chore, tests and tools all
+come through here, each with a `UnitOfWork` (one transaction, who asked, the If-Match pinned).
+"""
+
+from collections.abc import Callable
+from datetime import date
+from typing import Literal
+from uuid import UUID
+
+from contracts.registry import (
+    ImplementingOrganizationRegistered,
+    PermitApplication,
+    PermitType,
+    RevocationGround,
+    SendingAgreementSigned,
+    SendingOrganizationApproved,
+)
+from services.registry.domain import implementing_organization as io
+from services.registry.domain import sending_agreement as sa
+from services.registry.domain import sending_organization as sending
+from services.registry.domain import supervising_organization as so
+from services.registry.projections.implementing_organizations import project_implementing_organization
+from services.registry.projections.sending import (
+    agreements_in_force,
+    lock_sending_organization,
+    project_sending_agreement,
+    project_sending_organization,
+)
+from services.registry.projections.supervising_organizations import expiry_due_ids, project_supervising_organization
+from shared.commands import Aggregate, Outcome, UnitOfWork, existing
+from shared.errors import NotFound
+from shared.events import RecordedEvent
+
+SUPERVISING_ORGANIZATION = Aggregate(
+    "supervising-organization", so.SupervisingOrganization(), so.evolve, project_supervising_organization
+)
+IMPLEMENTING_ORGANIZATION = Aggregate(
+    "implementing-organization", io.ImplementingOrganization(), io.evolve, project_implementing_organization
+)
+SENDING_ORGANIZATION = Aggregate(
+    "sending-organization", sending.SendingOrganization(), sending.evolve, project_sending_organization
+)
+SENDING_AGREEMENT = Aggregate("sending-agreement", sa.SendingAgreement(), sa.evolve, project_sending_agreement)
+
+
+# Supervising organizations and their permits
+
+
+async def apply_for_permit(uow: UnitOfWork, id: UUID, *, application: PermitApplication, applied_on: date) -> Outcome:
+    """File an application for a supervising-organization permit under the id `id`."""
+    return await uow.decide(
+        SUPERVISING_ORGANIZATION, str(id), lambda s: so.apply_for_permit(s, application, applied_on)
+    )
+
+
+async def _on_permit(uow: UnitOfWork, id: UUID, decide: Callable[[so.SupervisingOrganization], so.Events]) -> Outcome:
+    return await uow.decide(SUPERVISING_ORGANIZATION, str(id), existing("supervising organization", id, decide))
+
+
+async def grant_permit(uow: UnitOfWork, id: UUID, *, permit_type: PermitType, granted_on: date) -> Outcome:
+    """Grant the permit, general or specified; it is valid for 5 or 3 years."""
+    return await _on_permit(uow, id, lambda s: so.grant_permit(s, permit_type, granted_on))
+
+
+async def deny_permit(uow: UnitOfWork, id: UUID, *, reason: str) -> Outcome:
+    return await _on_permit(uow, id, lambda s: so.deny_permit(s, reason))
+
+
+async def renew_permit(
+    uow: UnitOfWork, id: UUID, *, renewed_on: date, excellent_record: bool, applied_on: date | None = None
+) -> Outcome:
+    """Renew an active permit applied for at least 3 months before it expires."""
+    return await _on_permit(uow, id, lambda s: so.renew_permit(s, renewed_on, excellent_record, applied_on))
+
+
+async def downgrade_permit(uow: UnitOfWork, id: UUID, *, effective_on: date) -> Outcome:
+    return await _on_permit(uow, id, lambda s: so.downgrade_permit(s, effective_on))
+
+
+async def issue_improvement_order(
+    uow: UnitOfWork, id: UUID, *, order_id: UUID, issued_on: date, deadline: date, reason: str
+) -> Outcome:
+    """Order an improvement by a deadline (Art. 36)."""
+    return await _on_permit(uow, id, lambda s: so.issue_improvement_order(s, order_id, issued_on, deadline, reason))
+
+
+async def close_improvement_order(uow: UnitOfWork, id: UUID, *, order_id: UUID, closed_on: date) -> Outcome:
+    return await _on_permit(uow, id, lambda s: so.close_improvement_order(s, order_id, closed_on))
+
+
+async def suspend_business(
+    uow: UnitOfWork,
+    id: UUID,
+    *,
+    suspension_id: UUID,
+    from_date: date,
+    until_date: date,
+    scope: Literal["all", "part"],
+    part: str | None,
+    reason: str,
+) -> Outcome:
+    """Suspend all or part of the business from one date to another (Art. 37(3))."""
+    return await _on_permit(
+        uow, id, lambda s: so.suspend_business(s, suspension_id, from_date, until_date, scope, part, reason)
+    )
+
+
+async def revoke_permit(
+    uow: UnitOfWork, id: UUID, *, revoked_on: date, ground: RevocationGround, reason: str
+) -> Outcome:
+    """Revoke the permit on one of the five grounds of Art. 37(1); final."""
+    return await _on_permit(uow, id, lambda s: so.revoke_permit(s, revoked_on, ground, reason))
+
+
+async def record_expiries(uow: UnitOfWork, *, as_of: date) -> Outcome:
+    """Record the expiry of every active permit whose last day is before `as_of` (`so.expiry_due`).
+
+    The outcome's events are the expiries recorded, one per organization (its stream, the event's subject)."""
+    recorded: list[RecordedEvent] = []
+    for id in await expiry_due_ids(uow.conn, as_of):
+        outcome = await uow.unpinned().decide(SUPERVISING_ORGANIZATION, str(id), lambda s: so.record_expiry(s, as_of))
+        recorded += outcome.events
+    return Outcome("expiries", 0, recorded)
+
+
+# Implementing organizations
+
+
+async def register_implementing_organization(
+    uow: UnitOfWork, id: UUID, *, registration: ImplementingOrganizationRegistered
+) -> Outcome:
+    """Register an implementing organization; a type (b) one under a registered supervising organization."""
+    supervising_organization = None
+    if registration.supervising_organization_id:
+        supervising_organization, _ = await uow.load(
+            SUPERVISING_ORGANIZATION, str(registration.supervising_organization_id)
+        )
+    return await uow.unpinned().decide(
+        IMPLEMENTING_ORGANIZATION,
+        str(id),
+        lambda s: io.register_implementing_organization(s, registration, supervising_organization),
+    )
+
+
+async def record_staff_count(uow: UnitOfWork, id: UUID, *, full_time_staff: int, as_of: date) -> Outcome:
+    """Record the number of full-time staff on a date; the latest date's figure is the current one."""
+    return await uow.decide(
+        IMPLEMENTING_ORGANIZATION,
+        str(id),
+        existing("implementing organization", id, lambda s: io.record_staff_count(s, full_time_staff, as_of)),
+    )
+
+
+async def rate_excellence(uow: UnitOfWork, id: UUID, *, excellent: bool, as_of: date) -> Outcome:
+    """Rate the organization excellent or not from a date."""
+    return await uow.decide(
+        IMPLEMENTING_ORGANIZATION,
+        str(id),
+        existing("implementing organization", id, lambda s: io.rate_excellence(s, excellent, as_of)),
+    )
+
+
+# Sending organizations and sending agreements
+
+
+async def approve_sending_organization(
+    uow: UnitOfWork, id: UUID, *, approval: SendingOrganizationApproved, moc_countries: frozenset[str]
+) -> Outcome:
+    """Record a sending organization approved by a country with a Memorandum of Cooperation."""
+    return await uow.decide(
+        SENDING_ORGANIZATION, str(id), lambda s: sending.approve_sending_organization(s, approval, moc_countries)
+    )
+
+
+async def withdraw_sending_organization(uow: UnitOfWork, id: UUID, *, reason: str, withdrawn_on: date) -> Outcome:
+    """Withdraw the approval; every agreement with the organization ends the same day, in this transaction."""
+    await lock_sending_organization(uow.conn, id)
+    outcome = await uow.decide(
+        SENDING_ORGANIZATION,
+        str(id),
+        existing("sending organization", id, lambda s: sending.withdraw_sending_organization(s, reason, withdrawn_on)),
+    )
+    why = f"the sending organization's approval was withdrawn: {reason}"
+    for agreement_id in await agreements_in_force(uow.conn, sending_organization_id=id):
+        await uow.unpinned().decide(
+            SENDING_AGREEMENT, str(agreement_id), lambda s: sa.end_sending_agreement(s, withdrawn_on, why)
+        )
+    return outcome
+
+
+async def sign_sending_agreement(
+    uow: UnitOfWork, id: UUID, *, supervising_organization_id: UUID, sending_organization_id: UUID, signed_on: date
+) -> Outcome:
+    """Register agreement `id` with an approved sending organization, signed while the permit is in force."""
+    supervising_organization, _ = await uow.load(SUPERVISING_ORGANIZATION, str(supervising_organization_id))
+    if not supervising_organization.exists:
+        raise NotFound("supervising organization", supervising_organization_id)
+    # Taken before reading the approval: a withdrawal running now ends this agreement or refuses it.
+    await lock_sending_organization(uow.conn, sending_organization_id)
+    sending_organization, _ = await uow.load(SENDING_ORGANIZATION, str(sending_organization_id))
+    in_force = await agreements_in_force(
+        uow.conn,
+        sending_organization_id=sending_organization_id,
+        supervising_organization_id=supervising_organization_id,
+    )
+    signature = SendingAgreementSigned(
+        supervising_organization_id=supervising_organization_id,
+        sending_organization_id=sending_organization_id,
+        signed_on=signed_on,
+    )
+    return await uow.unpinned().decide(
+        SENDING_AGREEMENT,
+        str(id),
+        lambda s: sa.sign_sending_agreement(
+            s, signature, supervising_organization, sending_organization, in_force[0] if in_force else None
+        ),
+    )
