@@ -171,14 +171,18 @@ StoreDep = Annotated[EventStore, Depends(get_store)]
 health_router = APIRouter(tags=["health"])
 
 
+class Health(BaseModel):
+    status: str = Field(examples=["ok", "ready"])
+
+
 @health_router.get("/healthz")
-async def healthz() -> dict[str, str]:
+async def healthz() -> Health:
     """The process is alive."""
-    return {"status": "ok"}
+    return Health(status="ok")
 
 
 @health_router.get("/readyz")
-async def readyz(pool: PoolDep) -> dict[str, str]:
+async def readyz(pool: PoolDep) -> Health:
     """The service can take commands: its database answers."""
     try:
         async with pool.acquire(timeout=2) as conn:
@@ -186,7 +190,7 @@ async def readyz(pool: PoolDep) -> dict[str, str]:
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         log.warning("not ready: the database does not answer: %r", exc)
         raise ServiceUnavailable("the database does not answer") from None
-    return {"status": "ready"}
+    return Health(status="ready")
 
 
 class CloudEvent(BaseModel):
