@@ -13,7 +13,7 @@ from uuid import UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.registry import TrainingType
+from contracts.registry import Scheme, TrainingType
 from shared.crypto import Sealed
 from shared.events import EventPayload, EventTypes
 
@@ -30,7 +30,9 @@ class ExamGrade(StrEnum):
     BASIC = "basic"  # 基礎級: to move from stage i to ii
     GRADE_3 = "grade_3"  # 随時3級: to move from stage ii to iii
     GRADE_2 = "grade_2"  # 随時2級: at the end of stage iii
-    JAPANESE_A1 = "japanese_a1"  # A1 / N5: one of the conditions of a transfer under ESD
+    JAPANESE_A1 = "japanese_a1"  # A1 / N5: before ESD work starts, and for a transfer under ESD
+    JAPANESE_A2 = "japanese_a2"  # A2 / N4: a transfer in some ESD fields; ESD -> Specified Skilled Worker (i)
+    SSW_SKILLS = "ssw_skills"  # the Specified Skilled Worker (i) skills test: instead of grade 3 for ESD -> SSW (i)
 
 
 class ExamResult(StrEnum):
@@ -48,6 +50,16 @@ class DiscontinuationReason(StrEnum):
     OTHER = "other"
 
 
+class TransferReason(StrEnum):
+    """Why an ESD worker moves to another employer (転籍): at their own wish, after the field's period and
+    with the exams it asks for; or for an unavoidable reason, without those conditions."""
+
+    OWN_WISH = "own_wish"
+    ABUSE = "abuse"
+    BANKRUPTCY = "bankruptcy"
+    SERIOUS_VIOLATION = "serious_violation"
+
+
 class PlanStatus(StrEnum):
     """Where a plan stands. "In progress" is not stored: a certified plan is in progress from its start date."""
 
@@ -57,6 +69,7 @@ class PlanStatus(StrEnum):
     COMPLETED = "completed"
     DISCONTINUED = "discontinued"
     REVOKED = "revoked"
+    TRANSFERRED = "transferred"  # ESD: the worker moved to another employer on a new plan (TrainingPlanTransferred)
 
 
 class Record(BaseModel):
@@ -101,7 +114,10 @@ class PlanHeader(Record):
     """What identifies a plan to other services; on every plan event."""
 
     trainee_id: UUID = Field(description="The trainee's stable id, the same across all their plans")
-    stage: Stage
+    scheme: Scheme = Field(
+        default=Scheme.TITP, description="titp, or esd (Employment for Skill Development); events before ESD: titp"
+    )
+    stage: Stage | None = Field(description="TITP's stage (i, ii, iii); null for an ESD plan, which has no stages")
     training_type: TrainingType
     job_category: str = Field(min_length=1, max_length=200)
     implementing_organization_id: UUID
@@ -117,6 +133,14 @@ class PlanDetails(PlanHeader):
     comparable_japanese_wage: int = Field(ge=0, description="Yen per month paid to a Japanese worker doing the same")
     exams_passed: tuple[ExamPassed, ...] = Field(default=(), max_length=20)
     sending_organization_id: UUID | None = Field(default=None, description="Type (b) only")
+    field: str | None = Field(default=None, max_length=100, description="ESD: one of its fields (GET /v1/esd/fields)")
+    transfer_from: UUID | None = Field(
+        default=None, description="ESD: the worker's plan with another employer that this one continues (a transfer)"
+    )
+    transfer_reason: TransferReason | None = Field(default=None, description="ESD: why the worker transfers")
+    extension: bool = Field(
+        default=False, description="ESD: the extra year after a failed Specified Skilled Worker test"
+    )
 
     def details(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in PlanDetails.model_fields}
@@ -169,7 +193,7 @@ def _trainee_sealed(data: dict[str, Any]) -> dict[str, Any]:
 @accreditation_events.register
 class TrainingPlanCertified(PlanEvent):
     certified_on: date
-    rule_set: str = Field(description="The rule set it was decided under: titp, or esd for plans from 2027-04-01")
+    rule_set: str = Field(description="The rule set it was decided under: titp, or esd (the plan's scheme)")
 
 
 @accreditation_events.register
@@ -207,6 +231,18 @@ class ImprovementOrderClosed(PlanEvent):
 
 
 @accreditation_events.register
+class TrainingPlanTransferred(PlanEvent):
+    """ESD: the worker moved to another employer on a new certified plan; this plan ends, and the years
+    count across both."""
+
+    transferred_on: date = Field(
+        description="The day the worker moves: the new plan's start; this plan's last day is the day before"
+    )
+    to_plan_id: UUID
+    reason: TransferReason
+
+
+@accreditation_events.register
 class TrainingPlanRevoked(PlanEvent):
     """Art. 16: the certification is revoked; final."""
 
@@ -224,6 +260,17 @@ class NewSupervisingOrganizationRequired(PlanEvent):
 
 
 # Trainees (stream: trainee_stream_id(trainee_id))
+
+
+@accreditation_events.register
+class ExamResultRecorded(EventPayload):
+    """A result of one of the program's exams, as the exam body reported it (POST /v1/exam-results): ESD
+    counts passes for the first-year exams and transfers, and a failed SSW skills test for the extension."""
+
+    trainee_id: UUID
+    grade: ExamGrade
+    result: ExamResult
+    taken_on: date
 
 
 @accreditation_events.register

@@ -12,20 +12,25 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.registry import Scheme
 from shared.events import EventPayload, EventTypes
 
 inspection_events = EventTypes("inspection")
 
 
 class TargetType(StrEnum):
-    SUPERVISING_ORGANIZATION = "supervising_organization"
-    IMPLEMENTING_ORGANIZATION = "implementing_organization"
+    """What is inspected. Each is its own aggregate in the registry, so a referral names which one it acts on:
+    a cooperative holding both a TITP permit and an ESD permit is two targets with two ids (DOMAIN §9)."""
+
+    SUPERVISING_ORGANIZATION = "supervising_organization"  # TITP: a supervising organization (監理団体)
+    IMPLEMENTING_ORGANIZATION = "implementing_organization"  # an implementing organization (TITP) or employer (ESD)
+    SUPERVISION_SUPPORT_ORGANIZATION = "supervision_support_organization"  # ESD: 監理支援機関
 
 
 class InspectionReason(StrEnum):
     """Why an inspection is on the schedule: the regular cadence, or something extraordinary."""
 
-    PERMIT_GRANTED = "permit_granted"  # regular: a supervising organization's first, after its permit
+    PERMIT_GRANTED = "permit_granted"  # regular: a supervising (or supervision support) organization's first
     FIRST_CERTIFIED_PLAN = "first_certified_plan"  # regular: an implementing organization's first
     PREVIOUS_INSPECTION = "previous_inspection"  # regular: the next one after a regular inspection
     COMPLAINT = "complaint"  # extraordinary, e.g. a trainee's consultation with OTIT
@@ -85,7 +90,8 @@ class Finding(BaseModel):
 class AdministrativeAction(StrEnum):
     """What a referral asks the registry or accreditation to do."""
 
-    IMPROVEMENT_ORDER = "improvement_order"  # registry: Art. 36 order on the supervising organization's permit
+    # On a supervising organization's permit, or a supervision support organization's (ESD: the same law).
+    IMPROVEMENT_ORDER = "improvement_order"  # registry: Art. 36 order on the organization's permit
     SUSPENSION = "suspension"  # registry: Art. 37(3) suspension of the permit's business
     PERMIT_REVOCATION = "permit_revocation"  # registry: Art. 37(1) revocation of the permit
     PLAN_REVOCATION = "plan_revocation"  # accreditation: Art. 16 revocation of the implementing organization's plans
@@ -106,6 +112,11 @@ class InspectionScheduled(InspectionEvent):
     due_by: date
     detail: str | None = None
     follows: UUID | None = Field(default=None, description="The inspection whose completion scheduled this one")
+    scheme: Scheme = Field(
+        default=Scheme.TITP,
+        description="The scheme the inspection is under: esd for a supervision support organization, and for an"
+        " employer whose plans include an ESD plan; events before ESD: titp",
+    )
 
 
 @inspection_events.register

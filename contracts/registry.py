@@ -204,3 +204,87 @@ class SendingAgreementSigned(EventPayload):
 class SendingAgreementEnded(EventPayload):
     ended_on: date
     reason: str
+
+
+# Employment for Skill Development (DOMAIN §9): supervision support organizations (監理支援機関)
+# (stream: the support organization's own id — a cooperative that also holds a TITP permit has two
+# streams, two histories). Suspension, revocation, improvement orders and expiry of an ESD permit are
+# recorded with the same events as a TITP permit's (BusinessSuspended, PermitRevoked,
+# ImprovementOrderIssued/Closed, PermitExpired) on the support organization's stream: the law is the same.
+
+
+class Scheme(StrEnum):
+    """Which program a permit, a supervision or a plan belongs to."""
+
+    TITP = "titp"  # Technical Intern Training (技能実習), until its transition ends
+    ESD = "esd"  # Employment for Skill Development (育成就労), from 2027-04-01
+
+
+class SupervisionSupportApplication(Record):
+    """What an application for a supervision support organization permit records (DOMAIN §9)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    corporate_number: str = CorporateNumber
+    address: str = Field(min_length=1, max_length=500)
+    prefecture: str = Field(min_length=1, max_length=20)
+    representative: str = Field(min_length=1, max_length=200)
+    offices: tuple[SupervisingOffice, ...] = Field(min_length=1, max_length=100)
+    job_categories: tuple[str, ...] = Field(min_length=1, max_length=200)
+    non_profit: bool = Field(description="a supervision support organization must be a non-profit body")
+    external_auditor: str = Field(min_length=1, max_length=200, description="mandatory under ESD")
+    full_time_staff: int = Field(ge=0, le=100_000, description="staff who support and audit the employers")
+    member_employers: int = Field(ge=0, le=1_000_000, description="employers (implementing organizations) it supports")
+    workers: int = Field(ge=0, le=10_000_000, description="ESD workers at those employers, planned or in employment")
+
+
+@registry_events.register
+class SupervisionSupportPermitApplied(EventPayload):
+    application: SupervisionSupportApplication
+    applied_on: date
+
+
+@registry_events.register
+class SupervisionSupportPermitGranted(EventPayload):
+    granted_on: date
+    expires_on: date = Field(description="the permit's last day")
+    excellent: bool = Field(description="rated excellent: the longer validity (5 years by default, else 3)")
+
+
+@registry_events.register
+class SupervisionSupportPermitDenied(EventPayload):
+    reason: str
+
+
+@registry_events.register
+class SupervisionSupportPermitRenewed(EventPayload):
+    applied_on: date
+    renewed_on: date
+    excellent: bool
+    valid_from: date
+    expires_on: date
+
+
+@registry_events.register
+class QuarterlyAuditReportFiled(EventPayload):
+    """A support organization's audit of one employer (every 3 months under ESD; at least a quarter of
+    the employer's ESD workers interviewed). Stream: the support organization's id."""
+
+    report_id: UUID
+    implementing_organization_id: UUID
+    quarter_ending: date = Field(description="the last day of the quarter audited")
+    filed_on: date
+    workers: int = Field(ge=0, description="the employer's ESD workers")
+    workers_interviewed: int = Field(ge=0)
+
+
+# An implementing organization's supervision (stream: the implementing organization's id)
+
+
+@registry_events.register
+class SupervisionChanged(EventPayload):
+    """From `effective_from` the implementing organization is supervised (TITP) or supported (ESD) by this
+    organization for that scheme; the other scheme's supervision, if any, is unchanged."""
+
+    supervising_organization_id: UUID
+    scheme: Scheme
+    effective_from: date

@@ -1,19 +1,51 @@
-"""What the visa service records (DOMAIN §6): certificates of eligibility, visas, changes of status.
+"""What the visa service records (DOMAIN §6, §9): certificates of eligibility, visas, changes of status.
 
 These payloads are the service's public contract on `titp.visa.v1`. Every COE event names its
 training plan and trainee, so a consumer can act on any one of them without the ones before.
-Change one only by adding a new version with an upcaster.
+Change one only by adding a new version with an upcaster, or by adding a field with a default that
+reads every older event as it meant: events before ESD carry no `scheme` and read as TITP
+(`technical_intern_training`, with its stage).
 """
 
 from datetime import date
+from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from pydantic import Field
 
 from contracts.accreditation import Stage
+from contracts.registry import Scheme
 from shared.events import EventPayload, EventTypes
 
 visa_events = EventTypes("visa")
+
+
+class StatusOfResidence(StrEnum):
+    """The status of residence a certificate, a visa or a change of status grants (DOMAIN §6, §9)."""
+
+    TECHNICAL_INTERN_TRAINING = "technical_intern_training"  # 技能実習 (TITP): by stage, i, ii, iii
+    EMPLOYMENT_FOR_SKILL_DEVELOPMENT = "employment_for_skill_development"  # 育成就労 (ESD): no stages
+
+
+class StatusChangeKind(StrEnum):
+    """Why a status of residence is granted anew on another plan while the trainee stays in Japan."""
+
+    NEXT_STAGE = "next_stage"  # TITP: stage i -> ii, ii -> iii
+    TRANSFER = "transfer"  # ESD: the worker moved to another employer (転籍) on a new plan
+    EXTENSION = "extension"  # ESD: the extra year after a failed SSW test, on its own plan
+
+
+def _scheme() -> Any:
+    return Field(default=Scheme.TITP, description="The plan's scheme: titp, or esd; events before ESD: titp")
+
+
+def _status_of_residence() -> Any:
+    return Field(
+        default=StatusOfResidence.TECHNICAL_INTERN_TRAINING,
+        description="The status of residence it names: technical_intern_training (TITP) or"
+        " employment_for_skill_development (ESD, 育成就労); events before ESD: technical_intern_training",
+    )
 
 
 class CoeEvent(EventPayload):
@@ -21,6 +53,8 @@ class CoeEvent(EventPayload):
 
     training_plan_id: UUID
     trainee_id: UUID
+    scheme: Scheme = _scheme()
+    status_of_residence: StatusOfResidence = _status_of_residence()
 
 
 @visa_events.register
@@ -65,24 +99,35 @@ class CoeUsed(CoeEvent):
 
 @visa_events.register
 class VisaIssued(EventPayload):
-    """Stream: the visa's id. Entry in stage i with the period of stay the stage allows."""
+    """Stream: the visa's id. Entry with the status of residence of the plan's scheme: TITP in stage i,
+    or ESD (no stage), with the period of stay the rules allow."""
 
     coe_id: UUID
     training_plan_id: UUID
     trainee_id: UUID
     post: str = Field(description="The embassy or consulate that issued it")
     issued_on: date
-    stage: Stage
+    stage: Stage | None = Field(description="TITP: i; null for ESD, which has no stages")
     period_of_stay_months: int
+    scheme: Scheme = _scheme()
+    status_of_residence: StatusOfResidence = _status_of_residence()
 
 
 @visa_events.register
 class StatusOfResidenceChanged(EventPayload):
-    """Stream: the change of status's id. From one stage's status to the next on its certified plan."""
+    """Stream: the change of status's id. TITP: from one stage's status to the next on its certified plan.
+    ESD: the status moves to the worker's new certified plan (a transfer to another employer, or the
+    extension year); the stages are null."""
 
     training_plan_id: UUID
     trainee_id: UUID
-    from_stage: Stage
-    to_stage: Stage
+    from_stage: Stage | None = Field(description="TITP: the stage held; null for ESD")
+    to_stage: Stage | None = Field(description="TITP: the plan's stage; null for ESD")
     decided_on: date
     period_of_stay_months: int
+    scheme: Scheme = _scheme()
+    status_of_residence: StatusOfResidence = _status_of_residence()
+    kind: StatusChangeKind = Field(default=StatusChangeKind.NEXT_STAGE, description="Events before ESD: next_stage")
+    from_training_plan_id: UUID | None = Field(
+        default=None, description="ESD: the plan whose status the worker held (for a transfer, `transfer_from`)"
+    )

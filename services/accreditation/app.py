@@ -1,5 +1,8 @@
 """The accreditation service: technical intern training plans (DOMAIN §3, §4, §9)."""
 
+from dataclasses import replace
+from datetime import date
+from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -7,10 +10,25 @@ from fastapi import FastAPI
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from contracts.accreditation import TrainingPlanApplied, accreditation_events
+from contracts.accreditation import (
+    ExamGrade,
+    ExamResultRecorded,
+    TraineePersonalDataErased,
+    TrainingPlanApplied,
+    accreditation_events,
+)
 from services.accreditation.api import routers
-from services.accreditation.commands import TRAINING_PLAN
-from services.accreditation.domain.rules import TRANSITION_JOB_CATEGORIES, RuleBook, TitpRules
+from services.accreditation.commands import TRAINEE, TRAINING_PLAN
+from services.accreditation.domain.rules import (
+    ESD_STARTS_ON,
+    METROPOLITAN_PREFECTURES,
+    TITP_LAST_START,
+    TRANSITION_JOB_CATEGORIES,
+    EsdRules,
+    RuleBook,
+    Switch,
+    TitpRules,
+)
 from services.accreditation.subscriptions import on_event
 from shared.service import ServiceDefinition
 from shared.settings import ServiceSettings, load_settings
@@ -26,8 +44,9 @@ DEFINITION = ServiceDefinition(
     subscribes_to=[service_topic("registry"), service_topic("inspection")],
     on_event=on_event,
     chores=[(FOLD_INTERVAL_S, fold_statistics)],
-    description="Technical intern training plans: application, certification, lifecycle.",
-    aggregates={TrainingPlanApplied: TRAINING_PLAN},
+    description="Training plans of TITP and ESD (Employment for Skill Development): application, certification,"
+    " lifecycle, transfers.",
+    aggregates={TrainingPlanApplied: TRAINING_PLAN, ExamResultRecorded: TRAINEE, TraineePersonalDataErased: TRAINEE},
     outside_the_log=frozenset({"trainee_keys"}),  # the trainees' keys (projections/personal_data.py)
 )
 
@@ -40,13 +59,64 @@ class AccreditationSettings(BaseSettings):
     # e.g. TITP_ACCREDITATION_TRANSITION_JOB_CATEGORIES="construction,food manufacturing"
     transition_job_categories: Annotated[frozenset[str], NoDecode] = TRANSITION_JOB_CATEGORIES
 
-    @field_validator("transition_job_categories", mode="before")
+    # The switch (DOMAIN §9, transitional measures)
+    esd_starts_on: date = ESD_STARTS_ON
+    titp_last_start: date = TITP_LAST_START
+    stage_ii_years_before_iii: int = 1
+
+    # ESD; the per-field and per-year settings change the defaults they name, e.g.
+    # TITP_ACCREDITATION_ESD_NATIONAL_CAPS='{"2027": {"fishery": 3500}}', ..._ESD_TRANSFER_YEARS='{"food_service": 1}'
+    esd_extension_years: int = 1
+    esd_transfer_years: dict[str, int] = {}
+    esd_transfer_japanese: dict[str, ExamGrade] = {}
+    esd_national_caps: dict[int, dict[str, int]] = {}
+    esd_quota_multiple: int = 1
+    esd_quota_multiple_excellent: int = 2
+    esd_transferred_share: Fraction = Fraction(1, 3)  # e.g. "1/3"
+    esd_from_designated_share: Fraction = Fraction(1, 6)
+    esd_metropolitan_prefectures: Annotated[frozenset[str], NoDecode] = METROPOLITAN_PREFECTURES
+
+    @field_validator("transition_job_categories", "esd_metropolitan_prefectures", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         return frozenset(c.strip() for c in value.split(",") if c.strip()) if isinstance(value, str) else value
 
+    @field_validator("esd_transferred_share", "esd_from_designated_share", mode="before")
+    @classmethod
+    def _fraction(cls, value: Any) -> Any:
+        return Fraction(value) if isinstance(value, str | int | float) else value
+
     def rule_book(self) -> RuleBook:
-        return RuleBook(titp=TitpRules(transition_job_categories=self.transition_job_categories))
+        defaults = EsdRules()
+        fields = {
+            name: replace(
+                field,
+                transfer_years=self.esd_transfer_years.get(name, field.transfer_years),
+                transfer_japanese=self.esd_transfer_japanese.get(name, field.transfer_japanese),
+            )
+            for name, field in defaults.fields.items()
+        }
+        caps = dict(defaults.national_caps)
+        for year, changed in sorted(self.esd_national_caps.items()):
+            known = [y for y in caps if y <= year]
+            caps[year] = {**(caps[max(known)] if known else {}), **changed}
+        return RuleBook(
+            titp=TitpRules(transition_job_categories=self.transition_job_categories),
+            esd=EsdRules(
+                starts_on=self.esd_starts_on,
+                extension_years=self.esd_extension_years,
+                fields=fields,
+                national_caps=caps,
+                quota_multiple=self.esd_quota_multiple,
+                quota_multiple_excellent=self.esd_quota_multiple_excellent,
+                transferred_share=self.esd_transferred_share,
+                from_designated_share=self.esd_from_designated_share,
+                metropolitan_prefectures=self.esd_metropolitan_prefectures,
+            ),
+            switch=Switch(
+                titp_last_start=self.titp_last_start, stage_ii_years_before_iii=self.stage_ii_years_before_iii
+            ),
+        )
 
 
 def create_app(settings: ServiceSettings | None = None, rule_book: RuleBook | None = None) -> FastAPI:

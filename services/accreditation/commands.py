@@ -15,15 +15,26 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from contracts.accreditation import DiscontinuationReason, ExamResult, PlanTerms, SealedPlanTerms, trainee_stream_id
+from contracts.accreditation import (
+    DiscontinuationReason,
+    ExamGrade,
+    ExamResult,
+    PlanTerms,
+    SealedPlanTerms,
+    trainee_stream_id,
+)
+from contracts.registry import Scheme
 from services.accreditation.domain import trainee
 from services.accreditation.domain import training_plan as tp
 from services.accreditation.domain.rules import CertificationFacts, RuleBook
-from services.accreditation.projections import personal_data, registry
+from services.accreditation.projections import exam_results, personal_data, registry
 from services.accreditation.projections.training_plans import (
+    esd_workers_on,
+    field_workers,
     plans_in_force,
     plans_in_force_of,
     project_training_plan,
+    trainee_known,
     trainee_plans,
 )
 from shared.commands import Aggregate, Outcome, UnitOfWork
@@ -31,12 +42,14 @@ from shared.errors import NotFound
 from shared.events import EventPayload
 
 TRAINING_PLAN = Aggregate("training-plan", tp.TrainingPlan(), tp.evolve, project_training_plan)
-TRAINEE = Aggregate("trainee", False, trainee.evolve)
+TRAINEE = Aggregate("trainee", trainee.TraineeRecord(), trainee.evolve, exam_results.project_trainee)
 
 # Advisory lock classes (two-key form, apart from the one-key locks of shared/): certifications
-# that count the same implementing organization's plans, or the same trainee's, run one at a time.
+# that count the same implementing organization's plans, the same trainee's, or (ESD) the same
+# field's, run one at a time; always taken in this order.
 IMPLEMENTING_ORGANIZATION_LOCK = 7_340_010
 TRAINEE_LOCK = 7_340_011
+FIELD_LOCK = 7_340_012
 
 MaySee = Callable[..., bool]
 
@@ -49,23 +62,46 @@ def anyone(*organization_ids: object) -> bool:
 
 
 async def apply_for_certification(
-    uow: UnitOfWork, id: UUID, *, terms: PlanTerms, applied_on: date, may_see: MaySee = anyone
+    uow: UnitOfWork,
+    id: UUID,
+    *,
+    terms: PlanTerms,
+    applied_on: date,
+    rule_book: RuleBook = tp.DEFAULT_RULES,
+    may_see: MaySee = anyone,
 ) -> Outcome:
-    """Apply for the certification of a training plan; the trainee's personal data is sealed with their key."""
+    """Apply for the certification of a training plan; the trainee's personal data is sealed with their key.
+    The switch decides here which scheme the application date and the trainee's status allow: a refused
+    application records nothing."""
     if not may_see(terms.implementing_organization_id, terms.supervising_organization_id):
         raise NotFound("implementing organization", terms.implementing_organization_id)
+    others = await trainee_plans(uow.conn, str(id), terms.trainee_id)
     sealed = await personal_data.sealed_terms(uow.conn, terms)
-    return await uow.decide(TRAINING_PLAN, str(id), lambda state: tp.apply_for_certification(state, sealed, applied_on))
+    return await uow.decide(
+        TRAINING_PLAN,
+        str(id),
+        lambda state: tp.apply_for_certification(state, sealed, applied_on, rule_book, others),
+    )
 
 
 async def certify(
     uow: UnitOfWork, id: UUID, *, certified_on: date, rule_book: RuleBook, may_see: MaySee = anyone
 ) -> Outcome:
-    """Certify the plan if every rule of its rule set holds on what the service knows now."""
+    """Certify the plan if every rule of its rule set holds on what the service knows now. A certified ESD
+    transfer ends the worker's first plan as transferred, in the same transaction."""
     state, _ = await uow.load(TRAINING_PLAN, str(id))
     plan = _visible(state, id, may_see)
-    facts = await certification_facts(uow.conn, str(id), plan.application, certified_on)
-    return await uow.decide(TRAINING_PLAN, str(id), lambda state: tp.certify(state, facts, rule_book))
+    facts = await certification_facts(uow.conn, str(id), plan.application, certified_on, rule_book)
+    outcome = await uow.decide(TRAINING_PLAN, str(id), lambda state: tp.certify(state, facts, rule_book))
+    application = plan.application
+    if application.transfer_from is not None and application.transfer_reason is not None:
+        reason = application.transfer_reason
+        await uow.unpinned().decide(
+            TRAINING_PLAN,
+            str(application.transfer_from),
+            lambda first: tp.transfer(first, application.start_date, id, reason),
+        )
+    return outcome
 
 
 async def reject(uow: UnitOfWork, id: UUID, *, reason: str, may_see: MaySee = anyone) -> Outcome:
@@ -146,7 +182,21 @@ async def erase_personal_data(uow: UnitOfWork, trainee_id: UUID, *, reason: str)
     if await personal_data.erase(uow.conn, trainee_id) is None:
         raise NotFound("trainee", trainee_id)
     outcome = await uow.decide(
-        TRAINEE, trainee_stream_id(trainee_id), lambda erased: trainee.erase_personal_data(erased, trainee_id, reason)
+        TRAINEE, trainee_stream_id(trainee_id), lambda state: trainee.erase_personal_data(state, trainee_id, reason)
+    )
+    return replace(outcome, stream_id=str(trainee_id))
+
+
+async def record_exam_result(
+    uow: UnitOfWork, trainee_id: UUID, *, grade: ExamGrade, result: ExamResult, taken_on: date
+) -> Outcome:
+    """Record an exam result the exam body reported, on the trainee's own stream (a trainee with a plan)."""
+    if not await trainee_known(uow.conn, trainee_id):
+        raise NotFound("trainee", trainee_id)
+    outcome = await uow.decide(
+        TRAINEE,
+        trainee_stream_id(trainee_id),
+        lambda state: trainee.record_exam_result(state, trainee_id, grade, result, taken_on),
     )
     return replace(outcome, stream_id=str(trainee_id))
 
@@ -159,15 +209,18 @@ async def lock(conn: asyncpg.Connection, lock_class: int, id: object) -> None:
 
 
 async def certification_facts(
-    conn: asyncpg.Connection, plan_id: str, plan: SealedPlanTerms, certified_on: date
+    conn: asyncpg.Connection, plan_id: str, plan: SealedPlanTerms, certified_on: date, rule_book: RuleBook
 ) -> CertificationFacts:
     """What the service knows, as plain data, for deciding this plan's certification."""
     # Without the locks, two certifications could each count the other's plan as not yet
-    # certified and together exceed a quota or give one trainee two plans of a stage.
+    # certified and together exceed a quota or a national cap, or give one trainee two plans of a stage.
     await lock(conn, IMPLEMENTING_ORGANIZATION_LOCK, plan.implementing_organization_id)
     await lock(conn, TRAINEE_LOCK, plan.trainee_id)
+    if plan.scheme is Scheme.ESD:
+        await lock(conn, FIELD_LOCK, plan.field)
     supervising, sending = plan.supervising_organization_id, plan.sending_organization_id
-    return CertificationFacts(
+    others = await trainee_plans(conn, plan_id, plan.trainee_id)
+    facts = CertificationFacts(
         certified_on=certified_on,
         implementing_organization=await registry.implementing_organization(conn, plan.implementing_organization_id),
         permit=await registry.permit(conn, supervising) if supervising else None,
@@ -176,9 +229,29 @@ async def certification_facts(
         sending_agreement_in_force=supervising is not None
         and sending is not None
         and await registry.sending_agreement_in_force(conn, supervising, sending, certified_on),
-        trainee_plans=await trainee_plans(conn, plan_id, plan.trainee_id),
+        trainee_plans=others,
         plans_in_force=await plans_in_force(conn, plan_id, plan),
         personal_data=await personal_data.opened(conn, plan.trainee_id, plan.trainee),
+    )
+    if plan.scheme is not Scheme.ESD:
+        return facts
+    esd = rule_book.esd
+    source = next((p for p in others if p.id is not None and p.id == plan.transfer_from), None)
+    workers, own_wish, from_designated = await esd_workers_on(
+        conn, plan_id, plan.implementing_organization_id, plan.start_date, esd.metropolitan_prefectures
+    )
+    return replace(
+        facts,
+        exams=await exam_results.exams(conn, plan.trainee_id),
+        transfer_from_employer=await registry.implementing_organization(conn, source.implementing_organization_id)
+        if source is not None and source.implementing_organization_id is not None
+        else None,
+        esd_workers=workers,
+        own_wish_transfers=own_wish,
+        from_designated_areas=from_designated,
+        field_workers=await field_workers(conn, plan.field, plan.trainee_id, esd.fiscal_years(plan))
+        if plan.field is not None
+        else {},
     )
 
 

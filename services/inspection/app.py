@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.inspection import InspectionScheduled, inspection_events
 from services.inspection import commands, subscriptions
-from services.inspection.api import inspections, statistics
+from services.inspection.api import filings, inspections, statistics
 from services.inspection.domain import rules
 from shared.service import ServiceDefinition
 from shared.settings import ServiceSettings, load_settings
@@ -22,29 +22,41 @@ DEFINITION = ServiceDefinition(
     name="inspection",
     event_types=inspection_events,
     migrations=Path(__file__).parent / "migrations",
-    routers=[inspections.router, statistics.router],
+    routers=[inspections.router, filings.router, statistics.router],
     chores=[(FOLD_INTERVAL_S, fold_statistics)],
     subscribes_to=[service_topic("registry"), service_topic("accreditation")],
-    description="Inspections of supervising and implementing organizations: the schedule builds itself from"
-    " permits and certified plans; outcomes and referrals for administrative action.",
+    description="Inspections of supervising, supervision support (ESD) and implementing organizations: the schedule"
+    " builds itself from permits and certified plans of both schemes; outcomes and referrals for administrative"
+    " action; the quarterly audit reports owed under ESD, due and overdue.",
     aggregates={InspectionScheduled: commands.INSPECTION},
 )
 
 
 class InspectionSettings(BaseSettings):
-    """What only the inspection service reads, from `TITP_INSPECTION_*` variables: the cadence."""
+    """What only the inspection service reads, from `TITP_INSPECTION_*` variables: the cadence per scheme (an ESD
+    number left unset is the TITP one) and the quarterly audit reports' period."""
 
     model_config = SettingsConfigDict(env_prefix="TITP_INSPECTION_", extra="forbid", env_ignore_empty=True)
 
     supervising_organization_years: int = Field(rules.SUPERVISING_ORGANIZATION_YEARS, ge=1, le=10)
     implementing_organization_years: int = Field(rules.IMPLEMENTING_ORGANIZATION_YEARS, ge=1, le=10)
+    esd_support_organization_years: int | None = Field(rules.ESD_SUPPORT_ORGANIZATION_YEARS, ge=1, le=10)
+    esd_implementing_organization_years: int | None = Field(rules.ESD_IMPLEMENTING_ORGANIZATION_YEARS, ge=1, le=10)
+    quarterly_audit_report_months: int = Field(rules.QUARTERLY_AUDIT_REPORT_MONTHS, ge=1, le=12)
 
     def cadence(self) -> rules.Cadence:
-        return rules.Cadence(self.supervising_organization_years, self.implementing_organization_years)
+        return rules.Cadence(
+            self.supervising_organization_years,
+            self.implementing_organization_years,
+            self.esd_support_organization_years,
+            self.esd_implementing_organization_years,
+            self.quarterly_audit_report_months,
+        )
 
 
 def create_app(settings: ServiceSettings | None = None, cadence: rules.Cadence | None = None) -> FastAPI:
-    """The service; `cadence` replaces the one from `TITP_INSPECTION_*` (1 and 3 years by default)."""
+    """The service; `cadence` replaces the one from `TITP_INSPECTION_*` (1 and 3 years by default, for both
+    schemes; quarterly audit reports every 3 months)."""
     cadence = cadence or InspectionSettings().cadence()
     definition = replace(DEFINITION, on_event=partial(subscriptions.on_event, cadence=cadence))
     app = create_service_app(definition, settings or load_settings("inspection"))

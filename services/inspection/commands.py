@@ -17,6 +17,7 @@ from contracts.inspection import (
     InspectionScheduled,
     TargetType,
 )
+from contracts.registry import Scheme
 from services.inspection.domain import inspection as ins
 from services.inspection.domain.rules import Cadence
 from services.inspection.projections import organizations
@@ -43,12 +44,16 @@ async def schedule_first_inspection(
     reason: InspectionReason,
     since: date,
     cadence: Cadence,
+    scheme: Scheme = Scheme.TITP,
 ) -> Outcome | None:
-    """Start the organization's regular schedule with inspection `id`, due within the cadence from `since`;
-    nothing (None) if its schedule has started or ended already."""
-    if not await organizations.start_schedule(uow.conn, target_id, target_type, since):
+    """Start the organization's regular schedule with inspection `id`, due within its scheme's cadence from
+    `since`; nothing (None) if its schedule has started or ended already: an organization has one schedule,
+    whichever scheme's event comes first (an employer's next inspections are ESD ones once it has an ESD plan)."""
+    scheme = ins.scheme_of(target_type, scheme)
+    if not await organizations.start_schedule(uow.conn, target_id, target_type, since, scheme):
+        await organizations.note_scheme(uow.conn, target_id, scheme)
         return None
-    first = ins.first_inspection(target_type, target_id, reason, since, cadence)
+    first = ins.first_inspection(target_type, target_id, reason, since, cadence, scheme)
     return await uow.decide(INSPECTION, str(id), lambda s: ins.schedule(s, first))
 
 
@@ -63,8 +68,9 @@ async def schedule_extraordinary_inspection(
     due_by: date,
     detail: str | None = None,
 ) -> Outcome:
-    """Put an extraordinary inspection (complaint, tip, follow-up) of a known organization on the schedule."""
-    known = await organizations.organization_known(uow.conn, target_id, target_type)
+    """Put an extraordinary inspection (complaint, tip, follow-up) of a known organization on the schedule, under
+    the organization's scheme."""
+    scheme = await organizations.known_scheme(uow.conn, target_id, target_type)
     scheduled = InspectionScheduled(
         target_type=target_type,
         target_id=target_id,
@@ -72,8 +78,11 @@ async def schedule_extraordinary_inspection(
         scheduled_on=scheduled_on,
         due_by=due_by,
         detail=detail,
+        scheme=ins.scheme_of(target_type, scheme or Scheme.TITP),
     )
-    return await uow.decide(INSPECTION, str(id), lambda s: ins.schedule_extraordinary(s, scheduled, target_known=known))
+    return await uow.decide(
+        INSPECTION, str(id), lambda s: ins.schedule_extraordinary(s, scheduled, target_known=scheme is not None)
+    )
 
 
 async def complete_inspection(
@@ -91,7 +100,7 @@ async def complete_inspection(
 ) -> Outcome:
     """Record the outcome (and a referral's decision, as `referral_id`); a regular inspection puts the next
     one on the schedule, unless the organization's schedule ended."""
-    running = await organizations.schedule_running(uow.conn, id)
+    running, scheme = await organizations.schedule_running(uow.conn, id)
     completed = await uow.decide(
         INSPECTION,
         str(id),
@@ -111,7 +120,7 @@ async def complete_inspection(
         ),
     )
     state, _ = await uow.load(INSPECTION, str(id))
-    if running and (following := ins.next_inspection(state, id, cadence)):
+    if running and (following := ins.next_inspection(state, id, cadence, scheme)):
         await uow.unpinned().decide(INSPECTION, str(uuid5(id, "next")), lambda s: ins.schedule(s, following))
     return completed
 

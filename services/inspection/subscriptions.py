@@ -1,8 +1,9 @@
-"""What the inspection service does with other services' events: the schedule builds itself (DOMAIN §5).
+"""What the inspection service does with other services' events: the schedule builds itself (DOMAIN §5, §9).
 
-The organizations it hears of go to the local view (projections/organizations.py); the schedule's
-policies (a permit granted or a first certified plan: the first inspection; a permit revoked or
-expired: its open inspections cancelled) are commands (commands.py).
+The organizations it hears of go to the local view (projections/organizations.py), and the ESD supports
+and quarterly audit reports to projections/filings.py; the schedule's policies (a TITP or ESD permit
+granted or a first certified plan of either scheme: the first inspection; a permit revoked or expired:
+its open inspections cancelled) are commands (commands.py).
 
 Runs in the subscription's transaction, after the inbox recorded the event: each effect,
 including the inspection events appended here, happens once however often the event is
@@ -23,11 +24,17 @@ from contracts.registry import (
     PermitExpired,
     PermitGranted,
     PermitRevoked,
+    QuarterlyAuditReportFiled,
+    Scheme,
+    SupervisionChanged,
+    SupervisionSupportPermitApplied,
+    SupervisionSupportPermitGranted,
     registry_events,
 )
 from services.inspection import commands
 from services.inspection.domain.rules import Cadence
-from services.inspection.projections.organizations import know_organization
+from services.inspection.projections import filings
+from services.inspection.projections.organizations import know_organization, target_type_of
 from shared.commands import CommandRunner, UnitOfWork
 from shared.events import EventContext, RecordedEvent
 from shared.telemetry import current_traceparent
@@ -35,6 +42,7 @@ from shared.telemetry import current_traceparent
 log = logging.getLogger(__name__)
 
 SUPERVISING, IMPLEMENTING = TargetType.SUPERVISING_ORGANIZATION, TargetType.IMPLEMENTING_ORGANIZATION
+SUPPORT = TargetType.SUPERVISION_SUPPORT_ORGANIZATION
 
 
 async def on_event(runner: CommandRunner, conn: asyncpg.Connection, event: RecordedEvent, *, cadence: Cadence) -> None:
@@ -50,6 +58,8 @@ async def on_event(runner: CommandRunner, conn: asyncpg.Connection, event: Recor
     match payload:
         case PermitApplied():
             await know_organization(conn, organization, SUPERVISING)
+        case SupervisionSupportPermitApplied():
+            await know_organization(conn, organization, SUPPORT, Scheme.ESD)
         case ImplementingOrganizationRegistered():
             await know_organization(conn, organization, IMPLEMENTING)
         case PermitGranted():
@@ -62,7 +72,19 @@ async def on_event(runner: CommandRunner, conn: asyncpg.Connection, event: Recor
                 since=payload.granted_on,
                 cadence=cadence,
             )
+        case SupervisionSupportPermitGranted():
+            await commands.schedule_first_inspection(
+                uow,
+                inspection_id,
+                target_type=SUPPORT,
+                target_id=organization,
+                reason=InspectionReason.PERMIT_GRANTED,
+                since=payload.granted_on,
+                cadence=cadence,
+                scheme=Scheme.ESD,
+            )
         case TrainingPlanCertified():
+            # The first certified plan of either scheme starts the employer's one schedule.
             await commands.schedule_first_inspection(
                 uow,
                 inspection_id,
@@ -71,12 +93,27 @@ async def on_event(runner: CommandRunner, conn: asyncpg.Connection, event: Recor
                 reason=InspectionReason.FIRST_CERTIFIED_PLAN,
                 since=payload.certified_on,
                 cadence=cadence,
+                scheme=payload.scheme,
+            )
+        case SupervisionChanged(scheme=Scheme.ESD):
+            await filings.support_from(conn, payload.supervising_organization_id, organization, payload.effective_from)
+        case QuarterlyAuditReportFiled():
+            await filings.record_audit_report(
+                conn,
+                payload.report_id,
+                support_organization_id=organization,
+                employer_id=payload.implementing_organization_id,
+                quarter_ending=payload.quarter_ending,
+                filed_on=payload.filed_on,
             )
         case PermitRevoked() | PermitExpired():
+            # The stream tells whose permit: a supervising organization's (TITP) or a supervision support
+            # organization's (ESD), which also ends the quarterly audit reports it owes (projections/filings.py).
             reason: CancellationReason = "permit_revoked" if isinstance(payload, PermitRevoked) else "permit_expired"
             on = payload.revoked_on if isinstance(payload, PermitRevoked) else payload.expired_on
+            target_type = await target_type_of(conn, organization) or SUPERVISING
             cancelled = await commands.cancel_open_inspections(
-                uow, target_type=SUPERVISING, target_id=organization, cancelled_on=on, reason=reason
+                uow, target_type=target_type, target_id=organization, cancelled_on=on, reason=reason
             )
             log.info(
                 "%s: cancelled %d open inspections of %s",

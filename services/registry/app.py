@@ -1,10 +1,12 @@
-"""The registry service: supervising organizations and their permits (DOMAIN §1-3)."""
+"""The registry service: supervising organizations and their permits (DOMAIN §1-3), supervision support
+organizations and their ESD permits (DOMAIN §9)."""
 
+from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI
-from pydantic import field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from contracts.registry import (
@@ -12,6 +14,7 @@ from contracts.registry import (
     PermitApplied,
     SendingAgreementSigned,
     SendingOrganizationApproved,
+    SupervisionSupportPermitApplied,
     registry_events,
 )
 from services.registry import subscriptions
@@ -21,8 +24,10 @@ from services.registry.commands import (
     SENDING_AGREEMENT,
     SENDING_ORGANIZATION,
     SUPERVISING_ORGANIZATION,
+    SUPERVISION_SUPPORT_ORGANIZATION,
 )
 from services.registry.domain import sending_rules
+from services.registry.domain.rules import SUPERVISION_SUPPORT, SupervisionSupportRules
 from shared.service import ServiceDefinition
 from shared.settings import ServiceSettings, load_settings
 from shared.web.app import create_service_app
@@ -35,9 +40,11 @@ DEFINITION = ServiceDefinition(
     subscribes_to=["titp.inspection.v1"],
     on_event=subscriptions.on_event,
     chores=[(3600, subscriptions.record_expiries)],
-    description="Supervising organizations and their permits, implementing and sending organizations.",
+    description="Supervising organizations and their permits (TITP), supervision support organizations and their"
+    " permits (ESD), implementing and sending organizations.",
     aggregates={
         PermitApplied: SUPERVISING_ORGANIZATION,
+        SupervisionSupportPermitApplied: SUPERVISION_SUPPORT_ORGANIZATION,
         ImplementingOrganizationRegistered: IMPLEMENTING_ORGANIZATION,
         SendingOrganizationApproved: SENDING_ORGANIZATION,
         SendingAgreementSigned: SENDING_AGREEMENT,
@@ -53,13 +60,49 @@ class RegistrySettings(BaseSettings):
     # e.g. TITP_REGISTRY_MOC_COUNTRIES=VN,KH,IN
     moc_countries: Annotated[frozenset[str], NoDecode] = sending_rules.MOC_COUNTRIES
 
+    # Employment for Skill Development (DOMAIN §9): every number is configurable; defaults in domain/rules.py.
+    esd_min_full_time_staff: int = Field(SUPERVISION_SUPPORT.min_full_time_staff, ge=1)
+    esd_employers_per_staff_below: int = Field(SUPERVISION_SUPPORT.employers_per_staff_below, ge=1)
+    esd_workers_per_staff_below: int = Field(SUPERVISION_SUPPORT.workers_per_staff_below, ge=1)
+    esd_min_member_employers: int = Field(SUPERVISION_SUPPORT.min_member_employers, ge=0)
+    esd_validity_years: int = Field(SUPERVISION_SUPPORT.validity_years, ge=1, le=20)
+    esd_excellent_validity_years: int = Field(SUPERVISION_SUPPORT.excellent_validity_years, ge=1, le=20)
+    esd_renewal_earliest_months: int = Field(SUPERVISION_SUPPORT.renewal_earliest_months, ge=1, le=60)
+    esd_renewal_latest_months: int = Field(SUPERVISION_SUPPORT.renewal_latest_months, ge=0, le=60)
+    # e.g. TITP_REGISTRY_ESD_INTERVIEW_SHARE=1/4
+    esd_interview_share: Fraction = Field(SUPERVISION_SUPPORT.interview_share, ge=0, le=1)
+    esd_audit_report_due_months: int = Field(SUPERVISION_SUPPORT.audit_report_due_months, ge=1, le=24)
+
     @field_validator("moc_countries", mode="before")
     @classmethod
     def _country_codes(cls, value: Any) -> frozenset[str]:
         return sending_rules.country_codes(value)
 
+    @model_validator(mode="after")
+    def _renewal_window(self) -> "RegistrySettings":
+        if self.esd_renewal_latest_months > self.esd_renewal_earliest_months:
+            raise ValueError("the ESD renewal window closes before it opens (latest months > earliest months)")
+        return self
+
+    def supervision_support_rules(self) -> SupervisionSupportRules:
+        return SupervisionSupportRules(
+            min_full_time_staff=self.esd_min_full_time_staff,
+            employers_per_staff_below=self.esd_employers_per_staff_below,
+            workers_per_staff_below=self.esd_workers_per_staff_below,
+            min_member_employers=self.esd_min_member_employers,
+            validity_years=self.esd_validity_years,
+            excellent_validity_years=self.esd_excellent_validity_years,
+            renewal_earliest_months=self.esd_renewal_earliest_months,
+            renewal_latest_months=self.esd_renewal_latest_months,
+            interview_share=self.esd_interview_share,
+            audit_report_due_months=self.esd_audit_report_due_months,
+        )
+
 
 def create_app(settings: ServiceSettings | None = None, registry: RegistrySettings | None = None) -> FastAPI:
+    """The service; `registry` replaces its own settings (defaults: `TITP_REGISTRY_*`, then domain/rules.py)."""
     app = create_service_app(DEFINITION, settings or load_settings("registry"))
-    app.state.moc_countries = (registry or RegistrySettings()).moc_countries
+    registry = registry or RegistrySettings()
+    app.state.moc_countries = registry.moc_countries
+    app.state.supervision_support_rules = registry.supervision_support_rules()
     return app

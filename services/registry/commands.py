@@ -6,21 +6,28 @@ come through here, each with a `UnitOfWork` (one transaction, who asked, the If-
 
 from collections.abc import Callable
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from contracts.registry import (
     ImplementingOrganizationRegistered,
     PermitApplication,
     PermitType,
+    QuarterlyAuditReportFiled,
     RevocationGround,
+    Scheme,
     SendingAgreementSigned,
     SendingOrganizationApproved,
+    SupervisionChanged,
+    SupervisionSupportApplication,
 )
 from services.registry.domain import implementing_organization as io
+from services.registry.domain import permit
 from services.registry.domain import sending_agreement as sa
 from services.registry.domain import sending_organization as sending
 from services.registry.domain import supervising_organization as so
+from services.registry.domain import supervision_support_organization as sso
+from services.registry.domain.rules import SupervisionSupportRules
 from services.registry.projections.implementing_organizations import project_implementing_organization
 from services.registry.projections.sending import (
     agreements_in_force,
@@ -29,8 +36,12 @@ from services.registry.projections.sending import (
     project_sending_organization,
 )
 from services.registry.projections.supervising_organizations import expiry_due_ids, project_supervising_organization
+from services.registry.projections.supervision_support_organizations import (
+    project_supervision_support_organization,
+    support_expiry_due_ids,
+)
 from shared.commands import Aggregate, Outcome, UnitOfWork, existing
-from shared.errors import NotFound
+from shared.errors import DomainRuleViolation, NotFound
 from shared.events import RecordedEvent
 
 SUPERVISING_ORGANIZATION = Aggregate(
@@ -43,13 +54,32 @@ SENDING_ORGANIZATION = Aggregate(
     "sending-organization", sending.SendingOrganization(), sending.evolve, project_sending_organization
 )
 SENDING_AGREEMENT = Aggregate("sending-agreement", sa.SendingAgreement(), sa.evolve, project_sending_agreement)
+SUPERVISION_SUPPORT_ORGANIZATION = Aggregate(
+    "supervision-support-organization",
+    sso.SupervisionSupportOrganization(),
+    sso.evolve,
+    project_supervision_support_organization,
+)
 
 
 # Supervising organizations and their permits
 
 
+async def _require_id_unused_by(uow: UnitOfWork, other: Aggregate[Any], id: UUID) -> None:
+    """A TITP and an ESD permit are two records (two streams) even for one cooperative: an id that names
+    one cannot name the other."""
+    state, _ = await uow.load(other, str(id))
+    if state.exists:
+        raise DomainRuleViolation(
+            "application.id_in_use",
+            f"{id} is a {other.name.replace('-', ' ')}'s record; a permit of the other scheme is its own record,"
+            " filed under an id of its own",
+        )
+
+
 async def apply_for_permit(uow: UnitOfWork, id: UUID, *, application: PermitApplication, applied_on: date) -> Outcome:
     """File an application for a supervising-organization permit under the id `id`."""
+    await _require_id_unused_by(uow, SUPERVISION_SUPPORT_ORGANIZATION, id)
     return await uow.decide(
         SUPERVISING_ORGANIZATION, str(id), lambda s: so.apply_for_permit(s, application, applied_on)
     )
@@ -125,6 +155,126 @@ async def record_expiries(uow: UnitOfWork, *, as_of: date) -> Outcome:
     return Outcome("expiries", 0, recorded)
 
 
+# Supervision support organizations (ESD) and their permits
+
+
+async def apply_for_supervision_support_permit(
+    uow: UnitOfWork, id: UUID, *, application: SupervisionSupportApplication, applied_on: date
+) -> Outcome:
+    """File an application for a supervision support organization permit (ESD) under the id `id`."""
+    await _require_id_unused_by(uow, SUPERVISING_ORGANIZATION, id)
+    return await uow.decide(
+        SUPERVISION_SUPPORT_ORGANIZATION, str(id), lambda s: sso.apply_for_permit(s, application, applied_on)
+    )
+
+
+async def _on_support_permit(
+    uow: UnitOfWork, id: UUID, decide: Callable[[sso.SupervisionSupportOrganization], permit.Events]
+) -> Outcome:
+    return await uow.decide(
+        SUPERVISION_SUPPORT_ORGANIZATION, str(id), existing("supervision support organization", id, decide)
+    )
+
+
+async def grant_supervision_support_permit(
+    uow: UnitOfWork, id: UUID, *, granted_on: date, excellent: bool, rules: SupervisionSupportRules
+) -> Outcome:
+    """Grant the permit if the organization meets the standards (non-profit, external auditor, staffing, member
+    employers); valid for 3 years, 5 if rated excellent (`rules`)."""
+    return await _on_support_permit(uow, id, lambda s: sso.grant_permit(s, granted_on, excellent, rules))
+
+
+async def deny_supervision_support_permit(uow: UnitOfWork, id: UUID, *, reason: str) -> Outcome:
+    return await _on_support_permit(uow, id, lambda s: sso.deny_permit(s, reason))
+
+
+async def renew_supervision_support_permit(
+    uow: UnitOfWork,
+    id: UUID,
+    *,
+    renewed_on: date,
+    excellent: bool,
+    rules: SupervisionSupportRules,
+    applied_on: date | None = None,
+) -> Outcome:
+    """Renew an active permit applied for between 6 and 3 months before it expires (`rules`)."""
+    return await _on_support_permit(uow, id, lambda s: sso.renew_permit(s, renewed_on, excellent, rules, applied_on))
+
+
+async def issue_support_improvement_order(
+    uow: UnitOfWork, id: UUID, *, order_id: UUID, issued_on: date, deadline: date, reason: str
+) -> Outcome:
+    """Order an improvement by a deadline, as for a TITP permit."""
+    return await _on_support_permit(
+        uow, id, lambda s: sso.issue_improvement_order(s, order_id, issued_on, deadline, reason)
+    )
+
+
+async def close_support_improvement_order(uow: UnitOfWork, id: UUID, *, order_id: UUID, closed_on: date) -> Outcome:
+    return await _on_support_permit(uow, id, lambda s: sso.close_improvement_order(s, order_id, closed_on))
+
+
+async def suspend_support_business(
+    uow: UnitOfWork,
+    id: UUID,
+    *,
+    suspension_id: UUID,
+    from_date: date,
+    until_date: date,
+    scope: Literal["all", "part"],
+    part: str | None,
+    reason: str,
+) -> Outcome:
+    """Suspend all or part of the business from one date to another, as for a TITP permit."""
+    return await _on_support_permit(
+        uow, id, lambda s: sso.suspend_business(s, suspension_id, from_date, until_date, scope, part, reason)
+    )
+
+
+async def revoke_supervision_support_permit(
+    uow: UnitOfWork, id: UUID, *, revoked_on: date, ground: RevocationGround, reason: str
+) -> Outcome:
+    """Revoke the permit on one of the grounds of a TITP permit's revocation; final."""
+    return await _on_support_permit(uow, id, lambda s: sso.revoke_permit(s, revoked_on, ground, reason))
+
+
+async def record_supervision_support_expiries(uow: UnitOfWork, *, as_of: date) -> Outcome:
+    """Record the expiry of every active ESD permit whose last day is before `as_of` (`permit.expiry_due`)."""
+    recorded: list[RecordedEvent] = []
+    for id in await support_expiry_due_ids(uow.conn, as_of):
+        outcome = await uow.unpinned().decide(
+            SUPERVISION_SUPPORT_ORGANIZATION, str(id), lambda s: sso.record_expiry(s, as_of)
+        )
+        recorded += outcome.events
+    return Outcome("expiries", 0, recorded)
+
+
+async def file_audit_report(
+    uow: UnitOfWork,
+    id: UUID,
+    *,
+    report_id: UUID,
+    implementing_organization_id: UUID,
+    quarter_ending: date,
+    filed_on: date,
+    workers: int,
+    workers_interviewed: int,
+    rules: SupervisionSupportRules,
+) -> Outcome:
+    """Record the quarterly audit report of an employer this organization supports under ESD."""
+    # An employer not registered is, to this organization, one it does not support (it learns no more).
+    employer, _ = await uow.load(IMPLEMENTING_ORGANIZATION, str(implementing_organization_id))
+    report = QuarterlyAuditReportFiled(
+        report_id=report_id,
+        implementing_organization_id=implementing_organization_id,
+        quarter_ending=quarter_ending,
+        filed_on=filed_on,
+        workers=workers,
+        workers_interviewed=workers_interviewed,
+    )
+    return await _on_support_permit(uow, id, lambda s: sso.file_audit_report(s, report, id, employer, rules))
+
+
 # Implementing organizations
 
 
@@ -141,6 +291,26 @@ async def register_implementing_organization(
         IMPLEMENTING_ORGANIZATION,
         str(id),
         lambda s: io.register_implementing_organization(s, registration, supervising_organization),
+    )
+
+
+async def change_supervision(
+    uow: UnitOfWork, id: UUID, *, supervising_organization_id: UUID, scheme: Scheme, effective_from: date
+) -> Outcome:
+    """From a date the implementing organization is supervised (TITP) or supported (ESD) by this organization,
+    which holds that scheme's permit in force that day; its supervision under the other scheme is unchanged."""
+    supervisor: permit.PermitState = (
+        (await uow.load(SUPERVISING_ORGANIZATION, str(supervising_organization_id)))[0]
+        if scheme is Scheme.TITP
+        else (await uow.load(SUPERVISION_SUPPORT_ORGANIZATION, str(supervising_organization_id)))[0]
+    )
+    change = SupervisionChanged(
+        supervising_organization_id=supervising_organization_id, scheme=scheme, effective_from=effective_from
+    )
+    return await uow.decide(
+        IMPLEMENTING_ORGANIZATION,
+        str(id),
+        existing("implementing organization", id, lambda s: io.change_supervision(s, change, supervisor)),
     )
 
 

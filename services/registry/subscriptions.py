@@ -1,8 +1,9 @@
 """What the registry does with other services' events, and on its own by the calendar.
 
-Policies, each a call into commands.py: an inspection's referral on a supervising organization is
-applied once (an improvement order, a suspension or a revocation); every day the permits whose last
-day has passed are recorded as expired.
+Policies, each a call into commands.py: an inspection's referral on a supervising organization (TITP) or
+a supervision support organization (ESD) is applied once to that organization's permit (an improvement
+order, a suspension or a revocation); every day the permits of both schemes whose last day has passed are
+recorded as expired.
 """
 
 import logging
@@ -30,14 +31,29 @@ REFERRAL = inspection_events.type_name(AdministrativeActionReferred)
 APPLIED_HERE = frozenset(
     {AdministrativeAction.IMPROVEMENT_ORDER, AdministrativeAction.SUSPENSION, AdministrativeAction.PERMIT_REVOCATION}
 )
+PERMIT_HOLDERS = frozenset({TargetType.SUPERVISING_ORGANIZATION, TargetType.SUPERVISION_SUPPORT_ORGANIZATION})
+# The commands on each kind of permit, by what the referral asks: the law is the same for both.
+ON_PERMIT = {
+    TargetType.SUPERVISING_ORGANIZATION: (
+        commands.issue_improvement_order,
+        commands.suspend_business,
+        commands.revoke_permit,
+    ),
+    TargetType.SUPERVISION_SUPPORT_ORGANIZATION: (
+        commands.issue_support_improvement_order,
+        commands.suspend_support_business,
+        commands.revoke_supervision_support_permit,
+    ),
+}
 
 
 async def apply_referral(uow: UnitOfWork, referral: AdministrativeActionReferred) -> None:
-    """The command a referral on a supervising organization asks for."""
+    """The command a referral on a supervising or supervision support organization asks for."""
     id = referral.target_id
+    issue_improvement_order, suspend_business, revoke_permit = ON_PERMIT[referral.target_type]
     match referral.action:
         case AdministrativeAction.IMPROVEMENT_ORDER:
-            await commands.issue_improvement_order(
+            await issue_improvement_order(
                 uow,
                 id,
                 order_id=referral.referral_id,
@@ -46,7 +62,7 @@ async def apply_referral(uow: UnitOfWork, referral: AdministrativeActionReferred
                 reason=referral.reason,
             )
         case AdministrativeAction.SUSPENSION:
-            await commands.suspend_business(
+            await suspend_business(
                 uow,
                 id,
                 suspension_id=referral.referral_id,
@@ -57,7 +73,7 @@ async def apply_referral(uow: UnitOfWork, referral: AdministrativeActionReferred
                 reason=referral.reason,
             )
         case AdministrativeAction.PERMIT_REVOCATION:
-            await commands.revoke_permit(
+            await revoke_permit(
                 uow,
                 id,
                 revoked_on=referral.decided_on,
@@ -71,7 +87,7 @@ async def on_event(runner: CommandRunner, conn: asyncpg.Connection, event: Recor
         return
     referral = inspection_events.parse(event.type, event.data)
     assert isinstance(referral, AdministrativeActionReferred)
-    if referral.target_type is not TargetType.SUPERVISING_ORGANIZATION or referral.action not in APPLIED_HERE:
+    if referral.target_type not in PERMIT_HOLDERS or referral.action not in APPLIED_HERE:
         return
     uow = UnitOfWork(runner, conn, EventContext.caused_by(event, current_traceparent()))
     try:
@@ -92,9 +108,11 @@ async def on_event(runner: CommandRunner, conn: asyncpg.Connection, event: Recor
 
 
 async def record_expiries(runner: CommandRunner) -> None:
-    """The daily clock: permits whose last day has passed are recorded as expired."""
-    outcome = await runner.transact(
-        commands.record_expiries, as_of=today(), context=EventContext(actor="registry:calendar")
-    )
-    if outcome.events:
-        log.info("recorded the expiry of %d permits", len(outcome.events))
+    """The daily clock: permits of both schemes whose last day has passed are recorded as expired."""
+    for sweep, kind in (
+        (commands.record_expiries, "TITP"),
+        (commands.record_supervision_support_expiries, "ESD"),
+    ):
+        outcome = await runner.transact(sweep, as_of=today(), context=EventContext(actor="registry:calendar"))
+        if outcome.events:
+            log.info("recorded the expiry of %d %s permits", len(outcome.events), kind)

@@ -1,4 +1,4 @@
-"""The visa service: certificates of eligibility, visas and changes of status (DOMAIN §6)."""
+"""The visa service: certificates of eligibility, visas and changes of status, TITP and ESD (DOMAIN §6, §9)."""
 
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +11,12 @@ from contracts.accreditation import Stage
 from contracts.visa import CoeApplied, StatusOfResidenceChanged, VisaIssued, visa_events
 from services.visa import commands, subscriptions
 from services.visa.api import routers
-from services.visa.domain.rules import COE_VALIDITY_MONTHS, PERIOD_OF_STAY_MONTHS, VisaRules
+from services.visa.domain.rules import (
+    COE_VALIDITY_MONTHS,
+    ESD_PERIOD_OF_STAY_MONTHS,
+    PERIOD_OF_STAY_MONTHS,
+    VisaRules,
+)
 from shared.service import ServiceDefinition
 from shared.settings import ServiceSettings, load_settings
 from shared.web.app import create_service_app
@@ -40,11 +45,14 @@ class VisaSettings(BaseSettings):
     coe_validity_months: int = Field(COE_VALIDITY_MONTHS, ge=1, le=24)
     # e.g. TITP_VISA_PERIOD_OF_STAY_MONTHS='{"i": 12, "ii": 24, "iii": 24}'; stages left out keep the default
     period_of_stay_months: dict[Stage, Annotated[int, Field(ge=1, le=60)]] = Field(default_factory=dict)
+    # ESD (育成就労): the period of stay of every grant (entry, transfer, extension); the default is uncertain
+    esd_period_of_stay_months: int = Field(ESD_PERIOD_OF_STAY_MONTHS, ge=1, le=60)
 
     def rules(self) -> VisaRules:
         return VisaRules(
             coe_validity_months=self.coe_validity_months,
             period_of_stay_months={**PERIOD_OF_STAY_MONTHS, **self.period_of_stay_months},
+            esd_period_of_stay_months=self.esd_period_of_stay_months,
         )
 
 

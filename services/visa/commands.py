@@ -14,6 +14,7 @@ from services.visa.domain.rules import VisaRules
 from services.visa.projections import known
 from services.visa.projections.resources import (
     coe_applications_of_plan,
+    esd_plans_held,
     project_coe_application,
     project_status_change,
     project_visa,
@@ -39,7 +40,8 @@ def status_change_id(training_plan_id: UUID) -> UUID:
 
 
 async def apply_for_coe(uow: UnitOfWork, id: UUID, *, training_plan_id: UUID, applied_on: date) -> Outcome:
-    """File an application for a certificate of eligibility for a certified stage-i plan."""
+    """File an application for a certificate of eligibility for a certified plan to enter on: TITP stage i, or
+    an ESD worker's first plan; the certificate will name the scheme's status of residence."""
     plan = await known.plan_for_update(uow.conn, training_plan_id)
     restrictions = await known.permit_restrictions(uow.conn, plan.supervising_organization_id if plan else None)
     others = list((await coe_applications_of_plan(uow.conn, training_plan_id)).values())
@@ -102,12 +104,14 @@ async def issue_visa(
 
 
 async def change_status(uow: UnitOfWork, training_plan_id: UUID, *, decided_on: date, rules: VisaRules) -> Outcome:
-    """Grant the change of status from stage i to ii, or ii to iii, on the next stage's certified plan; its id
-    is `status_change_id(training_plan_id)`."""
+    """Grant the change of status to the plan: TITP from stage i to ii, or ii to iii, on the next stage's
+    certified plan; ESD to the worker's new certified plan (a transfer, or the extension year). Its id is
+    `status_change_id(training_plan_id)`."""
     plan = await known.plan_for_update(uow.conn, training_plan_id)
     held = await stages_held(uow.conn, plan.trainee_id) if plan else set()
+    esd_held = await esd_plans_held(uow.conn, plan.trainee_id) if plan else []
     return await uow.unpinned().decide(
         STATUS_CHANGE,
         str(status_change_id(training_plan_id)),
-        lambda s: residence.change_status(s, training_plan_id, plan, held, decided_on, rules),
+        lambda s: residence.change_status(s, training_plan_id, plan, held, decided_on, rules, esd_held),
     )

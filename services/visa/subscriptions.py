@@ -1,7 +1,8 @@
 """What the visa service does with other services' events, once each (the inbox sees to that).
 
-From titp.accreditation.v1 it keeps its read model of training plans, and a revoked plan
-cancels its pending COE applications and revokes its unused certificates. From
+From titp.accreditation.v1 it keeps its read model of training plans of both schemes (an ESD plan's
+transfer included), and a revoked plan, TITP or ESD, cancels its pending COE applications and revokes
+its unused certificates; the exam results the exam body reported count for SSW (i). From
 titp.registry.v1 it keeps the revocations and suspensions of permits, which stop new COEs.
 """
 
@@ -9,7 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
-from contracts.accreditation import PlanEvent, TrainingPlanRevoked, accreditation_events
+from contracts.accreditation import ExamResultRecorded, PlanEvent, TrainingPlanRevoked, accreditation_events
 from contracts.registry import BusinessSuspended, PermitRevoked, registry_events
 from services.visa import commands
 from services.visa.projections import known
@@ -28,6 +29,8 @@ async def on_event(runner: CommandRunner, conn: asyncpg.Connection, event: Recor
         payload = accreditation_events.parse(event.type, event.data)
         if isinstance(payload, PlanEvent):
             await known.record_plan_event(conn, UUID(event.subject), payload, event.streamversion)
+        if isinstance(payload, ExamResultRecorded):
+            await known.record_exam_result(conn, event.id, payload)
         if isinstance(payload, TrainingPlanRevoked):
             uow = UnitOfWork(runner, conn, EventContext.caused_by(event, current_traceparent()))
             await commands.withdraw_coes_of_revoked_plan(

@@ -34,6 +34,7 @@ PUBLIC = {
 }
 ORGANIZATION_ROLES = (Role.SUPERVISING_ORG, Role.IMPLEMENTING_ORG)
 SO, IO, PLANS = "/v1/supervising-organizations", "/v1/implementing-organizations", "/v1/training-plans"
+SSO = "/v1/supervision-support-organizations"  # ESD: a cooperative's ESD record is its own, under its own id
 
 # Records no organization owns: every reader allowed by the route may see them.
 SHARED_RECORDS = {"/v1/sending-organizations/{id}"}
@@ -41,6 +42,13 @@ SHARED_RECORDS = {"/v1/sending-organizations/{id}"}
 COMMAND_BODIES = {
     f"{PLANS}/{{id}}/complete": {"completed_on": "2027-03-31", "exam_result": "passed"},
     f"{PLANS}/{{id}}/discontinue": {"on": "2026-09-01", "reason": "bankruptcy"},
+    f"{SSO}/{{id}}/audit-reports": {
+        "implementing_organization_id": str(uuid4()),  # not one it supports: 409 for its own organization
+        "quarter_ending": "2027-06-30",
+        "filed_on": "2027-07-20",
+        "workers": 12,
+        "workers_interviewed": 3,
+    },
 }
 
 
@@ -74,6 +82,7 @@ def filled(path: str, ids: dict[str, str]) -> str:
     """The path with its parameters: the record of that kind in `ids`, else an id nobody has."""
     for prefix, kind in (
         (f"{SO}/{{id}}", "supervising"),
+        (f"{SSO}/{{id}}", "support"),
         (f"{IO}/{{id}}", "implementing"),
         (f"{PLANS}/{{id}}", "plan"),
         ("/v1/sending-agreements/{id}", "agreement"),
@@ -170,7 +179,7 @@ async def organizations(services, token):
     )["id"]
     world = {}
     for side, city in (("A", "Sapporo"), ("B", "Naha")):
-        own = str(uuid4())
+        own, support = str(uuid4()), str(uuid4())
         applied = await post(
             registry, SO, permit_application(name=f"{city} Cooperative"), token("supervising_org", org=own), 201
         )
@@ -236,8 +245,52 @@ async def organizations(services, token):
                 201,
             )
         )["id"]
+        # The cooperative's ESD record (its own id), supporting the implementing organization, with an audit filed.
+        await post(
+            registry,
+            SSO,
+            {
+                "name": f"{city} Cooperative (ESD)",
+                "corporate_number": corporate_number(),
+                "address": f"1-1 {city}",
+                "prefecture": "Hokkaido",
+                "representative": "Yamada Taro",
+                "offices": [{"name": "Head office", "address": f"1-1 {city}", "supervision_manager": "Suzuki"}],
+                "job_categories": ["construction"],
+                "non_profit": True,
+                "external_auditor": "Tanaka Law Office",
+                "full_time_staff": 3,
+                "member_employers": 12,
+                "workers": 90,
+                "applied_on": "2026-06-01",
+            },
+            token("supervising_org", org=support),
+            201,
+        )
+        await post(registry, f"{SSO}/{support}/grant", {"granted_on": "2026-09-01", "excellent": False}, otit)
+        await post(
+            registry,
+            f"{IO}/{implementing}/supervision",
+            {"supervising_organization_id": support, "scheme": "esd", "from": "2027-04-01"},
+            otit,
+        )
+        await post(
+            registry,
+            f"{SSO}/{support}/audit-reports",
+            {
+                "implementing_organization_id": implementing,
+                "quarter_ending": "2027-06-30",
+                "filed_on": "2027-07-20",
+                "workers": 12,
+                "workers_interviewed": 3,
+            },
+            token("supervising_org", org=support),
+        )
+        [report] = (await registry.get(f"{SSO}/{support}/audit-reports", headers=otit)).json()["items"]
         world[side] = {
             "supervising": own,
+            "support": support,
+            "report": report["id"],
             "implementing": implementing,
             "agreement": agreement,
             "plan": plan,
@@ -248,8 +301,10 @@ async def organizations(services, token):
     return world
 
 
-def member(token, role: Role, side: dict) -> dict[str, str]:
-    return token(role, org=side["supervising" if role is Role.SUPERVISING_ORG else "implementing"])
+def member(token, role: Role, side: dict, path: str = "") -> dict[str, str]:
+    if role is Role.SUPERVISING_ORG:
+        return token(role, org=side["support" if path.startswith(SSO) else "supervising"])
+    return token(role, org=side["implementing"])
 
 
 async def test_an_organization_never_reaches_another_organizations_records(services, organizations, token):
@@ -264,14 +319,14 @@ async def test_an_organization_never_reaches_another_organizations_records(servi
                 assert method == "GET" or body, f"{method} {path} lets organizations in: give it a body here"
                 for params in ({}, {"as_of": "2030-01-01"}) if method == "GET" else ({},):
                     theirs = await client.request(
-                        method, filled(path, a), headers=member(token, role, b), json=body, params=params
+                        method, filled(path, a), headers=member(token, role, b, path), json=body, params=params
                     )
                     # Check: B is told A's record does not exist, and sees none of it.
                     assert theirs.status_code == 404, (method, path, role, theirs.text)
                     assert not any(secret in theirs.text for secret in a["secrets"]), theirs.text
                     assert set(theirs.json()) <= {"type", "title", "status", "detail", "resource", "id"}
                     own = await client.request(
-                        method, filled(path, a), headers=member(token, role, a), json=body, params=params
+                        method, filled(path, a), headers=member(token, role, a, path), json=body, params=params
                     )
                     # Check: it is about whose record it is: A reaches it (a plan not yet started cannot end: 409).
                     assert own.status_code in (200, 409), (method, path, role, own.text)
@@ -315,7 +370,7 @@ async def test_lists_show_an_organization_its_own_records_only(services, organiz
                 if path == "/v1/sending-organizations":
                     continue  # approved sending organizations are everyone's to see
                 checked.add(path)
-                own = await client.get(filled(path, b), headers=member(token, role, b))
+                own = await client.get(filled(path, b), headers=member(token, role, b, path))
                 assert own.status_code == 200, (path, role, own.text)
                 items = own.json()["items"]
                 # Check: B sees its own records, and none of A's.
@@ -325,9 +380,11 @@ async def test_lists_show_an_organization_its_own_records_only(services, organiz
                     ("implementing_organization_id", a["implementing"]),
                     ("supervising_organization_id", a["supervising"]),
                 ):
-                    filtered = await client.get(filled(path, b), headers=member(token, role, b), params={key: value})
+                    filtered = await client.get(
+                        filled(path, b), headers=member(token, role, b, path), params={key: value}
+                    )
                     # Check: asking for A's records by filter finds nothing (or the filter is not offered).
                     assert filtered.status_code == 200 and not any(
                         secret in filtered.text for secret in a["secrets"]
                     ), (path, key, filtered.text)
-    assert {SO, IO, PLANS, f"{SO}/{{id}}/sending-agreements"} <= checked
+    assert {SO, IO, PLANS, f"{SO}/{{id}}/sending-agreements", SSO, f"{SSO}/{{id}}/audit-reports"} <= checked

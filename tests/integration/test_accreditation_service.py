@@ -368,8 +368,10 @@ async def test_each_refusal_is_a_409_naming_its_rule_and_422_names_bad_fields(ac
     assert (await refused({"stage": "ii", "end_date": "2028-03-31"}))["rule"] == "previous_stage.plan"
     assert (await refused({"sending_organization_id": str(uuid4())}))["rule"] == "sending_organization.approved"
     assert (await refused({}, certified_on="2029-03-01"))["rule"] == "supervising_organization.permit_active"
-    esd = await refused({"start_date": "2027-04-01", "end_date": "2030-03-31"}, certified_on="2027-02-01")
-    assert esd["rule"] == "esd.supervisory_support_permit"
+    # The switch (DOMAIN §9): from 2027-04-01 a new trainee's TITP application is refused as it arrives.
+    late = application(orgs, applied_on="2027-04-01", start_date="2027-06-01", end_date="2028-05-31")
+    closed = await client.post(PLANS, json=late, headers=officer)
+    assert closed.status_code == 409 and closed.json()["rule"] == "switch.titp_application_closed"
 
     bad = await client.post(PLANS, json=application(orgs, end_date="2026-03-01"), headers=officer)
     assert bad.status_code == 422 and "end_date is before start_date" in bad.text

@@ -19,13 +19,11 @@ from contracts.accreditation import (
 from contracts.registry import TrainingType
 from services.accreditation.domain.rules import (
     CertificationFacts,
-    EsdRules,
     ImplementingOrganization,
     OtherPlan,
     Period,
     Permit,
     QuotaRules,
-    RuleBook,
     TitpRules,
 )
 from shared.errors import DomainRuleViolation
@@ -427,134 +425,6 @@ def test_the_numbers_are_configurable():
     )
 
 
-# Employment for Skill Development: plans starting on or after 1 Apr 2027.
-
-ESD_QUOTA = RuleBook(esd=EsdRules(quota=QuotaRules(), transfer_after_years={"construction": 1}))
-TYPE_A = ImplementingOrganization(A, None, 40, False)
-
-
-def esd_plan(**changes):
-    return plan(
-        **{
-            "training_type": A,
-            "supervising_organization_id": None,
-            "sending_organization_id": None,
-            "start_date": date(2027, 4, 1),
-            "end_date": date(2030, 3, 31),
-            **changes,
-        }
-    )
-
-
-def esd_facts(**changes):
-    return facts(**{"implementing_organization": TYPE_A, "permit": None, "certified_on": date(2027, 3, 1), **changes})
-
-
-FIRST_EMPLOYER = earlier(I, date(2027, 4, 1), date(2030, 3, 31), PlanStatus.DISCONTINUED, ended_on=date(2028, 5, 31))
-TRANSFER_EXAMS = (
-    ExamPassed(grade=ExamGrade.BASIC, passed_on=date(2028, 3, 1)),
-    ExamPassed(grade=ExamGrade.JAPANESE_A1, passed_on=date(2027, 9, 1)),
-)
-
-
-def transfer(**changes):
-    return esd_plan(**{"start_date": date(2028, 6, 1), "end_date": date(2030, 3, 31), **changes})
-
-
-def test_the_rule_set_follows_the_start_date():
-    book = RuleBook()
-    assert book.for_plan(plan(start_date=date(2027, 3, 31), end_date=date(2028, 3, 30))) is book.titp
-    assert book.for_plan(plan(start_date=date(2027, 4, 1), end_date=date(2028, 3, 31))) is book.esd
-
-
-def test_an_esd_plan_is_decided_by_the_esd_rules_once_they_are_set():
-    ESD_QUOTA.esd.check(esd_plan(), esd_facts())  # 3 years: too long for a TITP stage i
-    ESD_QUOTA.esd.check(transfer(exams_passed=TRANSFER_EXAMS), esd_facts(trainee_plans=(FIRST_EMPLOYER,)))
-
-
-ESD_REFUSED = [
-    ("esd.quota_undecided", "quotas not set: refused, not decided by TITP's", RuleBook(), esd_plan(), esd_facts()),
-    (
-        "esd.supervisory_support_permit",
-        "type (b) with a TITP general permit",
-        ESD_QUOTA,
-        esd_plan(training_type=B, supervising_organization_id=SUPERVISING, sending_organization_id=uuid4()),
-        esd_facts(implementing_organization=EXCELLENT, permit=GENERAL),
-    ),
-    (
-        "esd.titp_stage_transition",
-        "a TITP stage ii starting after the switch",
-        ESD_QUOTA,
-        esd_plan(stage=II, end_date=date(2029, 3, 31)),
-        esd_facts(trainee_plans=(STAGE_I_DONE,)),
-    ),
-    (
-        "trainee.minimum_age",
-        "17",
-        ESD_QUOTA,
-        esd_plan(trainee=plan().trainee.model_copy(update={"date_of_birth": date(2009, 5, 1)})),
-        esd_facts(),
-    ),
-    ("esd.training_length", "over 3 years", ESD_QUOTA, esd_plan(end_date=date(2030, 4, 1)), esd_facts()),
-    (
-        "esd.total_period",
-        "a transfer past the 3 years",
-        ESD_QUOTA,
-        transfer(end_date=date(2031, 3, 31), exams_passed=TRANSFER_EXAMS),
-        esd_facts(trainee_plans=(FIRST_EMPLOYER,)),
-    ),
-    (
-        "esd.transfer_same_job_category",
-        "another job",
-        ESD_QUOTA,
-        transfer(job_category="food manufacturing", exams_passed=TRANSFER_EXAMS),
-        esd_facts(trainee_plans=(FIRST_EMPLOYER,)),
-    ),
-    (
-        "esd.transfer_period_undecided",
-        "no period set for the field",
-        RuleBook(esd=EsdRules(quota=QuotaRules())),
-        transfer(exams_passed=TRANSFER_EXAMS),
-        esd_facts(trainee_plans=(FIRST_EMPLOYER,)),
-    ),
-    (
-        "esd.transfer_too_early",
-        "before the field's 2 years",
-        RuleBook(esd=EsdRules(quota=QuotaRules(), transfer_after_years={"construction": 2})),
-        transfer(exams_passed=TRANSFER_EXAMS),
-        esd_facts(trainee_plans=(FIRST_EMPLOYER,)),
-    ),
-    (
-        "esd.transfer_basic_grade",
-        "basic grade missing",
-        ESD_QUOTA,
-        transfer(exams_passed=TRANSFER_EXAMS[1:]),
-        esd_facts(trainee_plans=(FIRST_EMPLOYER,)),
-    ),
-    (
-        "esd.transfer_japanese_a1",
-        "Japanese A1 missing",
-        ESD_QUOTA,
-        transfer(exams_passed=TRANSFER_EXAMS[:1]),
-        esd_facts(trainee_plans=(FIRST_EMPLOYER,)),
-    ),
-    (
-        "wage.at_least_japanese_equivalent",
-        "equal pay holds under ESD too",
-        ESD_QUOTA,
-        esd_plan(monthly_wage=1, comparable_japanese_wage=2),
-        esd_facts(),
-    ),
-    ("quota.stage_limit", "a configured ESD quota is applied", ESD_QUOTA, esd_plan(), esd_facts(plans_in_force=4)),
-]
-
-
-@pytest.mark.parametrize(
-    ("rule", "book", "terms", "known"),
-    [(r[0], *r[2:]) for r in ESD_REFUSED],
-    ids=[f"{r[0]}: {r[1]}" for r in ESD_REFUSED],
-)
-def test_each_esd_rule_refuses_with_its_name(rule, book, terms, known):
-    with pytest.raises(DomainRuleViolation) as refused:
-        book.for_plan(terms).check(terms, known)
-    assert refused.value.rule == rule
+# Employment for Skill Development and the switch (DOMAIN §9): tests/unit/test_accreditation_esd_rules.py and
+# tests/unit/test_switch_rules.py (the rule set follows the plan's scheme, and the switch the application date and
+# the trainee's status, no longer the start date; ESD is no longer refused as undecided).

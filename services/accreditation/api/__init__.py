@@ -1,7 +1,9 @@
 """The accreditation service's REST routes (DOMAIN §10), one router per resource."""
 
+from services.accreditation.api.esd import router as esd
+from services.accreditation.api.exam_results import router as exam_results
 from services.accreditation.api.statistics import router as statistics
 from services.accreditation.api.trainees import router as trainees
 from services.accreditation.api.training_plans import router as training_plans
 
-routers = [training_plans, trainees, statistics]
+routers = [training_plans, trainees, exam_results, esd, statistics]

@@ -11,15 +11,17 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 
-from contracts.accreditation import DiscontinuationReason, ExamGrade, ExamResult, PlanTerms, Stage
-from contracts.registry import TrainingType
+from contracts.accreditation import DiscontinuationReason, ExamGrade, ExamResult, PlanTerms, Stage, TransferReason
+from contracts.registry import Scheme, TrainingType
 from services.accreditation.domain.rules import check_terms
 from shared.errors import DomainRuleViolation
 from shared.web.http import Body
 
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
-ShownStatus = Literal["applied", "certified", "in_progress", "rejected", "completed", "discontinued", "revoked"]
-Dimension = Literal["nationality", "job_group", "stage", "training_type", "prefecture"]
+ShownStatus = Literal[
+    "applied", "certified", "in_progress", "rejected", "completed", "discontinued", "revoked", "transferred"
+]
+Dimension = Literal["nationality", "job_group", "stage", "training_type", "prefecture", "scheme"]
 
 _APPLICATION_EXAMPLE: JsonDict = {
     "trainee_id": "5f0c3a52-8d47-4b8e-9a51-2f1d6c7e8a90",
@@ -41,6 +43,28 @@ _APPLICATION_EXAMPLE: JsonDict = {
     "comparable_japanese_wage": 200000,
     "exams_passed": [],
     "applied_on": "2026-01-15",
+}
+_ESD_EXAMPLE: JsonDict = {
+    "scheme": "esd",
+    "trainee_id": "6a1d4b63-9e58-4c9f-8b62-3e2f7d8f9ba1",
+    "trainee": {
+        "name": "Siti Rahmawati",
+        "date_of_birth": "2003-08-17",
+        "nationality": "ID",
+        "passport_number": "X9876543",
+    },
+    "training_type": "b",
+    "field": "construction",
+    "job_category": "formwork",
+    "implementing_organization_id": "0b6c2d1e-3f4a-4b5c-8d6e-7f8091a2b3c4",
+    "supervising_organization_id": "3e9f5a41-6c7d-4e8f-9a01-a2b3c4d5e6f7",
+    "sending_organization_id": "2d8e4f30-5b6c-4d7e-8f90-91a2b3c4d5e6",
+    "start_date": "2027-04-01",
+    "end_date": "2030-03-31",
+    "monthly_wage": 215000,
+    "comparable_japanese_wage": 210000,
+    "exams_passed": [{"grade": "japanese_a1", "passed_on": "2026-07-05"}],
+    "applied_on": "2026-10-01",
 }
 
 
@@ -66,14 +90,25 @@ class PassedExam(BaseModel):
 
 
 class ApplyForCertification(Body):
-    """One trainee, one stage. A type (b) plan names its supervising and sending organizations; a type (a)
-    plan names neither (checked by the domain's `check_terms`; here a 422)."""
+    """One trainee, one plan: a TITP stage (scheme titp, the default), or an ESD plan (scheme esd: no stage, a
+    field, and for a transfer the plan it continues). A type (b) plan names its supervising (ESD: supervision
+    support) and sending organizations; a type (a) plan names neither (checked by the domain's `check_terms`;
+    here a 422). The switch decides at once (409, nothing recorded): from 2027-04-01 no TITP application but a
+    continuing trainee's (`switch.titp_application_closed`), a TITP plan applied for before it starts by
+    2027-06-30 (`switch.titp_start_by`), an ESD plan starts from 2027-04-01 (`switch.esd_start`)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_APPLICATION_EXAMPLE]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_APPLICATION_EXAMPLE, _ESD_EXAMPLE]})
 
+    scheme: Scheme = Field(default=Scheme.TITP, description="titp (the default) or esd")
     trainee_id: UUID = Field(description="The trainee's stable id, the same across all their plans")
     trainee: StatedTrainee
-    stage: Stage
+    stage: Stage | None = Field(default=None, description="TITP: i, ii or iii (required); ESD: none")
+    field: str | None = Field(default=None, max_length=100, description="ESD: one of GET /v1/esd/fields")
+    transfer_from: UUID | None = Field(
+        default=None, description="ESD: the worker's plan with another employer that this one continues"
+    )
+    transfer_reason: TransferReason | None = Field(default=None, description="ESD: with transfer_from")
+    extension: bool = Field(default=False, description="ESD: the extra year after a failed SSW skills test")
     training_type: TrainingType
     job_category: str = Field(min_length=1, max_length=200)
     implementing_organization_id: UUID
@@ -171,6 +206,30 @@ class CloseImprovementOrder(Body):
     closed_on: date
 
 
+class RecordExamResult(Body):
+    """A result the exam body reported: ESD counts passes (the first-year exams, transfers) and a failed SSW
+    skills test (the extension)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "trainee_id": "6a1d4b63-9e58-4c9f-8b62-3e2f7d8f9ba1",
+                    "grade": "basic",
+                    "result": "passed",
+                    "taken_on": "2027-11-20",
+                }
+            ]
+        },
+    )
+
+    trainee_id: UUID
+    grade: ExamGrade
+    result: Literal["passed", "failed"]
+    taken_on: date
+
+
 class ErasePersonalData(Body):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"reason": "the trainee's request of 2026-05-10"}]}
@@ -230,13 +289,24 @@ class NewSupervisingOrganizationRequirement(Document):
     reason: str
 
 
+class Transfer(Document):
+    transferred_on: date = Field(description="The day the worker moved: the new plan's start")
+    to_plan_id: UUID
+    reason: TransferReason
+
+
 class TrainingPlanDocument(Document):
     """A training plan. `status` is as of today (or `as_of`): a certified plan is in progress from its start date."""
 
     id: UUID
     trainee_id: UUID
     trainee: ShownTrainee
-    stage: Stage
+    scheme: Scheme
+    stage: Stage | None = Field(description="TITP's stage; null for an ESD plan")
+    field: str | None = Field(description="ESD: its field")
+    transfer_from: UUID | None = Field(description="ESD: the plan with another employer this one continues")
+    transfer_reason: TransferReason | None
+    extension: bool
     training_type: TrainingType
     job_category: str
     implementing_organization_id: UUID
@@ -250,14 +320,34 @@ class TrainingPlanDocument(Document):
     applied_on: date
     status: ShownStatus
     certified_on: date | None
-    rule_set: str | None = Field(description="titp, or esd for plans from 2027-04-01; null until certified")
+    rule_set: str | None = Field(description="titp or esd (the plan's scheme); null until certified")
     rejection_reason: str | None
     completion: Completion | None
     discontinuation: Discontinuation | None
     revocation: Revocation | None
+    transfer: Transfer | None = Field(description="ESD: the worker moved to another employer; this plan ended")
     improvement_orders: list[ImprovementOrder]
     new_supervising_organization_required: NewSupervisingOrganizationRequirement | None
+    first_year_exams_missing: bool = Field(
+        description="ESD: certified, its first year passed, and the basic grade or Japanese A1 not passed in it"
+        " (as of today, or `as_of`)"
+    )
     version: int = Field(description="Also the ETag")
+
+
+class EsdFieldDocument(Document):
+    field: str = Field(description="Its id, as plans name it")
+    name: str
+    transfer_period_years: int = Field(description="With the first employer before a transfer at the worker's wish")
+    transfer_japanese_level: ExamGrade = Field(description="The Japanese exam a transfer at the worker's wish needs")
+    cap: int | None = Field(description="The national cap of the fiscal year; null where none is set")
+    workers: int = Field(description="Workers counted against the cap in the fiscal year")
+    room_left: int | None = Field(description="cap - workers (0 when at or over the cap); null without a cap")
+
+
+class EsdFields(Document):
+    fiscal_year: int = Field(description="Named by the year it starts (FY2027: 1 Apr 2027 - 31 Mar 2028)")
+    fields: list[EsdFieldDocument]
 
 
 class MonthCount(Document):

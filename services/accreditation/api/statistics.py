@@ -1,5 +1,5 @@
 """Program statistics of training plans (DOMAIN §8): trainees in progress and plans certified per month,
-by nationality, job group, stage, type and prefecture; revocations per fiscal year.
+by nationality, job group, stage, type, prefecture and scheme (titp, esd); revocations per fiscal year.
 
 Answered from the counters `projections/statistics.py` keeps, never from the plans themselves.
 """
@@ -26,9 +26,12 @@ class PlanFilters:
         by: Annotated[Dimension | None, Query(description="split the counts by this dimension")] = None,
         nationality: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
         job_group: Literal["construction", "food", "machinery_metal", "agriculture", "textiles", "other"] | None = None,
-        stage: Literal["i", "ii", "iii"] | None = None,
+        stage: Annotated[
+            Literal["i", "ii", "iii", "none"] | None, Query(description="none: ESD plans, which have no stage")
+        ] = None,
         training_type: Literal["a", "b"] | None = None,
         prefecture: Annotated[str | None, Query(max_length=20)] = None,
+        scheme: Literal["titp", "esd"] | None = None,
     ) -> None:
         self.by = by
         self.where = {
@@ -37,6 +40,7 @@ class PlanFilters:
             "stage": stage,
             "training_type": training_type,
             "prefecture": prefecture,
+            "scheme": scheme,
         }
 
     def index(self) -> int | None:

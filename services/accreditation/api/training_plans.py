@@ -1,12 +1,14 @@
 """Training plans over REST (DOMAIN §10): each command one call into `commands.py`, each read one
 read from `projections/training_plans.py`."""
 
+from datetime import date
 from typing import Annotated
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from contracts.accreditation import Stage
+from contracts.registry import Scheme
 from services.accreditation import commands
 from services.accreditation.api.auth import Filer, OtitOfficer, Reader
 from services.accreditation.api.schemas import (
@@ -40,14 +42,18 @@ router = APIRouter(prefix="/v1/training-plans", tags=["training plans"])
 
 
 @router.post("", status_code=201, response_model=Accepted)
-async def apply_for_certification(body: ApplyForCertification, command: Command, _: Filer) -> Response:
-    """Apply for the certification of a training plan (one trainee, one stage)."""
+async def apply_for_certification(
+    body: ApplyForCertification, command: Command, rules: RuleBookDep, _: Filer
+) -> Response:
+    """Apply for the certification of a training plan: a TITP stage, or an ESD plan. The switch decides at once
+    which scheme the application date and the trainee's status allow (409 naming the rule; nothing recorded)."""
     id = uuid4()
     return await command.execute(
         commands.apply_for_certification,
         id,
         terms=body.terms(),
         applied_on=body.applied_on,
+        rule_book=rules,
         may_see=command.principal.may_see,
         created_at=f"{router.prefix}/{id}",
     )
@@ -141,19 +147,28 @@ async def list_training_plans(
     trainee_id: UUID | None = None,
     status: ShownStatus | None = None,
     stage: Stage | None = None,
+    scheme: Scheme | None = None,
+    field: Annotated[str | None, Query(max_length=100, description="ESD: plans of this field")] = None,
+    first_year_exams_missing: Annotated[
+        bool | None, Query(description="ESD: certified plans whose first year passed without the basic grade and A1")
+    ] = None,
     needs_new_supervising_organization: bool | None = None,
+    on: Annotated[date | None, Query(description="show statuses and flags as of this day (default: today)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Page[TrainingPlanDocument]:
     """Training plans, filtered, in id order, a page at a time. `in_progress`: certified and started."""
     found = await training_plans.training_plans(
         pool,
-        today=today(),
+        today=on or today(),
         implementing_organization_id=implementing_organization_id,
         supervising_organization_id=supervising_organization_id,
         trainee_id=trainee_id,
         status=status,
         stage=stage,
+        scheme=scheme,
+        field=field,
+        first_year_exams_missing=first_year_exams_missing,
         needs_new_supervising_organization=needs_new_supervising_organization,
         after=cursor_uuid(decode_cursor(cursor)),
         organization=principal.only_organization,

@@ -1,27 +1,48 @@
 """The rules a training plan is certified under (DOMAIN §3, §4, §9): pure, the numbers in one place.
 
 A certification is decided on the plan's terms and `CertificationFacts`, a snapshot of what
-the service knows: the registry's organizations as its topic told them, the trainee's other
-plans, and how many plans the implementing organization already has in force. The rule set
-follows the plan's start date: TITP before 1 Apr 2027, Employment for Skill Development (ESD)
-from then on. Each refusal is a `DomainRuleViolation` naming its rule.
+the service knows: the registry's organizations as its topic told them, the worker's other
+plans and exam results, and the counts (quotas, transfers, national caps) taken from the
+service's own plans. The rule set follows the plan's scheme: TITP (技能実習) or Employment for
+Skill Development (ESD, 育成就労). Which scheme an application may use is decided by the
+transitional measures (`Switch`, DOMAIN §9): by the application date and the trainee's status,
+never by the start date alone. Each refusal is a `DomainRuleViolation` naming its rule.
+
+Numbers marked (c) are configurable (DOMAIN §9): each is a field of a rules dataclass with the
+default below, set through `AccreditationSettings` (services/accreditation/app.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from fractions import Fraction
 from typing import NoReturn
 from uuid import UUID
 
-from contracts.accreditation import ExamGrade, ExamResult, PersonalData, PlanDetails, PlanStatus, PlanTerms, Stage
-from contracts.registry import PermitType, TrainingType
-from shared.dates import add_months, last_day
+from contracts.accreditation import (
+    ExamGrade,
+    ExamResult,
+    PersonalData,
+    PlanDetails,
+    PlanStatus,
+    PlanTerms,
+    Stage,
+    TransferReason,
+)
+from contracts.registry import PermitType, Scheme, TrainingType
+from shared.dates import add_months, fiscal_year, fiscal_year_start, last_day
 from shared.errors import DomainRuleViolation
 
 I, II, III = Stage.I, Stage.II, Stage.III  # noqa: E741 - the stages' own names
-SUPERVISORY_SUPPORT_PERMIT = "supervisory_support"  # ESD's permit; the registry publishes none yet
+TITP, ESD = Scheme.TITP, Scheme.ESD
+
+# The day ESD replaces TITP (DOMAIN §9): the amended Act's entry into force. (c)
+ESD_STARTS_ON = date(2027, 4, 1)
+# A TITP plan applied for by the day before ESD_STARTS_ON may be certified after it, if its training
+# (entry) starts by this day (the transitional measures). (c)
+TITP_LAST_START = date(2027, 6, 30)
 
 # Job categories whose trainees may go past stage i (移行対象職種), *configurable*.
 TRANSITION_JOB_CATEGORIES = frozenset(
@@ -53,6 +74,89 @@ TRANSITION_JOB_CATEGORIES = frozenset(
 )
 
 
+# The ESD fields (育成就労産業分野, DOMAIN §9)
+
+
+@dataclass(frozen=True)
+class EsdField:
+    """One ESD field: how long a worker stays with the first employer before a transfer at their own wish,
+    and the Japanese level a transfer needs. (c)"""
+
+    name: str
+    transfer_years: int
+    transfer_japanese: ExamGrade = ExamGrade.JAPANESE_A1
+
+
+A1, A2 = ExamGrade.JAPANESE_A1, ExamGrade.JAPANESE_A2
+
+# The 17 fields and their transfer periods: the expert panel's proposal of Sep 2025. (c)
+ESD_FIELDS: Mapping[str, EsdField] = {
+    "building_cleaning": EsdField("building cleaning", 1),
+    "linen_supply": EsdField("linen supply", 1),
+    "accommodation": EsdField("accommodation", 1),
+    "railway": EsdField("railway", 1),
+    "logistics_warehousing": EsdField("logistics warehousing", 1),
+    "agriculture": EsdField("agriculture", 1),
+    "fishery": EsdField("fishery", 1),
+    "forestry": EsdField("forestry", 1),
+    "wood_industry": EsdField("wood industry", 1),
+    "nursing_care": EsdField("nursing care", 2, A2),
+    "industrial_products_manufacturing": EsdField("industrial products manufacturing", 2),
+    "construction": EsdField("construction", 2),
+    "shipbuilding_and_marine_industry": EsdField("shipbuilding and marine industry", 2),
+    "automobile_repair_and_maintenance": EsdField("automobile repair and maintenance", 2),
+    "food_and_beverage_manufacturing": EsdField("food and beverage manufacturing", 2),
+    "food_service": EsdField("food service", 2),
+    "resource_recycling": EsdField("resource recycling", 2),
+}
+
+# National caps (受入れ見込数) per field: 426,200 workers in all until the end of FY2028 (March 2029). (c)
+# Construction, industrial products manufacturing, food and beverage manufacturing and nursing care are the
+# figures the government put to its expert panel on 2025-12-23; the other 87,800 are split here by this
+# service's own estimate (the cabinet decision's split is to be configured when known). The period's figure
+# is each of its fiscal years' cap.
+CAPS_FY2027_28: Mapping[str, int] = {
+    "construction": 123_500,
+    "industrial_products_manufacturing": 119_700,
+    "food_and_beverage_manufacturing": 61_400,
+    "nursing_care": 33_800,
+    "agriculture": 26_000,
+    "food_service": 14_000,
+    "building_cleaning": 9_000,
+    "railway": 7_000,
+    "shipbuilding_and_marine_industry": 6_000,
+    "logistics_warehousing": 5_000,
+    "fishery": 4_000,
+    "automobile_repair_and_maintenance": 4_000,
+    "accommodation": 3_000,
+    "resource_recycling": 3_000,
+    "linen_supply": 2_500,
+    "wood_industry": 2_500,
+    "forestry": 1_800,
+}
+NATIONAL_CAPS: Mapping[int, Mapping[str, int]] = {2027: CAPS_FY2027_28, 2028: CAPS_FY2027_28}
+
+# Designated areas (指定区域) for transfers: every prefecture outside the three metropolitan areas (Tokyo,
+# Osaka, Nagoya), by name and JIS X 0401 code; the government's proposal, not final. (c)
+METROPOLITAN_PREFECTURES = frozenset(
+    {"Saitama", "Chiba", "Tokyo", "Kanagawa", "Aichi", "Kyoto", "Osaka", "Hyogo"}
+    | {"11", "12", "13", "14", "23", "26", "27", "28"}
+)
+
+
+def designated_area(prefecture: str | None, metropolitan: frozenset[str]) -> bool:
+    """An employer in a designated (rural) area: its prefecture is known and not metropolitan."""
+    return prefecture is not None and prefecture not in metropolitan
+
+
+def designated_area_sql(prefecture: str, metropolitan: str) -> str:
+    """`designated_area` as SQL over a column and a text[] parameter."""
+    return f"({prefecture} IS NOT NULL AND NOT ({prefecture} = ANY({metropolitan})))"
+
+
+# What the service knows
+
+
 @dataclass(frozen=True)
 class Period:
     start: date
@@ -64,13 +168,15 @@ class Period:
 
 @dataclass(frozen=True)
 class Permit:
-    """A supervising organization's permit, as the registry's events told it."""
+    """A supervising organization's permit (TITP), or a supervision support organization's (ESD), as the
+    registry's events told it."""
 
     status: str  # applied | active | denied | revoked | expired
-    permit_type: str | None
+    permit_type: str | None  # TITP: general | specified; ESD: None
     granted_on: date | None
     expires_on: date | None
     suspensions: tuple[Period, ...] = ()
+    scheme: Scheme = TITP
 
     def active_on(self, day: date) -> bool:
         return (
@@ -87,26 +193,38 @@ class Permit:
 @dataclass(frozen=True)
 class ImplementingOrganization:
     training_type: TrainingType
-    supervising_organization_id: UUID | None
+    supervising_organization_id: UUID | None  # TITP's supervising organization (type b)
     full_time_staff: int
     excellent: bool
+    prefecture: str | None = None
+    esd_supervising_organization_id: UUID | None = None  # ESD's supervision support organization (type b)
+    esd_supervised_from: date | None = None
 
 
 @dataclass(frozen=True)
 class OtherPlan:
     """Another certified plan of the same trainee (whatever became of it since)."""
 
-    stage: Stage
+    stage: Stage | None
     job_category: str
     start_date: date
     end_date: date
     status: PlanStatus
     ended_on: date | None = None
     exam_result: ExamResult | None = None
+    scheme: Scheme = TITP
+    applied_on: date | None = None
+    id: UUID | None = None
+    implementing_organization_id: UUID | None = None
+    field: str | None = None
 
     @property
     def last_day(self) -> date:
-        return min(self.ended_on, self.end_date) if self.ended_on else self.end_date
+        """Its last day of training: a transferred plan's is the day before the worker moved."""
+        if self.ended_on is None:
+            return self.end_date
+        ended = self.ended_on - timedelta(days=1) if self.status is PlanStatus.TRANSFERRED else self.ended_on
+        return min(ended, self.end_date)
 
     @property
     def days(self) -> int:
@@ -114,15 +232,33 @@ class OtherPlan:
 
 
 @dataclass(frozen=True)
+class ExamTaken:
+    """An exam result the exam body reported (POST /v1/exam-results)."""
+
+    grade: ExamGrade
+    result: ExamResult
+    taken_on: date
+
+
+@dataclass(frozen=True)
 class CertificationFacts:
     certified_on: date
     implementing_organization: ImplementingOrganization | None
-    permit: Permit | None = None  # of the plan's supervising organization (type b)
+    permit: Permit | None = None  # of the plan's supervising (TITP) or supervision support (ESD) organization
     sending_organization_approved: bool = False
     sending_agreement_in_force: bool = False  # between the plan's sending and supervising organizations
     trainee_plans: tuple[OtherPlan, ...] = ()
-    plans_in_force: int = 0  # the implementing organization's certified plans of this stage overlapping this one
+    plans_in_force: int = 0  # the implementing organization's certified plans of this stage (TITP) or scheme (ESD)
+    # overlapping this one
     personal_data: PersonalData | None = None  # the trainee's, opened with their key; None once erased
+    # ESD only
+    exams: tuple[ExamTaken, ...] = ()  # the worker's recorded exam results
+    transfer_from_employer: ImplementingOrganization | None = None  # of the plan named by `transfer_from`
+    esd_workers: int = 0  # the receiving employer's ESD plans in force on the new plan's start date
+    own_wish_transfers: int = 0  # ... of which transfers at the worker's own wish
+    from_designated_areas: int = 0  # ... of which from an employer in a designated area
+    field_workers: Mapping[int, int] = field(default_factory=dict)  # per fiscal year the plan runs in: other
+    # workers counted against the field's national cap (`EsdRules.national_count`)
 
 
 # Quotas (DOMAIN §3)
@@ -167,14 +303,23 @@ class TitpRules:
 
     def check(self, plan: PlanTerms, facts: CertificationFacts) -> None:
         """Refuse with the first rule of DOMAIN §3-4 the plan breaks; return if it may be certified."""
+        stage = plan.stage
+        if stage is None:
+            _refuse("plan.titp_stage", "a TITP plan names its stage: i, ii or iii")
         org = _organizations(plan, facts)
         if plan.training_type is TrainingType.B:
             permit = facts.permit
-            if permit is None or not permit.active_on(facts.certified_on):
+            if permit is None or permit.scheme is not TITP or not permit.active_on(facts.certified_on):
                 _refuse(
                     "supervising_organization.permit_active",
                     f"the supervising organization holds no active permit on {facts.certified_on}"
-                    + (f" (it is {permit.status})" if permit else ""),
+                    + (
+                        f" (its {permit.scheme} permit is {permit.status})"
+                        if permit and permit.scheme is not TITP
+                        else f" (it is {permit.status})"
+                        if permit
+                        else ""
+                    ),
                 )
             if suspension := permit.suspension_on(facts.certified_on):
                 _refuse(
@@ -182,31 +327,36 @@ class TitpRules:
                     f"the supervising organization's business is suspended from {suspension.start}"
                     f" until {suspension.end}",
                 )
-            if plan.stage is III and permit.permit_type != PermitType.GENERAL:
+            if stage is III and permit.permit_type != PermitType.GENERAL:
                 _refuse(
                     "supervising_organization.permit_covers_stage",
                     f"stage iii needs a general permit; the supervising organization's is {permit.permit_type}",
                 )
-        _trainee(plan, facts, self.minimum_age)
-        if plan.end_date > last_day(plan.start_date, 12 * self.stage_years[plan.stage]):
-            _refuse("plan.stage_length", f"stage {plan.stage} lasts at most {self.stage_years[plan.stage]} year(s)")
-        _total_period(plan, facts.trainee_plans, self.total_years, "trainee.total_period")
-        if plan.stage is not I:
-            self._moving_on(plan, facts, org)
+        _minimum_age(plan, self.minimum_age)
+        _one_plan_per_stage(stage, facts)
+        if plan.end_date > last_day(plan.start_date, 12 * self.stage_years[stage]):
+            _refuse("plan.stage_length", f"stage {stage} lasts at most {self.stage_years[stage]} year(s)")
+        titp_plans = [p for p in facts.trainee_plans if p.scheme is TITP]
+        _total_period(plan, titp_plans, self.total_years, "trainee.total_period")
+        if stage is not I:
+            self._moving_on(plan, stage, facts, org)
         _wage(plan)
         if plan.training_type is TrainingType.B:
             _sending(facts)
         general_permit = facts.permit is not None and facts.permit.permit_type == PermitType.GENERAL
-        _quota(plan, facts, self.quota, org, org.excellent and (plan.training_type is TrainingType.A or general_permit))
+        excellent = org.excellent and (plan.training_type is TrainingType.A or general_permit)
+        _quota(stage, facts, self.quota, org, excellent)
 
-    def _moving_on(self, plan: PlanTerms, facts: CertificationFacts, org: ImplementingOrganization) -> None:
+    def _moving_on(
+        self, plan: PlanTerms, stage: Stage, facts: CertificationFacts, org: ImplementingOrganization
+    ) -> None:
         """Stages ii and iii: the stage before, its exam, and for stage iii the return home."""
         if plan.job_category not in self.transition_job_categories:
             _refuse(
                 "job_category.transition_eligible",
                 f"{plan.job_category!r} is not a job category whose trainees may go past stage i",
             )
-        before = I if plan.stage is II else II
+        before = I if stage is II else II
         earlier = [
             p
             for p in facts.trainee_plans
@@ -217,18 +367,18 @@ class TitpRules:
         if not earlier:
             _refuse(
                 "previous_stage.plan",
-                f"stage {plan.stage} needs a stage-{before} plan completed, or ending, before it starts",
+                f"stage {stage} needs a stage-{before} plan completed, or ending, before it starts",
             )
         previous = max(earlier, key=lambda p: p.last_day)
         if previous.job_category != plan.job_category:
             _refuse(
                 "previous_stage.same_job_category",
-                f"stage {plan.stage} continues the stage-{before} job category {previous.job_category!r}",
+                f"stage {stage} continues the stage-{before} job category {previous.job_category!r}",
             )
         exam = STAGE_EXAM[before]
         if previous.exam_result != ExamResult.PASSED and not _passed(plan, exam):
-            _refuse("previous_stage.exam_passed", f"stage {plan.stage} needs the {exam} exam passed")
-        if plan.stage is III:
+            _refuse("previous_stage.exam_passed", f"stage {stage} needs the {exam} exam passed")
+        if stage is III:
             home_from = previous.last_day + timedelta(days=1)
             if not (
                 add_months(home_from, self.return_home_min_months)
@@ -250,82 +400,355 @@ class TitpRules:
 
 @dataclass(frozen=True)
 class EsdRules:
-    """Employment for Skill Development (DOMAIN §9), as far as it is decided.
-
-    What the sources do not settle yet is refused with a rule of its own, never decided by
-    the TITP rules: the quotas, the supervisory support organization permit (the registry
-    publishes none yet), the fate of TITP stages moving on after the switch, and the transfer
-    period of a field not yet set.
-    """
+    """Employment for Skill Development (DOMAIN §9): one plan per worker per employer, three years in all
+    (+1 after a failed SSW skills test), Japanese A1 before work starts, quotas per employer, national caps
+    per field and fiscal year, and transfers. Every number here is configurable; none refuses the scheme."""
 
     name = "esd"
-    starts_on: date = date(2027, 4, 1)
-    minimum_age: int = 18  # kept by the ESD act
+    starts_on: date = ESD_STARTS_ON  # (c)
+    minimum_age: int = 18  # kept by the amended Act
     training_years: int = 3
-    transfer_after_years: Mapping[str, int] = field(default_factory=dict)  # per job category: 1 or 2
-    quota: QuotaRules | None = None
+    extension_years: int = 1  # after a failed Specified Skilled Worker skills test (c)
+    fields: Mapping[str, EsdField] = field(default_factory=lambda: dict(ESD_FIELDS))  # (c)
+    national_caps: Mapping[int, Mapping[str, int]] = field(default_factory=lambda: dict(NATIONAL_CAPS))  # (c)
+    quota: QuotaRules = QuotaRules()  # its basic table: TITP's (c)
+    quota_multiple: int = 1  # of the basic table (c)
+    quota_multiple_excellent: int = 2  # for an employer rated excellent (c)
+    transferred_share: Fraction = Fraction(1, 3)  # own-wish transfers among the receiving employer's workers (c)
+    from_designated_share: Fraction = Fraction(1, 6)  # ... from designated areas, for an employer outside them (c)
+    metropolitan_prefectures: frozenset[str] = METROPOLITAN_PREFECTURES  # outside the designated areas (c)
+
+    # What every ESD application states (decided at application; again at certification)
+
+    def check_terms(self, plan: PlanDetails) -> None:
+        if plan.stage is not None:
+            _refuse("plan.esd_has_no_stage", "an ESD plan has no stage (stage is null)")
+        if plan.field is None or plan.field not in self.fields:
+            _refuse("esd.field", f"an ESD plan names one of the ESD fields ({', '.join(sorted(self.fields))})")
+        if (plan.transfer_from is None) != (plan.transfer_reason is None):
+            _refuse("esd.transfer_reason", "a transfer names the plan it continues and its reason, both or neither")
+        if plan.start_date < self.starts_on:
+            _refuse(
+                "switch.esd_start",
+                f"an ESD plan starts on or after {self.starts_on}; ESD applications are accepted before that day",
+            )
+
+    # The numbers
+
+    def field_of(self, plan: PlanDetails) -> EsdField:
+        if plan.field is None or plan.field not in self.fields:
+            _refuse("esd.field", f"{plan.field!r} is not an ESD field")
+        return self.fields[plan.field]
+
+    def cap(self, field_name: str, year: int) -> int | None:
+        """The national cap of a field in a fiscal year: that year's, or the latest earlier year's until a new
+        one is set; None where none is set (then nothing is refused for it)."""
+        known = [y for y in self.national_caps if y <= year]
+        return self.national_caps[max(known)].get(field_name) if known else None
+
+    def quota_limit(self, org: ImplementingOrganization) -> int:
+        return self.quota.basic(org.full_time_staff) * (
+            self.quota_multiple_excellent if org.excellent else self.quota_multiple
+        )
+
+    def years_allowed(self, plan: PlanDetails) -> int:
+        return self.training_years + (self.extension_years if plan.extension else 0)
+
+    # Certification
 
     def check(self, plan: PlanTerms, facts: CertificationFacts) -> None:
+        """Refuse with the first rule of DOMAIN §9 the plan breaks; return if it may be certified."""
+        self.check_terms(plan)
         org = _organizations(plan, facts)
-        if plan.training_type is TrainingType.B and not (
-            facts.permit
-            and facts.permit.permit_type == SUPERVISORY_SUPPORT_PERMIT
-            and facts.permit.active_on(facts.certified_on)
-            and not facts.permit.suspension_on(facts.certified_on)
-        ):
+        if plan.training_type is TrainingType.B:
+            self._supervision_support(facts)
+        _minimum_age(plan, self.minimum_age)
+        mine = [p for p in facts.trainee_plans if p.scheme is ESD]
+        source = self._source(plan, mine)
+        self._one_plan(plan, mine, source)
+        passes = _passes(plan, facts)
+        if not _passed_by(passes, (A1, A2), plan.start_date):
             _refuse(
-                "esd.supervisory_support_permit",
-                "under ESD the supervising organization needs an active supervisory support organization permit",
+                "esd.japanese_a1_before_start", f"Japanese A1 (or higher) is passed by the start, {plan.start_date}"
             )
-        if plan.stage is not I:
-            _refuse(
-                "esd.titp_stage_transition",
-                f"a TITP stage-{plan.stage} plan starting on or after {self.starts_on} is not provided for yet",
-            )
-        _trainee(plan, facts, self.minimum_age)
-        if plan.end_date > last_day(plan.start_date, 12 * self.training_years):
-            _refuse("esd.training_length", f"ESD training lasts at most {self.training_years} years")
-        earlier = [p for p in facts.trainee_plans if p.start_date >= self.starts_on]
-        _total_period(plan, earlier, self.training_years, "esd.total_period")
-        if earlier:
-            self._transfer(plan, max(earlier, key=lambda p: p.start_date))
+        if plan.extension:
+            self._extension(plan, facts)
+        years = self.years_allowed(plan)
+        if plan.end_date > last_day(plan.start_date, 12 * years):
+            _refuse("esd.training_length", f"an ESD plan lasts at most {years} year(s)")
+        counted = [replace_last_day(p, plan.start_date - timedelta(days=1)) if p is source else p for p in mine]
+        _total_period(plan, counted, years, "esd.total_period")
+        if source is not None:
+            self._transfer(plan, source, facts, org, passes)
         _wage(plan)
         if plan.training_type is TrainingType.B:
             _sending(facts)
-        if self.quota is None:
-            _refuse("esd.quota_undecided", "the ESD quotas are not set yet")
-        _quota(plan, facts, self.quota, org, org.excellent)
+        self._quota(facts, org)
+        self._national_cap(plan, facts)
 
-    def _transfer(self, plan: PlanTerms, current: OtherPlan) -> None:
-        """A later ESD plan moves the worker to another employer at their own wish."""
-        if plan.job_category != current.job_category:
-            _refuse("esd.transfer_same_job_category", f"a transfer stays in the job category {current.job_category!r}")
-        years = self.transfer_after_years.get(plan.job_category)
-        if years is None:
+    def _quota(self, facts: CertificationFacts, org: ImplementingOrganization) -> None:
+        limit = self.quota_limit(org)
+        if facts.plans_in_force + 1 > limit:
             _refuse(
-                "esd.transfer_period_undecided",
-                f"the period before a transfer is not set for {plan.job_category!r} yet",
+                "esd.quota",
+                f"{facts.plans_in_force} ESD plans of this employer are in force over this period; with"
+                f" {org.full_time_staff} full-time staff{' and an excellent rating' if org.excellent else ''}"
+                f" at most {limit} are allowed",
             )
-        if plan.start_date < add_months(current.start_date, 12 * years):
+
+    def _one_plan(self, plan: PlanTerms, mine: list[OtherPlan], source: OtherPlan | None) -> None:
+        """One plan per worker per employer (but the extension), and one employer at a time (but a transfer)."""
+        if not plan.extension and any(
+            p.implementing_organization_id == plan.implementing_organization_id
+            and p.status in (PlanStatus.CERTIFIED, PlanStatus.COMPLETED, PlanStatus.TRANSFERRED)
+            for p in mine
+        ):
+            _refuse(
+                "esd.one_plan_per_employer",
+                "the worker already has an ESD plan with this employer (only the extension after a failed SSW"
+                " skills test adds another)",
+            )
+        if clash := next(
+            (
+                p
+                for p in mine
+                if p is not source
+                and p.status is PlanStatus.CERTIFIED
+                and p.start_date <= plan.end_date
+                and plan.start_date <= p.last_day
+            ),
+            None,
+        ):
+            _refuse(
+                "esd.one_plan_at_a_time",
+                f"the worker's ESD plan from {clash.start_date} to {clash.last_day} is in force over this period;"
+                " a move to another employer is a transfer (transfer_from)",
+            )
+
+    def _supervision_support(self, facts: CertificationFacts) -> None:
+        permit, day = facts.permit, facts.certified_on
+        if permit is None or permit.scheme is not ESD or not permit.active_on(day):
+            _refuse(
+                "esd.supervision_support_permit",
+                f"a type (b) ESD plan needs a supervision support organization with an active ESD permit on {day}"
+                + (f" (its {permit.scheme} permit is {permit.status})" if permit else ""),
+            )
+        if suspension := permit.suspension_on(day):
+            _refuse(
+                "esd.supervision_support_not_suspended",
+                f"the supervision support organization's business is suspended from {suspension.start}"
+                f" until {suspension.end}",
+            )
+
+    def _source(self, plan: PlanTerms, mine: list[OtherPlan]) -> OtherPlan | None:
+        if plan.transfer_from is None:
+            return None
+        source = next((p for p in mine if p.id == plan.transfer_from), None)
+        if source is None:
+            _refuse("esd.transfer_from_plan", f"plan {plan.transfer_from} is not a certified ESD plan of this worker")
+        unavoidable = plan.transfer_reason is not TransferReason.OWN_WISH
+        if not (
+            source.status is PlanStatus.CERTIFIED or (unavoidable and source.status is PlanStatus.DISCONTINUED)
+        ) or not (source.start_date < plan.start_date <= source.last_day + timedelta(days=1) or unavoidable):
+            _refuse(
+                "esd.transfer_from_plan",
+                f"the plan transferred from is {source.status} ({source.start_date} to {source.last_day}): a transfer"
+                " continues a plan in force (or one discontinued for an unavoidable reason) after it started",
+            )
+        if source.implementing_organization_id == plan.implementing_organization_id:
+            _refuse("esd.transfer_another_employer", "a transfer is to another employer")
+        return source
+
+    def _extension(self, plan: PlanTerms, facts: CertificationFacts) -> None:
+        ssw = ExamGrade.SSW_SKILLS
+        failed = any(e.grade is ssw and e.result is ExamResult.FAILED for e in facts.exams)
+        passed = any(e.grade is ssw and e.result is ExamResult.PASSED for e in facts.exams)
+        if not failed or passed:
+            _refuse(
+                "esd.extension_after_failed_ssw_test",
+                f"the extra {self.extension_years} year(s) are for a worker who failed the SSW skills test"
+                " (and has not passed it since)",
+            )
+
+    def _transfer(
+        self,
+        plan: PlanTerms,
+        source: OtherPlan,
+        facts: CertificationFacts,
+        org: ImplementingOrganization,
+        passes: list[tuple[ExamGrade, date]],
+    ) -> None:
+        """A move to another employer: at the worker's own wish after the field's period, with the exams, within
+        the receiving employer's caps; for an unavoidable reason without these conditions."""
+        if plan.transfer_reason is not TransferReason.OWN_WISH:
+            return
+        if plan.job_category != source.job_category:
+            _refuse("esd.transfer_same_job_category", f"a transfer stays in the job category {source.job_category!r}")
+        if plan.field != source.field:
+            _refuse("esd.transfer_same_field", f"a transfer stays in the field {source.field!r}")
+        field_rules = self.field_of(plan)
+        allowed_from = add_months(source.start_date, 12 * field_rules.transfer_years)
+        if plan.start_date < allowed_from:
             _refuse(
                 "esd.transfer_too_early",
-                f"in {plan.job_category!r} a transfer comes after {years} year(s) with the first employer",
+                f"in {field_rules.name} a transfer at the worker's own wish comes after"
+                f" {field_rules.transfer_years} year(s) with the first employer: from {allowed_from}",
             )
-        for grade, rule in (
-            (ExamGrade.BASIC, "esd.transfer_basic_grade"),
-            (ExamGrade.JAPANESE_A1, "esd.transfer_japanese_a1"),
+        if not _passed_by(passes, (ExamGrade.BASIC,), plan.start_date):
+            _refuse("esd.transfer_basic_grade", "a transfer at the worker's own wish needs the basic grade passed")
+        levels = (A1, A2) if field_rules.transfer_japanese is A1 else (A2,)
+        if not _passed_by(passes, levels, plan.start_date):
+            _refuse(
+                "esd.transfer_japanese_level",
+                f"a transfer in {field_rules.name} needs Japanese {field_rules.transfer_japanese} passed",
+            )
+        self._receiving_caps(facts, org)
+
+    def _receiving_caps(self, facts: CertificationFacts, org: ImplementingOrganization) -> None:
+        """The receiving employer's caps on workers transferred at their own wish."""
+        workers = facts.esd_workers + 1
+        if facts.own_wish_transfers + 1 > workers * self.transferred_share:
+            _refuse(
+                "esd.transfer_receiving_cap",
+                f"workers transferred at their own wish are at most {self.transferred_share} of the receiving"
+                f" employer's ESD workers: {facts.own_wish_transfers} of {facts.esd_workers} already",
+            )
+        metropolitan = self.metropolitan_prefectures
+        if (
+            facts.transfer_from_employer is not None
+            and designated_area(facts.transfer_from_employer.prefecture, metropolitan)
+            and not designated_area(org.prefecture, metropolitan)
+            and facts.from_designated_areas + 1 > workers * self.from_designated_share
         ):
-            if not _passed(plan, grade):
-                _refuse(rule, f"a transfer needs the {grade} exam passed")
+            _refuse(
+                "esd.transfer_designated_area_cap",
+                f"an employer outside the designated areas takes at most {self.from_designated_share} of its ESD"
+                f" workers from inside them: {facts.from_designated_areas} of {facts.esd_workers} already",
+            )
+
+    def fiscal_years(self, plan: PlanDetails) -> list[int]:
+        """The fiscal years a plan runs in: it counts against its field's cap in each."""
+        return list(range(fiscal_year(plan.start_date), fiscal_year(plan.end_date) + 1))
+
+    def _national_cap(self, plan: PlanTerms, facts: CertificationFacts) -> None:
+        assert plan.field is not None
+        for year in self.fiscal_years(plan):
+            cap = self.cap(plan.field, year)
+            others = facts.field_workers.get(year, 0)
+            if cap is not None and others + 1 > cap:
+                _refuse(
+                    "esd.national_cap",
+                    f"the field {plan.field} is at its national cap for FY{year}"
+                    f" ({fiscal_year_start(year)} to {fiscal_year_start(year + 1) - timedelta(days=1)}):"
+                    f" {others} of {cap} workers",
+                )
+
+
+def replace_last_day(plan: OtherPlan, day: date) -> OtherPlan:
+    """The plan as counted when it ends on `day` at the latest (the plan a transfer leaves)."""
+    return OtherPlan(
+        plan.stage,
+        plan.job_category,
+        plan.start_date,
+        min(plan.end_date, day),
+        plan.status,
+        None,
+        plan.exam_result,
+        plan.scheme,
+        plan.applied_on,
+        plan.id,
+        plan.implementing_organization_id,
+        plan.field,
+    )
+
+
+# The switch (DOMAIN §9, transitional measures)
+
+
+@dataclass(frozen=True)
+class Switch:
+    """From the ESD start no TITP application is accepted, except for a trainee in TITP on that day; a TITP
+    application made before it may be certified after it if its training starts by `titp_last_start`."""
+
+    titp_last_start: date = TITP_LAST_START  # (c)
+    stage_ii_years_before_iii: int = 1  # of stage ii done by the ESD start, for a move to stage iii after it (c)
+
+    def in_titp_on(self, day: date, plans: Iterable[OtherPlan]) -> bool:
+        """A trainee in TITP on `day`: a TITP plan of theirs, applied for before it and certified, had not ended
+        by then (in progress, or certified to start under the transitional measures)."""
+        return any(
+            p.scheme is TITP and (p.applied_on is None or p.applied_on < day) and p.last_day >= day for p in plans
+        )
+
+    def year_of_stage_ii(self, day: date, plans: Iterable[OtherPlan]) -> bool:
+        """At least `stage_ii_years_before_iii` of stage ii done by `day`, counted from the change of status
+        to stage ii (the first stage-ii plan's start)."""
+        stage_ii = [p for p in plans if p.scheme is TITP and p.stage is II and p.start_date < day]
+        if not stage_ii:
+            return False
+        first = min(p.start_date for p in stage_ii)
+        done_until = min(day, max(p.last_day for p in stage_ii) + timedelta(days=1))
+        return add_months(first, 12 * self.stage_ii_years_before_iii) <= done_until
+
+    def check_titp(self, plan: PlanDetails, applied_on: date, esd_starts_on: date, plans: Iterable[OtherPlan]) -> None:
+        if applied_on < esd_starts_on and plan.start_date <= self.titp_last_start:
+            return  # an application under the TITP as it was
+        plans = list(plans)
+        if not self.in_titp_on(esd_starts_on, plans):
+            if applied_on >= esd_starts_on:
+                _refuse(
+                    "switch.titp_application_closed",
+                    f"no TITP application is accepted from {esd_starts_on} (applied on {applied_on}) but for a"
+                    f" trainee in TITP on that day; apply under ESD (scheme esd)",
+                )
+            _refuse(
+                "switch.titp_start_by",
+                f"a TITP plan applied for before {esd_starts_on} starts by {self.titp_last_start}"
+                f" (this one starts on {plan.start_date}), unless the trainee was in TITP on {esd_starts_on}",
+            )
+        if plan.stage is III and not self.year_of_stage_ii(esd_starts_on, plans):
+            _refuse(
+                "switch.stage_iii_year_of_stage_ii",
+                f"after {esd_starts_on} a trainee moves on to stage iii only with at least"
+                f" {self.stage_ii_years_before_iii} year(s) of stage ii done by {esd_starts_on}",
+            )
 
 
 @dataclass(frozen=True)
 class RuleBook:
     titp: TitpRules = TitpRules()
     esd: EsdRules = EsdRules()
+    switch: Switch = Switch()
 
-    def for_plan(self, plan: PlanTerms) -> TitpRules | EsdRules:
-        return self.esd if plan.start_date >= self.esd.starts_on else self.titp
+    def for_plan(self, plan: PlanDetails) -> TitpRules | EsdRules:
+        """The plan's rule set: its scheme's."""
+        return self.esd if plan.scheme is ESD else self.titp
+
+    def check_application(self, plan: PlanDetails, applied_on: date, trainee_plans: Iterable[OtherPlan]) -> None:
+        """What is decided when the application arrives (a refusal records nothing): the scheme's terms, and
+        which scheme the application date and the trainee's status allow."""
+        if plan.scheme is ESD:
+            self.esd.check_terms(plan)
+            return
+        if plan.stage is None:
+            _refuse("plan.titp_stage", "a TITP plan names its stage: i, ii or iii")
+        if (
+            plan.field is not None
+            or plan.transfer_from is not None
+            or plan.transfer_reason is not None
+            or plan.extension
+        ):
+            _refuse(
+                "plan.titp_no_esd_terms", "field, transfer_from, transfer_reason and extension are for ESD plans only"
+            )
+        self.switch.check_titp(plan, applied_on, self.esd.starts_on, trainee_plans)
+
+    def check(self, plan: PlanTerms, applied_on: date, facts: CertificationFacts) -> TitpRules | EsdRules:
+        """Certification: the application's rules again on what is known now, then the scheme's rule set."""
+        self.check_application(plan, applied_on, facts.trainee_plans)
+        rules = self.for_plan(plan)
+        rules.check(plan, facts)
+        return rules
 
 
 STAGE_EXAM = {I: ExamGrade.BASIC, II: ExamGrade.GRADE_3, III: ExamGrade.GRADE_2}
@@ -356,6 +779,8 @@ def _refuse(rule: str, detail: str) -> NoReturn:
 
 
 def _organizations(plan: PlanTerms, facts: CertificationFacts) -> ImplementingOrganization:
+    """The implementing organization is registered for the plan's training type, and for type (b) belongs to
+    the plan's supervising organization (TITP) or supervision support organization (ESD)."""
     org = facts.implementing_organization
     if org is None:
         _refuse(
@@ -367,7 +792,18 @@ def _organizations(plan: PlanTerms, facts: CertificationFacts) -> ImplementingOr
             "implementing_organization.training_type",
             f"the implementing organization is registered for type ({org.training_type}) training",
         )
-    if plan.training_type is TrainingType.B and org.supervising_organization_id != plan.supervising_organization_id:
+    if plan.training_type is not TrainingType.B:
+        return org
+    if plan.scheme is ESD:
+        supporter, since = org.esd_supervising_organization_id, org.esd_supervised_from
+        if supporter != plan.supervising_organization_id or (since is not None and since > plan.start_date):
+            _refuse(
+                "implementing_organization.supported_by",
+                "under ESD the implementing organization is supported by "
+                + (f"{supporter} from {since}" if supporter else "no supervision support organization")
+                + f", not by {plan.supervising_organization_id} when the plan starts",
+            )
+    elif org.supervising_organization_id != plan.supervising_organization_id:
         _refuse(
             "implementing_organization.supervised_by",
             "the implementing organization belongs to another supervising organization",
@@ -375,21 +811,23 @@ def _organizations(plan: PlanTerms, facts: CertificationFacts) -> ImplementingOr
     return org
 
 
-def _trainee(plan: PlanTerms, facts: CertificationFacts, minimum_age: int) -> None:
+def _minimum_age(plan: PlanTerms, minimum_age: int) -> None:
     if age_on(plan.trainee.date_of_birth, plan.start_date) < minimum_age:
         _refuse("trainee.minimum_age", f"the trainee is under {minimum_age} on {plan.start_date}")
-    if any(
-        p.stage == plan.stage and p.status in (PlanStatus.CERTIFIED, PlanStatus.COMPLETED) for p in facts.trainee_plans
-    ):
+
+
+def _one_plan_per_stage(stage: Stage, facts: CertificationFacts) -> None:
+    if any(p.stage == stage and p.status in (PlanStatus.CERTIFIED, PlanStatus.COMPLETED) for p in facts.trainee_plans):
         _refuse(
             "trainee.one_plan_per_stage",
-            f"the trainee already has a stage-{plan.stage} plan in force or"
+            f"the trainee already has a stage-{stage} plan in force or"
             " completed; only a discontinued or revoked one can be replaced",
         )
 
 
-def _total_period(plan: PlanTerms, others: tuple[OtherPlan, ...] | list[OtherPlan], years: int, rule: str) -> None:
+def _total_period(plan: PlanTerms, others: Iterable[OtherPlan], years: int, rule: str) -> None:
     """All the trainee's plans together: days planned (or, for ended ones, used) within `years`."""
+    others = list(others)
     first = min([plan.start_date, *(p.start_date for p in others)])
     days = (plan.end_date - plan.start_date).days + 1 + sum(p.days for p in others)
     allowed = (add_months(first, 12 * years) - first).days
@@ -417,13 +855,13 @@ def _sending(facts: CertificationFacts) -> None:
 
 
 def _quota(
-    plan: PlanTerms, facts: CertificationFacts, quota: QuotaRules, org: ImplementingOrganization, excellent: bool
+    stage: Stage, facts: CertificationFacts, quota: QuotaRules, org: ImplementingOrganization, excellent: bool
 ) -> None:
-    limit, rule = quota.limit(plan.stage, org.full_time_staff, excellent)
+    limit, rule = quota.limit(stage, org.full_time_staff, excellent)
     if facts.plans_in_force + 1 > limit:
         _refuse(
             rule,
-            f"{facts.plans_in_force} stage-{plan.stage} plans are in force over this period; with"
+            f"{facts.plans_in_force} stage-{stage} plans are in force over this period; with"
             f" {org.full_time_staff} full-time staff{' and excellent ratings' if excellent else ''}"
             f" at most {limit} are allowed",
         )
@@ -431,6 +869,17 @@ def _quota(
 
 def _passed(plan: PlanTerms, grade: ExamGrade) -> bool:
     return any(e.grade is grade and e.passed_on <= plan.start_date for e in plan.exams_passed)
+
+
+def _passes(plan: PlanTerms, facts: CertificationFacts) -> list[tuple[ExamGrade, date]]:
+    """The worker's passes: those the application states, and those the exam body reported."""
+    return [(e.grade, e.passed_on) for e in plan.exams_passed] + [
+        (e.grade, e.taken_on) for e in facts.exams if e.result is ExamResult.PASSED
+    ]
+
+
+def _passed_by(passes: Iterable[tuple[ExamGrade, date]], grades: tuple[ExamGrade, ...], day: date) -> bool:
+    return any(grade in grades and on <= day for grade, on in passes)
 
 
 def age_on(born: date, day: date) -> int:

@@ -1,20 +1,48 @@
-"""A trainee's own record: the erasure of their personal data (docs/adr/0002).
+"""A trainee's own record: the exam results the exam body reported, and the erasure of their personal data
+(docs/adr/0002).
 
-Its stream is `trainee_stream_id(trainee_id)`; its state is whether the data was erased.
+Its stream is `trainee_stream_id(trainee_id)`; its state is whether the data was erased and the results
+recorded (ESD counts them: the first-year exams, transfers, the extension after a failed SSW skills test).
 """
 
+from dataclasses import dataclass, replace
+from datetime import date
 from uuid import UUID
 
-from contracts.accreditation import TraineePersonalDataErased
+from contracts.accreditation import ExamGrade, ExamResult, ExamResultRecorded, TraineePersonalDataErased
+from services.accreditation.domain.rules import ExamTaken
 from shared.errors import DomainRuleViolation
 from shared.events import EventPayload
 
 
-def evolve(erased: bool, event: EventPayload) -> bool:
-    return erased or isinstance(event, TraineePersonalDataErased)
+@dataclass(frozen=True)
+class TraineeRecord:
+    trainee_id: UUID | None = None  # None while nothing is recorded (the stream id is derived from it)
+    erased: bool = False
+    exams: tuple[ExamTaken, ...] = ()
 
 
-def erase_personal_data(erased: bool, trainee_id: UUID, reason: str) -> list[EventPayload]:
-    if erased:
+def evolve(state: TraineeRecord, event: EventPayload) -> TraineeRecord:
+    match event:
+        case TraineePersonalDataErased():
+            return replace(state, trainee_id=event.trainee_id, erased=True)
+        case ExamResultRecorded():
+            exam = ExamTaken(event.grade, event.result, event.taken_on)
+            return replace(state, trainee_id=event.trainee_id, exams=(*state.exams, exam))
+    return state
+
+
+def erase_personal_data(state: TraineeRecord, trainee_id: UUID, reason: str) -> list[EventPayload]:
+    if state.erased:
         raise DomainRuleViolation("trainee.already_erased", "the trainee's personal data was already erased")
     return [TraineePersonalDataErased(trainee_id=trainee_id, reason=reason)]
+
+
+def record_exam_result(
+    state: TraineeRecord, trainee_id: UUID, grade: ExamGrade, result: ExamResult, taken_on: date
+) -> list[EventPayload]:
+    if result is ExamResult.NOT_TAKEN:
+        raise DomainRuleViolation("exam_result.taken", "a recorded exam result is passed or failed")
+    if ExamTaken(grade, result, taken_on) in state.exams:
+        raise DomainRuleViolation("exam_result.already_recorded", f"this {grade} result of {taken_on} is recorded")
+    return [ExamResultRecorded(trainee_id=trainee_id, grade=grade, result=result, taken_on=taken_on)]

@@ -1,7 +1,8 @@
-"""The training plan aggregate: state, evolve, and one decide function per command (DOMAIN §4).
+"""The training plan aggregate: state, evolve, and one decide function per command (DOMAIN §4, §9).
 
-applied -> certified | rejected
+applied -> certified | rejected            (an application the switch refuses is never recorded)
 certified -> (in progress from the start date) -> completed | discontinued
+certified -> transferred                   (ESD: the worker's new plan with another employer was certified)
 certified -> revoked; improvement orders while certified
 """
 
@@ -15,6 +16,7 @@ from uuid import UUID
 
 from contracts.accreditation import (
     DiscontinuationReason,
+    ExamGrade,
     ExamResult,
     ImprovementOrderClosed,
     ImprovementOrderIssued,
@@ -28,9 +30,13 @@ from contracts.accreditation import (
     TrainingPlanDiscontinued,
     TrainingPlanRejected,
     TrainingPlanRevoked,
+    TrainingPlanTransferred,
+    TransferReason,
 )
-from services.accreditation.domain.rules import CertificationFacts, RuleBook, check_terms
+from contracts.registry import Scheme
+from services.accreditation.domain.rules import CertificationFacts, OtherPlan, RuleBook, check_terms
 from shared import improvement_orders
+from shared.dates import add_months
 from shared.errors import DomainRuleViolation, NotFound
 from shared.events import EventPayload
 from shared.improvement_orders import ImprovementOrder, with_closed, with_issued
@@ -54,7 +60,54 @@ def shown_status_sql(status: str, start_date: str, day: str) -> str:
     )
 
 
-Ending = TrainingPlanCompleted | TrainingPlanDiscontinued | TrainingPlanRevoked
+# "First-year exams missing" (ESD, DOMAIN §9): the basic grade and Japanese A1 are passed within the first year
+# of the plan; a certified plan whose first year has passed without them is flagged. One definition, two forms,
+# like "in progress" (tests/integration/test_accreditation_esd_first_year.py checks that they agree).
+FIRST_YEAR_MONTHS = 12
+FIRST_YEAR_EXAMS: tuple[tuple[ExamGrade, ...], ...] = (
+    (ExamGrade.BASIC,),
+    (ExamGrade.JAPANESE_A1, ExamGrade.JAPANESE_A2),  # A2 is above A1
+)
+
+
+def first_year_exams_missing(
+    scheme: Scheme, status: PlanStatus, start_date: date, passes: Iterable[tuple[ExamGrade, date]], day: date
+) -> bool:
+    """On `day`, is this plan a certified ESD plan whose first year has passed without the basic grade and A1
+    passed (by the application's statement or the exam body's record) before its end?"""
+    if scheme is not Scheme.ESD or status is not PlanStatus.CERTIFIED:
+        return False
+    after_first_year = add_months(start_date, FIRST_YEAR_MONTHS)
+    if day < after_first_year:
+        return False
+    passed = {grade for grade, on in passes if on < after_first_year}
+    return not all(passed & set(grades) for grades in FIRST_YEAR_EXAMS)
+
+
+def first_year_exams_missing_sql(
+    *, scheme: str, status: str, start_date: str, stated: str, trainee_id: str, day: str
+) -> str:
+    """`first_year_exams_missing` as a SQL expression over qualified columns: `stated` is the application's
+    exams_passed (jsonb), the recorded results are the table `exam_results`."""
+    after = f"({start_date} + interval '{FIRST_YEAR_MONTHS} months')::date"
+    passes = (
+        f"(SELECT x.grade, x.passed_on FROM jsonb_to_recordset(coalesce({stated}, '[]'))"
+        " AS x(grade text, passed_on date)"
+        f" UNION ALL SELECT r.grade, r.taken_on FROM exam_results r"
+        f" WHERE r.trainee_id = {trainee_id} AND r.result = '{ExamResult.PASSED.value}')"
+    )
+    each = " AND ".join(
+        f"EXISTS (SELECT 1 FROM {passes} AS e WHERE e.passed_on < {after}"
+        f" AND e.grade IN ({', '.join(repr(g.value) for g in grades)}))"
+        for grades in FIRST_YEAR_EXAMS
+    )
+    return (
+        f"({scheme} = '{Scheme.ESD.value}' AND {status} = '{PlanStatus.CERTIFIED.value}'"
+        f" AND {day} >= {after} AND NOT ({each}))"
+    )
+
+
+Ending = TrainingPlanCompleted | TrainingPlanDiscontinued | TrainingPlanRevoked | TrainingPlanTransferred
 
 
 @dataclass(frozen=True)
@@ -92,6 +145,8 @@ class AppliedPlan(TrainingPlan):
                 return self.ending.discontinued_on
             case TrainingPlanRevoked():
                 return self.ending.revoked_on
+            case TrainingPlanTransferred():
+                return self.ending.transferred_on
         return None
 
     def header(self) -> dict[str, Any]:
@@ -118,6 +173,8 @@ def evolve(state: TrainingPlan, event: EventPayload) -> TrainingPlan:
             return replace(state, status=PlanStatus.DISCONTINUED, ending=event)
         case TrainingPlanRevoked():
             return replace(state, status=PlanStatus.REVOKED, ending=event)
+        case TrainingPlanTransferred():
+            return replace(state, status=PlanStatus.TRANSFERRED, ending=event)
         case ImprovementOrderIssued():
             return replace(
                 state,
@@ -142,10 +199,22 @@ def replay(events: Iterable[EventPayload]) -> TrainingPlan:
     return state
 
 
-def apply_for_certification(state: TrainingPlan, terms: SealedPlanTerms, applied_on: date) -> list[EventPayload]:
+DEFAULT_RULES = RuleBook()
+
+
+def apply_for_certification(
+    state: TrainingPlan,
+    terms: SealedPlanTerms,
+    applied_on: date,
+    rule_book: RuleBook = DEFAULT_RULES,
+    trainee_plans: Iterable[OtherPlan] = (),
+) -> list[EventPayload]:
+    """Record the application, unless its terms contradict themselves or the switch refuses it: which scheme
+    the application date and the trainee's status allow (`RuleBook.check_application`)."""
     if state.exists:
         raise DomainRuleViolation("plan.already_applied", "this training plan has already been applied for")
     check_terms(terms)
+    rule_book.check_application(terms, applied_on, trainee_plans)
     return [TrainingPlanApplied(**terms.details(), trainee=terms.trainee, applied_on=applied_on)]
 
 
@@ -162,9 +231,16 @@ def certify(state: TrainingPlan, facts: CertificationFacts, rule_book: RuleBook)
             "trainee.personal_data_erased", "the trainee's personal data was erased: the plan cannot be decided on it"
         )
     terms = application.opened(facts.personal_data)
-    rules = rule_book.for_plan(terms)
-    rules.check(terms, facts)
+    rules = rule_book.check(terms, application.applied_on, facts)
     return [TrainingPlanCertified(**plan.header(), certified_on=facts.certified_on, rule_set=rules.name)]
+
+
+def transfer(state: TrainingPlan, on: date, to_plan_id: UUID, reason: TransferReason) -> list[EventPayload]:
+    """ESD: the worker's new plan with another employer was certified; this plan, if still in force, ends as
+    transferred on the day the new one starts (one discontinued for an unavoidable reason stays as it is)."""
+    if not isinstance(state, AppliedPlan) or state.status is not PlanStatus.CERTIFIED:
+        return []
+    return [TrainingPlanTransferred(**state.header(), transferred_on=on, to_plan_id=to_plan_id, reason=reason)]
 
 
 def reject(state: TrainingPlan, reason: str) -> list[EventPayload]:

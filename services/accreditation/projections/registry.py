@@ -1,7 +1,9 @@
 """The local read model of the registry, built from its events on `titp.registry.v1` (ARCHITECTURE §1, §3).
 
-What a certification needs to know of supervising organizations' permits, implementing
-organizations, sending organizations and their agreements, as the registry published it.
+What a certification needs to know of supervising organizations' permits (TITP) and supervision
+support organizations' permits (ESD: a stream, and a row, of their own; suspension, revocation and
+expiry come as the TITP permit's events on that stream), implementing organizations and who supervises
+them under each scheme, sending organizations and their agreements, as the registry published it.
 """
 
 from datetime import date
@@ -21,19 +23,31 @@ from contracts.registry import (
     PermitRenewed,
     PermitRevoked,
     PermitType,
+    Scheme,
     SendingAgreementEnded,
     SendingAgreementSigned,
     SendingOrganizationApproved,
     SendingOrganizationWithdrawn,
     StaffCountRecorded,
+    SupervisionChanged,
+    SupervisionSupportPermitApplied,
+    SupervisionSupportPermitDenied,
+    SupervisionSupportPermitGranted,
+    SupervisionSupportPermitRenewed,
     TrainingType,
 )
 from services.accreditation.domain.rules import ImplementingOrganization, Period, Permit
 
 
-async def record_registry_event(conn: asyncpg.Connection, stream_id: str, event) -> None:
+async def record_registry_event(conn: asyncpg.Connection, stream_id: str, event: object) -> None:
     """Apply one registry event to the local read model; events it does not need change nothing."""
     id = UUID(stream_id)
+    for record in (_permits, _organizations, _sending):
+        await record(conn, id, event)
+
+
+async def _permits(conn: asyncpg.Connection, id: UUID, event: object) -> None:
+    """Permits: TITP's (supervising organizations) and ESD's (supervision support organizations)."""
     match event:
         case PermitApplied():
             await _permit(conn, id, status="applied")
@@ -52,6 +66,27 @@ async def record_registry_event(conn: asyncpg.Connection, stream_id: str, event)
             await _permit(conn, id, status="revoked", revoked_on=event.revoked_on)
         case PermitExpired():
             await _permit(conn, id, status="expired")
+        case SupervisionSupportPermitApplied():
+            await _permit(conn, id, status="applied", scheme=Scheme.ESD.value)
+        case SupervisionSupportPermitGranted():
+            await _permit(
+                conn,
+                id,
+                status="active",
+                scheme=Scheme.ESD.value,
+                granted_on=event.granted_on,
+                expires_on=event.expires_on,
+                excellent=event.excellent,
+            )
+        case SupervisionSupportPermitDenied():
+            await _permit(conn, id, status="denied", scheme=Scheme.ESD.value)
+        case SupervisionSupportPermitRenewed():
+            await conn.execute(
+                "UPDATE registry_permits SET expires_on = $2, excellent = $3 WHERE supervising_organization_id = $1",
+                id,
+                event.expires_on,
+                event.excellent,
+            )
         case PermitRenewed():
             await conn.execute(
                 "UPDATE registry_permits SET expires_on = $2 WHERE supervising_organization_id = $1",
@@ -60,7 +95,8 @@ async def record_registry_event(conn: asyncpg.Connection, stream_id: str, event)
             )
         case PermitDowngraded():
             await conn.execute(
-                "UPDATE registry_permits SET permit_type = $2 WHERE supervising_organization_id = $1",
+                "UPDATE registry_permits SET permit_type = $2 WHERE supervising_organization_id = $1"
+                " AND scheme = 'titp'",
                 id,
                 PermitType.SPECIFIED.value,
             )
@@ -76,6 +112,11 @@ async def record_registry_event(conn: asyncpg.Connection, stream_id: str, event)
                 id,
                 suspension,
             )
+
+
+async def _organizations(conn: asyncpg.Connection, id: UUID, event: object) -> None:
+    """Implementing organizations, and who supervises (TITP) or supports (ESD) them."""
+    match event:
         case ImplementingOrganizationRegistered():
             await conn.execute(
                 """
@@ -109,6 +150,25 @@ async def record_registry_event(conn: asyncpg.Connection, stream_id: str, event)
                 event.excellent,
                 event.as_of,
             )
+        case SupervisionChanged() if event.scheme is Scheme.ESD:
+            await conn.execute(
+                "UPDATE registry_implementing_organizations SET esd_supervising_organization_id = $2,"
+                " esd_supervised_from = $3 WHERE id = $1",
+                id,
+                event.supervising_organization_id,
+                event.effective_from,
+            )
+        case SupervisionChanged():
+            await conn.execute(
+                "UPDATE registry_implementing_organizations SET supervising_organization_id = $2 WHERE id = $1",
+                id,
+                event.supervising_organization_id,
+            )
+
+
+async def _sending(conn: asyncpg.Connection, id: UUID, event: object) -> None:
+    """Sending organizations and their agreements."""
+    match event:
         case SendingOrganizationApproved():
             await conn.execute(
                 "INSERT INTO registry_sending_organizations (id, country, approved)"
@@ -146,14 +206,20 @@ async def _permit(conn: asyncpg.Connection, id: UUID, **values) -> None:
 
 async def implementing_organization(conn: asyncpg.Connection, id: UUID) -> ImplementingOrganization | None:
     row = await conn.fetchrow(
-        "SELECT training_type, supervising_organization_id, full_time_staff, excellent"
-        " FROM registry_implementing_organizations WHERE id = $1",
+        "SELECT training_type, supervising_organization_id, full_time_staff, excellent, prefecture,"
+        " esd_supervising_organization_id, esd_supervised_from FROM registry_implementing_organizations WHERE id = $1",
         id,
     )
     if row is None:
         return None
     return ImplementingOrganization(
-        TrainingType(row["training_type"]), row["supervising_organization_id"], row["full_time_staff"], row["excellent"]
+        TrainingType(row["training_type"]),
+        row["supervising_organization_id"],
+        row["full_time_staff"],
+        row["excellent"],
+        row["prefecture"],
+        row["esd_supervising_organization_id"],
+        row["esd_supervised_from"],
     )
 
 
@@ -161,7 +227,7 @@ async def permit(conn: asyncpg.Connection, supervising_organization_id: UUID) ->
     # FOR SHARE: a revocation arriving meanwhile waits for this certification to commit, and
     # then finds the new plan among the plans it flags (see subscriptions.py).
     row = await conn.fetchrow(
-        "SELECT status, permit_type, granted_on, expires_on, suspensions FROM registry_permits"
+        "SELECT status, permit_type, granted_on, expires_on, suspensions, scheme FROM registry_permits"
         " WHERE supervising_organization_id = $1 FOR SHARE",
         supervising_organization_id,
     )
@@ -175,6 +241,7 @@ async def permit(conn: asyncpg.Connection, supervising_organization_id: UUID) ->
         tuple(
             Period(date.fromisoformat(s["from_date"]), date.fromisoformat(s["until_date"])) for s in row["suspensions"]
         ),
+        Scheme(row["scheme"]),
     )
 
 

@@ -1,8 +1,8 @@
 """Statistics of training plans (DOMAIN §8), kept in the same transaction as the plans' events.
 
 A plan counts once it is certified, under its dimensions: the trainee's nationality, the job
-group of its job category, its stage, its training type and its implementing organization's
-prefecture. It counts in:
+group of its job category, its stage (`none` for an ESD plan, which has none), its training type,
+its implementing organization's prefecture and its scheme (titp, esd). It counts in:
 
 - `plans_certified`: the month of its certification;
 - `trainees_in_progress`: every month on whose last day it is in progress: certified, started,
@@ -25,8 +25,9 @@ from services.accreditation.domain.training_plan import AppliedPlan, TrainingPla
 from shared.dates import add_months, fiscal_year, fiscal_year_start, last_day, month_start
 from shared.statistics import Key, count_entity, totals
 
-DIMENSIONS = ("nationality", "job_group", "stage", "training_type", "prefecture")
+DIMENSIONS = ("nationality", "job_group", "stage", "training_type", "prefecture", "scheme")
 UNKNOWN = "unknown"
+NO_STAGE = "none"  # an ESD plan's stage
 
 # The job groups DOMAIN §8 gives the mix by; every other job category is in "other".
 JOB_GROUPS = {
@@ -57,9 +58,10 @@ def plan_facts(state: TrainingPlan, prefecture: str | None) -> dict[str, Any] | 
         "dimensions": [
             plan.trainee.nationality,
             job_group(plan.job_category),
-            plan.stage.value,
+            plan.stage.value if plan.stage else NO_STAGE,
             plan.training_type.value,
             prefecture or UNKNOWN,
+            plan.scheme.value,
         ],
         "implementing_organization_id": str(plan.implementing_organization_id),
         "certified_on": state.certified_on.isoformat(),

@@ -1,8 +1,9 @@
 """The training plans read model: written in the same transaction as the events it shows; read by
 the plans' GET routes (with the trainee's personal data opened) and by certification (the counts
-it is decided on)."""
+it is decided on: quotas, the trainee's plans, ESD transfers and national caps)."""
 
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -10,20 +11,37 @@ import asyncpg
 from pydantic import BaseModel
 
 from contracts.accreditation import (
+    ExamGrade,
     ExamResult,
     PlanDetails,
     PlanHeader,
     PlanStatus,
     Stage,
+    TransferReason,
 )
+from contracts.registry import Scheme
 from services.accreditation.domain import training_plan as tp
-from services.accreditation.domain.rules import OtherPlan
+from services.accreditation.domain.rules import OtherPlan, designated_area_sql
 from services.accreditation.projections import personal_data
+from services.accreditation.projections.exam_results import passes
 from services.accreditation.projections.statistics import project_plan_statistics
+from shared.dates import fiscal_year_start
 from shared.store import EventStore
 
 # The status as shown on the day $1: "in progress" as the domain defines it (tp.shown_status).
 SHOWN_STATUS = tp.shown_status_sql("status", "start_date", "$1")
+# ESD's first-year exams missing on the day $1, as the domain defines it (tp.first_year_exams_missing).
+FIRST_YEAR_EXAMS_MISSING = tp.first_year_exams_missing_sql(
+    scheme="training_plans.scheme",
+    status="training_plans.status",
+    start_date="training_plans.start_date",
+    stated="training_plans.document->'exams_passed'",
+    trainee_id="training_plans.trainee_id",
+    day="$1",
+)
+SHOWN = (
+    f"document || jsonb_build_object('status', {SHOWN_STATUS}, 'first_year_exams_missing', {FIRST_YEAR_EXAMS_MISSING})"
+)
 
 
 def _without_header(event: BaseModel | None) -> dict[str, Any] | None:
@@ -31,12 +49,18 @@ def _without_header(event: BaseModel | None) -> dict[str, Any] | None:
 
 
 def training_plan_document(
-    id: str, state: tp.AppliedPlan, version: int, *, as_of: date | None = None
+    id: str,
+    state: tp.AppliedPlan,
+    version: int,
+    *,
+    as_of: date | None = None,
+    recorded_passes: Sequence[tuple[ExamGrade, date]] = (),
 ) -> dict[str, Any]:
-    """The plan as stored (the personal data sealed); its status as of a day (in progress by date), or as
-    recorded when none is given. Readers see it through `personal_data.shown` (api/schemas.py
-    `TrainingPlanDocument`)."""
-    ending = state.ending
+    """The plan as stored (the personal data sealed); its status and first-year flag as of a day (in progress
+    by date; the flag with the exam body's `recorded_passes`), or as recorded when none is given. Readers see
+    it through `personal_data.shown` (api/schemas.py `TrainingPlanDocument`)."""
+    ending, plan = state.ending, state.application
+    stated = [(e.grade, e.passed_on) for e in plan.exams_passed]
     return {
         "id": id,
         **state.application.model_dump(mode="json"),
@@ -57,7 +81,10 @@ def training_plan_document(
             }
             for o in state.improvement_orders
         ],
+        "transfer": _without_header(ending) if ending and state.status is PlanStatus.TRANSFERRED else None,
         "new_supervising_organization_required": _without_header(state.new_supervising_organization_required),
+        "first_year_exams_missing": as_of is not None
+        and tp.first_year_exams_missing(plan.scheme, state.status, plan.start_date, [*stated, *recorded_passes], as_of),
         "version": version,
     }
 
@@ -71,14 +98,14 @@ async def project_training_plan(conn: asyncpg.Connection, id: str, state: tp.Tra
         """
         INSERT INTO training_plans (id, trainee_id, stage, training_type, job_category,
             implementing_organization_id, supervising_organization_id, start_date, end_date, status, ended_on,
-            exam_result, document, version)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+            exam_result, document, version, scheme, field, transfer_from, transfer_reason, applied_on)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
         ON CONFLICT (id) DO UPDATE SET status = excluded.status, ended_on = excluded.ended_on,
             exam_result = excluded.exam_result, document = excluded.document, version = excluded.version
         """,
         UUID(id),
         plan.trainee_id,
-        plan.stage.value,
+        plan.stage.value if plan.stage else None,
         plan.training_type.value,
         plan.job_category,
         plan.implementing_organization_id,
@@ -90,6 +117,11 @@ async def project_training_plan(conn: asyncpg.Connection, id: str, state: tp.Tra
         getattr(ending, "exam_result", None),
         doc,
         version,
+        plan.scheme.value,
+        plan.field,
+        plan.transfer_from,
+        plan.transfer_reason.value if plan.transfer_reason else None,
+        plan.applied_on,
     )
     await project_plan_statistics(conn, id, state)
 
@@ -100,38 +132,122 @@ async def project_training_plan(conn: asyncpg.Connection, id: str, state: tp.Tra
 async def trainee_plans(conn: asyncpg.Connection, plan_id: str, trainee_id: UUID) -> tuple[OtherPlan, ...]:
     """The trainee's other plans that were ever certified."""
     rows = await conn.fetch(
-        "SELECT stage, job_category, start_date, end_date, status, ended_on, exam_result FROM training_plans"
+        "SELECT id, stage, job_category, start_date, end_date, status, ended_on, exam_result, scheme, applied_on,"
+        " implementing_organization_id, field FROM training_plans"
         " WHERE trainee_id = $1 AND id <> $2 AND status = ANY($3::text[])",
         trainee_id,
         UUID(plan_id),
-        [PlanStatus.CERTIFIED, PlanStatus.COMPLETED, PlanStatus.DISCONTINUED, PlanStatus.REVOKED],
+        [
+            PlanStatus.CERTIFIED,
+            PlanStatus.COMPLETED,
+            PlanStatus.DISCONTINUED,
+            PlanStatus.REVOKED,
+            PlanStatus.TRANSFERRED,
+        ],
     )
     return tuple(
         OtherPlan(
-            stage=Stage(r["stage"]),
+            stage=Stage(r["stage"]) if r["stage"] else None,
             job_category=r["job_category"],
             start_date=r["start_date"],
             end_date=r["end_date"],
             status=PlanStatus(r["status"]),
             ended_on=r["ended_on"],
             exam_result=ExamResult(r["exam_result"]) if r["exam_result"] else None,
+            scheme=Scheme(r["scheme"]),
+            applied_on=r["applied_on"],
+            id=r["id"],
+            implementing_organization_id=r["implementing_organization_id"],
+            field=r["field"],
         )
         for r in rows
     )
 
 
 async def plans_in_force(conn: asyncpg.Connection, plan_id: str, plan: PlanDetails) -> int:
-    """The implementing organization's certified plans of the same stage whose period overlaps this plan's."""
+    """The implementing organization's certified plans whose period overlaps this plan's: of the same stage
+    (TITP), or of ESD (an ESD plan)."""
     count: int = await conn.fetchval(
-        "SELECT count(*) FROM training_plans WHERE implementing_organization_id = $1 AND stage = $2"
+        "SELECT count(*) FROM training_plans WHERE implementing_organization_id = $1 AND scheme = $6"
+        " AND ($2::text IS NULL OR stage = $2)"
         " AND status = 'certified' AND id <> $3 AND start_date <= $5 AND end_date >= $4",
         plan.implementing_organization_id,
-        plan.stage.value,
+        plan.stage.value if plan.stage else None,
         UUID(plan_id),
         plan.start_date,
         plan.end_date,
+        plan.scheme.value,
     )
     return count
+
+
+async def esd_workers_on(
+    conn: asyncpg.Connection, plan_id: str, implementing_organization_id: UUID, day: date, metropolitan: frozenset[str]
+) -> tuple[int, int, int]:
+    """The employer's ESD plans in force on `day`; of them, transfers at the worker's own wish; and of those,
+    transfers from an employer in a designated area (the receiving employer's caps)."""
+    row = await conn.fetchrow(
+        f"""
+        SELECT count(*) AS workers,
+               count(*) FILTER (WHERE p.transfer_reason = $5) AS own_wish,
+               count(*) FILTER (WHERE p.transfer_reason = $5 AND {designated_area_sql("o.prefecture", "$4")})
+                   AS from_designated
+          FROM training_plans p
+          LEFT JOIN training_plans f ON f.id = p.transfer_from
+          LEFT JOIN registry_implementing_organizations o ON o.id = f.implementing_organization_id
+         WHERE p.implementing_organization_id = $1 AND p.scheme = 'esd' AND p.status = 'certified' AND p.id <> $2
+           AND p.start_date <= $3 AND p.end_date >= $3
+        """,
+        implementing_organization_id,
+        UUID(plan_id),
+        day,
+        sorted(metropolitan),
+        TransferReason.OWN_WISH.value,
+    )
+    return row["workers"], row["own_wish"], row["from_designated"]
+
+
+def counted_in_year(first: str, last: str) -> str:
+    """A worker counts against a field's national cap in a fiscal year (from `first` to `last`) when one of
+    their ESD plans in the field, once certified, runs in it: from its start to its end, or the day it ended."""
+    return (
+        "scheme = 'esd' AND status IN ('certified', 'completed', 'transferred', 'discontinued', 'revoked')"
+        f" AND start_date <= {last} AND least(end_date, coalesce(ended_on, end_date)) >= {first}"
+        " AND coalesce(ended_on, end_date) >= start_date"
+    )
+
+
+def _fiscal_year_span(year: int) -> tuple[date, date]:
+    return fiscal_year_start(year), fiscal_year_start(year + 1) - timedelta(days=1)
+
+
+async def field_workers(conn: asyncpg.Connection, field: str, trainee_id: UUID, years: Sequence[int]) -> dict[int, int]:
+    """Per fiscal year: the other workers counted against the field's national cap."""
+    found = {}
+    for year in years:
+        found[year] = await conn.fetchval(
+            "SELECT count(DISTINCT trainee_id) FROM training_plans WHERE field = $1 AND trainee_id <> $2"
+            f" AND {counted_in_year('$3', '$4')}",
+            field,
+            trainee_id,
+            *_fiscal_year_span(year),
+        )
+    return found
+
+
+async def workers_per_field(pool: asyncpg.Pool, year: int) -> dict[str, int]:
+    """Per field: the workers counted against its national cap in the fiscal year (GET /v1/esd/fields)."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            f"SELECT field, count(DISTINCT trainee_id) AS n FROM training_plans WHERE {counted_in_year('$1', '$2')}"
+            " GROUP BY field",
+            *_fiscal_year_span(year),
+        )
+    return {r["field"]: r["n"] for r in rows}
+
+
+async def trainee_known(conn: asyncpg.Connection, trainee_id: UUID) -> bool:
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM training_plans WHERE trainee_id = $1)", trainee_id))
 
 
 async def plans_in_force_of(conn: asyncpg.Connection, column: str, organization_id: UUID) -> list[str]:
@@ -159,16 +275,18 @@ async def training_plan(
     as recorded by then (its events replayed), its status as of the day `as_of`."""
     async with pool.acquire() as conn:
         if until is None:
-            document = await conn.fetchval(
-                f"SELECT document || jsonb_build_object('status', {SHOWN_STATUS}) FROM training_plans WHERE id = $2",
-                today,
-                id,
-            )
+            document = await conn.fetchval(f"SELECT {SHOWN} FROM training_plans WHERE id = $2", today, id)
         else:
             events = await store.read_stream(conn, str(id), until=until)
             state = tp.replay(store.types.parse(e.type, e.data) for e in events)
             document = (
-                training_plan_document(str(id), state, events[-1].streamversion, as_of=as_of or today)
+                training_plan_document(
+                    str(id),
+                    state,
+                    events[-1].streamversion,
+                    as_of=as_of or today,
+                    recorded_passes=await passes(conn, state.application.trainee_id),
+                )
                 if isinstance(state, tp.AppliedPlan)
                 else None
             )
@@ -187,17 +305,21 @@ async def training_plans(
     trainee_id: UUID | None = None,
     status: str | None = None,
     stage: Stage | None = None,
+    scheme: Scheme | None = None,
+    field: str | None = None,
+    first_year_exams_missing: bool | None = None,
     needs_new_supervising_organization: bool | None = None,
     after: UUID | None = None,
     organization: str | None = None,
     limit: int,
 ) -> list[dict[str, Any]]:
-    """Plans as readers see them, filtered, in id order after `after`, at most `limit`; only those naming
-    `organization` (as implementing or supervising organization) when given."""
+    """Plans as readers see them on the day `today` (status, first-year flag), filtered, in id order after
+    `after`, at most `limit`; only those naming `organization` (as implementing or supervising organization)
+    when given."""
     async with pool.acquire() as conn:
         rows = await conn.fetch(
             f"""
-            SELECT document || jsonb_build_object('status', {SHOWN_STATUS}) AS document FROM training_plans
+            SELECT {SHOWN} AS document FROM training_plans
              WHERE ($2::uuid IS NULL OR implementing_organization_id = $2)
                AND ($3::uuid IS NULL OR supervising_organization_id = $3)
                AND ($4::uuid IS NULL OR trainee_id = $4)
@@ -207,6 +329,9 @@ async def training_plans(
                AND ($8::uuid IS NULL OR id > $8)
                AND ($9::text IS NULL
                     OR implementing_organization_id::text = $9 OR supervising_organization_id::text = $9)
+               AND ($11::text IS NULL OR scheme = $11)
+               AND ($12::text IS NULL OR field = $12)
+               AND ($13::bool IS NULL OR {FIRST_YEAR_EXAMS_MISSING} = $13)
              ORDER BY id LIMIT $10
             """,
             today,
@@ -219,5 +344,8 @@ async def training_plans(
             after,
             organization,
             limit,
+            scheme.value if scheme else None,
+            field,
+            first_year_exams_missing,
         )
         return await personal_data.shown(conn, [r["document"] for r in rows])

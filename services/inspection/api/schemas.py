@@ -19,7 +19,8 @@ from contracts.inspection import (
     InspectionReason,
     TargetType,
 )
-from contracts.registry import RevocationGround
+from contracts.registry import RevocationGround, Scheme
+from services.inspection.domain.filings import FilingKind
 from services.inspection.domain.inspection import Referral, Status
 from shared.web.http import Body
 
@@ -178,6 +179,9 @@ class InspectionDocument(BaseModel):
     due_by: date
     detail: str | None
     follows: UUID | None = Field(description="the inspection whose completion scheduled this one")
+    scheme: Scheme = Field(
+        description="titp, or esd: a supervision support organization's, and an employer's once it has an ESD plan"
+    )
     status: Status
     inspected_on: date | None
     inspector: str | None
@@ -212,3 +216,27 @@ class InspectionQuarter(BaseModel):
 class InspectionStatistics(BaseModel):
     target_type: TargetType | None
     quarters: list[InspectionQuarter]
+
+
+class FilingDocument(BaseModel):
+    """A filing an organization owes, as of `status_on`: the next quarterly audit report a supervision support
+    organization owes about an employer it supports under ESD (DOMAIN §9)."""
+
+    id: UUID = Field(description="stable per support organization and employer")
+    kind: FilingKind
+    scheme: Scheme
+    supervision_support_organization_id: UUID = Field(description="who files")
+    implementing_organization_id: UUID = Field(description="the employer the reports are about")
+    supported_from: date = Field(description="the day the organization's ESD support of the employer began")
+    supported_until: date | None = Field(
+        description="the day it ended (another organization took over, or the permit was revoked or expired)"
+    )
+    last_quarter_ending: date | None = Field(description="the end of the last quarter reported by `status_on`")
+    last_filed_on: date | None = Field(description="the day the last report filed by `status_on` was filed")
+    reports_filed: int = Field(description="reports filed by `status_on`")
+    due_on: date = Field(
+        description="the next report is due by this day: 3 months (configurable) after the last reported quarter's"
+        " end, or after the support began"
+    )
+    overdue: bool = Field(description="`due_on` is before `status_on` and the support was in force on it")
+    status_on: date

@@ -3,6 +3,10 @@
     scheduled -> completed (outcome; a recommendation awaits an improvement report until received)
     scheduled -> cancelled (the organization's permit revoked or expired)
 
+Each inspection is under a scheme (DOMAIN §9): TITP, or ESD for a supervision support organization and for an
+employer once one of its plans is an ESD plan. The scheme sets the cadence (rules.py); an organization has one
+schedule whatever its schemes (an employer with TITP and ESD plans is not inspected twice).
+
 "Overdue" is not a state: it is what the dates say on a given day. The rules `overdue_from`,
 `is_overdue` and `is_report_overdue` below are its one definition: the inspection's `overdue_on`,
 the worklist's SQL filters (projections/inspections.py) and the statistics' overdue counts
@@ -34,23 +38,32 @@ from contracts.inspection import (
     InspectionScheduled,
     TargetType,
 )
-from contracts.registry import RevocationGround
+from contracts.registry import RevocationGround, Scheme
 from services.inspection.domain.rules import Cadence
 from shared.errors import DomainRuleViolation
 from shared.events import EventPayload
 
-# Which service acts on which referral: the registry on a supervising organization's permit,
-# accreditation on an implementing organization's plans.
+# Which service acts on which referral: the registry on a supervising (or supervision support) organization's
+# permit, accreditation on an implementing organization's plans.
+PERMIT_ACTIONS = frozenset(
+    {AdministrativeAction.IMPROVEMENT_ORDER, AdministrativeAction.SUSPENSION, AdministrativeAction.PERMIT_REVOCATION}
+)
 ACTIONS_BY_TARGET = {
-    TargetType.SUPERVISING_ORGANIZATION: frozenset(
-        {
-            AdministrativeAction.IMPROVEMENT_ORDER,
-            AdministrativeAction.SUSPENSION,
-            AdministrativeAction.PERMIT_REVOCATION,
-        }
-    ),
+    TargetType.SUPERVISING_ORGANIZATION: PERMIT_ACTIONS,
+    TargetType.SUPERVISION_SUPPORT_ORGANIZATION: PERMIT_ACTIONS,
     TargetType.IMPLEMENTING_ORGANIZATION: frozenset({AdministrativeAction.PLAN_REVOCATION}),
 }
+
+
+def scheme_of(target_type: TargetType, scheme: Scheme = Scheme.TITP) -> Scheme:
+    """The scheme an inspection of the target is under: a supervision support organization exists only under
+    ESD, a supervising organization only under TITP; an implementing organization's is `scheme` (its plans')."""
+    match target_type:
+        case TargetType.SUPERVISION_SUPPORT_ORGANIZATION:
+            return Scheme.ESD
+        case TargetType.SUPERVISING_ORGANIZATION:
+            return Scheme.TITP
+    return scheme
 
 
 class Status(StrEnum):
@@ -111,6 +124,7 @@ class Inspection:
     due_by: date = NOT_SCHEDULED
     detail: str | None = None
     follows: UUID | None = None
+    scheme: Scheme = Scheme.TITP
     status: Status | None = None
     inspected_on: date | None = None
     inspector: str | None = None
@@ -166,6 +180,7 @@ def evolve(state: Inspection, event: EventPayload) -> Inspection:
                 due_by=event.due_by,
                 detail=event.detail,
                 follows=event.follows,
+                scheme=event.scheme,
                 status=Status.SCHEDULED,
             )
         case InspectionCompleted():
@@ -197,29 +212,42 @@ def _refuse(rule: str, detail: str) -> NoReturn:
 
 
 def first_inspection(
-    target_type: TargetType, target_id: UUID, reason: InspectionReason, since: date, cadence: Cadence
+    target_type: TargetType,
+    target_id: UUID,
+    reason: InspectionReason,
+    since: date,
+    cadence: Cadence,
+    scheme: Scheme = Scheme.TITP,
 ) -> InspectionScheduled:
-    """An organization's first regular inspection: due within the cadence from the event that starts its schedule."""
+    """An organization's first regular inspection: due within its scheme's cadence from the event that starts
+    its schedule."""
+    scheme = scheme_of(target_type, scheme)
     return InspectionScheduled(
         target_type=target_type,
         target_id=target_id,
         reason=reason,
         scheduled_on=since,
-        due_by=cadence.next_due(target_type, since),
+        due_by=cadence.next_due(target_type, since, scheme),
+        scheme=scheme,
     )
 
 
-def next_inspection(previous: Inspection, previous_id: UUID, cadence: Cadence) -> InspectionScheduled | None:
-    """A completed regular inspection puts the next one on the schedule, the cadence after its date."""
+def next_inspection(
+    previous: Inspection, previous_id: UUID, cadence: Cadence, scheme: Scheme | None = None
+) -> InspectionScheduled | None:
+    """A completed regular inspection puts the next one on the schedule, the cadence after its date; under
+    `scheme` (the organization's now: an employer's turns ESD with its first ESD plan), else the previous one's."""
     if previous.status is not Status.COMPLETED or previous.extraordinary or previous.inspected_on is None:
         return None
+    scheme = scheme_of(previous.target_type, scheme or previous.scheme)
     return InspectionScheduled(
         target_type=previous.target_type,
         target_id=previous.target_id,
         reason=InspectionReason.PREVIOUS_INSPECTION,
         scheduled_on=previous.inspected_on,
-        due_by=cadence.next_due(previous.target_type, previous.inspected_on),
+        due_by=cadence.next_due(previous.target_type, previous.inspected_on, scheme),
         follows=previous_id,
+        scheme=scheme,
     )
 
 

@@ -1,4 +1,5 @@
-"""The public disclosure of administrative actions on supervising organizations' permits (DOMAIN §2).
+"""The public disclosure of administrative actions on supervising organizations' permits (DOMAIN §2) and on
+supervision support organizations' ESD permits (DOMAIN §9), each row naming its scheme.
 
 PUBLIC: these routes take no token. Revocations, suspensions, downgrades and improvement orders
 are published by law, so the routes deliberately declare no `CurrentPrincipal` or role
@@ -14,6 +15,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
+from contracts.registry import Scheme
 from services.registry.api.schemas import Action, DisclosedAction, DisclosurePage
 from services.registry.projections.disclosure import FIELDS, list_disclosed_actions
 from shared.web.app import PoolDep
@@ -66,6 +68,7 @@ async def list_administrative_actions(
     to_date: Annotated[date | None, Query(alias="to", description="actions on or before this day")] = None,
     prefecture: Annotated[str | None, Query(max_length=20)] = None,
     action: Action | None = None,
+    scheme: Annotated[Scheme | None, Query(description="titp or esd; both when not given")] = None,
     representation: Annotated[
         Literal["json", "csv"] | None,
         Query(alias="format", description="csv, or send Accept: text/csv; csv lists every match on one page"),
@@ -73,7 +76,8 @@ async def list_administrative_actions(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: str | None = None,
 ) -> Response | DisclosurePage:
-    """Public, no token: revocations, suspensions, downgrades and improvement orders, newest first."""
+    """Public, no token: revocations, suspensions, downgrades and improvement orders of TITP and ESD permits,
+    newest first."""
     if from_date and to_date and to_date < from_date:
         raise InvalidParameter("query.to", "must not be before from")
     as_csv = representation == "csv" or (representation is None and CSV_MEDIA_TYPE in request.headers.get("accept", ""))
@@ -83,6 +87,7 @@ async def list_administrative_actions(
         to_date=to_date,
         prefecture=prefecture,
         action=action,
+        scheme=scheme,
         after=None if as_csv else _position(cursor),
         limit=None if as_csv else limit + 1,
     )

@@ -1,4 +1,5 @@
-"""Implementing organizations, their staff counts and excellent rating (DOMAIN §3, §10)."""
+"""Implementing organizations, their staff counts, excellent rating and supervision per scheme (DOMAIN §3, §9,
+§10)."""
 
 from typing import Annotated, Any
 from uuid import UUID, uuid4
@@ -9,6 +10,7 @@ from contracts.registry import TrainingType
 from services.registry import commands
 from services.registry.api.auth import ImplementingReader, OtitOfficer
 from services.registry.api.schemas import (
+    ChangeSupervision,
     ImplementingOrganizationDocument,
     RateExcellence,
     RecordStaffCount,
@@ -16,6 +18,7 @@ from services.registry.api.schemas import (
 )
 from services.registry.projections.implementing_organizations import (
     implementing_organization_document,
+    supervisors,
 )
 from services.registry.projections.implementing_organizations import (
     list_implementing_organizations as listed,
@@ -50,6 +53,20 @@ async def record_staff_count(id: UUID, body: RecordStaffCount, command: Command,
     )
 
 
+@router.post("/{id}/supervision", response_model=Accepted)
+async def change_supervision(id: UUID, body: ChangeSupervision, command: Command, _: OtitOfficer) -> Response:
+    """From a date the organization is supervised by a supervising organization (TITP) or supported by a
+    supervision support organization (ESD), which holds that scheme's permit in force that day; its
+    supervision under the other scheme is unchanged."""
+    return await command.execute(
+        commands.change_supervision,
+        id,
+        supervising_organization_id=body.supervising_organization_id,
+        scheme=body.scheme,
+        effective_from=body.from_,
+    )
+
+
 @router.post("/{id}/rating", response_model=Accepted)
 async def rate_excellence(id: UUID, body: RateExcellence, command: Command, _: OtitOfficer) -> Response:
     """Rate the organization excellent or not from a date."""
@@ -60,8 +77,9 @@ async def rate_excellence(id: UUID, body: RateExcellence, command: Command, _: O
 async def get_implementing_organization(
     id: UUID, request: Request, pool: PoolDep, principal: ImplementingReader, as_of: AsOf = None
 ) -> Response:
-    """One implementing organization with its staff and rating histories; with `as_of`, as recorded then.
-    An implementing organization sees itself; a supervising organization, the ones under it."""
+    """One implementing organization with its staff, rating and supervision histories; with `as_of`, as recorded
+    then. An implementing organization sees itself; a supervising or supervision support organization, the
+    ones under it."""
     document = await read_document(
         pool,
         request.app.state.runner,
@@ -71,10 +89,10 @@ async def get_implementing_organization(
         id,
         as_of.until if as_of else None,
     )
-    if document is None or not principal.may_see(document["id"], document["supervising_organization_id"]):
+    if document is None or not principal.may_see(document["id"], *supervisors(document)):
         raise NotFound("implementing organization", id)
     shown = ImplementingOrganizationDocument.model_validate(document)
-    return document_response(shown.model_dump(mode="json"), shown.version)
+    return document_response(shown.model_dump(mode="json", by_alias=True), shown.version)
 
 
 @router.get("", response_model=Page[ImplementingOrganizationDocument])
@@ -85,14 +103,17 @@ async def list_implementing_organizations(
     supervising_organization_id: UUID | None = None,
     training_type: TrainingType | None = None,
     excellent: bool | None = None,
+    supervision_support_organization_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Page[dict[str, Any]]:
-    """Implementing organizations, filtered, in id order, a page at a time."""
+    """Implementing organizations, filtered, in id order, a page at a time (`supervising_organization_id`: the
+    current TITP one; `supervision_support_organization_id`: the current ESD one)."""
     items = await listed(
         pool,
         prefecture=prefecture,
         supervising_organization_id=supervising_organization_id,
+        supervision_support_organization_id=supervision_support_organization_id,
         training_type=training_type,
         excellent=excellent,
         after=cursor_uuid(decode_cursor(cursor)),

@@ -15,7 +15,9 @@ from contracts.registry import (
     PermitApplication,
     PermitType,
     RevocationGround,
+    Scheme,
     SendingOrganizationApproved,
+    SupervisionSupportApplication,
     TrainingType,
 )
 from services.registry.domain.sending_agreement import Status as AgreementStatus
@@ -147,6 +149,78 @@ class RecordExpiries(Body):
     as_of: date
 
 
+# Requests: supervision support organizations (ESD, DOMAIN §9)
+
+
+class ApplyForSupervisionSupportPermit(Body):
+    model_config = _example(
+        name="Sakura Business Cooperative",
+        corporate_number="1234567890123",
+        address="1-2-3 Chiyoda, Tokyo",
+        prefecture="Tokyo",
+        representative="Yamada Taro",
+        offices=[{"name": "Head office", "address": "1-2-3 Chiyoda, Tokyo", "supervision_manager": "Suzuki Hanako"}],
+        job_categories=["construction", "food manufacturing"],
+        non_profit=True,
+        external_auditor="Tanaka Law Office",
+        full_time_staff=3,
+        member_employers=12,
+        workers=90,
+        applied_on="2026-06-01",
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    corporate_number: str = Field(pattern=CORPORATE_NUMBER, description="13-digit corporate number (法人番号)")
+    address: str = Field(min_length=1, max_length=500)
+    prefecture: str = Field(min_length=1, max_length=20)
+    representative: str = Field(min_length=1, max_length=200)
+    offices: list[SupervisingOfficeEntry] = Field(min_length=1, max_length=100)
+    job_categories: list[str] = Field(min_length=1, max_length=200)
+    non_profit: bool = Field(description="a supervision support organization must be a non-profit body")
+    external_auditor: str = Field(min_length=1, max_length=200, description="mandatory under ESD")
+    full_time_staff: int = Field(ge=0, le=100_000, description="staff who support and audit the employers")
+    member_employers: int = Field(ge=0, le=1_000_000, description="employers (implementing organizations) it supports")
+    workers: int = Field(ge=0, le=10_000_000, description="ESD workers at those employers, planned or in employment")
+    applied_on: date
+
+    def application(self) -> SupervisionSupportApplication:
+        """What the application records (the event's payload)."""
+        return SupervisionSupportApplication.model_validate(self.model_dump(exclude={"applied_on"}))
+
+
+class GrantSupervisionSupportPermit(Body):
+    model_config = _example(granted_on="2026-09-01", excellent=False)
+
+    granted_on: date
+    excellent: bool = Field(description="rated excellent: valid 5 years instead of 3 (configurable)")
+
+
+class RenewSupervisionSupportPermit(Body):
+    model_config = _example(renewed_on="2029-05-15", excellent=True, applied_on="2029-04-01")
+
+    renewed_on: date
+    excellent: bool = Field(description="rated excellent: renewed for 5 years instead of 3 (configurable)")
+    applied_on: date | None = Field(
+        None, description="when the renewal was applied for (6 to 3 months before expiry); defaults to renewed_on"
+    )
+
+
+class FileAuditReport(Body):
+    model_config = _example(
+        implementing_organization_id="0b7c6f1e-3f7a-4c55-9d1e-2a6b8c9d0e1f",
+        quarter_ending="2027-06-30",
+        filed_on="2027-07-20",
+        workers=12,
+        workers_interviewed=3,
+    )
+
+    implementing_organization_id: UUID = Field(description="the employer audited, supported by this organization")
+    quarter_ending: date = Field(description="the last day of the quarter audited (31 Mar, 30 Jun, 30 Sep, 31 Dec)")
+    filed_on: date
+    workers: int = Field(ge=0, le=1_000_000, description="the employer's ESD workers")
+    workers_interviewed: int = Field(ge=0, le=1_000_000, description="at least a quarter of them (configurable)")
+
+
 # Requests: implementing organizations
 
 
@@ -201,6 +275,28 @@ class RecordStaffCount(Body):
 
     full_time_staff: int = Field(ge=0, le=10_000_000, description="full-time staff, trainees excluded")
     as_of: date
+
+
+class ChangeSupervision(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "supervising_organization_id": "5d0b6a4e-8c1f-4b7a-9e2d-3f4a5b6c7d8e",
+                    "scheme": "esd",
+                    "from": "2027-04-01",
+                }
+            ]
+        },
+    )
+
+    supervising_organization_id: UUID = Field(
+        description="a supervising organization (scheme titp) or a supervision support organization (scheme esd)"
+    )
+    scheme: Scheme
+    from_: date = Field(alias="from", description="the first day of the supervision")
 
 
 class RateExcellence(Body):
@@ -314,7 +410,7 @@ class SupervisingOrganizationDocument(Document):
 
 class ExpiriesRecorded(Document):
     as_of: date
-    expired: list[UUID] = Field(description="the supervising organizations whose expiry this recorded")
+    expired: list[UUID] = Field(description="the organizations whose permit's expiry this recorded")
 
 
 class StaffCount(Document):
@@ -327,8 +423,25 @@ class ExcellenceRating(Document):
     as_of: date
 
 
+class Supervision(Document):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    organization_id: UUID = Field(description="the supervising (TITP) or supervision support (ESD) organization")
+    from_: date = Field(alias="from")
+
+
+class SupervisionPerScheme(Document):
+    titp: Supervision | None = Field(description="its supervising organization under TITP (type b)")
+    esd: Supervision | None = Field(description="its supervision support organization under ESD")
+
+
+class SupervisionEntry(Supervision):
+    scheme: Scheme
+
+
 class ImplementingOrganizationDocument(Document):
-    """An implementing organization: its registration, its current staff count and rating, and their histories."""
+    """An implementing organization: its registration, its current staff count, rating and supervision per
+    scheme, and their histories."""
 
     id: UUID
     name: str
@@ -345,7 +458,58 @@ class ImplementingOrganizationDocument(Document):
     excellent: bool
     excellent_as_of: date
     rating_history: list[ExcellenceRating]
+    supervision: SupervisionPerScheme = Field(description="the latest supervision by date, per scheme")
+    supervision_history: list[SupervisionEntry] = Field(description="both schemes, in date order")
     version: int
+
+
+class SupervisionSupportOrganizationDocument(Document):
+    """A supervision support organization (ESD): its application, its permit as recorded, and its status on
+    `status_on`."""
+
+    id: UUID
+    scheme: Literal[Scheme.ESD]
+    name: str
+    corporate_number: str
+    address: str
+    prefecture: str
+    representative: str
+    offices: list[SupervisingOfficeDocument]
+    job_categories: list[str]
+    non_profit: bool
+    external_auditor: str
+    full_time_staff: int
+    member_employers: int
+    workers: int
+    applied_on: date
+    lifecycle: Lifecycle = Field(description="as recorded")
+    excellent: bool | None = Field(description="as rated at the grant or the last renewal")
+    granted_on: date | None
+    valid_from: date | None
+    expires_on: date | None
+    renewals: int
+    denial_reason: str | None
+    improvement_orders: list[ImprovementOrderDocument]
+    suspensions: list[SuspensionDocument]
+    revocation: RevocationDocument | None
+    expired_on: date | None
+    status: Status = Field(description="on `status_on`, from what is recorded and what the calendar says")
+    status_on: date
+    version: int
+
+
+class AuditReportDocument(Document):
+    """A quarterly audit report as filed, with the day it was due by and whether it was late."""
+
+    id: UUID = Field(description="the report's id (report_id in QuarterlyAuditReportFiled)")
+    supervision_support_organization_id: UUID
+    implementing_organization_id: UUID
+    quarter_ending: date
+    filed_on: date
+    workers: int
+    workers_interviewed: int
+    due_by: date = Field(description="3 months (configurable) after the quarter's end")
+    late: bool = Field(description="filed after due_by")
 
 
 class SendingOrganizationDocument(Document):
@@ -389,6 +553,10 @@ class DisclosedAction(Document):
     until_date: date | None
     scope: Literal["all", "part"] | None
     deadline: date | None
+    scheme: Scheme = Field(
+        description="titp: a supervising organization's permit; esd: a supervision support organization's"
+        " (supervising_organization_id is then its id)"
+    )
 
 
 class DisclosurePage(Document):
@@ -403,6 +571,13 @@ class PermitStatistics(Document):
     prefecture: str | None
     total: int
     permits: dict[PermitType, dict[Lifecycle, int]] = Field(description="type -> status as recorded -> count")
+
+
+class SupervisionSupportPermitStatistics(Document):
+    prefecture: str | None
+    total: int
+    permits: dict[Lifecycle, int] = Field(description="ESD permits by status as recorded")
+    active_excellent: int = Field(description="active permits rated excellent")
 
 
 class FiscalYearActions(Document):

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from contracts.registry import PermitType
 from services.registry import commands
-from services.registry.api.auth import Filer, OtitOfficer, Reader
+from services.registry.api.auth import Filer, OtitOfficer, Reader, own_organization_id
 from services.registry.api.schemas import (
     ApplyForPermit,
     CloseImprovementOrder,
@@ -26,7 +26,6 @@ from services.registry.domain.supervising_organization import Lifecycle
 from services.registry.projections import supervising_organizations as read
 from shared.errors import NotFound
 from shared.web.app import PoolDep
-from shared.web.auth import Principal
 from shared.web.http import (
     Accepted,
     AsOf,
@@ -38,7 +37,6 @@ from shared.web.http import (
     page_of,
     today,
 )
-from shared.web.problems import Forbidden
 
 router = APIRouter(prefix="/v1/supervising-organizations", tags=["supervising organizations"])
 
@@ -47,7 +45,7 @@ router = APIRouter(prefix="/v1/supervising-organizations", tags=["supervising or
 async def apply_for_permit(body: ApplyForPermit, command: Command, principal: Filer) -> Response:
     """Apply for a supervising-organization permit. An organization applies for itself: its record
     takes the organization id its token names, so that it can read it and no other."""
-    id = _own_id(principal) if principal.is_organization_member else uuid4()
+    id = own_organization_id(principal) if principal.is_organization_member else uuid4()
     return await command.execute(
         commands.apply_for_permit,
         id,
@@ -55,13 +53,6 @@ async def apply_for_permit(body: ApplyForPermit, command: Command, principal: Fi
         applied_on=body.applied_on,
         created_at=f"{router.prefix}/{id}",
     )
-
-
-def _own_id(principal: Principal) -> UUID:
-    try:
-        return UUID(principal.organization_id)
-    except (TypeError, ValueError):
-        raise Forbidden("the token's organization (org) is not a supervising organization's id") from None
 
 
 @router.post("/{id}/grant", response_model=Accepted)

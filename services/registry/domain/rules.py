@@ -1,9 +1,12 @@
-"""The permit rules of the Technical Intern Training Act, with the numbers in one place (DOMAIN §2).
+"""The permit rules of the Technical Intern Training Act (DOMAIN §2) and of Employment for Skill Development
+(DOMAIN §9), with the numbers in one place.
 
 Which countries may send trainees (the MoC list) is in `sending_rules`.
 """
 
+from dataclasses import dataclass
 from datetime import date, timedelta
+from fractions import Fraction
 
 from contracts.registry import PermitType
 from shared.dates import add_months, last_day
@@ -46,3 +49,57 @@ def renewal_valid_from(expires_on: date) -> date:
 def referred_improvement_order_deadline(decided_on: date, deadline: date | None) -> date:
     """The deadline of an improvement order an inspection referred: its own, or the default period."""
     return deadline or decided_on + timedelta(days=REFERRED_IMPROVEMENT_ORDER_DAYS)
+
+
+# Employment for Skill Development (DOMAIN §9): the supervision support organization (監理支援機関).
+
+
+@dataclass(frozen=True)
+class SupervisionSupportRules:
+    """The numbers of a supervision support organization's permit and audits. Every one is configurable (*c* in
+    DOMAIN §9: the ordinance is not final); the defaults are DOMAIN §9's. The app settles them from its settings
+    (`TITP_REGISTRY_ESD_*`, services/registry/app.py) and hands them to the commands."""
+
+    min_full_time_staff: int = 2  # at least this many full-time staff
+    employers_per_staff_below: int = 8  # each full-time staff member supports fewer than this many employers
+    workers_per_staff_below: int = 40  # ... and fewer than this many ESD workers
+    min_member_employers: int = 2  # at least this many member employers
+    validity_years: int = 3  # a permit's validity, new or renewed
+    excellent_validity_years: int = 5  # ... for an organization rated excellent
+    renewal_earliest_months: int = 6  # a renewal is applied for at most this long before the last day
+    renewal_latest_months: int = 3  # ... and at least this long before it
+    interview_share: Fraction = Fraction(1, 4)  # a quarterly audit interviews at least this share of the workers
+    audit_report_due_months: int = 3  # a quarterly audit report is late when filed after this long past the quarter
+
+    def validity(self, excellent: bool) -> int:
+        """Years of validity of a permit granted or renewed."""
+        return self.excellent_validity_years if excellent else self.validity_years
+
+    def max_employers(self, full_time_staff: int) -> int:
+        """The most employers `full_time_staff` may support: fewer than `employers_per_staff_below` each."""
+        return full_time_staff * self.employers_per_staff_below - 1 if full_time_staff else 0
+
+    def max_workers(self, full_time_staff: int) -> int:
+        """The most ESD workers `full_time_staff` may support: fewer than `workers_per_staff_below` each."""
+        return full_time_staff * self.workers_per_staff_below - 1 if full_time_staff else 0
+
+    def min_interviews(self, workers: int) -> int:
+        """Workers a quarterly audit interviews at least: the share, rounded up."""
+        return -(-workers * self.interview_share.numerator // self.interview_share.denominator)
+
+    def audit_report_due_by(self, quarter_ending: date) -> date:
+        """The last day a quarter's audit report is on time: `audit_report_due_months` after the quarter's end,
+        counted from the next day and ending the day before the anniversary (Civil Code Art. 143)."""
+        return last_day(quarter_ending + timedelta(days=1), self.audit_report_due_months)
+
+    def audit_report_late(self, quarter_ending: date, filed_on: date) -> bool:
+        """The one definition of a late report; the read model stores its answer (projections/audit_reports.py)."""
+        return filed_on > self.audit_report_due_by(quarter_ending)
+
+
+SUPERVISION_SUPPORT = SupervisionSupportRules()
+
+
+def is_quarter_end(day: date) -> bool:
+    """The last day of a calendar (and fiscal) quarter: 31 Mar, 30 Jun, 30 Sep, 31 Dec."""
+    return day.month % 3 == 0 and (day + timedelta(days=1)).day == 1

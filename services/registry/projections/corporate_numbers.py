@@ -1,4 +1,10 @@
-"""Corporate numbers are unique across the registry (DOMAIN §2, §3)."""
+"""Corporate numbers are unique within each scheme (DOMAIN §2, §3, §9).
+
+A supervising organization (TITP) and a supervision support organization (ESD) may share one number: the
+same cooperative holds both permits during the transition, each its own record. Within a scheme a number is
+held by one organization; an implementing organization (an employer of either scheme) shares its number with
+no permit holder of either scheme.
+"""
 
 from typing import Literal
 
@@ -6,24 +12,38 @@ import asyncpg
 
 from shared.errors import DomainRuleViolation
 
-Kind = Literal["supervising_organization", "implementing_organization"]
+Kind = Literal["supervising_organization", "implementing_organization", "supervision_support_organization"]
+SCHEME: dict[Kind, str] = {
+    "supervising_organization": "titp",
+    "implementing_organization": "titp",
+    "supervision_support_organization": "esd",
+}
+_LOCKS = 1  # the key space of these advisory locks (idempotency keys use 0)
 
 
 async def reserve_corporate_number(conn: asyncpg.Connection, number: str, organization_id: str, kind: Kind) -> None:
     """Claim `number` for the organization in the caller's transaction, or refuse with 409."""
-    # A concurrent claim of the same number waits here for the other transaction to end; if that one
-    # committed, nothing is claimed and this statement's snapshot does not show the holder: refused too.
+    # Claims of one number take turns: a concurrent claim waits here for the other transaction to end, and
+    # its next statement then sees what that one committed.
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, $2))", number, _LOCKS)
     holder = await conn.fetchval(
-        "WITH claimed AS (INSERT INTO corporate_numbers (number, organization_id, kind) VALUES ($1, $2, $3)"
-        "                 ON CONFLICT (number) DO NOTHING RETURNING organization_id)"
-        " SELECT coalesce((SELECT organization_id FROM claimed),"
-        "                 (SELECT organization_id FROM corporate_numbers WHERE number = $1))",
+        "SELECT organization_id FROM corporate_numbers WHERE number = $1 AND organization_id <> $2::uuid"
+        " AND (scheme = $3 OR kind = 'implementing_organization' OR $4 = 'implementing_organization') LIMIT 1",
+        number,
+        organization_id,
+        SCHEME[kind],
+        kind,
+    )
+    if holder is not None:
+        raise DomainRuleViolation("corporate_number.unique", f"corporate number {number} is already registered")
+    await conn.execute(
+        "INSERT INTO corporate_numbers (number, organization_id, kind, scheme) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (number, scheme) DO NOTHING",
         number,
         organization_id,
         kind,
+        SCHEME[kind],
     )
-    if str(holder) != organization_id:
-        raise DomainRuleViolation("corporate_number.unique", f"corporate number {number} is already registered")
 
 
 async def release_corporate_number(conn: asyncpg.Connection, organization_id: str) -> None:

@@ -1,4 +1,6 @@
-"""The public disclosure of administrative actions (DOMAIN §2), written in the same transaction as their events.
+"""The public disclosure of administrative actions (DOMAIN §2), written in the same transaction as their events:
+on supervising organizations' TITP permits and on supervision support organizations' ESD permits (DOMAIN §9),
+each row naming its `scheme`.
 
 What is published, and why nothing else (docs/disclosure-and-statistics.md): the organization's
 name, corporate number and prefecture (a supervising organization is a legal person, registered
@@ -14,10 +16,15 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import asyncpg
 
-from contracts.registry import RevocationGround
+from contracts.registry import RevocationGround, Scheme
 from services.registry.domain.supervising_organization import SupervisingOrganization
+from services.registry.domain.supervision_support_organization import SupervisionSupportOrganization
 
-# Art. 37(1) of the Technical Intern Training Act: item and ground.
+Organization = SupervisingOrganization | SupervisionSupportOrganization
+
+# Art. 37(1) of the Technical Intern Training Act: item and ground. The ESD permit's rows cite the same
+# provisions: the amendment keeps supervision under the same articles of the renamed Act (to be checked
+# against its final numbering; this table is the one place to change).
 REVOCATION_GROUNDS = {
     RevocationGround.STANDARDS_NOT_MET: ("Art. 37(1)(i)", "the permit standards are no longer met"),
     RevocationGround.DISQUALIFIED: ("Art. 37(1)(ii)", "a ground of disqualification applies"),
@@ -43,15 +50,16 @@ def _action_id(organization_id: str, action: str) -> UUID:
     return uuid5(_ACTION_IDS, f"{organization_id}/{action}")
 
 
-def disclosed_actions(id: str, state: SupervisingOrganization) -> list[dict[str, Any]]:
+def disclosed_actions(id: str, state: Organization) -> list[dict[str, Any]]:
     """Every action on the organization's permit that is public, as published."""
     application = state.application
-    assert application is not None, "a supervising organization that never applied"
+    assert application is not None, "an organization that never applied"
     organization = {
         "supervising_organization_id": UUID(id),
         "name": application.name,
         "corporate_number": application.corporate_number,
         "prefecture": application.prefecture,
+        "scheme": (Scheme.ESD if isinstance(state, SupervisionSupportOrganization) else Scheme.TITP).value,
     }
 
     def action(
@@ -79,7 +87,7 @@ def disclosed_actions(id: str, state: SupervisingOrganization) -> list[dict[str,
         action(s.suspension_id, "suspension", s.from_date, SUSPENSION, until_date=s.until_date, scope=s.scope)
         for s in state.suspensions
     ]
-    if state.downgraded_on:
+    if isinstance(state, SupervisingOrganization) and state.downgraded_on:
         actions.append(action(_action_id(id, "downgrade"), "downgrade", state.downgraded_on, DOWNGRADE))
     if state.revocation:
         actions.append(
@@ -107,6 +115,7 @@ FIELDS = (
     "deadline",
     "supervising_organization_id",
     "id",
+    "scheme",
 )
 _COLUMNS = (
     "id",
@@ -121,10 +130,11 @@ _COLUMNS = (
     "until_date",
     "scope",
     "deadline",
+    "scheme",
 )
 
 
-async def project_disclosure(conn: asyncpg.Connection, id: str, state: SupervisingOrganization) -> None:
+async def project_disclosure(conn: asyncpg.Connection, id: str, state: Organization) -> None:
     """Publish the organization's actions; an action once published never changes."""
     actions = disclosed_actions(id, state)
     if actions:
@@ -144,15 +154,17 @@ async def list_disclosed_actions(
     action: str | None,
     after: tuple[date, UUID] | None,
     limit: int | None,
+    scheme: Scheme | None = None,
 ) -> list[dict[str, Any]]:
-    """The published actions, newest first, after the (action_date, id) `after`; all of them without `limit`."""
+    """The published actions, newest first, after the (action_date, id) `after`; all of them without `limit`;
+    of both schemes unless `scheme` names one."""
     after_date, after_id = after or (None, None)
     rows = await db.fetch(
         f"""
         SELECT {", ".join(FIELDS)} FROM disclosed_actions
          WHERE ($1::date IS NULL OR action_date >= $1) AND ($2::date IS NULL OR action_date <= $2)
            AND ($3::text IS NULL OR prefecture = $3) AND ($4::text IS NULL OR action = $4)
-           AND ($5::date IS NULL OR (action_date, id) < ($5, $6))
+           AND ($5::date IS NULL OR (action_date, id) < ($5, $6)) AND ($8::text IS NULL OR scheme = $8)
          ORDER BY action_date DESC, id DESC LIMIT $7
         """,
         from_date,
@@ -162,18 +174,24 @@ async def list_disclosed_actions(
         after_date,
         after_id,
         limit,
+        scheme.value if scheme else None,
     )
     return [dict(r) for r in rows]
 
 
-async def action_counts(db: asyncpg.Pool, first: date, end: date) -> dict[tuple[int, str], int]:
-    """(fiscal year, action) -> how many actions took effect from `first` until before `end`."""
+async def action_counts(
+    db: asyncpg.Pool, first: date, end: date, scheme: Scheme | None = None
+) -> dict[tuple[int, str], int]:
+    """(fiscal year, action) -> how many actions took effect from `first` until before `end` (of one scheme,
+    if named)."""
     rows = await db.fetch(
         """
         SELECT extract(year FROM action_date - interval '3 months')::int AS fiscal_year, action, count(*) AS n
-          FROM disclosed_actions WHERE action_date >= $1 AND action_date < $2 GROUP BY 1, 2
+          FROM disclosed_actions WHERE action_date >= $1 AND action_date < $2 AND ($3::text IS NULL OR scheme = $3)
+         GROUP BY 1, 2
         """,
         first,
         end,
+        scheme.value if scheme else None,
     )
     return {(r["fiscal_year"], r["action"]): r["n"] for r in rows}

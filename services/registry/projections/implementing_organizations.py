@@ -6,19 +6,37 @@ from uuid import UUID
 
 import asyncpg
 
-from contracts.registry import TrainingType
+from contracts.registry import Scheme, SupervisionChanged, TrainingType
 from services.registry.domain.implementing_organization import ImplementingOrganization
 from services.registry.projections.corporate_numbers import reserve_corporate_number
 
 
+def _supervision(entry: SupervisionChanged | None) -> dict[str, Any] | None:
+    if entry is None:
+        return None
+    return {"organization_id": str(entry.supervising_organization_id), "from": entry.effective_from.isoformat()}
+
+
+def _current(state: ImplementingOrganization, scheme: Scheme) -> UUID | None:
+    entry = state.supervision(scheme)
+    return entry.supervising_organization_id if entry else None
+
+
 def implementing_organization_document(id: str, state: ImplementingOrganization, version: int) -> dict[str, Any]:
     """What clients see (api.schemas.ImplementingOrganizationDocument): the registration, the current staff
-    count and rating, and their histories."""
+    count, rating and supervision per scheme, and their histories. `supervising_organization_id` is the
+    current TITP supervising organization (the registration's until a `SupervisionChanged` moves it)."""
     assert state.registration is not None, "an implementing organization never registered"
     registration = state.registration.model_dump(mode="json", exclude={"full_time_staff", "staff_as_of", "excellent"})
+    titp = _current(state, Scheme.TITP)
     return {
         "id": id,
         **registration,
+        "supervising_organization_id": str(titp) if titp else None,
+        "supervision": {scheme.value: _supervision(state.supervision(scheme)) for scheme in Scheme},
+        "supervision_history": [
+            {"scheme": s.scheme.value, **(_supervision(s) or {})} for s in state.supervision_history
+        ],
         "full_time_staff": state.staff.full_time_staff,
         "staff_as_of": state.staff.as_of.isoformat(),
         "staff_history": [s.model_dump(mode="json") for s in state.staff_history],
@@ -27,6 +45,11 @@ def implementing_organization_document(id: str, state: ImplementingOrganization,
         "rating_history": [r.model_dump(mode="json") for r in state.rating_history],
         "version": version,
     }
+
+
+def supervisors(document: dict[str, Any]) -> list[str]:
+    """The organizations that supervise (TITP) or support (ESD) the one a document shows, now: they may see it."""
+    return [s["organization_id"] for s in document["supervision"].values() if s]
 
 
 async def project_implementing_organization(
@@ -39,17 +62,21 @@ async def project_implementing_organization(
     await conn.execute(
         """
         INSERT INTO implementing_organizations (id, name, corporate_number, prefecture, training_type,
-                                                supervising_organization_id, excellent, document, version)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                                supervising_organization_id, supervision_support_organization_id,
+                                                excellent, document, version)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
         ON CONFLICT (id) DO UPDATE SET excellent = excluded.excellent, document = excluded.document,
-                                       version = excluded.version
+            supervising_organization_id = excluded.supervising_organization_id,
+            supervision_support_organization_id = excluded.supervision_support_organization_id,
+            version = excluded.version
         """,
         id,
         registration.name,
         registration.corporate_number,
         registration.prefecture,
         registration.training_type.value,
-        registration.supervising_organization_id,
+        _current(state, Scheme.TITP),
+        _current(state, Scheme.ESD),
         state.rating.excellent,
         implementing_organization_document(id, state, version),
         version,
@@ -66,16 +93,20 @@ async def list_implementing_organizations(
     after: UUID | None,
     only: str | None,
     limit: int,
+    supervision_support_organization_id: UUID | None = None,
 ) -> list[dict[str, Any]]:
     """Documents in id order after `after`, at most `limit`. `only`: the one organization a caller may see
-    records of: the implementing organization itself, or those under it as their supervising organization."""
+    records of: the implementing organization itself, or those under it as their supervising organization
+    (TITP) or supervision support organization (ESD)."""
     rows = await db.fetch(
         """
         SELECT document FROM implementing_organizations
          WHERE ($1::text IS NULL OR prefecture = $1) AND ($2::uuid IS NULL OR supervising_organization_id = $2)
            AND ($3::text IS NULL OR training_type = $3) AND ($4::boolean IS NULL OR excellent = $4)
            AND ($5::uuid IS NULL OR id > $5)
-           AND ($6::text IS NULL OR id::text = $6 OR supervising_organization_id::text = $6)
+           AND ($6::text IS NULL OR id::text = $6 OR supervising_organization_id::text = $6
+                OR supervision_support_organization_id::text = $6)
+           AND ($8::uuid IS NULL OR supervision_support_organization_id = $8)
          ORDER BY id LIMIT $7
         """,
         prefecture,
@@ -85,5 +116,6 @@ async def list_implementing_organizations(
         after,
         only,
         limit,
+        supervision_support_organization_id,
     )
     return [r["document"] for r in rows]

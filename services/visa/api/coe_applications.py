@@ -5,6 +5,7 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query, Request, Response
 
+from contracts.registry import Scheme
 from services.visa import commands
 from services.visa.api.auth import ImmigrationOfficer, Reader
 from services.visa.api.schemas import ApplyForCoe, CoeApplicationDocument, DenyCoe, IssueCoe
@@ -18,7 +19,8 @@ router = APIRouter(prefix="/v1/coe-applications", tags=["certificates of eligibi
 
 @router.post("", status_code=201, response_model=Accepted)
 async def apply_for_coe(body: ApplyForCoe, command: Command, _: ImmigrationOfficer) -> Response:
-    """File an application for a certificate of eligibility for a certified stage-i plan."""
+    """File an application for a certificate of eligibility for a certified plan to enter on (TITP stage i, or an
+    ESD worker's first plan); the certificate names the scheme's status of residence."""
     id = uuid4()
     return await command.execute(
         commands.apply_for_coe,
@@ -57,10 +59,17 @@ async def list_coe_applications(
     ] = None,
     training_plan_id: UUID | None = None,
     trainee_id: UUID | None = None,
+    scheme: Annotated[Scheme | None, Query(description="titp or esd")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Page[dict[str, Any]]:
     """Applications, filtered, in id order, a page at a time."""
     return await COE_APPLICATIONS.page(
-        pool, limit, cursor, lifecycle=status and status.value, training_plan_id=training_plan_id, trainee_id=trainee_id
+        pool,
+        limit,
+        cursor,
+        lifecycle=status and status.value,
+        training_plan_id=training_plan_id,
+        trainee_id=trainee_id,
+        scheme=scheme and scheme.value,
     )

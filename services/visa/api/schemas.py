@@ -5,7 +5,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.accreditation import Stage
+from contracts.accreditation import ExamGrade, Stage
+from contracts.registry import Scheme
+from contracts.visa import StatusChangeKind, StatusOfResidence
 from services.visa.domain.certificate_of_eligibility import CoeStatus, Lifecycle
 from shared.web.http import Body
 
@@ -20,7 +22,10 @@ class ApplyForCoe(Body):
         },
     )
 
-    training_plan_id: UUID = Field(description="A certified stage-i plan, as titp.accreditation.v1 told it")
+    training_plan_id: UUID = Field(
+        description="A certified plan to enter on, as titp.accreditation.v1 told it: TITP stage i, or an ESD"
+        " worker's first plan (not a transfer, not the extension year)"
+    )
     applied_on: date
 
 
@@ -70,7 +75,10 @@ class ChangeStatus(Body):
         },
     )
 
-    training_plan_id: UUID = Field(description="The next stage's certified plan")
+    training_plan_id: UUID = Field(
+        description="The certified plan the status moves to: TITP the next stage's; ESD the worker's new plan"
+        " (a transfer, or the extension year)"
+    )
     decided_on: date
 
 
@@ -84,11 +92,15 @@ class Document(BaseModel):
 
 
 class CoeApplicationDocument(Document):
-    """A COE application and, once issued, its certificate (same id)."""
+    """A COE application and, once issued, its certificate (same id), naming the status of residence."""
 
     id: UUID
     training_plan_id: UUID
     trainee_id: UUID
+    scheme: Scheme = Field(description="The plan's scheme: titp or esd")
+    status_of_residence: StatusOfResidence = Field(
+        description="technical_intern_training (TITP, stage i) or employment_for_skill_development (ESD, 育成就労)"
+    )
     lifecycle: Lifecycle = Field(description="As recorded")
     applied_on: date
     issued_on: date | None
@@ -107,7 +119,7 @@ class CoeApplicationDocument(Document):
 
 
 class VisaDocument(Document):
-    """A visa for entry in stage i, issued on a certificate of eligibility."""
+    """A visa to enter — TITP in stage i, or ESD — issued on a certificate of eligibility."""
 
     id: UUID
     coe_id: UUID
@@ -115,31 +127,47 @@ class VisaDocument(Document):
     trainee_id: UUID
     post: str = Field(description="The embassy or consulate that issued it")
     issued_on: date
-    stage: Stage
+    stage: Stage | None = Field(description="TITP: i; null for ESD")
     period_of_stay_months: int
+    scheme: Scheme
+    status_of_residence: StatusOfResidence
     version: int
 
 
 class StatusChangeDocument(Document):
-    """A change of status of residence from one stage to the next, on the next stage's certified plan."""
+    """A change of status of residence to a certified plan: TITP from one stage to the next; ESD to the worker's
+    new plan (a transfer to another employer, or the extension year)."""
 
     id: UUID
     training_plan_id: UUID
     trainee_id: UUID
-    from_stage: Stage
-    to_stage: Stage
+    from_stage: Stage | None = Field(description="TITP: the stage held; null for ESD")
+    to_stage: Stage | None = Field(description="TITP: the plan's stage; null for ESD")
     decided_on: date
     period_of_stay_months: int
+    scheme: Scheme
+    status_of_residence: StatusOfResidence
+    kind: StatusChangeKind = Field(description="next_stage (TITP), transfer or extension (ESD)")
+    from_training_plan_id: UUID | None = Field(description="ESD: the plan whose status the worker held")
     version: int
 
 
 class SswEligibilityAnswer(Document):
-    """May the trainee move to Specified Skilled Worker (i) without the skills and Japanese tests."""
+    """May the trainee move to Specified Skilled Worker (i): a TITP trainee without the tests after stage ii, an
+    ESD worker with grade 3 (or the SSW skills test) and Japanese A2."""
 
     trainee_id: UUID
     field: str
     as_of: date
+    scheme: Scheme = Field(description="The path judged: the scheme of the trainee's latest certified plan")
+    rule: str = Field(
+        description="The rule that decided: ssw.titp_exempt_after_stage_ii or ssw.esd_grade_3_and_japanese_a2"
+    )
     eligible: bool
-    exempt_from: list[str]
+    exempt_from: list[str] = Field(description="The tests the trainee need not take (TITP only)")
     unmet: list[str] = Field(description="The rules that fail, by name")
     qualifying_training_plan_id: UUID | None
+    exams_passed: list[ExamGrade] = Field(
+        description="ESD: the exams passed by as_of, as the plans' applications stated them and the exam body"
+        " reported them (titp.accreditation.v1)"
+    )

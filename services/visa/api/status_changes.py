@@ -6,6 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 
 from contracts.accreditation import Stage
+from contracts.registry import Scheme
 from services.visa import commands
 from services.visa.api.auth import ImmigrationOfficer, Reader
 from services.visa.api.schemas import ChangeStatus, StatusChangeDocument
@@ -18,7 +19,8 @@ router = APIRouter(prefix="/v1/status-changes", tags=["changes of status"])
 
 @router.post("", status_code=201, response_model=Accepted)
 async def change_status(body: ChangeStatus, command: Command, request: Request, _: ImmigrationOfficer) -> Response:
-    """Grant the change of status from stage i to ii, or ii to iii, on the next stage's certified plan."""
+    """Grant the change of status to a certified plan: TITP from stage i to ii, or ii to iii, on the next stage's
+    plan; ESD to the worker's new plan after a transfer to another employer, or for the extension year."""
     return await command.execute(
         commands.change_status,
         body.training_plan_id,
@@ -42,6 +44,7 @@ async def list_status_changes(
     trainee_id: UUID | None = None,
     training_plan_id: UUID | None = None,
     to_stage: Stage | None = None,
+    scheme: Annotated[Scheme | None, Query(description="titp or esd")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Page[dict[str, Any]]:
@@ -53,4 +56,5 @@ async def list_status_changes(
         trainee_id=trainee_id,
         training_plan_id=training_plan_id,
         to_stage=to_stage and to_stage.value,
+        scheme=scheme and scheme.value,
     )

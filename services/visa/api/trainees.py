@@ -1,4 +1,4 @@
-"""What immigration answers about a trainee: the way on to Specified Skilled Worker (i) (DOMAIN §6)."""
+"""What immigration answers about a trainee: the way on to Specified Skilled Worker (i) (DOMAIN §6, §9, §11)."""
 
 from typing import Annotated
 from uuid import UUID
@@ -22,17 +22,22 @@ async def get_ssw_eligibility(
     field: Annotated[str, Query(min_length=1, max_length=200, description="the SSW field, as a job category")],
     as_of: AsOf = None,
 ) -> SswEligibilityAnswer:
-    """May the trainee move to Specified Skilled Worker (i) without the skills and Japanese tests: completed
-    stage ii with its exam passed in the same field, no plan revoked or discontinued. `unmet` names the rules
-    that fail."""
+    """May the trainee move to Specified Skilled Worker (i). The path is the scheme of the trainee's latest
+    certified plan. TITP (`ssw.titp_exempt_after_stage_ii`): without the skills and Japanese tests, having
+    completed stage ii with its exam passed in the same field, no plan revoked or discontinued. ESD
+    (`ssw.esd_grade_3_and_japanese_a2`): no exemption; an ESD plan in the field, grade 3 or the SSW skills test,
+    and Japanese A2 passed. `rule` names the path, `unmet` the rules that fail."""
     day = as_of.day if as_of else today()
     answer = await ssw_eligibility_of(pool, trainee_id, field, day)
     return SswEligibilityAnswer(
         trainee_id=trainee_id,
         field=field,
         as_of=day,
+        scheme=answer.scheme,
+        rule=answer.rule,
         eligible=answer.eligible,
-        exempt_from=["skills_test", "japanese_test"] if answer.eligible else [],
+        exempt_from=list(answer.exempt_from),
         unmet=list(answer.unmet),
         qualifying_training_plan_id=answer.qualifying_plan_id,
+        exams_passed=list(answer.exams_passed),
     )

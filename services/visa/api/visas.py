@@ -5,6 +5,7 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query, Request, Response
 
+from contracts.registry import Scheme
 from services.visa import commands
 from services.visa.api.auth import ImmigrationOfficer, Reader
 from services.visa.api.schemas import IssueVisa, VisaDocument
@@ -17,7 +18,8 @@ router = APIRouter(prefix="/v1/visas", tags=["visas"])
 
 @router.post("", status_code=201, response_model=Accepted)
 async def issue_visa(body: IssueVisa, command: Command, request: Request, _: ImmigrationOfficer) -> Response:
-    """Issue a visa on a certificate that is valid, unused and not revoked; the certificate is then used."""
+    """Issue a visa on a certificate that is valid, unused and not revoked; the certificate is then used. It
+    grants the certificate's status of residence (TITP stage i, or ESD) with its period of stay."""
     id = uuid4()
     return await command.execute(
         commands.issue_visa,
@@ -44,10 +46,17 @@ async def list_visas(
     trainee_id: UUID | None = None,
     training_plan_id: UUID | None = None,
     coe_id: UUID | None = None,
+    scheme: Annotated[Scheme | None, Query(description="titp or esd")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Page[dict[str, Any]]:
     """Visas, filtered, in id order, a page at a time."""
     return await VISAS.page(
-        pool, limit, cursor, trainee_id=trainee_id, training_plan_id=training_plan_id, coe_id=coe_id
+        pool,
+        limit,
+        cursor,
+        trainee_id=trainee_id,
+        training_plan_id=training_plan_id,
+        coe_id=coe_id,
+        scheme=scheme and scheme.value,
     )

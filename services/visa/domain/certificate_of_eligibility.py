@@ -1,10 +1,12 @@
-"""The certificate of eligibility (COE): its application, then the certificate itself (DOMAIN §6).
+"""The certificate of eligibility (COE): its application, then the certificate itself (DOMAIN §6, §9).
 
     pending -> issued (valid 3 months) | denied | cancelled (plan revoked)
     issued -> used (a visa was issued on it) | revoked (plan revoked while unused)
 
 One stream per application; the certificate keeps the application's id. Before its first event the
-stream is `NoApplication`; `CoeApplied` makes it a `CertificateOfEligibility`.
+stream is `NoApplication`; `CoeApplied` makes it a `CertificateOfEligibility`. A certificate names the
+status of residence of its plan's scheme — technical intern training (TITP, for stage i) or employment
+for skill development (ESD, 育成就労) — and every event of its stream repeats it.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from contracts.accreditation import PlanStatus, Stage
+from contracts.registry import Scheme
 from contracts.visa import (
     CoeApplicationCancelled,
     CoeApplied,
@@ -22,9 +26,10 @@ from contracts.visa import (
     CoeIssued,
     CoeRevoked,
     CoeUsed,
+    StatusOfResidence,
 )
 from services.visa.domain.known import KnownPlan, PermitRestriction, restriction_on
-from services.visa.domain.rules import VisaRules
+from services.visa.domain.rules import VisaRules, status_of_residence
 from shared.errors import DomainRuleViolation
 from shared.events import EventPayload
 
@@ -75,10 +80,21 @@ class CertificateOfEligibility:
     withdrawal_reason: str | None = None  # why it was cancelled or revoked
     visa_id: UUID | None = None
     used_on: date | None = None
+    scheme: Scheme = Scheme.TITP
+    status_of_residence: StatusOfResidence = StatusOfResidence.TECHNICAL_INTERN_TRAINING
 
     @property
     def exists(self) -> bool:
         return True
+
+    def names(self) -> dict[str, Any]:
+        """What every event of the stream repeats: the plan, the trainee, the scheme and the status."""
+        return {
+            "training_plan_id": self.training_plan_id,
+            "trainee_id": self.trainee_id,
+            "scheme": self.scheme,
+            "status_of_residence": self.status_of_residence,
+        }
 
     def status_on(self, day: date) -> CoeStatus:
         """The rule of expiry: an issued certificate not used by its last day (`expires_on`) is expired after it."""
@@ -101,6 +117,8 @@ def evolve(state: Coe, event: EventPayload) -> Coe:
             trainee_id=event.trainee_id,
             lifecycle=Lifecycle.PENDING,
             applied_on=event.applied_on,
+            scheme=event.scheme,
+            status_of_residence=event.status_of_residence,
         )
     if isinstance(state, NoApplication):
         return state
@@ -128,16 +146,35 @@ def evolve(state: Coe, event: EventPayload) -> Coe:
 def _plan_open_to_entry(
     plan_id: UUID, plan: KnownPlan | None, restrictions: list[PermitRestriction], day: date
 ) -> KnownPlan:
-    """A certified stage-i plan whose supervising organization may take on trainees that day."""
+    """A certified plan to enter Japan on — TITP stage i, or an ESD worker's first plan (not a transfer, not
+    the extension year) — not ended by a transfer, whose supervising (support) organization may take on
+    trainees that day."""
     if plan is None:
         raise DomainRuleViolation(
             "coe.plan_unknown", f"no training plan {plan_id} is known from titp.accreditation.v1 (yet)"
         )
-    if plan.stage is not Stage.I:
+    if plan.scheme is Scheme.TITP and plan.stage is not Stage.I:
         raise DomainRuleViolation(
             "coe.stage_i_only",
             f"a COE is for entry in stage i; this plan is stage"
             f" {plan.stage}, whose trainee changes status instead (/v1/status-changes)",
+        )
+    if plan.scheme is Scheme.ESD and plan.transfer_from is not None:
+        raise DomainRuleViolation(
+            "coe.esd_transfer_changes_status",
+            f"this ESD plan continues plan {plan.transfer_from} with another employer: the worker is in Japan"
+            " and changes status to it instead (/v1/status-changes)",
+        )
+    if plan.scheme is Scheme.ESD and plan.extension:
+        raise DomainRuleViolation(
+            "coe.esd_extension_changes_status",
+            "this ESD plan is the extension year after a failed SSW test: the worker is in Japan"
+            " and changes status to it instead (/v1/status-changes)",
+        )
+    if plan.transferred:
+        raise DomainRuleViolation(
+            "coe.plan_transferred",
+            f"the worker moved to plan {plan.transferred_to} on {plan.transferred_on}; this plan has ended",
         )
     if plan.status is not PlanStatus.CERTIFIED:
         raise DomainRuleViolation("coe.plan_not_certified", f"the training plan is {plan.status}, not certified")
@@ -163,7 +200,7 @@ def apply_for_coe(
     others: list[CertificateOfEligibility],
     applied_on: date,
 ) -> list[EventPayload]:
-    """`others`: the plan's earlier applications."""
+    """`others`: the plan's earlier applications. The certificate will name the status of the plan's scheme."""
     if state.exists:
         raise DomainRuleViolation("coe.already_applied", "this application has already been filed")
     open_plan = _plan_open_to_entry(plan_id, plan, restrictions, applied_on)
@@ -172,7 +209,15 @@ def apply_for_coe(
             "coe.plan_has_open_application",
             "the plan already has a pending application or a certificate that is valid or used",
         )
-    return [CoeApplied(training_plan_id=plan_id, trainee_id=open_plan.trainee_id, applied_on=applied_on)]
+    return [
+        CoeApplied(
+            training_plan_id=plan_id,
+            trainee_id=open_plan.trainee_id,
+            scheme=open_plan.scheme,
+            status_of_residence=status_of_residence(open_plan.scheme),
+            applied_on=applied_on,
+        )
+    ]
 
 
 def _pending(state: Coe) -> CertificateOfEligibility:
@@ -194,19 +239,12 @@ def issue_coe(
             f"issued_on {issued_on} is before the application on {application.applied_on}",
         )
     _plan_open_to_entry(application.training_plan_id, plan, restrictions, issued_on)
-    return [
-        CoeIssued(
-            training_plan_id=application.training_plan_id,
-            trainee_id=application.trainee_id,
-            issued_on=issued_on,
-            expires_on=rules.coe_expiry(issued_on),
-        )
-    ]
+    return [CoeIssued(**application.names(), issued_on=issued_on, expires_on=rules.coe_expiry(issued_on))]
 
 
 def deny_coe(state: Coe, reason: str) -> list[EventPayload]:
     application = _pending(state)
-    return [CoeDenied(training_plan_id=application.training_plan_id, trainee_id=application.trainee_id, reason=reason)]
+    return [CoeDenied(**application.names(), reason=reason)]
 
 
 def use_for_visa(state: Coe, visa_id: UUID, used_on: date) -> list[EventPayload]:
@@ -230,23 +268,17 @@ def use_for_visa(state: Coe, visa_id: UUID, used_on: date) -> list[EventPayload]
         )
     if used_on > expires_on:
         raise DomainRuleViolation("visa.coe_expired", f"the certificate was valid until {expires_on}")
-    return [
-        CoeUsed(training_plan_id=state.training_plan_id, trainee_id=state.trainee_id, visa_id=visa_id, used_on=used_on)
-    ]
+    return [CoeUsed(**state.names(), visa_id=visa_id, used_on=used_on)]
 
 
 def withdraw_for_revoked_plan(state: Coe, revoked_on: date, reason: str) -> list[EventPayload]:
-    """The plan was revoked: a pending application is cancelled, an unused certificate revoked; else nothing."""
+    """The plan (TITP or ESD) was revoked: a pending application is cancelled, an unused certificate revoked;
+    else nothing."""
     if not isinstance(state, CertificateOfEligibility):
         return []
-    plan_id, trainee_id = state.training_plan_id, state.trainee_id
     match state.lifecycle:
         case Lifecycle.PENDING:
-            return [
-                CoeApplicationCancelled(
-                    training_plan_id=plan_id, trainee_id=trainee_id, cancelled_on=revoked_on, reason=reason
-                )
-            ]
+            return [CoeApplicationCancelled(**state.names(), cancelled_on=revoked_on, reason=reason)]
         case Lifecycle.ISSUED:
-            return [CoeRevoked(training_plan_id=plan_id, trainee_id=trainee_id, revoked_on=revoked_on, reason=reason)]
+            return [CoeRevoked(**state.names(), revoked_on=revoked_on, reason=reason)]
     return []

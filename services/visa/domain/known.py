@@ -10,14 +10,18 @@ from datetime import date
 from typing import Literal
 from uuid import UUID
 
-from contracts.accreditation import ExamResult, PlanStatus, Stage
+from contracts.accreditation import ExamPassed, ExamResult, PlanStatus, Stage
+from contracts.registry import Scheme
 
 
 @dataclass(frozen=True)
 class KnownPlan:
+    """A plan as titp.accreditation.v1 told it. The details of its application (`field`, `transfer_from`,
+    `extension`, `exams_passed`) come from `TrainingPlanApplied`; the rest from the header every event carries."""
+
     plan_id: UUID
     trainee_id: UUID
-    stage: Stage
+    stage: Stage | None  # TITP's stage; None for an ESD plan
     job_category: str
     supervising_organization_id: UUID | None
     start_date: date
@@ -26,6 +30,22 @@ class KnownPlan:
     certified_on: date | None = None
     ended_on: date | None = None  # completed, discontinued or revoked on
     exam_result: ExamResult | None = None
+    scheme: Scheme = Scheme.TITP
+    field: str | None = None  # ESD: one of its fields
+    transfer_from: UUID | None = None  # ESD: the worker's plan with another employer that this one continues
+    extension: bool = False  # ESD: the extra year after a failed SSW test
+    exams_passed: tuple[ExamPassed, ...] = ()  # as the application stated them
+    transferred_on: date | None = None  # ESD: this plan ended by the worker's transfer to `transferred_to`
+    transferred_to: UUID | None = None
+
+    @property
+    def transferred(self) -> bool:
+        """Ended by the worker's transfer to another employer (ESD)."""
+        return self.status is PlanStatus.TRANSFERRED or self.transferred_on is not None
+
+    def in_field(self, field: str) -> bool:
+        """The plan's work matches a Specified Skilled Worker field: its ESD field, or its job category."""
+        return field in (self.field, self.job_category)
 
 
 @dataclass(frozen=True)

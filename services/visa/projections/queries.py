@@ -76,9 +76,11 @@ STATUS_CHANGES = ReadModel(
 
 
 async def ssw_eligibility_of(pool: asyncpg.Pool, trainee_id: UUID, field: str, day: date) -> SswEligibility:
-    """The SSW (i) rule on the trainee's plans as titp.accreditation.v1 told them; 404 for a trainee with none."""
+    """The SSW (i) rule on the trainee's plans and exam results as titp.accreditation.v1 told them; 404 for a
+    trainee with no plan."""
     async with pool.acquire() as conn:
         plans = await known.plans_of_trainee(conn, trainee_id)
+        results = await known.exams_passed_of(conn, trainee_id)
     if not plans:
         raise NotFound("trainee", trainee_id)
-    return ssw_eligibility(plans, field, day)
+    return ssw_eligibility(plans, field, day, results)

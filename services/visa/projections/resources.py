@@ -10,6 +10,7 @@ import asyncpg
 from pydantic import TypeAdapter
 
 from contracts.accreditation import Stage
+from contracts.registry import Scheme
 from contracts.visa import StatusOfResidenceChanged, VisaIssued
 from services.visa.domain import certificate_of_eligibility as coe
 
@@ -25,8 +26,8 @@ async def project_coe_application(conn: asyncpg.Connection, id: str, state: coe.
         return  # a stream opens with its application: there is always one by the time anything is projected
     await conn.execute(
         """
-        INSERT INTO coe_applications (id, training_plan_id, trainee_id, lifecycle, state, version)
-        VALUES ($1, $2, $3, $4, $5, $6)
+        INSERT INTO coe_applications (id, training_plan_id, trainee_id, lifecycle, scheme, state, version)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
         ON CONFLICT (id) DO UPDATE SET lifecycle = excluded.lifecycle, state = excluded.state,
                                        version = excluded.version
         """,
@@ -34,6 +35,7 @@ async def project_coe_application(conn: asyncpg.Connection, id: str, state: coe.
         state.training_plan_id,
         state.trainee_id,
         state.lifecycle.value,
+        state.scheme.value,
         coe_state.dump_python(state, mode="json"),
         version,
     )
@@ -43,12 +45,14 @@ async def project_visa(conn: asyncpg.Connection, id: str, state: VisaIssued | No
     if state is None:
         return
     await conn.execute(
-        "INSERT INTO visas (id, coe_id, training_plan_id, trainee_id, state, version) VALUES ($1, $2, $3, $4, $5, $6)"
+        "INSERT INTO visas (id, coe_id, training_plan_id, trainee_id, scheme, state, version)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7)"
         " ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = excluded.version",
         UUID(id),
         state.coe_id,
         state.training_plan_id,
         state.trainee_id,
+        state.scheme.value,
         state.model_dump(mode="json"),
         version,
     )
@@ -60,13 +64,14 @@ async def project_status_change(
     if state is None:
         return
     await conn.execute(
-        "INSERT INTO status_changes (id, training_plan_id, trainee_id, to_stage, state, version)"
-        " VALUES ($1, $2, $3, $4, $5, $6)"
+        "INSERT INTO status_changes (id, training_plan_id, trainee_id, to_stage, scheme, state, version)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7)"
         " ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = excluded.version",
         UUID(id),
         state.training_plan_id,
         state.trainee_id,
-        state.to_stage.value,
+        state.to_stage.value if state.to_stage else None,
+        state.scheme.value,
         state.model_dump(mode="json"),
         version,
     )
@@ -104,10 +109,27 @@ async def coe_applications_of_plan(conn: asyncpg.Connection, plan_id: UUID) -> d
 
 
 async def stages_held(conn: asyncpg.Connection, trainee_id: UUID) -> set[Stage]:
-    """The stages whose status of residence the trainee was granted here: i by a visa, the others by a change."""
+    """The TITP stages whose status of residence the trainee was granted here: i by a visa, the others by a
+    change."""
     rows = await conn.fetch(
-        "SELECT 'i' AS stage FROM visas WHERE trainee_id = $1"
-        " UNION SELECT to_stage FROM status_changes WHERE trainee_id = $1",
+        "SELECT 'i' AS stage FROM visas WHERE trainee_id = $1 AND scheme = $2"
+        " UNION SELECT to_stage FROM status_changes WHERE trainee_id = $1 AND scheme = $2",
         trainee_id,
+        Scheme.TITP.value,
     )
     return {Stage(r["stage"]) for r in rows}
+
+
+async def esd_plans_held(conn: asyncpg.Connection, trainee_id: UUID) -> list[UUID]:
+    """The ESD plans whose status of residence the worker was granted here (by a visa or a change of status),
+    in the order granted."""
+    rows = await conn.fetch(
+        "SELECT training_plan_id, (state->>'issued_on')::date AS granted_on FROM visas"
+        "  WHERE trainee_id = $1 AND scheme = $2"
+        " UNION ALL SELECT training_plan_id, (state->>'decided_on')::date FROM status_changes"
+        "  WHERE trainee_id = $1 AND scheme = $2"
+        " ORDER BY granted_on, training_plan_id",
+        trainee_id,
+        Scheme.ESD.value,
+    )
+    return [r["training_plan_id"] for r in rows]
