@@ -240,3 +240,32 @@ async def test_the_statistics_match_counts_computed_from_the_generated_data(star
 
     await settles(inspections, expected_quarters, "inspections per quarter")
     assert sum(done.values()) > 0 and any(q["overdue"] for q in expected_quarters)
+
+    # Check: by scheme (issue 17), the same inspections: split by scheme and filtered by each, they add up to the
+    # totals; a supervising organization's are titp's, a supervision support organization's esd's.
+    span = {"from": month(quarters[0]), "to": month(quarters[-1])}
+    split = await answer(inspection, "/v1/statistics/inspections", auditor, by="scheme", **span)
+    by_scheme = {
+        scheme: await answer(inspection, "/v1/statistics/inspections", auditor, scheme=scheme, **span)
+        for scheme in ("titp", "esd")
+    }
+    assert split["by"] == "scheme" and by_scheme["esd"]["scheme"] == "esd"
+    measures = ("done", "with_findings", "overdue")
+    for i, (q, expected) in enumerate(zip(split["quarters"], expected_quarters, strict=True)):
+        assert set(q["counts"]) <= {"titp", "esd"}
+        for measure in measures:
+            assert sum(c[measure] for c in q["counts"].values()) == expected[measure], (q, measure)
+            assert sum(by_scheme[s]["quarters"][i][measure] for s in by_scheme) == expected[measure], (q, measure)
+            for scheme in by_scheme:
+                assert q["counts"].get(scheme, {}).get(measure, 0) == by_scheme[scheme]["quarters"][i][measure]
+    for target_type, scheme in (("supervising_organization", "titp"), ("supervision_support_organization", "esd")):
+        only = await answer(
+            inspection, "/v1/statistics/inspections", auditor, target_type=target_type, by="scheme", **span
+        )
+        assert all(set(q["counts"]) <= {scheme} for q in only["quarters"]), (target_type, only)
+        done_of = Counter(
+            quarter_start(date.fromisoformat(i["inspected_on"]))
+            for i in seen
+            if i["inspected_on"] and i["target_type"] == target_type
+        )
+        assert [q["done"] for q in only["quarters"]] == [done_of[q] for q in quarters], target_type

@@ -1,5 +1,6 @@
 """What plans and inspections count in (the statistics projections' pure halves), as tables and properties."""
 
+from dataclasses import replace
 from datetime import date, timedelta
 from uuid import uuid4
 
@@ -8,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contracts.inspection import Finding, InspectionReason, TargetType
+from contracts.registry import Scheme
 from services.accreditation.projections.statistics import job_group, plan_keys
 from services.inspection.domain.inspection import Inspection, Status
 from services.inspection.projections.statistics import inspection_facts, inspection_keys
@@ -152,7 +154,21 @@ def test_the_overdue_changes_up_to_a_day_add_up_to_whether_the_inspection_is_ove
 def test_an_inspection_counts_as_done_and_with_findings_in_the_quarter_it_was_inspected_in():
     state = inspection(D("2025-05-01"), D("2026-05-01"), "inspected", D("2026-02-20"))
     keys = inspection_keys(inspection_facts(state))
-    quarter = ("implementing_organization",)
+    quarter = ("implementing_organization", "titp")
     assert keys[("inspections_done", D("2026-01-01"), quarter)] == 1
     assert keys[("inspections_with_findings", D("2026-01-01"), quarter)] == 1
     assert not any(m == "inspections_overdue_change" for m, _, _ in keys)
+
+
+@pytest.mark.parametrize("scheme", [Scheme.TITP, Scheme.ESD])
+def test_an_inspection_counts_under_its_target_type_and_scheme(scheme):
+    state = replace(inspection(D("2025-05-01"), D("2025-08-31"), None, None), scheme=scheme)
+    keys = inspection_keys(inspection_facts(state))
+    assert keys == {("inspections_overdue_change", D("2025-09-01"), ("implementing_organization", scheme.value)): 1}
+
+
+def test_facts_recorded_before_the_scheme_was_counted_count_as_titp():
+    """What migration 003 gave the counters kept before: re-projecting an old inspection changes nothing."""
+    facts = inspection_facts(inspection(D("2025-05-01"), D("2026-05-01"), "inspected", D("2026-02-20")))
+    old = {k: v for k, v in facts.items() if k != "scheme"}
+    assert facts["scheme"] == "titp" and inspection_keys(old) == inspection_keys(facts)

@@ -200,6 +200,15 @@ class InspectionDocument(BaseModel):
     version: int
 
 
+StatisticsDimension = Literal["target_type", "scheme"]
+
+
+class InspectionCounts(BaseModel):
+    done: int = Field(description="inspections done in the quarter")
+    with_findings: int = Field(description="inspections done in the quarter with findings")
+    overdue: int = Field(description="inspections overdue on `overdue_on`")
+
+
 class InspectionQuarter(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -211,10 +220,15 @@ class InspectionQuarter(BaseModel):
     with_findings: int = Field(description="inspections done in the quarter with findings")
     overdue: int = Field(description="inspections overdue on `overdue_on`")
     overdue_on: date = Field(description="the quarter's last day, or today for the quarter under way")
+    counts: dict[str, InspectionCounts] = Field(
+        default={}, description="Per value of the `by` dimension (those with any count); only when split"
+    )
 
 
 class InspectionStatistics(BaseModel):
     target_type: TargetType | None
+    scheme: Scheme | None = Field(None, description="The scheme filter; only when given")
+    by: StatisticsDimension | None = Field(None, description="The dimension the counts are split by; only when split")
     quarters: list[InspectionQuarter]
 
 

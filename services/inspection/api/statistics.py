@@ -1,12 +1,14 @@
-"""Statistics of inspections per quarter (DOMAIN §5), from the counters of projections/statistics.py."""
+"""Statistics of inspections per quarter (DOMAIN §5), by target type and scheme, from the counters of
+projections/statistics.py."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from contracts.inspection import TargetType
+from contracts.registry import Scheme
 from services.inspection.api.auth import Reader
-from services.inspection.api.schemas import InspectionStatistics
+from services.inspection.api.schemas import InspectionStatistics, StatisticsDimension
 from services.inspection.projections import statistics
 from shared.dates import fiscal_year, fiscal_year_start, quarter_start
 from shared.web.app import PoolDep
@@ -16,18 +18,23 @@ from shared.web.statistics import Month, month_of, periods
 router = APIRouter(prefix="/v1/statistics", tags=["statistics"])
 
 
-@router.get("/inspections", response_model=InspectionStatistics)
+@router.get("/inspections", response_model=InspectionStatistics, response_model_exclude_unset=True)
 async def get_inspection_statistics(
     pool: PoolDep,
     _: Reader,
     target_type: TargetType | None = None,
+    scheme: Scheme | None = None,
+    by: Annotated[StatisticsDimension | None, Query(description="split the counts by this dimension")] = None,
     from_month: Annotated[Month | None, Query(alias="from")] = None,
     to_month: Annotated[Month | None, Query(alias="to")] = None,
 ) -> InspectionStatistics:
     """Per quarter (by default those of this fiscal year so far): inspections done in it, those with findings, and
-    those overdue on its last day (on today, for the quarter under way)."""
+    those overdue on its last day (on today, for the quarter under way); of the target type and scheme given, and
+    split by `by` if given."""
     now = today()
     first = quarter_start(month_of(from_month)) if from_month else fiscal_year_start(fiscal_year(now))
     quarters = periods(first, quarter_start(month_of(to_month) if to_month else now), 3)
     async with pool.acquire() as conn:
-        return await statistics.inspections_per_quarter(conn, quarters, today=now, target_type=target_type)
+        return await statistics.inspections_per_quarter(
+            conn, quarters, today=now, target_type=target_type, scheme=scheme, by=by
+        )
