@@ -27,6 +27,7 @@ from services.registry.domain import sending_agreement as sa
 from services.registry.domain import sending_organization as sending
 from services.registry.domain import supervising_organization as so
 from services.registry.domain import supervision_support_organization as sso
+from services.registry.domain.permit import PermitState
 from services.registry.domain.rules import SupervisionSupportRules
 from services.registry.projections.implementing_organizations import project_implementing_organization
 from services.registry.projections.sending import (
@@ -361,12 +362,26 @@ async def withdraw_sending_organization(uow: UnitOfWork, id: UUID, *, reason: st
 
 
 async def sign_sending_agreement(
-    uow: UnitOfWork, id: UUID, *, supervising_organization_id: UUID, sending_organization_id: UUID, signed_on: date
+    uow: UnitOfWork,
+    id: UUID,
+    *,
+    supervising_organization_id: UUID,
+    sending_organization_id: UUID,
+    signed_on: date,
+    scheme: Scheme = Scheme.TITP,
 ) -> Outcome:
-    """Register agreement `id` with an approved sending organization, signed while the permit is in force."""
-    supervising_organization, _ = await uow.load(SUPERVISING_ORGANIZATION, str(supervising_organization_id))
+    """Register agreement `id` with an approved sending organization, signed while the permit is in force: a
+    supervising organization's (TITP) or a supervision support organization's (ESD)."""
+    supervising_organization: PermitState
+    if scheme is Scheme.TITP:
+        titp, _ = await uow.load(SUPERVISING_ORGANIZATION, str(supervising_organization_id))
+        supervising_organization = titp
+    else:
+        esd, _ = await uow.load(SUPERVISION_SUPPORT_ORGANIZATION, str(supervising_organization_id))
+        supervising_organization = esd
     if not supervising_organization.exists:
-        raise NotFound("supervising organization", supervising_organization_id)
+        noun = "supervising organization" if scheme is Scheme.TITP else "supervision support organization"
+        raise NotFound(noun, supervising_organization_id)
     # Taken before reading the approval: a withdrawal running now ends this agreement or refuses it.
     await lock_sending_organization(uow.conn, sending_organization_id)
     sending_organization, _ = await uow.load(SENDING_ORGANIZATION, str(sending_organization_id))

@@ -482,3 +482,35 @@ def test_a_renewal_window_that_closes_before_it_opens_is_refused_at_start(monkey
     monkeypatch.setenv("TITP_REGISTRY_ESD_RENEWAL_EARLIEST_MONTHS", "2")
     with pytest.raises(ValueError, match="renewal window"):
         RegistrySettings()
+
+
+@pytest.mark.parametrize(
+    ("organization", "signed_on", "rule"),
+    [
+        (lambda: granted("2026-09-01"), date(2026, 9, 1), None),
+        (lambda: granted("2026-09-01"), date(2026, 8, 31), "sending_agreement.permit_not_in_force"),
+        (applied, date(2026, 9, 1), "sending_agreement.permit_not_in_force"),
+    ],
+)
+def test_a_support_organization_signs_sending_agreements_under_its_esd_permit(organization, signed_on, rule):
+    from contracts.registry import SendingAgreementSigned, SendingOrganizationApproved
+    from services.registry.domain import sending_agreement as sa
+    from services.registry.domain import sending_organization as sending
+
+    approved = sending.evolve(
+        sending.SendingOrganization(),
+        SendingOrganizationApproved(
+            name="Hanoi Manpower", country="VN", approval_reference="VN-1", approved_on=date(2026, 1, 10)
+        ),
+    )
+    signature = SendingAgreementSigned(
+        supervising_organization_id=uuid4(), sending_organization_id=uuid4(), signed_on=signed_on
+    )
+
+    def decide():
+        return sa.sign_sending_agreement(sa.SendingAgreement(), signature, organization(), approved, None)
+
+    if rule is None:
+        assert decide() == [signature]
+    else:
+        assert refused(decide) == rule

@@ -5,6 +5,7 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query, Request, Response
 
+from contracts.registry import Scheme
 from services.registry import commands
 from services.registry.api.auth import OtitOfficer, Reader
 from services.registry.api.schemas import SendingAgreementDocument, SignSendingAgreement
@@ -29,6 +30,24 @@ async def sign_sending_agreement(id: UUID, body: SignSendingAgreement, command: 
         supervising_organization_id=id,
         sending_organization_id=body.sending_organization_id,
         signed_on=body.signed_on,
+        created_at=f"/v1/sending-agreements/{agreement_id}",
+    )
+
+
+@router.post("/v1/supervision-support-organizations/{id}/sending-agreements", status_code=201, response_model=Accepted)
+async def sign_support_sending_agreement(
+    id: UUID, body: SignSendingAgreement, command: Command, _: OtitOfficer
+) -> Response:
+    """Register a supervision support organization's agreement (ESD) with an approved sending organization,
+    signed while its ESD permit is in force."""
+    agreement_id = uuid4()
+    return await command.execute(
+        commands.sign_sending_agreement,
+        agreement_id,
+        supervising_organization_id=id,
+        sending_organization_id=body.sending_organization_id,
+        signed_on=body.signed_on,
+        scheme=Scheme.ESD,
         created_at=f"/v1/sending-agreements/{agreement_id}",
     )
 

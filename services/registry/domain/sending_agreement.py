@@ -1,6 +1,6 @@
-"""A sending agreement: the only way a supervising organization may accept trainees from a sending
-organization (DOMAIN §2). Signed under a permit in force with an approved sending organization; ended
-when that approval is withdrawn."""
+"""A sending agreement: the only way a supervising organization (TITP) or a supervision support
+organization (ESD) may accept trainees or workers from a sending organization (DOMAIN §2, §9). Signed
+under a permit in force with an approved sending organization; ended when that approval is withdrawn."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Literal
 from uuid import UUID
 
 from contracts.registry import SendingAgreementEnded, SendingAgreementSigned
+from services.registry.domain.permit import PermitState, permit_in_force
 from services.registry.domain.sending_organization import SendingOrganization
-from services.registry.domain.supervising_organization import SupervisingOrganization, permit_in_force
 from shared.errors import DomainRuleViolation
 from shared.events import EventPayload
 
@@ -45,7 +45,7 @@ def evolve(state: SendingAgreement, event: EventPayload) -> SendingAgreement:
 def sign_sending_agreement(
     state: SendingAgreement,
     signature: SendingAgreementSigned,
-    supervising_organization: SupervisingOrganization,
+    supervising_organization: PermitState,
     sending_organization: SendingOrganization,
     agreement_in_force: UUID | None,
 ) -> Events:
