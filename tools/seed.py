@@ -43,12 +43,12 @@ import orjson
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from contracts.accreditation import Stage
-from contracts.registry import PermitType
-from services.accreditation.domain.rules import STAGE_EXAM, EsdRules, TitpRules
+from contracts.accreditation import ExamGrade, PlanStatus, Stage, TransferReason
+from contracts.registry import PermitType, Scheme
+from services.accreditation.domain.rules import STAGE_EXAM, OtherPlan, RuleBook, designated_area
 from services.registry.domain import rules as permit_rules
 from services.registry.domain.sending_rules import MOC_COUNTRIES
-from shared.dates import add_months, last_day
+from shared.dates import add_months, fiscal_year, last_day
 from shared.settings import DEFAULT_HTTP_PORTS
 
 log = logging.getLogger(__name__)
@@ -165,18 +165,52 @@ ACTION_YEARS = 2.5  # the actions fall in the 30 months before the seed's date
 LEFT_OVERDUE, LATE = 0.05, 0.1
 OUTCOMES = (("no_finding", 0.5), ("guidance", 0.3), ("recommendation", 0.2))
 
-# The program's numbers are the services' own rules (their domain/rules modules), never copies: the TITP rule
-# set and quotas accreditation certifies plans under, and the permits' terms of the registry.
-TITP = TitpRules()
+# The program's numbers are the services' own rules (their domain/rules modules), never copies: the TITP and ESD
+# rule sets and quotas accreditation certifies plans under, the switch between them, and the permits' terms of the
+# registry.
+RULES = RuleBook()
+TITP, ESD, SWITCH = RULES.titp, RULES.esd, RULES.switch
+SUPPORT = permit_rules.SupervisionSupportRules()
 QUOTA = TITP.quota
 STAGE_MONTHS = {stage.value: 12 * years for stage, years in TITP.stage_years.items()}
 NEXT_STAGE = {before.value: after.value for before, after in zip(Stage, list(Stage)[1:], strict=False)}
 MIN_STAFF = 3  # the smallest implementing organization the seeder makes
 
-# The timeline: plans start in the 40 months before the seed's date and up to 2 months after it, and
-# before Employment for Skill Development replaces TITP (DOMAIN §9).
+# The timeline: plans start in the 40 months before the seed's date and up to 2 months after it (applied for 2
+# months, certified 1 month, before they start).
 PLAN_MONTHS_BACK, PLAN_MONTHS_AHEAD = 40, 2
-ESD_STARTS_ON = EsdRules().starts_on
+APPLIED_MONTHS_BEFORE, CERTIFIED_MONTHS_BEFORE = 2, 1
+
+# Across the switch to Employment for Skill Development (DOMAIN §9): TITP stage-i plans are applied for until the day
+# before ESD starts (and start by the transitional measures' last day), trainees in TITP then move on as the switch
+# allows, and every other new worker comes under ESD.
+ESD_STARTS_ON = ESD.starts_on
+LATE_TITP_SHARE = 0.5  # of the trainees starting between ESD's start and the last TITP start: applied for under TITP
+ESD_SUPPORT_SHARE = 0.6  # of the TITP supervising organizations (not revoked): also a supervision support permit
+ESD_EMPLOYER_SHARE = 0.8  # of their type (b) implementing organizations: supported under ESD from ESD's start
+ESD_TRANSFERRED = 0.05  # of the ESD workers past their field's transfer period: move at their own wish
+LATE_AUDIT_REPORT = 0.05  # of the quarterly audit reports: filed after they are due
+# The ESD fields each job group's employers work in (every field in one group at least).
+GROUP_FIELDS = {
+    "construction": ("construction",),
+    "food": ("food_and_beverage_manufacturing", "food_service"),
+    "machinery_metal": (
+        "industrial_products_manufacturing",
+        "shipbuilding_and_marine_industry",
+        "automobile_repair_and_maintenance",
+    ),
+    "agriculture": ("agriculture", "fishery", "forestry", "wood_industry"),
+    "textiles": ("industrial_products_manufacturing",),
+    "other": (
+        "nursing_care",
+        "building_cleaning",
+        "linen_supply",
+        "accommodation",
+        "railway",
+        "logistics_warehousing",
+        "resource_recycling",
+    ),
+}
 
 FAMILY_NAMES = {
     "VN": ("Nguyen", "Tran", "Le", "Pham", "Hoang", "Vu", "Dang", "Bui"),
@@ -211,6 +245,7 @@ REVOCATION_GROUNDS = (
 )
 
 # ("completed", day, exam result) | ("discontinued", day, reason) | ("revoked", day, None)
+# | ("transferred", day, None): an ESD plan another one continues from `day` (the transfer's certification ends it)
 Ending = tuple[str, date, str | None]
 
 
@@ -265,6 +300,39 @@ class ImplementingOrganization:
     registered_on: date
     full_time_staff: int = 0
     plans_revoked_on: date | None = None  # through an inspection's referral (Art. 16)
+    esd_support: int | None = None  # the supervision support organization supporting it under ESD ...
+    esd_from: date | None = None  # ... from this day
+    esd_field: str | None = None  # the ESD field its workers work in
+
+
+@dataclass
+class SupportOrganization:
+    """A cooperative's supervision support organization (ESD): a record of its own beside its TITP one, with the same
+    corporate number."""
+
+    key: str
+    cooperative: int  # its TITP supervising organization
+    name: str
+    corporate_number: str
+    prefecture: str
+    applied_on: date
+    granted_on: date
+    renewal: tuple[date, date] | None = None  # applied for, renewed on
+    member_employers: int = 0
+    workers: int = 0
+    full_time_staff: int = 0
+    partners: dict[str, int] = field(default_factory=dict)  # nationality -> sending organization index
+    signed_on: date | None = None
+    audit_reports: list[tuple[int, date, date, int]] = field(default_factory=list)  # employer, quarter, filed, workers
+
+    def certifies(self, day: date) -> bool:
+        """Is its permit in force on `day` (granted, renewed once when due)?"""
+        expires_on = permit_rules.permit_expiry(self.granted_on, SUPPORT.validity(False))
+        if self.renewal:
+            expires_on = permit_rules.permit_expiry(
+                permit_rules.renewal_valid_from(expires_on), SUPPORT.validity(False)
+            )
+        return self.granted_on <= day <= expires_on
 
 
 @dataclass
@@ -272,7 +340,7 @@ class Plan:
     key: str
     trainee_id: UUID
     trainee: dict[str, Any]
-    stage: str
+    stage: str | None  # None: an ESD plan
     job_category: str
     job_group: str
     implementing: int
@@ -284,6 +352,11 @@ class Plan:
     certified_on: date
     exams_passed: list[dict[str, str]]
     ending: Ending | None = None
+    scheme: str = Scheme.TITP.value
+    esd_field: str | None = None  # ESD: its field
+    support: int | None = None  # ESD, type (b): the supervision support organization
+    transfer_from: str | None = None  # ESD: the key of the plan it continues, at the worker's own wish
+    exam_results: list[tuple[str, date]] = field(default_factory=list)  # ESD: passes the exam body reports
 
     @property
     def nationality(self) -> str:
@@ -299,6 +372,7 @@ class Blueprint:
     sending: list[SendingOrganization]
     implementing: list[ImplementingOrganization]
     plans: list[Plan]
+    support: list[SupportOrganization] = field(default_factory=list)  # ESD, when the dataset reaches its start
 
     def prefecture_of(self, plan: Plan) -> str:
         return self.implementing[plan.implementing].prefecture
@@ -352,16 +426,54 @@ def _person(rng: random.Random) -> str:
 
 def plan_window(as_of: date) -> tuple[date, date]:
     """The first and last day a plan of the dataset may start on."""
-    last = min(add_months(as_of, PLAN_MONTHS_AHEAD), ESD_STARTS_ON - timedelta(days=1))
-    return add_months(as_of, -PLAN_MONTHS_BACK), last
+    return add_months(as_of, -PLAN_MONTHS_BACK), add_months(as_of, PLAN_MONTHS_AHEAD)
+
+
+def applied_on(start: date) -> date:
+    return add_months(start, -APPLIED_MONTHS_BEFORE)
+
+
+def certified_on(start: date) -> date:
+    return add_months(start, -CERTIFIED_MONTHS_BEFORE)
+
+
+def titp_stage_i_allowed(start: date) -> bool:
+    """May a new TITP trainee start on `start`? Applied for before ESD starts, starting by the last TITP start."""
+    return applied_on(start) < ESD_STARTS_ON and start <= SWITCH.titp_last_start
+
+
+def titp_continuation_allowed(chain: list[Plan], stage: str, start: date) -> bool:
+    """May a TITP trainee whose plans so far are `chain` move on to `stage` on `start`? As the switch rules
+    (accreditation's `Switch`) decide: an application under the TITP as it was, or a trainee in TITP on ESD's
+    start (and for stage iii, with the year of stage ii done by then)."""
+    if applied_on(start) < ESD_STARTS_ON and start <= SWITCH.titp_last_start:
+        return True
+    plans = [
+        OtherPlan(
+            Stage(p.stage) if p.stage else None,
+            p.job_category,
+            p.start_date,
+            p.end_date,
+            PlanStatus.CERTIFIED,
+            scheme=Scheme.TITP,
+            applied_on=p.applied_on,
+        )
+        for p in chain
+    ]
+    if not SWITCH.in_titp_on(ESD_STARTS_ON, plans):
+        return False
+    return stage != Stage.III or SWITCH.year_of_stage_ii(ESD_STARTS_ON, plans)
+
+
+def field_weights(fields: Iterable[str], day: date) -> dict[str, float]:
+    """The ESD fields, weighted by their national caps in the fiscal year of `day` (1 where none is set)."""
+    return {name: float(ESD.cap(name, fiscal_year(day)) or 1) for name in fields}
 
 
 def build_blueprint(scale: float, seed: int, as_of: date) -> Blueprint:
     """Everything the dataset holds, decided from `scale`, `seed` and `as_of` alone."""
     rng = random.Random(f"titp-seed:{seed}:{scale}:{as_of.isoformat()}")
     first_start, last_start = plan_window(as_of)
-    if (last_start - first_start).days < 366:
-        raise SeedError(f"plans must start before {ESD_STARTS_ON} (DOMAIN §9): {as_of} leaves no year of them")
     numbers = rng.randrange(10**12)  # corporate numbers: this + index * a prime coprime to 10, unique per index
 
     supervising = []
@@ -447,9 +559,50 @@ def build_blueprint(scale: float, seed: int, as_of: date) -> Blueprint:
         )
 
     _decide_actions(rng, scale, as_of, supervising, implementing)
-    plans = _plans(rng, scale, seed, as_of, supervising, implementing, sending_by_country)
+    # ESD's decisions draw on their own generator: a dataset that ends before ESD starts is the one it always was.
+    esd_rng = random.Random(f"titp-seed-esd:{seed}:{scale}:{as_of.isoformat()}")
+    support = _support(esd_rng, supervising, implementing) if last_start >= ESD_STARTS_ON else []
+    plans = _plans(rng, scale, seed, as_of, supervising, implementing, sending_by_country, support)
+    if support:
+        _transfers(esd_rng, as_of, implementing, plans, support)
     _staff(rng, implementing, plans)
-    return Blueprint(seed, scale, as_of, supervising, sending, implementing, plans)
+    if support:
+        _support_numbers(esd_rng, as_of, implementing, plans, support)
+    return Blueprint(seed, scale, as_of, supervising, sending, implementing, plans, support)
+
+
+def _support(
+    rng: random.Random, supervising: list[SupervisingOrganization], implementing: list[ImplementingOrganization]
+) -> list[SupportOrganization]:
+    """The cooperatives that also become supervision support organizations (permits applied for and granted in
+    the year before ESD starts), and the employers they support under ESD from its first day."""
+    members: dict[int, list[ImplementingOrganization]] = defaultdict(list)
+    for io in implementing:
+        if io.supervising is not None:
+            members[io.supervising].append(io)
+    cooperatives = [i for i, so in enumerate(supervising) if not so.revocation]
+    chosen = sorted(rng.sample(cooperatives, max(1, round(len(cooperatives) * ESD_SUPPORT_SHARE))))
+    support = []
+    for k, i in enumerate(chosen):
+        so = supervising[i]
+        granted_on = _day_between(rng, add_months(ESD_STARTS_ON, -9), add_months(ESD_STARTS_ON, -4))
+        support.append(
+            SupportOrganization(
+                key=f"sso-{k}",
+                cooperative=i,
+                name=so.name.replace("Cooperative", "Skills Cooperative"),
+                corporate_number=so.corporate_number,  # the same cooperative: one corporate number, both schemes
+                prefecture=so.prefecture,
+                applied_on=granted_on - timedelta(days=rng.randint(30, 90)),
+                granted_on=granted_on,
+                signed_on=granted_on + timedelta(days=rng.randint(1, 28)),
+            )
+        )
+        for io in members[i]:
+            if io.plans_revoked_on is None and rng.random() < ESD_EMPLOYER_SHARE:
+                io.esd_support, io.esd_from = k, ESD_STARTS_ON
+                io.esd_field = _pick(rng, field_weights(GROUP_FIELDS[io.job_group], ESD_STARTS_ON))
+    return support
 
 
 def _decide_actions(
@@ -493,6 +646,7 @@ def _plans(
     supervising: list[SupervisingOrganization],
     implementing: list[ImplementingOrganization],
     sending_by_country: dict[str, list[int]],
+    support: list[SupportOrganization],
 ) -> list[Plan]:
     first_start, last_start = plan_window(as_of)
     type_a = [j for j, io in enumerate(implementing) if io.training_type == "a"]
@@ -509,16 +663,99 @@ def _plans(
             return False
         return io.supervising is None or supervising[io.supervising].certifies(day, stage)
 
+    esd_employers: dict[str, list[int]] = defaultdict(list)
+    for j, io in enumerate(implementing):
+        if io.esd_field is not None:
+            esd_employers[io.esd_field].append(j)
+    moc = {c: w for c, w in NATIONALITIES.items() if c in sending_by_country}
+
+    def esd_worker(start: date, nationality: str) -> None:
+        """A new worker under ESD: a field by the national caps, an employer supported in it, A1 passed before."""
+        if nationality not in moc:  # a type (b) employer's workers come through a sending organization
+            nationality = _pick(rng, moc)
+        # A field by the national caps; where no employer of the dataset works in it (a small scale), any employer.
+        candidates = esd_employers[_pick(rng, field_weights(ESD.fields, start))] or [
+            j for js in esd_employers.values() for j in js
+        ]
+        choice = next(
+            (
+                j
+                for j in (rng.choice(candidates) for _ in range(20 if candidates else 0))
+                if esd_certifiable(implementing[j], start)
+            ),
+            None,
+        )
+        if choice is None:
+            return
+        io = implementing[choice]
+        assert io.esd_support is not None and io.esd_field is not None  # an employer supported under ESD
+        field_name = io.esd_field
+        sso = support[io.esd_support]
+        family = FAMILY_NAMES.get(nationality, FAMILY_NAMES["VN"])
+        person = {
+            "name": f"{rng.choice(family)} {rng.choice(GIVEN_NAMES)}",
+            "date_of_birth": (start - timedelta(days=rng.randint((ESD.minimum_age + 1) * 366, 35 * 365))).isoformat(),
+            "nationality": nationality,
+            "passport_number": f"{nationality}{seed % 100:02d}{trainee:07d}",
+        }
+        plan = Plan(
+            key=f"plan-{len(plans)}",
+            trainee_id=uuid5(NAMESPACE_URL, f"https://titp.example/seed/{seed}/{scale}/trainee/{trainee}"),
+            trainee=person,
+            stage=None,
+            job_category=ESD.fields[field_name].name,
+            job_group=io.job_group,
+            implementing=choice,
+            supervising=None,
+            sending=sso.partners.setdefault(nationality, rng.choice(sending_by_country[nationality])),
+            start_date=start,
+            end_date=last_day(start, 12 * ESD.training_years),
+            applied_on=applied_on(start),
+            certified_on=certified_on(start),
+            exams_passed=[
+                {
+                    "grade": ExamGrade.JAPANESE_A1.value,
+                    "passed_on": (start - timedelta(days=rng.randint(30, 240))).isoformat(),
+                }
+            ],
+            scheme=Scheme.ESD.value,
+            esd_field=field_name,
+            support=io.esd_support,
+        )
+        plans.append(plan)
+        plan.ending, _ = _ending(rng, plan, io, as_of)
+        # The first year's basic-grade test (and the field's Japanese level, for a transfer), as the exam body
+        # reports them.
+        passed_on = start + timedelta(days=rng.randint(240, 330))
+        if passed_on <= as_of and (plan.ending is None or passed_on < plan.ending[1]):
+            plan.exam_results.append((ExamGrade.BASIC.value, passed_on))
+            japanese = ESD.fields[field_name].transfer_japanese
+            if japanese is not ExamGrade.JAPANESE_A1:
+                plan.exam_results.append((japanese.value, passed_on))
+
+    def esd_certifiable(io: ImplementingOrganization, start: date) -> bool:
+        if io.plans_revoked_on and certified_on(start) >= io.plans_revoked_on:
+            return False
+        return (
+            io.esd_support is not None
+            and io.esd_from is not None
+            and io.esd_from <= start
+            and support[io.esd_support].certifies(certified_on(start))
+        )
+
     while len(plans) < target:
         trainee += 1
         nationality, group = _pick(rng, NATIONALITIES), _pick(rng, JOB_GROUPS)
         start = _day_between(rng, first_start, last_start)
+        if start >= ESD_STARTS_ON and not (titp_stage_i_allowed(start) and rng.random() < LATE_TITP_SHARE):
+            esd_worker(start, nationality)
+            continue
         pool = type_a if nationality == "CN" else type_b[group] or [j for js in type_b.values() for j in js]
         choice = next(
             (
                 j
                 for j in (rng.choice(pool) for _ in range(20))
-                if certifiable(implementing[j], add_months(start, -1), "i")
+                if certifiable(implementing[j], certified_on(start), "i")
             ),
             None,
         )
@@ -539,6 +776,7 @@ def _plans(
         trainee_id = uuid5(NAMESPACE_URL, f"https://titp.example/seed/{seed}/{scale}/trainee/{trainee}")
         chain_start, days_used, stage = start, 0, "i"
         exams: list[dict[str, str]] = []
+        chain: list[Plan] = []
         while len(plans) < target:
             end = last_day(start, STAGE_MONTHS[stage])
             if stage == "iii":  # all of a trainee's plans within 5 years of the first (DOMAIN §4)
@@ -558,11 +796,12 @@ def _plans(
                 sending=sending,
                 start_date=start,
                 end_date=end,
-                applied_on=add_months(start, -2),
-                certified_on=add_months(start, -1),
+                applied_on=applied_on(start),
+                certified_on=certified_on(start),
                 exams_passed=exams,
             )
             plans.append(plan)
+            chain.append(plan)
             days_used += (end - start).days + 1
             plan.ending, goes_on = _ending(rng, plan, io, as_of)
             # The next stage: this stage's exam passed by as_of, a start in the window, a certification allowed.
@@ -578,7 +817,9 @@ def _plans(
                     break
                 # home for 1 or 2 months first
                 start = add_months(end + timedelta(days=1), TITP.return_home_min_months + rng.choice((0, 1)))
-            if start > last_start or not certifiable(io, add_months(start, -1), next_stage):
+            if start > last_start or not certifiable(io, certified_on(start), next_stage):
+                break
+            if not titp_continuation_allowed(chain, next_stage, start):
                 break
             exams = [*exams, {"grade": STAGE_EXAM[Stage(stage)].value, "passed_on": exam_on.isoformat()}]
             stage = next_stage
@@ -601,17 +842,161 @@ def _ending(rng: random.Random, plan: Plan, io: ImplementingOrganization, as_of:
     return ending, goes_on
 
 
+def _in_force(plan: Plan, first: date, last: date) -> bool:
+    """Is the plan in force on some day from `first` to `last`?"""
+    ends = plan.ending[1] - timedelta(days=1) if plan.ending else plan.end_date
+    return plan.start_date <= last and first <= min(ends, plan.end_date)
+
+
+def _transfers(
+    rng: random.Random,
+    as_of: date,
+    implementing: list[ImplementingOrganization],
+    plans: list[Plan],
+    support: list[SupportOrganization],
+) -> None:
+    """A few ESD workers past their field's transfer period move, at their own wish, to another employer of the
+    field: with the basic grade and the field's Japanese level passed, to an employer with at least two other
+    ESD workers then (its cap on transferred workers), not from a designated area into the metropolitan ones (the
+    cap on those), the three years counted across both plans."""
+    last_start = plan_window(as_of)[1]
+    received: set[int] = set()
+    esd_workers: dict[int, list[Plan]] = defaultdict(list)
+    for plan in plans:
+        if plan.esd_field is not None:
+            esd_workers[plan.implementing].append(plan)
+    for plan in list(plans):
+        if plan.esd_field is None or plan.ending is not None or plan.transfer_from is not None:
+            continue
+        field_rules = ESD.fields[plan.esd_field]
+        day = add_months(plan.start_date, 12 * field_rules.transfer_years) + timedelta(days=rng.randint(0, 60))
+        if day > min(last_start, plan.end_date) or rng.random() >= ESD_TRANSFERRED:
+            continue
+        passed = {grade for grade, on in plan.exam_results if on < day}
+        if ExamGrade.BASIC.value not in passed:
+            continue
+        source = implementing[plan.implementing]
+        assert plan.sending is not None  # an ESD worker of a type (b) employer came through a sending organization
+        receivers = [
+            j
+            for j, io in enumerate(implementing)
+            if io.esd_field == plan.esd_field
+            and j != plan.implementing
+            and j not in received
+            and io.esd_support is not None
+            and io.esd_from is not None
+            and io.esd_from <= day
+            and io.plans_revoked_on is None
+            and support[io.esd_support].certifies(certified_on(day))
+            and not (
+                designated_area(source.prefecture, ESD.metropolitan_prefectures)
+                and not designated_area(io.prefecture, ESD.metropolitan_prefectures)
+            )
+            and sum(1 for p in esd_workers[j] if p.transfer_from is None and _in_force(p, day, day)) >= 2
+        ]
+        if not receivers:
+            continue
+        j = rng.choice(receivers)
+        received.add(j)
+        io = implementing[j]
+        assert io.esd_support is not None  # a receiver is supported under ESD
+        sso = support[io.esd_support]
+        moved = Plan(
+            key=f"plan-{len(plans)}",
+            trainee_id=plan.trainee_id,
+            trainee=plan.trainee,
+            stage=None,
+            job_category=plan.job_category,
+            job_group=io.job_group,
+            implementing=j,
+            supervising=None,
+            sending=sso.partners.setdefault(plan.nationality, plan.sending),
+            start_date=day,
+            end_date=plan.end_date,  # the three years count across both plans
+            applied_on=applied_on(day),
+            certified_on=certified_on(day),
+            exams_passed=plan.exams_passed,
+            scheme=Scheme.ESD.value,
+            esd_field=plan.esd_field,
+            support=io.esd_support,
+            transfer_from=plan.key,
+        )
+        plan.ending = ("transferred", day, None)
+        plans.append(moved)
+        moved.ending, _ = _ending(rng, moved, io, as_of)
+
+
+def _quarter_ends(first: date, last: date) -> list[date]:
+    """The last days of the quarters that end from `first` to `last`."""
+    ends, day = [], date(first.year, 1, 1)
+    while day <= last:
+        end = last_day(day, 3)
+        if first <= end <= last:
+            ends.append(end)
+        day = add_months(day, 3)
+    return ends
+
+
+def _support_numbers(
+    rng: random.Random,
+    as_of: date,
+    implementing: list[ImplementingOrganization],
+    plans: list[Plan],
+    support: list[SupportOrganization],
+) -> None:
+    """What each supervision support organization's application states (enough full-time staff for its employers
+    and workers, by the registry's standards), its renewal when due, and its quarterly audit reports up to `as_of`."""
+    last_start = plan_window(as_of)[1]
+    employers: dict[int, list[int]] = defaultdict(list)
+    for j, io in enumerate(implementing):
+        if io.esd_support is not None:
+            employers[io.esd_support].append(j)
+    workers: dict[int, list[Plan]] = defaultdict(list)
+    for plan in plans:
+        if plan.esd_field is not None:
+            workers[plan.implementing].append(plan)
+    for k, sso in enumerate(support):
+        members = employers[k]
+        sso.member_employers = max(len(members), SUPPORT.min_member_employers)
+        sso.workers = sum(len(workers[j]) for j in members)
+        staff = SUPPORT.min_full_time_staff
+        while SUPPORT.max_employers(staff) < sso.member_employers or SUPPORT.max_workers(staff) < sso.workers:
+            staff += 1
+        sso.full_time_staff = staff + rng.randint(0, 2)
+        expires_on = permit_rules.permit_expiry(sso.granted_on, SUPPORT.validity(False))
+        if expires_on <= add_months(last_start, 1):
+            renewal_applied = add_months(expires_on, -(SUPPORT.renewal_latest_months + 1))
+            sso.renewal = (renewal_applied, renewal_applied + timedelta(days=rng.randint(7, 28)))
+        for quarter_ending in _quarter_ends(ESD_STARTS_ON, as_of):
+            quarter_start = add_months(quarter_ending + timedelta(days=1), -3)
+            for j in members:
+                audited = sum(1 for p in workers[j] if _in_force(p, quarter_start, quarter_ending))
+                if not audited:
+                    continue
+                due_by = SUPPORT.audit_report_due_by(quarter_ending)
+                if rng.random() < LATE_AUDIT_REPORT:
+                    filed_on = due_by + timedelta(days=rng.randint(1, 30))
+                else:
+                    filed_on = quarter_ending + timedelta(days=rng.randint(5, (due_by - quarter_ending).days))
+                if filed_on <= as_of:
+                    sso.audit_reports.append((j, quarter_ending, filed_on, audited))
+
+
 def _staff(rng: random.Random, implementing: list[ImplementingOrganization], plans: list[Plan]) -> None:
     """Full-time staff enough for every organization's quota (DOMAIN §3), whatever order plans are certified in:
     for each plan, the plans of its stage whose periods overlap it must fit."""
     by_organization: dict[tuple[int, str], list[Plan]] = defaultdict(list)
     for plan in plans:
-        by_organization[(plan.implementing, plan.stage)].append(plan)
+        by_organization[(plan.implementing, plan.stage or plan.scheme)].append(plan)
     needed: defaultdict[int, int] = defaultdict(int)  # basic quota
     least_staff: defaultdict[int, int] = defaultdict(int)
     for (j, stage_name), same in by_organization.items():
-        stage = Stage(stage_name)
         overlap = max(sum(1 for o in same if o.start_date <= p.end_date and p.start_date <= o.end_date) for p in same)
+        if stage_name == Scheme.ESD:  # ESD: a multiple of the same basic quota, no cap per staff member
+            esd_multiple = ESD.quota_multiple_excellent if implementing[j].excellent else ESD.quota_multiple
+            needed[j] = max(needed[j], math.ceil(overlap / esd_multiple))
+            continue
+        stage = Stage(stage_name)
         # Stages i and ii at the normal multiple of the basic quota; stage iii exists only at excellent organizations.
         multiple = QUOTA.normal[stage] or QUOTA.excellent[stage]
         needed[j] = max(needed[j], math.ceil(overlap / multiple))
@@ -639,6 +1024,8 @@ CATCHING_UP = frozenset(
         "sending_organization.approved",
         "sending_organization.agreement",
         "inspection.target_unknown",
+        "implementing_organization.supported_by",
+        "esd.supervision_support_permit",
     }
 )
 SERVICES_USED = ("registry", "accreditation", "inspection")
@@ -816,11 +1203,24 @@ class Seeder:
                 self.agreement,
             )
             await self.phase("implementing organizations", bp.implementing, self.register)
-            # An organization's first certified plan starts its inspection schedule (DOMAIN §5), so it goes
+            await self.phase("supervision support organizations (ESD)", bp.support, self.support_permit)
+            await self.phase(
+                "ESD sending agreements",
+                [(sso, partner) for sso in bp.support for partner in sorted(set(sso.partners.values()))],
+                self.support_agreement,
+            )
+            await self.phase(
+                "employers supported under ESD",
+                [io for io in bp.implementing if io.esd_support is not None],
+                self.support,
+            )
+            # An organization's first certified TITP plan starts its inspection schedule (DOMAIN §5), so it goes
             # first, and the rest only once the inspection service has heard of it: the schedule then
             # follows the dates, not the order in which Kafka's partitions happen to deliver.
             first: dict[int, Plan] = {}
             for plan in bp.plans:
+                if plan.scheme != Scheme.TITP:
+                    continue
                 if plan.implementing not in first or plan.certified_on < first[plan.implementing].certified_on:
                     first[plan.implementing] = plan
             await self.phase("plans: each organization's first", first.values(), self.certify)
@@ -831,11 +1231,17 @@ class Seeder:
                     [p for p in bp.plans if p.stage == stage and first[p.implementing] is not p],
                     self.certify,
                 )
+            esd = [p for p in bp.plans if p.scheme == Scheme.ESD]
+            await self.phase("plans: ESD", [p for p in esd if p.transfer_from is None], self.certify)
+            await self.phase("ESD exam results", [(p, *e) for p in esd for e in p.exam_results], self.exam_result)
+            await self.phase("plans: ESD transfers", [p for p in esd if p.transfer_from is not None], self.certify)
             await self.phase(
                 "plans completed or discontinued",
-                [p for p in bp.plans if p.ending and p.ending[0] != "revoked"],
+                [p for p in bp.plans if p.ending and p.ending[0] in ("completed", "discontinued")],
                 self.end,
             )
+            # A support organization's reports are events on its one stream: filed one after another.
+            await self.phase("quarterly audit reports (ESD)", [s for s in bp.support if s.audit_reports], self.audit)
             await self.phase("improvement orders, suspensions, downgrades", self._actions(), self.act)
             targets = [
                 ("supervising_organization", so.key, so.revocation[0] if so.revocation else bp.as_of)
@@ -877,9 +1283,12 @@ class Seeder:
                 self.progress.advance(task)
 
         started = time.monotonic()
-        async with asyncio.TaskGroup() as group:
-            for _ in range(min(self.concurrency, len(items))):
-                group.create_task(worker())
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(self.concurrency, len(items))):
+                    group.create_task(worker())
+        except* SeedError as failed:  # the first refusal, as itself (the CLI reports it and how to resume)
+            raise failed.exceptions[0] from None
         log.info("seeded %s: %d in %.1fs", name, len(items), time.monotonic() - started)
 
     async def _check_resumable(self) -> None:
@@ -987,33 +1396,133 @@ class Seeder:
             f"{io.key}:create",
         )
 
+    async def support_permit(self, sso: SupportOrganization) -> None:
+        """The cooperative applies again under ESD: a record with an id of its own, the same corporate number."""
+        bp, filler = self.blueprint, self._filler(sso.key)
+        address = f"{filler.randint(1, 9)}-{filler.randint(1, 30)}-{filler.randint(1, 20)} Honmachi, {sso.prefecture}"
+        k = bp.support.index(sso)
+        fields = sorted({io.esd_field for io in bp.implementing if io.esd_field and io.esd_support == k})
+        id = await self.create(
+            "registry",
+            "/v1/supervision-support-organizations",
+            {
+                "name": sso.name,
+                "corporate_number": sso.corporate_number,
+                "address": address,
+                "prefecture": sso.prefecture,
+                "representative": _person(filler),
+                "offices": [{"name": "Head office", "address": address, "supervision_manager": _person(filler)}],
+                "job_categories": [ESD.fields[name].name for name in fields] or ["construction"],
+                "non_profit": True,
+                "external_auditor": f"{filler.choice(JAPANESE_FAMILY)} Audit Office",
+                "full_time_staff": sso.full_time_staff,
+                "member_employers": sso.member_employers,
+                "workers": sso.workers,
+                "applied_on": sso.applied_on.isoformat(),
+            },
+            f"{sso.key}:create",
+        )
+        base = f"/v1/supervision-support-organizations/{id}"
+        await self.send(
+            "registry",
+            f"{base}/grant",
+            {"granted_on": sso.granted_on.isoformat(), "excellent": False},
+            f"{sso.key}:grant",
+        )
+        if sso.renewal:
+            renewal_applied, renewed_on = sso.renewal
+            await self.send(
+                "registry",
+                f"{base}/renew",
+                {"renewed_on": renewed_on.isoformat(), "applied_on": renewal_applied.isoformat(), "excellent": False},
+                f"{sso.key}:renew",
+            )
+
+    async def support_agreement(self, pair: tuple[SupportOrganization, int]) -> None:
+        sso, partner = pair
+        sending = self.blueprint.sending[partner]
+        assert sso.signed_on is not None  # every supervision support organization of a blueprint signs
+        await self.create(
+            "registry",
+            f"/v1/supervision-support-organizations/{self.id(sso.key)}/sending-agreements",
+            {"sending_organization_id": self.id(sending.key), "signed_on": sso.signed_on.isoformat()},
+            f"{sso.key}:agreement:{sending.key}:create",
+        )
+
+    async def support(self, io: ImplementingOrganization) -> None:
+        """From ESD's start the employer is supported by its cooperative's supervision support organization."""
+        assert io.esd_support is not None and io.esd_from is not None  # only employers that move are sent
+        await self.send(
+            "registry",
+            f"/v1/implementing-organizations/{self.id(io.key)}/supervision",
+            {
+                "supervising_organization_id": self.id(self.blueprint.support[io.esd_support].key),
+                "scheme": Scheme.ESD.value,
+                "from": io.esd_from.isoformat(),
+            },
+            f"{io.key}:supervision:esd",
+        )
+
+    async def exam_result(self, result: tuple[Plan, str, date]) -> None:
+        plan, grade, taken_on = result
+        await self.send(
+            "accreditation",
+            "/v1/exam-results",
+            {"trainee_id": str(plan.trainee_id), "grade": grade, "result": "passed", "taken_on": taken_on.isoformat()},
+            f"{plan.key}:exam:{grade}",
+        )
+
+    async def audit(self, sso: SupportOrganization) -> None:
+        """The organization's quarterly audit reports, in the order they were filed."""
+        for employer, quarter_ending, filed_on, workers in sorted(sso.audit_reports, key=lambda r: (r[2], r[0])):
+            io = self.blueprint.implementing[employer]
+            step = f"{sso.key}:audit:{io.key}:{quarter_ending.isoformat()}"
+            interviewed = min(workers, SUPPORT.min_interviews(workers) + self._filler(step).randint(0, 1))
+            await self.send(
+                "registry",
+                f"/v1/supervision-support-organizations/{self.id(sso.key)}/audit-reports",
+                {
+                    "implementing_organization_id": self.id(io.key),
+                    "quarter_ending": quarter_ending.isoformat(),
+                    "filed_on": filed_on.isoformat(),
+                    "workers": workers,
+                    "workers_interviewed": interviewed,
+                },
+                step,
+            )
+
     async def certify(self, plan: Plan) -> None:
         bp, filler = self.blueprint, self._filler(plan.key)
         io = bp.implementing[plan.implementing]
         comparable = filler.randrange(180_000, 230_000, 1_000)
-        id = await self.create(
-            "accreditation",
-            "/v1/training-plans",
-            {
-                "trainee_id": str(plan.trainee_id),
-                "trainee": plan.trainee,
-                "stage": plan.stage,
-                "training_type": io.training_type,
-                "job_category": plan.job_category,
-                "implementing_organization_id": self.id(io.key),
-                "supervising_organization_id": self.id(bp.supervising[plan.supervising].key)
-                if plan.supervising is not None
-                else None,
-                "sending_organization_id": self.id(bp.sending[plan.sending].key) if plan.sending is not None else None,
-                "start_date": plan.start_date.isoformat(),
-                "end_date": plan.end_date.isoformat(),
-                "monthly_wage": comparable + filler.randrange(0, 15_000, 500),
-                "comparable_japanese_wage": comparable,
-                "exams_passed": plan.exams_passed,
-                "applied_on": plan.applied_on.isoformat(),
-            },
-            f"{plan.key}:create",
+        supervisor = (
+            bp.supervising[plan.supervising].key
+            if plan.supervising is not None
+            else bp.support[plan.support].key
+            if plan.support is not None
+            else None
         )
+        terms: dict[str, Any] = {
+            "trainee_id": str(plan.trainee_id),
+            "trainee": plan.trainee,
+            "stage": plan.stage,
+            "training_type": io.training_type,
+            "job_category": plan.job_category,
+            "implementing_organization_id": self.id(io.key),
+            "supervising_organization_id": self.id(supervisor) if supervisor else None,
+            "sending_organization_id": self.id(bp.sending[plan.sending].key) if plan.sending is not None else None,
+            "start_date": plan.start_date.isoformat(),
+            "end_date": plan.end_date.isoformat(),
+            "monthly_wage": comparable + filler.randrange(0, 15_000, 500),
+            "comparable_japanese_wage": comparable,
+            "exams_passed": plan.exams_passed,
+            "applied_on": plan.applied_on.isoformat(),
+        }
+        if plan.scheme == Scheme.ESD:
+            terms |= {"scheme": plan.scheme, "field": plan.esd_field}
+        if plan.transfer_from is not None:
+            terms |= {"transfer_from": self.id(plan.transfer_from), "transfer_reason": TransferReason.OWN_WISH.value}
+        id = await self.create("accreditation", "/v1/training-plans", terms, f"{plan.key}:create")
         await self.send(
             "accreditation",
             f"/v1/training-plans/{id}/certify",
@@ -1308,7 +1817,8 @@ def command(
     urls = {"registry": registry_url, "accreditation": accreditation_url, "inspection": inspection_url}
     typer.echo(
         f"seed {seed} at scale {scale} as of {day}: {len(blueprint.supervising)} supervising and"
-        f" {len(blueprint.implementing)} implementing organizations, {len(blueprint.plans)} plans;"
+        f" {len(blueprint.implementing)} implementing organizations, {len(blueprint.support)} supervision support"
+        f" organizations (ESD), {len(blueprint.plans)} plans;"
         f" checkpoint {path}"
     )
     try:

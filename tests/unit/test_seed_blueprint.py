@@ -1,16 +1,39 @@
 """`titp seed`'s blueprint: the same seed builds the same dataset, with DOMAIN §8's mix, every plan of which the
 program's rules (DOMAIN §3-4, as the accreditation domain states them) allow; and its checkpoint file."""
 
+import hashlib
 from collections import Counter, defaultdict
 from dataclasses import asdict
-from datetime import date
+from datetime import date, timedelta
 
+import orjson
 import pytest
 
-from contracts.accreditation import Stage
-from services.accreditation.domain.rules import TRANSITION_JOB_CATEGORIES, QuotaRules, age_on
+from contracts.accreditation import PlanStatus, Stage
+from contracts.registry import Scheme
+from services.accreditation.domain.rules import (
+    TRANSITION_JOB_CATEGORIES,
+    EsdRules,
+    OtherPlan,
+    QuotaRules,
+    Switch,
+    age_on,
+)
+from services.registry.domain.rules import SupervisionSupportRules, is_quarter_end
 from services.registry.domain.sending_rules import MOC_COUNTRIES
-from tools.seed import ESD_STARTS_ON, JOB_CATEGORIES, Checkpoint, SeedError, build_blueprint, corporate_number
+from shared.dates import add_months
+from tools.seed import (
+    ESD_STARTS_ON,
+    GROUP_FIELDS,
+    JOB_CATEGORIES,
+    JOB_GROUPS,
+    Checkpoint,
+    Plan,
+    SeedError,
+    build_blueprint,
+    corporate_number,
+    titp_continuation_allowed,
+)
 
 AS_OF = date(2026, 11, 24)
 
@@ -112,9 +135,177 @@ def test_the_seeders_job_categories_may_all_go_past_stage_i_and_its_partners_are
     assert {sending.country for sending in blueprint.sending} <= MOC_COUNTRIES
 
 
-def test_a_date_past_the_switch_to_esd_leaves_no_titp_plans():
-    with pytest.raises(SeedError, match="2027-04-01"):
-        build_blueprint(0.001, 42, date(2030, 6, 1))
+# Across the switch to ESD (DOMAIN §9, issue 17)
+
+ESD_FIELDS_ADDED = {"support", "esd_support", "esd_from", "esd_field", "scheme", "transfer_from", "exam_results"}
+
+
+def _titp_view(value):
+    """The blueprint as it was before ESD: without the members ESD added."""
+    if isinstance(value, dict):
+        return {k: _titp_view(v) for k, v in value.items() if k not in ESD_FIELDS_ADDED}
+    if isinstance(value, list):
+        return [_titp_view(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("scale", "seed", "as_of", "fingerprint"),
+    [
+        (0.01, 42, AS_OF, "3e274442822f587276855041474feca7a0d4e267a0ab92256d152d38f359ecc0"),
+        (0.001, 42, date(2027, 1, 31), "e112384073397a651e3f18f03d0a37f88a846efa1a71f11d3c46a53aaa89b90e"),
+    ],
+)
+def test_a_dataset_that_ends_before_the_switch_is_the_one_it_always_was(scale, seed, as_of, fingerprint):
+    # The fingerprints of the seeder before it generated across the switch.
+    blueprint = build_blueprint(scale, seed, as_of)
+    assert not blueprint.support and all(p.scheme == "titp" for p in blueprint.plans)
+    dumped = orjson.dumps(_titp_view(asdict(blueprint)), option=orjson.OPT_NON_STR_KEYS)
+    assert hashlib.sha256(dumped).hexdigest() == fingerprint
+
+
+ESD = EsdRules()
+SWITCH = Switch()
+SUPPORT = SupervisionSupportRules()
+
+
+@pytest.fixture(scope="module", params=[date(2027, 10, 1), date(2028, 9, 1)], ids=str)
+def across(request):
+    return build_blueprint(0.01, 42, request.param)
+
+
+def _other(plan: Plan) -> OtherPlan:
+    return OtherPlan(
+        Stage(plan.stage),
+        plan.job_category,
+        plan.start_date,
+        plan.end_date,
+        PlanStatus.CERTIFIED,
+        scheme=Scheme.TITP,
+        applied_on=plan.applied_on,
+    )
+
+
+def test_after_the_switch_new_workers_come_under_esd_in_several_fields(across):
+    esd = [p for p in across.plans if p.scheme == "esd"]
+    assert len(esd) > 300 and all(p.stage is None and p.esd_field in ESD.fields for p in esd)
+    fields = Counter(p.esd_field for p in esd)
+    assert len(fields) >= 12
+    # Weighted by the national caps: the two largest caps are the two largest fields.
+    biggest = sorted(ESD.national_caps[2027], key=ESD.national_caps[2027].__getitem__)[-2:]
+    assert {f for f, _ in fields.most_common(2)} == set(biggest)
+    # ESD applications are filed before ESD starts for plans starting on or after it.
+    assert all(p.start_date >= ESD_STARTS_ON for p in esd)
+    assert any(p.applied_on < ESD_STARTS_ON for p in esd)
+
+
+def test_titp_takes_applications_until_the_switch_and_trainees_in_it_move_on_as_the_rules_allow(across):
+    titp = [p for p in across.plans if p.scheme == "titp"]
+    stage_i = [p for p in titp if p.stage == "i"]
+    assert all(p.applied_on < ESD_STARTS_ON and p.start_date <= SWITCH.titp_last_start for p in stage_i)
+    assert any(p.start_date >= ESD_STARTS_ON for p in stage_i)  # applied for before, certified after
+    by_trainee = defaultdict(list)
+    for plan in titp:
+        by_trainee[plan.trainee_id].append(plan)
+    moved_on = 0
+    for chain in by_trainee.values():
+        for n, plan in enumerate(chain):
+            if plan.applied_on < ESD_STARTS_ON and plan.start_date <= SWITCH.titp_last_start:
+                continue
+            moved_on += 1
+            earlier = [_other(p) for p in chain[:n]]
+            assert plan.stage != "i" and SWITCH.in_titp_on(ESD_STARTS_ON, earlier), plan.key
+            if plan.stage == "iii":
+                assert SWITCH.year_of_stage_ii(ESD_STARTS_ON, earlier), plan.key
+    assert moved_on > 100
+
+
+def _plan(stage: str, start: date, months: int) -> Plan:
+    end = add_months(start, months) - timedelta(days=1)
+    return Plan(stage, None, {}, stage, "welding", "other", 0, 0, 0, start, end, add_months(start, -2),
+                add_months(start, -1), [])  # fmt: skip
+
+
+def test_the_seeder_moves_a_trainee_on_after_the_switch_only_as_the_switch_rules_allow():
+    late = add_months(SWITCH.titp_last_start, 2)  # applied for after the switch, starting after the last TITP start
+    # Stage ii: for a trainee in TITP on the day ESD starts.
+    assert titp_continuation_allowed([_plan("i", add_months(late, -12), 12)], "ii", late)
+    assert not titp_continuation_allowed([_plan("i", add_months(ESD_STARTS_ON, -12), 12)], "ii", late)
+    # Stage iii: with the year of stage ii done by then (12 months allowed, a day less refused).
+    year_before = add_months(ESD_STARTS_ON, -12 * SWITCH.stage_ii_years_before_iii)
+    for stage_ii_from, allowed in ((year_before, True), (year_before + timedelta(days=1), False)):
+        chain = [_plan("i", add_months(stage_ii_from, -12), 12), _plan("ii", stage_ii_from, 24)]
+        assert titp_continuation_allowed(chain, "iii", late) is allowed
+
+
+def test_every_esd_plan_is_supported_by_a_granted_support_organization(across):
+    bp = across
+    assert bp.support
+    for plan in (p for p in bp.plans if p.scheme == "esd"):
+        io = bp.implementing[plan.implementing]
+        sso = bp.support[plan.support]
+        assert io.training_type == "b" and io.esd_support == plan.support and io.esd_from <= plan.start_date
+        assert sso.granted_on <= plan.certified_on and sso.certifies(plan.certified_on)
+        assert bp.supervising[sso.cooperative].corporate_number == sso.corporate_number
+        assert bp.sending[plan.sending].country == plan.nationality and plan.sending in sso.partners.values()
+        assert plan.applied_on < plan.certified_on < plan.start_date and plan.esd_field == io.esd_field
+        assert any(
+            e["grade"] == "japanese_a1" and date.fromisoformat(e["passed_on"]) < plan.start_date
+            for e in plan.exams_passed
+        )
+        assert age_on(date.fromisoformat(plan.trainee["date_of_birth"]), plan.start_date) >= ESD.minimum_age
+    # Each application meets the registry's standards for the permit.
+    for sso in bp.support:
+        assert sso.full_time_staff >= SUPPORT.min_full_time_staff
+        assert SUPPORT.min_member_employers <= sso.member_employers <= SUPPORT.max_employers(sso.full_time_staff)
+        assert sso.workers <= SUPPORT.max_workers(sso.full_time_staff)
+    # Quotas: the ESD plans of an employer in force together fit its quota.
+    quota = QuotaRules()
+    for (j, scheme), same in _by_organization_and_scheme(bp).items():
+        if scheme != "esd":
+            continue
+        io = bp.implementing[j]
+        limit = quota.basic(io.full_time_staff) * (ESD.quota_multiple_excellent if io.excellent else ESD.quota_multiple)
+        for plan in same:
+            assert sum(1 for o in same if o.start_date <= plan.end_date and plan.start_date <= o.end_date) <= limit
+
+
+def _by_organization_and_scheme(bp):
+    found = defaultdict(list)
+    for plan in bp.plans:
+        found[(plan.implementing, plan.scheme)].append(plan)
+    return found
+
+
+def test_a_few_esd_workers_transfer_after_their_fields_period_and_audits_are_filed_each_quarter():
+    bp = build_blueprint(0.01, 42, date(2028, 9, 1))
+    plans = {p.key: p for p in bp.plans}
+    moved = [p for p in bp.plans if p.transfer_from]
+    assert moved
+    for plan in moved:
+        source = plans[plan.transfer_from]
+        assert source.ending == ("transferred", plan.start_date, None) and source.trainee_id == plan.trainee_id
+        assert plan.start_date >= add_months(source.start_date, 12 * ESD.fields[source.esd_field].transfer_years)
+        assert (plan.esd_field, plan.job_category) == (source.esd_field, source.job_category)
+        assert plan.implementing != source.implementing and plan.end_date == source.end_date
+        assert any(grade == "basic" and on < plan.start_date for grade, on in source.exam_results)
+    reports = [(sso_index, *r) for sso_index, sso in enumerate(bp.support) for r in sso.audit_reports]
+    assert reports
+    for sso_index, employer, quarter_ending, filed_on, workers in reports:
+        assert is_quarter_end(quarter_ending) and quarter_ending < filed_on <= bp.as_of and workers > 0
+        assert bp.implementing[employer].esd_support == sso_index
+    assert any(SUPPORT.audit_report_late(q, filed) for _, _, q, filed, _ in reports)
+
+
+def test_every_esd_field_has_a_job_group_whose_employers_work_in_it():
+    assert set(GROUP_FIELDS) == set(JOB_GROUPS)
+    assert {name for names in GROUP_FIELDS.values() for name in names} == set(ESD.fields)
+
+
+def test_a_date_long_after_the_switch_holds_esd_workers_and_the_last_titp_trainees():
+    bp = build_blueprint(0.001, 42, date(2030, 6, 1))
+    assert Counter(p.scheme for p in bp.plans)["esd"] > 200
+    assert all(p.start_date <= SWITCH.titp_last_start for p in bp.plans if p.stage == "i")
 
 
 def test_the_checkpoint_reads_back_what_was_recorded_and_refuses_another_dataset(tmp_path):
