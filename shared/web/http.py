@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import orjson
 from fastapi import Depends, Header, Query, Request, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from shared.commands import (
     CommandFunction,
@@ -155,13 +155,20 @@ def as_of_param(
     try:
         if len(as_of) == 10:
             day = date.fromisoformat(as_of)
+            _within_range(day)
             return PointInTime(datetime.combine(day, time.max, tzinfo=JAPAN), day)
         moment = datetime.fromisoformat(as_of)
     except ValueError:
         raise InvalidParameter("query.as_of", "expected an ISO 8601 date or date-time") from None
     if moment.tzinfo is None:
         raise InvalidParameter("query.as_of", "a time needs its UTC offset, e.g. 2026-04-01T09:00:00+09:00")
+    _within_range(moment.date())
     return PointInTime(moment, moment.astimezone(JAPAN).date())
+
+
+def _within_range(day: date) -> None:
+    if not EARLIEST_DATE <= day <= LATEST_AS_OF:
+        raise InvalidParameter("query.as_of", f"must be between {EARLIEST_DATE} and {LATEST_AS_OF}")
 
 
 AsOf = Annotated[PointInTime | None, Depends(as_of_param)]
@@ -172,10 +179,52 @@ def today() -> date:
     return datetime.now(JAPAN).date()
 
 
+# The range of every date and integer a client may send (issue 18): the calendar arithmetic of the
+# rules (a permit's years, a report's due months) and the event store's JSON stay within reach of
+# them, so a far-off date or a huge number is a 422 naming the field, never a 500.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+# A read `as_of` far ahead means "everything recorded so far": allowed further out than a date a command
+# records, still short of the calendar's end, where the rules' date arithmetic would overflow.
+LATEST_AS_OF = date(2999, 12, 31)
+LARGEST_INTEGER = 2**63 - 1
+
+
+def check_bounds(value: Any) -> None:
+    """Refuse (ValueError) a date outside EARLIEST_DATE..LATEST_DATE or an integer beyond 64 bits,
+    anywhere in `value`: nested models, lists and mappings included."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int) and not -LARGEST_INTEGER <= value <= LARGEST_INTEGER:
+        raise ValueError(f"must be between {-LARGEST_INTEGER} and {LARGEST_INTEGER}")
+    if isinstance(value, date) and not EARLIEST_DATE <= _day_of(value) <= LATEST_DATE:
+        raise ValueError(f"must be between {EARLIEST_DATE} and {LATEST_DATE}")
+    if isinstance(value, BaseModel):
+        for member in value.__dict__.values():
+            check_bounds(member)
+    elif isinstance(value, dict):
+        for member in value.values():
+            check_bounds(member)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for member in value:
+            check_bounds(member)
+
+
+def _day_of(value: date) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
 class Body(BaseModel):
-    """A command's request body: unknown fields are refused (422), never ignored."""
+    """A command's request body: unknown fields are refused (422), never ignored; dates and integers,
+    at any depth, are held to EARLIEST_DATE..LATEST_DATE and 64 bits (422 naming the field)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _within_bounds(cls, value: Any) -> Any:
+        check_bounds(value)
+        return value
 
 
 class Accepted(BaseModel):

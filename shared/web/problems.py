@@ -232,8 +232,15 @@ async def _on_invalid_request(request: Request, exc: Exception) -> Response:
     return ProblemResponse(body, status_code=422)
 
 
+# FastAPI's answer to a body it could not even decode (not UTF-8, nested too deep): a 400 with this
+# detail. docs/security.md promises 422 for every malformed body, like JSON it could not parse.
+UNPARSABLE_BODY = "There was an error parsing the body"
+
+
 async def _on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and exc.detail == UNPARSABLE_BODY:
+        return problem_response(InvalidParameter("body", "not valid JSON (UTF-8)"))
     phrase = HTTPStatus(exc.status_code).phrase
     body: dict[str, Any] = {"type": "about:blank", "title": phrase, "status": exc.status_code}
     if isinstance(exc.detail, str):

@@ -11,7 +11,10 @@ from shared.dates import add_months, fiscal_year, fiscal_year_start
 from shared.web.http import today
 from shared.web.problems import InvalidParameter
 
-Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="a month, YYYY-MM")]
+# Years 1900-2199: the range of every date a client may send (shared.web.http.EARLIEST_DATE..LATEST_DATE).
+Month = Annotated[
+    str, Query(pattern=r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$", description="a month, YYYY-MM, from 1900-01 to 2199-12")
+]
 FiscalYear = Annotated[
     int,
     Query(

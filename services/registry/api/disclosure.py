@@ -38,11 +38,23 @@ def _position(cursor: str | None) -> tuple[date, UUID] | None:
         raise InvalidParameter("query.cursor", "not a cursor this service issued") from None
 
 
+# A cell a spreadsheet would take for a formula (CSV injection): prefixed with a single quote.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(rows: list[dict[str, Any]]) -> Response:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(FIELDS)
-    writer.writerows([row[f] if row[f] is not None else "" for f in FIELDS] for row in rows)
+    writer.writerows([_cell(row[f]) for f in FIELDS] for row in rows)
     return Response(
         out.getvalue(),
         media_type=CSV_MEDIA_TYPE,
