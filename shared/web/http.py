@@ -250,6 +250,17 @@ def page_of(items: list[Item], limit: int, key: Callable[[Item], list[Any]]) -> 
     return Page[Item](items=page, next_cursor=encode_cursor(key(page[-1])) if len(items) > limit else None)
 
 
+def cursor_day_and_id(cursor: str | None) -> tuple[date, uuid.UUID] | None:
+    """The position a `[day, id]` cursor names, for lists ordered by a date and then by id."""
+    values = decode_cursor(cursor)
+    if not values:
+        return None
+    try:
+        return date.fromisoformat(values[0]), uuid.UUID(values[1])
+    except (ValueError, TypeError, IndexError):
+        raise InvalidParameter("query.cursor", "not a cursor this service issued") from None
+
+
 def cursor_uuid(values: list[Any] | None) -> uuid.UUID | None:
     if not values:
         return None

@@ -2,7 +2,7 @@
 organizations owe about the employers they support under ESD, for the inspection worklist."""
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
@@ -13,8 +13,7 @@ from services.inspection.api.schemas import FilingDocument
 from services.inspection.domain.filings import FilingKind
 from services.inspection.projections import filings
 from shared.web.app import PoolDep
-from shared.web.http import Page, decode_cursor, page_of, today
-from shared.web.problems import InvalidParameter
+from shared.web.http import Page, cursor_day_and_id, page_of, today
 
 router = APIRouter(prefix="/v1/filings", tags=["filings"])
 
@@ -37,7 +36,7 @@ async def list_filings(
 ) -> Page[FilingDocument]:
     """What supervision support organizations owe, as of `overdue_as_of` (today without it): one item per
     organization and employer supported on that day, ordered by the day the next report is due."""
-    after = _cursor_position(decode_cursor(cursor))
+    after = cursor_day_and_id(cursor)
     async with pool.acquire() as conn:
         items = await filings.list_filings(
             conn,
@@ -52,12 +51,3 @@ async def list_filings(
             limit=limit + 1,
         )
     return page_of(items, limit, lambda item: [item.due_on.isoformat(), str(item.id)])
-
-
-def _cursor_position(after: list[Any] | None) -> tuple[date, UUID] | None:
-    if not after:
-        return None
-    try:
-        return date.fromisoformat(after[0]), UUID(after[1])
-    except (ValueError, TypeError, IndexError):
-        raise InvalidParameter("query.cursor", "not a cursor this service issued") from None

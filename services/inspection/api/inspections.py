@@ -1,7 +1,7 @@
 """Inspections and the worklist (DOMAIN §5, §10)."""
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -20,8 +20,7 @@ from services.inspection.domain.rules import Cadence
 from services.inspection.projections import inspections
 from shared.errors import NotFound
 from shared.web.app import PoolDep, StoreDep
-from shared.web.http import Accepted, AsOf, Command, Page, decode_cursor, document_response, page_of, today
-from shared.web.problems import InvalidParameter
+from shared.web.http import Accepted, AsOf, Command, Page, cursor_day_and_id, document_response, page_of, today
 
 
 def get_cadence(request: Request) -> Cadence:
@@ -112,7 +111,7 @@ async def list_inspections(
     cursor: str | None = None,
 ) -> Page[InspectionDocument]:
     """The worklist: inspections filtered, ordered by due date, a page at a time."""
-    after = _cursor_position(decode_cursor(cursor))
+    after = cursor_day_and_id(cursor)
     async with pool.acquire() as conn:
         items = await inspections.list_inspections(
             conn,
@@ -128,12 +127,3 @@ async def list_inspections(
             limit=limit + 1,
         )
     return page_of(items, limit, lambda item: [item.due_by.isoformat(), str(item.id)])
-
-
-def _cursor_position(after: list[Any] | None) -> tuple[date, UUID] | None:
-    if not after:
-        return None
-    try:
-        return date.fromisoformat(after[0]), UUID(after[1])
-    except (ValueError, TypeError, IndexError):
-        raise InvalidParameter("query.cursor", "not a cursor this service issued") from None

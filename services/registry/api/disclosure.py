@@ -11,7 +11,6 @@ import csv
 import io
 from datetime import date
 from typing import Annotated, Any, Literal
-from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -19,23 +18,13 @@ from contracts.registry import Scheme
 from services.registry.api.schemas import Action, DisclosedAction, DisclosurePage
 from services.registry.projections.disclosure import FIELDS, list_disclosed_actions
 from shared.web.app import PoolDep
-from shared.web.http import decode_cursor, encode_cursor
+from shared.web.http import cursor_day_and_id, encode_cursor
 from shared.web.problems import InvalidParameter
 
 CSV_MEDIA_TYPE = "text/csv"
 PUBLIC: dict[str, Any] = {"security": []}  # OpenAPI: no credentials
 
 router = APIRouter(prefix="/v1/public", tags=["public disclosure"])
-
-
-def _position(cursor: str | None) -> tuple[date, UUID] | None:
-    after = decode_cursor(cursor)
-    if not after:
-        return None
-    try:
-        return date.fromisoformat(after[0]), UUID(after[1])
-    except (ValueError, TypeError, IndexError):
-        raise InvalidParameter("query.cursor", "not a cursor this service issued") from None
 
 
 # A cell a spreadsheet would take for a formula (CSV injection): prefixed with a single quote.
@@ -100,7 +89,7 @@ async def list_administrative_actions(
         prefecture=prefecture,
         action=action,
         scheme=scheme,
-        after=None if as_csv else _position(cursor),
+        after=None if as_csv else cursor_day_and_id(cursor),
         limit=None if as_csv else limit + 1,
     )
     if as_csv:

@@ -34,14 +34,13 @@ from shared.web.http import (
     AsOf,
     Command,
     Page,
+    cursor_day_and_id,
     cursor_uuid,
     decode_cursor,
     document_response,
-    encode_cursor,
     page_of,
     today,
 )
-from shared.web.problems import InvalidParameter
 
 router = APIRouter(prefix="/v1/supervision-support-organizations", tags=["supervision support organizations"])
 
@@ -215,25 +214,11 @@ async def list_audit_reports(
         supervision_support_organization_id=id,
         implementing_organization_id=implementing_organization_id,
         quarter_ending=quarter_ending,
-        after=_position(cursor),
+        after=cursor_day_and_id(cursor),
         limit=limit + 1,
         book=rules,
     )
-    page = items[:limit]
-    next_cursor = (
-        encode_cursor([page[-1]["quarter_ending"].isoformat(), str(page[-1]["id"])]) if len(items) > limit else None
-    )
-    return Page[dict[str, Any]](items=page, next_cursor=next_cursor)
-
-
-def _position(cursor: str | None) -> tuple[date, UUID] | None:
-    after = decode_cursor(cursor)
-    if not after:
-        return None
-    try:
-        return date.fromisoformat(after[0]), UUID(after[1])
-    except (ValueError, TypeError, IndexError):
-        raise InvalidParameter("query.cursor", "not a cursor this service issued") from None
+    return page_of(items, limit, lambda item: [item["quarter_ending"].isoformat(), str(item["id"])])
 
 
 @router.get("/{id}", response_model=SupervisionSupportOrganizationDocument)

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from shared.commands import Aggregate, CommandRunner
+from shared.commands import Aggregate, CommandRunner, Existing
 
 S = TypeVar("S")
 
@@ -29,3 +29,28 @@ async def read_document(
             return row["document"] if row else None
         state, version = await runner.load(conn, aggregate, str(id), until=until)
     return document(str(id), state, version) if version else None
+
+
+E = TypeVar("E", bound=Existing)
+
+
+async def read_state(
+    pool: asyncpg.Pool,
+    runner: CommandRunner,
+    table: str,
+    aggregate: Aggregate[E],
+    load_state: Callable[[Any], E],
+    id: UUID,
+    until: datetime | None,
+) -> tuple[E, int] | None:
+    """For a read model that keeps the state (its document depends on the day asked about): the row's
+    state, or with `until` the state folded from the events recorded by then; None if it had not applied."""
+    async with pool.acquire() as conn:
+        if until is None:
+            row = await conn.fetchrow(f"SELECT state, version FROM {table} WHERE id = $1", id)
+            if row is None:
+                return None
+            state, version = load_state(row["state"]), row["version"]
+        else:
+            state, version = await runner.load(conn, aggregate, str(id), until=until)
+    return (state, version) if state.exists else None

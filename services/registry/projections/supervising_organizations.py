@@ -12,6 +12,7 @@ from contracts.registry import PermitType
 from services.registry.domain.supervising_organization import Lifecycle, SupervisingOrganization, status_on
 from services.registry.projections.corporate_numbers import release_corporate_number, reserve_corporate_number
 from services.registry.projections.disclosure import project_disclosure
+from services.registry.projections.reading import read_state
 from shared.commands import Aggregate, CommandRunner
 
 _state = TypeAdapter(SupervisingOrganization)
@@ -83,17 +84,8 @@ async def read_supervising_organization(
 ) -> dict[str, Any] | None:
     """The organization's document with its status on `day`: as its read model holds it, or with `until`
     as recorded by then; None if it had not applied."""
-    async with pool.acquire() as conn:
-        if until is None:
-            row = await conn.fetchrow("SELECT state, version FROM supervising_organizations WHERE id = $1", id)
-            if row is None:
-                return None
-            state, version = load_state(row["state"]), row["version"]
-        else:
-            state, version = await runner.load(conn, aggregate, str(id), until=until)
-    if not state.exists:
-        return None
-    return supervising_organization_document(str(id), state, version, day)
+    found = await read_state(pool, runner, "supervising_organizations", aggregate, load_state, id, until)
+    return supervising_organization_document(str(id), *found, day) if found else None
 
 
 async def list_supervising_organizations(
