@@ -47,7 +47,8 @@ DEFINITION = ServiceDefinition(
     description="Training plans of TITP and ESD (Employment for Skill Development): application, certification,"
     " lifecycle, transfers.",
     aggregates={TrainingPlanApplied: TRAINING_PLAN, ExamResultRecorded: TRAINEE, TraineePersonalDataErased: TRAINEE},
-    outside_the_log=frozenset({"trainee_keys"}),  # the trainees' keys (projections/personal_data.py)
+    # The trainees' keys and the identities their ids are bound to (projections/personal_data.py).
+    outside_the_log=frozenset({"trainee_keys", "trainee_identities"}),
 )
 
 

@@ -5,7 +5,8 @@ transaction of its `UnitOfWork`. A certification is decided on a snapshot of the
 taken under locks in the command's transaction.
 
 `may_see` is the caller's visibility (an HTTP route passes `principal.may_see`): a plan it may not see
-is answered as not found. By default everyone may see every plan (subscriptions, tools, tests).
+is answered as not found. By default everyone may see every plan (subscriptions, tools, tests). A new
+application is bound tighter: to the filer's own organization as the registry knows it (`filer`).
 """
 
 from collections.abc import Callable, Sequence
@@ -68,13 +69,18 @@ async def apply_for_certification(
     terms: PlanTerms,
     applied_on: date,
     rule_book: RuleBook = tp.DEFAULT_RULES,
-    may_see: MaySee = anyone,
+    filer: str | None = None,
 ) -> Outcome:
     """Apply for the certification of a training plan; the trainee's personal data is sealed with their key.
     The switch decides here which scheme the application date and the trainee's status allow: a refused
-    application records nothing."""
-    if not may_see(terms.implementing_organization_id, terms.supervising_organization_id):
-        raise NotFound("implementing organization", terms.implementing_organization_id)
+    application records nothing.
+
+    `filer` is the organization the caller acts for (an HTTP route passes `principal.only_organization`;
+    None for officers, tools and tests): it files only its own plans, as the registry binds it
+    (`tp.check_filer`). The trainee id must name the person it was first recorded with (`personal_data`)."""
+    if filer is not None:
+        employer = await registry.implementing_organization(uow.conn, terms.implementing_organization_id)
+        tp.check_filer(filer, terms, employer)
     others = await trainee_plans(uow.conn, str(id), terms.trainee_id)
     sealed = await personal_data.sealed_terms(uow.conn, terms)
     return await uow.decide(

@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from shared.settings import SERVICES
 from shared.web.auth import Role, declared_roles, mint_token
 from shared.web.http import Page
-from tests.helpers import permit_application, post
+from tests.helpers import eventually, permit_application, post
 from tests.integration.test_accreditation_service import corporate_number
 
 # Health, metrics and the API and event catalogues: for load balancers, monitoring and client developers.
@@ -217,34 +217,37 @@ async def organizations(services, token):
             )
         )["id"]
         trainee = str(uuid4())
-        plan = (
-            await post(
-                accreditation,
-                PLANS,
-                {
-                    "trainee_id": trainee,
-                    "trainee": {
-                        "name": f"Trainee of {city}",
-                        "date_of_birth": "2001-05-01",
-                        "nationality": "VN",
-                        "passport_number": f"P{city.upper()}",
-                    },
-                    "stage": "i",
-                    "training_type": "b",
-                    "job_category": "construction",
-                    "implementing_organization_id": implementing,
-                    "supervising_organization_id": own,
-                    "sending_organization_id": sending,
-                    "start_date": "2026-07-01",
-                    "end_date": "2027-06-30",
-                    "monthly_wage": 215_000,
-                    "comparable_japanese_wage": 210_000,
-                    "applied_on": "2026-06-01",
-                },
-                token("implementing_org", org=implementing),
-                201,
+        application = {
+            "trainee_id": trainee,
+            "trainee": {
+                "name": f"Trainee of {city}",
+                "date_of_birth": "2001-05-01",
+                "nationality": "VN",
+                "passport_number": f"P{city.upper()}",
+            },
+            "stage": "i",
+            "training_type": "b",
+            "job_category": "construction",
+            "implementing_organization_id": implementing,
+            "supervising_organization_id": own,
+            "sending_organization_id": sending,
+            "start_date": "2026-07-01",
+            "end_date": "2027-06-30",
+            "monthly_wage": 215_000,
+            "comparable_japanese_wage": 210_000,
+            "applied_on": "2026-06-01",
+        }
+
+        async def filed(application=application, implementing=implementing):
+            # An employer files under its supervising organization once accreditation has heard from the registry
+            # that it belongs to it (404 until then).
+            answer = await accreditation.post(
+                PLANS, json=application, headers=token("implementing_org", org=implementing)
             )
-        )["id"]
+            assert answer.status_code in (201, 404), answer.text
+            return answer.json()["id"] if answer.status_code == 201 else None
+
+        plan = await eventually(filed, timeout=30, message="accreditation never learnt the employer's registration")
         # The cooperative's ESD record (its own id), supporting the implementing organization, with an audit filed.
         await post(
             registry,

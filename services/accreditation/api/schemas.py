@@ -71,7 +71,7 @@ _ESD_EXAMPLE: JsonDict = {
 # Requests
 
 
-class StatedTrainee(BaseModel):
+class StatedTrainee(Body):
     """The trainee as the application states them; their personal data is recorded sealed with their key."""
 
     model_config = ConfigDict(extra="forbid")

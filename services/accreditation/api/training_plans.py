@@ -46,7 +46,14 @@ async def apply_for_certification(
     body: ApplyForCertification, command: Command, rules: RuleBookDep, _: Filer
 ) -> Response:
     """Apply for the certification of a training plan: a TITP stage, or an ESD plan. The switch decides at once
-    which scheme the application date and the trainee's status allow (409 naming the rule; nothing recorded)."""
+    which scheme the application date and the trainee's status allow (409 naming the rule; nothing recorded).
+
+    An organization files only its own plans: an implementing organization under the supervising (TITP) or
+    supervision support (ESD) organization the registry has it under, that organization for its member
+    employers; any other is answered 404 as not found, naming the rule (`filing.own_organization`,
+    `filing.member_employer`, `filing.own_supervising_organization`). A trainee id stays with the person its
+    first application named (name, date of birth, nationality): another person under it, or a trainee whose
+    data was erased, is refused with 409 `trainee.identity`, the same answer either way."""
     id = uuid4()
     return await command.execute(
         commands.apply_for_certification,
@@ -54,7 +61,7 @@ async def apply_for_certification(
         terms=body.terms(),
         applied_on=body.applied_on,
         rule_book=rules,
-        may_see=command.principal.may_see,
+        filer=command.principal.only_organization,
         created_at=f"{router.prefix}/{id}",
     )
 

@@ -3,8 +3,13 @@
 
 Its stream is `trainee_stream_id(trainee_id)`; its state is whether the data was erased and the results
 recorded (ESD counts them: the first-year exams, transfers, the extension after a failed SSW skills test).
+
+A trainee id names one person: its first recorded application binds it to that person's `identity`, and an
+application that names the id with another identity is refused (projections/personal_data.py keeps the
+binding as a keyed fingerprint beside the trainee's key).
 """
 
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date
 from uuid import UUID
@@ -13,6 +18,24 @@ from contracts.accreditation import ExamGrade, ExamResult, ExamResultRecorded, T
 from services.accreditation.domain.rules import ExamTaken
 from shared.errors import DomainRuleViolation
 from shared.events import EventPayload
+
+
+def identity_refused() -> DomainRuleViolation:
+    """The one answer to an application whose trainee id is bound to another identity, or whose trainee's data
+    was erased: the same either way, so that it tells nothing of the other person, nor of an erasure."""
+    return DomainRuleViolation(
+        "trainee.identity",
+        "this trainee_id cannot be used with this personal data: every plan of a trainee names the trainee as"
+        " their first application did; a new trainee needs a new trainee_id",
+    )
+
+
+def identity(name: str, date_of_birth: date, nationality: str) -> bytes:
+    """What identifies a trainee as a person, as the bytes to fingerprint: the name (Unicode-normalized, case and
+    spacing folded, so a retyped name is the same), the date of birth and the nationality. Not the passport
+    number: a renewed passport has another, and the trainee is the same person."""
+    folded = " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    return "\x1f".join((folded, date_of_birth.isoformat(), nationality)).encode()
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from contracts.accreditation import (
     ImprovementOrderClosed,
     ImprovementOrderIssued,
     NewSupervisingOrganizationRequired,
+    PlanDetails,
     PlanHeader,
     PlanStatus,
     SealedPlanTerms,
@@ -34,7 +35,13 @@ from contracts.accreditation import (
     TransferReason,
 )
 from contracts.registry import Scheme
-from services.accreditation.domain.rules import CertificationFacts, OtherPlan, RuleBook, check_terms
+from services.accreditation.domain.rules import (
+    CertificationFacts,
+    ImplementingOrganization,
+    OtherPlan,
+    RuleBook,
+    check_terms,
+)
 from shared import improvement_orders
 from shared.dates import add_months
 from shared.errors import DomainRuleViolation, NotFound
@@ -216,6 +223,39 @@ def apply_for_certification(
     check_terms(terms)
     rule_book.check_application(terms, applied_on, trainee_plans)
     return [TrainingPlanApplied(**terms.details(), trainee=terms.trainee, applied_on=applied_on)]
+
+
+class NotTheFilers(NotFound):
+    """A filing that names an organization its filer may not file for: answered as that organization not found,
+    whether it exists or not (the filer learns nothing of other organizations, ARCHITECTURE §6), with the rule."""
+
+    def __init__(self, resource: str, id: object, rule: str) -> None:
+        super().__init__(resource, id)
+        self.members["rule"] = rule
+
+
+def check_filer(filer: str, terms: PlanDetails, employer: ImplementingOrganization | None) -> None:
+    """An organization files its own plans only (issue 18): an implementing organization for itself, under the
+    organization it belongs to; a supervising organization (TITP) or supervision support organization (ESD) for
+    its member employers. Belonging is what the registry published (`employer`, accreditation's view of the
+    implementing organization; None while its registration has not arrived): the employer's current
+    supervising organization under the plan's scheme. A type (a) plan (direct hire) names no supervising
+    organization: only the employer files it."""
+    implementing, supervising = str(terms.implementing_organization_id), terms.supervising_organization_id
+    if filer not in (implementing, str(supervising)):
+        raise NotTheFilers("implementing organization", implementing, "filing.own_organization")
+    if supervising is None:
+        return
+    belongs_to = None
+    if employer is not None:
+        esd = terms.scheme is Scheme.ESD
+        belongs_to = employer.esd_supervising_organization_id if esd else employer.supervising_organization_id
+    if belongs_to == supervising:
+        return
+    if filer == implementing:
+        supervisor = "supervision support organization" if terms.scheme is Scheme.ESD else "supervising organization"
+        raise NotTheFilers(supervisor, supervising, "filing.own_supervising_organization")
+    raise NotTheFilers("implementing organization", implementing, "filing.member_employer")
 
 
 def certify(state: TrainingPlan, facts: CertificationFacts, rule_book: RuleBook) -> list[EventPayload]:

@@ -4,16 +4,26 @@ it, and unreadable everywhere once the key is erased.
 
 A read model of its own kind: `commands.py` writes it (a key created on first use, erased on
 request) in the command's transaction, and the plans' reads open the data with it.
+
+Beside each key, table `trainee_identities` binds the trainee id to the person of its first recorded
+application: a fingerprint of their identity (`trainee.identity`), HMAC-SHA256 under a key derived from the
+trainee's data key, so it says nothing without that key and nothing at all once the key is erased (the row
+goes with it). An application naming another identity, or a trainee whose key was erased, gets one refusal
+(`trainee.identity_refused`): it tells no one whether the id belongs to someone else or was erased.
 """
 
+import hmac
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from contracts.accreditation import PersonalData, PlanTerms, SealedPlanTerms, SealedTrainee
+from services.accreditation.domain import trainee
 from shared.crypto import SubjectKeys, seal_model, unseal_model
-from shared.errors import DomainRuleViolation
 
 TRAINEE_KEYS = SubjectKeys("trainee_keys")
 ERASED = {"name": None, "date_of_birth": None, "passport_number": None, "personal_data_erased": True}
@@ -24,19 +34,60 @@ def _subject(trainee_id: UUID | str) -> str:
 
 
 async def sealed_terms(conn: asyncpg.Connection, terms: PlanTerms) -> SealedPlanTerms:
-    """The terms to record: the personal data sealed with the trainee's key, created on first use."""
+    """The terms to record: the personal data sealed with the trainee's key, created on first use, if the
+    trainee is the person the id is bound to (bound now, on first use)."""
     key = await TRAINEE_KEYS.for_sealing(conn, terms.trainee_id)
-    if key is None:
-        raise DomainRuleViolation(
-            "trainee.personal_data_erased",
-            "this trainee's personal data was erased; an application for them needs a new trainee id",
-        )
-    return terms.sealed(seal_model(key, terms.trainee.personal_data(), _subject(terms.trainee_id)))
+    stated = terms.trainee
+    if key is None or not hmac.compare_digest(
+        await _bound_identity(conn, terms.trainee_id, key, stated.name, stated.date_of_birth, stated.nationality),
+        _fingerprint(key, stated.name, stated.date_of_birth, stated.nationality),
+    ):
+        raise trainee.identity_refused()
+    return terms.sealed(seal_model(key, stated.personal_data(), _subject(terms.trainee_id)))
+
+
+async def _bound_identity(
+    conn: asyncpg.Connection, trainee_id: UUID, key: bytes, name: str, date_of_birth: date, nationality: str
+) -> bytes:
+    """The fingerprint the trainee id is bound to; bound to the one stated on its first use. A trainee recorded
+    before the binding existed is bound to the personal data of their first application, opened now. Two first
+    applications at once: the second waits for the first's insert, and is compared with it."""
+    bound: bytes | None = await conn.fetchval(
+        "SELECT fingerprint FROM trainee_identities WHERE trainee_id = $1", trainee_id
+    )
+    if bound is not None:
+        return bound
+    first = await conn.fetchrow(
+        "SELECT document->'trainee' AS trainee FROM training_plans"
+        " WHERE trainee_id = $1 AND document->'trainee'->>'personal_data' IS NOT NULL"
+        " ORDER BY applied_on, id LIMIT 1",
+        trainee_id,
+    )
+    if first is not None:
+        recorded = unseal_model(key, first["trainee"]["personal_data"], PersonalData, _subject(trainee_id))
+        name, date_of_birth = recorded.name, recorded.date_of_birth
+        nationality = first["trainee"]["nationality"]
+    await conn.execute(
+        "INSERT INTO trainee_identities (trainee_id, fingerprint) VALUES ($1, $2) ON CONFLICT (trainee_id) DO NOTHING",
+        trainee_id,
+        _fingerprint(key, name, date_of_birth, nationality),
+    )
+    bound = await conn.fetchval("SELECT fingerprint FROM trainee_identities WHERE trainee_id = $1", trainee_id)
+    assert bound is not None, "inserted, or inserted by a transaction that committed first"
+    return bound
+
+
+def _fingerprint(key: bytes, name: str, date_of_birth: date, nationality: str) -> bytes:
+    identity_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"titp trainee identity").derive(key)
+    return hmac.digest(identity_key, trainee.identity(name, date_of_birth, nationality), "sha256")
 
 
 async def erase(conn: asyncpg.Connection, trainee_id: UUID) -> bool | None:
-    """Destroy the trainee's key: True if erased now, False if erased before, None if they never had one."""
-    return await TRAINEE_KEYS.erase(conn, trainee_id)
+    """Destroy the trainee's key, and the fingerprint of their identity with it: True if erased now, False if
+    erased before, None if they never had one."""
+    erased = await TRAINEE_KEYS.erase(conn, trainee_id)
+    await conn.execute("DELETE FROM trainee_identities WHERE trainee_id = $1", trainee_id)
+    return erased
 
 
 async def opened(conn: asyncpg.Connection, trainee_id: UUID, trainee: SealedTrainee) -> PersonalData | None:
