@@ -55,3 +55,19 @@ class ConflictError(Problem):
     """A concurrent change won, or an Idempotency-Key was reused with another request."""
 
     problem = "conflict"
+
+
+class EventTooLarge(Problem):
+    """An event the command would record is larger than the broker accepts (`shared.store.MAX_EVENT_BYTES`):
+    `field` names the payload member that takes most of it."""
+
+    problem = "event-too-large"
+
+    def __init__(self, event_type: str, field: str, size_bytes: int, limit_bytes: int) -> None:
+        super().__init__(
+            f"the {event_type} event would be {size_bytes} bytes, over the limit of {limit_bytes};"
+            f" its largest field is {field}",
+            field=field,
+            size_bytes=size_bytes,
+            limit_bytes=limit_bytes,
+        )

@@ -4,6 +4,10 @@ Publishes only what the event store committed (rows in `outbox`), in position or
 by stream id so one aggregate's events stay in one partition in version order. A row is
 deleted only after the broker acknowledged it and every row before it: delivery is at least
 once, and consumers deduplicate by event id.
+
+An event the broker refuses for good (a non-retriable error, e.g. a record over the topic's
+`max.message.bytes`) is parked (`outbox_parked`) with the later events of its stream, with an
+alert, and the relay moves on; `titp outbox retry` puts them back after a fix.
 """
 
 from __future__ import annotations
@@ -11,16 +15,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka import errors as kafka_errors
 from aiokafka.errors import KafkaError
 
 from shared.db import connect
-from shared.events import CLOUDEVENTS_CONTENT_TYPE
-from shared.store import OUTBOX_CHANNEL, EventStore
+from shared.events import CLOUDEVENTS_CONTENT_TYPE, RecordedEvent
+from shared.kafka import client_options
+from shared.store import OUTBOX_CHANNEL, PARKED_BEHIND, EventStore
+from shared.topics import ensure_topics
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +38,48 @@ class LostLeadership(Exception):
     """The connection holding the advisory lock is gone, so another relay may lead now."""
 
 
+class _ProducerSpent(Exception):
+    """A batch had an unpublishable event, now parked: its producer's sequence numbers are off, start a new one."""
+
+
 def headers() -> list[tuple[str, bytes]]:
     """A Kafka message's headers: a new list for each message, because OpenTelemetry's aiokafka
     instrumentation appends the producer span's `traceparent` to the list it is given."""
     return [("content-type", CLOUDEVENTS_CONTENT_TYPE.encode())]
+
+
+async def send(producer: AIOKafkaProducer, topic: str, event: RecordedEvent) -> asyncio.Future[Any]:
+    """Send one event as the relay publishes it (and `republish` again): its CloudEvent JSON, keyed by its
+    stream id, with the relay's headers. Returns the future of the broker's acknowledgement."""
+    return await producer.send(topic, event.to_json(), key=event.subject.encode(), headers=headers())
+
+
+# Non-retriable errors that say nothing about the event: the broker out of reach, the relay not allowed
+# (an ACL), the producer's own state. Every event would fail alike, so the relay retries (with alerts)
+# instead of parking the whole outbox.
+_NOT_THE_EVENT = (
+    kafka_errors.KafkaTimeoutError,
+    kafka_errors.IllegalStateError,
+    kafka_errors.ProducerClosed,
+    kafka_errors.ProducerFenced,
+    kafka_errors.OutOfOrderSequenceNumber,
+    kafka_errors.UnknownProducerId,
+    kafka_errors.InvalidProducerEpoch,
+    kafka_errors.TopicAuthorizationFailedError,
+    kafka_errors.ClusterAuthorizationFailedError,
+    kafka_errors.TransactionalIdAuthorizationFailed,
+    kafka_errors.AuthenticationFailedError,
+    kafka_errors.SaslAuthenticationFailed,
+)
+
+
+def unpublishable(exc: BaseException) -> bool:
+    """Will the broker refuse this event however often it is sent (too large, an invalid topic, ...)?"""
+    return isinstance(exc, KafkaError) and not exc.retriable and not isinstance(exc, _NOT_THE_EVENT)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 class OutboxRelay:
@@ -64,6 +109,7 @@ class OutboxRelay:
         # Counters for metrics and health checks.
         self.is_leader = False
         self.published = 0
+        self.parked = 0
         self.errors = 0
         self.last_error: str | None = None
         self._wake = asyncio.Event()
@@ -137,6 +183,10 @@ class OutboxRelay:
                         producer = await self._start_producer()
                     sent = await self._publish_batch(producer)
                     delay = 0.2
+                except _ProducerSpent:
+                    await _stop_quietly(producer)
+                    producer = None
+                    continue
                 except (OSError, asyncio.TimeoutError, KafkaError) as exc:
                     # Broker trouble: keep the rows and the lock, drop the producer, retry.
                     self._failed(f"publishing to {self.topic}", exc, delay)
@@ -156,7 +206,7 @@ class OutboxRelay:
 
     async def _start_producer(self) -> AIOKafkaProducer:
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap, enable_idempotence=True, acks="all", **self.producer_options
+            **client_options(self.bootstrap), enable_idempotence=True, acks="all", **self.producer_options
         )
         try:
             await producer.start()
@@ -167,16 +217,47 @@ class OutboxRelay:
 
     async def _publish_batch(self, producer: AIOKafkaProducer) -> int:
         async with self.pool.acquire() as conn:
-            events = await self.store.unpublished(conn, self.batch)
+            events, parked_behind = await self.store.to_publish(conn, self.batch)
+        if parked_behind:
+            self.parked += parked_behind
+            log.error(
+                "outbox relay: parked %d events behind an earlier parked event of their stream",
+                parked_behind,
+                extra={"topic": self.topic},
+            )
         if not events:
             return 0
-        # Sent in position order, which per stream is version order.
-        futures = [
-            await producer.send(self.topic, event.to_json(), key=event.subject.encode(), headers=headers())
-            for event in events
-        ]
-        # The idempotent producer retries until the broker answers, however long it is away;
-        # waiting keeps the order intact. Meanwhile the outage shows in the counters and logs.
+        # Sent in position order, which per stream is version order. An event too large for the client
+        # is refused at once (MessageSizeTooLargeError): nothing after it is sent in this round.
+        futures: list[asyncio.Future[Any]] = []
+        refused: BaseException | None = None
+        for event in events:
+            try:
+                futures.append(await send(producer, self.topic, event))
+            except KafkaError as exc:
+                refused = exc
+                break
+        results = await self._acknowledged(futures)
+        # Mark only the prefix the broker acknowledged: a row after a failed one is sent again,
+        # so a stream's versions are never published out of order.
+        acked = 0
+        while acked < len(results) and not isinstance(results[acked], BaseException):
+            acked += 1
+        await self._mark_published(events[:acked])
+        failure = results[acked] if acked < len(results) else refused
+        if failure is None:
+            return acked
+        if not unpublishable(failure):
+            raise failure
+        # The broker refuses one of the rest for good (and, batched with it, maybe others that it would
+        # take alone): send the rest one at a time, parking what is refused and its stream's later events.
+        # The batch's producer is done with (see _publish_one_by_one): the caller starts a new one.
+        await self._publish_one_by_one(events[acked:])
+        raise _ProducerSpent()
+
+    async def _acknowledged(self, futures: list[asyncio.Future[Any]]) -> list[Any]:
+        """The broker's answers, in order. The idempotent producer retries until the broker answers, however
+        long it is away; waiting keeps the order intact. Meanwhile the outage shows in the counters and logs."""
         pending = set(futures)
         while pending:
             _, pending = await asyncio.wait(pending, timeout=self.ack_timeout)
@@ -185,19 +266,116 @@ class OutboxRelay:
                     f"{len(pending)} of {len(futures)} events unacknowledged after {self.ack_timeout:.0f}s",
                     f"waiting for {self.topic}",
                 )
-        results = await asyncio.gather(*futures, return_exceptions=True)
-        # Mark only the prefix the broker acknowledged: a row after a failed one is sent again,
-        # so a stream's versions are never published out of order.
-        acked = 0
-        while acked < len(results) and not isinstance(results[acked], BaseException):
-            acked += 1
-        if acked:
+        return await asyncio.gather(*futures, return_exceptions=True)
+
+    async def _mark_published(self, events: list[RecordedEvent]) -> None:
+        if events:
             async with self.pool.acquire() as conn:
-                await self.store.mark_published(conn, [e.position for e in events[:acked]])
-            self.published += acked
-        if acked < len(results):
-            raise results[acked]
-        return acked
+                await self.store.mark_published(conn, [e.position for e in events])
+            self.published += len(events)
+
+    async def _publish_one_by_one(self, events: list[RecordedEvent]) -> None:
+        blocked: set[str] = set()
+        producer = await self._start_producer()
+        try:
+            for event in events:
+                if event.subject in blocked:
+                    await self._park(event, PARKED_BEHIND)
+                    continue
+                try:
+                    [result] = await self._acknowledged([await send(producer, self.topic, event)])
+                except KafkaError as exc:
+                    result = exc
+                if not isinstance(result, BaseException):
+                    await self._mark_published([event])
+                elif unpublishable(result):
+                    await self._park(event, _describe(result))
+                    blocked.add(event.subject)
+                    # The idempotent producer gave the refused record a sequence number the broker never
+                    # stored: its next record would be refused as out of order. A new producer starts afresh.
+                    await _stop_quietly(producer)
+                    producer = await self._start_producer()
+                else:
+                    raise result
+        finally:
+            await _stop_quietly(producer)
+
+    async def _park(self, event: RecordedEvent, error: str) -> None:
+        async with self.pool.acquire() as conn:
+            await self.store.park(conn, event, error)
+        self.parked += 1
+        self.last_error = error
+        # An alert: this event (and its stream's later ones) stays off the topic until an operator acts.
+        log.error(
+            "outbox relay: parked event %s (%s v%s of %s) at position %s: %s; fix the cause, then run"
+            " `titp outbox retry`",
+            event.id,
+            event.type,
+            event.streamversion,
+            event.subject,
+            event.position,
+            error,
+            extra={"topic": self.topic, "event_id": str(event.id), "position": event.position, "error": error},
+        )
+
+
+class RelayRunning(Exception):
+    """A relay holds the service's relay lock: publishing the history beside it could reorder a stream."""
+
+
+async def republish(
+    pool: asyncpg.Pool,
+    dsn: str,
+    store: EventStore,
+    topic: str,
+    bootstrap: str,
+    *,
+    lock_key: int,
+    partitions: int = 3,
+    replication: int = 1,
+    progress: Callable[[int], None] = lambda n: None,
+) -> int:
+    """Publish a service's whole history to `topic` again, e.g. after the topic was deleted: every committed
+    event in position order, as the relay sends it (`send`), creating the topic if missing. Holds the relay
+    lock meanwhile (RelayRunning if a relay has it: stop the service's instances first), so no relay
+    publishes a newer event of a stream ahead of its history. Parked events are left to `titp outbox retry`;
+    outbox rows of what was published are done with. Returns how many events were published."""
+    lock_conn = await connect(dsn)
+    try:
+        if not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key):
+            raise RelayRunning(f"a relay of this database is publishing to {topic}: stop the service first")
+        await ensure_topics(bootstrap, [topic], partitions=partitions, replication=replication)
+        producer = AIOKafkaProducer(**client_options(bootstrap), enable_idempotence=True, acks="all")
+        await producer.start()
+        try:
+            return await _republish(pool, store, producer, topic, progress)
+        finally:
+            await _stop_quietly(producer)
+    finally:
+        await lock_conn.close()
+
+
+async def _republish(
+    pool: asyncpg.Pool, store: EventStore, producer: AIOKafkaProducer, topic: str, progress: Callable[[int], None]
+) -> int:
+    async with pool.acquire() as conn:
+        parked = {e.position for e in await store.parked(conn)}
+    published, after = 0, 0
+    while True:
+        async with pool.acquire() as conn:
+            page = await store.read_committed(conn, after, 1000)
+        if not page:
+            return published
+        after = page[-1].position
+        events = [e for e in page if e.position not in parked]
+        futures = [await send(producer, topic, e) for e in events]
+        for result in await asyncio.gather(*futures, return_exceptions=True):
+            if isinstance(result, BaseException):
+                raise result
+        async with pool.acquire() as conn:
+            await store.mark_published(conn, [e.position for e in events])
+        published += len(events)
+        progress(len(page))
 
 
 async def _stop_quietly(producer: AIOKafkaProducer) -> None:

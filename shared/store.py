@@ -10,10 +10,13 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from uuid import uuid4
+from typing import Any
+from uuid import UUID, uuid4
 
 import asyncpg
+import orjson
 
+from shared.errors import EventTooLarge
 from shared.events import (
     GENESIS_HASH,
     EventContext,
@@ -26,6 +29,14 @@ from shared.events import (
 POSITION_BITS = 20  # events one transaction may append: 2**20
 OUTBOX_CHANNEL = "titp_outbox"
 
+# The largest event (its CloudEvent JSON, what the relay sends) an append accepts. Kafka refuses a record
+# batch over the broker's `message.max.bytes` (default 1,048,588) or the topic's `max.message.bytes`, and the
+# relay could never publish it; a dead-lettered copy also carries headers. Half of that leaves room for both.
+MAX_EVENT_BYTES = 512 * 1024
+
+# Why the relay parked an event that could itself be published: an earlier event of its stream is parked.
+PARKED_BEHIND = "behind an earlier parked event of its stream"
+
 # The order key every reader follows; see migrations/001_event_store.sql for why it is gap-free.
 _SAFE_LIMIT = f"(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << {POSITION_BITS})"
 
@@ -33,6 +44,8 @@ _COLUMNS = (
     "position, stream_id, version, id, type, time, data, actor, correlationid, causationid, traceparent, prevhash, hash"
 )
 
+
+_E_COLUMNS = ", ".join("e." + c.strip() for c in _COLUMNS.split(","))
 
 _INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)"
 _APPEND = f"""
@@ -48,12 +61,15 @@ _APPEND = f"""
 @dataclass(frozen=True)
 class StreamHead:
     """Where an append goes: this transaction's first position (`pg_current_xact_id() << POSITION_BITS`),
-    the stream's version, last hash and position, and the last position this transaction used if known."""
+    the stream's version, last hash and position, the last position this transaction used if known, and
+    the database's clock when the head was read: an event's time (one clock per service, whichever
+    instance or host appends; never the Python process's clock)."""
 
     base: int
     version: int
     hash: str | None
     position: int | None
+    now: datetime
     mine: int | None = None
 
 
@@ -142,14 +158,16 @@ def _recorded(row: asyncpg.Record, source: str) -> RecordedEvent:
 
 
 class EventStore:
-    def __init__(self, types: EventTypes) -> None:
+    def __init__(self, types: EventTypes, *, max_event_bytes: int = MAX_EVENT_BYTES) -> None:
         self.types = types
+        self.max_event_bytes = max_event_bytes
 
     async def open_stream(self, conn: asyncpg.Connection, stream_id: str) -> tuple[list[RecordedEvent], StreamHead]:
         """A stream's events, and its head for `append` in the same transaction: one round trip instead of two.
         Takes this transaction's id, which an append needs anyway."""
         rows = await conn.fetch(
-            f"SELECT e.*, pg_current_xact_id()::text::bigint << {POSITION_BITS} AS base FROM (SELECT) AS one"
+            f"SELECT e.*, pg_current_xact_id()::text::bigint << {POSITION_BITS} AS base, clock_timestamp() AS now"
+            " FROM (SELECT) AS one"
             f" LEFT JOIN LATERAL (SELECT {_COLUMNS} FROM events WHERE stream_id = $1) e ON true ORDER BY e.version",
             stream_id,
         )
@@ -160,6 +178,7 @@ class EventStore:
             last.streamversion if last else 0,
             last.hash if last else None,
             last.position if last else None,
+            rows[0]["now"],
         )
 
     async def append(
@@ -195,7 +214,7 @@ class EventStore:
             # append would sort before it. Retrying in a new transaction puts it after.
             raise ConcurrencyError(stream_id, expected_version, current)
 
-        now = datetime.now(UTC)
+        now = head.now.astimezone(UTC)
         prev = head.hash or GENESIS_HASH
         recorded: list[RecordedEvent] = []
         for i, payload in enumerate(payloads):
@@ -216,6 +235,7 @@ class EventStore:
                 traceparent=context.traceparent,
             )
             event = RecordedEvent(**{**draft.__dict__, "hash": chain_hash(prev, draft)})
+            self._check_size(event)
             recorded.append(event)
             prev = event.hash
         try:
@@ -236,14 +256,20 @@ class EventStore:
             SELECT me.base,
                    (SELECT max(position) FROM events
                      WHERE position >= me.base AND position < me.base + (1 << {POSITION_BITS})) AS mine,
-                   h.version, h.hash, h.position
+                   h.version, h.hash, h.position, clock_timestamp() AS now
               FROM me LEFT JOIN LATERAL (
                    SELECT version, hash, position FROM events WHERE stream_id = $1
                     ORDER BY version DESC LIMIT 1) h ON true
             """,
             stream_id,
         )
-        return StreamHead(row["base"], row["version"] or 0, row["hash"], row["position"], row["mine"])
+        return StreamHead(row["base"], row["version"] or 0, row["hash"], row["position"], row["now"], row["mine"])
+
+    def _check_size(self, event: RecordedEvent) -> None:
+        """Refuse (EventTooLarge: the command fails, nothing is appended) an event the broker would not take."""
+        size = len(event.to_json())
+        if size > self.max_event_bytes:
+            raise EventTooLarge(event.type, _largest_field(event.data), size, self.max_event_bytes)
 
     async def restore(self, conn: asyncpg.Connection, events: Sequence[RecordedEvent]) -> None:
         """Write events exactly as they were recorded, e.g. by a replay from the topics: the same ids,
@@ -253,10 +279,12 @@ class EventStore:
     async def read_stream(
         self, conn: asyncpg.Connection, stream_id: str, *, until: datetime | None = None
     ) -> list[RecordedEvent]:
-        """One aggregate's events in version order; with `until`, only those recorded by then."""
+        """One aggregate's events in version order; with `until`, those recorded by then: the versions before
+        the first one recorded later (times restored from another store, or written by a clock that was set
+        back, may be out of order; a fold never gets a version without the ones before it)."""
         rows = await conn.fetch(
-            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND ($2::timestamptz IS NULL OR time <= $2)"
-            " ORDER BY version",
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND ($2::timestamptz IS NULL OR version < coalesce("
+            "(SELECT min(version) FROM events WHERE stream_id = $1 AND time > $2), 2147483647)) ORDER BY version",
             stream_id,
             until,
         )
@@ -290,11 +318,86 @@ class EventStore:
     async def unpublished(self, conn: asyncpg.Connection, limit: int = 500) -> list[RecordedEvent]:
         """The outbox: committed events the broker has not acknowledged yet, in position order."""
         rows = await conn.fetch(
-            f"SELECT {', '.join('e.' + c.strip() for c in _COLUMNS.split(','))}"
-            " FROM outbox o JOIN events e USING (position) ORDER BY o.position LIMIT $1",
-            limit,
+            f"SELECT {_E_COLUMNS} FROM outbox o JOIN events e USING (position) ORDER BY o.position LIMIT $1", limit
         )
         return [_recorded(r, self.types.source) for r in rows]
 
+    async def to_publish(self, conn: asyncpg.Connection, limit: int = 500) -> tuple[list[RecordedEvent], int]:
+        """What the relay publishes next: the outbox in position order, after parking (in the same statement,
+        so none is published ahead) the events of streams that have a parked event; and how many it parked."""
+        rows = await conn.fetch(
+            f"""
+            WITH behind AS (
+                DELETE FROM outbox o USING events e
+                 WHERE e.position = o.position
+                   AND EXISTS (SELECT 1 FROM outbox_parked p WHERE p.stream_id = e.stream_id)
+                RETURNING o.position, e.stream_id)
+            , parked AS (
+                INSERT INTO outbox_parked (position, stream_id, error)
+                SELECT position, stream_id, '{PARKED_BEHIND}' FROM behind)
+            SELECT (SELECT count(*) FROM behind) AS behind, e.*
+              FROM (SELECT) AS one LEFT JOIN LATERAL (
+                   SELECT {_E_COLUMNS} FROM outbox o JOIN events e USING (position)
+                    WHERE o.position NOT IN (SELECT position FROM behind)
+                    ORDER BY o.position LIMIT $1) e ON true
+             ORDER BY e.position""",
+            limit,
+        )
+        events = [_recorded(r[1:], self.types.source) for r in rows if r["id"] is not None]
+        return events, rows[0]["behind"]
+
     async def mark_published(self, conn: asyncpg.Connection, positions: Sequence[int]) -> None:
         await conn.execute("DELETE FROM outbox WHERE position = ANY($1::bigint[])", list(positions))
+
+    async def park(self, conn: asyncpg.Connection, event: RecordedEvent, error: str) -> None:
+        """Set an unpublishable event aside: out of the outbox, into `outbox_parked` with the reason."""
+        await conn.execute(
+            "WITH moved AS (DELETE FROM outbox WHERE position = $1 RETURNING position)"
+            " INSERT INTO outbox_parked (position, stream_id, error) SELECT position, $2, $3 FROM moved",
+            event.position,
+            event.subject,
+            error,
+        )
+
+    async def parked(self, conn: asyncpg.Connection) -> list[ParkedEvent]:
+        rows = await conn.fetch(
+            "SELECT p.position, p.stream_id, e.version, e.type, e.id, p.error, p.parked_at"
+            " FROM outbox_parked p JOIN events e USING (position) ORDER BY p.position"
+        )
+        return [ParkedEvent(*r) for r in rows]
+
+    async def unpark(self, conn: asyncpg.Connection) -> int:
+        """Put every parked event back in the outbox (the relay publishes it in position order, with what
+        was committed since); returns how many."""
+        count: int = await conn.fetchval(
+            """
+            WITH moved AS (DELETE FROM outbox_parked RETURNING position)
+            , back AS (INSERT INTO outbox (position) SELECT position FROM moved ON CONFLICT DO NOTHING)
+            SELECT count(*) FROM moved""",
+        )
+        await conn.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
+        return count
+
+
+@dataclass(frozen=True)
+class ParkedEvent:
+    position: int
+    stream_id: str
+    version: int
+    type: str
+    id: UUID
+    error: str
+    parked_at: datetime
+
+
+def _largest_field(data: Any, path: str = "") -> str:
+    """Where most of an event's JSON is: the path of its largest member, e.g. `job_categories[0]`."""
+    members: list[tuple[str, Any]] = []
+    if isinstance(data, dict):
+        members = [(f"{path}.{key}" if path else str(key), value) for key, value in data.items()]
+    elif isinstance(data, list):
+        members = [(f"{path}[{i}]", value) for i, value in enumerate(data)]
+    if not members:
+        return path or "data"
+    name, value = max(members, key=lambda member: len(orjson.dumps(member[1])))
+    return _largest_field(value, name)

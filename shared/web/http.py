@@ -7,11 +7,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Annotated, Any, Generic, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import orjson
+from annotated_types import MaxLen
 from fastapi import Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -210,15 +212,45 @@ def check_bounds(value: Any) -> None:
             check_bounds(member)
 
 
+def _is_collection(annotation: Any) -> bool:
+    """list[X], set[X], tuple[X, ...], also optional (`list[X] | None`)."""
+    origin = get_origin(annotation)
+    if origin in (list, set, frozenset, tuple):
+        return True
+    return origin in (Union, UnionType) and any(_is_collection(member) for member in get_args(annotation))
+
+
 def _day_of(value: date) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
+# The default bounds of a request body's strings and lists (issue 18): a field that needs another bound
+# declares it (`Field(max_length=...)`). With them, no command can grow an event towards the broker's limit
+# (shared.store.MAX_EVENT_BYTES refuses one that would still be too large).
+MAX_STRING_LENGTH = 1000
+MAX_ITEMS = 1000
+
+
 class Body(BaseModel):
     """A command's request body: unknown fields are refused (422), never ignored; dates and integers,
-    at any depth, are held to EARLIEST_DATE..LATEST_DATE and 64 bits (422 naming the field)."""
+    at any depth, are held to EARLIEST_DATE..LATEST_DATE and 64 bits, strings to MAX_STRING_LENGTH
+    characters and lists to MAX_ITEMS items unless a field declares its own bound (422 naming the field).
+    The bounds show in the OpenAPI schemas (maxLength, maxItems). A model nested in a body is a Body too."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_max_length=MAX_STRING_LENGTH)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        unbounded = [
+            field
+            for field in cls.model_fields.values()
+            if _is_collection(field.annotation) and not any(isinstance(m, MaxLen) for m in field.metadata)
+        ]
+        for field in unbounded:
+            field.metadata.append(MaxLen(MAX_ITEMS))
+        if unbounded:
+            cls.model_rebuild(force=True)
 
     @field_validator("*", mode="after")
     @classmethod

@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from shared.db import database_unavailable
-from shared.errors import ConflictError, DomainRuleViolation, NotFound, PreconditionFailed, Problem
+from shared.errors import ConflictError, DomainRuleViolation, EventTooLarge, NotFound, PreconditionFailed, Problem
 
 PROBLEM_BASE = "https://titp.example/problems/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -37,6 +37,7 @@ STATUS: dict[type[Problem], int] = {
     ConflictError: 409,
     NotFound: 404,
     PreconditionFailed: 412,
+    EventTooLarge: 413,
 }
 TITLES = {DomainRuleViolation: "A rule of the program refuses this request"}
 

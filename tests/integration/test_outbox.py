@@ -15,6 +15,7 @@ from cloudevents.core.bindings.kafka import KafkaMessage, from_structured_event
 
 from shared.db import create_pool, migrate
 from shared.events import EventPayload, EventTypes
+from shared.kafka import client_options
 from shared.outbox import OutboxRelay
 from shared.store import EventStore
 from shared.telemetry import setup_telemetry
@@ -269,7 +270,7 @@ async def test_topics_are_created_once_even_by_racing_callers_and_keep_events_fo
     results = await asyncio.gather(*(ensure_topics(kafka_bootstrap, names) for _ in range(4)))
     assert sorted(t for created in results for t in created) == sorted(names)
     assert await ensure_topics(kafka_bootstrap, names) == []
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(kafka_bootstrap))
     await admin.start()
     try:
         # ensure_topics returned only once the broker's metadata shows the new topics' partitions.
