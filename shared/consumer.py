@@ -1,9 +1,18 @@
-"""Subscriptions to other services' topics: inbox deduplication, retries, DLQ, manual commits.
+"""Subscriptions to other services' topics: inbox deduplication, trust checks, retries, DLQ, manual commits.
 
 Each message is applied in one PostgreSQL transaction that also records its event id in
 `inbox`; the Kafka offset is committed only after that transaction. A crash in between
 redelivers the message, and the inbox row turns the redelivery into a no-op: effects happen
 exactly once even though delivery is at least once.
+
+A record is applied only if it is what its topic's service published (`check_record`): its
+`source` and `type` are that service's, its `hash` covers its content, and it continues its
+stream's hash chain from the last record of that stream applied here (`inbox_streams`, kept in
+the same transaction). A record that fails is dead-lettered at once with the reason, never
+applied. A stream this consumer never saw may start at any version: a consumer group that joins
+late (or starts at the topic's end) trusts the first record it sees of a stream on its own hash,
+and checks every later one against it. The broker's ACLs (docs/security.md) keep others from
+writing a service's topic at all; these checks catch what gets through anyway.
 """
 
 from __future__ import annotations
@@ -11,11 +20,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 import asyncpg
+import orjson
 from aiokafka import (
     AIOKafkaConsumer,
     AIOKafkaProducer,
@@ -24,13 +35,14 @@ from aiokafka import (
     TopicPartition,
 )
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaConnectionError, KafkaError, KafkaTimeoutError
 from opentelemetry.trace import SpanKind
 
 from shared.db import database_unavailable
-from shared.events import CLOUDEVENTS_CONTENT_TYPE, RecordedEvent
+from shared.events import CLOUDEVENTS_CONTENT_TYPE, GENESIS_HASH, EventTypes, RecordedEvent, chain_hash
+from shared.kafka import client_options
 from shared.telemetry import start_span
-from shared.topics import ensure_topics
+from shared.topics import ensure_topics, topic_service
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +51,92 @@ Handler = Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]
 MAX_BACKOFF = 5.0
 STOP_GRACE = 10.0  # seconds stop() waits for the message in hand to be settled before cutting it off
 ERROR_HEADER_LIMIT = 4000  # characters of the exception text kept in the DLQ header
+REFERENCE_KEY_LIMIT = 1024  # bytes of the original key a DLQ reference keeps (a bigger key is dropped)
+REFERENCE_HEADER = "titp-reference"  # on a DLQ message that stands for a record it could not copy: why
+
+
+class Untrusted(Exception):
+    """A record that is not what its topic's service published: dead-lettered at once, never applied or retried."""
+
+
+class ForeignSource(Untrusted):
+    """The record's `source` is not the service whose topic it came on."""
+
+
+class ForeignType(Untrusted):
+    """The record's `type` is not one of the topic's service (`titp.<service>.<Name>.v<N>`)."""
+
+
+class BrokenChain(Untrusted):
+    """The record's hash does not cover its content, or it does not continue its stream's chain as applied here."""
+
+
+class StreamGap(Untrusted):
+    """The record skips versions of its stream: an earlier one was not applied here (e.g. it was dead-lettered).
+
+    Redriving the DLQ re-publishes the stream's dead letters in their order, and they then continue the chain."""
+
+
+def check_record(topic: str, event: RecordedEvent) -> None:
+    """Raise `Untrusted` unless `event` is one of the events `topic`'s service publishes, hashed over its content."""
+    service = topic_service(topic)
+    expected = EventTypes(service).source
+    if event.source != expected:
+        raise ForeignSource(f"source {event.source!r} on {topic}, where only {expected} publishes")
+    if not re.fullmatch(rf"titp\.{re.escape(service)}\.[A-Za-z][A-Za-z0-9]*\.v[0-9]+", event.type):
+        raise ForeignType(f"type {event.type!r} on {topic}, where only titp.{service}.<Name>.v<N> are published")
+    try:
+        intact = chain_hash(event.prevhash, event) == event.hash
+    except ValueError:  # a prevhash that is no hex digest
+        intact = False
+    if not intact:
+        raise BrokenChain(f"event {event.id}: its hash does not match its content and prevhash")
+
+
+async def continue_chain(conn: asyncpg.Connection, event: RecordedEvent) -> None:
+    """Check that `event` continues its stream from the last one applied, and make it the last (in the caller's
+    transaction, the one that applies it)."""
+    last = await conn.fetchrow(
+        "SELECT version, hash FROM inbox_streams WHERE source = $1 AND stream_id = $2 FOR UPDATE",
+        event.source,
+        event.subject,
+    )
+    stream = f"{event.source} {event.subject}"
+    if last is None:
+        # Never seen: version 1 starts from the genesis hash; a later version is where this consumer joined.
+        if event.streamversion == 1 and event.prevhash != GENESIS_HASH:
+            raise BrokenChain(f"event {event.id}: version 1 of {stream} does not start from the genesis hash")
+    elif event.streamversion > last["version"] + 1:
+        raise StreamGap(
+            f"event {event.id}: version {event.streamversion} of {stream}, but the last applied is {last['version']}"
+        )
+    elif event.streamversion <= last["version"]:
+        raise BrokenChain(
+            f"event {event.id}: version {event.streamversion} of {stream} was applied already, as another event"
+        )
+    elif event.prevhash != last["hash"]:
+        raise BrokenChain(
+            f"event {event.id}: version {event.streamversion} of {stream} does not continue the hash of"
+            f" version {last['version']}"
+        )
+    await conn.execute(
+        "INSERT INTO inbox_streams (source, stream_id, version, hash) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (source, stream_id) DO UPDATE SET version = excluded.version, hash = excluded.hash",
+        event.source,
+        event.subject,
+        event.streamversion,
+        event.hash,
+    )
 
 
 class Subscription:
     """Runs `handler(conn, event)` once per event of `topics`, as consumer group `titp.<service>`.
 
     A handler that raises is retried `max_retries` times (backoff doubling from
-    `retry_backoff`), then the message goes to `dlq_topic` and the partition moves on.
+    `retry_backoff`), then the message goes to `dlq_topic` and the partition moves on. A message
+    that is no CloudEvent, or fails `check_record`/`continue_chain`, goes there at once. Each of
+    `topics` is a service's topic (`<topic prefix>titp.<service>.v<N>`): its records must be that
+    service's.
     """
 
     def __init__(
@@ -61,6 +152,8 @@ class Subscription:
         retry_backoff: float = 0.2,
         group_id: str | None = None,
     ) -> None:
+        for topic in topics:
+            topic_service(topic)  # refuses a topic whose publisher is unknown: its records could not be checked
         self.service, self.pool, self.bootstrap, self.topics, self.handler = service, pool, bootstrap, topics, handler
         self.dlq_topic, self.max_retries, self.retry_backoff = dlq_topic, max_retries, retry_backoff
         self.group_id = group_id or f"titp.{service}"
@@ -85,7 +178,7 @@ class Subscription:
         # Subscribing to a topic that does not exist yet would wait for the next metadata
         # refresh (minutes), so make sure the topics and the DLQ exist before joining.
         await ensure_topics(self.bootstrap, [*self.topics, self.dlq_topic])
-        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=True, acks="all")
+        self._producer = AIOKafkaProducer(**client_options(self.bootstrap), enable_idempotence=True, acks="all")
         await self._producer.start()
         self._task = asyncio.create_task(self._run(), name=f"subscription:{self.group_id}")
 
@@ -135,7 +228,7 @@ class Subscription:
         while True:
             progress = self._progress()
             consumer = AIOKafkaConsumer(
-                bootstrap_servers=self.bootstrap,
+                **client_options(self.bootstrap),
                 group_id=self.group_id,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
@@ -189,7 +282,7 @@ class Subscription:
         if not offsets:
             return
         try:
-            await consumer.commit(offsets)
+            await _commit_while_coordinated(consumer, offsets)
         except (CommitFailedError, IllegalStateError) as exc:
             # The group moved on; the new owner reapplies from the last commit and the inbox
             # skips what was already applied here.
@@ -225,6 +318,7 @@ class Subscription:
                 ):
                     async with self.pool.acquire() as conn, self._settling:
                         async with conn.transaction():
+                            # A duplicate first: skipped silently, whatever it claims now.
                             fresh = await conn.fetchval(
                                 "INSERT INTO inbox (event_id, source, type) VALUES ($1, $2, $3)"
                                 " ON CONFLICT DO NOTHING RETURNING true",
@@ -233,6 +327,8 @@ class Subscription:
                                 event.type,
                             )
                             if fresh:
+                                check_record(message.topic, event)
+                                await continue_chain(conn, event)
                                 await self.handler(conn, event)
                         # Recorded with the transaction, before stop() may cancel: what was
                         # committed is counted once and its offset committed.
@@ -242,6 +338,13 @@ class Subscription:
                             self.duplicates += 1
                             log.debug("skipped duplicate event %s", event.id, extra={"event_id": str(event.id)})
                         self._settled(message)
+            except Untrusted as exc:
+                # Rolled back with its inbox row: refused, not failed, so never retried.
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                async with self._settling:
+                    await self._dead_letter(message, exc, attempts=attempt)
+                    self._settled(message)
+                return
             except Exception as exc:
                 if database_unavailable(exc):
                     # Not the message's fault: the subscription backs off and starts over from its
@@ -250,6 +353,7 @@ class Subscription:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 if attempt > self.max_retries:
                     async with self._settling:
+                        await self._hold_stream(event)
                         await self._dead_letter(message, exc, attempts=attempt)
                         self._settled(message)
                     return
@@ -267,8 +371,22 @@ class Subscription:
                 continue
             return
 
+    async def _hold_stream(self, event: RecordedEvent) -> None:
+        """A checked event the handler could not apply goes to the DLQ: the stream's later events must wait for it
+        (`StreamGap`) until it is redriven. So that they do even when it was the first of its stream seen here, the
+        stream is made known to end just before it."""
+        await self.pool.execute(
+            "INSERT INTO inbox_streams (source, stream_id, version, hash) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (source, stream_id) DO NOTHING",
+            event.source,
+            event.subject,
+            event.streamversion - 1,
+            event.prevhash,
+        )
+
     async def _dead_letter(self, message: ConsumerRecord, exc: BaseException, *, attempts: int) -> None:
         headers = dict(message.headers or ())
+        where = (message.topic, message.partition, message.offset)
         out = [
             ("content-type", headers.get("content-type", CLOUDEVENTS_CONTENT_TYPE.encode())),
             ("titp-error", str(exc)[:ERROR_HEADER_LIMIT].encode()),
@@ -279,7 +397,25 @@ class Subscription:
             ("titp-attempts", str(attempts).encode()),
         ]
         assert self._producer is not None, "dead-lettering needs the started subscription's producer"
-        await self._producer.send_and_wait(self.dlq_topic, message.value, key=message.key, headers=out)
+        try:
+            await self._producer.send_and_wait(self.dlq_topic, message.value, key=message.key, headers=out)
+        except KafkaError as error:
+            if error.retriable or isinstance(error, (KafkaTimeoutError, KafkaConnectionError)):
+                raise  # the broker is away: the subscription starts over from its last commit
+            # The copy cannot be written as it is (e.g. a record near the size limit, over it with these headers): a
+            # small reference to it instead, so the partition moves on. The record itself stays on its topic.
+            reference = {
+                "topic": message.topic,
+                "partition": message.partition,
+                "offset": message.offset,
+                "size": len(message.value or b""),
+                "reason": f"{type(exc).__name__}: {exc}"[:ERROR_HEADER_LIMIT],
+            }
+            why = f"{type(error).__name__}: {error}"[:ERROR_HEADER_LIMIT]
+            out = [("content-type", b"application/json"), *out[1:], (REFERENCE_HEADER, why.encode())]
+            key = message.key if message.key is None or len(message.key) <= REFERENCE_KEY_LIMIT else None
+            await self._producer.send_and_wait(self.dlq_topic, orjson.dumps(reference), key=key, headers=out)
+            log.error("the DLQ copy of %s[%d]@%d was refused (%s): dead-lettered a reference to it", *where, why)
         self.dead_lettered += 1
         log.error(
             "dead-lettered %s[%d]@%d after %d attempt(s): %s",
@@ -296,6 +432,30 @@ class Subscription:
                 "error": str(exc),
             },
         )
+
+
+class CoordinationLost(KafkaError):
+    """aiokafka's group coordination task ended: this consumer will never commit or rejoin again."""
+
+
+async def _commit_while_coordinated(consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+    """`consumer.commit(offsets)`, unless aiokafka's group coordination task dies first. It can: a broker killed in
+    the middle of a commit under uvloop raised RuntimeError in it ("Unexpected error in coordinator routine", seen
+    in the broker-sigkill fault test), and commit() then waits for ever and the partition with it. Raising instead
+    restarts the consumer from the last commit (the inbox absorbs the repeats). A mere outage is waited out: a
+    consumer given up while the broker is away was seen to stall its group's rejoin for over a minute."""
+    coordination: asyncio.Task[None] | None = getattr(
+        getattr(consumer, "_coordinator", None), "_coordination_task", None
+    )  # private to aiokafka (0.14 here); without it, a plain commit
+    commit = asyncio.ensure_future(consumer.commit(offsets))
+    if coordination is not None:
+        await asyncio.wait({commit, coordination}, return_when=asyncio.FIRST_COMPLETED)
+        if not commit.done():
+            commit.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await commit
+            raise CoordinationLost("the consumer's group coordination stopped; starting a new consumer")
+    await commit
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):
@@ -334,18 +494,25 @@ class DeadLetter:
     event_id: str | None  # None for a message that is no CloudEvent
     event_type: str | None
     subject: str | None
+    # Set when the DLQ holds only a reference (the copy was refused, e.g. too big): the record's size in bytes,
+    # and why it was not copied. The record itself stays at `original`.
+    size: int | None = None
+    not_copied: str | None = None
 
     @classmethod
     def of(cls, message: ConsumerRecord, redriven: bool) -> DeadLetter:
         headers = {key: value.decode(errors="replace") for key, value in message.headers or ()}
-        event_id: str | None
-        event_type: str | None
-        subject: str | None
-        try:
-            event = RecordedEvent.from_json(message.value)
-            event_id, event_type, subject = str(event.id), event.type, event.subject
-        except Exception:
-            event_id = event_type = subject = None
+        event_id: str | None = None
+        event_type: str | None = None
+        subject: str | None = None
+        size: int | None = None
+        if REFERENCE_HEADER in headers:  # a reference to a record the DLQ could not copy: no event to read
+            with contextlib.suppress(Exception):
+                size = int(orjson.loads(message.value)["size"])
+        else:
+            with contextlib.suppress(Exception):
+                event = RecordedEvent.from_json(message.value)
+                event_id, event_type, subject = str(event.id), event.type, event.subject
         return cls(
             message.partition,
             message.offset,
@@ -359,6 +526,8 @@ class DeadLetter:
             event_id,
             event_type,
             subject,
+            size,
+            headers.get(REFERENCE_HEADER),
         )
 
     def to_json(self) -> dict:
@@ -368,7 +537,7 @@ class DeadLetter:
 async def dead_letters(bootstrap: str, dlq_topic: str) -> list[DeadLetter]:
     """Every message on the DLQ up to its end as of the call (it keeps them all), oldest first per
     partition, each marked whether `redrive` has re-published it. Consumes nothing."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         [described] = await admin.describe_topics([dlq_topic])
@@ -378,7 +547,7 @@ async def dead_letters(bootstrap: str, dlq_topic: str) -> list[DeadLetter]:
         return []
     partitions = sorted(TopicPartition(dlq_topic, p["partition"]) for p in described["partitions"])
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=redrive_group(dlq_topic), enable_auto_commit=False
+        **client_options(bootstrap), group_id=redrive_group(dlq_topic), enable_auto_commit=False
     )
     await consumer.start()
     try:
@@ -398,18 +567,19 @@ async def dead_letters(bootstrap: str, dlq_topic: str) -> list[DeadLetter]:
 
 
 async def redrive(bootstrap: str, dlq_topic: str, *, group_id: str | None = None) -> int:
-    """Re-publish the DLQ's messages to their original topics; returns how many.
+    """Re-publish the DLQ's messages to their original topics; returns how many (a reference to a record the DLQ
+    could not copy is skipped: the record stays where it was).
 
     Reads up to the DLQ's end as of the call. The DLQ's own consumer group remembers what was
     redriven, so running it twice does not send a message twice.
     """
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **client_options(bootstrap),
         group_id=group_id or redrive_group(dlq_topic),
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(**client_options(bootstrap), enable_idempotence=True, acks="all")
     await consumer.start()
     try:
         await producer.start()
@@ -429,6 +599,15 @@ async def redrive(bootstrap: str, dlq_topic: str, *, group_id: str | None = None
                             tp.topic,
                             tp.partition,
                             message.offset,
+                        )
+                        continue
+                    if REFERENCE_HEADER in headers:
+                        log.error(
+                            "DLQ message %s[%d]@%d only refers to a record it could not copy (%s); skipped",
+                            tp.topic,
+                            tp.partition,
+                            message.offset,
+                            headers[REFERENCE_HEADER].decode(errors="replace"),
                         )
                         continue
                     keep = [("content-type", headers.get("content-type", CLOUDEVENTS_CONTENT_TYPE.encode()))]

@@ -12,8 +12,9 @@ from services.registry.app import create_app
 from shared.consumer import Subscription
 from shared.db import connect
 from shared.events import RecordedEvent
+from shared.kafka import client_options
 from shared.topics import dlq_topic
-from tests.helpers import eventually, read_topic_from, topic_end_offsets
+from tests.helpers import eventually, group_at_end, read_topic_from, topic_end_offsets
 from tests.helpers import permit_application as application
 
 TOPIC = "titp.registry.v1"
@@ -151,6 +152,8 @@ async def test_a_retried_command_with_the_same_idempotency_key_appends_once(regi
 async def test_a_subscriber_applies_each_event_once_even_when_delivered_twice(
     registry, token, kafka_bootstrap, admin_dsn, unique
 ):
+    # The subscriber's group starts at the topic's end: it reads what this test publishes, not the topic's history.
+    await group_at_end(kafka_bootstrap, f"test-{unique}", [TOPIC])
     officer = token("otit")
     id = (await registry.post("/v1/supervising-organizations", json=application(), headers=officer)).json()["id"]
     await registry.post(
@@ -200,7 +203,7 @@ async def test_a_subscriber_applies_each_event_once_even_when_delivered_twice(
             for m in await read_topic_from(kafka_bootstrap, {tp: 0 for tp in offsets}, {id}, 2)
             if RecordedEvent.from_json(m.value).type.endswith("PermitGranted.v1")
         ]
-        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+        producer = AIOKafkaProducer(**client_options(kafka_bootstrap))
         await producer.start()
         try:
             await producer.send_and_wait(TOPIC, grant.value, key=grant.key, headers=list(grant.headers))
@@ -231,7 +234,7 @@ async def subscription_caught_up(bootstrap, group_id):
     from aiokafka.admin import AIOKafkaAdminClient
 
     ends = await topic_end_offsets(bootstrap)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         committed = await admin.list_consumer_group_offsets(group_id)

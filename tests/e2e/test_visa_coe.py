@@ -5,6 +5,7 @@ Training plans are published here as the accreditation service publishes them, s
 not wait on that service; tests/e2e/test_visa_path.py runs the real one.
 """
 
+import dataclasses
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -27,9 +28,10 @@ from services.visa.subscriptions import SUBSCRIBES_TO
 from shared.crypto import new_data_key, seal_model
 from shared.db import connect
 from shared.events import CLOUDEVENTS_CONTENT_TYPE, GENESIS_HASH, EventPayload, RecordedEvent, chain_hash
-from shared.topics import ensure_topics, service_topic
+from shared.kafka import client_options
+from shared.topics import dlq_topic, ensure_topics, service_topic
 from shared.web.http import today
-from tests.helpers import eventually, group_at_end, post
+from tests.helpers import TopicReader, eventually, group_at_end, post
 from tests.helpers import permit_application as application
 
 ACCREDITATION_TOPIC = service_topic("accreditation")
@@ -139,7 +141,7 @@ class Accreditation:
 @pytest.fixture
 async def accreditation(kafka_bootstrap):
     await ensure_topics(kafka_bootstrap, [ACCREDITATION_TOPIC])
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True)
+    producer = AIOKafkaProducer(**client_options(kafka_bootstrap), enable_idempotence=True)
     await producer.start()
     try:
         yield Accreditation(producer)
@@ -393,7 +395,7 @@ async def test_refusals_and_bad_input_append_nothing(visa, token, fresh_database
 
 
 async def test_a_trainee_changes_status_stage_by_stage_and_then_qualifies_for_ssw_i(
-    visa, accreditation, token, fresh_database
+    visa, accreditation, token, fresh_database, kafka_bootstrap
 ):
     officer, trainee = token("immigration"), uuid.uuid4()
     stage_i = await accreditation.certified_plan(header("i", trainee, start=date(2026, 9, 1)))
@@ -468,9 +470,18 @@ async def test_a_trainee_changes_status_stage_by_stage_and_then_qualifies_for_ss
     await wait_for_plans(fresh_database, stage_iii, status="revoked")
     assert await eligibility("construction", "2030-04-01") == (False, ["ssw.plan_revoked"])
 
-    # Check: an older event arriving late (as a redriven one would) does not undo the revocation.
+    # Check: an older event of the plan arriving again after the revocation (under a new id, hashed over it) does
+    # not continue the plan's chain: it is dead-lettered, never applied, and the revocation stands.
     [certification] = [e for e in accreditation.sent if e.subject == str(stage_iii) and e.streamversion == 2]
-    late = RecordedEvent(**{**certification.__dict__, "id": uuid.uuid4()})
-    await accreditation.send(late)
-    await eventually(lambda: known(fresh_database, "SELECT true FROM inbox WHERE event_id = $1", late.id), timeout=30)
+    late = dataclasses.replace(certification, id=uuid.uuid4())
+    late = dataclasses.replace(late, hash=chain_hash(late.prevhash, late))
+    async with TopicReader(kafka_bootstrap, dlq_topic("visa")) as dead:
+        await accreditation.send(late)
+
+        def dead_lettered():
+            return [m for m in dead.messages if str(late.id).encode() in (m.value or b"")]
+
+        [letter] = await eventually(dead_lettered, timeout=30, message="the late event was not dead-lettered")
+    assert dict(letter.headers)["titp-error-type"] == b"BrokenChain"
+    assert not await known(fresh_database, "SELECT true FROM inbox WHERE event_id = $1", late.id)
     await wait_for_plans(fresh_database, stage_iii, status="revoked")

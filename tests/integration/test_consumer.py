@@ -3,8 +3,6 @@ offsets committed after the transaction, failing messages dead-lettered and redr
 
 import asyncio
 from collections import Counter
-from datetime import UTC, datetime
-from uuid import uuid4
 
 import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
@@ -12,9 +10,10 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.consumer import Subscription, redrive
 from shared.db import create_pool, migrate
-from shared.events import GENESIS_HASH, EventPayload, EventTypes, RecordedEvent, chain_hash
+from shared.events import EventPayload, EventTypes, RecordedEvent
+from shared.kafka import client_options
 from shared.topics import ensure_topics
-from tests.helpers import TopicReader, eventually
+from tests.helpers import TopicReader, eventually, next_event
 
 types = EventTypes("testupstream")
 
@@ -38,30 +37,26 @@ async def pool(fresh_database):
 
 @pytest.fixture
 async def topics(kafka_bootstrap, unique):
-    topic, dlq = f"test.upstream.{unique}", f"test.downstream.{unique}.dlq"
+    topic, dlq = f"test-{unique}.titp.testupstream.v1", f"test-{unique}.titp.downstream.dlq"
     await ensure_topics(kafka_bootstrap, [topic, dlq])
     return topic, dlq
 
 
-def finding(org: str, version: int, text: str) -> RecordedEvent:
-    draft = RecordedEvent(
-        id=uuid4(),
-        source=types.source,
-        type=types.type_name(InspectionFindingRecorded),
-        subject=org,
-        time=datetime.now(UTC),
-        data={"finding": text},
-        streamversion=version,
-        position=version,
-        prevhash=GENESIS_HASH,
-        hash="",
-    )
-    return RecordedEvent(**{**draft.__dict__, "hash": chain_hash(GENESIS_HASH, draft)})
+class Upstream:
+    """The upstream service: each organization's findings are one stream, numbered and hash-chained."""
+
+    def __init__(self) -> None:
+        self.heads: dict[str, RecordedEvent] = {}
+
+    def finding(self, org: str, text: str) -> RecordedEvent:
+        event = next_event(types, org, InspectionFindingRecorded(finding=text), after=self.heads.get(org))
+        self.heads[org] = event
+        return event
 
 
 async def produce(bootstrap: str, topic: str, *messages: RecordedEvent | bytes, partition: int | None = 0) -> None:
     """Publish like a relay does (key = stream id); raw bytes go out with the key b"org"."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(**client_options(bootstrap), enable_idempotence=True, acks="all")
     await producer.start()
     try:
         for message in messages:
@@ -115,7 +110,7 @@ async def applied(pool) -> dict[str, int]:
 
 
 async def committed_offset(bootstrap: str, group: str, tp: TopicPartition) -> int | None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)
@@ -125,7 +120,8 @@ async def committed_offset(bootstrap: str, group: str, tp: TopicPartition) -> in
 
 
 async def test_each_event_takes_effect_once_even_when_delivered_twice(pool, kafka_bootstrap, topics, unique):
-    events = [finding(f"org-{i % 3}", 1 + i // 3, f"finding {i}") for i in range(6)]
+    upstream = Upstream()
+    events = [upstream.finding(f"org-{i % 3}", f"finding {i}") for i in range(6)]
     await produce(kafka_bootstrap, topics[0], *events, partition=None)
     # Check: the same messages produced again (a relay re-sending after a crash).
     await produce(kafka_bootstrap, topics[0], events[0], events[4], partition=None)
@@ -143,7 +139,8 @@ async def test_each_event_takes_effect_once_even_when_delivered_twice(pool, kafk
 
 
 async def test_offsets_are_committed_after_applying_so_a_restart_rereads_nothing(pool, kafka_bootstrap, topics, unique):
-    first = [finding("org-1", v, f"before restart {v}") for v in (1, 2, 3)]
+    upstream = Upstream()
+    first = [upstream.finding("org-1", f"before restart {v}") for v in (1, 2, 3)]
     await produce(kafka_bootstrap, topics[0], *first)
     async with subscription(pool, kafka_bootstrap, topics, RecordFindings(), unique) as sub:
         await eventually(lambda: sub.applied == 3)
@@ -152,7 +149,7 @@ async def test_offsets_are_committed_after_applying_so_a_restart_rereads_nothing
 
     # Check: a new member of the same group starts after the committed offset. All messages
     # are in one partition, so anything re-read would come before the new one.
-    later = finding("org-1", 4, "after restart")
+    later = upstream.finding("org-1", "after restart")
     await produce(kafka_bootstrap, topics[0], later)
     handler = RecordFindings()
     async with subscription(pool, kafka_bootstrap, topics, handler, unique) as again:
@@ -166,12 +163,11 @@ async def test_a_poison_message_goes_to_the_dlq_after_bounded_retries_and_is_red
     pool, kafka_bootstrap, topics, unique
 ):
     topic, dlq = topics
-    good, poison, after = (
-        finding("org-9", 1, "ok"),
-        finding("org-9", 2, "unknown rule"),
-        finding("org-9", 3, "ok again"),
-    )
-    await produce(kafka_bootstrap, topic, good, poison, after)
+    upstream = Upstream()
+    good, poison = upstream.finding("org-9", "ok"), upstream.finding("org-9", "unknown rule")
+    after = upstream.finding("org-8", "ok again")  # another stream, in the same partition
+    held = upstream.finding("org-9", "held back")  # the poison's own stream goes on after it
+    await produce(kafka_bootstrap, topic, good, poison, after, held)
     handler = RecordFindings(refuse="unknown rule")
     async with (
         TopicReader(kafka_bootstrap, dlq) as dead,
@@ -179,9 +175,13 @@ async def test_a_poison_message_goes_to_the_dlq_after_bounded_retries_and_is_red
     ):
         # Check: the partition moves on past the poison message.
         await eventually(lambda: sub.applied == 2)
-        [message] = await dead.wait_for(1)
-        assert sub.dead_lettered == 1
+        [message, waiting] = await dead.wait_for(2)
+        assert sub.dead_lettered == 2
         assert handler.calls["unknown rule"] == 3  # the first try and two retries
+        # Check: the next event of the poison's stream is not applied out of order: it waits in the DLQ.
+        assert dict(waiting.headers)["titp-error-type"] == b"StreamGap" and waiting.value == held.to_json()
+        assert dict(waiting.headers)["titp-attempts"] == b"1"
+        assert handler.calls["held back"] == 0
         headers = dict(message.headers)
         assert message.value == poison.to_json() and message.key == b"org-9"
         assert headers["titp-error"] == b"cannot apply finding 'unknown rule': rule not implemented"
@@ -195,23 +195,23 @@ async def test_a_poison_message_goes_to_the_dlq_after_bounded_retries_and_is_red
         assert await pool.fetchval("SELECT count(*) FROM inbox WHERE event_id = $1", poison.id) == 0
 
         async def committed_past_the_poison():
-            return await committed_offset(kafka_bootstrap, f"test.downstream.{unique}", TopicPartition(topic, 0)) == 3
+            return await committed_offset(kafka_bootstrap, f"test.downstream.{unique}", TopicPartition(topic, 0)) == 4
 
         await eventually(committed_past_the_poison)
 
-        # Check: the rule is implemented, the operator redrives, the event now takes effect.
+        # Check: the rule is implemented, the operator redrives, and the stream's events take effect in order.
         handler.refuse = None
-        assert await redrive(kafka_bootstrap, dlq) == 1
-        await eventually(lambda: sub.applied == 3)
-        assert await applied(pool) == {"ok": 1, "unknown rule": 1, "ok again": 1}
+        assert await redrive(kafka_bootstrap, dlq) == 2
+        await eventually(lambda: sub.applied == 4)
+        assert await applied(pool) == {"ok": 1, "unknown rule": 1, "ok again": 1, "held back": 1}
         # Check: a second redrive sends nothing again.
         assert await redrive(kafka_bootstrap, dlq) == 0
-    assert sub.dead_lettered == 1
+    assert sub.dead_lettered == 2
 
 
 async def test_an_unparseable_message_goes_to_the_dlq_at_once(pool, kafka_bootstrap, topics, unique):
     topic, dlq = topics
-    after = finding("org-5", 1, "fine")
+    after = Upstream().finding("org-5", "fine")
     await produce(kafka_bootstrap, topic, b"{not a cloudevent", after)
     handler = RecordFindings()
     async with (
@@ -253,8 +253,9 @@ async def test_members_joining_and_leaving_a_group_hand_over_partitions_without_
 
     # Enough that the first member cannot get through batch one alone before the rebalance
     # lands: it hears of the rebalance at its next heartbeat (every 3 s), ~130 events in.
-    batch_one = [finding(f"org-{i % 7}", i, f"one {i}") for i in range(240)]
-    batch_two = [finding(f"org-{i % 7}", i, f"two {i}") for i in range(60)]
+    upstream = Upstream()
+    batch_one = [upstream.finding(f"org-{i % 7}", f"one {i}") for i in range(240)]
+    batch_two = [upstream.finding(f"org-{i % 7}", f"two {i}") for i in range(60)]
     total = len(batch_one) + len(batch_two)
     await produce(kafka_bootstrap, topic, *batch_one, partition=None)
     first = subscription(pool, kafka_bootstrap, topics, slowly, unique)

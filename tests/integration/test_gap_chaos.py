@@ -97,7 +97,7 @@ async def follow(pool, seen: list[RecordedEvent], stop: asyncio.Event) -> None:
 async def test_no_reader_skips_or_repeats_an_event_whose_transaction_commits_late(
     pool, fresh_database, another_database, kafka_bootstrap, unique
 ):
-    topic, dlq = f"test.gaps.{unique}", f"test.gaps.{unique}.dlq"
+    topic, dlq = f"test-{unique}.titp.testgaps.v1", f"test-{unique}.titp.gaps.dlq"
     await ensure_topics(kafka_bootstrap, [topic, dlq])
     downstream = await create_pool(await another_database(), max_size=4)
     await migrate(downstream)

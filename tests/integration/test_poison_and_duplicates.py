@@ -3,8 +3,10 @@
 The inspection service, subscribed to the registry's topic, applies each registry event once
 however often it arrives (the same records produced again; its consumer group rewound to the
 start). A release of the inspection with a bug dead-letters the event it cannot handle, with the
-reason, and goes on with the partition; the operator deploys the fix, sees the message with
-`titp dlq list` and re-drives it with `titp dlq redrive`, and it takes effect once.
+reason, and goes on with the partition; the later events of that event's stream wait in the DLQ
+behind it (StreamGap: a stream is applied in order). The operator deploys the fix, sees the
+messages with `titp dlq list` and re-drives them with `titp dlq redrive`, and they take effect
+once, in order.
 (tests/integration/test_consumer.py covers the Subscription's mechanics on their own.)
 """
 
@@ -23,6 +25,7 @@ from services.inspection.app import DEFINITION as INSPECTION_SERVICE
 from services.inspection.app import InspectionSettings
 from services.inspection.app import create_app as create_inspection
 from services.registry.app import create_app as create_registry
+from shared.kafka import client_options
 from shared.topics import dlq_topic, ensure_topics, service_topic
 from shared.web.app import create_service_app
 from tests.helpers import TopicReader, eventually, permit_application, post, titp, topic_partitions
@@ -122,44 +125,49 @@ async def test_a_poison_message_is_dead_lettered_and_redriven_after_the_fix_and_
             )
 
             # Check: the poison message lands in the DLQ with its reason and where it came from...
-            [message] = await dead.wait_for(1)
+            message, held = await dead.wait_for(2)
             headers = dict(message.headers)
             assert orjson.loads(message.value)["id"] == poison["id"]
             assert headers["titp-error-type"] == b"KeyError"
             assert headers["titp-error"] == b"'general permit cadence missing from this release'"
             assert headers["titp-original-topic"] == registry_topic.encode()
             assert headers["titp-attempts"] == b"2"
-            # ...and the partition moves on: the event after it in its stream is applied, and the other permit's
-            # grant schedules that organization's first inspection.
-            await eventually(lambda: applied_event(released, downgraded), timeout=10)
+            # ...the event after it in its stream waits behind it, not applied out of order...
+            assert orjson.loads(held.value)["id"] == str(downgraded)
+            assert dict(held.headers)["titp-error-type"] == b"StreamGap"
+            assert not await applied_event(released, downgraded)
+            # ...and the other permit's grant schedules that organization's first inspection.
             [first] = await eventually(lambda: inspections_of(inspection, officer, specified))
             assert first["status"] == "scheduled"
             assert await inspections_of(inspection, officer, general) == []
 
-        # Check: the operator sees it, with its reason, waiting.
+        # Check: the operator sees them, with their reasons, waiting.
         code, out, err = await titp("dlq", "list", "inspection", "--json", **operator)
         assert code == 0, err
-        [listed] = [orjson.loads(line) for line in out.splitlines()]
+        listed, waiting = [orjson.loads(line) for line in out.splitlines()]
         assert (listed["event_id"], listed["event_type"], listed["subject"]) == (poison["id"], GRANTED, general)
         assert listed["error_type"] == "KeyError" and "general permit cadence" in listed["error"]
         assert listed["original"].startswith(f"{registry_topic}[") and listed["attempts"] == 2
         assert listed["redriven"] is False
+        assert (waiting["event_id"], waiting["error_type"]) == (str(downgraded), "StreamGap")
+        assert waiting["redriven"] is False
 
         # The fix is deployed: the inspection as it is released now, on the same database and consumer group.
         fixed = create_inspection(inspection_settings)
         async with serving(fixed) as inspection:
             code, out, err = await titp("dlq", "redrive", "inspection", **operator)
-            assert (code, out.strip()) == (0, f"{dlq}: re-drove 1 messages to their original topics"), err
-            # Check: it takes effect, once.
+            assert (code, out.strip()) == (0, f"{dlq}: re-drove 2 messages to their original topics"), err
+            # Check: they take effect, once, in order.
             [scheduled] = await eventually(lambda: inspections_of(inspection, officer, general), timeout=15)
             assert scheduled["status"] == "scheduled"
+            await eventually(lambda: applied_event(fixed, downgraded), timeout=10)
             code, out, err = await titp("dlq", "list", "inspection", "--pending", **operator)
-            assert (code, out, err.strip()) == (0, "", f"{dlq}: 1 messages, 0 not re-driven")
+            assert (code, out, err.strip()) == (0, "", f"{dlq}: 2 messages, 0 not re-driven")
 
             # Duplicates 1: every record of the registry's topic produced again, as a relay repeating itself would.
-            records = await on_topic.wait_for(6)  # five events and the redriven grant
+            records = await on_topic.wait_for(7)  # five events, the redriven grant and the downgrade behind it
             applied, duplicates = fixed.state.subscription.applied, fixed.state.subscription.duplicates
-            producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True, acks="all")
+            producer = AIOKafkaProducer(**client_options(kafka_bootstrap), enable_idempotence=True, acks="all")
             await producer.start()
             try:
                 for record in records:
@@ -177,7 +185,7 @@ async def test_a_poison_message_is_dead_lettered_and_redriven_after_the_fix_and_
 
         # Duplicates 2: the consumer group rewound to the start of the topic while the service is stopped.
         partitions = await topic_partitions(kafka_bootstrap, [registry_topic])
-        rewind = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=group, enable_auto_commit=False)
+        rewind = AIOKafkaConsumer(**client_options(kafka_bootstrap), group_id=group, enable_auto_commit=False)
         await rewind.start()
         try:
             rewind.assign(partitions)
@@ -198,4 +206,4 @@ async def test_a_poison_message_is_dead_lettered_and_redriven_after_the_fix_and_
             assert len(await inspections_of(inspection, officer, specified)) == 1
             distinct = {uuid.UUID(orjson.loads(m.value)["id"]) for m in on_topic.messages}
             assert await inbox(again) == distinct
-        assert len(dead.messages) == 1  # nothing more was dead-lettered
+        assert len(dead.messages) == 2  # nothing more was dead-lettered
