@@ -102,7 +102,7 @@ async def observe(bootstrap: str, dsns: dict[str, str], prefix: str, tallies: di
                 "outbox_left": store["outbox"],
             },
             "topic": {
-                "records": len(on_topic),
+                "records": len(on_topic) + topics[name].records.duplicates,  # identical repeats included
                 "events": len(topic_ids),
                 "stored_missing": len(stored - topic_ids),
                 "not_stored": len(topic_ids - stored),

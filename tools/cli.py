@@ -2,34 +2,41 @@
 
 import asyncio
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated, Any, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
+import httpx
 import orjson
 import typer
+from aiokafka.errors import KafkaError
 from pydantic_core import to_jsonable_python
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from shared import consumer as consumer_lib
+from shared import outbox as outbox_lib
 from shared.audit import log as audit_lib
 from shared.audit import replay as replay_lib
 from shared.audit.asyncapi import asyncapi_document, render
-from shared.db import create_pool
-from shared.events import format_time
+from shared.db import connect, create_pool
+from shared.events import EventTypes, format_time
 from shared.service import ServiceDefinition
 from shared.settings import SERVICES, InvalidSettings, ServiceSettings, load_settings
-from shared.topics import dlq_topic
+from shared.store import EventStore, ParkedEvent
+from shared.topics import dlq_topic, service_topic
 from shared.web import auth
+from shared.web.app import RELAY_LOCK
 from shared.web.http import as_of_param
 from shared.web.problems import InvalidParameter
 from tools import seed
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
+T = TypeVar("T")
 
 
 @app.callback()
@@ -64,7 +71,13 @@ app.command("seed")(seed.command)
 
 # Audit: `titp audit ...` and `titp rebuild`; the work is in shared/audit/log.py and shared/audit/replay.py.
 
-audit = typer.Typer(no_args_is_help=True, help="Verify, export and replay the services' history.")
+audit = typer.Typer(
+    no_args_is_help=True,
+    help="Verify, export and replay the services' history.\n\nExit codes: 0 clean; 1 differences found (a"
+    " finding, a bad or conflicting record, read models that differ); 2 could not run (no broker or database,"
+    " bad arguments). Bad records are named by topic, partition and offset (or file and line) and left out; records"
+    " repeated unchanged are skipped and counted.",
+)
 app.add_typer(audit, name="audit")
 
 # From the one list of services (shared/settings.py); mypy cannot see members made from a variable.
@@ -122,6 +135,32 @@ def _progress() -> Iterator[audit_lib.Progress]:
         yield task
 
 
+COULD_NOT_RUN = 2  # exit code: the tool could not do its work (no broker, no database, bad arguments)
+
+
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """Run the audit work; a broker, database or service out of reach exits 2 with one line, no traceback."""
+    try:
+        return asyncio.run(work)
+    except (OSError, TimeoutError, KafkaError, asyncpg.PostgresError, asyncpg.InterfaceError, httpx.HTTPError) as error:
+        said, kind = str(error), type(error).__name__
+        typer.echo(f"could not run: {said if kind in said else f'{kind}: {said}'}", err=True)
+        raise typer.Exit(COULD_NOT_RUN) from None
+    except replay_lib.ReplayError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(COULD_NOT_RUN) from None
+    except audit_lib.BadRecord as error:  # where the tool cannot leave a record out and go on
+        typer.echo(f"a record that is no event: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _left_out(service: str, unreadable: list[str], duplicates: int) -> None:
+    for problem in unreadable:
+        typer.echo(f"{service}: record left out: {problem}", err=True)
+    if duplicates:
+        typer.echo(f"{service}: {duplicates} records repeated unchanged, skipped", err=True)
+
+
 async def _read_logs(
     services: list[str], source: audit_lib.Source, urls: dict[str, str], token: str | None
 ) -> list[audit_lib.ServiceLog]:
@@ -143,18 +182,18 @@ def audit_export(
     """Export every service's history as JSON Lines, with the public keys of its checkpoints.
 
     One file per service, one CloudEvent per line in log order: a bundle that `titp audit verify --bundle`
-    checks offline.
+    checks offline. Exit 0: exported; 1: records were left out (named); 2: could not run.
     """
-    logs = asyncio.run(_read_logs(_services(services), source, _urls(url), token))
+    logs = _run(_read_logs(_services(services), source, _urls(url), token))
     written = audit_lib.write_bundle(
         out, {log.service: log.events for log in logs}, {log.service: log.keys for log in logs}
     )
     for log in logs:
         typer.echo(f"{log.service}: {written[log.service]} events -> {out / (log.service + '.jsonl')}")
-        for message in log.unreadable:
-            typer.echo(f"{log.service}: not a CloudEvent, left out: {message}", err=True)
+        _left_out(log.service, log.unreadable, log.duplicates)
         if not log.keys:
             typer.echo(f"{log.service}: no public key found; its checkpoints cannot be verified", err=True)
+    raise typer.Exit(1 if any(log.unreadable for log in logs) else 0)
 
 
 @audit.command("verify")
@@ -173,21 +212,42 @@ def audit_verify(
 ) -> None:
     """Check every hash chain and signed checkpoint, naming the service, stream and event of each break.
 
-    Exits 1 when anything is wrong.
+    Records that are no event, or that repeat an event's id with other content, are named by where they are
+    (topic, partition and offset; file and line) and left out; records repeated unchanged are skipped and counted.
+    Exit 0: everything holds; 1: findings or records left out; 2: could not run.
     """
+    left_out: dict[str, tuple[list[str], int]] = {}
     if bundle:
-        logs, keys = audit_lib.read_bundle(bundle)
+        records, keys, problems = audit_lib.read_bundle_records(bundle)
+        logs = {service: r.events for service, r in records.items()}
+        left_out = {service: (r.problems, r.duplicates) for service, r in records.items()}
+        for problem in problems:
+            typer.echo(problem, err=True)
         chosen = _services(services) if services else sorted(logs)
     else:
-        read = asyncio.run(_read_logs(_services(services), source, _urls(url), token))
+        read = _run(_read_logs(_services(services), source, _urls(url), token))
         logs, keys = {log.service: log.events for log in read}, {log.service: log.keys for log in read}
+        left_out = {log.service: (log.unreadable, log.duplicates) for log in read}
         chosen = list(logs)
     if public_keys:
-        keys = audit_lib.read_public_keys(public_keys)
+        try:
+            keys = audit_lib.read_public_keys(public_keys)
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise typer.BadParameter(f"not a public keys file: {error}", param_hint="--public-keys") from None
     reports = [audit_lib.verify_log(s, logs.get(s, []), keys.get(s, [])) for s in chosen]
     for report in reports:
+        unreadable, duplicates = left_out.get(report.service, ([], 0))
         if as_json:
-            typer.echo(orjson.dumps(report.to_json()))
+            typer.echo(
+                orjson.dumps(
+                    {
+                        **report.to_json(),
+                        "ok": report.ok and not unreadable,
+                        "records_left_out": unreadable,
+                        "duplicates_skipped": duplicates,
+                    }
+                )
+            )
             continue
         sealed = (
             f"sealed through position {report.sealed_through}"
@@ -200,7 +260,12 @@ def audit_verify(
         )
         for finding in report.findings:
             typer.echo(f"  {finding}")
-    raise typer.Exit(0 if all(r.ok for r in reports) else 1)
+        for problem in unreadable:
+            typer.echo(f"  record left out: {problem}")
+        if duplicates:
+            typer.echo(f"  {duplicates} records repeated unchanged, skipped")
+    clean = all(r.ok and not left_out.get(r.service, ([], 0))[0] for r in reports)
+    raise typer.Exit(0 if clean else 1)
 
 
 @audit.command("replay")
@@ -210,7 +275,7 @@ def audit_replay(
         str | None,
         typer.Option(
             help="The database URL to replay into, with {service} for the"
-            " service's name. Default: its own database's URL + _replay."
+            " service's name. Default: its owner's URL (TITP_MIGRATION_DATABASE_URL) + _replay."
         ),
     ] = None,
     recreate: Annotated[bool, typer.Option(help="Drop the databases to replay into first.")] = False,
@@ -218,11 +283,13 @@ def audit_replay(
 ) -> None:
     """Rebuild every service into fresh databases from the topics alone, and diff them against the live ones.
 
-    The topics are read from offset 0; the read models are compared row by row. Exits 1 on any difference.
+    The topics are read from offset 0; the read models are compared row by row. Bad records are named by
+    topic, partition and offset and left out; records repeated unchanged are skipped and counted.
+    Exit 0: the read models match; 1: they differ, or records were left out; 2: could not run.
     """
     settings = {s: _settings(s) for s in _services(services)}
     targets = {
-        s: into.format(service=s) if into else _suffixed(st.database_url, "_replay") for s, st in settings.items()
+        s: into.format(service=s) if into else _suffixed(st.migration_url(), "_replay") for s, st in settings.items()
     }
 
     definitions = [_definition(st) for st in settings.values()]
@@ -244,11 +311,7 @@ def audit_replay(
         )
         return results, diffs
 
-    try:
-        results, diffs = asyncio.run(run())
-    except replay_lib.ReplayError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from None
+    results, diffs = _run(run())
     for service, result in results.items():
         typer.echo(
             f"{service}: {result.events} own events, {result.projected} projections, {result.applied} events"
@@ -267,7 +330,11 @@ def audit_replay(
             )
         if diff and not diffs.get(service):
             typer.echo("  the read models match the live ones")
-    raise typer.Exit(1 if any(diffs.values()) else 0)
+        for problem in result.left_out:
+            typer.echo(f"  record left out: {problem}")
+        if result.duplicates:
+            typer.echo(f"  {result.duplicates} records repeated unchanged, skipped")
+    raise typer.Exit(1 if any(diffs.values()) or any(r.left_out for r in results.values()) else 0)
 
 
 def _suffixed(dsn: str, suffix: str) -> str:
@@ -291,7 +358,7 @@ def audit_as_of(
         raise typer.BadParameter(error.detail, param_hint="TIME") from None
     assert point is not None  # a time was given
     settings = _settings(service.value)
-    events = asyncio.run(audit_lib.stream_events(settings, source, stream_id, point.until, url=url, token=token))
+    events = _run(audit_lib.stream_events(settings, source, stream_id, point.until, url=url, token=token))
     if not events:
         typer.echo(f"{service.value}: stream {stream_id} has no events recorded by {point.until.isoformat()}", err=True)
         raise typer.Exit(1)
@@ -319,7 +386,7 @@ def rebuild(service: ServiceChoice) -> None:
     definition = _definition(settings)
 
     async def run() -> replay_lib.RebuildResult:
-        pool = await create_pool(settings.database_url, max_size=2)
+        pool = await create_pool(settings.migration_url(), max_size=2)  # as the owner: an operator's write
         try:
             with _progress() as progress:
                 return await replay_lib.rebuild(definition, pool, progress)
@@ -358,11 +425,12 @@ def dlq_list(
         if as_json:
             typer.echo(orjson.dumps(letter.to_json()))
             continue
-        event = (
-            f"event {letter.event_id} {letter.event_type} of {letter.subject}"
-            if letter.event_id
-            else "not a CloudEvent"
-        )
+        if letter.event_id:
+            event = f"event {letter.event_id} {letter.event_type} of {letter.subject}"
+        elif letter.not_copied:
+            event = f"a reference to a record of {letter.size} bytes left at {letter.original} ({letter.not_copied})"
+        else:
+            event = "not a CloudEvent"
         typer.echo(
             f"[{letter.partition}]@{letter.offset} {'redriven' if letter.redriven else 'PENDING'}"
             f" {letter.dead_lettered_at.isoformat()} from {letter.original} after {letter.attempts} attempt(s):"
@@ -383,6 +451,99 @@ def dlq_redrive(service: ServiceChoice) -> None:
     settings = _settings(service.value)
     count = asyncio.run(consumer_lib.redrive(settings.kafka_bootstrap_servers, _dlq_topic(settings)))
     typer.echo(f"{_dlq_topic(settings)}: re-drove {count} messages to their original topics")
+
+
+# The outbox: `titp outbox parked|retry` and `titp audit republish`; the work is in shared/outbox.py.
+
+outbox = typer.Typer(no_args_is_help=True, help="See and retry the events the relay could not publish.")
+app.add_typer(outbox, name="outbox")
+
+
+def _own_store(settings: ServiceSettings) -> EventStore:
+    return EventStore(EventTypes(settings.service))
+
+
+async def _on_store(settings: ServiceSettings, work: Callable[[EventStore, asyncpg.Connection], Awaitable[T]]) -> T:
+    """`work(store, conn)` on the service's own store, over one connection of its own."""
+    conn = await connect(settings.database_url)
+    try:
+        return await work(_own_store(settings), conn)
+    finally:
+        await conn.close()
+
+
+@outbox.command("parked")
+def outbox_parked(
+    service: ServiceChoice,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per event and line.")] = False,
+) -> None:
+    """Print SERVICE's parked events (the broker refused them for good, or an earlier event of their stream)."""
+    settings = _settings(service.value)
+
+    parked: list[ParkedEvent] = asyncio.run(_on_store(settings, lambda store, conn: store.parked(conn)))
+    for event in parked:
+        if as_json:
+            typer.echo(orjson.dumps(event.__dict__, default=str))
+        else:
+            typer.echo(
+                f"@{event.position} {format_time(event.parked_at)} {event.type} v{event.version} of"
+                f" {event.stream_id} (event {event.id}):\n  {event.error}"
+            )
+    if not as_json:
+        typer.echo(f"{service.value}: {len(parked)} parked events", err=True)
+
+
+@outbox.command("retry")
+def outbox_retry(service: ServiceChoice) -> None:
+    """Put SERVICE's parked events back in the outbox, after the cause is fixed (e.g. the topic's
+    max.message.bytes raised): the relay publishes them in position order; one refused again is parked again."""
+    settings = _settings(service.value)
+
+    back: int = asyncio.run(_on_store(settings, lambda store, conn: store.unpark(conn)))
+    typer.echo(f"{service.value}: {back} parked events back in the outbox")
+
+
+@audit.command("republish")
+def audit_republish(service: ServiceChoice) -> None:
+    """Publish SERVICE's whole history from its store to its topic again (e.g. after the topic was deleted):
+    every event in position order, the same bytes, key and headers as the relay's; creates the topic if missing.
+
+    Stop SERVICE's instances first (the command refuses while its relay runs), start them after. Consumers
+    skip the events they had applied (by event id). Parked events stay parked: `titp outbox retry`.
+    Exit 0: done; 1: the broker refused an event; 2: could not run.
+    """
+    settings = _settings(service.value)
+    topic = settings.topic(service_topic(service.value))
+
+    async def run() -> int:
+        pool = await create_pool(settings.database_url, max_size=2)
+        try:
+            async with pool.acquire() as conn:
+                total = await conn.fetchval("SELECT count(*) FROM events")
+            with _progress() as progress:
+                return await outbox_lib.republish(
+                    pool,
+                    settings.database_url,
+                    _own_store(settings),
+                    topic,
+                    settings.kafka_bootstrap_servers,
+                    lock_key=RELAY_LOCK,
+                    partitions=settings.topic_partitions,
+                    replication=settings.topic_replication,
+                    progress=progress(f"{service.value} -> {topic}", total),
+                )
+        finally:
+            await pool.close()
+
+    try:
+        count = asyncio.run(run())
+    except outbox_lib.RelayRunning as error:
+        typer.echo(f"{service.value}: {error}", err=True)
+        raise typer.Exit(2) from None
+    except KafkaError as error:
+        typer.echo(f"{service.value}: publishing to {topic} failed: {type(error).__name__}: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{service.value}: republished {count} events to {topic}")
 
 
 @app.command("asyncapi")

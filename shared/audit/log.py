@@ -3,6 +3,12 @@ the REST feed or an exported bundle), verify it, export it, and see an aggregate
 
 Verifying is pure: `verify_log` takes the events and the published public keys, whatever
 they were read from, so an exported bundle is verified offline exactly as the live store is.
+
+A topic or a bundle may hold records that are no event (not JSON, a JSON array or string, no
+CloudEvent, fields missing) or an event twice: each such record is named by where it is
+(topic[partition]@offset, file:line) and left out, and reading goes on. A record delivered twice
+unchanged (delivery is at least once) is skipped and counted; a second, *different* record with
+an event's id is a problem. The CLI exits 1 on any problem or finding, 2 when it could not run.
 """
 
 from __future__ import annotations
@@ -22,9 +28,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import UnknownTopicOrPartitionError, for_code
 
-from shared.audit.checkpoints import CheckpointSigned, PublicKey, is_sealed, load_signing_key, verify_checkpoints
+from shared.audit.checkpoints import PublicKey, checkpoint_of, is_sealed, load_signing_key, verify_checkpoints
 from shared.db import connect
 from shared.events import EventTypes, RecordedEvent, verify_chain
+from shared.kafka import client_options
 from shared.settings import ServiceSettings
 from shared.store import EventStore
 from shared.topics import service_topic
@@ -54,6 +61,8 @@ class Finding:
         where = [f"stream {self.stream_id}"] if self.stream_id else []
         if self.event_id:
             where.append(f"event {self.event_id}" + (f" (version {self.streamversion})" if self.streamversion else ""))
+        elif self.streamversion:
+            where.append(f"version {self.streamversion}")
         return f"{self.service}: {', '.join(where) + ': ' if where else ''}{self.reason}"
 
 
@@ -110,8 +119,14 @@ def verify_log(service: str, events: Iterable[RecordedEvent], keys: Iterable[Pub
             at = next((e for e in stream if e.id == broken.event_id), None)
             findings.append(_finding(service, at, broken.reason) if at else Finding(service, broken.reason, stream_id))
     held, problems = verify_checkpoints(service, log, {k.key_id: k for k in keys})
-    findings += [_finding(service, p.checkpoint, p.reason) for p in problems]
-    sealed_through = CheckpointSigned.model_validate(held[-1].data).through_position if held else None
+    for problem in problems:
+        if problem.event is not None:  # a sealed event, still there but changed
+            findings.append(_finding(service, problem.event, problem.reason))
+        elif problem.stream_id is not None:  # a sealed event that is gone: named by stream and version
+            findings.append(Finding(service, problem.reason, problem.stream_id, None, problem.streamversion))
+        else:
+            findings.append(_finding(service, problem.checkpoint, problem.reason))
+    sealed_through = checkpoint_of(held[-1]).through_position if held else None
     unsealed = sum(1 for e in log if is_sealed(e) and (sealed_through is None or e.position > sealed_through))
     return Verification(service, len(log), len(streams), len(held), sealed_through, unsealed, tuple(findings))
 
@@ -121,8 +136,82 @@ def _finding(service: str, event: RecordedEvent, reason: str) -> Finding:
 
 
 def stream_as_of(events: Sequence[RecordedEvent], until: datetime) -> list[RecordedEvent]:
-    """One stream's events recorded by `until`, in version order."""
-    return sorted((e for e in events if e.time <= until), key=lambda e: e.streamversion)
+    """One stream's events recorded by `until`, in version order: the versions before the first recorded later
+    (as `EventStore.read_stream` answers, also when stored times are out of order)."""
+    ordered = sorted(events, key=lambda e: e.streamversion)
+    later = next((i for i, e in enumerate(ordered) if e.time > until), len(ordered))
+    return ordered[:later]
+
+
+# Records
+
+
+class BadRecord(ValueError):
+    """A record that is no CloudEvent of ours: why, in words."""
+
+
+def parse_record(raw: bytes | str | None) -> RecordedEvent:
+    """The event a record (a Kafka message's value, a line of a bundle) holds; BadRecord says why not."""
+    if raw is None:
+        raise BadRecord("an empty record (no value)")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRecord(f"not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise BadRecord(f"a JSON {type(body).__name__ if body is not None else 'null'}, not a CloudEvent object")
+    missing = [name for name in _REQUIRED if name not in body]
+    if missing:
+        raise BadRecord(f"not a CloudEvent of this system: missing {', '.join(missing)}")
+    try:
+        return RecordedEvent.from_cloudevent(body)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise BadRecord(f"not a CloudEvent of this system: {type(exc).__name__}: {exc}") from None
+
+
+_REQUIRED = (
+    "specversion",
+    "id",
+    "source",
+    "type",
+    "subject",
+    "time",
+    "data",
+    "streamversion",
+    "position",
+    "prevhash",
+    "hash",
+)
+
+
+@dataclass
+class Records:
+    """Events read from records, each once: bad records and different duplicates are named, not fatal."""
+
+    events: list[RecordedEvent] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # "<where>: <why>", each left out
+    duplicates: int = 0  # records that repeated an event unchanged, skipped
+    _seen: dict[Any, tuple[str, RecordedEvent]] = field(default_factory=dict, repr=False)
+
+    def add(self, where: str, raw: bytes | str | None) -> RecordedEvent | None:
+        """Read one record found at `where`; the event if it is a new one."""
+        try:
+            event = parse_record(raw)
+        except BadRecord as exc:
+            self.problems.append(f"{where}: {exc}")
+            return None
+        if event.id in self._seen:
+            first_where, first = self._seen[event.id]
+            if _same(first, event):
+                self.duplicates += 1
+            else:
+                self.problems.append(
+                    f"{where}: event {event.id} again, but different from the one at {first_where}; left out"
+                )
+            return None
+        self._seen[event.id] = (where, event)
+        self.events.append(event)
+        return event
 
 
 # Sources
@@ -151,24 +240,29 @@ async def log_from_database(dsn: str, service: str, progress: Progress = no_prog
 
 @dataclass
 class TopicContents:
-    """A topic read from offset 0 to its end: each partition's events in offset order."""
+    """A topic read from offset 0 to its end: each partition's events in offset order, each event once."""
 
     topic: str
     partitions: list[list[RecordedEvent]]
-    unreadable: list[str]  # messages that are not CloudEvents, by partition and offset
+    records: Records = field(default_factory=Records)
 
     @property
     def events(self) -> list[RecordedEvent]:
         return [e for partition in self.partitions for e in partition]
 
+    @property
+    def unreadable(self) -> list[str]:
+        """Records left out, by topic[partition]@offset and why."""
+        return self.records.problems
+
 
 async def read_topic(bootstrap: str, topic: str, progress: Progress = no_progress) -> TopicContents:
     """Everything on `topic` from offset 0 up to its end as of the call (no consumer group)."""
     partitions = await _partitions(bootstrap, topic)
-    contents = TopicContents(topic, [[] for _ in partitions], [])
+    contents = TopicContents(topic, [[] for _ in partitions])
     if not partitions:
         return contents
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client_options(bootstrap), group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(partitions)
@@ -176,25 +270,29 @@ async def read_topic(bootstrap: str, topic: str, progress: Progress = no_progres
         start, end = await consumer.beginning_offsets(partitions), await consumer.end_offsets(partitions)
         advance = progress(f"reading {topic}", sum(end[tp] - start[tp] for tp in partitions))
         remaining = {tp for tp in partitions if end[tp] > start[tp]}
+        values: list[list[tuple[int, bytes | None]]] = [[] for _ in partitions]
         while remaining:
             for tp, messages in (await consumer.getmany(*remaining, timeout_ms=1000)).items():
                 for message in messages:
                     if message.offset >= end[tp]:
                         break
-                    try:
-                        contents.partitions[tp.partition].append(RecordedEvent.from_json(message.value))
-                    except (ValueError, KeyError, TypeError) as exc:
-                        contents.unreadable.append(f"{topic}[{tp.partition}]@{message.offset}: {exc}")
+                    values[tp.partition].append((message.offset, message.value))
                     advance(1)
                 if await consumer.position(tp) >= end[tp]:
                     remaining.discard(tp)
-        return contents
     finally:
         await consumer.stop()
+    # Read in partition and offset order, whatever order they arrived in: which of two records is "again" is stable.
+    for partition, records in enumerate(values):
+        for offset, value in records:
+            event = contents.records.add(f"{topic}[{partition}]@{offset}", value)
+            if event is not None:
+                contents.partitions[partition].append(event)
+    return contents
 
 
 async def _partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         [described] = await admin.describe_topics([topic])
@@ -208,19 +306,21 @@ async def _partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
 
 
 async def log_from_rest(
-    client: httpx.AsyncClient, service: str, progress: Progress = no_progress
+    client: httpx.AsyncClient, service: str, progress: Progress = no_progress, records: Records | None = None
 ) -> list[RecordedEvent]:
-    """The service's log over its REST feed (`client` carries the base URL and an auditor's token)."""
+    """The service's log over its REST feed (`client` carries the base URL and an auditor's token); entries
+    that are no event go to `records`' problems, named by the page and index."""
     advance = progress(f"{service}: reading {client.base_url}/v1/audit/events", None)
-    events: list[RecordedEvent] = []
+    records = Records() if records is None else records
     after = 0
     while True:
         response = await client.get("/v1/audit/events", params={"after": after, "limit": 1000})
         response.raise_for_status()
         page = response.json()
         if not page["events"]:
-            return events
-        events += [RecordedEvent.from_cloudevent(e) for e in page["events"]]
+            return records.events
+        for index, entry in enumerate(page["events"]):
+            records.add(f"/v1/audit/events?after={after} #{index}", orjson.dumps(entry))
         advance(len(page["events"]))
         after = page["next_after"]
 
@@ -242,7 +342,8 @@ class ServiceLog:
     service: str
     events: list[RecordedEvent]
     keys: list[PublicKey]  # the published keys its checkpoints verify against
-    unreadable: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # records left out, where and why
+    duplicates: int = 0  # records that repeated an event unchanged, skipped
 
 
 def local_public_keys(settings: ServiceSettings) -> list[PublicKey]:
@@ -271,10 +372,18 @@ async def read_log(
     service = settings.service
     if source is Source.REST:
         async with rest_client(settings, url, token) as client:
-            return ServiceLog(service, await log_from_rest(client, service, progress), await keys_from_rest(client))
+            records = Records()
+            events = await log_from_rest(client, service, progress, records)
+            return ServiceLog(service, events, await keys_from_rest(client), records.problems, records.duplicates)
     if source is Source.KAFKA:
         contents = await read_topic(settings.kafka_bootstrap_servers, settings.topic(service_topic(service)), progress)
-        return ServiceLog(service, in_log_order(contents.events), local_public_keys(settings), contents.unreadable)
+        return ServiceLog(
+            service,
+            in_log_order(contents.events),
+            local_public_keys(settings),
+            contents.unreadable,
+            contents.records.duplicates,
+        )
     return ServiceLog(
         service, await log_from_database(settings.database_url, service, progress), local_public_keys(settings)
     )
@@ -302,7 +411,7 @@ async def stream_events(
             if response.status_code == 404:
                 return []
             response.raise_for_status()
-            events = [RecordedEvent.from_cloudevent(e) for e in response.json()["events"]]
+            events = [parse_record(orjson.dumps(e)) for e in response.json()["events"]]
     else:
         events = [e for e in (await read_log(settings, source)).events if e.subject == stream_id]
     return stream_as_of(events, until)
@@ -333,9 +442,21 @@ def read_public_keys(path: Path) -> dict[str, list[PublicKey]]:
 
 
 def read_bundle(folder: Path) -> tuple[dict[str, list[RecordedEvent]], dict[str, list[PublicKey]]]:
-    logs = {
-        path.stem: [RecordedEvent.from_json(line) for line in path.read_bytes().splitlines() if line.strip()]
-        for path in sorted(folder.glob("*.jsonl"))
-    }
-    keys = read_public_keys(folder / PUBLIC_KEYS_FILE) if (folder / PUBLIC_KEYS_FILE).exists() else {}
-    return logs, keys
+    logs, keys, _ = read_bundle_records(folder)
+    return {service: records.events for service, records in logs.items()}, keys
+
+
+def read_bundle_records(folder: Path) -> tuple[dict[str, Records], dict[str, list[PublicKey]], list[str]]:
+    """A bundle's events per service (bad lines named by file:line and left out), its keys, and the problems
+    of its keys file."""
+    logs = {}
+    for path in sorted(folder.glob("*.jsonl")):
+        records = logs[path.stem] = Records()
+        for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+            if line.strip():
+                records.add(f"{path.name}:{number}", line)
+    try:
+        keys = read_public_keys(folder / PUBLIC_KEYS_FILE) if (folder / PUBLIC_KEYS_FILE).exists() else {}
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return logs, {}, [f"{PUBLIC_KEYS_FILE}: not a public keys file: {exc}"]
+    return logs, keys, []

@@ -49,7 +49,9 @@ from shared.store import POSITION_BITS, EventStore
 from shared.topics import service_topic
 
 # Tables of every service that are not read models: the log itself and the bookkeeping around it.
-NOT_READ_MODELS = frozenset({"events", "outbox", "inbox", "idempotency_keys", "schema_migrations"})
+NOT_READ_MODELS = frozenset(
+    {"events", "outbox", "outbox_parked", "inbox", "inbox_streams", "idempotency_keys", "schema_migrations"}
+)
 
 _BATCH = 500  # steps per transaction of a replay
 
@@ -96,6 +98,8 @@ class ReplayResult:
     projected: int = 0  # projections written (one per stream and transaction)
     applied: int = 0  # other services' events applied to the read models
     failed: list[str] = field(default_factory=list)  # other services' events the handler refused (live: the DLQ)
+    left_out: list[str] = field(default_factory=list)  # records of its topics that are no event, where and why
+    duplicates: int = 0  # records of its topics that repeated an event unchanged, skipped
 
 
 def in_recorded_order(
@@ -151,7 +155,15 @@ class _Replay:
         self.streams: dict[str, tuple[Aggregate | None, Any, int]] = {}  # stream -> aggregate, state, version
 
     async def own_transaction(self, conn: asyncpg.Connection, events: list[RecordedEvent]) -> None:
-        await self.store.restore(conn, events)
+        try:
+            async with conn.transaction():
+                await self.store.restore(conn, events)
+        except asyncpg.UniqueViolationError:
+            # Two different events at one position or stream version: the topic contradicts itself.
+            raise ReplayError(
+                f"{self.definition.name}: the topic holds two different events at one position or stream version"
+                f" among positions {events[0].position}..{events[-1].position}; see `titp audit verify --from kafka`"
+            ) from None
         touched: dict[str, None] = {}
         for event in events:
             if event.subject not in self.streams:
@@ -159,7 +171,13 @@ class _Replay:
                 self.streams[event.subject] = (aggregate, aggregate.initial if aggregate else None, 0)
             aggregate, state, _ = self.streams[event.subject]
             if aggregate is not None:
-                state = aggregate.evolve(state, self.definition.event_types.parse(event.type, event.data))
+                try:
+                    state = aggregate.evolve(state, self.definition.event_types.parse(event.type, event.data))
+                except Exception as exc:
+                    raise ReplayError(
+                        f"{self.definition.name}: event {event.id} (stream {event.subject}, version"
+                        f" {event.streamversion}) cannot be applied: {type(exc).__name__}: {exc}"
+                    ) from None
             self.streams[event.subject] = (aggregate, state, event.streamversion)
             touched[event.subject] = None
         # As live: each stream projected once per transaction that appended to it.
@@ -213,7 +231,11 @@ async def replay_topics(
     for definition, settings in services:
         own = in_log_order(contents[settings.topic(service_topic(definition.name))].events)
         others = [p for t in definition.subscribes_to for p in contents[settings.topic(t)].partitions]
-        results[definition.name] = await replay_service(definition, into[definition.name], own, others, progress)
+        result = await replay_service(definition, into[definition.name], own, others, progress)
+        read = [contents[settings.topic(t)] for t in (service_topic(definition.name), *definition.subscribes_to)]
+        result.left_out = [problem for topic in read for problem in topic.unreadable]
+        result.duplicates = sum(topic.records.duplicates for topic in read)
+        results[definition.name] = result
     return results
 
 

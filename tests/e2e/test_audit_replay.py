@@ -16,6 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.audit.log import log_from_database, verify_log
 from shared.audit.replay import diff_read_models, read_model_tables, replay_topics
+from shared.kafka import client_options
 from shared.settings import SERVICES
 from tests.e2e.test_visa_coe import COE, day
 from tests.e2e.test_visa_path import once_accepted, plan_application
@@ -69,7 +70,7 @@ async def settled(apps, bootstrap: str) -> bool:
         async with app.state.pool.acquire() as conn:
             if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM outbox)"):
                 return False
-    consumer, admin = AIOKafkaConsumer(bootstrap_servers=bootstrap), AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer, admin = AIOKafkaConsumer(**client_options(bootstrap)), AIOKafkaAdminClient(**client_options(bootstrap))
     await consumer.start()
     await admin.start()
     try:

@@ -9,6 +9,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from services.registry.app import create_app
 from shared.audit.checkpoints import CHECKPOINT_STREAM, PublicKey, load_signing_key
 from shared.audit.log import read_topic
+from shared.kafka import client_options
 from tests.helpers import eventually, permit_application, post
 
 
@@ -53,12 +54,12 @@ async def test_a_service_signs_its_log_as_it_grows_and_publishes_the_key(
         return [e for e in contents.events if e.subject == CHECKPOINT_STREAM]
 
     [checkpoint, *_] = await eventually(published_checkpoint, timeout=30, message="no checkpoint on the topic")
-    assert (checkpoint.type, checkpoint.actor) == ("titp.registry.CheckpointSigned.v1", "registry:sealer")
+    assert (checkpoint.type, checkpoint.actor) == ("titp.registry.CheckpointSigned.v2", "registry:sealer")
     assert checkpoint.data["key_id"] == published["keys"][0]["key_id"]
 
     # Check: the topics it writes and reads exist under its prefix, with 2 partitions, kept forever.
     topics = [f"{prefix}titp.registry.v1", f"{prefix}titp.registry.dlq", f"{prefix}titp.inspection.v1"]
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(kafka_bootstrap))
     await admin.start()
     try:
         described = await admin.describe_topics(topics)

@@ -1,13 +1,19 @@
 """Tampering with a service's store, as a DBA could (the append-only trigger disabled), against the real
 PostgreSQL: an edited payload, a deleted event and a reordered stream are all caught by GET /v1/audit/verify
-and by `titp audit verify`, which name the service, the stream and the event."""
+and by `titp audit verify`, which name the service, the stream and the event; the sealer refuses to sign over
+a rewritten log."""
+
+import logging
+from dataclasses import replace
 
 import asyncpg
 import orjson
 import pytest
 
 from services.registry.app import create_app
+from shared.audit.checkpoints import CHECKPOINT_STREAM, Sealer
 from shared.audit.log import verify_log, whole_log
+from shared.events import chain_hash
 from tests.helpers import eventually, permit_application, post, titp
 
 SO = "/v1/supervising-organizations"
@@ -118,9 +124,10 @@ async def test_a_deleted_event_is_detected_inside_a_stream_and_at_its_end(regist
     report = await verified(client, token)
     findings = {(f["stream_id"], f["event_id"]): f["reason"] for f in report["findings"]}
     # Check: inside a stream the chain names the event after the gap; a stream's last event is missed by its
-    # chain, but not by the signed checkpoint, which no longer matches the log.
+    # chain, but not by the signed checkpoints: the head they sealed is named (below), and the log no longer
+    # matches them.
     assert findings.pop((first, downgrade)) == "expected version 2, found 3"
-    assert {stream for stream, _ in findings} == {"checkpoints"}
+    assert {stream for stream, _ in findings} == {"checkpoints", second}
     assert "6 events were signed through position" in report["findings"][-1]["reason"]
     assert (
         "4 are there now: events up to that position were deleted, changed or reordered"
@@ -128,6 +135,12 @@ async def test_a_deleted_event_is_detected_inside_a_stream_and_at_its_end(regist
     )
     code, out, _ = await titp("audit", "verify", "--service", "registry", "--json", TITP_DATABASE_URL=dsn)
     assert code == 1 and orjson.loads(out)["findings"] == report["findings"]
+    # Check: the deleted last event is named by its stream and version, not only counted.
+    [deleted] = [f for f in report["findings"] if f["stream_id"] == second]
+    assert (deleted["streamversion"], deleted["event_id"]) == (2, None)
+    assert deleted["reason"].startswith("sealed by checkpoint ") and deleted["reason"].endswith("now missing: deleted")
+    code, out, _ = await titp("audit", "verify", "--service", "registry", TITP_DATABASE_URL=dsn)
+    assert f"registry: stream {second}, version 2: sealed by checkpoint " in out, out
 
 
 async def test_a_reordered_stream_is_detected(registry, token):
@@ -142,8 +155,9 @@ async def test_a_reordered_stream_is_detected(registry, token):
 
     report = await verified(client, token)
     assert report["ok"] is False
-    # Check: in log order the stream now starts at version 2: the first event out of place is named.
-    [finding] = report["findings"]
+    # Check: in log order the stream now starts at version 2: the first event out of place is named (the
+    # checkpoints also name the heads they sealed that changed, and no longer match the log).
+    [finding] = [f for f in report["findings"] if f["reason"].startswith("expected version")]
     assert (finding["stream_id"], finding["event_id"], finding["streamversion"], finding["reason"]) == (
         first,
         applied,
@@ -152,3 +166,72 @@ async def test_a_reordered_stream_is_detected(registry, token):
     )
     code, out, _ = await titp("audit", "verify", "--service", "registry", TITP_DATABASE_URL=dsn)
     assert code == 1 and f"registry: stream {first}, event {applied} (version 2): expected version 1, found 2" in out
+
+
+def as_superuser(admin_dsn: str, dsn: str) -> str:
+    """The service's database as its owner (a superuser) connects to it, not as the service's role."""
+    return admin_dsn.rsplit("/", 1)[0] + "/" + dsn.rsplit("/", 1)[1]
+
+
+async def test_the_sealer_refuses_to_sign_over_a_rewritten_log_and_verify_names_the_stream(
+    registry, token, admin_dsn, caplog
+):
+    """The attack of issue 18: delete the last checkpoints, rewrite an event and re-hash its stream."""
+    client, app, dsn, (_, second, _) = registry
+    otit = token("otit")
+    await post(client, f"{SO}/{second}/downgrade", {"effective_on": "2026-09-01"}, otit)
+    await sealed_to_the_end(app)
+    sealer: Sealer = app.state.sealer
+    conn = await asyncpg.connect(as_superuser(admin_dsn, dsn))
+    try:
+        await eventually(lambda: conn.fetchval("SELECT count(*) = 0 FROM outbox"), timeout=20, message="unpublished")
+        async with app.state.pool.acquire() as service_conn:
+            [_, granted, downgraded] = await app.state.store.read_stream(service_conn, second)
+        # The checkpoint that sealed the downgrade and every later one: deleted.
+        [last_before] = await conn.fetchrow(
+            "SELECT max(version) FROM events WHERE stream_id = $1 AND (data->>'through_position')::bigint < $2",
+            CHECKPOINT_STREAM,
+            downgraded.position,
+        )
+        forged = replace(granted, data={**granted.data, "permit_type": "excellent"})
+        forged = replace(forged, hash=chain_hash(forged.prevhash, forged))
+        rechained = replace(downgraded, prevhash=forged.hash)
+        rechained = replace(rechained, hash=chain_hash(rechained.prevhash, rechained))
+        async with conn.transaction():
+            await conn.execute("SET LOCAL session_replication_role = replica")  # the append-only trigger is off
+            await conn.execute(
+                "DELETE FROM events WHERE stream_id = $1 AND version > $2", CHECKPOINT_STREAM, last_before
+            )
+            for event in (forged, rechained):
+                await conn.execute(
+                    "UPDATE events SET data = $2::jsonb, prevhash = $3, hash = $4 WHERE id = $1",
+                    event.id,
+                    orjson.dumps(event.data).decode(),
+                    event.prevhash,
+                    event.hash,
+                )
+        checkpoints = await conn.fetchval("SELECT count(*) FROM events WHERE stream_id = $1", CHECKPOINT_STREAM)
+
+        # Check: the running sealer refuses (its last checkpoint is gone), logs an error, counts it, signs nothing.
+        with caplog.at_level(logging.ERROR, logger="shared.audit.checkpoints"):
+            assert await sealer(app.state.runner) is None
+        assert sealer.refusals == 1
+        [alert] = [r for r in caplog.records if r.levelno == logging.ERROR]
+        assert "REFUSED to sign a checkpoint of registry" in alert.getMessage()
+        assert "signed before, is gone" in alert.getMessage()
+        metrics = (await client.get("/metrics")).text
+        assert 'titp_sealer_refusals_total{service="registry"} 1.0' in metrics
+        # A sealer started afresh (the service restarted) re-folds the log and refuses too.
+        restarted = Sealer("registry", sealer.key)
+        assert await restarted(app.state.runner) is None and restarted.refusals == 1
+        assert await conn.fetchval("SELECT count(*) FROM events WHERE stream_id = $1", CHECKPOINT_STREAM) == checkpoints
+    finally:
+        await conn.close()
+
+    # Check: verify names the re-hashed stream at the head a remaining checkpoint sealed.
+    report = await verified(client, token)
+    named = [f for f in report["findings"] if f["stream_id"] == second]
+    assert [(f["event_id"], f["streamversion"]) for f in named] == [(str(granted.id), 2)]
+    assert named[0]["reason"].endswith("rewritten and re-hashed")
+    code, out, _ = await titp("audit", "verify", "--service", "registry", TITP_DATABASE_URL=dsn)
+    assert code == 1 and f"registry: stream {second}, event {granted.id} (version 2): sealed by checkpoint " in out

@@ -29,7 +29,7 @@ def test_every_event_type_of_every_service_is_a_message_of_its_channel():
         "visa": "titp.visa.v1",
     }
     registry = document["channels"]["registry"]["messages"]
-    assert set(registry) == {*registry_events.models, "titp.registry.CheckpointSigned.v1"}
+    assert set(registry) == {*registry_events.models, "titp.registry.CheckpointSigned.v2"}
     granted = document["components"]["messages"]["titp.registry.PermitGranted.v1"]
     envelope, specific = granted["payload"]["allOf"]
     assert envelope == {"$ref": "#/components/schemas/CloudEvent"}

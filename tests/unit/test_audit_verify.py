@@ -6,10 +6,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+import orjson
+import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from shared.audit.checkpoints import CHECKPOINT_STREAM, CheckpointSigned, PublicKey, fold, is_sealed, signed_bytes
-from shared.audit.log import in_log_order, read_bundle, verify_log, write_bundle
+from shared.audit.log import BadRecord, Records, in_log_order, parse_record, read_bundle, verify_log, write_bundle
 from shared.events import GENESIS_HASH, RecordedEvent, chain_hash
 
 KEY = ed25519.Ed25519PrivateKey.generate()
@@ -41,21 +43,27 @@ class Log:
         self.events.append(event)
         return event
 
-    def seal(self, key: ed25519.Ed25519PrivateKey = KEY) -> RecordedEvent:
+    def seal(self, key: ed25519.Ed25519PrivateKey = KEY, *, version: int = 2) -> RecordedEvent:
+        """A checkpoint over everything so far: v2 names the heads of the streams changed since the last one,
+        v1 (as signed before heads) does not."""
         sealed = [e for e in self.events if is_sealed(e)]
         log_hash = GENESIS_HASH
         for event in sealed:
             log_hash = fold(log_hash, event.hash)
         through = sealed[-1].position
-        signature = key.sign(signed_bytes("registry", through, len(sealed), log_hash))
+        before = max((e.data["through_position"] for e in self.events if not is_sealed(e)), default=0)
+        heads = {e.subject: (e.streamversion, e.hash) for e in sealed if e.position > before} if version == 2 else None
+        signature = key.sign(signed_bytes("registry", through, len(sealed), log_hash, heads))
         checkpoint = CheckpointSigned(
             through_position=through,
             events=len(sealed),
             log_hash=log_hash,
             key_id=PublicKey.of(key.public_key()).key_id,
             signature=base64.b64encode(signature).decode(),
+            heads=heads,
         )
-        return self.append(CHECKPOINT_STREAM, "titp.registry.CheckpointSigned.v1", **checkpoint.model_dump())
+        data = checkpoint.model_dump(mode="json", exclude={"heads"} if heads is None else set())
+        return self.append(CHECKPOINT_STREAM, f"titp.registry.CheckpointSigned.v{version}", **data)
 
 
 def history() -> tuple[Log, dict[str, list[RecordedEvent]]]:
@@ -96,7 +104,10 @@ def test_a_rehashed_stream_keeps_its_chain_but_breaks_the_checkpoint():
     for event in log.events:  # the forger rewrites org-b's second event and re-chains the whole stream
         data = {"reason": "nothing to see"} if event.id == streams["org-b"][1].id else event.data
         forged.events.append(event) if not is_sealed(event) else forged.append(event.subject, event.type, **data)
-    [(stream, _, reason)] = findings(forged.events)
+    [*named, (stream, _, reason)] = findings(forged.events)
+    # Check: the re-chained streams are named at the heads the checkpoint sealed, and the log no longer matches.
+    assert [n[:2] for n in named] == [("org-a", str(forged.events[2].id)), ("org-b", str(forged.events[5].id))]
+    assert all(n[2].endswith("rewritten and re-hashed") for n in named)
     assert stream == CHECKPOINT_STREAM and "6 events were signed" in reason and "hash differently" in reason
 
 
@@ -113,8 +124,91 @@ def test_a_deleted_event_is_caught_by_its_chain_or_by_the_checkpoint():
             " were deleted, changed or reordered",
         ),
     ]
-    [(stream, _, reason)] = findings([e for e in log.events if e.id != last.id])
-    assert stream == CHECKPOINT_STREAM and "5 are there now" in reason
+    deleted_last = verify_log("registry", [e for e in log.events if e.id != last.id], [PUBLIC]).findings
+    # Check: the stream's chain cannot see its last event gone; the checkpoint names it by stream and version.
+    assert [(f.stream_id, f.event_id, f.streamversion, f.reason) for f in deleted_last[:1]] == [
+        ("org-b", None, 3, "sealed by checkpoint 1, now missing: deleted")
+    ]
+    assert str(deleted_last[0]) == "registry: stream org-b, version 3: sealed by checkpoint 1, now missing: deleted"
+    assert deleted_last[1].stream_id == CHECKPOINT_STREAM and "5 are there now" in deleted_last[1].reason
+
+
+def test_a_v1_checkpoint_without_heads_still_verifies_and_a_later_v2_one_names_heads():
+    log, streams = history()
+    log.events.pop()
+    log.seal(version=1)
+    log.append("org-b", reason="later")
+    log.seal()
+    assert [e.type for e in log.events if not is_sealed(e)] == [
+        "titp.registry.CheckpointSigned.v1",
+        "titp.registry.CheckpointSigned.v2",
+    ]
+    report = verify_log("registry", log.events, [PUBLIC])
+    assert (report.ok, report.checkpoints) == (True, 2)
+    assert log.events[-1].data["heads"] == {"org-b": [4, log.events[-2].hash]}
+    # A stream rewritten and re-hashed after the v1 checkpoint is named at the head the v2 one sealed.
+    forged = Log()
+    for event in log.events:
+        if event.id == log.events[-2].id:
+            forged.append(event.subject, event.type, reason="rewritten")
+        else:
+            forged.events.append(event)
+    named = [f for f in verify_log("registry", forged.events, [PUBLIC]).findings if f.stream_id == "org-b"]
+    assert [(f.event_id, f.streamversion) for f in named] == [(str(forged.events[-2].id), 4)]
+    assert named[0].reason.endswith("rewritten and re-hashed")
+
+
+def test_a_checkpoint_that_goes_back_is_caught():
+    log, _ = history()
+    first = log.events[-1]
+    log.append("org-a", reason="more")
+    log.seal()
+    # A third checkpoint that is the first one again (signed, so its signature holds), chained on.
+    log.append(CHECKPOINT_STREAM, first.type, **first.data)
+    assert findings(log.events) == [
+        (
+            CHECKPOINT_STREAM,
+            str(log.events[-1].id),
+            f"goes back from the checkpoint before: 6 events through position {6 << 20} after 7 through {8 << 20}",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        (b"[1, 2]", "a JSON list, not a CloudEvent object"),
+        (b'"text"', "a JSON str, not a CloudEvent object"),
+        (b"null", "a JSON null, not a CloudEvent object"),
+        (b"{not json", "not JSON: "),
+        (None, "an empty record (no value)"),
+        (b'{"specversion": "1.0"}', "not a CloudEvent of this system: missing id, source, type"),
+        (
+            b'{"specversion": "0.3", "id": 1, "source": "s", "type": "t", "subject": "s", "time": "x", "data": {},'
+            b' "streamversion": 1, "position": 1, "prevhash": "", "hash": ""}',
+            "not a CloudEvent of this system: ",
+        ),
+    ],
+)
+def test_a_record_that_is_no_event_says_why(raw, reason):
+    with pytest.raises(BadRecord) as raised:
+        parse_record(raw)
+    assert str(raised.value).startswith(reason)
+
+
+def test_records_skip_a_repeat_and_name_a_conflicting_one():
+    log, _ = history()
+    records = Records()
+    assert records.add("t[0]@0", log.events[0].to_json()) == log.events[0]
+    assert records.add("t[0]@1", log.events[0].to_json()) is None
+    changed = {**log.events[0].to_cloudevent(), "data": {"reason": "other"}}
+    assert records.add("t[1]@0", orjson.dumps(changed)) is None
+    assert records.add("t[1]@1", b"[]") is None
+    assert (records.events, records.duplicates) == ([log.events[0]], 1)
+    assert records.problems == [
+        f"t[1]@0: event {log.events[0].id} again, but different from the one at t[0]@0; left out",
+        "t[1]@1: a JSON list, not a CloudEvent object",
+    ]
 
 
 def test_reordered_events_are_caught():
