@@ -13,7 +13,8 @@ COPY tools ./tools
 RUN pip install --no-cache-dir -c requirements.lock . && useradd --system --uid 10001 titp \
     && mkdir -p /var/lib/titp && chown titp /var/lib/titp
 USER 10001
-ENV TITP_HTTP_HOST=0.0.0.0 TITP_DATA_DIR=/var/lib/titp
+ENV TITP_HTTP_HOST=0.0.0.0 TITP_HTTP_PORT=8000 TITP_DATA_DIR=/var/lib/titp
 EXPOSE 8000
-ENTRYPOINT ["uvicorn", "--factory", "--host", "0.0.0.0", "--port", "8000", "--no-access-log"]
+# uvicorn with deadlines for slow clients' headers and bodies (shared/web/serve.py).
+ENTRYPOINT ["python", "-m", "shared.web.serve"]
 CMD ["services.registry.app:create_app"]

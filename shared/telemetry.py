@@ -207,6 +207,8 @@ def setup_logging(settings: ServiceSettings) -> None:
     root.addHandler(handler)
     root.setLevel(settings.log_level)
     # uvicorn installs its own handlers; route its records through ours instead.
+    # aiokafka logs "Authenticated as <user> via SCRAM-SHA-512" at INFO for every connection it opens.
+    logging.getLogger("aiokafka.conn").setLevel(max(logging.WARNING, logging.getLogger().level))
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers.clear()

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import asyncpg
 import orjson
+from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,9 +26,10 @@ from shared.audit.checkpoints import Sealer, load_signing_key
 from shared.audit.log import verify_log, whole_log
 from shared.commands import CommandRunner
 from shared.consumer import Subscription
-from shared.db import create_pool, database_unavailable, migrate
+from shared.db import create_pool, database_unavailable, migrate_database
 from shared.errors import NotFound
 from shared.events import RecordedEvent, verify_chain
+from shared.kafka import client_options
 from shared.outbox import OutboxRelay
 from shared.service import Chore, ServiceDefinition
 from shared.settings import ServiceSettings
@@ -35,7 +38,7 @@ from shared.telemetry import setup_logging, setup_telemetry
 from shared.topics import dlq_topic, ensure_topics, service_topic
 from shared.web.auth import install_authentication, require_roles
 from shared.web.http import AsOf
-from shared.web.metrics import install_metrics
+from shared.web.metrics import install_metrics, oldest_transactions
 from shared.web.openapi import install_openapi, operation_id
 from shared.web.problems import ServiceUnavailable, install_problem_handlers
 from shared.web.security import install_security
@@ -60,12 +63,58 @@ async def _every(interval: float, chore: Chore, runner: CommandRunner) -> None:
                 log.exception("chore %s failed; trying again in %.0fs", name, interval)
 
 
+class TopicCheck:
+    """Whether the service's own topic exists on the broker, for /readyz.
+
+    A deleted topic (and no automatic creation, as in every deployment here) stops the relay: it
+    retries for ever and no event leaves the outbox, while commands still succeed. The check lists
+    the broker's topics (a metadata request for the topic itself would create it where automatic
+    creation is on) in the background at most every `ttl_s`, so the probe never waits for Kafka:
+    it reads the last answer. `exists` is None while no answer came yet or the broker does not answer.
+    """
+
+    def __init__(self, bootstrap: str, topic: str, ttl_s: float = 5.0, timeout_s: float = 3.0) -> None:
+        self.bootstrap, self.topic, self.ttl_s, self.timeout_s = bootstrap, topic, ttl_s, timeout_s
+        self.exists: bool | None = True  # the lifespan has just made sure of it
+        self.checked_at = time.monotonic()
+        self._task: asyncio.Task[None] | None = None
+
+    def last_answer(self) -> bool | None:
+        """The last answer, starting a new check in the background when it is older than `ttl_s`."""
+        if time.monotonic() - self.checked_at >= self.ttl_s and (self._task is None or self._task.done()):
+            self._task = asyncio.create_task(self._check())
+        return self.exists
+
+    async def _check(self) -> None:
+        admin = AIOKafkaAdminClient(**client_options(self.bootstrap), request_timeout_ms=int(self.timeout_s * 1000))
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                await admin.start()
+                self.exists = self.topic in await admin.list_topics()
+        except Exception as exc:
+            log.warning("readiness: Kafka does not answer: %r", exc)
+            self.exists = None
+        finally:
+            self.checked_at = time.monotonic()
+            try:
+                async with asyncio.timeout(self.timeout_s):
+                    await admin.close()
+            except Exception:
+                pass  # a client that never connected
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
 def create_service_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await create_pool(settings.database_url, max_size=20)
         try:
-            await migrate(pool, definition.migrations)
+            # As the tables' owner; the pool serves as the app role, which the migrations grant to.
+            await migrate_database(settings.migration_url(), definition.migrations, app_role=settings.app_role())
             own_topic, dlq = settings.topic(service_topic(definition.name)), settings.topic(dlq_topic(definition.name))
             subscribed = [settings.topic(topic) for topic in definition.subscribes_to]
             await ensure_topics(
@@ -87,6 +136,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
                 poll_interval=settings.relay_poll_interval_s,
             )
             app.state.relay = relay
+            app.state.topic_check = TopicCheck(settings.kafka_bootstrap_servers, own_topic)
             await relay.start()
             subscription = None
             if definition.subscribes_to and definition.on_event:
@@ -103,7 +153,8 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
                     on_event,
                     dlq_topic=dlq,
                     max_retries=settings.consumer_max_retries,
-                    group_id=settings.consumer_group,
+                    # Prefixed like the topics: the ACLs give a service's identity the groups <prefix>titp.<service>*.
+                    group_id=settings.consumer_group or settings.topic(f"titp.{definition.name}"),
                 )
                 await subscription.start()
             app.state.subscription = subscription
@@ -121,6 +172,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
                 for task in chores:
                     task.cancel()
                 await asyncio.gather(*chores, return_exceptions=True)
+                await app.state.topic_check.close()
                 if subscription:
                     await subscription.stop()
                 await relay.stop()
@@ -181,16 +233,54 @@ async def healthz() -> Health:
     return Health(status="ok")
 
 
+class OpenTransaction(BaseModel):
+    pid: int = Field(description="the PostgreSQL backend holding the transaction open")
+    database: str | None
+    user: str | None
+    state: str | None = Field(examples=["idle in transaction"])
+    age_s: float = Field(description="seconds since the transaction began")
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "degraded"] = Field(
+        description="degraded: ready for commands, but something below needs an operator (see `detail`)"
+    )
+    detail: list[str] = Field(default_factory=list, description="what is degraded, one sentence each")
+    long_transactions: list[OpenTransaction] = Field(
+        default_factory=list,
+        description="open write transactions older than TITP_LONG_TRANSACTION_S, anywhere in the cluster, oldest"
+        " first (at most five)",
+    )
+
+
 @health_router.get("/readyz")
-async def readyz(pool: PoolDep) -> Health:
-    """The service can take commands: its database answers."""
+async def readyz(request: Request, pool: PoolDep) -> Readiness:
+    """The service can take commands: its database answers (else 503) and its topic exists on the broker
+    (else 503: the relay cannot publish). Still 200, `degraded`, with the reason in `detail`: Kafka does not
+    answer (the outbox keeps the events until it does), or an open write transaction older than
+    TITP_LONG_TRANSACTION_S holds back the audit feed and the checkpoints."""
     try:
         async with pool.acquire(timeout=2) as conn:
-            await conn.fetchval("SELECT 1")
+            oldest = await oldest_transactions(conn)
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         log.warning("not ready: the database does not answer: %r", exc)
         raise ServiceUnavailable("the database does not answer") from None
-    return Health(status="ready")
+    check: TopicCheck = request.app.state.topic_check
+    topic_exists = check.last_answer()
+    if topic_exists is False:
+        log.warning("not ready: the topic %s does not exist", check.topic)
+        raise ServiceUnavailable(f"the topic {check.topic} does not exist: the relay cannot publish") from None
+    detail = []
+    if topic_exists is None:
+        detail.append("Kafka does not answer: events wait in the outbox until it does")
+    threshold = request.app.state.settings.long_transaction_s
+    long = [OpenTransaction(**vars(t)) for t in oldest if t.age_s > threshold]
+    detail += [
+        f"a transaction open for {t.age_s:.0f} s (pid {t.pid}, database {t.database}, user {t.user}, {t.state})"
+        " holds back the audit feed and the checkpoints"
+        for t in long
+    ]
+    return Readiness(status="degraded" if detail else "ready", detail=detail, long_transactions=long)
 
 
 class CloudEvent(BaseModel):

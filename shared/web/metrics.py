@@ -3,8 +3,10 @@
 Requests are counted and timed per route as they are answered. The rest is read when
 Prometheus scrapes: the relay's backlog (outbox rows) from the database; the consumer
 group's lag per partition and the DLQ's size from Kafka; the relay's and the subscription's
-own counters. Every instance of a service reports its whole consumer group's lag and the
-same backlog, so dashboards take max() of those and sum() of the counters.
+own counters; the age of the oldest open write transaction in the database cluster (it holds
+back the audit feed and the checkpoints, see `oldest_transactions`). Every instance of a service
+reports its whole consumer group's lag and the same backlog, so dashboards take max() of those
+and sum() of the counters.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -24,6 +27,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.consumer import redrive_group
+from shared.kafka import client_options
 from shared.topics import dlq_topic
 
 log = logging.getLogger(__name__)
@@ -37,10 +41,43 @@ class Sample:
     """What the last scrape read from PostgreSQL and Kafka."""
 
     outbox_rows: int | None = None
+    parked_events: int | None = None
     kafka_up: bool = False
     lag: dict[TopicPartition, int] = field(default_factory=dict)
     dlq_messages: int = 0
     dlq_pending: int = 0
+    oldest_transaction_s: float | None = None
+
+
+@dataclass
+class OpenTransaction:
+    """A backend's transaction holding an xid: until it ends, nothing after it is read (`oldest_transactions`)."""
+
+    pid: int
+    database: str | None
+    user: str | None
+    state: str | None
+    age_s: float
+
+
+async def oldest_transactions(conn: asyncpg.Connection, limit: int = 5) -> list[OpenTransaction]:
+    """The open write transactions with the oldest xids in the whole cluster, any database, any user, oldest first.
+
+    The audit feed and the checkpoint sealer read only below `pg_snapshot_xmin(pg_current_snapshot())`
+    (shared/store.py): the oldest xid still running. One transaction left open (an idle psql session
+    after an UPDATE, a stuck migration, another service's database on the same server) freezes them
+    with no error. Only a role with pg_read_all_stats (or pg_monitor) sees other roles' backends.
+    """
+    rows = await conn.fetch(
+        "SELECT pid, datname, usename, state, extract(epoch FROM clock_timestamp() - xact_start)::float8 AS age_s"
+        " FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()"
+        " ORDER BY age(backend_xid) DESC LIMIT $1",
+        limit,
+    )
+    return [
+        OpenTransaction(row["pid"], row["datname"], row["usename"], row["state"], max(0.0, row["age_s"] or 0.0))
+        for row in rows
+    ]
 
 
 class ServiceMetrics:
@@ -70,9 +107,14 @@ class ServiceMetrics:
         self._state = state
         sample = Sample()
         try:
-            sample.outbox_rows = await state.pool.fetchval("SELECT count(*) FROM outbox")
+            async with state.pool.acquire() as conn:
+                sample.outbox_rows, sample.parked_events = await conn.fetchrow(
+                    "SELECT (SELECT count(*) FROM outbox), (SELECT count(*) FROM outbox_parked)"
+                )
+                oldest = await oldest_transactions(conn, limit=1)
+            sample.oldest_transaction_s = oldest[0].age_s if oldest else 0.0
         except Exception as exc:
-            log.warning("metrics: the outbox could not be counted: %r", exc)
+            log.warning("metrics: the database could not be read: %r", exc)
         try:
             async with asyncio.timeout(KAFKA_TIMEOUT):
                 await self._read_kafka(state, sample)
@@ -87,8 +129,8 @@ class ServiceMetrics:
         subscription = state.subscription
         dlq = subscription.dlq_topic if subscription else dlq_topic(self.service)
         topics = [*(subscription.topics if subscription else ()), dlq]
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        admin = AIOKafkaAdminClient(**client_options(bootstrap))
+        consumer = AIOKafkaConsumer(**client_options(bootstrap), enable_auto_commit=False)
         await admin.start()
         try:
             await consumer.start()
@@ -138,6 +180,21 @@ class _ReadAtScrape(Collector):
                 service,
                 sample.outbox_rows,
             )
+        if sample.parked_events is not None:
+            yield _gauge(
+                "titp_relay_parked",
+                "Events the broker refused for good, set aside until `titp outbox retry` (outbox_parked rows)",
+                service,
+                sample.parked_events,
+            )
+        if sample.oldest_transaction_s is not None:
+            yield _gauge(
+                "titp_oldest_transaction_age_seconds",
+                "Age of the oldest open write transaction in the database cluster (0: none); it holds back"
+                " the audit feed and the checkpoints",
+                service,
+                sample.oldest_transaction_s,
+            )
         relay = state.relay
         yield _gauge(
             "titp_relay_leader",
@@ -147,6 +204,13 @@ class _ReadAtScrape(Collector):
         )
         yield _counter("titp_relay_published", "Events this instance's relay published", service, relay.published)
         yield _counter("titp_relay_errors", "Failures this instance's relay retried", service, relay.errors)
+        yield _counter("titp_relay_parked_events", "Events this instance's relay parked", service, relay.parked)
+        yield _counter(
+            "titp_sealer_refusals",
+            "Rounds this instance's sealer found the log rewritten since it was sealed and signed nothing",
+            service,
+            state.sealer.refusals,
+        )
         yield _gauge("titp_kafka_up", "1 if the last scrape could read Kafka", service, int(sample.kafka_up))
         if sample.kafka_up:
             yield _gauge(

@@ -1,10 +1,12 @@
-"""Hostile-input guards at the HTTP edge: a request size limit, no NUL characters, per-client write rate limits.
+"""Hostile-input guards at the HTTP edge: a request size limit, a body deadline, no NUL characters, per-client
+write rate limits. (The deadline for request headers is kept below the app, in shared/web/serve.py.)
 
 `install_security(app, settings)` wires both; `create_service_app` calls it for every service.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 import threading
@@ -17,7 +19,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.settings import ServiceSettings
-from shared.web.problems import InvalidParameter, RequestTooLarge, TooManyRequests, problem_response
+from shared.web.problems import HttpProblem, InvalidParameter, RequestTooLarge, TooManyRequests, problem_response
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -34,17 +36,30 @@ def _nul_in_query(query: bytes) -> str | None:
     return None
 
 
+class RequestTimeout(HttpProblem):
+    """408: the client took too long to send its request; the connection is closed after it."""
+
+    status = 408
+    problem = "request-timeout"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"Connection": "close"})
+
+
 class RequestGuard:
-    """ASGI middleware: a body over `max_bytes` is refused with 413, and input PostgreSQL cannot
-    store (NUL characters) with 422, before the app sees any of it.
+    """ASGI middleware: a body over `max_bytes` is refused with 413, a body not complete within
+    `body_timeout_s` of the headers with 408 (a client that stalls or trickles its body would
+    otherwise hold a connection and a task for ever), and input PostgreSQL cannot store (NUL
+    characters) with 422, before the app sees any of it.
 
     The body is read here (the app would buffer it anyway) so that a chunked body without a
     Content-Length cannot get past the limit either.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, body_timeout_s: float = 30.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.body_timeout_s = body_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,19 +69,20 @@ class RequestGuard:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(scope, receive, send)
             return
-        body, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                await self.app(scope, _replay([message], receive), send)
-                return
-            size += len(message.get("body", b""))
-            if size > self.max_bytes:
+        body: list[bytes] = []
+        try:
+            async with asyncio.timeout(self.body_timeout_s):
+                message = await self._read_body(receive, body)
+        except TimeoutError:
+            detail = f"the request body was not complete within {self.body_timeout_s:g} s"
+            await problem_response(RequestTimeout(detail))(scope, receive, send)
+            return
+        if message is not None:
+            if message["type"] == "http.request":  # over the limit
                 await self._refuse(scope, receive, send)
-                return
-            body.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
+            else:  # the client left: the app hears it as it would have
+                await self.app(scope, _replay([message], receive), send)
+            return
         field = _nul_in_query(scope.get("query_string", b""))
         field = (
             f"query.{field}"
@@ -83,6 +99,21 @@ class RequestGuard:
         await self.app(
             scope, _replay([{"type": "http.request", "body": b"".join(body), "more_body": False}], receive), send
         )
+
+    async def _read_body(self, receive: Receive, body: list[bytes]) -> Message | None:
+        """Reads the whole body into `body`; returns the message that stopped it early (a disconnect, or
+        the chunk that went over `max_bytes`), else None."""
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return message
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                return message
+            body.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return None
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         await problem_response(RequestTooLarge(self.max_bytes))(scope, receive, send)
@@ -136,4 +167,4 @@ def limit_writes(request_method: str, app_state: object, client: str) -> None:
 
 def install_security(app: FastAPI, settings: ServiceSettings) -> None:
     app.state.write_limiter = WriteRateLimiter(settings.write_rate_per_s, settings.write_burst)
-    app.add_middleware(RequestGuard, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestGuard, max_bytes=settings.max_request_bytes, body_timeout_s=settings.http_body_timeout_s)
