@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 STACK := deploy/local/stack.sh
 
-.PHONY: run up down test lint bench faults stack stack-stop status venv clean
+.PHONY: run up down test test-env test-stack test-stack-stop lint bench faults stack stack-stop status venv clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -35,14 +35,35 @@ lint: venv
 	$(VENV)/bin/mypy --strict contracts $(wildcard services/*/domain)
 	$(VENV)/bin/mypy shared tools services contracts bench faults
 
-## test: set up, lint, start the stack, run the whole suite against it, stop what it started
+## test: set up, lint, then the whole suite against a stack of ITS OWN: data in .data/test, Kafka 127.0.0.1:39092
+## (controller 39093), PostgreSQL 127.0.0.1:35432 (TEST_DATA_DIR, TEST_KAFKA_PORT, TEST_KAFKA_CONTROLLER_PORT,
+## TEST_PG_PORT move it), stopped afterwards unless it was already running. The stack `make run` runs (.data,
+## 9092, 5432) is never touched: not its topics, consumer groups, databases or keys.
+TEST_DATA_DIR ?= $(CURDIR)/.data/test
+TEST_KAFKA_PORT ?= 39092
+TEST_KAFKA_CONTROLLER_PORT ?= 39093
+TEST_PG_PORT ?= 35432
+TEST_STACK_ENV := TITP_DATA_DIR=$(TEST_DATA_DIR) TITP_KAFKA_PORT=$(TEST_KAFKA_PORT) \
+	TITP_KAFKA_CONTROLLER_PORT=$(TEST_KAFKA_CONTROLLER_PORT) TITP_PG_PORT=$(TEST_PG_PORT)
+
 test: venv lint
-	@was_running=$$($(STACK) status | grep -c '^kafka running\|^postgres running' || true); \
+	@export $(TEST_STACK_ENV) TITP_TEST_STACK=1; \
+	was_running=$$($(STACK) status | grep -c '^kafka running\|^postgres running' || true); \
 	$(STACK) start || exit 1; \
 	eval "$$($(STACK) env)"; \
 	$(VENV)/bin/pytest $(PYTEST_ARGS); status=$$?; \
 	[ "$$was_running" = 2 ] || $(STACK) stop; \
 	exit $$status
+
+## test-env: what `make test` runs the suite with (eval "$$(make -s test-env)" after `make test-stack`)
+test-env:
+	@export $(TEST_STACK_ENV); $(STACK) env; echo "export $(TEST_STACK_ENV) TITP_TEST_STACK=1"
+
+test-stack: venv
+	@export $(TEST_STACK_ENV); $(STACK) start
+
+test-stack-stop:
+	@export $(TEST_STACK_ENV); $(STACK) stop
 
 ## bench: every figure beside its baseline against the local stack; stdout is ONE JSON object (BENCH_ARGS="--scale 1")
 bench: venv

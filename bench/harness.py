@@ -18,6 +18,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from shared.kafka import client_options
 from shared.web.auth import JWKS_FILE, ensure_dev_keys, mint_token
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +62,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+_granted: set[str] = set()
+
+
+def stack_identity(name: str, prefix: str) -> dict[str, str]:
+    """`name`'s own Kafka identity (TITP_KAFKA_*) on the stack this process's environment names (`stack.sh
+    env`), once its ACLs cover the topics under `prefix` (granted once per prefix and process)."""
+    from faults.stack import STACK, identity
+
+    if prefix not in _granted:
+        subprocess.run([str(STACK), "grant", prefix], check=True, stdout=sys.stderr, stderr=sys.stderr)
+        _granted.add(prefix)
+    return identity(name)
+
+
 class Keys:
     """A dev issuer of this run's own."""
 
@@ -87,6 +102,7 @@ class Service:
         folder: Path | None = None,
         label: str | None = None,
         env: dict[str, str] | None = None,
+        identity: dict[str, str] | None = None,
     ) -> None:
         self.name, self.label, self.port = name, label or name, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -94,15 +110,18 @@ class Service:
         self.env = {
             **os.environ,
             "TITP_DATABASE_URL": dsn,
+            "TITP_HTTP_HOST": "127.0.0.1",
+            "TITP_HTTP_PORT": str(self.port),
             "TITP_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "TITP_TOPIC_PREFIX": prefix,
-            "TITP_CONSUMER_GROUP": f"{prefix}{name}",
+            "TITP_CONSUMER_GROUP": f"{prefix}titp.{name}",  # its identity may use <prefix>titp.<name>*
             "TITP_AUTH_JWKS_URL": (keys.folder / JWKS_FILE).as_uri(),
             "TITP_DATA_DIR": str(folder),
             "TITP_WRITE_RATE_PER_S": "1000000",
             "TITP_WRITE_BURST": "1000000",
             "TITP_LOG_LEVEL": "WARNING",
             "TITP_RELAY_POLL_INTERVAL_S": "1",
+            **(identity if identity is not None else stack_identity(name, prefix)),
             **(env or {}),
         }
         self.log = folder / f"{self.label}.log"
@@ -113,18 +132,7 @@ class Service:
     def start(self) -> None:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    f"services.{self.name}.app:create_app",
-                    "--factory",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                    "--no-access-log",
-                ],
+                [sys.executable, "-m", "shared.web.serve", f"services.{self.name}.app:create_app"],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
@@ -173,7 +181,7 @@ async def delete_topics() -> None:
     """Remove this run's topics from the shared broker."""
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    admin = AIOKafkaAdminClient(**client_options(BOOTSTRAP))
     await admin.start()
     try:
         mine = [t for t in await admin.list_topics() if t.startswith(TOPIC_PREFIX)]

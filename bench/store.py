@@ -25,6 +25,7 @@ from services.registry.app import create_app
 from shared.audit.replay import fold_streams, rebuild
 from shared.db import create_pool, migrate
 from shared.events import EventPayload, EventTypes
+from shared.kafka import client_options
 from shared.outbox import OutboxRelay, headers
 from shared.settings import load_settings
 from shared.store import POSITION_BITS, EventStore
@@ -121,7 +122,7 @@ async def relay_throughput(keys: Keys, events: int) -> dict:
 
             # Baseline: the same messages, keys and headers, sent as the relay sends them (idempotent,
             # acks=all, 500 at a time, each batch awaited) by a bare producer.
-            producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, enable_idempotence=True, acks="all")
+            producer = AIOKafkaProducer(**client_options(BOOTSTRAP), enable_idempotence=True, acks="all")
             await producer.start()
             try:
                 for topic in (raw_topic, relay_topic):  # leaders elected and metadata known before timing

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import sys
 
@@ -18,8 +19,9 @@ from faults.stack import ROOT, PrivateStack
 
 
 async def main(args: argparse.Namespace) -> dict:
-    stack = PrivateStack(args.data / "stack", args.kafka_port, args.kafka_controller_port, args.pg_port)
+    stack = PrivateStack(args.data / "stack", args.kafka_port, args.kafka_controller_port, args.pg_port, "sasl")
     await asyncio.to_thread(stack.start)
+    os.environ.update(stack.identity("admin"))  # this process's own clients (faults.check) are its admin
     shutil.rmtree(args.data / "logs", ignore_errors=True)
     keys = Keys()
     result: dict = {"scenarios": []}

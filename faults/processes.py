@@ -1,7 +1,8 @@
 """The four services as uvicorn subprocesses on a private stack, each killable and restartable on its port.
 
-bench.harness.Service with the scenario's broker, topic prefix and consumer group; a killed process comes
-back (`start()`) on the same port and database."""
+bench.harness.Service with the scenario's broker, topic prefix, consumer group and the service's own Kafka
+identity on that stack (granted the prefix's topics first: PrivateStack.grant); a killed process comes back
+(`start()`) on the same port and database."""
 
 from __future__ import annotations
 
@@ -12,17 +13,27 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.harness import Keys, Service
+from faults.stack import PrivateStack
 
 
 class ServiceProcess(Service):
     def __init__(
-        self, name: str, dsn: str, *, bootstrap: str, prefix: str, keys: Keys, folder: Path, label: str | None = None
+        self,
+        name: str,
+        dsn: str,
+        *,
+        stack: PrivateStack,
+        prefix: str,
+        keys: Keys,
+        folder: Path,
+        label: str | None = None,
     ) -> None:
         super().__init__(
             name,
             dsn,
             keys,
-            bootstrap=bootstrap,
+            bootstrap=stack.bootstrap,
+            identity=stack.identity(name),
             prefix=prefix,
             folder=folder,
             label=label,

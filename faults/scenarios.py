@@ -37,15 +37,13 @@ async def run(
     folder = folder / f"{name}-{tag}"
     folder.mkdir(parents=True)
     dsns = {s: await stack.create_database(f"faults_{name.replace('-', '_')}_{tag}_{s}") for s in SERVICES}
-    processes = {
-        s: ServiceProcess(s, dsns[s], bootstrap=stack.bootstrap, prefix=prefix, keys=keys, folder=folder)
-        for s in SERVICES
-    }
+    await asyncio.to_thread(stack.grant, prefix)
+    processes = {s: ServiceProcess(s, dsns[s], stack=stack, prefix=prefix, keys=keys, folder=folder) for s in SERVICES}
     if name == "subscriber-sigkill":
         processes[SECOND_INSPECTION] = ServiceProcess(
             "inspection",
             dsns["inspection"],
-            bootstrap=stack.bootstrap,
+            stack=stack,
             prefix=prefix,
             keys=keys,
             folder=folder,

@@ -1,7 +1,12 @@
 """A private local stack for breaking things: deploy/local/stack.sh with a data folder and ports of its own.
 
 The shared stack (default ports, `.data/`) is never touched: the broker and PostgreSQL killed or stopped
-here are the ones this stack started, by the pids stack.sh recorded."""
+here are the ones this stack started, by the pids stack.sh recorded.
+
+Its broker authenticates as the session's does (`auth`): a session whose clients are the stack's admin
+(TITP_KAFKA_* from `stack.sh env`) gets a private broker with the same admin password, so the same clients
+work on both; a session of PLAINTEXT clients gets a PLAINTEXT one. `identity(name)` is what a service
+spawned on it connects as."""
 
 from __future__ import annotations
 
@@ -11,7 +16,8 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
@@ -22,12 +28,26 @@ SHARED_DATA = ROOT / ".data"
 USER, PASSWORD = "titp", "titp"
 
 
+def identity(name: str, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The TITP_KAFKA_* variables `name` (admin or a service) connects with to the stack that `env` names
+    (TITP_DATA_DIR and ports; default this process's): what `stack.sh identity` prints."""
+    printed = subprocess.run(
+        [str(STACK), "identity", name], env=env or os.environ, check=True, capture_output=True, text=True
+    ).stdout
+    return dict(line.removeprefix("export ").split("=", 1) for line in printed.splitlines() if "=" in line)
+
+
+def _session_auth() -> str:
+    return "sasl" if os.environ.get("TITP_KAFKA_SECURITY_PROTOCOL", "").startswith("SASL") else "none"
+
+
 @dataclass
 class PrivateStack:
     data: Path
     kafka_port: int
     controller_port: int
     pg_port: int
+    auth: str = field(default_factory=_session_auth)  # sasl | none: deploy/local/stack.sh TITP_KAFKA_AUTH
 
     @property
     def bootstrap(self) -> str:
@@ -36,15 +56,29 @@ class PrivateStack:
     def dsn(self, database: str = "postgres") -> str:
         return f"postgresql://{USER}:{PASSWORD}@127.0.0.1:{self.pg_port}/{database}"
 
-    def _stack(self, command: str) -> None:
+    def _env(self) -> dict[str, str]:
         env = {
             **os.environ,
             "TITP_DATA_DIR": str(self.data),
             "TITP_KAFKA_PORT": str(self.kafka_port),
             "TITP_KAFKA_CONTROLLER_PORT": str(self.controller_port),
             "TITP_PG_PORT": str(self.pg_port),
+            "TITP_KAFKA_AUTH": self.auth,
         }
-        subprocess.run([str(STACK), command], env=env, check=True, stdout=sys.stderr, stderr=sys.stderr)
+        if os.environ.get("TITP_KAFKA_USERNAME") == "admin" and os.environ.get("TITP_KAFKA_PASSWORD"):
+            env["TITP_KAFKA_ADMIN_PASSWORD"] = os.environ["TITP_KAFKA_PASSWORD"]  # the session's admin works here
+        return env
+
+    def _stack(self, *command: str) -> None:
+        subprocess.run([str(STACK), *command], env=self._env(), check=True, stdout=sys.stderr, stderr=sys.stderr)
+
+    def identity(self, name: str) -> dict[str, str]:
+        """The TITP_KAFKA_* variables of `name` (admin or a service) on this stack."""
+        return identity(name, self._env())
+
+    def grant(self, prefix: str) -> None:
+        """The services' topics and ACLs under a topic prefix of their own (`stack.sh grant`)."""
+        self._stack("grant", prefix)
 
     def start(self) -> None:
         """A fresh stack: the folder wiped, the Kafka jars shared with the default stack's (fetched once)."""

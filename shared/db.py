@@ -44,10 +44,32 @@ async def connect(dsn: str) -> asyncpg.Connection:
     return conn
 
 
-async def migrate(pool: asyncpg.Pool, *service_dirs: Path) -> list[str]:
-    """Apply the shared migrations, then each service folder's, once each, in name order."""
+# Tables the service may only read and add to: the event log is append-only by privilege, not only by its
+# trigger (which the table's owner could disable). Every other table gets what the code does with it.
+APPEND_ONLY_TABLES = ("events",)
+READ_ONLY_TABLES = ("schema_migrations",)
+
+
+async def migrate(pool: asyncpg.Pool, *service_dirs: Path, app_role: str | None = None) -> list[str]:
+    """Apply the shared migrations, then each service folder's, once each, in name order; then give `app_role`
+    (if any) the service's privileges on every table (see grant_app_role)."""
+    async with pool.acquire() as conn:
+        return await _migrate(conn, service_dirs, app_role)
+
+
+async def migrate_database(dsn: str, *service_dirs: Path, app_role: str | None = None) -> list[str]:
+    """migrate() over a connection of its own to `dsn`: the services' lifespan runs the migrations as the tables'
+    owner (settings.migration_url()), apart from the pool they serve with (the app role)."""
+    conn = await connect(dsn)
+    try:
+        return await _migrate(conn, service_dirs, app_role)
+    finally:
+        await conn.close()
+
+
+async def _migrate(conn: asyncpg.Connection, service_dirs: tuple[Path, ...], app_role: str | None) -> list[str]:
     applied: list[str] = []
-    async with pool.acquire() as conn, conn.transaction():
+    async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
         await conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
@@ -63,7 +85,39 @@ async def migrate(pool: asyncpg.Pool, *service_dirs: Path) -> list[str]:
                 await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
                 applied.append(name)
                 log.info("applied migration %s", name)
+        if app_role and app_role != await conn.fetchval("SELECT current_user"):
+            await grant_app_role(conn, app_role)
     return applied
+
+
+async def grant_app_role(conn: asyncpg.Connection, app_role: str) -> None:
+    """Give `app_role` what the services do, on every table the connected role (the owner) has in `public`:
+    SELECT, INSERT, UPDATE and DELETE (projections are updated, the outbox and crypto-shredded keys deleted),
+    but only SELECT and INSERT on the event log and only SELECT on schema_migrations; never TRUNCATE,
+    REFERENCES or TRIGGER. Default privileges give the same to any table the owner creates later. Run after
+    every migration, so a new table is covered; idempotent."""
+    role = _identifier(app_role)
+    statements = [
+        f"GRANT USAGE ON SCHEMA public TO {role}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {role}",
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+    ]
+    existing = {r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    for table in APPEND_ONLY_TABLES:
+        if table in existing:
+            statements.append(f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {table} FROM {role}")
+    for table in READ_ONLY_TABLES:
+        if table in existing:
+            statements.append(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {table} FROM {role}")
+    for statement in statements:
+        await conn.execute(statement)
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def database_unavailable(exc: BaseException) -> bool:

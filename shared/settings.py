@@ -28,7 +28,7 @@ ASYMMETRIC_ALGORITHMS = frozenset(
 
 _BOOTSTRAP_SERVER = re.compile(r"^[A-Za-z0-9.\-_\[\]:]+:\d{1,5}$")
 _postgres_dsn = TypeAdapter(PostgresDsn)
-_NOT_ECHOED = {"database_url", "auth_hs256_secret"}  # may hold a password
+_NOT_ECHOED = {"database_url", "migration_database_url", "auth_hs256_secret"}  # may hold a password
 
 
 class InvalidSettings(ValueError):
@@ -53,7 +53,21 @@ class ServiceSettings(BaseSettings):
 
     service: ServiceName
     data_dir: Path = REPO_ROOT / ".data"
-    database_url: str = Field(default_factory=_default_database_url)
+    database_url: str = Field(
+        default_factory=_default_database_url,
+        description="What the service connects as: a role that owns no table (it gets its privileges from the"
+        " migrations, see database_app_role)",
+    )
+    migration_database_url: str | None = Field(
+        None,
+        description="What the migrations run as: the tables' owner. Default: database_url (one role for"
+        " everything, a dev setup: no grants are given then)",
+    )
+    database_app_role: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_$-]*$",
+        description="The role the migrations grant the service's privileges to. Default: the user of database_url",
+    )
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default_factory=_default_http_port, ge=1, le=65535)
@@ -71,7 +85,9 @@ class ServiceSettings(BaseSettings):
 
     relay_poll_interval_s: float = Field(1.0, gt=0)
     consumer_max_retries: int = Field(5, ge=0)
-    consumer_group: str | None = Field(None, min_length=1, description="Default: titp.<service>")
+    consumer_group: str | None = Field(
+        None, min_length=1, description="Default: <topic_prefix>titp.<service>, the group its Kafka identity may use"
+    )
     max_request_bytes: int = Field(1024 * 1024, gt=0)
 
     # Topics: created by the services themselves, keeping events forever (shared/topics.py).
@@ -95,11 +111,19 @@ class ServiceSettings(BaseSettings):
     # Per client (the token's subject): `write_burst` writes at once, refilled at `write_rate_per_s`.
     write_rate_per_s: float = Field(50.0, gt=0)
     write_burst: int = Field(200, ge=1)
+    # Slow clients (shared/web/serve.py, shared/web/security.py): a request's headers must be complete this long
+    # after its first byte, its body this long after its headers; else 408 and the connection is closed.
+    http_header_timeout_s: float = Field(10.0, gt=0)
+    http_body_timeout_s: float = Field(30.0, gt=0)
+    # An open write transaction older than this (anywhere in the cluster) holds back the audit feed and the
+    # checkpoints: /readyz names it (shared/web/app.py).
+    long_transaction_s: float = Field(60.0, gt=0)
 
-    @field_validator("database_url")
+    @field_validator("database_url", "migration_database_url")
     @classmethod
-    def _postgres_url(cls, value: str) -> str:
-        _postgres_dsn.validate_python(value)
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            _postgres_dsn.validate_python(value)
         return value
 
     @field_validator("kafka_bootstrap_servers")
@@ -153,6 +177,16 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    def migration_url(self) -> str:
+        """The owner's URL: migrations and the operator commands that write the store (`titp rebuild`)."""
+        return self.migration_database_url or self.database_url
+
+    def app_role(self) -> str | None:
+        """The role to grant the service's privileges to, or None when the service runs as the owner itself."""
+        if self.migration_url() == self.database_url:
+            return None
+        return self.database_app_role or urlparse(self.database_url).username
 
     def checkpoint_key_path(self) -> Path:
         return self.checkpoint_key_file or self.data_dir / "checkpoint-keys" / f"{self.service}.pem"

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
+
+from shared.kafka import client_options
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +28,17 @@ def dlq_topic(service: str) -> str:
     return f"titp.{service}.dlq"
 
 
+_SERVICE_TOPIC = re.compile(r".*titp\.(?P<service>[^.]+)\.v[0-9]+")
+
+
+def topic_service(topic: str) -> str:
+    """The service whose events `topic` carries: the inverse of `service_topic`, after any topic prefix."""
+    match = _SERVICE_TOPIC.fullmatch(topic)
+    if match is None:
+        raise ValueError(f"{topic!r} is no service's topic (<topic prefix>titp.<service>.v<N>)")
+    return match["service"]
+
+
 async def ensure_topics(bootstrap: str, topics: list[str], *, partitions: int = 3, replication: int = 1) -> list[str]:
     """Create the topics that do not exist yet; returns the ones this call created.
 
@@ -32,7 +46,7 @@ async def ensure_topics(bootstrap: str, topics: list[str], *, partitions: int = 
     broker's metadata shows each topic's partitions (a moment after creation), so a producer or a consumer
     group started next finds them.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -1,6 +1,9 @@
 """Fixtures for the real broker and database.
 
-`make test` starts the local stack and exports DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS.
+`make test` starts a stack of its own (.data/test, ports 39092/39093/35432: never the one `make run` runs)
+and exports what `deploy/local/stack.sh env` prints: KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL (the cluster's
+superuser: creates and drops the test databases), DATABASE_OWNER_URL (the tables' owner: migrations, and the
+tests that tamper with a store) and DATABASE_APP_URL (what services under test connect as: owns nothing).
 A missing broker or database is an error, never a skip.
 """
 
@@ -11,6 +14,25 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+
+# The addresses of the stack `make run` runs (ARCHITECTURE §8): `make test` must never use them.
+DEFAULT_STACK_PORTS = {"KAFKA_BOOTSTRAP_SERVERS": 9092, "DATABASE_URL": 5432}
+
+
+def pytest_configure(config):
+    """Under `make test` (TITP_TEST_STACK set), refuse to run against the default stack: its live services would
+    apply the test events, and its topics, consumer groups and databases would keep them."""
+    if not os.environ.get("TITP_TEST_STACK"):
+        return
+    from urllib.parse import urlsplit
+
+    for name, port in DEFAULT_STACK_PORTS.items():
+        value = os.environ.get(name, "")
+        used = urlsplit(value).port if "://" in value else int(value.rsplit(":", 1)[-1] or 0)
+        if used == port:
+            raise pytest.UsageError(f"make test points at the default stack ({name}={value.split('@')[-1]})")
+    if not os.environ.get("DATABASE_APP_URL"):  # the suite runs its services as the app role, as deployed
+        raise pytest.UsageError("make test: DATABASE_APP_URL is not set (deploy/local/stack.sh start creates it)")
 
 
 def _required(name: str) -> str:
@@ -26,6 +48,19 @@ def admin_dsn() -> str:
 
 
 @pytest.fixture(scope="session")
+def owner_dsn(admin_dsn) -> str:
+    """The tables' owner (not a superuser): what migrations and tampering tests run as. Without the stack's roles
+    (a stack started before they existed), the superuser."""
+    return os.environ.get("DATABASE_OWNER_URL") or admin_dsn
+
+
+@pytest.fixture(scope="session")
+def app_dsn() -> str | None:
+    """What services under test connect as: owns no table, gets its privileges from the migrations."""
+    return os.environ.get("DATABASE_APP_URL") or None
+
+
+@pytest.fixture(scope="session")
 def kafka_bootstrap() -> str:
     return _required("KAFKA_BOOTSTRAP_SERVERS")
 
@@ -35,18 +70,30 @@ def _dsn_for(admin_dsn: str, database: str) -> str:
 
 
 @pytest.fixture
-async def another_database(admin_dsn):
-    """another_database() -> the DSN of one more database of its own, dropped after the test."""
+async def another_database(admin_dsn, owner_dsn, app_dsn):
+    """another_database() -> the owner's DSN of one more database of its own (owned by the owner role, the app
+    role granted what the services do on every table the owner creates there), dropped after the test."""
+    from urllib.parse import urlsplit
+
+    from shared.db import grant_app_role
+
     names: list[str] = []
 
     async def make() -> str:
         names.append(f"titp_test_{uuid.uuid4().hex[:12]}")
         conn = await asyncpg.connect(admin_dsn)
         try:
-            await conn.execute(f'CREATE DATABASE "{names[-1]}"')
+            owner = urlsplit(owner_dsn).username
+            await conn.execute(f'CREATE DATABASE "{names[-1]}" OWNER "{owner}"')
         finally:
             await conn.close()
-        return _dsn_for(admin_dsn, names[-1])
+        if app_dsn:
+            conn = await asyncpg.connect(_dsn_for(owner_dsn, names[-1]))
+            try:
+                await grant_app_role(conn, str(urlsplit(app_dsn).username))
+            finally:
+                await conn.close()
+        return _dsn_for(owner_dsn, names[-1])
 
     yield make
     conn = await asyncpg.connect(admin_dsn)
@@ -89,12 +136,20 @@ def token(dev_keys):
 
 
 @pytest.fixture
-def service_settings(dev_keys, kafka_bootstrap):
-    """service_settings(name, database_url) -> settings for a service under test."""
+def service_settings(dev_keys, kafka_bootstrap, owner_dsn, app_dsn):
+    """service_settings(name, database_url) -> settings for a service under test: it connects to that database
+    as the app role and migrates it as the owner, as deployed."""
+    from urllib.parse import urlsplit
+
     from shared.settings import load_settings
     from shared.web.auth import JWKS_FILE
 
     def make(name: str, database_url: str, **overrides):
+        database = database_url.rsplit("/", 1)[1]
+        # Only a database of this stack's server: a private stack's (test_database_outage) has roles of its own.
+        if app_dsn and urlsplit(database_url).netloc.split("@")[-1] == urlsplit(app_dsn).netloc.split("@")[-1]:
+            overrides.setdefault("migration_database_url", _dsn_for(owner_dsn, database))
+            database_url = _dsn_for(app_dsn, database)
         return load_settings(
             name,
             database_url=database_url,

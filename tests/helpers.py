@@ -11,13 +11,16 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.events import CLOUDEVENTS_CONTENT_TYPE, GENESIS_HASH, EventPayload, EventTypes, RecordedEvent, chain_hash
+from shared.kafka import client_options
 from shared.topics import ensure_topics
 
 
@@ -52,7 +55,7 @@ class TopicReader:
     def __init__(self, bootstrap: str, topic: str) -> None:
         self.messages: list[ConsumerRecord] = []
         self._consumer = AIOKafkaConsumer(
-            topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
+            topic, **client_options(bootstrap), group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
         )
         self._task: asyncio.Task | None = None
 
@@ -111,7 +114,7 @@ def permit_application(**overrides):
 
 async def topic_partitions(bootstrap: str, topics: list[str]) -> list[TopicPartition]:
     await ensure_topics(bootstrap, topics)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         return [
@@ -124,7 +127,7 @@ async def topic_partitions(bootstrap: str, topics: list[str]) -> list[TopicParti
 
 
 async def topic_end_offsets(bootstrap: str, topic: str = "titp.registry.v1") -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client_options(bootstrap), enable_auto_commit=False)
     await consumer.start()
     try:
         return await consumer.end_offsets(await topic_partitions(bootstrap, [topic]))
@@ -135,7 +138,7 @@ async def topic_end_offsets(bootstrap: str, topic: str = "titp.registry.v1") -> 
 async def group_at_end(bootstrap: str, group_id: str, topics: list[str]) -> None:
     """Commit the topics' current ends for a new consumer group: it reads only what comes next."""
     partitions = await topic_partitions(bootstrap, topics)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client_options(bootstrap), group_id=group_id, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(partitions)
@@ -146,7 +149,7 @@ async def group_at_end(bootstrap: str, group_id: str, topics: list[str]) -> None
 
 async def read_topic_from(bootstrap, offsets, subjects, count, timeout=20):
     """The messages about `subjects` written after `offsets`, waiting until `count` arrived."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client_options(bootstrap), enable_auto_commit=False)
     await consumer.start()
     found = []
     try:
@@ -246,3 +249,49 @@ async def titp(*args: str, **env: str) -> tuple[int, str, str]:
     out, err = await process.communicate()
     assert process.returncode is not None  # communicate() waited for it to exit
     return process.returncode, out.decode(), err.decode()
+
+
+def next_event(
+    types: EventTypes, subject: object, payload: EventPayload, after: RecordedEvent | None = None, **attributes: Any
+) -> RecordedEvent:
+    """The event `types`' service would publish next in stream `subject`: version and hash chain continuing `after`
+    (or the stream's first); `attributes` override the envelope's (the hash is computed over them)."""
+    draft = RecordedEvent(
+        id=uuid.uuid4(),
+        source=types.source,
+        type=types.type_name(payload),
+        subject=str(subject),
+        time=datetime.now(UTC),
+        data=payload.model_dump(mode="json"),
+        streamversion=after.streamversion + 1 if after else 1,
+        position=after.position + 1 if after else 1,
+        prevhash=after.hash if after else GENESIS_HASH,
+        hash="",
+        **attributes,
+    )
+    return dataclasses.replace(draft, hash=chain_hash(draft.prevhash, draft))
+
+
+async def publish(bootstrap: str, topic: str, *events: RecordedEvent) -> None:
+    """Produce `events` to `topic` as a service's relay does: key = stream id, CloudEvents content type."""
+    producer = AIOKafkaProducer(**client_options(bootstrap), enable_idempotence=True, acks="all")
+    await producer.start()
+    try:
+        for event in events:
+            await producer.send_and_wait(
+                topic,
+                event.to_json(),
+                key=event.subject.encode(),
+                headers=[("content-type", CLOUDEVENTS_CONTENT_TYPE.encode())],
+            )
+    finally:
+        await producer.stop()
+
+
+def identity_options(bootstrap: str, name: str, prefix: str) -> dict[str, Any]:
+    """Client options for `name`'s own Kafka identity (a service, or admin) on the stack under test, its ACLs
+    granted for the topics under `prefix` first (`stack.sh grant`, once per prefix): as the service connects."""
+    from bench.harness import stack_identity
+
+    given = stack_identity(name, prefix)
+    return client_options(bootstrap, **{k.removeprefix("TITP_KAFKA_").lower(): v for k, v in given.items()})

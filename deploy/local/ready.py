@@ -1,6 +1,7 @@
 """Wait until PostgreSQL and Kafka answer real clients, and create the service databases.
 
-Ready means a real query and a real admin call work, not that a port is open.
+Ready means a real query and a real admin call work, not that a port is open. The admin call is made as the
+identity in TITP_KAFKA_* (deploy/local/stack.sh passes the stack's admin).
 """
 
 import argparse
@@ -8,9 +9,13 @@ import asyncio
 import logging
 import sys
 import time
+from pathlib import Path
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from shared.kafka import client_options  # noqa: E402
 
 
 async def postgres_ready(dsn: str, databases: list[str], deadline: float) -> None:
@@ -34,7 +39,7 @@ async def postgres_ready(dsn: str, databases: list[str], deadline: float) -> Non
 
 async def kafka_ready(bootstrap: str, deadline: float) -> None:
     while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        admin = AIOKafkaAdminClient(**client_options(bootstrap), request_timeout_ms=5000)
         try:
             await admin.start()
             await admin.list_topics()

@@ -10,6 +10,8 @@
 #   stack.sh down      stop the services, then the stack
 #   stack.sh run       up in the foreground: Ctrl-C stops everything
 #   stack.sh services  print the services: name, HTTP port, database (the one list, shared/settings.py)
+#   stack.sh identity NAME   print the TITP_KAFKA_* exports of admin or a service (env prints the admin's)
+#   stack.sh grant [PREFIX]  the services' topics and ACLs under a topic prefix of their own (bench, faults)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,9 +20,18 @@ PY=${TITP_PYTHON:-$ROOT/.venv/bin/python}
 KAFKA_VERSION=3.9.1
 KAFKA_PORT=${TITP_KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${TITP_KAFKA_CONTROLLER_PORT:-9093}
+# sasl: every Kafka client authenticates, the services as themselves (SCRAM-SHA-512, ACLs), the stack's tools and
+# the tests as `admin` (deploy/local/kafka/server.properties). none: PLAINTEXT and no ACLs, only for a private
+# stack beside a session whose clients speak PLAINTEXT (faults/stack.py).
+KAFKA_AUTH=${TITP_KAFKA_AUTH:-sasl}
 PG_PORT=${TITP_PG_PORT:-5432}
 PG_USER=titp
 PG_PASSWORD=${TITP_PG_PASSWORD:-titp}
+# `titp` above is the cluster's superuser, for the stack's own administration only. The services connect as
+# PG_APP (owns nothing, cannot disable triggers); their migrations run as PG_OWNER (owns the service databases
+# and their tables, no superuser). Passwords generated once, kept in $PG_DIR/<role>.password (0600).
+PG_OWNER=${TITP_PG_OWNER:-titp_owner}
+PG_APP=${TITP_PG_APP:-titp_app}
 # The services (name:port) and their databases (titp_<name>): read_services fills them from the one list,
 # DEFAULT_HTTP_PORTS in shared/settings.py, for the commands that need them.
 SERVICES=
@@ -28,6 +39,7 @@ DATABASES=
 
 KAFKA_LIBS=$DATA/kafka-libs-$KAFKA_VERSION
 KAFKA_DIR=$DATA/kafka
+KAFKA_SECRETS=$KAFKA_DIR/secrets  # one password a file (0600): admin and each service, generated once
 PG_DIR=$DATA/postgres
 
 log() { printf '[stack] %s\n' "$*" >&2; }
@@ -133,18 +145,98 @@ alive_pg() {
   [ -f "$PG_DIR/data/postmaster.pid" ] && running "$(head -n 1 "$PG_DIR/data/postmaster.pid")"
 }
 
+secret() {  # name: its Kafka password, generated the first time (a new stack's admin may be given one)
+  local file=$KAFKA_SECRETS/$1
+  if [ ! -s "$file" ]; then
+    mkdir -p "$KAFKA_SECRETS"; chmod 700 "$KAFKA_SECRETS"
+    if [ "$1" = admin ] && [ -n "${TITP_KAFKA_ADMIN_PASSWORD:-}" ]; then
+      (umask 077; printf '%s' "$TITP_KAFKA_ADMIN_PASSWORD" > "$file")
+    else
+      (umask 077; od -An -N24 -tx1 /dev/urandom | tr -d ' \n' > "$file")
+    fi
+  fi
+  cat "$file"
+}
+
+# Whether the broker authenticates: the running one as it was started (a broker started before authentication
+# existed keeps PLAINTEXT until it is restarted), else as `start` would start it.
+kafka_sasl() {
+  if alive "$KAFKA_DIR/kafka.pid" && [ -f "$KAFKA_DIR/server.properties" ]; then
+    grep -q '^listeners=SASL_PLAINTEXT' "$KAFKA_DIR/server.properties"
+  else
+    [ "$KAFKA_AUTH" = sasl ]
+  fi
+}
+
+# name [plain]: the TITP_KAFKA_* lines a client of that identity needs. SCRAM-SHA-512 (the password never
+# crosses the wire); `admin plain` is the static PLAIN admin, for the stack itself before `provision` gave the
+# admin its SCRAM credential too.
+identity() {
+  if ! kafka_sasl; then echo "export TITP_KAFKA_SECURITY_PROTOCOL=PLAINTEXT"; return; fi
+  local mechanism=SCRAM-SHA-512
+  [ "${2:-}" = plain ] && mechanism=PLAIN
+  echo "export TITP_KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT"
+  echo "export TITP_KAFKA_SASL_MECHANISM=$mechanism"
+  echo "export TITP_KAFKA_USERNAME=$1"
+  echo "export TITP_KAFKA_PASSWORD=$(secret "$1")"
+}
+
+# prefix: as the admin, every service's topics under that topic prefix, the admin's and every service's SCRAM
+# credential and the services' ACLs (deploy/local/kafka/grants.txt, the prefix put before every topic and group
+# name), in one JVM start. Idempotent; `start` runs it for the stack's prefix, bench/ and faults/ for theirs.
+# All of it lives in the KRaft metadata log: done once for the same lines, it is not done again (a restart
+# after a crash skips it), unless the metadata was formatted anew since.
+provision() {
+  kafka_sasl || return 0
+  local src=$ROOT/deploy/local/kafka/Provision.java entry started=$SECONDS lines done_file tools
+  lines=$(
+    for entry in admin $SERVICES; do echo "user ${entry%%:*} $(secret "${entry%%:*}")"; done
+    awk -v p="$1" '$1 == "topic" {print $1, p $2} $1 == "allow" {print $1, $2, $3, $4, p $5, $6}' \
+      "$ROOT/deploy/local/kafka/grants.txt"
+  )
+  done_file=$KAFKA_SECRETS/provisioned-$( (cat "$KAFKA_DIR/data/meta.properties"; echo "$lines") | sha256sum | cut -c1-32)
+  if [ -f "$done_file" ]; then log "Kafka identities and ACLs for topic prefix '${1}' already in place"; return; fi
+  # Compiled once per version of the source, beside the jars (which private stacks share): moved into place
+  # whole, so stacks starting at once never run half a compilation.
+  tools=$KAFKA_LIBS/provision-$(sha256sum "$src" | cut -c1-16)
+  if [ ! -f "$tools/Provision.class" ]; then
+    local building
+    building=$(mktemp -d "$KAFKA_LIBS/.provision.XXXXXX")
+    javac -nowarn -cp "$KAFKA_LIBS/*" -d "$building" "$src" || die "could not compile $src"
+    mv -T "$building" "$tools" 2>/dev/null || rm -rf "$building"  # another stack won the race: same class
+  fi
+  printf '%s\n' "$lines" | java -cp "$KAFKA_LIBS/*:$tools" -Dkafka.logs.dir="$KAFKA_DIR/logs" \
+      -Dlog4j.configuration="file:$ROOT/deploy/local/kafka/log4j.properties" \
+      Provision "$KAFKA_DIR/admin.properties" > "$KAFKA_DIR/logs/provision.log" \
+    || die "could not provision the services' Kafka identities (see $KAFKA_DIR/logs/provision.log)"
+  touch "$done_file"
+  log "Kafka identities and ACLs for topic prefix '${1}' in $((SECONDS - started))s"
+}
+
 start_kafka() {
-  local pidfile=$KAFKA_DIR/kafka.pid props=$KAFKA_DIR/server.properties
+  local pidfile=$KAFKA_DIR/kafka.pid props=$KAFKA_DIR/server.properties admin
   if alive "$pidfile"; then log "Kafka already running (pid $(cat "$pidfile"))"; return; fi
+  case $KAFKA_AUTH in sasl|none) ;; *) die "TITP_KAFKA_AUTH must be sasl or none, not $KAFKA_AUTH" ;; esac
   mkdir -p "$KAFKA_DIR/logs"
-  sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g; s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g; s|@LOG_DIR@|$KAFKA_DIR/data|g" \
-    "$ROOT/deploy/local/kafka/server.properties" > "$props"
+  admin=$(secret admin)
+  (
+    umask 077  # both hold the admin's password
+    sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g; s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g; s|@LOG_DIR@|$KAFKA_DIR/data|g" \
+      -e "s|@ADMIN_PASSWORD@|$admin|g" "$ROOT/deploy/local/kafka/server.properties" > "$props"
+    if [ "$KAFKA_AUTH" = none ]; then
+      sed -i -e '/^#/!s/SASL_PLAINTEXT/PLAINTEXT/g' \
+        -e '/^\(sasl\.\|listener\.name\.\|authorizer\.\|allow\.everyone\|super\.users\)/d' "$props"
+    fi
+    printf '%s\n' "bootstrap.servers=127.0.0.1:$KAFKA_PORT" security.protocol=SASL_PLAINTEXT sasl.mechanism=PLAIN \
+      "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"admin\" password=\"$admin\";" \
+      > "$KAFKA_DIR/admin.properties"
+  )
   local cp="$KAFKA_LIBS/*"
   if [ ! -f "$KAFKA_DIR/data/meta.properties" ]; then
     local cluster_id
     cluster_id=$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
     log "formatting Kafka storage (cluster $cluster_id)"
-    java -cp "$cp" -Dlog4j.configuration="file:$ROOT/deploy/local/kafka/log4j.properties" \
+    java -cp "$cp" -Dkafka.logs.dir="$KAFKA_DIR/logs" -Dlog4j.configuration="file:$ROOT/deploy/local/kafka/log4j.properties" \
       kafka.tools.StorageTool format -t "$cluster_id" -c "$props" --ignore-formatted >/dev/null
   fi
   log "starting Kafka $KAFKA_VERSION (KRaft) on 127.0.0.1:$KAFKA_PORT"
@@ -158,11 +250,26 @@ start_kafka() {
 
 wait_ready() {
   log "waiting until PostgreSQL and Kafka answer real clients"
-  "$PY" "$ROOT/deploy/local/ready.py" \
+  # shellcheck disable=SC2086
+  (eval "$(identity admin plain)"; exec "$PY" "$ROOT/deploy/local/ready.py" \
     --kafka "127.0.0.1:$KAFKA_PORT" \
     --postgres "postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres" \
-    --databases $DATABASES \
+    --databases $DATABASES) \
     || { tail -n 30 "$KAFKA_DIR/logs/stdout.log" >&2 || true; die "the stack did not become ready"; }
+  provision "${TITP_TOPIC_PREFIX:-}"
+}
+
+# Idempotent: creates the roles on a cluster initialised before they existed, and hands the service databases
+# (and every table in them) to the owner.
+setup_roles() {
+  # shellcheck disable=SC2086
+  "$PY" "$ROOT/deploy/local/roles.py" --postgres "postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres" \
+    --secrets "$PG_DIR" --owner "$PG_OWNER" --app "$PG_APP" --databases $DATABASES \
+    || die "could not set up the database roles"
+}
+
+pg_url() {  # role database: the role's URL, its password from the data folder
+  echo "postgresql://$1:$(cat "$PG_DIR/$1.password")@127.0.0.1:$PG_PORT/$2"
 }
 
 stop_pid() {  # name pidfile signal
@@ -189,12 +296,14 @@ start_services() {
     name=${entry%%:*}; port=${entry##*:}; pidfile=$DATA/services/$name.pid
     if alive "$pidfile"; then log "$name already running (pid $(cat "$pidfile"))"; continue; fi
     log "starting $name on http://127.0.0.1:$port (docs at /docs)"
-    TITP_DATABASE_URL="postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/titp_$name" \
+    (eval "$(identity "$name")"  # its own Kafka identity
+    TITP_DATABASE_URL="$(pg_url "$PG_APP" "titp_$name")" \
+    TITP_MIGRATION_DATABASE_URL="$(pg_url "$PG_OWNER" "titp_$name")" \
     TITP_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" \
-    nohup "$ROOT/.venv/bin/uvicorn" "services.$name.app:create_app" --factory \
-      --host 127.0.0.1 --port "$port" --no-access-log \
+    TITP_HTTP_HOST=127.0.0.1 TITP_HTTP_PORT="$port" \
+    nohup "$ROOT/.venv/bin/python" -m shared.web.serve "services.$name.app:create_app" \
       > "$DATA/services/$name.log" 2>&1 < /dev/null &
-    echo $! > "$pidfile"
+    echo $! > "$pidfile")
   done
   for entry in $SERVICES; do
     name=${entry%%:*}; port=${entry##*:}
@@ -231,17 +340,17 @@ status() {
 }
 
 case "${1:-}" in
-  start|up|down|run|status|services) read_services ;;
+  start|up|down|run|status|services|grant) read_services ;;
 esac
 
 case "${1:-}" in
   install) install ;;
-  start) install; start_postgres; start_kafka; wait_ready ;;
+  start) install; start_postgres; start_kafka; wait_ready; setup_roles ;;
   stop) stop ;;
-  up) install; start_postgres; start_kafka; wait_ready; start_services ;;
+  up) install; start_postgres; start_kafka; wait_ready; setup_roles; start_services ;;
   down) stop_services; stop ;;
   run)
-    install; start_postgres; start_kafka; wait_ready
+    install; start_postgres; start_kafka; wait_ready; setup_roles
     tail_pid=
     trap 'trap - INT TERM; log "stopping everything"; [ -n "$tail_pid" ] && kill "$tail_pid" 2>/dev/null; stop_services; stop; exit 0' INT TERM
     start_services
@@ -254,6 +363,14 @@ case "${1:-}" in
     for entry in $SERVICES; do echo "${entry%%:*} ${entry##*:} titp_${entry%%:*}"; done ;;
   env)
     echo "export DATABASE_URL=postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres"
-    echo "export KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT" ;;
-  *) echo "usage: $0 install|start|stop|status|up|down|run|env|services" >&2; exit 2 ;;
+    echo "export KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT"
+    identity admin
+    # The services' two roles (the test fixtures run services as DATABASE_APP_URL), once `start` created them.
+    if [ -f "$PG_DIR/$PG_APP.password" ] && [ -f "$PG_DIR/$PG_OWNER.password" ]; then
+      echo "export DATABASE_OWNER_URL=$(pg_url "$PG_OWNER" postgres)"
+      echo "export DATABASE_APP_URL=$(pg_url "$PG_APP" postgres)"
+    fi ;;
+  identity) [ -n "${2:-}" ] || die "usage: $0 identity <admin|service>"; identity "$2" ;;
+  grant) provision "${2:-}" ;;
+  *) echo "usage: $0 install|start|stop|status|up|down|run|env|identity|grant|services" >&2; exit 2 ;;
 esac

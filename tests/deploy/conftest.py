@@ -1,6 +1,7 @@
 """What the deployment tests share: the files under test and the settings they must agree with."""
 
 import importlib
+import importlib.util
 import re
 import subprocess
 from pathlib import Path
@@ -9,6 +10,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic_settings import BaseSettings
 
+from shared.kafka import KafkaIdentity
 from shared.settings import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,14 +36,37 @@ def local_stack_services() -> list[tuple[str, int, str]]:
 
 def settings_variables() -> set[str]:
     """Every environment variable a settings class of the project reads: ServiceSettings' TITP_* and
-    each service's own (TITP_REGISTRY_*, TITP_INSPECTION_*, ...)."""
-    classes = {
+    each service's own (TITP_REGISTRY_*, TITP_INSPECTION_*, ...), and the Kafka identity's TITP_KAFKA_*."""
+    classes = {KafkaIdentity} | {
         cls
         for name in SERVICES
         for cls in vars(importlib.import_module(f"services.{name}.app")).values()
         if isinstance(cls, type) and issubclass(cls, BaseSettings) and cls is not BaseSettings
     }
     return {f"{cls.model_config['env_prefix']}{field}".upper() for cls in classes for field in cls.model_fields}
+
+
+def subscribes_to(service: str) -> list[str]:
+    return list(importlib.import_module(f"services.{service}.app").DEFINITION.subscribes_to)
+
+
+def grant_lines() -> list[str]:
+    """The topic and ACL lines deploy/local/kafka/grant.py writes into grants.txt (what the stacks apply)."""
+    spec = importlib.util.spec_from_file_location("grant", ROOT / "deploy" / "local" / "kafka" / "grant.py")
+    assert spec and spec.loader
+    grant = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(grant)
+    return grant.lines()
+
+
+def settings_fields(environment: dict) -> dict:
+    """TITP_* variables as keyword arguments of load_settings: the Kafka identity's are not ServiceSettings'."""
+    identity = {f"TITP_KAFKA_{field}".upper() for field in KafkaIdentity.model_fields}
+    return {
+        k.removeprefix("TITP_").lower(): v
+        for k, v in environment.items()
+        if k.startswith("TITP_") and k not in identity
+    }
 
 
 def unknown_titp_variables(names) -> list[str]:

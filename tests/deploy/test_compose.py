@@ -12,15 +12,17 @@ from jsonschema import Draft202012Validator
 from shared.settings import SERVICES, load_settings
 from tests.deploy.conftest import (
     ROOT,
+    grant_lines,
     load_yaml_documents,
     local_stack_services,
     local_stack_variable,
+    settings_fields,
     unknown_titp_variables,
 )
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 # Images with no shell or HTTP client inside, where Compose cannot run a healthcheck.
-NO_HEALTHCHECK = {"otel-collector"}
+NO_HEALTHCHECK = {"otel-collector", "kafka-setup"}  # kafka-setup: a one-shot job, waited for until it exits
 # Broker settings that name addresses or paths, which differ between a host and containers.
 HOST_SPECIFIC = {
     "listeners",
@@ -29,6 +31,9 @@ HOST_SPECIFIC = {
     "log.dirs",
     "listener.security.protocol.map",
 }
+
+
+ADMIN_PASSWORD = "${TITP_KAFKA_ADMIN_PASSWORD:?run deploy/compose/passwords.sh}"
 
 
 @pytest.fixture(scope="module")
@@ -71,15 +76,10 @@ def test_the_four_services_run_from_one_image_with_settings_they_accept(compose)
         assert service["command"] == [f"services.{name}.app:create_app"]
         environment = {key: str(value) for key, value in service["environment"].items()}
         assert unknown_titp_variables(environment) == []
-        settings = load_settings(
-            name,
-            **{
-                key.removeprefix("TITP_").lower(): value
-                for key, value in environment.items()
-                if key.startswith("TITP_")
-            },
-        )
+        settings = load_settings(name, **settings_fields(environment))
         assert settings.database_url.endswith(f"/titp_{name}")
+        # The service connects as the role that owns nothing; its migrations run as the databases' owner.
+        assert settings.migration_url().endswith(f"/titp_{name}") and settings.app_role() == "titp_app"
         assert settings.otel_exporter == "otlp" and environment["OTEL_EXPORTER_OTLP_ENDPOINT"].endswith(":4318")
     assert set(compose["services"]) >= set(SERVICES) | {"kafka", "postgres", "otel-collector", "jaeger"}
 
@@ -94,7 +94,9 @@ def test_kafka_is_the_local_stacks_version_and_configuration(compose):
             key, value = line.split("=", 1)
             local[key] = value
     for key, value in local.items():
-        variable = "KAFKA_" + key.upper().replace(".", "_")
+        # The apache/kafka image's naming: . -> _, _ -> __, - -> ___; the admin's password from .env.
+        variable = "KAFKA_" + key.replace("_", "__").replace("-", "___").replace(".", "_").upper()
+        value = value.replace("@ADMIN_PASSWORD@", ADMIN_PASSWORD)
         if key not in HOST_SPECIFIC:
             assert environment.get(variable) == value, f"{variable}: {environment.get(variable)!r}, local {value!r}"
     assert environment["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper
@@ -102,7 +104,9 @@ def test_kafka_is_the_local_stacks_version_and_configuration(compose):
 
 
 def test_postgres_holds_the_same_databases_as_the_local_stack(compose):
-    databases = re.findall(r"CREATE DATABASE (\w+);", (ROOT / "deploy/compose/create-databases.sql").read_text())
+    created = (ROOT / "deploy/compose/create-databases.sql").read_text()
+    databases = re.findall(r"CREATE DATABASE (\w+) OWNER titp_owner;", created)
+    assert re.search(r"^CREATE ROLE titp_app LOGIN PASSWORD", created, re.MULTILINE)  # no SUPERUSER, no CREATEDB
     assert sorted(databases) == sorted(database for _, _, database in local_stack_services())
     assert sorted(databases) == sorted(f"titp_{name}" for name in SERVICES)
     assert compose["services"]["postgres"]["image"] == "postgres:15"
@@ -116,3 +120,23 @@ def test_prometheus_scrapes_every_service_and_the_collector_sends_to_jaeger():
     traces = collector["service"]["pipelines"]["traces"]
     assert traces["receivers"] == ["otlp"] and collector["receivers"]["otlp"]["protocols"]["http"]
     assert [collector["exporters"][name]["endpoint"] for name in traces["exporters"]] == ["jaeger:4317"]
+
+
+def test_kafka_authenticates_every_client_and_the_services_get_the_local_stacks_acls(compose):
+    services = compose["services"]
+    kafka = {key: str(value) for key, value in services["kafka"]["environment"].items()}
+    protocols = dict(entry.split(":") for entry in kafka["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    assert set(protocols.values()) == {"SASL_PLAINTEXT"}  # no listener without authentication
+    assert kafka["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false" and kafka["KAFKA_SUPER_USERS"] == "User:admin"
+    # kafka-setup applies what the local stack applies (deploy/local/kafka/grant.py), before any service starts.
+    assert (ROOT / "deploy/local/kafka/grants.txt").read_text().splitlines() == grant_lines()
+    setup = services["kafka-setup"]
+    assert setup["image"] == services["kafka"]["image"]
+    for name in SERVICES:
+        environment = services[name]["environment"]
+        password = f"${{TITP_KAFKA_{name.upper()}_PASSWORD:?run deploy/compose/passwords.sh}}"
+        assert (environment["TITP_KAFKA_USERNAME"], environment["TITP_KAFKA_PASSWORD"]) == (name, password)
+        assert environment["TITP_KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+        assert environment["TITP_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+        assert setup["environment"][f"TITP_KAFKA_{name.upper()}_PASSWORD"] == password
+        assert services[name]["depends_on"]["kafka-setup"] == {"condition": "service_completed_successfully"}

@@ -10,9 +10,17 @@ import jsonschema
 import kubernetes_validate
 import pytest
 
+from shared.kafka import service_acls
 from shared.settings import SERVICES, load_settings
 from shared.topics import dlq_topic, service_topic
-from tests.deploy.conftest import ROOT, load_yaml_documents, local_stack_variable, unknown_titp_variables
+from tests.deploy.conftest import (
+    ROOT,
+    load_yaml_documents,
+    local_stack_variable,
+    settings_fields,
+    subscribes_to,
+    unknown_titp_variables,
+)
 
 K8S = ROOT / "deploy" / "k8s"
 SCHEMAS = ROOT / "deploy" / "schemas"
@@ -89,7 +97,7 @@ def by_kind() -> dict[str, dict[str, dict]]:
 
 def test_every_manifest_is_valid_by_its_schema():
     schemas = crd_schemas()
-    assert {kind for _, kind in schemas} == {"Kafka", "KafkaNodePool", "KafkaTopic", "Cluster"}
+    assert {kind for _, kind in schemas} == {"Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser", "Cluster"}
     found = {f"{name} {doc['kind']}/{doc['metadata']['name']}": problems(doc, schemas) for name, doc in manifests()}
     assert {where: errors for where, errors in found.items() if errors} == {}
     assert len(found) > 20
@@ -162,14 +170,23 @@ def test_services_get_settings_they_accept_and_their_own_database(by_kind):
         assert [e["configMapRef"]["name"] for e in main["envFrom"]] == ["titp-config"]
         env = {e["name"]: e for e in main["env"]}
         assert unknown_titp_variables(env) == []
-        # The database: CloudNativePG's app secret of the service's own cluster, holding its database.
-        secret = env["TITP_DATABASE_URL"]["valueFrom"]["secretKeyRef"]
+        # The database: migrations as CloudNativePG's app user of the service's own cluster (the database's
+        # owner), the service as titp_app, a managed role that is no superuser, its password its own secret.
+        secret = env["TITP_MIGRATION_DATABASE_URL"]["valueFrom"]["secretKeyRef"]
         cluster = by_kind["Cluster"][secret["name"].removesuffix("-app")]
         assert secret["key"] == "uri"
         assert cluster["spec"]["bootstrap"]["initdb"]["database"] == f"titp_{name}"
+        [app_role] = cluster["spec"]["managed"]["roles"]
+        assert app_role["name"] != cluster["spec"]["bootstrap"]["initdb"]["owner"]
+        assert not any(app_role[a] for a in ("superuser", "createdb", "createrole", "replication"))
+        assert env["DB_APP_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == app_role["passwordSecret"]["name"]
+        cluster_name = cluster["metadata"]["name"]
+        assert env["TITP_DATABASE_URL"]["value"] == (
+            f"postgresql://{app_role['name']}:$(DB_APP_PASSWORD)@{cluster_name}-rw:5432/titp_{name}"
+        )
         assert cluster["spec"]["instances"] >= 3
         assert cluster["spec"]["imageName"].endswith(":15")  # as the local stack and docker-compose.yml
-        shared = {k.removeprefix("TITP_").lower(): v for k, v in config.items() if k.startswith("TITP_")}
+        shared = settings_fields(config)
         url = f"postgresql://titp:secret@{cluster['metadata']['name']}-rw:5432/titp_{name}"
         settings = load_settings(name, database_url=url, **shared)
         assert settings.otel_exporter == "otlp"
@@ -207,3 +224,32 @@ def test_the_crd_schemas_are_named_as_their_resources():
         [crd] = load_yaml_documents(path)
         assert crd["metadata"]["name"] == f"{crd['spec']['names']['plural']}.{crd['spec']['group']}"
         assert Path(path).read_text().startswith("#"), f"{path.name} must say where it comes from"
+
+
+def test_every_client_authenticates_and_each_service_gets_only_its_acls(by_kind):
+    kafka = by_kind["Kafka"]["titp"]["spec"]["kafka"]
+    assert [listener["authentication"] for listener in kafka["listeners"]] == [{"type": "scram-sha-512"}]
+    assert kafka["authorization"]["type"] == "simple"  # the KRaft StandardAuthorizer
+    users = by_kind["KafkaUser"]
+    assert set(users) == {*SERVICES, *kafka["authorization"]["superUsers"]}
+    config = by_kind["ConfigMap"]["titp-config"]["data"]
+    assert (config["TITP_KAFKA_SECURITY_PROTOCOL"], config["TITP_KAFKA_SASL_MECHANISM"]) == (
+        "SASL_PLAINTEXT",
+        "SCRAM-SHA-512",
+    )
+    strimzi_pattern = {"literal": "literal", "prefixed": "prefix"}
+    for name in SERVICES:
+        user = users[name]["spec"]
+        assert user["authentication"] == {"type": "scram-sha-512"}
+        granted = {
+            (acl["resource"]["type"], acl["resource"]["patternType"], acl["resource"]["name"], *acl["operations"])
+            for acl in user["authorization"]["acls"]
+            if acl.get("type", "allow") == "allow"
+        }
+        assert granted == {
+            (acl.resource, strimzi_pattern[acl.pattern], acl.name, *acl.operations)
+            for acl in service_acls(name, subscribes_to(name))
+        }
+        env = {e["name"]: e for e in container(by_kind["Deployment"][name])["env"]}
+        assert env["TITP_KAFKA_USERNAME"]["value"] == name
+        assert env["TITP_KAFKA_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": name, "key": "password"}

@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaProducer
 from services.registry.app import DEFINITION as REGISTRY
 from shared.consumer import redrive
 from shared.events import GENESIS_HASH, EventPayload, EventTypes, RecordedEvent, chain_hash
+from shared.kafka import client_options
 from shared.topics import dlq_topic, ensure_topics
 from shared.web.app import create_service_app
 from tests.deploy.conftest import scrape, value
@@ -94,11 +95,12 @@ class ParcelArrived(EventPayload):
 
 
 def parcel(label: str) -> RecordedEvent:
+    """The first event of a stream of its own (the parcel's), so the poison holds back no other parcel."""
     draft = RecordedEvent(
         id=uuid.uuid4(),
         source=types.source,
         type=types.type_name(ParcelArrived),
-        subject="depot",
+        subject=f"parcel-{label}",
         time=datetime.now(UTC),
         data={"label": label},
         streamversion=1,
@@ -128,7 +130,7 @@ class Depot:
 async def test_lag_per_partition_rises_and_falls_and_the_dlq_empties_when_redriven(
     fresh_database, service_settings, run_service, kafka_bootstrap, unique, tmp_path
 ):
-    upstream, depot = f"test.metrics.upstream.{unique}", Depot()
+    upstream, depot = f"test-metrics-{unique}.titp.metricsupstream.v1", Depot()
     await ensure_topics(kafka_bootstrap, [upstream])
     definition = replace(
         REGISTRY,
@@ -144,7 +146,7 @@ async def test_lag_per_partition_rises_and_falls_and_the_dlq_empties_when_redriv
     service, group = definition.name, f"titp.{definition.name}"
 
     # Three parcels arrive on partition 0 while the handler is held up.
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(**client_options(kafka_bootstrap), enable_idempotence=True, acks="all")
     await producer.start()
     try:
         for label in ("first", "poison", "third"):

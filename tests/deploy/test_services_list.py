@@ -62,7 +62,7 @@ def test_prometheus_and_postgres_name_exactly_the_listed_services():
     [prometheus] = load_yaml_documents(ROOT / "deploy/compose/prometheus.yml")
     targets = [t for job in prometheus["scrape_configs"] for c in job["static_configs"] for t in c["targets"]]
     assert sorted(targets) == sorted(f"{name}:{CONTAINER_PORT}" for name in SERVICES)
-    databases = re.findall(r"CREATE DATABASE (\w+);", (ROOT / "deploy/compose/create-databases.sql").read_text())
+    databases = re.findall(r"CREATE DATABASE (\w+)\b", (ROOT / "deploy/compose/create-databases.sql").read_text())
     assert sorted(databases) == sorted(f"titp_{name}" for name in SERVICES)
 
 

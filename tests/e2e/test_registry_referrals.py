@@ -7,6 +7,7 @@ from aiokafka import AIOKafkaProducer
 
 from contracts.inspection import AdministrativeActionReferred, inspection_events
 from shared.events import GENESIS_HASH, RecordedEvent, chain_hash
+from shared.kafka import client_options
 from shared.topics import ensure_topics
 from tests.helpers import eventually, post
 from tests.helpers import permit_application as application
@@ -62,7 +63,7 @@ async def test_a_revocation_referral_revokes_the_permit_once(start_service, toke
         )
     )
     await ensure_topics(kafka_bootstrap, ["titp.inspection.v1"])
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    producer = AIOKafkaProducer(**client_options(kafka_bootstrap))
     await producer.start()
     try:
         for event in (order, revocation, revocation):  # the revocation delivered twice

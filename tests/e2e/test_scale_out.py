@@ -9,6 +9,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer
 
 from services.inspection.app import create_app
+from shared.kafka import client_options
 from shared.settings import SERVICES
 from shared.topics import service_topic
 from tests.helpers import eventually, group_at_end, permit_application, post, topic_end_offsets
@@ -65,7 +66,7 @@ async def scheduled_once(client, inspector, cooperatives: list[str]) -> dict[str
 
 async def published(bootstrap: str, since: dict, subjects: set[str]) -> list[dict]:
     """The events about `subjects` on the topic from `since` up to its end now."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client_options(bootstrap), enable_auto_commit=False)
     await consumer.start()
     try:
         end = await consumer.end_offsets(list(since))

@@ -27,6 +27,7 @@ from contracts.accreditation import (
 from services.visa.app import create_app
 from services.visa.subscriptions import SUBSCRIBES_TO
 from shared.crypto import new_data_key, seal_model
+from shared.kafka import client_options
 from shared.topics import ensure_topics
 from tests.e2e.test_visa_coe import ACCREDITATION_TOPIC, COE, Accreditation, day, known, refused, wait_for_plans
 from tests.helpers import eventually, group_at_end, post
@@ -47,7 +48,7 @@ async def visa(fresh_database, service_settings, run_service, kafka_bootstrap, u
 @pytest.fixture
 async def accreditation(kafka_bootstrap):
     await ensure_topics(kafka_bootstrap, [ACCREDITATION_TOPIC])
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True)
+    producer = AIOKafkaProducer(**client_options(kafka_bootstrap), enable_idempotence=True)
     await producer.start()
     try:
         yield Accreditation(producer)

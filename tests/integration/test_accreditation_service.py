@@ -36,6 +36,7 @@ from contracts.registry import (
 from services.accreditation.app import create_app
 from shared.db import create_pool, migrate
 from shared.events import EventTypes, RecordedEvent
+from shared.kafka import client_options
 from shared.outbox import OutboxRelay
 from shared.store import EventStore
 from shared.topics import ensure_topics, service_topic
@@ -235,13 +236,13 @@ async def certified_plan(client, orgs: Organizations, officer: dict, **changes) 
 
 async def own_topic_ends(bootstrap: str) -> dict[TopicPartition, int]:
     await ensure_topics(bootstrap, [OWN_TOPIC])
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         [described] = await admin.describe_topics([OWN_TOPIC])
     finally:
         await admin.close()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client_options(bootstrap), enable_auto_commit=False)
     await consumer.start()
     try:
         return await consumer.end_offsets([TopicPartition(OWN_TOPIC, p["partition"]) for p in described["partitions"]])
@@ -251,7 +252,7 @@ async def own_topic_ends(bootstrap: str) -> dict[TopicPartition, int]:
 
 async def published(bootstrap: str, since: dict[TopicPartition, int], subject: str, count: int) -> list[RecordedEvent]:
     """The events about `subject` on titp.accreditation.v1 after `since`, once `count` arrived."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client_options(bootstrap), enable_auto_commit=False)
     await consumer.start()
     found: list[RecordedEvent] = []
     try:
@@ -528,7 +529,7 @@ async def test_a_revoked_permit_flags_the_plans_in_force_and_refuses_new_ones_on
 
 
 async def redeliver(bootstrap: str, topic: str, event: RecordedEvent) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    producer = AIOKafkaProducer(**client_options(bootstrap))
     await producer.start()
     try:
         await producer.send_and_wait(

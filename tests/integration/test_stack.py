@@ -4,6 +4,8 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from shared.kafka import client_options
+
 
 async def test_postgres_answers_real_queries(fresh_database):
     conn = await asyncpg.connect(fresh_database)
@@ -19,13 +21,13 @@ async def test_postgres_answers_real_queries(fresh_database):
 
 async def test_kafka_round_trips_a_message(kafka_bootstrap, unique):
     topic = f"test.stack.{unique}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(kafka_bootstrap))
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
     finally:
         await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(**client_options(kafka_bootstrap), enable_idempotence=True, acks="all")
     await producer.start()
     try:
         await producer.send_and_wait(topic, b"hello", key=b"k")
@@ -33,7 +35,7 @@ async def test_kafka_round_trips_a_message(kafka_bootstrap, unique):
         await producer.stop()
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=kafka_bootstrap,
+        **client_options(kafka_bootstrap),
         auto_offset_reset="earliest",
         group_id=f"test-{unique}",
         enable_auto_commit=False,

@@ -3,7 +3,8 @@ import pytest
 from shared.settings import InvalidSettings, load_settings
 
 
-def test_defaults_follow_the_service():
+def test_defaults_follow_the_service(monkeypatch):
+    monkeypatch.delenv("TITP_DATA_DIR", raising=False)  # `make test` sets it: the suite's stack of its own
     settings = load_settings("inspection")
 
     assert settings.database_url == "postgresql://titp:titp@127.0.0.1:5432/titp_inspection"
@@ -90,3 +91,20 @@ def test_the_hs256_secret_stays_secret():
 
     assert "x" * 32 not in repr(settings)
     assert settings.auth_hs256_secret.get_secret_value() == "x" * 32
+
+
+def test_migrations_run_as_the_owner_and_grant_the_service_role():
+    app, owner = "postgresql://titp_app:a@db/titp_visa", "postgresql://titp_owner:o@db/titp_visa"
+    settings = load_settings("visa", database_url=app, migration_database_url=owner)
+    assert (settings.migration_url(), settings.app_role()) == (owner, "titp_app")
+    named = load_settings("visa", database_url=app, migration_database_url=owner, database_app_role="svc")
+    assert named.app_role() == "svc"
+    # One role for everything (a dev database): it migrates, and grants nothing to itself.
+    alone = load_settings("visa", database_url=app)
+    assert (alone.migration_url(), alone.app_role()) == (app, None)
+
+
+def test_a_bad_migration_url_is_named_without_its_password():
+    with pytest.raises(InvalidSettings) as refused:
+        load_settings("visa", migration_database_url="mysql://titp_owner:hunter2@db/titp_visa")
+    assert "TITP_MIGRATION_DATABASE_URL" in str(refused.value) and "hunter2" not in str(refused.value)
