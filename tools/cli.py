@@ -13,7 +13,7 @@ import asyncpg
 import httpx
 import orjson
 import typer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 from pydantic_core import to_jsonable_python
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -138,14 +138,22 @@ def _progress() -> Iterator[audit_lib.Progress]:
 COULD_NOT_RUN = 2  # exit code: the tool could not do its work (no broker, no database, bad arguments)
 
 
+# What a broker, database or service out of reach raises: exit 2 ("could not run") with one line, no traceback.
+OUT_OF_REACH = (OSError, TimeoutError, KafkaError, asyncpg.PostgresError, asyncpg.InterfaceError, httpx.HTTPError)
+
+
+def _could_not_run(error: BaseException) -> typer.Exit:
+    said, kind = str(error), type(error).__name__
+    typer.echo(f"could not run: {said if kind in said else f'{kind}: {said}'}", err=True)
+    return typer.Exit(COULD_NOT_RUN)
+
+
 def _run(work: Coroutine[Any, Any, T]) -> T:
     """Run the audit work; a broker, database or service out of reach exits 2 with one line, no traceback."""
     try:
         return asyncio.run(work)
-    except (OSError, TimeoutError, KafkaError, asyncpg.PostgresError, asyncpg.InterfaceError, httpx.HTTPError) as error:
-        said, kind = str(error), type(error).__name__
-        typer.echo(f"could not run: {said if kind in said else f'{kind}: {said}'}", err=True)
-        raise typer.Exit(COULD_NOT_RUN) from None
+    except OUT_OF_REACH as error:
+        raise _could_not_run(error) from None
     except replay_lib.ReplayError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(COULD_NOT_RUN) from None
@@ -541,8 +549,12 @@ def audit_republish(service: ServiceChoice) -> None:
         typer.echo(f"{service.value}: {error}", err=True)
         raise typer.Exit(2) from None
     except KafkaError as error:
+        if error.retriable or isinstance(error, (KafkaConnectionError, KafkaTimeoutError)):
+            raise _could_not_run(error) from None  # the broker is out of reach, not refusing an event
         typer.echo(f"{service.value}: publishing to {topic} failed: {type(error).__name__}: {error}", err=True)
         raise typer.Exit(1) from None
+    except OUT_OF_REACH as error:  # the database
+        raise _could_not_run(error) from None
     typer.echo(f"{service.value}: republished {count} events to {topic}")
 
 

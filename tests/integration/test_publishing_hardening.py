@@ -311,3 +311,13 @@ async def test_republish_rebuilds_a_deleted_topic_with_the_same_records(
 
 async def _gone(admin: AIOKafkaAdminClient, topic: str) -> bool:
     return topic not in await admin.list_topics()
+
+
+async def test_republish_out_of_reach_exits_2_in_one_line_without_a_traceback(pool, fresh_database):
+    await append(pool, "stream-0", 0, "note")
+    no_database = {"TITP_DATABASE_URL": "postgresql://titp:titp@127.0.0.1:1/none"}
+    no_broker = {"TITP_DATABASE_URL": fresh_database, "TITP_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}
+    for environment, cause in ((no_database, "Connect call failed"), (no_broker, "127.0.0.1:1")):
+        code, _, err = await titp("audit", "republish", "registry", **environment)
+        assert code == 2, err
+        assert "could not run: " in err and cause in err and "Traceback" not in err, err
