@@ -46,7 +46,17 @@ class SupervisingOfficeEntry(Body):
     supervision_manager: str = Field(min_length=1, max_length=200)
 
 
-class ApplyForPermit(Body):
+class PermitApplicant(Body):
+    """Who applies for a permit, under either scheme: the organization as its register names it."""
+
+    name: str = Field(min_length=1, max_length=200)
+    corporate_number: str = Field(pattern=CORPORATE_NUMBER, description="13-digit corporate number (法人番号)")
+    address: str = Field(min_length=1, max_length=500)
+    prefecture: str = Field(min_length=1, max_length=20)
+    representative: str = Field(min_length=1, max_length=200)
+
+
+class ApplyForPermit(PermitApplicant):
     model_config = _example(
         name="Sakura Business Cooperative",
         corporate_number="1234567890123",
@@ -62,11 +72,6 @@ class ApplyForPermit(Body):
         applied_on="2026-04-01",
     )
 
-    name: str = Field(min_length=1, max_length=200)
-    corporate_number: str = Field(pattern=CORPORATE_NUMBER, description="13-digit corporate number (法人番号)")
-    address: str = Field(min_length=1, max_length=500)
-    prefecture: str = Field(min_length=1, max_length=20)
-    representative: str = Field(min_length=1, max_length=200)
     supervising_offices: list[SupervisingOfficeEntry] = Field(min_length=1, max_length=100)
     job_categories: list[str] = Field(min_length=1, max_length=200)
     requested_permit_type: PermitType
@@ -152,7 +157,7 @@ class RecordExpiries(Body):
 # Requests: supervision support organizations (ESD, DOMAIN §9)
 
 
-class ApplyForSupervisionSupportPermit(Body):
+class ApplyForSupervisionSupportPermit(PermitApplicant):
     model_config = _example(
         name="Sakura Business Cooperative",
         corporate_number="1234567890123",
@@ -169,11 +174,6 @@ class ApplyForSupervisionSupportPermit(Body):
         applied_on="2026-06-01",
     )
 
-    name: str = Field(min_length=1, max_length=200)
-    corporate_number: str = Field(pattern=CORPORATE_NUMBER, description="13-digit corporate number (法人番号)")
-    address: str = Field(min_length=1, max_length=500)
-    prefecture: str = Field(min_length=1, max_length=20)
-    representative: str = Field(min_length=1, max_length=200)
     offices: list[SupervisingOfficeEntry] = Field(min_length=1, max_length=100)
     job_categories: list[str] = Field(min_length=1, max_length=200)
     non_profit: bool = Field(description="a supervision support organization must be a non-profit body")

@@ -10,6 +10,7 @@ from typing import Literal
 
 import asyncpg
 
+from services.registry.domain.permit import Lifecycle
 from shared.errors import DomainRuleViolation
 
 Kind = Literal["supervising_organization", "implementing_organization", "supervision_support_organization"]
@@ -49,3 +50,14 @@ async def reserve_corporate_number(conn: asyncpg.Connection, number: str, organi
 async def release_corporate_number(conn: asyncpg.Connection, organization_id: str) -> None:
     """Free the number of an organization that may apply anew (denied, expired)."""
     await conn.execute("DELETE FROM corporate_numbers WHERE organization_id = $1", organization_id)
+
+
+async def hold_corporate_number(
+    conn: asyncpg.Connection, number: str, organization_id: str, lifecycle: Lifecycle, kind: Kind
+) -> None:
+    """A permit holder's number, for as long as its application or permit stands: a denied or expired one
+    frees it, so the organization may apply anew."""
+    if lifecycle in (Lifecycle.DENIED, Lifecycle.EXPIRED):
+        await release_corporate_number(conn, organization_id)
+    else:
+        await reserve_corporate_number(conn, number, organization_id, kind)

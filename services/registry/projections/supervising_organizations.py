@@ -10,7 +10,7 @@ from pydantic import TypeAdapter
 
 from contracts.registry import PermitType
 from services.registry.domain.supervising_organization import Lifecycle, SupervisingOrganization, status_on
-from services.registry.projections.corporate_numbers import release_corporate_number, reserve_corporate_number
+from services.registry.projections.corporate_numbers import hold_corporate_number
 from services.registry.projections.disclosure import project_disclosure
 from services.registry.projections.reading import read_state
 from shared.commands import Aggregate, CommandRunner
@@ -48,10 +48,7 @@ async def project_supervising_organization(
 ) -> None:
     application = state.application
     assert application is not None and state.lifecycle is not None, "an event before the application"
-    if state.lifecycle in (Lifecycle.DENIED, Lifecycle.EXPIRED):
-        await release_corporate_number(conn, id)  # the organization may apply anew
-    else:
-        await reserve_corporate_number(conn, application.corporate_number, id, "supervising_organization")
+    await hold_corporate_number(conn, application.corporate_number, id, state.lifecycle, "supervising_organization")
     await conn.execute(
         """
         INSERT INTO supervising_organizations (id, name, corporate_number, prefecture, lifecycle, permit_type,

@@ -12,7 +12,7 @@ from pydantic import TypeAdapter
 from services.registry.domain.permit import Lifecycle, status_on
 from services.registry.domain.rules import SupervisionSupportRules
 from services.registry.domain.supervision_support_organization import SupervisionSupportOrganization
-from services.registry.projections.corporate_numbers import release_corporate_number, reserve_corporate_number
+from services.registry.projections.corporate_numbers import hold_corporate_number
 from services.registry.projections.disclosure import project_disclosure
 from services.registry.projections.reading import read_state
 from shared.commands import Aggregate, CommandRunner
@@ -53,10 +53,9 @@ async def project_supervision_support_organization(
 ) -> None:
     application = state.application
     assert application is not None and state.lifecycle is not None, "an event before the application"
-    if state.lifecycle in (Lifecycle.DENIED, Lifecycle.EXPIRED):
-        await release_corporate_number(conn, id)  # the organization may apply anew
-    else:
-        await reserve_corporate_number(conn, application.corporate_number, id, "supervision_support_organization")
+    await hold_corporate_number(
+        conn, application.corporate_number, id, state.lifecycle, "supervision_support_organization"
+    )
     await conn.execute(
         """
         INSERT INTO supervision_support_organizations (id, name, corporate_number, prefecture, lifecycle, excellent,
