@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]
 
 MAX_BACKOFF = 5.0
+STALL_AFTER = 20.0  # seconds without a record, with records waiting on an assigned partition, before a new consumer
 STOP_GRACE = 10.0  # seconds stop() waits for the message in hand to be settled before cutting it off
 ERROR_HEADER_LIMIT = 4000  # characters of the exception text kept in the DLQ header
 REFERENCE_KEY_LIMIT = 1024  # bytes of the original key a DLQ reference keeps (a bigger key is dropped)
@@ -151,12 +153,15 @@ class Subscription:
         max_retries: int = 5,
         retry_backoff: float = 0.2,
         group_id: str | None = None,
+        stall_after: float = STALL_AFTER,
     ) -> None:
         for topic in topics:
             topic_service(topic)  # refuses a topic whose publisher is unknown: its records could not be checked
         self.service, self.pool, self.bootstrap, self.topics, self.handler = service, pool, bootstrap, topics, handler
         self.dlq_topic, self.max_retries, self.retry_backoff = dlq_topic, max_retries, retry_backoff
         self.group_id = group_id or f"titp.{service}"
+        self.stall_after = stall_after
+        self.restarts = 0  # consumers given up and replaced (a failure, a stall)
         # Counters for metrics and health checks.
         self.applied = 0
         self.duplicates = 0
@@ -165,6 +170,7 @@ class Subscription:
         self.assigned: frozenset[TopicPartition] = frozenset()
         self._producer: AIOKafkaProducer | None = None
         self._task: asyncio.Task | None = None
+        self._consumer: AIOKafkaConsumer | None = None  # the current one
         self._lock = asyncio.Lock()  # one message at a time vs. the rebalance callback
         # Held while one attempt at a message is made and its outcome recorded: the transaction
         # (or DLQ send), the counter and the pending offset. stop() cancels only outside it.
@@ -235,6 +241,7 @@ class Subscription:
                 client_id=f"{self.group_id}-consumer",
             )
             consumer.subscribe(self.topics, listener=_CommitOnRevoke(self, consumer))
+            self._consumer = consumer
             try:
                 await consumer.start()
                 await self._consume(consumer)
@@ -242,6 +249,7 @@ class Subscription:
                 raise
             except Exception as exc:
                 # Start over from the last committed offsets; the inbox absorbs the repeats.
+                self.restarts += 1
                 if self._progress() != progress:
                     delay = self.retry_backoff
                 self.last_error = f"{type(exc).__name__}: {exc}"
@@ -260,11 +268,20 @@ class Subscription:
                     with contextlib.suppress(Exception):
                         await asyncio.wait_for(self._commit(consumer, list(self._pending)), timeout=5)
                     self._pending.clear()
-                await consumer.stop()
+                # A broken consumer may not stop cleanly; the next one must start all the same.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(consumer.stop(), timeout=15)
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
+        quiet_since = time.monotonic()
         while True:
+            _check_fetcher(consumer)
             batch = await consumer.getmany(timeout_ms=1000)
+            if batch:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since > self.stall_after:
+                await _check_not_stalled(consumer, self.stall_after)
+                quiet_since = time.monotonic()
             generation = self._generation
             for tp, messages in batch.items():
                 for message in messages:
@@ -456,6 +473,38 @@ async def _commit_while_coordinated(consumer: AIOKafkaConsumer, offsets: dict[To
                 await commit
             raise CoordinationLost("the consumer's group coordination stopped; starting a new consumer")
     await commit
+
+
+class ConsumerStalled(KafkaError):
+    """The consumer stopped delivering records that are there to be read: a new consumer takes over."""
+
+
+def _check_fetcher(consumer: AIOKafkaConsumer) -> None:
+    """aiokafka's fetch task can die the way its coordination task does (a write to a closed connection under uvloop,
+    "Unexpected error in fetcher routine"): getmany() then returns nothing for ever, silently. Its coordination task's
+    death getmany() raises itself."""
+    fetch: asyncio.Task[None] | None = getattr(getattr(consumer, "_fetcher", None), "_fetch_task", None)
+    if fetch is not None and fetch.done():
+        raise ConsumerStalled("the consumer's fetch task stopped; starting a new consumer")
+
+
+async def _check_not_stalled(consumer: AIOKafkaConsumer, quiet_s: float) -> None:
+    """After `quiet_s` without a record: raise `ConsumerStalled` if an assigned partition has records past this
+    consumer's position (whatever stopped it: a new consumer starts from the last commit). Nothing assigned (more
+    members than partitions) or the broker out of reach (an outage is waited out, not answered with a new member,
+    which would only slow the group's rejoin) is no stall."""
+    assigned = list(consumer.assignment())
+    if not assigned:
+        return
+    try:
+        async with asyncio.timeout(10):
+            ends = await consumer.end_offsets(assigned)
+            positions = {tp: await consumer.position(tp) for tp in assigned}
+    except (KafkaError, TimeoutError, IllegalStateError):
+        return
+    behind = {str(tp): (positions[tp], ends[tp]) for tp in assigned if positions[tp] < ends[tp]}
+    if behind:
+        raise ConsumerStalled(f"no record for {quiet_s:.0f}s while there are records to read (position, end): {behind}")
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):

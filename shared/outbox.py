@@ -237,7 +237,7 @@ class OutboxRelay:
             except KafkaError as exc:
                 refused = exc
                 break
-        results = await self._acknowledged(futures)
+        results = await self._acknowledged(futures, producer)
         # Mark only the prefix the broker acknowledged: a row after a failed one is sent again,
         # so a stream's versions are never published out of order.
         acked = 0
@@ -255,12 +255,17 @@ class OutboxRelay:
         await self._publish_one_by_one(events[acked:])
         raise _ProducerSpent()
 
-    async def _acknowledged(self, futures: list[asyncio.Future[Any]]) -> list[Any]:
+    async def _acknowledged(self, futures: list[asyncio.Future[Any]], producer: AIOKafkaProducer) -> list[Any]:
         """The broker's answers, in order. The idempotent producer retries until the broker answers, however
-        long it is away; waiting keeps the order intact. Meanwhile the outage shows in the counters and logs."""
+        long it is away; waiting keeps the order intact. Meanwhile the outage shows in the counters and logs.
+        Unless the producer's sender task died (it can, like the consumer's tasks, when the broker goes away under
+        uvloop): nobody would ever answer, so the producer is given up and the unacknowledged rows sent again."""
         pending = set(futures)
         while pending:
             _, pending = await asyncio.wait(pending, timeout=self.ack_timeout)
+            sender: asyncio.Task[None] | None = getattr(getattr(producer, "_sender", None), "sender_task", None)
+            if pending and sender is not None and sender.done():
+                raise kafka_errors.KafkaConnectionError("the producer's sender task stopped; starting a new producer")
             if pending:
                 self._report(
                     f"{len(pending)} of {len(futures)} events unacknowledged after {self.ack_timeout:.0f}s",
@@ -283,7 +288,7 @@ class OutboxRelay:
                     await self._park(event, PARKED_BEHIND)
                     continue
                 try:
-                    [result] = await self._acknowledged([await send(producer, self.topic, event)])
+                    [result] = await self._acknowledged([await send(producer, self.topic, event)], producer)
                 except KafkaError as exc:
                     result = exc
                 if not isinstance(result, BaseException):

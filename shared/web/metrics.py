@@ -241,6 +241,14 @@ class _ReadAtScrape(Collector):
         ):
             events.add_metric([service, outcome], value)
         yield events
+        restarts = CounterMetricFamily(
+            "titp_consumer_restarts",
+            "Consumers this instance's subscription gave up and replaced (after an error, or stalled with records"
+            " waiting)",
+            labels=["service"],
+        )
+        restarts.add_metric([service], subscription.restarts)
+        yield restarts
         yield _gauge(
             "titp_consumer_assigned_partitions",
             "Partitions assigned to this instance",

@@ -2,10 +2,15 @@
 private stack, one process killed with SIGKILL a quarter of the way in and started again. `make faults`
 runs the same scenarios longer, and the PostgreSQL restart (docs/faults.md)."""
 
+import pytest
+
 from faults.scenarios import run
 from shared.settings import SERVICES
 
-SHORT = {"seconds": 4, "settle": 30, "clients": 1}
+SHORT = {"seconds": 4, "settle": 60, "clients": 1}
+# A scenario takes about 70 s; a subscriber that stalled at the fault is replaced after shared.consumer.STALL_AFTER
+# and catches up within the settle time, which the test's time must leave room for.
+pytestmark = pytest.mark.timeout(240)
 
 
 def assert_nothing_lost(report: dict) -> None:

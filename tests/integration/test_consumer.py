@@ -289,3 +289,40 @@ async def test_members_joining_and_leaving_a_group_hand_over_partitions_without_
         await committed_offset(kafka_bootstrap, f"test.downstream.{unique}", TopicPartition(topic, p)) for p in range(3)
     ]
     assert sum(o or 0 for o in committed) == total
+
+
+async def test_a_consumer_that_stops_delivering_is_replaced_and_every_event_still_applies_once(
+    pool, kafka_bootstrap, topics, unique
+):
+    """aiokafka's fetch task can die under uvloop when the broker goes away (seen in the broker-sigkill fault):
+    getmany() then returns nothing for ever, silently. The subscription notices and starts a new consumer."""
+    upstream = Upstream()
+    await produce(kafka_bootstrap, topics[0], *(upstream.finding("org-1", f"first {i}") for i in range(2)))
+    async with subscription(pool, kafka_bootstrap, topics, RecordFindings(), unique, stall_after=2.0) as sub:
+        await eventually(lambda: sub.applied == 2)
+        # Check: a fetch task that died.
+        sub._consumer._fetcher._fetch_task.cancel()
+        await produce(kafka_bootstrap, topics[0], *(upstream.finding("org-1", f"second {i}") for i in range(2)))
+        await eventually(lambda: sub.applied == 4, timeout=20)
+        assert sub.restarts == 1
+
+        # Check: a fetcher alive that delivers nothing, with records waiting: replaced after `stall_after`.
+        async def nothing(*args, **kwargs):
+            await asyncio.sleep(0.5)
+            return {}
+
+        sub._consumer._fetcher.fetched_records = nothing
+        await produce(kafka_bootstrap, topics[0], *(upstream.finding("org-1", f"third {i}") for i in range(2)))
+        await eventually(lambda: sub.applied == 6, timeout=30)
+        assert sub.restarts == 2
+    assert await applied(pool) == {f"{n} {i}": 1 for n in ("first", "second", "third") for i in range(2)}
+    assert sub.dead_lettered == 0
+
+
+async def test_a_quiet_consumer_with_nothing_to_read_is_kept(pool, kafka_bootstrap, topics, unique):
+    upstream = Upstream()
+    await produce(kafka_bootstrap, topics[0], upstream.finding("org-1", "only"))
+    async with subscription(pool, kafka_bootstrap, topics, RecordFindings(), unique, stall_after=1.0) as sub:
+        await eventually(lambda: sub.applied == 1)
+        await asyncio.sleep(4)
+        assert sub.restarts == 0
