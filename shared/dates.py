@@ -12,8 +12,25 @@ def add_months(day: date, months: int) -> date:
 
 
 def last_day(start: date, months: int) -> date:
-    """The last day of a period of `months` from `start`: 1 Apr 2026 + 12 -> 31 Mar 2027."""
-    return add_months(start, months) - timedelta(days=1)
+    """The last day of a period of `months` that starts on (and counts) `start`: Civil Code Art. 143(2).
+
+    The period ends on the day before the day corresponding to `start` in its last month (1 Apr 2026 + 12 ->
+    31 Mar 2027); when that month has no corresponding day, on that month's last day (29 Feb 2024 + 60 ->
+    28 Feb 2029; 31 Jan 2026 + 1 -> 28 Feb 2026; 30 Nov 2025 + 3 -> 28 Feb 2026).
+    """
+    year, month = divmod(start.month - 1 + months, 12)
+    year, month = start.year + year, month + 1
+    days_in_month = calendar.monthrange(year, month)[1]
+    if start.day > days_in_month:
+        return date(year, month, days_in_month)
+    return date(year, month, start.day) - timedelta(days=1)
+
+
+def last_day_after(event_day: date, months: int) -> date:
+    """The last day of a period of `months` that follows an event (a revocation: "for 5 years from the day it was
+    revoked"): counted from the next day, the event's own day not counted (Civil Code Art. 140), ending as
+    Art. 143(2) says. Revoked 1 Mar 2021, 5 years: through 1 Mar 2026."""
+    return last_day(event_day + timedelta(days=1), months)
 
 
 # The periods statistics count by. Japan's fiscal year runs from 1 April to 31 March; FY2025 starts on 1 Apr 2025.

@@ -21,6 +21,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared import reference
 from shared.audit.asyncapi import install_asyncapi
 from shared.audit.checkpoints import Sealer, load_signing_key
 from shared.audit.log import verify_log, whole_log
@@ -109,6 +110,8 @@ class TopicCheck:
 
 
 def create_service_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:
+    reference.load()  # the reference data the rules use (shared/reference): a broken file stops the start here
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await create_pool(settings.database_url, max_size=20)
