@@ -43,6 +43,22 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# New events carry the JIS X 0401 code ("13"); events recorded before carry the name the applicant gave ("Tokyo"): a
+# reader takes it as its code with `shared.reference.prefecture(value).code` (the registry does, on read).
+PREFECTURE_DESCRIPTION = (
+    "JIS X 0401 prefecture code, 01-47 (events before issue 19: the name as given, e.g. Tokyo; read it as its code"
+    " with shared.reference.prefecture)"
+)
+
+
+class Officer(Record):
+    """An officer (役員) of the applicant, for the disqualification checks (Art. 26)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    address: str = Field(min_length=1, max_length=500)
+    position: str | None = Field(default=None, max_length=200)
+
+
 class SupervisingOffice(Record):
     name: str = Field(min_length=1, max_length=200)
     address: str = Field(min_length=1, max_length=500)
@@ -55,12 +71,15 @@ class PermitApplication(Record):
     name: str = Field(min_length=1, max_length=200)
     corporate_number: str = CorporateNumber
     address: str = Field(min_length=1, max_length=500)
-    prefecture: str = Field(min_length=1, max_length=20)
+    prefecture: str = Field(min_length=1, max_length=20, description=PREFECTURE_DESCRIPTION)
     representative: str = Field(min_length=1, max_length=200)
     supervising_offices: tuple[SupervisingOffice, ...] = Field(min_length=1, max_length=100)
     job_categories: tuple[str, ...] = Field(min_length=1, max_length=200)
     requested_permit_type: PermitType
     external_auditor: str = Field(min_length=1, max_length=200)
+    officers: tuple[Officer, ...] = Field(
+        default=(), max_length=100, description="the officers (役員); a new application names at least one"
+    )
 
 
 # Supervising organizations (stream: the organization's id)
@@ -77,6 +96,11 @@ class PermitGranted(EventPayload):
     permit_type: PermitType
     granted_on: date
     expires_on: date
+    meets_excellence_standard: bool | None = Field(
+        default=None,
+        description="the organization meets the excellence standard (a general permit requires it);"
+        " null in grants recorded before it was asked",
+    )
 
 
 @registry_events.register
@@ -95,9 +119,37 @@ class PermitRenewed(EventPayload):
 
 @registry_events.register
 class PermitDowngraded(EventPayload):
-    """General to specified, when excellence is lost."""
+    """General to specified, ex officio when the excellence standard is no longer met (Art. 37(2))."""
 
     effective_on: date
+    legal_basis: str = "Art. 37(2)"
+
+
+# Art. 32: a change of the business category, specified -> general, applied for and decided like a new permit.
+
+
+@registry_events.register
+class PermitTypeChangeApplied(EventPayload):
+    requested_permit_type: PermitType = PermitType.GENERAL
+    applied_on: date
+    officers: tuple[Officer, ...] = Field(
+        default=(), description="the officers as of the application, when they changed since the permit application"
+    )
+
+
+@registry_events.register
+class PermitTypeChanged(EventPayload):
+    permit_type: PermitType = PermitType.GENERAL
+    changed_on: date
+    meets_excellence_standard: bool
+    expires_on: date = Field(description="the permit's last day: the change does not renew it")
+    legal_basis: str = "Art. 32"
+
+
+@registry_events.register
+class PermitTypeChangeDenied(EventPayload):
+    denied_on: date
+    reason: str
 
 
 @registry_events.register
@@ -126,6 +178,11 @@ class BusinessSuspended(EventPayload):
     scope: Literal["all", "part"]
     part: str | None = None
     reason: str
+    ground: RevocationGround | None = Field(
+        default=None,
+        description="the Art. 37(1) item it rests on (Art. 37(3) allows items 1, 3, 4 and 5); null in suspensions"
+        " recorded before it was asked",
+    )
 
 
 @registry_events.register
@@ -152,7 +209,7 @@ class ImplementingOrganizationRegistered(EventPayload):
     name: str
     corporate_number: str
     address: str
-    prefecture: str
+    prefecture: str = Field(description=PREFECTURE_DESCRIPTION)
     industry: str
     training_type: TrainingType
     supervising_organization_id: UUID | None
@@ -160,6 +217,18 @@ class ImplementingOrganizationRegistered(EventPayload):
     staff_as_of: date
     excellent: bool
     registered_on: date
+    stability_recognised: bool = Field(
+        default=False,
+        description="type (a): the Ministers recognise the company as stable (its quotas may follow the §3 table)",
+    )
+
+
+@registry_events.register
+class StabilityRecognitionRecorded(EventPayload):
+    """Type (a): whether the Ministers recognise the company as stable, from `as_of` (the latest by date counts)."""
+
+    recognised: bool
+    as_of: date
 
 
 @registry_events.register
@@ -183,8 +252,14 @@ class ExcellenceRated(EventPayload):
 class SendingOrganizationApproved(EventPayload):
     name: str
     country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
-    approval_reference: str
+    approval_reference: str | None = Field(
+        default=None, description="an MoC country's certification (its government's list); none elsewhere"
+    )
     approved_on: date
+    recommendation_reference: str | None = Field(
+        default=None,
+        description="the recommendation of a public body of the country (required since issue 19; null before)",
+    )
 
 
 @registry_events.register
@@ -200,10 +275,17 @@ class SendingAgreementSigned(EventPayload):
     signed_on: date
 
 
+SENDING_AGREEMENT_END_PERMIT_REVOKED = "permit_revoked"
+SENDING_AGREEMENT_END_PERMIT_EXPIRED = "permit_expired"
+
+
 @registry_events.register
 class SendingAgreementEnded(EventPayload):
     ended_on: date
-    reason: str
+    reason: str = Field(
+        description="permit_revoked or permit_expired when the supervising organization's permit ended it;"
+        " otherwise why (e.g. the sending organization's approval was withdrawn)"
+    )
 
 
 # Employment for Skill Development (DOMAIN §9): supervision support organizations (監理支援機関)
@@ -226,7 +308,7 @@ class SupervisionSupportApplication(Record):
     name: str = Field(min_length=1, max_length=200)
     corporate_number: str = CorporateNumber
     address: str = Field(min_length=1, max_length=500)
-    prefecture: str = Field(min_length=1, max_length=20)
+    prefecture: str = Field(min_length=1, max_length=20, description=PREFECTURE_DESCRIPTION)
     representative: str = Field(min_length=1, max_length=200)
     offices: tuple[SupervisingOffice, ...] = Field(min_length=1, max_length=100)
     job_categories: tuple[str, ...] = Field(min_length=1, max_length=200)

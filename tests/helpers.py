@@ -93,13 +93,37 @@ async def post(client, path: str, body: dict, headers: dict, status: int = 200) 
     return response.json()
 
 
+def corporate_number(base: int | None = None) -> str:
+    """A 13-digit corporate number with its check digit (the first digit, as the National Tax Agency computes it:
+    9 - (the 12 digits weighted 1, 2, 1, 2, ... from the last) mod 9); random unless `base` (12 digits) is given."""
+    digits = f"{(uuid.uuid4().int if base is None else base) % 10**12:012d}"
+    weighted = sum(int(d) * (1 if i % 2 == 0 else 2) for i, d in enumerate(reversed(digits)))
+    return f"{9 - weighted % 9}{digits}"
+
+
+def officers() -> list[dict]:
+    """An application's officers: one, at an address of its own (the registry knows a person by name and address, so
+    a revocation elsewhere in the same database disqualifies no other test's officer: Art. 26)."""
+    return [
+        {
+            "name": "Yamada Taro",
+            "address": f"{uuid.uuid4().int % 10**6}-1 Kanda, Chiyoda-ku, Tokyo",
+            "position": "representative director",
+        }
+    ]
+
+
+# What a grant of a general permit states (Art. 25: only to an organization meeting the excellence standard).
+GENERAL_GRANT = {"permit_type": "general", "meets_excellence_standard": True}
+
+
 def permit_application(**overrides):
     """A supervising organization's permit application, valid unless overridden."""
     return {
         "name": "Sakura Cooperative",
-        "corporate_number": overrides.pop("corporate_number", f"{uuid.uuid4().int % 10**13:013d}"),
+        "corporate_number": overrides.pop("corporate_number", None) or corporate_number(),
         "address": "1-2-3 Chiyoda, Tokyo",
-        "prefecture": "Tokyo",
+        "prefecture": "13",
         "representative": "Yamada Taro",
         "supervising_offices": [
             {"name": "Head office", "address": "1-2-3 Chiyoda, Tokyo", "supervision_manager": "Suzuki Hanako"}
@@ -107,7 +131,47 @@ def permit_application(**overrides):
         "job_categories": ["construction", "food manufacturing"],
         "requested_permit_type": "general",
         "external_auditor": "Tanaka Law Office",
+        "officers": overrides.pop("officers", None) or officers(),
         "applied_on": "2026-04-01",
+        **overrides,
+    }
+
+
+def grant(permit_type: str = "general", granted_on: str = "2026-05-01", **more) -> dict:
+    """The body of a grant: a general permit states that the excellence standard is met."""
+    return {
+        "permit_type": permit_type,
+        "granted_on": granted_on,
+        "meets_excellence_standard": permit_type == "general",
+        **more,
+    }
+
+
+def implementing_registration(**overrides) -> dict:
+    """An implementing organization's registration (type b unless overridden), valid unless overridden."""
+    return {
+        "name": "Fuji Construction",
+        "corporate_number": overrides.pop("corporate_number", None) or corporate_number(),
+        "address": "4-5-6 Naka, Nagoya",
+        "prefecture": "23",
+        "industry": "construction",
+        "training_type": "b",
+        "full_time_staff": 35,
+        "staff_as_of": "2026-04-01",
+        "excellent": False,
+        "registered_on": "2026-05-10",
+        **overrides,
+    }
+
+
+def sending_approval(**overrides) -> dict:
+    """A sending organization from Viet Nam (an MoC country: recommended and on its government's list)."""
+    return {
+        "name": "Hanoi Manpower JSC",
+        "country": "VN",
+        "approval_reference": "DOLAB-2026-0113",
+        "recommendation_reference": "MOLISA-REC-2026-0042",
+        "approved_on": "2026-01-13",
         **overrides,
     }
 
@@ -178,42 +242,17 @@ async def registered_partners(registry, officer: dict, *, permit_type: str = "ge
     approved sending organization from Viet Nam, and their sending agreement — what a plan of type (b) needs."""
     so = "/v1/supervising-organizations"
     supervising = (await post(registry, so, permit_application(requested_permit_type=permit_type), officer, 201))["id"]
-    await post(registry, f"{so}/{supervising}/grant", {"permit_type": permit_type, "granted_on": "2026-05-01"}, officer)
+    await post(registry, f"{so}/{supervising}/grant", grant(permit_type), officer)
     implementing = (
         await post(
             registry,
             "/v1/implementing-organizations",
-            {
-                "name": "Fuji Construction",
-                "corporate_number": f"{uuid.uuid4().int % 10**13:013d}",
-                "address": "4-5-6 Naka, Nagoya",
-                "prefecture": "Aichi",
-                "industry": "construction",
-                "training_type": "b",
-                "supervising_organization_id": supervising,
-                "full_time_staff": 35,
-                "staff_as_of": "2026-04-01",
-                "excellent": False,
-                "registered_on": "2026-05-10",
-            },
+            implementing_registration(supervising_organization_id=supervising),
             officer,
             201,
         )
     )["id"]
-    sending = (
-        await post(
-            registry,
-            "/v1/sending-organizations",
-            {
-                "name": "Hanoi Manpower JSC",
-                "country": "VN",
-                "approval_reference": "DOLAB-2026-0113",
-                "approved_on": "2026-01-13",
-            },
-            officer,
-            201,
-        )
-    )["id"]
+    sending = (await post(registry, "/v1/sending-organizations", sending_approval(), officer, 201))["id"]
     agreement = (
         await post(
             registry,

@@ -27,7 +27,7 @@ from services.registry.commands import (
     SUPERVISION_SUPPORT_ORGANIZATION,
 )
 from services.registry.domain import sending_rules
-from services.registry.domain.rules import SUPERVISION_SUPPORT, SupervisionSupportRules
+from services.registry.domain.rules import REVOCATION_BAR_YEARS, SUPERVISION_SUPPORT, SupervisionSupportRules
 from shared.service import ServiceDefinition
 from shared.settings import ServiceSettings, load_settings
 from shared.web.app import create_service_app
@@ -37,7 +37,7 @@ DEFINITION = ServiceDefinition(
     event_types=registry_events,
     migrations=Path(__file__).parent / "migrations",
     routers=routers,
-    subscribes_to=["titp.inspection.v1"],
+    subscribes_to=["titp.inspection.v1", "titp.accreditation.v1"],
     on_event=subscriptions.on_event,
     chores=[(3600, subscriptions.record_expiries)],
     description="Supervising organizations and their permits (TITP), supervision support organizations and their"
@@ -57,8 +57,11 @@ class RegistrySettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="TITP_REGISTRY_", extra="forbid", env_ignore_empty=True)
 
-    # e.g. TITP_REGISTRY_MOC_COUNTRIES=VN,KH,IN
+    # e.g. TITP_REGISTRY_MOC_COUNTRIES=VN,KH,IN: their sending organizations need approval_reference too (DOMAIN §11)
     moc_countries: Annotated[frozenset[str], NoDecode] = sending_rules.MOC_COUNTRIES
+    # Art. 26: no permit for this many years after a revocation (of the corporate number's, or an officer's
+    # organization's permit)
+    revocation_bar_years: int = Field(REVOCATION_BAR_YEARS, ge=1, le=20)
 
     # Employment for Skill Development (DOMAIN §9): every number is configurable; defaults in domain/rules.py.
     esd_min_full_time_staff: int = Field(SUPERVISION_SUPPORT.min_full_time_staff, ge=1)
@@ -104,5 +107,6 @@ def create_app(settings: ServiceSettings | None = None, registry: RegistrySettin
     app = create_service_app(DEFINITION, settings or load_settings("registry"))
     registry = registry or RegistrySettings()
     app.state.moc_countries = registry.moc_countries
+    app.state.revocation_bar_years = registry.revocation_bar_years
     app.state.supervision_support_rules = registry.supervision_support_rules()
     return app

@@ -10,7 +10,10 @@ from typing import Any, Literal
 from uuid import UUID
 
 from contracts.registry import (
+    SENDING_AGREEMENT_END_PERMIT_EXPIRED,
+    SENDING_AGREEMENT_END_PERMIT_REVOKED,
     ImplementingOrganizationRegistered,
+    Officer,
     PermitApplication,
     PermitType,
     QuarterlyAuditReportFiled,
@@ -28,15 +31,20 @@ from services.registry.domain import sending_organization as sending
 from services.registry.domain import supervising_organization as so
 from services.registry.domain import supervision_support_organization as sso
 from services.registry.domain.permit import PermitState
-from services.registry.domain.rules import SupervisionSupportRules
+from services.registry.domain.rules import REVOCATION_BAR_YEARS, SupervisionSupportRules
 from services.registry.projections.implementing_organizations import project_implementing_organization
 from services.registry.projections.sending import (
     agreements_in_force,
+    lock_permit_holder,
     lock_sending_organization,
     project_sending_agreement,
     project_sending_organization,
 )
-from services.registry.projections.supervising_organizations import expiry_due_ids, project_supervising_organization
+from services.registry.projections.supervising_organizations import (
+    expiry_due_ids,
+    project_supervising_organization,
+    revoked_permits,
+)
 from services.registry.projections.supervision_support_organizations import (
     project_supervision_support_organization,
     support_expiry_due_ids,
@@ -78,11 +86,29 @@ async def _require_id_unused_by(uow: UnitOfWork, other: Aggregate[Any], id: UUID
         )
 
 
-async def apply_for_permit(uow: UnitOfWork, id: UUID, *, application: PermitApplication, applied_on: date) -> Outcome:
-    """File an application for a supervising-organization permit under the id `id`."""
+async def _revoked_others(
+    uow: UnitOfWork, id: UUID, day: date, bar_years: int, table: str = "supervising_organizations"
+) -> list[so.RevokedPermit]:
+    """Other organizations' permits revoked in the `bar_years` before `day`, as recorded (Art. 26)."""
+    return [r for r in await revoked_permits(uow.conn, day, bar_years, table=table) if r.organization_id != id]
+
+
+async def apply_for_permit(
+    uow: UnitOfWork,
+    id: UUID,
+    *,
+    application: PermitApplication,
+    applied_on: date,
+    revocation_bar_years: int = REVOCATION_BAR_YEARS,
+) -> Outcome:
+    """File an application for a supervising-organization permit under the id `id`; refused within 5 years of a
+    revocation of the same corporate number's permit or of one of its officers' organization (Art. 26)."""
     await _require_id_unused_by(uow, SUPERVISION_SUPPORT_ORGANIZATION, id)
+    revoked = await _revoked_others(uow, id, applied_on, revocation_bar_years)
     return await uow.decide(
-        SUPERVISING_ORGANIZATION, str(id), lambda s: so.apply_for_permit(s, application, applied_on)
+        SUPERVISING_ORGANIZATION,
+        str(id),
+        lambda s: so.apply_for_permit(s, application, applied_on, revoked, revocation_bar_years),
     )
 
 
@@ -90,9 +116,23 @@ async def _on_permit(uow: UnitOfWork, id: UUID, decide: Callable[[so.Supervising
     return await uow.decide(SUPERVISING_ORGANIZATION, str(id), existing("supervising organization", id, decide))
 
 
-async def grant_permit(uow: UnitOfWork, id: UUID, *, permit_type: PermitType, granted_on: date) -> Outcome:
-    """Grant the permit, general or specified; it is valid for 5 or 3 years."""
-    return await _on_permit(uow, id, lambda s: so.grant_permit(s, permit_type, granted_on))
+async def grant_permit(
+    uow: UnitOfWork,
+    id: UUID,
+    *,
+    permit_type: PermitType,
+    granted_on: date,
+    meets_excellence_standard: bool | None = None,
+    revocation_bar_years: int = REVOCATION_BAR_YEARS,
+) -> Outcome:
+    """Grant the permit, general (only to an organization meeting the excellence standard) or specified; it is
+    valid for 5 or 3 years."""
+    revoked = await _revoked_others(uow, id, granted_on, revocation_bar_years)
+    return await _on_permit(
+        uow,
+        id,
+        lambda s: so.grant_permit(s, permit_type, granted_on, meets_excellence_standard, revoked, revocation_bar_years),
+    )
 
 
 async def deny_permit(uow: UnitOfWork, id: UUID, *, reason: str) -> Outcome:
@@ -107,7 +147,36 @@ async def renew_permit(
 
 
 async def downgrade_permit(uow: UnitOfWork, id: UUID, *, effective_on: date) -> Outcome:
+    """Ex officio, general -> specified, when the excellence standard is no longer met (Art. 37(2))."""
     return await _on_permit(uow, id, lambda s: so.downgrade_permit(s, effective_on))
+
+
+async def apply_for_type_change(
+    uow: UnitOfWork, id: UUID, *, applied_on: date, officers: tuple[Officer, ...] = ()
+) -> Outcome:
+    """Apply to change the business category from specified to general (Art. 32)."""
+    return await _on_permit(uow, id, lambda s: so.apply_for_type_change(s, applied_on, officers))
+
+
+async def change_permit_type(
+    uow: UnitOfWork,
+    id: UUID,
+    *,
+    changed_on: date,
+    meets_excellence_standard: bool,
+    revocation_bar_years: int = REVOCATION_BAR_YEARS,
+) -> Outcome:
+    """Grant the change of business category (Art. 32), decided like a new general permit."""
+    revoked = await _revoked_others(uow, id, changed_on, revocation_bar_years)
+    return await _on_permit(
+        uow,
+        id,
+        lambda s: so.change_permit_type(s, changed_on, meets_excellence_standard, revoked, revocation_bar_years),
+    )
+
+
+async def deny_type_change(uow: UnitOfWork, id: UUID, *, denied_on: date, reason: str) -> Outcome:
+    return await _on_permit(uow, id, lambda s: so.deny_type_change(s, denied_on, reason))
 
 
 async def issue_improvement_order(
@@ -131,28 +200,50 @@ async def suspend_business(
     scope: Literal["all", "part"],
     part: str | None,
     reason: str,
+    ground: RevocationGround | None = None,
 ) -> Outcome:
-    """Suspend all or part of the business from one date to another (Art. 37(3))."""
+    """Suspend all or part of the business from one date to another (Art. 37(3)), on ground 1, 3, 4 or 5."""
     return await _on_permit(
-        uow, id, lambda s: so.suspend_business(s, suspension_id, from_date, until_date, scope, part, reason)
+        uow, id, lambda s: so.suspend_business(s, suspension_id, from_date, until_date, scope, part, reason, ground)
     )
+
+
+async def end_agreements_of(uow: UnitOfWork, id: UUID, *, ended_on: date, reason: str) -> None:
+    """End every sending agreement in force under organization `id`'s permit (revoked or expired: DOMAIN §11)."""
+    for agreement_id in await agreements_in_force(uow.conn, supervising_organization_id=id):
+        await uow.unpinned().decide(
+            SENDING_AGREEMENT, str(agreement_id), lambda s: sa.end_sending_agreement(s, ended_on, reason)
+        )
 
 
 async def revoke_permit(
     uow: UnitOfWork, id: UUID, *, revoked_on: date, ground: RevocationGround, reason: str
 ) -> Outcome:
-    """Revoke the permit on one of the five grounds of Art. 37(1); final."""
-    return await _on_permit(uow, id, lambda s: so.revoke_permit(s, revoked_on, ground, reason))
+    """Revoke the permit on one of the five grounds of Art. 37(1); final. Its sending agreements end that day."""
+    await lock_permit_holder(uow.conn, id)
+    outcome = await _on_permit(uow, id, lambda s: so.revoke_permit(s, revoked_on, ground, reason))
+    await end_agreements_of(uow, id, ended_on=revoked_on, reason=SENDING_AGREEMENT_END_PERMIT_REVOKED)
+    return outcome
+
+
+async def _record_expiry(uow: UnitOfWork, aggregate: Aggregate[Any], id: UUID, as_of: date) -> list[RecordedEvent]:
+    """One permit's expiry, and the end of its sending agreements on its first day without a permit."""
+    await lock_permit_holder(uow.conn, id)
+    outcome = await uow.unpinned().decide(aggregate, str(id), lambda s: permit.record_expiry(s, as_of))
+    for expiry in outcome.events:  # PermitExpired: none when the expiry was recorded meanwhile
+        ended_on = date.fromisoformat(expiry.data["expired_on"])
+        await end_agreements_of(uow, id, ended_on=ended_on, reason=SENDING_AGREEMENT_END_PERMIT_EXPIRED)
+    return outcome.events
 
 
 async def record_expiries(uow: UnitOfWork, *, as_of: date) -> Outcome:
-    """Record the expiry of every active permit whose last day is before `as_of` (`so.expiry_due`).
+    """Record the expiry of every active permit whose last day is before `as_of` (`so.expiry_due`); each one's
+    sending agreements end on its first day without a permit.
 
     The outcome's events are the expiries recorded, one per organization (its stream, the event's subject)."""
     recorded: list[RecordedEvent] = []
     for id in await expiry_due_ids(uow.conn, as_of):
-        outcome = await uow.unpinned().decide(SUPERVISING_ORGANIZATION, str(id), lambda s: so.record_expiry(s, as_of))
-        recorded += outcome.events
+        recorded += await _record_expiry(uow, SUPERVISING_ORGANIZATION, id, as_of)
     return Outcome("expiries", 0, recorded)
 
 
@@ -160,12 +251,21 @@ async def record_expiries(uow: UnitOfWork, *, as_of: date) -> Outcome:
 
 
 async def apply_for_supervision_support_permit(
-    uow: UnitOfWork, id: UUID, *, application: SupervisionSupportApplication, applied_on: date
+    uow: UnitOfWork,
+    id: UUID,
+    *,
+    application: SupervisionSupportApplication,
+    applied_on: date,
+    revocation_bar_years: int = REVOCATION_BAR_YEARS,
 ) -> Outcome:
-    """File an application for a supervision support organization permit (ESD) under the id `id`."""
+    """File an application for a supervision support organization permit (ESD) under the id `id`; refused within 5
+    years of the revocation of an ESD permit of the same corporate number (Art. 26, as for TITP)."""
     await _require_id_unused_by(uow, SUPERVISING_ORGANIZATION, id)
+    revoked = await _revoked_others(uow, id, applied_on, revocation_bar_years, "supervision_support_organizations")
     return await uow.decide(
-        SUPERVISION_SUPPORT_ORGANIZATION, str(id), lambda s: sso.apply_for_permit(s, application, applied_on)
+        SUPERVISION_SUPPORT_ORGANIZATION,
+        str(id),
+        lambda s: sso.apply_for_permit(s, application, applied_on, revoked, revocation_bar_years),
     )
 
 
@@ -225,28 +325,29 @@ async def suspend_support_business(
     scope: Literal["all", "part"],
     part: str | None,
     reason: str,
+    ground: RevocationGround | None = None,
 ) -> Outcome:
-    """Suspend all or part of the business from one date to another, as for a TITP permit."""
+    """Suspend all or part of the business from one date to another, as for a TITP permit (Art. 37(3))."""
     return await _on_support_permit(
-        uow, id, lambda s: sso.suspend_business(s, suspension_id, from_date, until_date, scope, part, reason)
+        uow, id, lambda s: sso.suspend_business(s, suspension_id, from_date, until_date, scope, part, reason, ground)
     )
 
 
 async def revoke_supervision_support_permit(
     uow: UnitOfWork, id: UUID, *, revoked_on: date, ground: RevocationGround, reason: str
 ) -> Outcome:
-    """Revoke the permit on one of the grounds of a TITP permit's revocation; final."""
-    return await _on_support_permit(uow, id, lambda s: sso.revoke_permit(s, revoked_on, ground, reason))
+    """Revoke the permit on one of the grounds of a TITP permit's revocation; final. Its sending agreements end."""
+    await lock_permit_holder(uow.conn, id)
+    outcome = await _on_support_permit(uow, id, lambda s: sso.revoke_permit(s, revoked_on, ground, reason))
+    await end_agreements_of(uow, id, ended_on=revoked_on, reason=SENDING_AGREEMENT_END_PERMIT_REVOKED)
+    return outcome
 
 
 async def record_supervision_support_expiries(uow: UnitOfWork, *, as_of: date) -> Outcome:
     """Record the expiry of every active ESD permit whose last day is before `as_of` (`permit.expiry_due`)."""
     recorded: list[RecordedEvent] = []
     for id in await support_expiry_due_ids(uow.conn, as_of):
-        outcome = await uow.unpinned().decide(
-            SUPERVISION_SUPPORT_ORGANIZATION, str(id), lambda s: sso.record_expiry(s, as_of)
-        )
-        recorded += outcome.events
+        recorded += await _record_expiry(uow, SUPERVISION_SUPPORT_ORGANIZATION, id, as_of)
     return Outcome("expiries", 0, recorded)
 
 
@@ -324,6 +425,15 @@ async def record_staff_count(uow: UnitOfWork, id: UUID, *, full_time_staff: int,
     )
 
 
+async def record_stability_recognition(uow: UnitOfWork, id: UUID, *, recognised: bool, as_of: date) -> Outcome:
+    """Type (a): record whether the Ministers recognise the company as stable, from a date."""
+    return await uow.decide(
+        IMPLEMENTING_ORGANIZATION,
+        str(id),
+        existing("implementing organization", id, lambda s: io.record_stability_recognition(s, recognised, as_of)),
+    )
+
+
 async def rate_excellence(uow: UnitOfWork, id: UUID, *, excellent: bool, as_of: date) -> Outcome:
     """Rate the organization excellent or not from a date."""
     return await uow.decide(
@@ -339,7 +449,8 @@ async def rate_excellence(uow: UnitOfWork, id: UUID, *, excellent: bool, as_of: 
 async def approve_sending_organization(
     uow: UnitOfWork, id: UUID, *, approval: SendingOrganizationApproved, moc_countries: frozenset[str]
 ) -> Outcome:
-    """Record a sending organization approved by a country with a Memorandum of Cooperation."""
+    """Record a sending organization recommended by a public body of its country; one from a country with a
+    Memorandum of Cooperation (`moc_countries`) also on its government's certified list."""
     return await uow.decide(
         SENDING_ORGANIZATION, str(id), lambda s: sending.approve_sending_organization(s, approval, moc_countries)
     )
@@ -372,6 +483,8 @@ async def sign_sending_agreement(
 ) -> Outcome:
     """Register agreement `id` with an approved sending organization, signed while the permit is in force: a
     supervising organization's (TITP) or a supervision support organization's (ESD)."""
+    # Taken before reading the permit: a revocation or expiry running now ends this agreement or refuses it.
+    await lock_permit_holder(uow.conn, supervising_organization_id)
     supervising_organization: PermitState
     if scheme is Scheme.TITP:
         titp, _ = await uow.load(SUPERVISING_ORGANIZATION, str(supervising_organization_id))

@@ -13,6 +13,7 @@ from services.registry.api.schemas import (
     ChangeSupervision,
     ImplementingOrganizationDocument,
     RateExcellence,
+    RecordStabilityRecognition,
     RecordStaffCount,
     RegisterImplementingOrganization,
 )
@@ -35,7 +36,8 @@ router = APIRouter(prefix="/v1/implementing-organizations", tags=["implementing 
 async def register_implementing_organization(
     body: RegisterImplementingOrganization, command: Command, _: OtitOfficer
 ) -> Response:
-    """Register an implementing organization; a type (b) one under a registered supervising organization."""
+    """Register an implementing organization; a type (b) one under a registered supervising organization. A valid
+    corporate number; the prefecture by code or name, recorded as its code."""
     id = uuid4()
     return await command.execute(
         commands.register_implementing_organization,
@@ -64,6 +66,17 @@ async def change_supervision(id: UUID, body: ChangeSupervision, command: Command
         supervising_organization_id=body.supervising_organization_id,
         scheme=body.scheme,
         effective_from=body.from_,
+    )
+
+
+@router.post("/{id}/stability", response_model=Accepted)
+async def record_stability_recognition(
+    id: UUID, body: RecordStabilityRecognition, command: Command, _: OtitOfficer
+) -> Response:
+    """Type (a): record whether the Ministers recognise the company as stable, from a date (the §3 table applies
+    to type (a) quotas only then)."""
+    return await command.execute(
+        commands.record_stability_recognition, id, recognised=body.recognised, as_of=body.as_of
     )
 
 
@@ -99,7 +112,9 @@ async def get_implementing_organization(
 async def list_implementing_organizations(
     pool: PoolDep,
     principal: ImplementingReader,
-    prefecture: str | None = None,
+    prefecture: Annotated[
+        str | None, Query(max_length=20, description="JIS X 0401 code (13) or name (Tokyo, 東京都)")
+    ] = None,
     supervising_organization_id: UUID | None = None,
     training_type: TrainingType | None = None,
     excellent: bool | None = None,

@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
 
 from contracts.registry import (
+    PREFECTURE_DESCRIPTION,
     ImplementingOrganizationRegistered,
     PermitApplication,
     PermitType,
@@ -20,12 +21,15 @@ from contracts.registry import (
     SupervisionSupportApplication,
     TrainingType,
 )
+from services.registry.domain.identity import prefecture_code
 from services.registry.domain.sending_agreement import Status as AgreementStatus
 from services.registry.domain.sending_organization import Status as SendingOrganizationStatus
 from services.registry.domain.supervising_organization import Lifecycle, Status
 from shared.web.http import Body
 
 CORPORATE_NUMBER = r"^\d{13}$"
+CORPORATE_NUMBER_DESCRIPTION = "13-digit corporate number (法人番号), its first digit the check digit"
+PREFECTURE = "the prefecture: its JIS X 0401 code (13), or its name (Tokyo, 東京都), recorded as the code"
 COUNTRY = r"^[A-Z]{2}$"
 
 
@@ -50,18 +54,28 @@ class PermitApplicant(Body):
     """Who applies for a permit, under either scheme: the organization as its register names it."""
 
     name: str = Field(min_length=1, max_length=200)
-    corporate_number: str = Field(pattern=CORPORATE_NUMBER, description="13-digit corporate number (法人番号)")
+    corporate_number: str = Field(pattern=CORPORATE_NUMBER, description=CORPORATE_NUMBER_DESCRIPTION)
     address: str = Field(min_length=1, max_length=500)
-    prefecture: str = Field(min_length=1, max_length=20)
+    prefecture: str = Field(min_length=1, max_length=20, description=PREFECTURE)
     representative: str = Field(min_length=1, max_length=200)
+
+
+class OfficerEntry(Body):
+    model_config = _example(
+        name="Yamada Taro", address="2-1 Kanda, Chiyoda-ku, Tokyo", position="representative director"
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    address: str = Field(min_length=1, max_length=500)
+    position: str | None = Field(None, max_length=200)
 
 
 class ApplyForPermit(PermitApplicant):
     model_config = _example(
         name="Sakura Business Cooperative",
-        corporate_number="1234567890123",
+        corporate_number="5010005000007",
         address="1-2-3 Chiyoda, Tokyo",
-        prefecture="Tokyo",
+        prefecture="13",
         representative="Yamada Taro",
         supervising_offices=[
             {"name": "Head office", "address": "1-2-3 Chiyoda, Tokyo", "supervision_manager": "Suzuki Hanako"}
@@ -69,6 +83,7 @@ class ApplyForPermit(PermitApplicant):
         job_categories=["construction", "food manufacturing"],
         requested_permit_type="general",
         external_auditor="Tanaka Law Office",
+        officers=[{"name": "Yamada Taro", "address": "2-1 Kanda, Chiyoda-ku, Tokyo", "position": "representative"}],
         applied_on="2026-04-01",
     )
 
@@ -76,6 +91,12 @@ class ApplyForPermit(PermitApplicant):
     job_categories: list[str] = Field(min_length=1, max_length=200)
     requested_permit_type: PermitType
     external_auditor: str = Field(min_length=1, max_length=200)
+    officers: list[OfficerEntry] = Field(
+        default=[],
+        max_length=100,
+        description="the officers (役員) with their addresses, at least one (rule application.officers_required):"
+        " the disqualification checks of Art. 26 look at them",
+    )
     applied_on: date
 
     def application(self) -> PermitApplication:
@@ -84,10 +105,41 @@ class ApplyForPermit(PermitApplicant):
 
 
 class GrantPermit(Body):
-    model_config = _example(permit_type="general", granted_on="2026-05-01")
+    model_config = _example(permit_type="general", granted_on="2026-05-01", meets_excellence_standard=True)
 
     permit_type: PermitType
     granted_on: date
+    meets_excellence_standard: bool | None = Field(
+        None,
+        description="the organization meets the excellence standard; a general permit requires it"
+        " (rule permit.excellence_required)",
+    )
+
+
+class ApplyForTypeChange(Body):
+    model_config = _example(applied_on="2028-04-01")
+
+    applied_on: date
+    requested_permit_type: Literal[PermitType.GENERAL] = Field(
+        PermitType.GENERAL, description="Art. 32: a specified permit's business category changed to general"
+    )
+    officers: list[OfficerEntry] = Field(
+        default=[], max_length=100, description="the officers now, if they changed since the permit application"
+    )
+
+
+class ChangePermitType(Body):
+    model_config = _example(changed_on="2028-06-01", meets_excellence_standard=True)
+
+    changed_on: date
+    meets_excellence_standard: bool = Field(description="decided like a new general permit: required")
+
+
+class DenyTypeChange(Body):
+    model_config = _example(denied_on="2028-06-01", reason="the excellence standard is not met")
+
+    denied_on: date
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class DenyPermit(Body):
@@ -131,6 +183,7 @@ class SuspendBusiness(Body):
         scope="part",
         part="accepting new trainees",
         reason="Art. 37(3) order",
+        ground="law_breached",
     )
 
     from_date: date
@@ -138,6 +191,11 @@ class SuspendBusiness(Body):
     scope: Literal["all", "part"]
     part: str | None = Field(None, max_length=500, description="which part of the business, when scope is part")
     reason: str = Field(min_length=1, max_length=2000)
+    ground: RevocationGround | None = Field(
+        None,
+        description="the Art. 37(1) ground: standards_not_met, condition_breached, law_breached or wrongful_act"
+        " (Art. 37(3); rules suspension.ground_required, suspension.ground_not_allowed)",
+    )
 
 
 class RevokePermit(Body):
@@ -160,9 +218,9 @@ class RecordExpiries(Body):
 class ApplyForSupervisionSupportPermit(PermitApplicant):
     model_config = _example(
         name="Sakura Business Cooperative",
-        corporate_number="1234567890123",
+        corporate_number="5010005000007",
         address="1-2-3 Chiyoda, Tokyo",
-        prefecture="Tokyo",
+        prefecture="13",
         representative="Yamada Taro",
         offices=[{"name": "Head office", "address": "1-2-3 Chiyoda, Tokyo", "supervision_manager": "Suzuki Hanako"}],
         job_categories=["construction", "food manufacturing"],
@@ -227,9 +285,9 @@ class FileAuditReport(Body):
 class RegisterImplementingOrganization(Body):
     model_config = _example(
         name="Kobe Precision Ltd",
-        corporate_number="9876543210987",
+        corporate_number="8140001000003",
         address="1-1 Minatojima, Kobe",
-        prefecture="Hyogo",
+        prefecture="28",
         industry="machinery",
         training_type="b",
         supervising_organization_id="0b7c6f1e-3f7a-4c55-9d1e-2a6b8c9d0e1f",
@@ -240,9 +298,9 @@ class RegisterImplementingOrganization(Body):
     )
 
     name: str = Field(min_length=1, max_length=200)
-    corporate_number: str = Field(pattern=CORPORATE_NUMBER, description="13-digit corporate number (法人番号)")
+    corporate_number: str = Field(pattern=CORPORATE_NUMBER, description=CORPORATE_NUMBER_DESCRIPTION)
     address: str = Field(min_length=1, max_length=500)
-    prefecture: str = Field(min_length=1, max_length=20)
+    prefecture: str = Field(min_length=1, max_length=20, description=PREFECTURE)
     industry: str = Field(min_length=1, max_length=200)
     training_type: TrainingType
     supervising_organization_id: UUID | None = Field(
@@ -252,6 +310,9 @@ class RegisterImplementingOrganization(Body):
     staff_as_of: date
     excellent: bool
     registered_on: date
+    stability_recognised: bool = Field(
+        False, description="type (a) only: the Ministers recognise the company as stable (rule stability.type_a_only)"
+    )
 
     # Kept as input validation (422), not a domain rule: tests/e2e/test_registry_implementing.py asserts the 422.
     @field_validator("supervising_organization_id")
@@ -299,6 +360,13 @@ class ChangeSupervision(Body):
     from_: date = Field(alias="from", description="the first day of the supervision")
 
 
+class RecordStabilityRecognition(Body):
+    model_config = _example(recognised=True, as_of="2027-04-01")
+
+    recognised: bool = Field(description="type (a): the Ministers recognise the company as stable")
+    as_of: date
+
+
 class RateExcellence(Body):
     model_config = _example(excellent=True, as_of="2027-04-01")
 
@@ -311,13 +379,28 @@ class RateExcellence(Body):
 
 class ApproveSendingOrganization(Body):
     model_config = _example(
-        name="Hanoi Manpower JSC", country="VN", approval_reference="DOLAB-2026-0113", approved_on="2026-01-13"
+        name="Hanoi Manpower JSC",
+        country="VN",
+        approval_reference="DOLAB-2026-0113",
+        recommendation_reference="MOLISA-REC-2026-0042",
+        approved_on="2026-01-13",
     )
 
     name: str = Field(min_length=1, max_length=200)
     country: str = Field(pattern=COUNTRY, description="ISO 3166-1 alpha-2, e.g. VN")
-    approval_reference: str = Field(
-        min_length=1, max_length=200, description="the origin country's approval, as its government numbers it"
+    approval_reference: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="an MoC country's certification of the organization, as its government numbers it: required"
+        " from an MoC country (rule sending_organization.approval_required)",
+    )
+    recommendation_reference: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="the recommendation of a public body of its country: required"
+        " (rule sending_organization.recommendation_required)",
     )
     approved_on: date
 
@@ -369,6 +452,24 @@ class SuspensionDocument(Document):
     scope: Literal["all", "part"]
     part: str | None
     reason: str
+    ground: RevocationGround | None = Field(None, description="Art. 37(1) item; null before it was recorded")
+
+
+class OfficerDocument(Document):
+    name: str
+    address: str
+    position: str | None
+
+
+class TypeChangeDocument(Document):
+    """An application to change the business category (Art. 32) and its decision."""
+
+    applied_on: date
+    requested_permit_type: PermitType
+    officers: list[OfficerDocument]
+    outcome: Literal["pending", "changed", "denied"]
+    decided_on: date | None
+    denial_reason: str | None
 
 
 class RevocationDocument(Document):
@@ -390,14 +491,20 @@ class SupervisingOrganizationDocument(Document):
     job_categories: list[str]
     requested_permit_type: PermitType
     external_auditor: str
+    officers: list[OfficerDocument] = Field(description="as applied for; none in applications before issue 19")
     applied_on: date
     lifecycle: Lifecycle = Field(description="as recorded")
     permit_type: PermitType | None
+    meets_excellence_standard: bool | None = Field(
+        description="as stated at the grant or the type change (false after a downgrade); null before it was asked"
+    )
     granted_on: date | None
     valid_from: date | None
     expires_on: date | None
     renewals: int
     downgraded_on: date | None
+    downgrade_legal_basis: str | None = Field(description="Art. 37(2) (ex officio, excellence lost)")
+    type_change: TypeChangeDocument | None = Field(description="the latest application under Art. 32")
     denial_reason: str | None
     improvement_orders: list[ImprovementOrderDocument]
     suspensions: list[SuspensionDocument]
@@ -420,6 +527,11 @@ class StaffCount(Document):
 
 class ExcellenceRating(Document):
     excellent: bool
+    as_of: date
+
+
+class StabilityRecognition(Document):
+    recognised: bool
     as_of: date
 
 
@@ -447,7 +559,7 @@ class ImplementingOrganizationDocument(Document):
     name: str
     corporate_number: str
     address: str
-    prefecture: str
+    prefecture: str = Field(description=PREFECTURE_DESCRIPTION)
     industry: str
     training_type: TrainingType
     supervising_organization_id: UUID | None
@@ -460,7 +572,13 @@ class ImplementingOrganizationDocument(Document):
     rating_history: list[ExcellenceRating]
     supervision: SupervisionPerScheme = Field(description="the latest supervision by date, per scheme")
     supervision_history: list[SupervisionEntry] = Field(description="both schemes, in date order")
+    # Documents written before issue 19 have none of these: not recognised.
+    stability_recognised: bool = Field(False, description="type (a): recognised by the Ministers as stable")
+    stability_recognised_as_of: date | None = None
+    stability_history: list[StabilityRecognition] = []
     version: int
+
+    _prefecture_code = field_validator("prefecture", mode="before")(prefecture_code)
 
 
 class SupervisionSupportOrganizationDocument(Document):
@@ -516,7 +634,8 @@ class SendingOrganizationDocument(Document):
     id: UUID
     name: str
     country: str
-    approval_reference: str
+    approval_reference: str | None
+    recommendation_reference: str | None = None
     approved_on: date
     status: SendingOrganizationStatus
     withdrawn_on: date | None
@@ -535,14 +654,22 @@ class SendingAgreementDocument(Document):
     version: int
 
 
-Action = Literal["revocation", "suspension", "downgrade", "improvement_order"]
+Action = Literal[
+    "revocation", "suspension", "downgrade", "improvement_order", "employer_improvement_order", "plan_revocation"
+]
 
 
 class DisclosedAction(Document):
     """One published administrative action; nothing personal (services/registry/projections/disclosure.py)."""
 
     id: UUID
-    supervising_organization_id: UUID
+    supervising_organization_id: UUID | None = Field(
+        description="the permit holder's id; null for an action on an implementing organization"
+    )
+    organization_id: UUID = Field(description="the organization the action is about")
+    organization_type: Literal[
+        "supervising_organization", "supervision_support_organization", "implementing_organization"
+    ]
     name: str
     corporate_number: str
     prefecture: str

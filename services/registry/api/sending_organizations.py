@@ -1,4 +1,5 @@
-"""Sending organizations, approved under a Memorandum of Cooperation until withdrawn (DOMAIN §1, §2, §10)."""
+"""Sending organizations, recommended by a public body of their country (and from an MoC country on its government's
+certified list) until withdrawn (DOMAIN §1, §2, §10, §11)."""
 
 from typing import Annotated, Any
 from uuid import UUID, uuid4
@@ -36,7 +37,9 @@ async def approve_sending_organization(
     _: OtitOfficer,
     countries: Annotated[frozenset[str], Depends(moc_countries)],
 ) -> Response:
-    """Record a sending organization approved by a country with a Memorandum of Cooperation."""
+    """Record a sending organization: recommended by a public body of its country (`recommendation_reference`),
+    and from a country with a Memorandum of Cooperation also on its government's certified list
+    (`approval_reference`)."""
     id = uuid4()
     return await command.execute(
         commands.approve_sending_organization,

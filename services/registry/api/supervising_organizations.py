@@ -3,15 +3,18 @@
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from contracts.registry import PermitType
+from contracts.registry import Officer, PermitType
 from services.registry import commands
 from services.registry.api.auth import Filer, OtitOfficer, Reader, own_organization_id
 from services.registry.api.schemas import (
     ApplyForPermit,
+    ApplyForTypeChange,
+    ChangePermitType,
     CloseImprovementOrder,
     DenyPermit,
+    DenyTypeChange,
     DowngradePermit,
     ExpiriesRecorded,
     GrantPermit,
@@ -41,24 +44,78 @@ from shared.web.http import (
 router = APIRouter(prefix="/v1/supervising-organizations", tags=["supervising organizations"])
 
 
+def revocation_bar_years(request: Request) -> int:
+    years: int = request.app.state.revocation_bar_years
+    return years
+
+
+RevocationBar = Annotated[int, Depends(revocation_bar_years)]
+
+
 @router.post("", status_code=201, response_model=Accepted)
-async def apply_for_permit(body: ApplyForPermit, command: Command, principal: Filer) -> Response:
+async def apply_for_permit(body: ApplyForPermit, command: Command, principal: Filer, bar: RevocationBar) -> Response:
     """Apply for a supervising-organization permit. An organization applies for itself: its record
-    takes the organization id its token names, so that it can read it and no other."""
+    takes the organization id its token names, so that it can read it and no other. The application names the
+    officers; a valid corporate number; the prefecture by code or name. Refused within 5 years (configurable) of the
+    revocation of the same corporate number's permit or of an officer's organization's (Art. 26)."""
     id = own_organization_id(principal) if principal.is_organization_member else uuid4()
     return await command.execute(
         commands.apply_for_permit,
         id,
         application=body.application(),
         applied_on=body.applied_on,
+        revocation_bar_years=bar,
         created_at=f"{router.prefix}/{id}",
     )
 
 
 @router.post("/{id}/grant", response_model=Accepted)
-async def grant_permit(id: UUID, body: GrantPermit, command: Command, _: OtitOfficer) -> Response:
-    """Grant the permit, general or specified; it is valid for 5 or 3 years."""
-    return await command.execute(commands.grant_permit, id, permit_type=body.permit_type, granted_on=body.granted_on)
+async def grant_permit(id: UUID, body: GrantPermit, command: Command, _: OtitOfficer, bar: RevocationBar) -> Response:
+    """Grant the permit, general (only with `meets_excellence_standard`) or specified; it is valid for 5 or 3
+    years."""
+    return await command.execute(
+        commands.grant_permit,
+        id,
+        permit_type=body.permit_type,
+        granted_on=body.granted_on,
+        meets_excellence_standard=body.meets_excellence_standard,
+        revocation_bar_years=bar,
+    )
+
+
+@router.post("/{id}/permit-type-changes", response_model=Accepted)
+async def apply_for_type_change(id: UUID, body: ApplyForTypeChange, command: Command, principal: Filer) -> Response:
+    """Apply to change the business category from specified to general (Art. 32). The organization files it for
+    itself, or an officer of OTIT."""
+    if not principal.may_see(id):
+        raise NotFound("supervising organization", id)
+    return await command.execute(
+        commands.apply_for_type_change,
+        id,
+        applied_on=body.applied_on,
+        officers=tuple(Officer(**o.model_dump()) for o in body.officers),
+    )
+
+
+@router.post("/{id}/permit-type-changes/grant", response_model=Accepted)
+async def change_permit_type(
+    id: UUID, body: ChangePermitType, command: Command, _: OtitOfficer, bar: RevocationBar
+) -> Response:
+    """Grant the pending change of business category (Art. 32), decided like a new general permit: the excellence
+    standard and the disqualification grounds (Art. 26). The permit keeps its last day."""
+    return await command.execute(
+        commands.change_permit_type,
+        id,
+        changed_on=body.changed_on,
+        meets_excellence_standard=body.meets_excellence_standard,
+        revocation_bar_years=bar,
+    )
+
+
+@router.post("/{id}/permit-type-changes/deny", response_model=Accepted)
+async def deny_type_change(id: UUID, body: DenyTypeChange, command: Command, _: OtitOfficer) -> Response:
+    """Deny the pending change of business category; the permit stays specified."""
+    return await command.execute(commands.deny_type_change, id, denied_on=body.denied_on, reason=body.reason)
 
 
 @router.post("/{id}/deny", response_model=Accepted)
@@ -81,7 +138,8 @@ async def renew_permit(id: UUID, body: RenewPermit, command: Command, _: OtitOff
 
 @router.post("/{id}/downgrade", response_model=Accepted)
 async def downgrade_permit(id: UUID, body: DowngradePermit, command: Command, _: OtitOfficer) -> Response:
-    """Downgrade a general permit to specified when excellence is lost."""
+    """Downgrade a general permit to specified, ex officio, when the excellence standard is no longer met
+    (Art. 37(2))."""
     return await command.execute(commands.downgrade_permit, id, effective_on=body.effective_on)
 
 
@@ -108,7 +166,8 @@ async def close_improvement_order(
 
 @router.post("/{id}/suspend", response_model=Accepted)
 async def suspend_business(id: UUID, body: SuspendBusiness, command: Command, _: OtitOfficer) -> Response:
-    """Suspend all or part of the business from one date to another (Art. 37(3))."""
+    """Suspend all or part of the business from one date to another (Art. 37(3)), on ground 1, 3, 4 or 5 of
+    Art. 37(1)."""
     return await command.execute(
         commands.suspend_business,
         id,
@@ -118,12 +177,13 @@ async def suspend_business(id: UUID, body: SuspendBusiness, command: Command, _:
         scope=body.scope,
         part=body.part,
         reason=body.reason,
+        ground=body.ground,
     )
 
 
 @router.post("/{id}/revoke", response_model=Accepted)
 async def revoke_permit(id: UUID, body: RevokePermit, command: Command, _: OtitOfficer) -> Response:
-    """Revoke the permit on one of the five grounds of Art. 37(1); final."""
+    """Revoke the permit on one of the five grounds of Art. 37(1); final. Its sending agreements end the same day."""
     return await command.execute(
         commands.revoke_permit, id, revoked_on=body.revoked_on, ground=body.ground, reason=body.reason
     )
@@ -131,7 +191,8 @@ async def revoke_permit(id: UUID, body: RevokePermit, command: Command, _: OtitO
 
 @router.post("/expiries", response_model=ExpiriesRecorded)
 async def record_expiries(body: RecordExpiries, command: Command, _: OtitOfficer) -> ExpiriesRecorded:
-    """Record every permit that expired before `as_of` (run daily by the service; callable by operators)."""
+    """Record every permit that expired before `as_of` (run daily by the service; callable by operators); their
+    sending agreements end."""
     outcome = await command.runner.transact(
         commands.record_expiries, as_of=body.as_of, context=command.context, if_match=command.if_match
     )
@@ -167,7 +228,9 @@ async def list_supervising_organizations(
         Lifecycle | None, Query(description="as recorded: applied, active, denied, revoked, expired")
     ] = None,
     permit_type: PermitType | None = None,
-    prefecture: str | None = None,
+    prefecture: Annotated[
+        str | None, Query(max_length=20, description="JIS X 0401 code (13) or name (Tokyo, 東京都)")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Page[dict[str, Any]]:

@@ -24,6 +24,7 @@ from services.registry.api.schemas import (
     SupervisionSupportOrganizationDocument,
     SuspendBusiness,
 )
+from services.registry.api.supervising_organizations import RevocationBar
 from services.registry.domain.permit import Lifecycle
 from services.registry.domain.rules import SupervisionSupportRules
 from services.registry.projections import supervision_support_organizations as read
@@ -56,7 +57,7 @@ Rules = Annotated[SupervisionSupportRules, Depends(supervision_support_rules)]
 
 @router.post("", status_code=201, response_model=Accepted)
 async def apply_for_supervision_support_permit(
-    body: ApplyForSupervisionSupportPermit, command: Command, principal: Filer
+    body: ApplyForSupervisionSupportPermit, command: Command, principal: Filer, bar: RevocationBar
 ) -> Response:
     """Apply for a supervision support organization permit (ESD). An organization applies for itself: its
     record takes the organization id its token names. A cooperative that holds a TITP permit applies again
@@ -67,6 +68,7 @@ async def apply_for_supervision_support_permit(
         id,
         application=body.application(),
         applied_on=body.applied_on,
+        revocation_bar_years=bar,
         created_at=f"{router.prefix}/{id}",
     )
 
@@ -132,7 +134,8 @@ async def close_support_improvement_order(
 
 @router.post("/{id}/suspend", response_model=Accepted)
 async def suspend_support_business(id: UUID, body: SuspendBusiness, command: Command, _: OtitOfficer) -> Response:
-    """Suspend all or part of the business from one date to another, as for a TITP permit."""
+    """Suspend all or part of the business from one date to another, as for a TITP permit (Art. 37(3): ground
+    1, 3, 4 or 5)."""
     return await command.execute(
         commands.suspend_support_business,
         id,
@@ -142,6 +145,7 @@ async def suspend_support_business(id: UUID, body: SuspendBusiness, command: Com
         scope=body.scope,
         part=body.part,
         reason=body.reason,
+        ground=body.ground,
     )
 
 

@@ -18,17 +18,19 @@ from contracts.registry import (
     ExcellenceRated,
     ImplementingOrganizationRegistered,
     Scheme,
+    StabilityRecognitionRecorded,
     StaffCountRecorded,
     SupervisionChanged,
     TrainingType,
 )
+from services.registry.domain.identity import check_corporate_number, check_prefecture, prefecture_code, violation
 from services.registry.domain.permit import PermitState, permit_in_force
 from services.registry.domain.supervising_organization import SupervisingOrganization
 from shared.errors import DomainRuleViolation
 from shared.events import EventPayload
 
 Events = list[EventPayload]  # what a decision records
-Dated = TypeVar("Dated", StaffCountRecorded, ExcellenceRated)
+Dated = TypeVar("Dated", StaffCountRecorded, ExcellenceRated, StabilityRecognitionRecorded)
 SUPERVISOR = {Scheme.TITP: "supervising organization", Scheme.ESD: "supervision support organization"}
 
 
@@ -38,6 +40,7 @@ class ImplementingOrganization:
     staff_history: tuple[StaffCountRecorded, ...] = ()
     rating_history: tuple[ExcellenceRated, ...] = ()
     supervision_history: tuple[SupervisionChanged, ...] = ()  # both schemes, in date order
+    stability_history: tuple[StabilityRecognitionRecorded, ...] = ()  # type (a), in date order
 
     @property
     def exists(self) -> bool:
@@ -69,6 +72,11 @@ class ImplementingOrganization:
     def rating(self) -> ExcellenceRated:
         return self.rating_history[-1]
 
+    @property
+    def stability(self) -> StabilityRecognitionRecorded:
+        """Type (a): whether the Ministers recognise the company as stable, the latest by date."""
+        return self.stability_history[-1]
+
 
 def _in_date_order(history: tuple[Dated, ...], entry: Dated) -> tuple[Dated, ...]:
     # A stable sort: of two entries for one date, the one recorded later counts.
@@ -86,9 +94,12 @@ def evolve(state: ImplementingOrganization, event: EventPayload) -> Implementing
         case ImplementingOrganizationRegistered():
             return replace(
                 state,
-                registration=event,
+                registration=event.model_copy(update={"prefecture": prefecture_code(event.prefecture)}),
                 staff_history=(StaffCountRecorded(full_time_staff=event.full_time_staff, as_of=event.staff_as_of),),
                 rating_history=(ExcellenceRated(excellent=event.excellent, as_of=event.registered_on),),
+                stability_history=(
+                    StabilityRecognitionRecorded(recognised=event.stability_recognised, as_of=event.registered_on),
+                ),
                 supervision_history=()
                 if event.supervising_organization_id is None
                 else (
@@ -103,6 +114,8 @@ def evolve(state: ImplementingOrganization, event: EventPayload) -> Implementing
             return replace(state, staff_history=_in_date_order(state.staff_history, event))
         case ExcellenceRated():
             return replace(state, rating_history=_in_date_order(state.rating_history, event))
+        case StabilityRecognitionRecorded():
+            return replace(state, stability_history=_in_date_order(state.stability_history, event))
         case SupervisionChanged():
             return replace(state, supervision_history=_supervision_in_date_order(state.supervision_history, event))
     return state
@@ -125,6 +138,10 @@ def register_implementing_organization(
             "implementing_organization.supervising_organization_unknown",
             f"no supervising organization {registration.supervising_organization_id} is registered",
         )
+    check_corporate_number(registration.corporate_number)
+    registration = registration.model_copy(update={"prefecture": check_prefecture(registration.prefecture)})
+    if registration.stability_recognised and registration.training_type is not TrainingType.A:
+        raise _stability_type_a_only()
     return [registration]
 
 
@@ -134,6 +151,29 @@ def record_staff_count(state: ImplementingOrganization, full_time_staff: int, as
 
 def rate_excellence(state: ImplementingOrganization, excellent: bool, as_of: date) -> Events:
     return [ExcellenceRated(excellent=excellent, as_of=as_of)]
+
+
+def _stability_type_a_only() -> DomainRuleViolation:
+    return violation(
+        "stability.type_a_only",
+        "the Ministers' recognition of a stable company concerns type (a) (enterprise-sponsored) quotas only",
+        "stability_recognised",
+    )
+
+
+def record_stability_recognition(state: ImplementingOrganization, recognised: bool, as_of: date) -> Events:
+    """Type (a): from `as_of` the company is (or is no longer) recognised as stable (DOMAIN §11, §3)."""
+    registration = state.registration
+    assert registration is not None, "an implementing organization that never registered"
+    if registration.training_type is not TrainingType.A:
+        raise _stability_type_a_only()
+    if as_of < registration.registered_on:
+        raise violation(
+            "stability.before_registration",
+            f"as_of {as_of} is before the registration on {registration.registered_on}",
+            "as_of",
+        )
+    return [StabilityRecognitionRecorded(recognised=recognised, as_of=as_of)]
 
 
 def change_supervision(state: ImplementingOrganization, change: SupervisionChanged, supervisor: PermitState) -> Events:

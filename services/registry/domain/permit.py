@@ -26,6 +26,8 @@ from contracts.registry import (
     PermitRevoked,
     RevocationGround,
 )
+from services.registry.domain.identity import violation
+from services.registry.domain.rules import SUSPENSION_GROUNDS
 from shared import improvement_orders
 from shared.dates import add_months
 from shared.errors import DomainRuleViolation
@@ -53,6 +55,7 @@ class Suspension:
     scope: str
     part: str | None
     reason: str
+    ground: RevocationGround | None = None  # the Art. 37(1) item; None in suspensions recorded before it was asked
 
     def covers(self, day: date) -> bool:
         return self.from_date <= day <= self.until_date
@@ -131,7 +134,13 @@ def evolve_permit(state: P, event: EventPayload) -> P:
             )
         case BusinessSuspended():
             suspension = Suspension(
-                event.suspension_id, event.from_date, event.until_date, event.scope, event.part, event.reason
+                event.suspension_id,
+                event.from_date,
+                event.until_date,
+                event.scope,
+                event.part,
+                event.reason,
+                event.ground,
             )
             return replace(state, suspensions=(*state.suspensions, suspension))
         case PermitRevoked():
@@ -289,8 +298,24 @@ def suspend_business(
     scope: Literal["all", "part"],
     part: str | None,
     reason: str,
+    ground: RevocationGround | None = None,
 ) -> Events:
+    """Art. 37(3): on one of the grounds 1, 3, 4 or 5 of Art. 37(1) (`rules.SUSPENSION_GROUNDS`)."""
     require_permit(state, from_date, "suspend")
+    if ground is None:
+        raise violation(
+            "suspension.ground_required",
+            "a suspension rests on a ground of Art. 37(1): standards_not_met, condition_breached, law_breached"
+            " or wrongful_act",
+            "ground",
+        )
+    if ground not in SUSPENSION_GROUNDS:
+        raise violation(
+            "suspension.ground_not_allowed",
+            f"Art. 37(3) allows a suspension on grounds 1, 3, 4 and 5 of Art. 37(1), not {ground.value}"
+            " (a disqualification ground leads to revocation)",
+            "ground",
+        )
     if until_date < from_date:
         raise DomainRuleViolation("suspension.ends_before_start", f"until_date {until_date} is before {from_date}")
     if scope == "part" and not part:
@@ -305,6 +330,7 @@ def suspend_business(
             scope=scope,
             part=part if scope == "part" else None,
             reason=reason,
+            ground=ground,
         )
     ]
 

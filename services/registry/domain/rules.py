@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
 
-from contracts.registry import PermitType
-from shared.dates import add_months, last_day
+from contracts.registry import PermitType, RevocationGround
+from shared.dates import add_months, last_day, last_day_after
 
 NEW_PERMIT_YEARS = {PermitType.GENERAL: 5, PermitType.SPECIFIED: 3}
 RENEWED_PERMIT_YEARS = {  # (type, excellent record) -> years
@@ -21,6 +21,26 @@ RENEWED_PERMIT_YEARS = {  # (type, excellent record) -> years
 RENEWAL_LEAD_MONTHS = 3  # a renewal must be applied for at least this long before expiry
 # An inspection's referral for an improvement order that names no deadline gives this long.
 REFERRED_IMPROVEMENT_ORDER_DAYS = 90
+
+
+# Art. 26: after a revocation, neither the organization (by its corporate number) nor an organization with one of its
+# officers gets a permit for this many years (configurable: TITP_REGISTRY_REVOCATION_BAR_YEARS).
+REVOCATION_BAR_YEARS = 5
+# Art. 37(3): a suspension rests on one of these items of Art. 37(1); item 2 (a disqualification ground) is not one.
+SUSPENSION_GROUNDS = frozenset(
+    {
+        RevocationGround.STANDARDS_NOT_MET,
+        RevocationGround.CONDITION_BREACHED,
+        RevocationGround.LAW_BREACHED,
+        RevocationGround.WRONGFUL_ACT,
+    }
+)
+
+
+def revocation_bar_last_day(revoked_on: date, years: int = REVOCATION_BAR_YEARS) -> date:
+    """The last day no permit is granted after a revocation on `revoked_on`: `years` counted from the next day
+    (Civil Code Art. 140), ending the day before the anniversary (Art. 143(2)); from the day after, one may."""
+    return last_day_after(revoked_on, 12 * years)
 
 
 def new_permit_years(permit_type: PermitType) -> int:

@@ -1,4 +1,7 @@
-"""The sending organization (送出機関): approved by its government under an MoC, until withdrawn."""
+"""The sending organization (送出機関), until withdrawn (DOMAIN §1, §11): recommended by a public body of its country
+(the Ordinance's standards for a foreign sending organization); from a country with a Memorandum of Cooperation
+(MoC) also on that government's certified list. An MoC is no legal precondition: a country without one (e.g. CN)
+may send through an organization with the recommendation."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Literal
 
 from contracts.registry import SendingOrganizationApproved, SendingOrganizationWithdrawn
 from services.registry.domain import sending_rules
+from services.registry.domain.identity import violation
 from shared.errors import DomainRuleViolation
 from shared.events import EventPayload
 
@@ -45,11 +49,19 @@ def approve_sending_organization(
         raise DomainRuleViolation(
             "sending_organization.already_approved", "this sending organization is already approved"
         )
-    if not sending_rules.has_moc(approval.country, moc_countries):
-        raise DomainRuleViolation(
-            "sending_organization.no_moc",
-            f"{approval.country} has no Memorandum of Cooperation with Japan"
-            f" (MoC countries: {', '.join(sorted(moc_countries))})",
+    if not (approval.recommendation_reference or "").strip():
+        raise violation(
+            "sending_organization.recommendation_required",
+            "a sending organization needs the recommendation of a public body of its country"
+            " (recommendation_reference)",
+            "recommendation_reference",
+        )
+    if sending_rules.has_moc(approval.country, moc_countries) and not (approval.approval_reference or "").strip():
+        raise violation(
+            "sending_organization.approval_required",
+            f"{approval.country} has a Memorandum of Cooperation with Japan: its sending organizations are on its"
+            " government's certified list (approval_reference)",
+            "approval_reference",
         )
     return [approval]
 

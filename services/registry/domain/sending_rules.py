@@ -1,4 +1,6 @@
-"""Which countries may send trainees: those with a Memorandum of Cooperation (MoC) with Japan (DOMAIN §1).
+"""The countries with a Memorandum of Cooperation (MoC) with Japan (DOMAIN §1, §11): their sending organizations must
+be on their government's certified list (`approval_reference`). Every country's also need a public body's
+recommendation; an MoC is no precondition to send trainees.
 
 The list is configurable (`TITP_REGISTRY_MOC_COUNTRIES`, read by the registry app); these are the defaults.
 """

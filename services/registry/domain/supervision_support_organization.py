@@ -15,6 +15,7 @@ employer it supports are recorded on its stream too.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from uuid import UUID
@@ -30,6 +31,7 @@ from contracts.registry import (
 )
 from services.registry.domain import permit as common
 from services.registry.domain import rules
+from services.registry.domain.identity import check_corporate_number, check_prefecture, prefecture_code
 from services.registry.domain.implementing_organization import ImplementingOrganization
 from services.registry.domain.permit import (
     Events,
@@ -45,6 +47,7 @@ from services.registry.domain.permit import (
     suspend_business,
 )
 from services.registry.domain.rules import SupervisionSupportRules
+from services.registry.domain.supervising_organization import RevokedPermit, check_disqualification
 from shared.dates import quarter_start
 from shared.errors import DomainRuleViolation
 from shared.events import EventPayload
@@ -95,9 +98,10 @@ class SupervisionSupportOrganization(PermitState):
 def evolve(state: SupervisionSupportOrganization, event: EventPayload) -> SupervisionSupportOrganization:
     match event:
         case SupervisionSupportPermitApplied():
-            return replace(
-                state, application=event.application, applied_on=event.applied_on, lifecycle=Lifecycle.APPLIED
+            application = event.application.model_copy(
+                update={"prefecture": prefecture_code(event.application.prefecture)}
             )
+            return replace(state, application=application, applied_on=event.applied_on, lifecycle=Lifecycle.APPLIED)
         case SupervisionSupportPermitGranted():
             return replace(common.granted(state, event.granted_on, event.expires_on), excellent=event.excellent)
         case SupervisionSupportPermitDenied():
@@ -121,12 +125,20 @@ def evolve(state: SupervisionSupportOrganization, event: EventPayload) -> Superv
 
 
 def apply_for_permit(
-    state: SupervisionSupportOrganization, application: SupervisionSupportApplication, applied_on: date
+    state: SupervisionSupportOrganization,
+    application: SupervisionSupportApplication,
+    applied_on: date,
+    revoked: Iterable[RevokedPermit] = (),
+    bar_years: int = rules.REVOCATION_BAR_YEARS,
 ) -> Events:
+    """`revoked`: other ESD permits revoked, as recorded: the 5-year bar of Art. 26 applies as to a TITP permit."""
     if state.exists:
         raise DomainRuleViolation(
             "application.already_filed", "this supervision support organization has already applied"
         )
+    check_corporate_number(application.corporate_number)
+    application = application.model_copy(update={"prefecture": check_prefecture(application.prefecture)})
+    check_disqualification(application.corporate_number, (), applied_on, revoked, bar_years)
     return [SupervisionSupportPermitApplied(application=application, applied_on=applied_on)]
 
 

@@ -48,16 +48,17 @@ async def reserve_corporate_number(conn: asyncpg.Connection, number: str, organi
 
 
 async def release_corporate_number(conn: asyncpg.Connection, organization_id: str) -> None:
-    """Free the number of an organization that may apply anew (denied, expired)."""
+    """Free the number of an organization that may apply anew (denied, expired, revoked)."""
     await conn.execute("DELETE FROM corporate_numbers WHERE organization_id = $1", organization_id)
 
 
 async def hold_corporate_number(
     conn: asyncpg.Connection, number: str, organization_id: str, lifecycle: Lifecycle, kind: Kind
 ) -> None:
-    """A permit holder's number, for as long as its application or permit stands: a denied or expired one
-    frees it, so the organization may apply anew."""
-    if lifecycle in (Lifecycle.DENIED, Lifecycle.EXPIRED):
+    """A permit holder's number, for as long as its application or permit stands: a denied, expired or revoked
+    one frees it, so the organization may apply anew; after a revocation not for 5 years (Art. 26), a rule the
+    application decides from the revoked permits on record (`revoked_permits`), not this table."""
+    if lifecycle in (Lifecycle.DENIED, Lifecycle.EXPIRED, Lifecycle.REVOKED):
         await release_corporate_number(conn, organization_id)
     else:
         await reserve_corporate_number(conn, number, organization_id, kind)

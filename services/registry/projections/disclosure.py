@@ -1,6 +1,9 @@
-"""The public disclosure of administrative actions (DOMAIN §2), written in the same transaction as their events:
-on supervising organizations' TITP permits and on supervision support organizations' ESD permits (DOMAIN §9),
-each row naming its `scheme`.
+"""The public disclosure of administrative actions (DOMAIN §2, Art. 37(4) of the Act), written in the same transaction
+as their events: on supervising organizations' TITP permits and on supervision support organizations' ESD permits
+(DOMAIN §9), each row naming its `scheme`; and, from accreditation's events, the improvement orders on implementing
+organizations (Art. 15) and the revocations of their training plans' certification (Art. 16), published like them
+(DOMAIN §11) with the implementing organization's name, corporate number and prefecture from the registry's own
+records, and nothing of the trainees (no plan id, no trainee, no reason).
 
 What is published, and why nothing else (docs/disclosure-and-statistics.md): the organization's
 name, corporate number and prefecture (a supervising organization is a legal person, registered
@@ -17,8 +20,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import asyncpg
 
 from contracts.registry import RevocationGround, Scheme
+from services.registry.domain.identity import prefecture_code
 from services.registry.domain.supervising_organization import SupervisingOrganization
 from services.registry.domain.supervision_support_organization import SupervisionSupportOrganization
+from services.registry.projections.prefectures import prefecture_forms
 
 Organization = SupervisingOrganization | SupervisionSupportOrganization
 
@@ -38,9 +43,13 @@ REVOCATION_GROUNDS = {
 SUSPENSION = ("Art. 37(3)", "order to suspend all or part of the business")
 IMPROVEMENT_ORDER = ("Art. 36", "order to take measures to improve the business")
 DOWNGRADE = (
-    None,
+    "Art. 37(2)",
     "the standards of excellence a general permit requires are no longer met: downgraded to a specified permit",
 )
+# Published from accreditation's decisions on implementing organizations (DOMAIN §11).
+EMPLOYER_IMPROVEMENT_ORDER = ("Art. 15", "order to the implementing organization to take measures to improve")
+PLAN_REVOCATION = ("Art. 16(1)", "the certification of the implementing organization's training plan was revoked")
+ORGANIZATION_TYPES = ("supervising_organization", "supervision_support_organization", "implementing_organization")
 
 _ACTION_IDS = uuid5(NAMESPACE_URL, "https://titp.example/disclosed-actions")
 
@@ -54,12 +63,15 @@ def disclosed_actions(id: str, state: Organization) -> list[dict[str, Any]]:
     """Every action on the organization's permit that is public, as published."""
     application = state.application
     assert application is not None, "an organization that never applied"
+    esd = isinstance(state, SupervisionSupportOrganization)
     organization = {
         "supervising_organization_id": UUID(id),
+        "organization_id": UUID(id),
+        "organization_type": "supervision_support_organization" if esd else "supervising_organization",
         "name": application.name,
         "corporate_number": application.corporate_number,
         "prefecture": application.prefecture,
-        "scheme": (Scheme.ESD if isinstance(state, SupervisionSupportOrganization) else Scheme.TITP).value,
+        "scheme": (Scheme.ESD if esd else Scheme.TITP).value,
     }
 
     def action(
@@ -84,11 +96,19 @@ def disclosed_actions(id: str, state: Organization) -> list[dict[str, Any]]:
         for o in state.improvement_orders
     ]
     actions += [
-        action(s.suspension_id, "suspension", s.from_date, SUSPENSION, until_date=s.until_date, scope=s.scope)
+        action(
+            s.suspension_id,
+            "suspension",
+            s.from_date,
+            _suspension(s.ground),
+            until_date=s.until_date,
+            scope=s.scope,
+        )
         for s in state.suspensions
     ]
     if isinstance(state, SupervisingOrganization) and state.downgraded_on:
-        actions.append(action(_action_id(id, "downgrade"), "downgrade", state.downgraded_on, DOWNGRADE))
+        basis = (state.downgrade_legal_basis or DOWNGRADE[0], DOWNGRADE[1])
+        actions.append(action(_action_id(id, "downgrade"), "downgrade", state.downgraded_on, basis))
     if state.revocation:
         actions.append(
             action(
@@ -99,6 +119,64 @@ def disclosed_actions(id: str, state: Organization) -> list[dict[str, Any]]:
             )
         )
     return actions
+
+
+def _suspension(ground: RevocationGround | None) -> tuple[str | None, str]:
+    """A suspension's provision, with the Art. 37(1) item it rests on when recorded (since issue 19)."""
+    if ground is None:
+        return SUSPENSION
+    item, why = REVOCATION_GROUNDS[ground]
+    return SUSPENSION[0], f"{SUSPENSION[1]}: {why} ({item})"
+
+
+async def publish_employer_action(
+    conn: asyncpg.Connection,
+    *,
+    implementing_organization_id: UUID,
+    action: str,
+    action_date: date,
+    action_id: UUID,
+    scheme: Scheme = Scheme.TITP,
+    deadline: date | None = None,
+) -> bool:
+    """Publish an Art. 15 order (`employer_improvement_order`) or an Art. 16 revocation (`plan_revocation`) on an
+    implementing organization, named as the registry records it; False (nothing published) when the registry does
+    not know the organization. An action once published never changes."""
+    organization = await conn.fetchrow(
+        "SELECT name, corporate_number, prefecture FROM implementing_organizations WHERE id = $1",
+        implementing_organization_id,
+    )
+    if organization is None:
+        return False
+    legal_basis, ground = EMPLOYER_IMPROVEMENT_ORDER if action == "employer_improvement_order" else PLAN_REVOCATION
+    row = {
+        "id": action_id,
+        "supervising_organization_id": None,
+        "organization_id": implementing_organization_id,
+        "organization_type": "implementing_organization",
+        "name": organization["name"],
+        "corporate_number": organization["corporate_number"],
+        "prefecture": prefecture_code(organization["prefecture"]),
+        "action": action,
+        "action_date": action_date,
+        "legal_basis": legal_basis,
+        "ground": ground,
+        "until_date": None,
+        "scope": None,
+        "deadline": deadline,
+        "scheme": scheme.value,
+    }
+    await conn.execute(
+        f"INSERT INTO disclosed_actions ({', '.join(_COLUMNS)})"
+        f" VALUES ({', '.join(f'${i}' for i in range(1, len(_COLUMNS) + 1))}) ON CONFLICT (id) DO NOTHING",
+        *(row[c] for c in _COLUMNS),
+    )
+    return True
+
+
+def employer_action_id(implementing_organization_id: UUID, action: str, key: str) -> UUID:
+    """An employer action's published id, derived (never a plan's or a trainee's id, which stay unpublished)."""
+    return uuid5(_ACTION_IDS, f"{implementing_organization_id}/{action}/{key}")
 
 
 # The columns, in the order the CSV lists them (api.schemas.DisclosedAction has them all).
@@ -116,10 +194,14 @@ FIELDS = (
     "supervising_organization_id",
     "id",
     "scheme",
+    "organization_type",
+    "organization_id",
 )
 _COLUMNS = (
     "id",
     "supervising_organization_id",
+    "organization_id",
+    "organization_type",
     "name",
     "corporate_number",
     "prefecture",
@@ -163,20 +245,20 @@ async def list_disclosed_actions(
         f"""
         SELECT {", ".join(FIELDS)} FROM disclosed_actions
          WHERE ($1::date IS NULL OR action_date >= $1) AND ($2::date IS NULL OR action_date <= $2)
-           AND ($3::text IS NULL OR prefecture = $3) AND ($4::text IS NULL OR action = $4)
+           AND ($3::text[] IS NULL OR prefecture = ANY($3)) AND ($4::text IS NULL OR action = $4)
            AND ($5::date IS NULL OR (action_date, id) < ($5, $6)) AND ($8::text IS NULL OR scheme = $8)
          ORDER BY action_date DESC, id DESC LIMIT $7
         """,
         from_date,
         to_date,
-        prefecture,
+        prefecture_forms(prefecture),
         action,
         after_date,
         after_id,
         limit,
         scheme.value if scheme else None,
     )
-    return [dict(r) for r in rows]
+    return [{**r, "prefecture": prefecture_code(r["prefecture"])} for r in rows]
 
 
 async def action_counts(

@@ -9,6 +9,7 @@ import asyncpg
 from contracts.registry import Scheme, SupervisionChanged, TrainingType
 from services.registry.domain.implementing_organization import ImplementingOrganization
 from services.registry.projections.corporate_numbers import reserve_corporate_number
+from services.registry.projections.prefectures import prefecture_forms
 
 
 def _supervision(entry: SupervisionChanged | None) -> dict[str, Any] | None:
@@ -27,7 +28,9 @@ def implementing_organization_document(id: str, state: ImplementingOrganization,
     count, rating and supervision per scheme, and their histories. `supervising_organization_id` is the
     current TITP supervising organization (the registration's until a `SupervisionChanged` moves it)."""
     assert state.registration is not None, "an implementing organization never registered"
-    registration = state.registration.model_dump(mode="json", exclude={"full_time_staff", "staff_as_of", "excellent"})
+    registration = state.registration.model_dump(
+        mode="json", exclude={"full_time_staff", "staff_as_of", "excellent", "stability_recognised"}
+    )
     titp = _current(state, Scheme.TITP)
     return {
         "id": id,
@@ -43,6 +46,9 @@ def implementing_organization_document(id: str, state: ImplementingOrganization,
         "excellent": state.rating.excellent,
         "excellent_as_of": state.rating.as_of.isoformat(),
         "rating_history": [r.model_dump(mode="json") for r in state.rating_history],
+        "stability_recognised": state.stability.recognised,
+        "stability_recognised_as_of": state.stability.as_of.isoformat(),
+        "stability_history": [r.model_dump(mode="json") for r in state.stability_history],
         "version": version,
     }
 
@@ -101,7 +107,7 @@ async def list_implementing_organizations(
     rows = await db.fetch(
         """
         SELECT document FROM implementing_organizations
-         WHERE ($1::text IS NULL OR prefecture = $1) AND ($2::uuid IS NULL OR supervising_organization_id = $2)
+         WHERE ($1::text[] IS NULL OR prefecture = ANY($1)) AND ($2::uuid IS NULL OR supervising_organization_id = $2)
            AND ($3::text IS NULL OR training_type = $3) AND ($4::boolean IS NULL OR excellent = $4)
            AND ($5::uuid IS NULL OR id > $5)
            AND ($6::text IS NULL OR id::text = $6 OR supervising_organization_id::text = $6
@@ -109,7 +115,7 @@ async def list_implementing_organizations(
            AND ($8::uuid IS NULL OR supervision_support_organization_id = $8)
          ORDER BY id LIMIT $7
         """,
-        prefecture,
+        prefecture_forms(prefecture),
         supervising_organization_id,
         training_type.value if training_type else None,
         excellent,

@@ -90,12 +90,26 @@ async def lock_sending_organization(conn: asyncpg.Connection, id: UUID) -> None:
     await conn.execute("SELECT 1 FROM sending_organizations WHERE id = $1 FOR UPDATE", id)
 
 
+async def lock_permit_holder(conn: asyncpg.Connection, id: UUID) -> None:
+    """Hold a supervising (or supervision support) organization's advisory lock until the transaction ends.
+
+    Signing an agreement under its permit and revoking or expiring that permit both take it first, so they run
+    one after the other: the revocation or expiry then ends every agreement signed before it, and a signing
+    after it sees the permit ended. (Under READ COMMITTED the later statements see what the other committed.)"""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 2))", str(id))
+
+
 async def agreements_in_force(
-    conn: asyncpg.Connection, *, sending_organization_id: UUID, supervising_organization_id: UUID | None = None
+    conn: asyncpg.Connection,
+    *,
+    sending_organization_id: UUID | None = None,
+    supervising_organization_id: UUID | None = None,
 ) -> list[UUID]:
+    """The agreements in force of a sending organization, of a supervising organization, or of the two."""
+    assert sending_organization_id or supervising_organization_id, "agreements of whom?"
     rows = await conn.fetch(
-        "SELECT id FROM sending_agreements WHERE sending_organization_id = $1 AND status = 'in_force'"
-        " AND ($2::uuid IS NULL OR supervising_organization_id = $2) ORDER BY id",
+        "SELECT id FROM sending_agreements WHERE ($1::uuid IS NULL OR sending_organization_id = $1)"
+        " AND status = 'in_force' AND ($2::uuid IS NULL OR supervising_organization_id = $2) ORDER BY id",
         sending_organization_id,
         supervising_organization_id,
     )

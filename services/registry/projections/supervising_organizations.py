@@ -1,17 +1,24 @@
 """Read model of supervising organizations: written in the same transaction as their events, and the
 queries behind their GET routes, the expiry sweep and the permit statistics."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 from pydantic import TypeAdapter
 
-from contracts.registry import PermitType
-from services.registry.domain.supervising_organization import Lifecycle, SupervisingOrganization, status_on
+from contracts.registry import Officer, PermitType
+from services.registry.domain.identity import prefecture_code
+from services.registry.domain.supervising_organization import (
+    Lifecycle,
+    RevokedPermit,
+    SupervisingOrganization,
+    status_on,
+)
 from services.registry.projections.corporate_numbers import hold_corporate_number
 from services.registry.projections.disclosure import project_disclosure
+from services.registry.projections.prefectures import prefecture_forms
 from services.registry.projections.reading import read_state
 from shared.commands import Aggregate, CommandRunner
 
@@ -33,6 +40,7 @@ def supervising_organization_document(
     its status on `day`."""
     facts = _state.dump_python(state, mode="json")
     application = facts.pop("application")
+    application["prefecture"] = prefecture_code(application["prefecture"])  # a row written before issue 19: a name
     return {
         "id": id,
         **application,
@@ -101,13 +109,13 @@ async def list_supervising_organizations(
         """
         SELECT id, state, version FROM supervising_organizations
          WHERE ($1::text IS NULL OR lifecycle = $1) AND ($2::text IS NULL OR permit_type = $2)
-           AND ($3::text IS NULL OR prefecture = $3) AND ($4::uuid IS NULL OR id > $4)
+           AND ($3::text[] IS NULL OR prefecture = ANY($3)) AND ($4::uuid IS NULL OR id > $4)
            AND ($5::text IS NULL OR id::text = $5)
          ORDER BY id LIMIT $6
         """,
         lifecycle.value if lifecycle else None,
         permit_type.value if permit_type else None,
-        prefecture,
+        prefecture_forms(prefecture),
         after,
         only,
         limit,
@@ -123,19 +131,40 @@ async def expiry_due_ids(conn: asyncpg.Connection, as_of: date) -> list[UUID]:
     ]
 
 
+async def revoked_permits(
+    conn: asyncpg.Connection, day: date, years: int, *, table: str = "supervising_organizations"
+) -> list[RevokedPermit]:
+    """The permits revoked in about the `years` before `day` (a day more: the domain counts exactly), as
+    recorded in `table` (supervising_organizations, or supervision_support_organizations for ESD): Art. 26."""
+    since = day - timedelta(days=366 * years + 1)
+    rows = await conn.fetch(
+        f"""
+        SELECT id, corporate_number, (state->'revocation'->>'revoked_on')::date AS revoked_on,
+               coalesce(state->'application'->'officers', '[]'::jsonb) AS officers
+          FROM {table} WHERE lifecycle = 'revoked' AND (state->'revocation'->>'revoked_on')::date >= $1
+        """,
+        since,
+    )
+    return [
+        RevokedPermit(r["id"], r["corporate_number"], r["revoked_on"], tuple(Officer(**o) for o in r["officers"]))
+        for r in rows
+    ]
+
+
 async def permit_counts(db: asyncpg.Pool, prefecture: str | None) -> dict[str, Any]:
     """Permits by type and status as recorded; an application not decided yet, or denied, counts under the
     type it asked for (api.schemas.PermitStatistics)."""
+    forms = prefecture_forms(prefecture)
     rows = await db.fetch(
         """
         SELECT coalesce(permit_type, state->'application'->>'requested_permit_type') AS permit_type,
                lifecycle AS status, count(*) AS n
-          FROM supervising_organizations WHERE $1::text IS NULL OR prefecture = $1
+          FROM supervising_organizations WHERE $1::text[] IS NULL OR prefecture = ANY($1)
          GROUP BY 1, 2 ORDER BY 1, 2
         """,
-        prefecture,
+        forms,
     )
     counts: dict[str, dict[str, int]] = {}
     for row in rows:
         counts.setdefault(row["permit_type"], {})[row["status"]] = row["n"]
-    return {"prefecture": prefecture, "total": sum(r["n"] for r in rows), "permits": counts}
+    return {"prefecture": forms[0] if forms else None, "total": sum(r["n"] for r in rows), "permits": counts}

@@ -9,11 +9,13 @@ from uuid import UUID
 import asyncpg
 from pydantic import TypeAdapter
 
+from services.registry.domain.identity import prefecture_code
 from services.registry.domain.permit import Lifecycle, status_on
 from services.registry.domain.rules import SupervisionSupportRules
 from services.registry.domain.supervision_support_organization import SupervisionSupportOrganization
 from services.registry.projections.corporate_numbers import hold_corporate_number
 from services.registry.projections.disclosure import project_disclosure
+from services.registry.projections.prefectures import prefecture_forms
 from services.registry.projections.reading import read_state
 from shared.commands import Aggregate, CommandRunner
 
@@ -37,6 +39,7 @@ def supervision_support_organization_document(
     its status on `day`; the audit reports are listed on their own route."""
     facts = _state.dump_python(state, mode="json", exclude=_NOT_IN_ROW)
     application = facts.pop("application")
+    application["prefecture"] = prefecture_code(application["prefecture"])  # a row written before issue 19: a name
     return {
         "id": id,
         "scheme": "esd",
@@ -146,13 +149,13 @@ async def _rows(
     rows: list[asyncpg.Record] = await db.fetch(
         """
         SELECT id, state, version FROM supervision_support_organizations
-         WHERE ($1::text IS NULL OR lifecycle = $1) AND ($2::text IS NULL OR prefecture = $2)
+         WHERE ($1::text IS NULL OR lifecycle = $1) AND ($2::text[] IS NULL OR prefecture = ANY($2))
            AND ($3::text IS NULL OR corporate_number = $3) AND ($4::uuid IS NULL OR id > $4)
            AND ($5::text IS NULL OR id::text = $5)
          ORDER BY id LIMIT $6
         """,
         lifecycle.value if lifecycle else None,
-        prefecture,
+        prefecture_forms(prefecture),
         corporate_number,
         after,
         only,
@@ -203,16 +206,17 @@ async def support_expiry_due_ids(conn: asyncpg.Connection, as_of: date) -> list[
 async def support_permit_counts(db: asyncpg.Pool, prefecture: str | None) -> dict[str, Any]:
     """ESD permits by status as recorded, and how many active ones are rated excellent
     (api.schemas.SupervisionSupportPermitStatistics)."""
+    forms = prefecture_forms(prefecture)
     rows = await db.fetch(
         """
         SELECT lifecycle AS status, count(*) AS n, count(*) FILTER (WHERE excellent) AS excellent
-          FROM supervision_support_organizations WHERE $1::text IS NULL OR prefecture = $1
+          FROM supervision_support_organizations WHERE $1::text[] IS NULL OR prefecture = ANY($1)
          GROUP BY 1 ORDER BY 1
         """,
-        prefecture,
+        forms,
     )
     return {
-        "prefecture": prefecture,
+        "prefecture": forms[0] if forms else None,
         "total": sum(r["n"] for r in rows),
         "permits": {r["status"]: r["n"] for r in rows},
         "active_excellent": next((r["excellent"] for r in rows if r["status"] == Lifecycle.ACTIVE), 0),
