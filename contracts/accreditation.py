@@ -126,6 +126,14 @@ class PlanHeader(Record):
     end_date: date
 
 
+class ReturnHome(Record):
+    """A temporary return home (一時帰国) the plan states: stage iii only, within its first year (allowed since
+    2019; one before stage iii is the gap between the stage-ii plan and this one)."""
+
+    from_date: date
+    until_date: date = Field(description="Its last day abroad (inclusive)")
+
+
 class PlanDetails(PlanHeader):
     """Everything an application for certification states but the trainee."""
 
@@ -140,6 +148,14 @@ class PlanDetails(PlanHeader):
     transfer_reason: TransferReason | None = Field(default=None, description="ESD: why the worker transfers")
     extension: bool = Field(
         default=False, description="ESD: the extra year after a failed Specified Skilled Worker test"
+    )
+    operation: str | None = Field(
+        default=None,
+        max_length=100,
+        description="TITP: the job's operation (作業), a shared.reference code; required for stages ii and iii",
+    )
+    return_home: ReturnHome | None = Field(
+        default=None, description="TITP stage iii: the return home taken within its first year, if not before it"
     )
 
     def details(self) -> dict[str, Any]:
@@ -249,6 +265,11 @@ class TrainingPlanRevoked(PlanEvent):
     revoked_on: date
     reason: str
     referral_id: UUID | None = Field(default=None, description="The inspection referral that decided it, if any")
+    improvement_order_id: UUID | None = Field(
+        default=None,
+        description="The ground, when it is the breach of an Art. 15 order: the employer's order (by its deadline"
+        " not complied with)",
+    )
 
 
 @accreditation_events.register
@@ -257,6 +278,32 @@ class NewSupervisingOrganizationRequired(PlanEvent):
 
     since: date
     reason: str
+
+
+# Implementing organizations (stream: employer_stream_id(implementing_organization_id))
+
+
+@accreditation_events.register
+class EmployerImprovementOrderIssued(EventPayload):
+    """Art. 15: an order to the implementing organization (the employer) to improve its training by a deadline;
+    issued by an officer, or on an inspection referral (`referral_id`). Its breach is a ground to revoke the
+    employer's plans (Art. 16(1)): `TrainingPlanRevoked.improvement_order_id`."""
+
+    implementing_organization_id: UUID
+    order_id: UUID
+    issued_on: date
+    deadline: date
+    reason: str
+    referral_id: UUID | None = Field(default=None, description="The inspection referral that asked for it, if any")
+
+
+@accreditation_events.register
+class EmployerImprovementOrderClosed(EventPayload):
+    """The order was complied with."""
+
+    implementing_organization_id: UUID
+    order_id: UUID
+    closed_on: date
 
 
 # Trainees (stream: trainee_stream_id(trainee_id))
@@ -282,8 +329,15 @@ class TraineePersonalDataErased(EventPayload):
 
 
 TRAINEE_STREAMS = UUID("3d6f1c2a-7b9e-5a41-8c0d-2e5f4a6b7c81")
+EMPLOYER_STREAMS = UUID("8a4e2b1c-5d6f-5e70-9a81-4c3b2d1e0f92")
 
 
 def trainee_stream_id(trainee_id: UUID) -> str:
     """A stream id of its own (a UUID, as other services expect of subjects) that no plan id can collide with."""
     return str(uuid5(TRAINEE_STREAMS, str(trainee_id)))
+
+
+def employer_stream_id(implementing_organization_id: UUID) -> str:
+    """The implementing organization's own stream in this service (its Art. 15 orders): a UUID apart from the
+    registry's stream of the same organization and from every plan's and trainee's."""
+    return str(uuid5(EMPLOYER_STREAMS, str(implementing_organization_id)))

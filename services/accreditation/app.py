@@ -11,25 +11,33 @@ from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from contracts.accreditation import (
+    EmployerImprovementOrderIssued,
     ExamGrade,
     ExamResultRecorded,
+    Stage,
     TraineePersonalDataErased,
     TrainingPlanApplied,
     accreditation_events,
 )
 from services.accreditation.api import routers
-from services.accreditation.commands import TRAINEE, TRAINING_PLAN
+from services.accreditation.commands import EMPLOYER, TRAINEE, TRAINING_PLAN
 from services.accreditation.domain.rules import (
     ESD_STARTS_ON,
+    FILING_EARLIEST_MONTHS,
+    FILING_LATEST_MONTHS,
     METROPOLITAN_PREFECTURES,
+    REVOCATION_BAR_YEARS,
+    STAGE_II_MAX_GAP_MONTHS,
     TITP_LAST_START,
     TRANSITION_JOB_CATEGORIES,
     EsdRules,
+    QuotaRules,
     RuleBook,
     Switch,
     TitpRules,
 )
 from services.accreditation.subscriptions import on_event
+from shared import reference
 from shared.service import ServiceDefinition
 from shared.settings import ServiceSettings, load_settings
 from shared.statistics import FOLD_INTERVAL_S, fold_statistics
@@ -46,7 +54,12 @@ DEFINITION = ServiceDefinition(
     chores=[(FOLD_INTERVAL_S, fold_statistics)],
     description="Training plans of TITP and ESD (Employment for Skill Development): application, certification,"
     " lifecycle, transfers.",
-    aggregates={TrainingPlanApplied: TRAINING_PLAN, ExamResultRecorded: TRAINEE, TraineePersonalDataErased: TRAINEE},
+    aggregates={
+        TrainingPlanApplied: TRAINING_PLAN,
+        ExamResultRecorded: TRAINEE,
+        TraineePersonalDataErased: TRAINEE,
+        EmployerImprovementOrderIssued: EMPLOYER,
+    },
     # The trainees' keys and the identities their ids are bound to (projections/personal_data.py).
     outside_the_log=frozenset({"trainee_keys", "trainee_identities"}),
 )
@@ -59,6 +72,13 @@ class AccreditationSettings(BaseSettings):
 
     # e.g. TITP_ACCREDITATION_TRANSITION_JOB_CATEGORIES="construction,food manufacturing"
     transition_job_categories: Annotated[frozenset[str], NoDecode] = TRANSITION_JOB_CATEGORIES
+    # The law's corrections (DOMAIN §11). The reference data's operations decide how far a trainee goes;
+    # e.g. TITP_ACCREDITATION_OPERATION_LAST_STAGE='{"other.welding.manual": "ii"}' changes one operation's.
+    operation_last_stage: dict[str, Stage] = {}
+    stage_ii_max_gap_months: int = STAGE_II_MAX_GAP_MONTHS
+    filing_earliest_months: int = FILING_EARLIEST_MONTHS
+    filing_latest_months: dict[Stage, int] = {}  # e.g. '{"i": 4, "ii": 3, "iii": 3}'
+    revocation_bar_years: int = REVOCATION_BAR_YEARS
 
     # The switch (DOMAIN §9, transitional measures)
     esd_starts_on: date = ESD_STARTS_ON
@@ -82,6 +102,16 @@ class AccreditationSettings(BaseSettings):
     def _comma_separated(cls, value: Any) -> Any:
         return frozenset(c.strip() for c in value.split(",") if c.strip()) if isinstance(value, str) else value
 
+    @field_validator("esd_metropolitan_prefectures", mode="after")
+    @classmethod
+    def _prefectures(cls, value: frozenset[str]) -> frozenset[str]:
+        """By JIS X 0401 code or name ("13", "Tokyo", "東京都"; compared as codes, `rules.designated_area`); a value
+        naming no prefecture is refused at start (it would silently match nothing)."""
+        unknown = sorted(v for v in value if reference.prefecture(v) is None)
+        if unknown:
+            raise ValueError(f"not prefectures (a JIS X 0401 code or a name): {', '.join(unknown)}")
+        return value
+
     @field_validator("esd_transferred_share", "esd_from_designated_share", mode="before")
     @classmethod
     def _fraction(cls, value: Any) -> Any:
@@ -101,8 +131,22 @@ class AccreditationSettings(BaseSettings):
         for year, changed in sorted(self.esd_national_caps.items()):
             known = [y for y in caps if y <= year]
             caps[year] = {**(caps[max(known)] if known else {}), **changed}
+        operations = {
+            code: replace(op, last_stage=self.operation_last_stage[code].value)
+            if code in self.operation_last_stage
+            else op
+            for code, op in reference.operations().items()
+        }
         return RuleBook(
-            titp=TitpRules(transition_job_categories=self.transition_job_categories),
+            titp=TitpRules(
+                transition_job_categories=self.transition_job_categories,
+                quota=QuotaRules(),
+                operations=operations,
+                stage_ii_max_gap_months=self.stage_ii_max_gap_months,
+                filing_earliest_months=self.filing_earliest_months,
+                filing_latest_months={**FILING_LATEST_MONTHS, **self.filing_latest_months},
+                revocation_bar_years=self.revocation_bar_years,
+            ),
             esd=EsdRules(
                 starts_on=self.esd_starts_on,
                 extension_years=self.esd_extension_years,
@@ -113,6 +157,7 @@ class AccreditationSettings(BaseSettings):
                 transferred_share=self.esd_transferred_share,
                 from_designated_share=self.esd_from_designated_share,
                 metropolitan_prefectures=self.esd_metropolitan_prefectures,
+                revocation_bar_years=self.revocation_bar_years,
             ),
             switch=Switch(
                 titp_last_start=self.titp_last_start, stage_ii_years_before_iii=self.stage_ii_years_before_iii

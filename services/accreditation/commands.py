@@ -12,7 +12,7 @@ application is bound tighter: to the filer's own organization as the registry kn
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
-from uuid import UUID, uuid4
+from uuid import UUID, uuid4, uuid5
 
 import asyncpg
 
@@ -22,16 +22,19 @@ from contracts.accreditation import (
     ExamResult,
     PlanTerms,
     SealedPlanTerms,
+    employer_stream_id,
     trainee_stream_id,
 )
 from contracts.registry import Scheme
-from services.accreditation.domain import trainee
+from services.accreditation.domain import employer, trainee
 from services.accreditation.domain import training_plan as tp
 from services.accreditation.domain.rules import CertificationFacts, RuleBook
-from services.accreditation.projections import exam_results, personal_data, registry
+from services.accreditation.projections import employers, exam_results, personal_data, registry
 from services.accreditation.projections.training_plans import (
     esd_workers_on,
+    field_trainees,
     field_workers,
+    latest_revocation,
     plans_in_force,
     plans_in_force_of,
     project_training_plan,
@@ -44,6 +47,7 @@ from shared.events import EventPayload
 
 TRAINING_PLAN = Aggregate("training-plan", tp.TrainingPlan(), tp.evolve, project_training_plan)
 TRAINEE = Aggregate("trainee", trainee.TraineeRecord(), trainee.evolve, exam_results.project_trainee)
+EMPLOYER = Aggregate("employer", employer.EmployerRecord(), employer.evolve, employers.project_employer)
 
 # Advisory lock classes (two-key form, apart from the one-key locks of shared/): certifications
 # that count the same implementing organization's plans, the same trainee's, or (ESD) the same
@@ -168,16 +172,84 @@ async def require_new_supervising_organization(
 
 
 async def revoke_on_referral(
-    uow: UnitOfWork, implementing_organization_id: UUID, *, revoked_on: date, reason: str, referral_id: UUID
+    uow: UnitOfWork,
+    implementing_organization_id: UUID,
+    *,
+    revoked_on: date,
+    reason: str,
+    referral_id: UUID | None,
+    improvement_order_id: UUID | None = None,
 ) -> list[Outcome]:
-    """Art. 16: revoke the certification of the implementing organization's plans in force on `revoked_on`."""
+    """Art. 16: revoke the certification of the implementing organization's plans in force on `revoked_on` (on an
+    inspection referral, or for the breach of an Art. 15 order)."""
     await lock(uow.conn, IMPLEMENTING_ORGANIZATION_LOCK, implementing_organization_id)
     return [
         await uow.decide(
-            TRAINING_PLAN, plan_id, lambda state: tp.revoke_on_referral(state, revoked_on, reason, referral_id)
+            TRAINING_PLAN,
+            plan_id,
+            lambda state: tp.revoke_on_referral(state, revoked_on, reason, referral_id, improvement_order_id),
         )
         for plan_id in await plans_in_force_of(uow.conn, "implementing_organization_id", implementing_organization_id)
     ]
+
+
+# Implementing organizations: Art. 15 improvement orders (§11)
+
+
+async def issue_employer_improvement_order(
+    uow: UnitOfWork,
+    implementing_organization_id: UUID,
+    *,
+    issued_on: date,
+    deadline: date,
+    reason: str,
+    referral_id: UUID | None = None,
+    require_registered: bool = True,
+) -> Outcome:
+    """Art. 15: order the implementing organization to improve by a deadline; the answer names the order. An
+    officer's order needs the organization known from the registry's topic (404 otherwise); a referral's is
+    issued as the inspection decided it, once (its id derives from the referral's)."""
+    if require_registered and await registry.implementing_organization(uow.conn, implementing_organization_id) is None:
+        raise NotFound("implementing organization", implementing_organization_id)
+    order_id = uuid5(referral_id, "employer-improvement-order") if referral_id else uuid4()
+    outcome = await uow.decide(
+        EMPLOYER,
+        employer_stream_id(implementing_organization_id),
+        lambda state: employer.issue_improvement_order(
+            state, implementing_organization_id, order_id, issued_on, deadline, reason, referral_id
+        ),
+    )
+    return replace(outcome, stream_id=str(order_id))
+
+
+async def close_employer_improvement_order(
+    uow: UnitOfWork, implementing_organization_id: UUID, order_id: UUID, *, closed_on: date
+) -> Outcome:
+    outcome = await uow.decide(
+        EMPLOYER,
+        employer_stream_id(implementing_organization_id),
+        lambda state: employer.close_improvement_order(state, order_id, closed_on),
+    )
+    return replace(outcome, stream_id=str(order_id))
+
+
+async def revoke_for_breach(
+    uow: UnitOfWork, implementing_organization_id: UUID, order_id: UUID, *, revoked_on: date
+) -> Outcome:
+    """Art. 16(1): the order's deadline passed without it being complied with; the implementing organization's
+    plans in force lose their certification, each revocation naming the order as its ground."""
+    state, version = await uow.load(EMPLOYER, employer_stream_id(implementing_organization_id))
+    order = employer.breached_order(state, order_id, revoked_on)
+    revoked = await revoke_on_referral(
+        uow.unpinned(),
+        implementing_organization_id,
+        revoked_on=revoked_on,
+        reason=f"breach of the Art. 15 improvement order {order_id} of {order.issued_on} (deadline {order.deadline}):"
+        f" {order.reason}",
+        referral_id=None,
+        improvement_order_id=order_id,
+    )
+    return Outcome(str(order_id), version, [event for outcome in revoked for event in outcome.events])
 
 
 # Trainees
@@ -226,6 +298,9 @@ async def certification_facts(
         await lock(conn, FIELD_LOCK, plan.field)
     supervising, sending = plan.supervising_organization_id, plan.sending_organization_id
     others = await trainee_plans(conn, plan_id, plan.trainee_id)
+    operation = rule_book.titp.operations.get(plan.operation) if plan.operation else None
+    field_limit = operation.field_limit if operation is not None and plan.scheme is Scheme.TITP else None
+    same_field = [o for o in rule_book.titp.operations.values() if field_limit and o.field_limit == field_limit]
     facts = CertificationFacts(
         certified_on=certified_on,
         implementing_organization=await registry.implementing_organization(conn, plan.implementing_organization_id),
@@ -238,6 +313,13 @@ async def certification_facts(
         trainee_plans=others,
         plans_in_force=await plans_in_force(conn, plan_id, plan),
         personal_data=await personal_data.opened(conn, plan.trainee_id, plan.trainee),
+        exams=await exam_results.exams(conn, plan.trainee_id),
+        certification_revoked_on=await latest_revocation(conn, plan.implementing_organization_id, certified_on),
+        field_trainees=await field_trainees(
+            conn, plan_id, plan, [o.code for o in same_field], sorted({o.job_category for o in same_field})
+        )
+        if same_field
+        else 0,
     )
     if plan.scheme is not Scheme.ESD:
         return facts
@@ -248,7 +330,6 @@ async def certification_facts(
     )
     return replace(
         facts,
-        exams=await exam_results.exams(conn, plan.trainee_id),
         transfer_from_employer=await registry.implementing_organization(conn, source.implementing_organization_id)
         if source is not None and source.implementing_organization_id is not None
         else None,

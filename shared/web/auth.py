@@ -50,6 +50,7 @@ class Role(StrEnum):
     IMPLEMENTING_ORG = "implementing_org"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    EXAM_BODY = "exam_body"  # a skills-test body (試験実施機関): records exam results
 
 
 ORGANIZATION_ROLES = frozenset({Role.SUPERVISING_ORG, Role.IMPLEMENTING_ORG})

@@ -7,6 +7,7 @@ from fastapi import Depends
 from shared.web.auth import Principal, Role, require_roles
 
 OtitOfficer = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.ADMIN))]
+ExamRecorder = Annotated[Principal, Depends(require_roles(Role.EXAM_BODY, Role.OTIT, Role.ADMIN))]
 # Those who file a plan and its notices: OTIT and the organizations (each for its own plans).
 Filer = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.SUPERVISING_ORG, Role.IMPLEMENTING_ORG, Role.ADMIN))]
 Reader = Annotated[

@@ -11,7 +11,15 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 
-from contracts.accreditation import DiscontinuationReason, ExamGrade, ExamResult, PlanTerms, Stage, TransferReason
+from contracts.accreditation import (
+    DiscontinuationReason,
+    ExamGrade,
+    ExamResult,
+    PlanTerms,
+    ReturnHome,
+    Stage,
+    TransferReason,
+)
 from contracts.registry import Scheme, TrainingType
 from services.accreditation.domain.rules import check_terms
 from shared.errors import DomainRuleViolation
@@ -34,6 +42,7 @@ _APPLICATION_EXAMPLE: JsonDict = {
     "stage": "i",
     "training_type": "b",
     "job_category": "construction",
+    "operation": "construction.carpentry.building",
     "implementing_organization_id": "0b6c2d1e-3f4a-4b5c-8d6e-7f8091a2b3c4",
     "supervising_organization_id": "1c7d3e2f-4a5b-4c6d-9e7f-8091a2b3c4d5",
     "sending_organization_id": "2d8e4f30-5b6c-4d7e-8f90-91a2b3c4d5e6",
@@ -42,7 +51,7 @@ _APPLICATION_EXAMPLE: JsonDict = {
     "monthly_wage": 210000,
     "comparable_japanese_wage": 200000,
     "exams_passed": [],
-    "applied_on": "2026-01-15",
+    "applied_on": "2025-11-20",
 }
 _ESD_EXAMPLE: JsonDict = {
     "scheme": "esd",
@@ -95,7 +104,9 @@ class ApplyForCertification(Body):
     support) and sending organizations; a type (a) plan names neither (checked by the domain's `check_terms`;
     here a 422). The switch decides at once (409, nothing recorded): from 2027-04-01 no TITP application but a
     continuing trainee's (`switch.titp_application_closed`), a TITP plan applied for before it starts by
-    2027-06-30 (`switch.titp_start_by`), an ESD plan starts from 2027-04-01 (`switch.esd_start`)."""
+    2027-06-30 (`switch.titp_start_by`), an ESD plan starts from 2027-04-01 (`switch.esd_start`). A TITP plan is
+    filed (`applied_on`) from 6 months before its start (`plan.filing_too_early`) and at the latest 4 months
+    before it for stage i, 3 for stages ii and iii (`plan.filing_too_late`)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_APPLICATION_EXAMPLE, _ESD_EXAMPLE]})
 
@@ -111,6 +122,18 @@ class ApplyForCertification(Body):
     extension: bool = Field(default=False, description="ESD: the extra year after a failed SSW skills test")
     training_type: TrainingType
     job_category: str = Field(min_length=1, max_length=200)
+    operation: str | None = Field(
+        default=None,
+        max_length=100,
+        description="TITP: the operation (作業), a code of the reference data (shared/reference/data/operations.json):"
+        " required for stages ii and iii (`plan.operation_required`), checked whenever given"
+        " (`plan.operation_known`, `plan.operation_job_category`); its last stage decides how far the trainee goes",
+    )
+    return_home: ReturnHome | None = Field(
+        default=None,
+        description="TITP stage iii: the return home (≥ 1 month, < 1 year) taken within its first year, when there"
+        " is none of a month before it",
+    )
     implementing_organization_id: UUID
     supervising_organization_id: UUID | None = Field(default=None, description="Type (b) only")
     sending_organization_id: UUID | None = Field(default=None, description="Type (b) only")
@@ -206,6 +229,16 @@ class CloseImprovementOrder(Body):
     closed_on: date
 
 
+class BreachImprovementOrder(Body):
+    """The order's deadline passed without it being complied with (Art. 16(1)): the implementing organization's
+    plans in force on `revoked_on` lose their certification, each revocation naming the order. Refused
+    (`improvement_order.not_breached`) while the deadline has not passed or once the order was closed."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"revoked_on": "2026-08-01"}]})
+
+    revoked_on: date
+
+
 class RecordExamResult(Body):
     """A result the exam body reported: ESD counts passes (the first-year exams, transfers) and a failed SSW
     skills test (the extension)."""
@@ -274,6 +307,9 @@ class Revocation(Document):
     revoked_on: date
     reason: str
     referral_id: UUID | None = Field(description="The inspection referral that decided it, if any")
+    improvement_order_id: UUID | None = Field(
+        default=None, description="The Art. 15 order whose breach is its ground, if it is"
+    )
 
 
 class ImprovementOrder(Document):
@@ -309,6 +345,8 @@ class TrainingPlanDocument(Document):
     extension: bool
     training_type: TrainingType
     job_category: str
+    operation: str | None = Field(default=None, description="TITP: the operation (作業), a reference data code")
+    return_home: ReturnHome | None = Field(default=None, description="TITP stage iii: a return within its first year")
     implementing_organization_id: UUID
     supervising_organization_id: UUID | None
     sending_organization_id: UUID | None
@@ -333,6 +371,19 @@ class TrainingPlanDocument(Document):
         " (as of today, or `as_of`)"
     )
     version: int = Field(description="Also the ETag")
+
+
+class EmployerImprovementOrder(Document):
+    """An Art. 15 order on the implementing organization."""
+
+    order_id: UUID
+    implementing_organization_id: UUID
+    issued_on: date
+    deadline: date
+    reason: str
+    referral_id: UUID | None = Field(description="The inspection referral that asked for it, if any")
+    closed_on: date | None
+    overdue: bool = Field(description="Its deadline passed (as of today, or `on`) and it is not closed: breached")
 
 
 class EsdFieldDocument(Document):

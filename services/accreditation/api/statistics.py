@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 
 from services.accreditation.api.auth import StatisticsReader
 from services.accreditation.api.schemas import Dimension, MonthlyCounts, Revocations
+from services.accreditation.domain.rules import prefecture_code
 from services.accreditation.projections import statistics as plan_statistics
 from services.accreditation.projections.statistics import DIMENSIONS
 from shared.dates import fiscal_year_start, last_day, month_start
@@ -30,7 +31,13 @@ class PlanFilters:
             Literal["i", "ii", "iii", "none"] | None, Query(description="none: ESD plans, which have no stage")
         ] = None,
         training_type: Literal["a", "b"] | None = None,
-        prefecture: Annotated[str | None, Query(max_length=20)] = None,
+        prefecture: Annotated[
+            str | None,
+            Query(
+                max_length=20,
+                description="the JIS X 0401 code or the name (English or Japanese): the same prefecture either way",
+            ),
+        ] = None,
         scheme: Literal["titp", "esd"] | None = None,
     ) -> None:
         self.by = by
@@ -39,7 +46,7 @@ class PlanFilters:
             "job_group": job_group,
             "stage": stage,
             "training_type": training_type,
-            "prefecture": prefecture,
+            "prefecture": prefecture_code(prefecture),
             "scheme": scheme,
         }
 

@@ -28,12 +28,15 @@ from contracts.accreditation import (
     PlanDetails,
     PlanStatus,
     PlanTerms,
+    ReturnHome,
     Stage,
     TransferReason,
 )
 from contracts.registry import PermitType, Scheme, TrainingType
-from shared.dates import add_months, fiscal_year, fiscal_year_start, last_day
+from shared import reference
+from shared.dates import add_months, fiscal_year, fiscal_year_start, last_day, last_day_after
 from shared.errors import DomainRuleViolation
+from shared.reference import Operation
 
 I, II, III = Stage.I, Stage.II, Stage.III  # noqa: E741 - the stages' own names
 TITP, ESD = Scheme.TITP, Scheme.ESD
@@ -44,34 +47,24 @@ ESD_STARTS_ON = date(2027, 4, 1)
 # (entry) starts by this day (the transitional measures). (c)
 TITP_LAST_START = date(2027, 6, 30)
 
-# Job categories whose trainees may go past stage i (移行対象職種), *configurable*.
-TRANSITION_JOB_CATEGORIES = frozenset(
-    {
-        "agriculture",
-        "fishery",
-        "construction",
-        "food manufacturing",
-        "textiles and clothing",
-        "machinery and metal",
-        "furniture making",
-        "printing",
-        "bookbinding",
-        "plastic molding",
-        "painting",
-        "welding",
-        "industrial packaging",
-        "carton box manufacturing",
-        "ceramics",
-        "automobile maintenance",
-        "building cleaning",
-        "nursing care",
-        "linen supply",
-        "concrete products",
-        "accommodation",
-        "rubber products",
-        "railway vehicle maintenance",
-    }
-)
+# Job categories whose trainees may go past stage i (移行対象職種): since issue 19 every job category of the
+# reference data's operations (shared/reference: the jobs and operations, each with the last stage its trainees
+# may reach). Still *configurable* (a shorter list keeps a job category at stage i); the operation decides first.
+TRANSITION_JOB_CATEGORIES = frozenset(reference.job_categories())
+
+# Filing windows (§11, ordinance): a plan is filed from 6 months before its start, and at the latest 4 months
+# before it for stage i, 3 months for stages ii and iii (the agency's processing time). (c)
+FILING_EARLIEST_MONTHS = 6
+FILING_LATEST_MONTHS: Mapping[Stage, int] = {Stage.I: 4, Stage.II: 3, Stage.III: 3}
+
+# Art. 10: after one of its plans' certification was revoked, an implementing organization gets no plan
+# certified for 5 years from the revocation. (c)
+REVOCATION_BAR_YEARS = 5
+
+# Stage ii follows a stage-i plan that ended at most this long before it (§11, (c)).
+STAGE_II_MAX_GAP_MONTHS = 12
+
+_STAGE_ORDER = {Stage.I: 1, Stage.II: 2, Stage.III: 3}
 
 
 # The ESD fields (育成就労産業分野, DOMAIN §9)
@@ -137,21 +130,34 @@ CAPS_FY2027_28: Mapping[str, int] = {
 NATIONAL_CAPS: Mapping[int, Mapping[str, int]] = {2027: CAPS_FY2027_28, 2028: CAPS_FY2027_28}
 
 # Designated areas (指定区域) for transfers: every prefecture outside the three metropolitan areas (Tokyo,
-# Osaka, Nagoya), by name and JIS X 0401 code; the government's proposal, not final. (c)
+# Osaka, Nagoya); the government's proposal, not final. (c) Compared as JIS X 0401 codes (`prefecture_code`): a
+# configured list may name them by code or name, the registry's events carry either.
 METROPOLITAN_PREFECTURES = frozenset(
     {"Saitama", "Chiba", "Tokyo", "Kanagawa", "Aichi", "Kyoto", "Osaka", "Hyogo"}
     | {"11", "12", "13", "14", "23", "26", "27", "28"}
 )
 
 
+def prefecture_code(value: str | None) -> str | None:
+    """A prefecture as its JIS X 0401 code, whichever way it was given: the registry's events since issue 19 carry
+    the code ("13"), those before the name as filed ("Tokyo", "東京都"). A value naming no prefecture (accepted by
+    the registry before issue 19) is kept as given, stripped; None (or blank) stays None."""
+    if value is None or not value.strip():
+        return None
+    found = reference.prefecture(value)
+    return found.code if found is not None else value.strip()
+
+
+def prefecture_codes(values: Iterable[str]) -> frozenset[str]:
+    """`prefecture_code` of each (a configured list may name prefectures either way)."""
+    return frozenset(code for v in values if (code := prefecture_code(v)) is not None)
+
+
 def designated_area(prefecture: str | None, metropolitan: frozenset[str]) -> bool:
-    """An employer in a designated (rural) area: its prefecture is known and not metropolitan."""
-    return prefecture is not None and prefecture not in metropolitan
-
-
-def designated_area_sql(prefecture: str, metropolitan: str) -> str:
-    """`designated_area` as SQL over a column and a text[] parameter."""
-    return f"({prefecture} IS NOT NULL AND NOT ({prefecture} = ANY({metropolitan})))"
+    """An employer in a designated (rural) area: its prefecture is known and not metropolitan (compared as
+    JIS codes, so a name and a code of the same prefecture are the same prefecture)."""
+    code = prefecture_code(prefecture)
+    return code is not None and code not in prefecture_codes(metropolitan)
 
 
 # What the service knows
@@ -199,6 +205,7 @@ class ImplementingOrganization:
     prefecture: str | None = None
     esd_supervising_organization_id: UUID | None = None  # ESD's supervision support organization (type b)
     esd_supervised_from: date | None = None
+    stability_recognised: bool = False  # type (a): the Ministers recognise the company as stable (registry)
 
 
 @dataclass(frozen=True)
@@ -217,6 +224,7 @@ class OtherPlan:
     id: UUID | None = None
     implementing_organization_id: UUID | None = None
     field: str | None = None
+    operation: str | None = None
 
     @property
     def last_day(self) -> date:
@@ -251,8 +259,11 @@ class CertificationFacts:
     plans_in_force: int = 0  # the implementing organization's certified plans of this stage (TITP) or scheme (ESD)
     # overlapping this one
     personal_data: PersonalData | None = None  # the trainee's, opened with their key; None once erased
+    exams: tuple[ExamTaken, ...] = ()  # the trainee's exam results as the exam body reported them
+    certification_revoked_on: date | None = None  # Art. 10: the implementing organization's latest plan revocation
+    field_trainees: int = 0  # TITP, an operation with a field limit (nursing care, construction): the employer's
+    # certified TITP plans of that field (any stage) overlapping this one
     # ESD only
-    exams: tuple[ExamTaken, ...] = ()  # the worker's recorded exam results
     transfer_from_employer: ImplementingOrganization | None = None  # of the plan named by `transfer_from`
     esd_workers: int = 0  # the receiving employer's ESD plans in force on the new plan's start date
     own_wish_transfers: int = 0  # ... of which transfers at the worker's own wish
@@ -273,6 +284,20 @@ class QuotaRules:
     normal: Mapping[Stage, int] = field(default_factory=lambda: {I: 1, II: 2, III: 0})
     excellent: Mapping[Stage, int] = field(default_factory=lambda: {I: 2, II: 4, III: 6})
     hard_cap_per_staff: Mapping[Stage, int] = field(default_factory=lambda: {I: 1, II: 2, III: 3})
+    # Type (a) (企業単独型, §11): a share of the full-time staff, unless the Ministers recognise the company as
+    # stable (then the table above). (c)
+    type_a_share: Mapping[Stage, Fraction] = field(
+        default_factory=lambda: {I: Fraction(1, 20), II: Fraction(1, 10), III: Fraction(0)}
+    )
+    type_a_excellent_share: Mapping[Stage, Fraction] = field(
+        default_factory=lambda: {I: Fraction(1, 10), II: Fraction(1, 5), III: Fraction(3, 10)}
+    )
+    # Field limits (§11): trainees of the field in total (all stages) at most this share of the full-time staff:
+    # nursing care per establishment (approximated by the organization's staff: the registry keeps no
+    # establishments), construction per company. (c)
+    field_limit_share: Mapping[str, Fraction] = field(
+        default_factory=lambda: {"nursing_care": Fraction(1), "construction": Fraction(1)}
+    )
 
     def basic(self, full_time_staff: int) -> int:
         for most_staff, quota in self.basic_table:
@@ -280,11 +305,17 @@ class QuotaRules:
                 return quota
         return full_time_staff // self.staff_per_trainee_above_table
 
-    def limit(self, stage: Stage, full_time_staff: int, excellent: bool) -> tuple[int, str]:
-        """The most plans of `stage` in force at once, and the rule that sets it."""
-        table = (self.excellent if excellent else self.normal)[stage] * self.basic(full_time_staff)
+    def limit(self, stage: Stage, full_time_staff: int, excellent: bool, type_a: bool = False) -> tuple[int, str]:
+        """The most plans of `stage` in force at once, and the rule that sets it. `type_a`: a type (a) company
+        not recognised as stable (its share of the staff, not the table)."""
+        if type_a:
+            share = (self.type_a_excellent_share if excellent else self.type_a_share)[stage]
+            table, rule = int(share * full_time_staff), "quota.type_a_staff_share"
+        else:
+            table = (self.excellent if excellent else self.normal)[stage] * self.basic(full_time_staff)
+            rule = "quota.stage_limit"
         cap = self.hard_cap_per_staff[stage] * full_time_staff
-        return (table, "quota.stage_limit") if table <= cap else (cap, "quota.hard_cap")
+        return (table, rule) if table <= cap else (cap, "quota.hard_cap")
 
 
 # The rule sets
@@ -296,10 +327,60 @@ class TitpRules:
     minimum_age: int = 18
     stage_years: Mapping[Stage, int] = field(default_factory=lambda: {I: 1, II: 2, III: 2})
     total_years: int = 5
-    return_home_min_months: int = 1  # between stages ii and iii: at least this ...
+    return_home_min_months: int = 1  # before stage iii or within its first year: at least this ...
     return_home_max_years: int = 1  # ... and less than this
     transition_job_categories: frozenset[str] = TRANSITION_JOB_CATEGORIES
     quota: QuotaRules = QuotaRules()
+    # The jobs' operations and the last stage each may reach: shared/reference's unless given. (c)
+    operations: Mapping[str, Operation] = field(default_factory=lambda: dict(reference.operations()))
+    stage_ii_max_gap_months: int = STAGE_II_MAX_GAP_MONTHS  # (c)
+    filing_earliest_months: int = FILING_EARLIEST_MONTHS  # (c)
+    filing_latest_months: Mapping[Stage, int] = field(default_factory=lambda: dict(FILING_LATEST_MONTHS))  # (c)
+    revocation_bar_years: int = REVOCATION_BAR_YEARS  # (c)
+
+    def operation_of(self, plan: PlanDetails) -> Operation | None:
+        """The plan's operation (作業): required for stages ii and iii, checked whenever it is given."""
+        if plan.operation is None:
+            if plan.stage is not I:
+                _refuse(
+                    "plan.operation_required",
+                    f"a stage-{plan.stage} plan names its operation (a code of the reference data's operations)",
+                )
+            return None
+        operation = self.operations.get(plan.operation)
+        if operation is None:
+            _refuse("plan.operation_known", f"{plan.operation!r} is not an operation of the reference data")
+        if operation.job_category != plan.job_category:
+            _refuse(
+                "plan.operation_job_category",
+                f"the operation {operation.code} ({operation.job}: {operation.name}) is in the job category"
+                f" {operation.job_category!r}, not {plan.job_category!r}",
+            )
+        return operation
+
+    def check_filing(self, plan: PlanDetails, applied_on: date) -> None:
+        """The filing window: from `filing_earliest_months` before the start, at the latest the stage's
+        `filing_latest_months` before it."""
+        assert plan.stage is not None
+        earliest = add_months(plan.start_date, -self.filing_earliest_months)
+        latest = add_months(plan.start_date, -self.filing_latest_months[plan.stage])
+        if applied_on < earliest:
+            _refuse(
+                "plan.filing_too_early",
+                f"a plan is filed from {self.filing_earliest_months} months before its start: from {earliest}"
+                f" for a start on {plan.start_date} (applied on {applied_on})",
+            )
+        if applied_on > latest:
+            _refuse(
+                "plan.filing_too_late",
+                f"a stage-{plan.stage} plan is filed at least {self.filing_latest_months[plan.stage]} months before"
+                f" its start: by {latest} for a start on {plan.start_date} (applied on {applied_on})",
+            )
+
+    def check_application(self, plan: PlanDetails, applied_on: date) -> None:
+        """What a TITP application must state when it arrives: its operation, within its filing window."""
+        self.operation_of(plan)
+        self.check_filing(plan, applied_on)
 
     def check(self, plan: PlanTerms, facts: CertificationFacts) -> None:
         """Refuse with the first rule of DOMAIN §3-4 the plan breaks; return if it may be certified."""
@@ -307,6 +388,8 @@ class TitpRules:
         if stage is None:
             _refuse("plan.titp_stage", "a TITP plan names its stage: i, ii or iii")
         org = _organizations(plan, facts)
+        _revocation_bar(facts, self.revocation_bar_years)
+        operation = self.operation_of(plan)
         if plan.training_type is TrainingType.B:
             permit = facts.permit
             if permit is None or permit.scheme is not TITP or not permit.active_on(facts.certified_on):
@@ -339,18 +422,48 @@ class TitpRules:
         titp_plans = [p for p in facts.trainee_plans if p.scheme is TITP]
         _total_period(plan, titp_plans, self.total_years, "trainee.total_period")
         if stage is not I:
-            self._moving_on(plan, stage, facts, org)
+            assert operation is not None  # operation_of refuses a stage ii or iii plan without one
+            self._moving_on(plan, stage, facts, org, operation)
         _wage(plan)
         if plan.training_type is TrainingType.B:
             _sending(facts)
         general_permit = facts.permit is not None and facts.permit.permit_type == PermitType.GENERAL
-        excellent = org.excellent and (plan.training_type is TrainingType.A or general_permit)
-        _quota(stage, facts, self.quota, org, excellent)
+        type_a = plan.training_type is TrainingType.A
+        excellent = org.excellent and (type_a or general_permit)
+        _quota(stage, facts, self.quota, org, excellent, type_a and not org.stability_recognised)
+        if operation is not None and operation.field_limit is not None:
+            self._field_limit(operation.field_limit, facts, org)
+
+    def _field_limit(self, field_limit: str, facts: CertificationFacts, org: ImplementingOrganization) -> None:
+        share = self.quota.field_limit_share.get(field_limit)
+        if share is None:
+            return
+        limit = int(share * org.full_time_staff)
+        if facts.field_trainees + 1 > limit:
+            # Nursing care counts per establishment; the registry keeps none: the organization's staff stands in.
+            staff = "full-time staff" + (" (per establishment)" if field_limit == "nursing_care" else "")
+            _refuse(
+                f"quota.{field_limit}_staff",
+                f"{field_limit.replace('_', ' ')} trainees are at most {share} x the {staff}:"
+                f" {facts.field_trainees} in force over this period, {org.full_time_staff} full-time staff",
+            )
 
     def _moving_on(
-        self, plan: PlanTerms, stage: Stage, facts: CertificationFacts, org: ImplementingOrganization
+        self,
+        plan: PlanTerms,
+        stage: Stage,
+        facts: CertificationFacts,
+        org: ImplementingOrganization,
+        operation: Operation,
     ) -> None:
-        """Stages ii and iii: the stage before, its exam, and for stage iii the return home."""
+        """Stages ii and iii: the operation goes that far, the stage before was done in full (and for stage ii not
+        long ago), its exam passed as the exam body recorded it, and for stage iii the return home."""
+        if _STAGE_ORDER[Stage(operation.last_stage)] < _STAGE_ORDER[stage]:
+            _refuse(
+                "operation.transition_eligible",
+                f"the operation {operation.code} ({operation.job}: {operation.name}) goes to stage"
+                f" {operation.last_stage} at most",
+            )
         if plan.job_category not in self.transition_job_categories:
             _refuse(
                 "job_category.transition_eligible",
@@ -370,32 +483,90 @@ class TitpRules:
                 f"stage {stage} needs a stage-{before} plan completed, or ending, before it starts",
             )
         previous = max(earlier, key=lambda p: p.last_day)
+        if (
+            previous.status is PlanStatus.COMPLETED
+            and previous.ended_on is not None
+            and (previous.ended_on < previous.end_date)
+        ):
+            _refuse(
+                "previous_stage.completed_in_full",
+                f"the stage-{before} plan ({previous.start_date} to {previous.end_date}) was recorded completed on"
+                f" {previous.ended_on}, before its period ran: stage {stage} follows a stage done in full",
+            )
+        if stage is II:
+            gap_from = previous.last_day + timedelta(days=1)
+            latest_start = last_day(gap_from, self.stage_ii_max_gap_months) + timedelta(days=1)
+            if plan.start_date > latest_start:
+                _refuse(
+                    "previous_stage.gap",
+                    f"stage ii starts at most {self.stage_ii_max_gap_months} months after stage i ended"
+                    f" ({previous.last_day}): by {latest_start}",
+                )
         if previous.job_category != plan.job_category:
             _refuse(
                 "previous_stage.same_job_category",
                 f"stage {stage} continues the stage-{before} job category {previous.job_category!r}",
             )
+        if previous.operation is not None and previous.operation != plan.operation:
+            _refuse(
+                "previous_stage.same_operation",
+                f"stage {stage} continues the stage-{before} operation {previous.operation}",
+            )
         exam = STAGE_EXAM[before]
-        if previous.exam_result != ExamResult.PASSED and not _passed(plan, exam):
-            _refuse("previous_stage.exam_passed", f"stage {stage} needs the {exam} exam passed")
+        if not any(
+            e.grade is exam and e.result is ExamResult.PASSED and e.taken_on <= plan.start_date for e in facts.exams
+        ):
+            _refuse(
+                "previous_stage.exam_passed",
+                f"stage {stage} needs the {exam} exam passed by its start, as the exam body recorded it"
+                " (POST /v1/exam-results); the application's exams_passed does not count",
+            )
         if stage is III:
-            home_from = previous.last_day + timedelta(days=1)
-            if not (
-                add_months(home_from, self.return_home_min_months)
-                <= plan.start_date
-                < add_months(home_from, 12 * self.return_home_max_years)
-            ):
-                _refuse(
-                    "stage_iii.return_home",
-                    f"between stage ii (ended {previous.last_day}) and stage iii the trainee returns home for"
-                    f" at least {self.return_home_min_months} month(s) and under"
-                    f" {self.return_home_max_years} year(s)",
-                )
+            self._return_home(plan, previous)
             if not org.excellent:
                 _refuse(
                     "stage_iii.excellent_implementing_organization",
                     "stage iii is only for implementing organizations rated excellent",
                 )
+
+    def _return_home(self, plan: PlanTerms, previous: OtherPlan) -> None:
+        """At least `return_home_min_months` and under `return_home_max_years` at home, counted as months are
+        (shared.dates, Civil Code Art. 143): between stage ii and stage iii, or as the plan states within stage
+        iii's first year."""
+        months, years = self.return_home_min_months, self.return_home_max_years
+        home_from = previous.last_day + timedelta(days=1)
+        if plan.start_date > last_day(home_from, 12 * years):
+            _refuse(
+                "stage_iii.return_home",
+                f"stage ii ended on {previous.last_day}: stage iii starts less than {years} year(s) after it"
+                f" (by {last_day(home_from, 12 * years)})",
+            )
+        if plan.start_date > last_day(home_from, months):
+            return  # a return home of a month or more before stage iii
+        stated = plan.return_home
+        if stated is None:
+            _refuse(
+                "stage_iii.return_home",
+                f"the trainee returns home for at least {months} month(s) and under {years} year(s): before stage"
+                f" iii (stage ii ended on {previous.last_day}, so from {home_from} to at least"
+                f" {last_day(home_from, months)}) or within its first year (return_home)",
+            )
+        self._return_home_in_first_year(plan, stated, months, years)
+
+    def _return_home_in_first_year(self, plan: PlanTerms, stated: ReturnHome, months: int, years: int) -> None:
+        first_year_end = last_day(plan.start_date, 12)
+        if not plan.start_date <= stated.from_date <= stated.until_date <= first_year_end:
+            _refuse(
+                "stage_iii.return_home_in_first_year",
+                f"a return home during stage iii lies within its first year ({plan.start_date} to {first_year_end});"
+                f" this one is {stated.from_date} to {stated.until_date}",
+            )
+        if not last_day(stated.from_date, months) <= stated.until_date < last_day(stated.from_date, 12 * years):
+            _refuse(
+                "stage_iii.return_home",
+                f"a return home lasts at least {months} month(s) (from {stated.from_date} to at least"
+                f" {last_day(stated.from_date, months)}) and under {years} year(s)",
+            )
 
 
 @dataclass(frozen=True)
@@ -417,6 +588,7 @@ class EsdRules:
     transferred_share: Fraction = Fraction(1, 3)  # own-wish transfers among the receiving employer's workers (c)
     from_designated_share: Fraction = Fraction(1, 6)  # ... from designated areas, for an employer outside them (c)
     metropolitan_prefectures: frozenset[str] = METROPOLITAN_PREFECTURES  # outside the designated areas (c)
+    revocation_bar_years: int = REVOCATION_BAR_YEARS  # Art. 10, kept by the amended Act (c)
 
     # What every ESD application states (decided at application; again at certification)
 
@@ -460,6 +632,7 @@ class EsdRules:
         """Refuse with the first rule of DOMAIN §9 the plan breaks; return if it may be certified."""
         self.check_terms(plan)
         org = _organizations(plan, facts)
+        _revocation_bar(facts, self.revocation_bar_years)
         if plan.training_type is TrainingType.B:
             self._supervision_support(facts)
         _minimum_age(plan, self.minimum_age)
@@ -659,6 +832,7 @@ def replace_last_day(plan: OtherPlan, day: date) -> OtherPlan:
         plan.id,
         plan.implementing_organization_id,
         plan.field,
+        plan.operation,
     )
 
 
@@ -742,6 +916,7 @@ class RuleBook:
                 "plan.titp_no_esd_terms", "field, transfer_from, transfer_reason and extension are for ESD plans only"
             )
         self.switch.check_titp(plan, applied_on, self.esd.starts_on, trainee_plans)
+        self.titp.check_application(plan, applied_on)
 
     def check(self, plan: PlanTerms, applied_on: date, facts: CertificationFacts) -> TitpRules | EsdRules:
         """Certification: the application's rules again on what is known now, then the scheme's rule set."""
@@ -769,6 +944,11 @@ def check_terms(plan: PlanDetails) -> None:
         )
     if plan.training_type is TrainingType.A and any(named):
         _refuse("plan.type_a_names_no_organizations", "a type (a) plan has no supervising or sending organization")
+    if plan.return_home is not None:
+        if plan.stage is not Stage.III:
+            _refuse("plan.return_home_stage_iii", "return_home is stated by a stage-iii plan only")
+        if plan.return_home.until_date < plan.return_home.from_date:
+            _refuse("plan.return_home_dates", "return_home.until_date is before its from_date")
 
 
 # Rules both sets share
@@ -809,6 +989,18 @@ def _organizations(plan: PlanTerms, facts: CertificationFacts) -> ImplementingOr
             "the implementing organization belongs to another supervising organization",
         )
     return org
+
+
+def _revocation_bar(facts: CertificationFacts, years: int) -> None:
+    """Art. 10: no certification for `years` from the day one of the organization's plans was revoked (counted, as
+    the registry's Art. 26 bar, from the next day: Civil Code Art. 140)."""
+    revoked = facts.certification_revoked_on
+    if revoked is not None and revoked <= facts.certified_on <= (barred_until := last_day_after(revoked, 12 * years)):
+        _refuse(
+            "implementing_organization.certification_revoked",
+            f"a plan of the implementing organization had its certification revoked on {revoked}: no plan is"
+            f" certified for {years} years, until {barred_until} (Art. 10)",
+        )
 
 
 def _minimum_age(plan: PlanTerms, minimum_age: int) -> None:
@@ -855,9 +1047,14 @@ def _sending(facts: CertificationFacts) -> None:
 
 
 def _quota(
-    stage: Stage, facts: CertificationFacts, quota: QuotaRules, org: ImplementingOrganization, excellent: bool
+    stage: Stage,
+    facts: CertificationFacts,
+    quota: QuotaRules,
+    org: ImplementingOrganization,
+    excellent: bool,
+    type_a_share: bool = False,
 ) -> None:
-    limit, rule = quota.limit(stage, org.full_time_staff, excellent)
+    limit, rule = quota.limit(stage, org.full_time_staff, excellent, type_a_share)
     if facts.plans_in_force + 1 > limit:
         _refuse(
             rule,
@@ -865,10 +1062,6 @@ def _quota(
             f" {org.full_time_staff} full-time staff{' and excellent ratings' if excellent else ''}"
             f" at most {limit} are allowed",
         )
-
-
-def _passed(plan: PlanTerms, grade: ExamGrade) -> bool:
-    return any(e.grade is grade and e.passed_on <= plan.start_date for e in plan.exams_passed)
 
 
 def _passes(plan: PlanTerms, facts: CertificationFacts) -> list[tuple[ExamGrade, date]]:

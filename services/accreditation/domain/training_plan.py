@@ -317,13 +317,34 @@ def close_improvement_order(state: TrainingPlan, order_id: UUID, closed_on: date
     return [ImprovementOrderClosed(**state.header(), order_id=order_id, closed_on=closed_on)]
 
 
-def revoke(state: TrainingPlan, revoked_on: date, reason: str, referral_id: UUID | None = None) -> list[EventPayload]:
+def revoke(
+    state: TrainingPlan,
+    revoked_on: date,
+    reason: str,
+    referral_id: UUID | None = None,
+    improvement_order_id: UUID | None = None,
+) -> list[EventPayload]:
     plan = _require_in_force(state, revoked_on)
-    return [TrainingPlanRevoked(**plan.header(), revoked_on=revoked_on, reason=reason, referral_id=referral_id)]
+    return [
+        TrainingPlanRevoked(
+            **plan.header(),
+            revoked_on=revoked_on,
+            reason=reason,
+            referral_id=referral_id,
+            improvement_order_id=improvement_order_id,
+        )
+    ]
 
 
-def revoke_on_referral(state: TrainingPlan, revoked_on: date, reason: str, referral_id: UUID) -> list[EventPayload]:
-    """An inspection referral revokes the plans in force on its decision date; others are left as they are."""
+def revoke_on_referral(
+    state: TrainingPlan,
+    revoked_on: date,
+    reason: str,
+    referral_id: UUID | None,
+    improvement_order_id: UUID | None = None,
+) -> list[EventPayload]:
+    """An inspection referral (or the breach of an Art. 15 order) revokes the plans in force on its decision date;
+    others are left as they are."""
     if (
         not isinstance(state, AppliedPlan)
         or state.status is not PlanStatus.CERTIFIED
@@ -331,7 +352,7 @@ def revoke_on_referral(state: TrainingPlan, revoked_on: date, reason: str, refer
         or state.certified_on > revoked_on
     ):
         return []
-    return revoke(state, revoked_on, reason, referral_id)
+    return revoke(state, revoked_on, reason, referral_id, improvement_order_id)
 
 
 def require_new_supervising_organization(state: TrainingPlan, since: date, reason: str) -> list[EventPayload]:

@@ -23,11 +23,13 @@ from contracts.registry import (
     PermitRenewed,
     PermitRevoked,
     PermitType,
+    PermitTypeChanged,
     Scheme,
     SendingAgreementEnded,
     SendingAgreementSigned,
     SendingOrganizationApproved,
     SendingOrganizationWithdrawn,
+    StabilityRecognitionRecorded,
     StaffCountRecorded,
     SupervisionChanged,
     SupervisionSupportPermitApplied,
@@ -36,7 +38,7 @@ from contracts.registry import (
     SupervisionSupportPermitRenewed,
     TrainingType,
 )
-from services.accreditation.domain.rules import ImplementingOrganization, Period, Permit
+from services.accreditation.domain.rules import ImplementingOrganization, Period, Permit, prefecture_code
 
 
 async def record_registry_event(conn: asyncpg.Connection, stream_id: str, event: object) -> None:
@@ -57,8 +59,22 @@ async def _permits(conn: asyncpg.Connection, id: UUID, event: object) -> None:
                 id,
                 status="active",
                 permit_type=event.permit_type.value,
+                permit_type_as_of=event.granted_on,
                 granted_on=event.granted_on,
                 expires_on=event.expires_on,
+            )
+        case PermitTypeChanged():
+            # Art. 32: specified -> general, the permit keeping its last day. Only a TITP permit has a type; a
+            # change older than the type already known (a downgrade since, or the same change seen again)
+            # changes nothing.
+            await conn.execute(
+                "UPDATE registry_permits SET permit_type = $2, expires_on = $3, permit_type_as_of = $4"
+                " WHERE supervising_organization_id = $1 AND scheme = 'titp'"
+                " AND (permit_type_as_of IS NULL OR permit_type_as_of <= $4)",
+                id,
+                event.permit_type.value,
+                event.expires_on,
+                event.changed_on,
             )
         case PermitDenied():
             await _permit(conn, id, status="denied")
@@ -95,10 +111,12 @@ async def _permits(conn: asyncpg.Connection, id: UUID, event: object) -> None:
             )
         case PermitDowngraded():
             await conn.execute(
-                "UPDATE registry_permits SET permit_type = $2 WHERE supervising_organization_id = $1"
-                " AND scheme = 'titp'",
+                "UPDATE registry_permits SET permit_type = $2,"
+                " permit_type_as_of = greatest(permit_type_as_of, $3::date)"
+                " WHERE supervising_organization_id = $1 AND scheme = 'titp'",
                 id,
                 PermitType.SPECIFIED.value,
+                event.effective_on,
             )
         case BusinessSuspended():
             suspension = {
@@ -121,8 +139,9 @@ async def _organizations(conn: asyncpg.Connection, id: UUID, event: object) -> N
             await conn.execute(
                 """
                 INSERT INTO registry_implementing_organizations (id, training_type, supervising_organization_id,
-                    full_time_staff, staff_as_of, excellent, excellent_as_of, prefecture)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING
+                    full_time_staff, staff_as_of, excellent, excellent_as_of, prefecture, stability_recognised,
+                    stability_recognised_as_of)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $7) ON CONFLICT (id) DO NOTHING
                 """,
                 id,
                 event.training_type.value,
@@ -131,7 +150,8 @@ async def _organizations(conn: asyncpg.Connection, id: UUID, event: object) -> N
                 event.staff_as_of,
                 event.excellent,
                 event.registered_on,
-                event.prefecture,
+                prefecture_code(event.prefecture),  # the JIS code, whether the event carries it or the name
+                event.stability_recognised,
             )
         case StaffCountRecorded():
             # Quotas use the latest figure: a count as of an earlier day does not replace a newer one.
@@ -148,6 +168,16 @@ async def _organizations(conn: asyncpg.Connection, id: UUID, event: object) -> N
                 " WHERE id = $1 AND excellent_as_of <= $3",
                 id,
                 event.excellent,
+                event.as_of,
+            )
+        case StabilityRecognitionRecorded():
+            # Type (a): the latest recognition decides (one as of an earlier day does not replace a newer one).
+            await conn.execute(
+                "UPDATE registry_implementing_organizations SET stability_recognised = $2,"
+                " stability_recognised_as_of = $3"
+                " WHERE id = $1 AND (stability_recognised_as_of IS NULL OR stability_recognised_as_of <= $3)",
+                id,
+                event.recognised,
                 event.as_of,
             )
         case SupervisionChanged() if event.scheme is Scheme.ESD:
@@ -207,7 +237,8 @@ async def _permit(conn: asyncpg.Connection, id: UUID, **values) -> None:
 async def implementing_organization(conn: asyncpg.Connection, id: UUID) -> ImplementingOrganization | None:
     row = await conn.fetchrow(
         "SELECT training_type, supervising_organization_id, full_time_staff, excellent, prefecture,"
-        " esd_supervising_organization_id, esd_supervised_from FROM registry_implementing_organizations WHERE id = $1",
+        " esd_supervising_organization_id, esd_supervised_from, stability_recognised"
+        " FROM registry_implementing_organizations WHERE id = $1",
         id,
     )
     if row is None:
@@ -217,9 +248,10 @@ async def implementing_organization(conn: asyncpg.Connection, id: UUID) -> Imple
         row["supervising_organization_id"],
         row["full_time_staff"],
         row["excellent"],
-        row["prefecture"],
+        prefecture_code(row["prefecture"]),  # rows recorded before issue 19 hold the name
         row["esd_supervising_organization_id"],
         row["esd_supervised_from"],
+        row["stability_recognised"],
     )
 
 

@@ -2,7 +2,9 @@
 
 A plan counts once it is certified, under its dimensions: the trainee's nationality, the job
 group of its job category, its stage (`none` for an ESD plan, which has none), its training type,
-its implementing organization's prefecture and its scheme (titp, esd). It counts in:
+its implementing organization's prefecture (its JIS X 0401 code; plans counted before issue 19 may be under the
+name the registry's event carried, which the routes read as the same prefecture) and its scheme (titp, esd).
+It counts in:
 
 - `plans_certified`: the month of its certification;
 - `trainees_in_progress`: every month on whose last day it is in progress: certified, started,
@@ -21,11 +23,14 @@ from typing import Any
 import asyncpg
 
 from contracts.accreditation import TrainingPlanRevoked
+from services.accreditation.domain.rules import prefecture_code
 from services.accreditation.domain.training_plan import AppliedPlan, TrainingPlan
+from shared import reference
 from shared.dates import add_months, fiscal_year, fiscal_year_start, last_day, month_start
 from shared.statistics import Key, count_entity, totals
 
 DIMENSIONS = ("nationality", "job_group", "stage", "training_type", "prefecture", "scheme")
+PREFECTURE = DIMENSIONS.index("prefecture")
 UNKNOWN = "unknown"
 NO_STAGE = "none"  # an ESD plan's stage
 
@@ -60,7 +65,7 @@ def plan_facts(state: TrainingPlan, prefecture: str | None) -> dict[str, Any] | 
             job_group(plan.job_category),
             plan.stage.value if plan.stage else NO_STAGE,
             plan.training_type.value,
-            prefecture or UNKNOWN,
+            prefecture_code(prefecture) or UNKNOWN,
             plan.scheme.value,
         ],
         "implementing_organization_id": str(plan.implementing_organization_id),
@@ -107,13 +112,33 @@ async def monthly(
     pool: asyncpg.Pool, measure: str, months: Sequence[date], *, by: int | None, where: list[str | None]
 ) -> dict[date, dict[str | None, int]]:
     """Per month of `months`: the count of `measure` per value of the dimension `by` (one total under None
-    when not split), over the plans whose dimensions equal `where` (None: any)."""
-    async with pool.acquire() as conn:
-        rows = await totals(conn, measure, months[0], months[-1], by=by, where=where)
+    when not split), over the plans whose dimensions equal `where` (None: any).
+
+    A prefecture, in `where` or as `by`, is one prefecture however it is spelled: the plans counted before issue 19
+    are under the name the registry's event carried ("Tokyo"), those since under the code ("13")."""
+    prefecture = where[PREFECTURE]
+    spellings: list[str | None] = [None] if prefecture is None else [*prefecture_spellings(prefecture)]
     found: dict[date, dict[str | None, int]] = {month: {} for month in months}
-    for month, value, n in rows:
-        found[month][value] = n
+    async with pool.acquire() as conn:
+        for spelling in spellings:
+            one = [*where[:PREFECTURE], spelling, *where[PREFECTURE + 1 :]]
+            for month, value, n in await totals(conn, measure, months[0], months[-1], by=by, where=one):
+                if by == PREFECTURE and value is not None and value != UNKNOWN:
+                    value = prefecture_code(value)
+                found[month][value] = found[month].get(value, 0) + n
+    for counts in found.values():  # a name and its code that cancel out (a plan re-counted) are no prefecture
+        for value in [v for v, n in counts.items() if n == 0]:
+            del counts[value]
     return found
+
+
+def prefecture_spellings(value: str) -> list[str]:
+    """The values a prefecture may be counted under: its code, and the names (English, Japanese) the registry's
+    events carried before issue 19; a value naming no prefecture (or "unknown") only as given."""
+    found = reference.prefecture(value)
+    if found is None:
+        return [value]
+    return list(dict.fromkeys((found.code, found.name, found.name_ja)))
 
 
 async def revocations(pool: asyncpg.Pool, first: date, last: date) -> tuple[dict[date, int], dict[date, int]]:

@@ -21,7 +21,7 @@ from contracts.accreditation import (
 )
 from contracts.registry import Scheme
 from services.accreditation.domain import training_plan as tp
-from services.accreditation.domain.rules import OtherPlan, designated_area_sql
+from services.accreditation.domain.rules import OtherPlan, designated_area
 from services.accreditation.projections import personal_data
 from services.accreditation.projections.exam_results import passes
 from services.accreditation.projections.statistics import project_plan_statistics
@@ -98,8 +98,8 @@ async def project_training_plan(conn: asyncpg.Connection, id: str, state: tp.Tra
         """
         INSERT INTO training_plans (id, trainee_id, stage, training_type, job_category,
             implementing_organization_id, supervising_organization_id, start_date, end_date, status, ended_on,
-            exam_result, document, version, scheme, field, transfer_from, transfer_reason, applied_on)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+            exam_result, document, version, scheme, field, transfer_from, transfer_reason, applied_on, operation)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
         ON CONFLICT (id) DO UPDATE SET status = excluded.status, ended_on = excluded.ended_on,
             exam_result = excluded.exam_result, document = excluded.document, version = excluded.version
         """,
@@ -122,6 +122,7 @@ async def project_training_plan(conn: asyncpg.Connection, id: str, state: tp.Tra
         plan.transfer_from,
         plan.transfer_reason.value if plan.transfer_reason else None,
         plan.applied_on,
+        plan.operation,
     )
     await project_plan_statistics(conn, id, state)
 
@@ -133,7 +134,7 @@ async def trainee_plans(conn: asyncpg.Connection, plan_id: str, trainee_id: UUID
     """The trainee's other plans that were ever certified."""
     rows = await conn.fetch(
         "SELECT id, stage, job_category, start_date, end_date, status, ended_on, exam_result, scheme, applied_on,"
-        " implementing_organization_id, field FROM training_plans"
+        " implementing_organization_id, field, operation FROM training_plans"
         " WHERE trainee_id = $1 AND id <> $2 AND status = ANY($3::text[])",
         trainee_id,
         UUID(plan_id),
@@ -159,6 +160,7 @@ async def trainee_plans(conn: asyncpg.Connection, plan_id: str, trainee_id: UUID
             id=r["id"],
             implementing_organization_id=r["implementing_organization_id"],
             field=r["field"],
+            operation=r["operation"],
         )
         for r in rows
     )
@@ -181,30 +183,63 @@ async def plans_in_force(conn: asyncpg.Connection, plan_id: str, plan: PlanDetai
     return count
 
 
+async def latest_revocation(conn: asyncpg.Connection, implementing_organization_id: UUID, on: date) -> date | None:
+    """Art. 10: the latest day, by `on`, a plan of the implementing organization had its certification revoked."""
+    revoked: date | None = await conn.fetchval(
+        "SELECT max(ended_on) FROM training_plans WHERE implementing_organization_id = $1 AND status = 'revoked'"
+        " AND ended_on <= $2",
+        implementing_organization_id,
+        on,
+    )
+    return revoked
+
+
+async def field_trainees(
+    conn: asyncpg.Connection, plan_id: str, plan: PlanDetails, operations: Sequence[str], job_categories: Sequence[str]
+) -> int:
+    """The implementing organization's certified TITP plans (any stage) overlapping this one in a field with a
+    limit: of one of its `operations`, or, for plans applied for before plans named one, of its job categories."""
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM training_plans WHERE implementing_organization_id = $1 AND scheme = 'titp'"
+        " AND status = 'certified' AND id <> $2 AND start_date <= $4 AND end_date >= $3"
+        " AND (operation = ANY($5::text[]) OR (operation IS NULL AND job_category = ANY($6::text[])))",
+        plan.implementing_organization_id,
+        UUID(plan_id),
+        plan.start_date,
+        plan.end_date,
+        list(operations),
+        list(job_categories),
+    )
+    return count
+
+
 async def esd_workers_on(
     conn: asyncpg.Connection, plan_id: str, implementing_organization_id: UUID, day: date, metropolitan: frozenset[str]
 ) -> tuple[int, int, int]:
     """The employer's ESD plans in force on `day`; of them, transfers at the worker's own wish; and of those,
-    transfers from an employer in a designated area (the receiving employer's caps)."""
-    row = await conn.fetchrow(
-        f"""
-        SELECT count(*) AS workers,
-               count(*) FILTER (WHERE p.transfer_reason = $5) AS own_wish,
-               count(*) FILTER (WHERE p.transfer_reason = $5 AND {designated_area_sql("o.prefecture", "$4")})
-                   AS from_designated
+    transfers from an employer in a designated area (the receiving employer's caps).
+
+    The previous employers' prefectures are counted per value and classified here (`designated_area`): the local
+    view holds names for organizations the registry told of before issue 19 and JIS codes since."""
+    rows = await conn.fetch(
+        """
+        SELECT o.prefecture, count(*) AS workers, count(*) FILTER (WHERE p.transfer_reason = $4) AS own_wish
           FROM training_plans p
           LEFT JOIN training_plans f ON f.id = p.transfer_from
           LEFT JOIN registry_implementing_organizations o ON o.id = f.implementing_organization_id
          WHERE p.implementing_organization_id = $1 AND p.scheme = 'esd' AND p.status = 'certified' AND p.id <> $2
            AND p.start_date <= $3 AND p.end_date >= $3
+         GROUP BY o.prefecture
         """,
         implementing_organization_id,
         UUID(plan_id),
         day,
-        sorted(metropolitan),
         TransferReason.OWN_WISH.value,
     )
-    return row["workers"], row["own_wish"], row["from_designated"]
+    workers = sum(r["workers"] for r in rows)
+    own_wish = sum(r["own_wish"] for r in rows)
+    from_designated = sum(r["own_wish"] for r in rows if designated_area(r["prefecture"], metropolitan))
+    return workers, own_wish, from_designated
 
 
 def counted_in_year(first: str, last: str) -> str:
