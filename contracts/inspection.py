@@ -95,9 +95,13 @@ class AdministrativeAction(StrEnum):
     SUSPENSION = "suspension"  # registry: Art. 37(3) suspension of the permit's business
     PERMIT_REVOCATION = "permit_revocation"  # registry: Art. 37(1) revocation of the permit
     PLAN_REVOCATION = "plan_revocation"  # accreditation: Art. 16 revocation of the implementing organization's plans
+    # On an implementing organization (employer) itself: accreditation issues it (EmployerImprovementOrderIssued).
+    EMPLOYER_IMPROVEMENT_ORDER = "employer_improvement_order"  # accreditation: Art. 15 order; `deadline` required
 
 
-CancellationReason = Literal["permit_revoked", "permit_expired"]
+CancellationReason = Literal["permit_revoked", "permit_expired", "no_plans_in_force"]
+"""Why an inspection left the schedule: the organization's permit was revoked or expired (Art. 37(1), Art. 31),
+or an implementing organization has no plan in force any more (its schedule ends, DOMAIN §11)."""
 
 
 class InspectionEvent(EventPayload):
@@ -125,7 +129,11 @@ class InspectionCompleted(InspectionEvent):
     inspector: str
     findings: tuple[Finding, ...] = ()
     outcome: InspectionOutcome
-    improvement_report_due: date | None = Field(default=None, description="For an improvement recommendation")
+    improvement_report_due: date | None = Field(
+        default=None,
+        description="For an improvement recommendation or improvement guidance: the date the improvement report is"
+        " due by",
+    )
 
 
 @inspection_events.register
@@ -135,7 +143,20 @@ class ImprovementReportReceived(InspectionEvent):
 
 @inspection_events.register
 class InspectionCancelled(InspectionEvent):
+    """A scheduled inspection taken off the schedule: the organization's permit was revoked or expired, or (a
+    regular one) the implementing organization has no plan in force any more."""
+
     cancelled_on: date
+    reason: CancellationReason
+
+
+@inspection_events.register
+class ImprovementReportWaitClosed(InspectionEvent):
+    """An inspection awaiting an improvement report (after guidance or a recommendation) awaits it no more: the
+    organization's permit was revoked or expired (DOMAIN §11, §5). It leaves the worklists of reports awaited and
+    overdue from `closed_on`; a report received before stays recorded."""
+
+    closed_on: date
     reason: CancellationReason
 
 
@@ -143,7 +164,8 @@ class InspectionCancelled(InspectionEvent):
 class AdministrativeActionReferred(EventPayload):
     """A referral's decision. Stream: the inspection's id. The registry (improvement order,
     suspension, permit revocation of a supervising organization) or accreditation (revocation
-    of an implementing organization's plans in force) applies it, once."""
+    of an implementing organization's plans in force; an Art. 15 improvement order on the
+    implementing organization, EmployerImprovementOrderIssued) applies it, once."""
 
     referral_id: UUID
     inspection_id: UUID
@@ -152,7 +174,7 @@ class AdministrativeActionReferred(EventPayload):
     target_id: UUID
     decided_on: date
     reason: str
-    # For improvement orders: the deadline; for suspensions: the period and scope.
+    # For improvement orders (Art. 36 and Art. 15): the deadline; for suspensions: the period and scope.
     deadline: date | None = None
     from_date: date | None = None
     until_date: date | None = None

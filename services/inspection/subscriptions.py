@@ -1,22 +1,38 @@
 """What the inspection service does with other services' events: the schedule builds itself (DOMAIN §5, §9).
 
-The organizations it hears of go to the local view (projections/organizations.py), and the ESD supports
-and quarterly audit reports to projections/filings.py; the schedule's policies (a TITP or ESD permit
-granted or a first certified plan of either scheme: the first inspection; a permit revoked or expired:
-its open inspections cancelled) are commands (commands.py).
+The organizations it hears of go to the local view (projections/organizations.py), with each employer's
+certified plans and their ends, and the ESD supports and quarterly audit reports to
+projections/filings.py; the schedule's policies (a TITP or ESD permit granted or a first certified plan
+of either scheme: the first inspection; a permit revoked or expired: its open inspections closed,
+scheduled or awaiting a report; an employer's last plan in force ended: its schedule ends, and its next
+certified plan starts it again) are commands (commands.py).
 
 Runs in the subscription's transaction, after the inbox recorded the event: each effect,
 including the inspection events appended here, happens once however often the event is
 delivered. The ids of inspections scheduled here derive from the causing event's id, so a
 replay of the topics into a fresh database schedules the same inspections.
+
+Order: one plan's events come in order (one stream, one partition), different plans' not
+necessarily. Whether an employer has a plan in force is asked of all the plans seen so far,
+and the end of its schedule is the latest end among them, whichever plan's end came last; a
+certification that comes after another plan's end but was certified before it puts the
+inspection that end cancelled back on the schedule (commands.schedule_first_inspection).
 """
 
 import logging
+from datetime import date
 from uuid import UUID, uuid5
 
 import asyncpg
 
-from contracts.accreditation import TrainingPlanCertified, accreditation_events
+from contracts.accreditation import (
+    TrainingPlanCertified,
+    TrainingPlanCompleted,
+    TrainingPlanDiscontinued,
+    TrainingPlanRevoked,
+    TrainingPlanTransferred,
+    accreditation_events,
+)
 from contracts.inspection import CancellationReason, InspectionReason, TargetType
 from contracts.registry import (
     ImplementingOrganizationRegistered,
@@ -34,7 +50,12 @@ from contracts.registry import (
 from services.inspection import commands
 from services.inspection.domain.rules import Cadence
 from services.inspection.projections import filings
-from services.inspection.projections.organizations import know_organization, target_type_of
+from services.inspection.projections.organizations import (
+    know_organization,
+    plan_certified,
+    plan_ended,
+    target_type_of,
+)
 from shared.commands import CommandRunner, UnitOfWork
 from shared.events import EventContext, RecordedEvent
 from shared.telemetry import current_traceparent
@@ -84,7 +105,9 @@ async def on_event(runner: CommandRunner, conn: asyncpg.Connection, event: Recor
                 scheme=Scheme.ESD,
             )
         case TrainingPlanCertified():
-            # The first certified plan of either scheme starts the employer's one schedule.
+            # The first certified plan of either scheme starts the employer's one schedule (again, if it had ended
+            # for want of plans in force).
+            await plan_certified(conn, organization, payload.implementing_organization_id, payload.certified_on)
             await commands.schedule_first_inspection(
                 uow,
                 inspection_id,
@@ -95,6 +118,18 @@ async def on_event(runner: CommandRunner, conn: asyncpg.Connection, event: Recor
                 cadence=cadence,
                 scheme=payload.scheme,
             )
+        case TrainingPlanCompleted() | TrainingPlanDiscontinued() | TrainingPlanRevoked() | TrainingPlanTransferred():
+            # The plan is in force no more; the employer's schedule ends with its last plan in force.
+            employer = payload.implementing_organization_id
+            await plan_ended(conn, organization, employer, _plan_ended_on(payload))
+            cancelled = await commands.end_schedule_without_plans(uow, implementing_organization_id=employer)
+            if cancelled:
+                log.info(
+                    "no_plans_in_force: cancelled %d regular inspections of %s",
+                    len(cancelled),
+                    employer,
+                    extra={"event_id": str(event.id), "cancelled": cancelled},
+                )
         case SupervisionChanged(scheme=Scheme.ESD):
             await filings.support_from(conn, payload.supervising_organization_id, organization, payload.effective_from)
         case QuarterlyAuditReportFiled():
@@ -116,9 +151,22 @@ async def on_event(runner: CommandRunner, conn: asyncpg.Connection, event: Recor
                 uow, target_type=target_type, target_id=organization, cancelled_on=on, reason=reason
             )
             log.info(
-                "%s: cancelled %d open inspections of %s",
+                "%s: closed %d open inspections of %s",
                 reason,
                 len(cancelled),
                 organization,
                 extra={"event_id": str(event.id), "cancelled": cancelled},
             )
+
+
+def _plan_ended_on(
+    payload: TrainingPlanCompleted | TrainingPlanDiscontinued | TrainingPlanRevoked | TrainingPlanTransferred,
+) -> date:
+    match payload:
+        case TrainingPlanCompleted():
+            return payload.completed_on
+        case TrainingPlanDiscontinued():
+            return payload.discontinued_on
+        case TrainingPlanRevoked():
+            return payload.revoked_on
+    return payload.transferred_on

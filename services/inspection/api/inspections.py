@@ -74,7 +74,7 @@ async def complete_inspection(
 
 @router.post("/{id}/improvement-report", response_model=Accepted)
 async def receive_improvement_report(id: UUID, body: ReceiveImprovementReport, command: Command, _: Filer) -> Response:
-    """Record the improvement report a recommendation asked for; the inspection no longer awaits it."""
+    """Record the improvement report guidance or a recommendation asked for; the inspection no longer awaits it."""
     return await command.execute(commands.receive_improvement_report, id, received_on=body.received_on)
 
 
@@ -102,10 +102,12 @@ async def list_inspections(
         date | None, Query(description="past due on this day and not inspected or cancelled by then")
     ] = None,
     awaiting_report: Annotated[
-        bool | None, Query(description="a recommendation's improvement report not yet received")
+        bool | None,
+        Query(description="guidance's or a recommendation's improvement report not yet received, its wait not closed"),
     ] = None,
     report_overdue_as_of: Annotated[
-        date | None, Query(description="an improvement report due before this day and not received by then")
+        date | None,
+        Query(description="an improvement report due before this day and not received (or its wait closed) by then"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,

@@ -96,7 +96,11 @@ class ReferralBody(Body):
     action: AdministrativeAction
     reason: str = Field(min_length=1, max_length=2000)
     decided_on: date | None = Field(None, description="defaults to the inspection date")
-    deadline: date | None = Field(None, description="improvement_order: the deadline to improve by")
+    deadline: date | None = Field(
+        None,
+        description="improvement_order (Art. 36, a permit holder) and employer_improvement_order (Art. 15, an"
+        " implementing organization): the deadline to improve by, after the decision",
+    )
     from_date: date | None = Field(None, description="suspension: the first day")
     until_date: date | None = Field(None, description="suspension: the last day")
     scope: Literal["all", "part"] | None = Field(None, description="suspension: all or part of the business")
@@ -133,7 +137,9 @@ class CompleteInspection(Body):
     findings: list[FindingBody] = Field(default_factory=list, max_length=200)
     outcome: InspectionOutcome
     referral: ReferralBody | None = Field(None, description="for the outcome referral")
-    improvement_report_due: date | None = Field(None, description="for the outcome recommendation")
+    improvement_report_due: date | None = Field(
+        None, description="for the outcomes guidance and recommendation: the improvement report is due by this day"
+    )
 
     def found(self) -> tuple[Finding, ...]:
         return tuple(f.finding() for f in self.findings)
@@ -192,10 +198,18 @@ class InspectionDocument(BaseModel):
     improvement_report_received_on: date | None
     cancelled_on: date | None
     cancellation_reason: CancellationReason | None
+    report_wait_closed_on: date | None = Field(
+        None, description="the day the improvement report stopped being awaited: the organization's permit ended"
+    )
+    report_wait_closed_reason: CancellationReason | None = None
     kind: Literal["regular", "extraordinary"]
-    awaiting_report: bool = Field(description="a recommendation's improvement report not yet received")
+    awaiting_report: bool = Field(
+        description="guidance's or a recommendation's improvement report not yet received, and its wait not closed"
+    )
     overdue: bool = Field(description="past due on `status_on` and not inspected or cancelled by then")
-    report_overdue: bool = Field(description="the improvement report due before `status_on` and not received by then")
+    report_overdue: bool = Field(
+        description="the improvement report due before `status_on`, not received and its wait not closed by then"
+    )
     status_on: date
     version: int
 

@@ -1,7 +1,9 @@
-"""One inspection: state, evolve, and one decide function per command (DOMAIN §5, §7).
+"""One inspection: state, evolve, and one decide function per command (DOMAIN §5, §7, §11).
 
-    scheduled -> completed (outcome; a recommendation awaits an improvement report until received)
-    scheduled -> cancelled (the organization's permit revoked or expired)
+    scheduled -> completed (outcome; guidance or a recommendation awaits an improvement report until received,
+                            or until the organization's permit ends: the wait is closed)
+    scheduled -> cancelled (the organization's permit revoked or expired; a regular inspection of an
+                            implementing organization with no plan in force any more)
 
 Each inspection is under a scheme (DOMAIN §9): TITP, or ESD for a supervision support organization and for an
 employer once one of its plans is an ESD plan. The scheme sets the cadence (rules.py); an organization has one
@@ -31,6 +33,7 @@ from contracts.inspection import (
     CancellationReason,
     Finding,
     ImprovementReportReceived,
+    ImprovementReportWaitClosed,
     InspectionCancelled,
     InspectionCompleted,
     InspectionOutcome,
@@ -48,11 +51,16 @@ from shared.events import EventPayload
 PERMIT_ACTIONS = frozenset(
     {AdministrativeAction.IMPROVEMENT_ORDER, AdministrativeAction.SUSPENSION, AdministrativeAction.PERMIT_REVOCATION}
 )
+# Accreditation acts on an implementing organization: Art. 16 revokes its plans, Art. 15 orders it (the
+# organization, not a plan) to improve (DOMAIN §11).
+EMPLOYER_ACTIONS = frozenset({AdministrativeAction.PLAN_REVOCATION, AdministrativeAction.EMPLOYER_IMPROVEMENT_ORDER})
 ACTIONS_BY_TARGET = {
     TargetType.SUPERVISING_ORGANIZATION: PERMIT_ACTIONS,
     TargetType.SUPERVISION_SUPPORT_ORGANIZATION: PERMIT_ACTIONS,
-    TargetType.IMPLEMENTING_ORGANIZATION: frozenset({AdministrativeAction.PLAN_REVOCATION}),
+    TargetType.IMPLEMENTING_ORGANIZATION: EMPLOYER_ACTIONS,
 }
+# The outcomes that ask for an improvement report by a date (DOMAIN §11: guidance too, like a recommendation).
+REPORT_OUTCOMES = frozenset({InspectionOutcome.GUIDANCE, InspectionOutcome.RECOMMENDATION})
 
 
 def scheme_of(target_type: TargetType, scheme: Scheme = Scheme.TITP) -> Scheme:
@@ -80,7 +88,9 @@ class Referral(BaseModel):
     action: AdministrativeAction
     reason: str = Field(min_length=1, max_length=2000)
     decided_on: date | None = Field(None, description="defaults to the inspection date")
-    deadline: date | None = Field(None, description="improvement_order: the deadline to improve by")
+    deadline: date | None = Field(
+        None, description="improvement_order, employer_improvement_order: the deadline to improve by"
+    )
     from_date: date | None = Field(None, description="suspension: the first day")
     until_date: date | None = Field(None, description="suspension: the last day")
     scope: Literal["all", "part"] | None = Field(None, description="suspension: all or part of the business")
@@ -102,10 +112,10 @@ def is_overdue(day: date, *, scheduled_on: date, due_by: date, closed_on: date |
     return overdue_from(scheduled_on, due_by) <= day and (closed_on is None or day < closed_on)
 
 
-def is_report_overdue(day: date, *, due: date, received_on: date | None) -> bool:
+def is_report_overdue(day: date, *, due: date, received_on: date | None, wait_closed_on: date | None = None) -> bool:
     """An improvement report is overdue on `day` after its due day (not on the due day itself) until
-    the day it was received (not on that day)."""
-    return due < day and (received_on is None or day < received_on)
+    the day it was received or the wait for it was closed (not on that day)."""
+    return due < day and (received_on is None or day < received_on) and (wait_closed_on is None or day < wait_closed_on)
 
 
 NOT_SCHEDULED = date.min  # the dates of an inspection not on the schedule yet
@@ -135,6 +145,8 @@ class Inspection:
     improvement_report_received_on: date | None = None
     cancelled_on: date | None = None
     cancellation_reason: CancellationReason | None = None
+    report_wait_closed_on: date | None = None
+    report_wait_closed_reason: CancellationReason | None = None
 
     @property
     def exists(self) -> bool:
@@ -150,8 +162,15 @@ class Inspection:
         return self.inspected_on or self.cancelled_on
 
     @property
+    def asks_for_report(self) -> bool:
+        """Guidance or a recommendation with its report's due date (guidance recorded before DOMAIN §11 has none)."""
+        return self.outcome in REPORT_OUTCOMES and self.improvement_report_due is not None
+
+    @property
     def awaiting_report(self) -> bool:
-        return self.outcome is InspectionOutcome.RECOMMENDATION and self.improvement_report_received_on is None
+        return (
+            self.asks_for_report and self.improvement_report_received_on is None and self.report_wait_closed_on is None
+        )
 
     def overdue_on(self, day: date) -> bool:
         """Past its due date on `day` and not yet inspected or cancelled by then (`is_overdue`)."""
@@ -162,9 +181,14 @@ class Inspection:
     def report_overdue_on(self, day: date) -> bool:
         """An improvement report due before `day` and not received by then (`is_report_overdue`)."""
         return (
-            self.outcome is InspectionOutcome.RECOMMENDATION
+            self.asks_for_report
             and self.improvement_report_due is not None
-            and is_report_overdue(day, due=self.improvement_report_due, received_on=self.improvement_report_received_on)
+            and is_report_overdue(
+                day,
+                due=self.improvement_report_due,
+                received_on=self.improvement_report_received_on,
+                wait_closed_on=self.report_wait_closed_on,
+            )
         )
 
 
@@ -201,6 +225,8 @@ def evolve(state: Inspection, event: EventPayload) -> Inspection:
             return replace(
                 state, status=Status.CANCELLED, cancelled_on=event.cancelled_on, cancellation_reason=event.reason
             )
+        case ImprovementReportWaitClosed():
+            return replace(state, report_wait_closed_on=event.closed_on, report_wait_closed_reason=event.reason)
     return state
 
 
@@ -248,6 +274,22 @@ def next_inspection(
         due_by=cadence.next_due(previous.target_type, previous.inspected_on, scheme),
         follows=previous_id,
         scheme=scheme,
+    )
+
+
+def resumed_inspection(closed: Inspection, certified_on: date, scheme: Scheme | None = None) -> InspectionScheduled:
+    """A regular inspection cancelled for want of plans in force, back on the schedule with its dates: a plan
+    certified on `certified_on`, on or before the day the last plan ended, was in force all along (its
+    certification arrived after the other plan's end), so the schedule never ended."""
+    return InspectionScheduled(
+        target_type=closed.target_type,
+        target_id=closed.target_id,
+        reason=closed.reason or InspectionReason.FIRST_CERTIFIED_PLAN,
+        scheduled_on=closed.scheduled_on,
+        due_by=closed.due_by,
+        detail=f"back on the schedule: a plan certified on {certified_on} was in force when it was cancelled",
+        follows=closed.follows,
+        scheme=scheme_of(closed.target_type, scheme or closed.scheme),
     )
 
 
@@ -305,14 +347,29 @@ def _check_findings(findings: tuple[Finding, ...], outcome: InspectionOutcome) -
 
 
 def _check_referral(target_type: TargetType, referral: Referral, inspected_on: date, decided_on: date) -> None:
+    if referral.action is AdministrativeAction.EMPLOYER_IMPROVEMENT_ORDER and target_type is not (
+        TargetType.IMPLEMENTING_ORGANIZATION
+    ):
+        _refuse(
+            "referral.employer_improvement_order_target",
+            f"an Art. 15 improvement order is addressed to an implementing organization, not to a {target_type};"
+            " a permit holder's improvement order is an improvement_order (Art. 36)",
+        )
     if referral.action not in ACTIONS_BY_TARGET[target_type]:
-        _refuse("referral.action_for_target", f"a {referral.action} cannot be referred against an {target_type}")
+        hint = (
+            "; an implementing organization's improvement order is an employer_improvement_order (Art. 15)"
+            if referral.action is AdministrativeAction.IMPROVEMENT_ORDER
+            else ""
+        )
+        _refuse("referral.action_for_target", f"a {referral.action} cannot be referred against an {target_type}{hint}")
     if decided_on < inspected_on:
         _refuse(
             "referral.decided_before_inspection", f"decided_on {decided_on} is before the inspection on {inspected_on}"
         )
     match referral.action:
-        case AdministrativeAction.IMPROVEMENT_ORDER if referral.deadline is None or referral.deadline <= decided_on:
+        case AdministrativeAction.IMPROVEMENT_ORDER | AdministrativeAction.EMPLOYER_IMPROVEMENT_ORDER if (
+            referral.deadline is None or referral.deadline <= decided_on
+        ):
             _refuse("referral.deadline", "an improvement order needs a deadline after the decision")
         case AdministrativeAction.SUSPENSION if (
             referral.from_date is None
@@ -350,10 +407,11 @@ def complete(
             f"inspected_on {inspected_on} is before the inspection was scheduled on {state.scheduled_on}",
         )
     _check_findings(findings, outcome)
-    if (outcome is InspectionOutcome.RECOMMENDATION) != (improvement_report_due is not None):
+    if (outcome in REPORT_OUTCOMES) != (improvement_report_due is not None):
         _refuse(
-            "improvement_report.due_for_recommendation",
-            "an improvement recommendation, and only one, sets the improvement report's due date",
+            "improvement_report.due_for_guidance_or_recommendation",
+            "improvement guidance and an improvement recommendation, and only they, set the improvement report's"
+            " due date",
         )
     if improvement_report_due is not None and improvement_report_due <= inspected_on:
         _refuse(
@@ -417,3 +475,23 @@ def cancel(state: Inspection, cancelled_on: date, reason: CancellationReason) ->
             target_type=state.target_type, target_id=state.target_id, cancelled_on=cancelled_on, reason=reason
         )
     ]
+
+
+def close(state: Inspection, closed_on: date, reason: CancellationReason) -> list[EventPayload]:
+    """Take the inspection off the worklists, if it is on one (else nothing: closing twice records once).
+
+    The organization's permit revoked or expired (DOMAIN §11, §5): a scheduled inspection is cancelled, and one
+    awaiting an improvement report awaits it no more. An implementing organization with no plan in force
+    (`no_plans_in_force`): its schedule ends, so its scheduled regular inspection is cancelled; an extraordinary
+    one (after a complaint) and a report awaited stay, as the organization still answers for its past training."""
+    if reason == "no_plans_in_force" and (state.extraordinary or state.status is not Status.SCHEDULED):
+        return []
+    if state.status is Status.SCHEDULED:
+        return cancel(state, closed_on, reason)
+    if state.awaiting_report:
+        return [
+            ImprovementReportWaitClosed(
+                target_type=state.target_type, target_id=state.target_id, closed_on=closed_on, reason=reason
+            )
+        ]
+    return []

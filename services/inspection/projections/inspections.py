@@ -43,11 +43,13 @@ async def project_inspection(conn: asyncpg.Connection, id: str, state: Inspectio
     await conn.execute(
         """
         INSERT INTO inspections (id, target_type, target_id, extraordinary, status, scheduled_on, due_by, closed_on,
-                                 improvement_report_due, improvement_report_received_on, state, version)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                 improvement_report_due, improvement_report_received_on, report_wait_closed_on,
+                                 state, version)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
         ON CONFLICT (id) DO UPDATE SET status = excluded.status, closed_on = excluded.closed_on,
             improvement_report_due = excluded.improvement_report_due,
-            improvement_report_received_on = excluded.improvement_report_received_on, state = excluded.state,
+            improvement_report_received_on = excluded.improvement_report_received_on,
+            report_wait_closed_on = excluded.report_wait_closed_on, state = excluded.state,
             version = excluded.version
         """,
         UUID(id),
@@ -60,6 +62,7 @@ async def project_inspection(conn: asyncpg.Connection, id: str, state: Inspectio
         state.closed_on,
         state.improvement_report_due,
         state.improvement_report_received_on,
+        state.report_wait_closed_on,
         _state.dump_python(state, mode="json"),
         version,
     )
@@ -67,14 +70,32 @@ async def project_inspection(conn: asyncpg.Connection, id: str, state: Inspectio
 
 
 async def open_inspections_of(conn: asyncpg.Connection, target_id: UUID) -> list[str]:
+    """The organization's inspections on a worklist: scheduled, or awaiting an improvement report."""
     rows = await conn.fetch(
-        "SELECT id FROM inspections WHERE target_id = $1 AND status = 'scheduled' ORDER BY id", target_id
+        f"SELECT id FROM inspections WHERE target_id = $1 AND (status = 'scheduled' OR {AWAITING_REPORT_SQL})"
+        " ORDER BY id",
+        target_id,
     )
     return [str(r["id"]) for r in rows]
 
 
+async def last_closed_for_want_of_plans(conn: asyncpg.Connection, target_id: UUID) -> Inspection | None:
+    """The implementing organization's regular inspection cancelled last because it had no plan in force."""
+    row = await conn.fetchrow(
+        """
+        SELECT state FROM inspections
+         WHERE target_id = $1 AND status = 'cancelled' AND NOT extraordinary
+           AND state->>'cancellation_reason' = 'no_plans_in_force'
+         ORDER BY closed_on DESC, due_by DESC, id LIMIT 1
+        """,
+        target_id,
+    )
+    return load_state(row["state"]) if row else None
+
+
 # The rules of domain/inspection.py as SQL on this table's columns, for the worklist's filters. `closed_on` is
-# `Inspection.closed_on` (inspected or cancelled on); an improvement report is due on recommendations only.
+# `Inspection.closed_on` (inspected or cancelled on); an improvement report is due on guidance and
+# recommendations only (`improvement_report_due` is set for them alone), until received or the wait is closed.
 # tests/integration/test_inspection_overdue.py checks they answer as the domain does on the boundary days.
 
 
@@ -84,15 +105,19 @@ def overdue_sql(day: str) -> str:
 
 
 def report_overdue_sql(day: str) -> str:
-    """`Inspection.report_overdue_on(day)`: a recommendation's report due before `day`, not received by then."""
+    """`Inspection.report_overdue_on(day)`: a report due before `day`, not received and its wait not closed by
+    then."""
     return (
         f"(improvement_report_due < {day} AND (improvement_report_received_on IS NULL"
-        f" OR {day} < improvement_report_received_on))"
+        f" OR {day} < improvement_report_received_on)"
+        f" AND (report_wait_closed_on IS NULL OR {day} < report_wait_closed_on))"
     )
 
 
-AWAITING_REPORT_SQL = "(improvement_report_due IS NOT NULL AND improvement_report_received_on IS NULL)"
-"""`Inspection.awaiting_report`: a recommendation's improvement report not received yet."""
+AWAITING_REPORT_SQL = (
+    "(improvement_report_due IS NOT NULL AND improvement_report_received_on IS NULL AND report_wait_closed_on IS NULL)"
+)
+"""`Inspection.awaiting_report`: an improvement report asked for, not received yet, its wait not closed."""
 
 
 async def find_inspection(
