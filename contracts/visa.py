@@ -4,13 +4,14 @@ These payloads are the service's public contract on `titp.visa.v1`. Every COE ev
 training plan and trainee, so a consumer can act on any one of them without the ones before.
 Change one only by adding a new version with an upcaster, or by adding a field with a default that
 reads every older event as it meant: events before ESD carry no `scheme` and read as TITP
-(`technical_intern_training`, with its stage).
+(`technical_intern_training`, with its stage). Events before issue 19 carry no `stage` on a COE event (a
+TITP certificate was for stage i then) and no departure (stage iii was not entered with a COE).
 """
 
 from datetime import date
 from enum import StrEnum
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from pydantic import Field
 
@@ -55,11 +56,32 @@ class CoeEvent(EventPayload):
     trainee_id: UUID
     scheme: Scheme = _scheme()
     status_of_residence: StatusOfResidence = _status_of_residence()
+    stage: Stage | None = Field(
+        default=None,
+        description="TITP: the plan's stage, i (first entry) or iii (landing again after a departure); null for"
+        " ESD. Events before issue 19 have none: a TITP certificate was for stage i",
+    )
+
+
+class NewCoeGround(StrEnum):
+    """Why a stage-iii trainee lands on a new COE rather than changing status (DOMAIN §11)."""
+
+    NO_RE_ENTRY_PERMIT = "no_re_entry_permit"  # left Japan without a re-entry permit: the status ended
+    ABROAD_TOO_LONG = "abroad_too_long"  # abroad longer than the configured months (3) with one
 
 
 @visa_events.register
 class CoeApplied(CoeEvent):
     applied_on: date
+    departed_on: date | None = Field(
+        default=None, description="Stage iii: the day the trainee left Japan, ending the previous stay"
+    )
+    re_entry_permit_used: bool | None = Field(
+        default=None, description="Stage iii: whether the trainee left with a re-entry permit (or the deemed one)"
+    )
+    new_coe_ground: NewCoeGround | None = Field(
+        default=None, description="Stage iii: why a new COE and not a change of status"
+    )
 
 
 @visa_events.register
@@ -131,3 +153,22 @@ class StatusOfResidenceChanged(EventPayload):
     from_training_plan_id: UUID | None = Field(
         default=None, description="ESD: the plan whose status the worker held (for a transfer, `transfer_from`)"
     )
+
+
+@visa_events.register
+class EvaluationReportReceived(EventPayload):
+    """Stream: `evaluation_report_id(training_plan_id)`, one per stage-ii plan. The implementing organization's
+    evaluation report (評価調書) on a trainee's TITP stage ii, presented to immigration: for Specified Skilled
+    Worker (i) it stands in for grade 3 (DOMAIN §11)."""
+
+    training_plan_id: UUID = Field(description="The TITP stage-ii plan it evaluates")
+    trainee_id: UUID
+    written_on: date = Field(description="The day the implementing organization wrote it")
+    received_on: date = Field(description="The day immigration received it")
+
+
+EVALUATION_REPORTS = UUID("9b1f4c3e-6a2d-5e8f-a7c4-3d2e1f0b9a87")
+
+
+def evaluation_report_id(training_plan_id: UUID) -> UUID:
+    return uuid5(EVALUATION_REPORTS, str(training_plan_id))

@@ -8,13 +8,15 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.accreditation import Stage
-from contracts.visa import CoeApplied, StatusOfResidenceChanged, VisaIssued, visa_events
+from contracts.visa import CoeApplied, EvaluationReportReceived, StatusOfResidenceChanged, VisaIssued, visa_events
 from services.visa import commands, subscriptions
 from services.visa.api import routers
 from services.visa.domain.rules import (
     COE_VALIDITY_MONTHS,
     ESD_PERIOD_OF_STAY_MONTHS,
+    MONTHS_ABROAD_FOR_NEW_COE,
     PERIOD_OF_STAY_MONTHS,
+    SSW_TITP_MONTHS,
     VisaRules,
 )
 from shared.service import ServiceDefinition
@@ -33,6 +35,7 @@ DEFINITION = ServiceDefinition(
         CoeApplied: commands.COE_APPLICATION,
         VisaIssued: commands.VISA,
         StatusOfResidenceChanged: commands.STATUS_CHANGE,
+        EvaluationReportReceived: commands.EVALUATION_REPORT,
     },
 )
 
@@ -47,12 +50,18 @@ class VisaSettings(BaseSettings):
     period_of_stay_months: dict[Stage, Annotated[int, Field(ge=1, le=60)]] = Field(default_factory=dict)
     # ESD (育成就労): the period of stay of every grant (entry, transfer, extension); the default is uncertain
     esd_period_of_stay_months: int = Field(ESD_PERIOD_OF_STAY_MONTHS, ge=1, le=60)
+    # stage iii by a new COE: abroad longer than this many months with a re-entry permit (DOMAIN §11)
+    months_abroad_for_new_coe: int = Field(MONTHS_ABROAD_FOR_NEW_COE, ge=1, le=60)
+    # SSW (i) after TITP: months of TITP completed in good standing (2 years 10 months)
+    ssw_titp_months: int = Field(SSW_TITP_MONTHS, ge=1, le=60)
 
     def rules(self) -> VisaRules:
         return VisaRules(
             coe_validity_months=self.coe_validity_months,
             period_of_stay_months={**PERIOD_OF_STAY_MONTHS, **self.period_of_stay_months},
             esd_period_of_stay_months=self.esd_period_of_stay_months,
+            months_abroad_for_new_coe=self.months_abroad_for_new_coe,
+            ssw_titp_months=self.ssw_titp_months,
         )
 
 

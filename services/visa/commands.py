@@ -8,14 +8,16 @@ services' facts from `projections/known.py`, locked where a decision depends on 
 from datetime import date
 from uuid import UUID, uuid5
 
+from contracts.visa import evaluation_report_id
 from services.visa.domain import certificate_of_eligibility as coe
-from services.visa.domain import residence
+from services.visa.domain import evaluation_report, residence
 from services.visa.domain.rules import VisaRules
 from services.visa.projections import known
 from services.visa.projections.resources import (
     coe_applications_of_plan,
     esd_plans_held,
     project_coe_application,
+    project_evaluation_report,
     project_status_change,
     project_visa,
     stages_held,
@@ -27,6 +29,7 @@ from shared.errors import NotFound
 COE_APPLICATION = Aggregate[coe.Coe]("coe-application", coe.NoApplication(), coe.evolve, project_coe_application)
 VISA = Aggregate("visa", None, residence.evolve_visa, project_visa)
 STATUS_CHANGE = Aggregate("status-change", None, residence.evolve_status_change, project_status_change)
+EVALUATION_REPORT = Aggregate("evaluation-report", None, evaluation_report.evolve, project_evaluation_report)
 
 # One change of status per plan: its id follows from the plan's, so a second one meets the first's stream.
 _STATUS_CHANGE_IDS = UUID("6c8a0f4e-2f1b-5d3a-9e57-0b4f3c2d1a90")
@@ -39,9 +42,18 @@ def status_change_id(training_plan_id: UUID) -> UUID:
 # Certificates of eligibility
 
 
-async def apply_for_coe(uow: UnitOfWork, id: UUID, *, training_plan_id: UUID, applied_on: date) -> Outcome:
-    """File an application for a certificate of eligibility for a certified plan to enter on: TITP stage i, or
-    an ESD worker's first plan; the certificate will name the scheme's status of residence."""
+async def apply_for_coe(
+    uow: UnitOfWork,
+    id: UUID,
+    *,
+    training_plan_id: UUID,
+    applied_on: date,
+    departure: coe.Departure | None = None,
+    rules: VisaRules | None = None,
+) -> Outcome:
+    """File an application for a certificate of eligibility for a certified plan to enter on: TITP stage i, TITP
+    stage iii after a `departure` that calls for a new COE, or an ESD worker's first plan; the certificate will
+    name the scheme's status of residence."""
     plan = await known.plan_for_update(uow.conn, training_plan_id)
     restrictions = await known.permit_restrictions(uow.conn, plan.supervising_organization_id if plan else None)
     others = list((await coe_applications_of_plan(uow.conn, training_plan_id)).values())
@@ -49,7 +61,7 @@ async def apply_for_coe(uow: UnitOfWork, id: UUID, *, training_plan_id: UUID, ap
     return await uow.unpinned().decide(
         COE_APPLICATION,
         str(id),
-        lambda s: coe.apply_for_coe(s, training_plan_id, plan, restrictions, others, applied_on),
+        lambda s: coe.apply_for_coe(s, training_plan_id, plan, restrictions, others, applied_on, departure, rules),
     )
 
 
@@ -114,4 +126,20 @@ async def change_status(uow: UnitOfWork, training_plan_id: UUID, *, decided_on: 
         STATUS_CHANGE,
         str(status_change_id(training_plan_id)),
         lambda s: residence.change_status(s, training_plan_id, plan, held, decided_on, rules, esd_held),
+    )
+
+
+# Evaluation reports
+
+
+async def receive_evaluation_report(
+    uow: UnitOfWork, training_plan_id: UUID, *, written_on: date, received_on: date
+) -> Outcome:
+    """Record the implementing organization's evaluation report (評価調書) on a trainee's TITP stage-ii plan: for
+    SSW (i) it stands in for grade 3. Its id is `evaluation_report_id(training_plan_id)`."""
+    plan = await known.plan_for_update(uow.conn, training_plan_id)
+    return await uow.unpinned().decide(
+        EVALUATION_REPORT,
+        str(evaluation_report_id(training_plan_id)),
+        lambda s: evaluation_report.receive_evaluation_report(s, training_plan_id, plan, written_on, received_on),
     )

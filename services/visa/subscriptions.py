@@ -3,7 +3,7 @@
 From titp.accreditation.v1 it keeps its read model of training plans of both schemes (an ESD plan's
 transfer included), and a revoked plan, TITP or ESD, cancels its pending COE applications and revokes
 its unused certificates; the exam results the exam body reported count for SSW (i). From
-titp.registry.v1 it keeps the revocations and suspensions of permits, which stop new COEs.
+titp.registry.v1 it keeps the revocations, expiries and suspensions of permits, which stop new COEs.
 """
 
 from uuid import UUID
@@ -11,7 +11,7 @@ from uuid import UUID
 import asyncpg
 
 from contracts.accreditation import ExamResultRecorded, PlanEvent, TrainingPlanRevoked, accreditation_events
-from contracts.registry import BusinessSuspended, PermitRevoked, registry_events
+from contracts.registry import BusinessSuspended, PermitExpired, PermitRevoked, registry_events
 from services.visa import commands
 from services.visa.projections import known
 from shared.commands import CommandRunner, UnitOfWork
@@ -21,7 +21,11 @@ from shared.telemetry import current_traceparent
 SUBSCRIBES_TO = ["titp.accreditation.v1", "titp.registry.v1"]
 
 # Of the registry's events only these matter here; the rest are not even parsed.
-PERMIT_RESTRICTIONS = {registry_events.type_name(PermitRevoked), registry_events.type_name(BusinessSuspended)}
+PERMIT_RESTRICTIONS = {
+    registry_events.type_name(PermitRevoked),
+    registry_events.type_name(PermitExpired),
+    registry_events.type_name(BusinessSuspended),
+}
 
 
 async def on_event(runner: CommandRunner, conn: asyncpg.Connection, event: RecordedEvent) -> None:
@@ -38,5 +42,5 @@ async def on_event(runner: CommandRunner, conn: asyncpg.Connection, event: Recor
             )
     elif registry_events.upcast(event.type, event.data)[0] in PERMIT_RESTRICTIONS:
         restriction = registry_events.parse(event.type, event.data)
-        if isinstance(restriction, PermitRevoked | BusinessSuspended):
+        if isinstance(restriction, PermitRevoked | PermitExpired | BusinessSuspended):
             await known.record_permit_restriction(conn, event.id, UUID(event.subject), restriction)

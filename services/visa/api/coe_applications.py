@@ -18,15 +18,19 @@ router = APIRouter(prefix="/v1/coe-applications", tags=["certificates of eligibi
 
 
 @router.post("", status_code=201, response_model=Accepted)
-async def apply_for_coe(body: ApplyForCoe, command: Command, _: ImmigrationOfficer) -> Response:
-    """File an application for a certificate of eligibility for a certified plan to enter on (TITP stage i, or an
-    ESD worker's first plan); the certificate names the scheme's status of residence."""
+async def apply_for_coe(body: ApplyForCoe, command: Command, request: Request, _: ImmigrationOfficer) -> Response:
+    """File an application for a certificate of eligibility for a certified plan to enter on: TITP stage i; TITP
+    stage iii for a trainee whose previous stay ended with a departure (`departed_on`, `re_entry_permit_used`)
+    without a re-entry permit or more than 3 months before; or an ESD worker's first plan. The certificate names
+    the scheme's status of residence and the stage."""
     id = uuid4()
     return await command.execute(
         commands.apply_for_coe,
         id,
         training_plan_id=body.training_plan_id,
         applied_on=body.applied_on,
+        departure=body.departure(),
+        rules=request.app.state.visa_rules,
         created_at=f"{router.prefix}/{id}",
     )
 

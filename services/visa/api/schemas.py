@@ -1,14 +1,15 @@
 """The visa service's request bodies and the documents it answers with."""
 
 from datetime import date
+from typing import Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.accreditation import ExamGrade, Stage
 from contracts.registry import Scheme
-from contracts.visa import StatusChangeKind, StatusOfResidence
-from services.visa.domain.certificate_of_eligibility import CoeStatus, Lifecycle
+from contracts.visa import NewCoeGround, StatusChangeKind, StatusOfResidence
+from services.visa.domain.certificate_of_eligibility import CoeStatus, Departure, Lifecycle
 from shared.web.http import Body
 
 # Requests
@@ -18,15 +19,43 @@ class ApplyForCoe(Body):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{"training_plan_id": "0b7e6c2a-4f1d-4c3b-9a8e-2d5f6a7b8c9d", "applied_on": "2026-06-10"}]
+            "examples": [
+                {"training_plan_id": "0b7e6c2a-4f1d-4c3b-9a8e-2d5f6a7b8c9d", "applied_on": "2026-06-10"},
+                {
+                    "training_plan_id": "4d2c9e1b-7a3f-4b6e-8c5d-1e0f9a8b7c6d",
+                    "applied_on": "2029-10-05",
+                    "departed_on": "2029-09-02",
+                    "re_entry_permit_used": False,
+                },
+            ]
         },
     )
 
     training_plan_id: UUID = Field(
-        description="A certified plan to enter on, as titp.accreditation.v1 told it: TITP stage i, or an ESD"
-        " worker's first plan (not a transfer, not the extension year)"
+        description="A certified plan to enter on, as titp.accreditation.v1 told it: TITP stage i; TITP stage iii"
+        " after a departure without a re-entry permit or more than 3 months abroad; or an ESD worker's first plan"
+        " (not a transfer, not the extension year)"
     )
     applied_on: date
+    departed_on: date | None = Field(
+        default=None, description="Stage iii only: the day the trainee left Japan, ending the previous stay"
+    )
+    re_entry_permit_used: bool | None = Field(
+        default=None,
+        description="Stage iii only: whether the trainee left with a re-entry permit (or the deemed one); given"
+        " with departed_on",
+    )
+
+    @model_validator(mode="after")
+    def _departure_whole(self) -> Self:
+        if (self.departed_on is None) != (self.re_entry_permit_used is None):
+            raise ValueError("departed_on and re_entry_permit_used are stated together, or neither")
+        return self
+
+    def departure(self) -> Departure | None:
+        if self.departed_on is None or self.re_entry_permit_used is None:
+            return None
+        return Departure(self.departed_on, self.re_entry_permit_used)
 
 
 class IssueCoe(Body):
@@ -67,6 +96,25 @@ class IssueVisa(Body):
     issued_on: date
 
 
+class ReceiveEvaluationReport(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "training_plan_id": "7c4e2b1a-9d8f-4a6e-b3c5-1f2e3d4c5b6a",
+                    "written_on": "2029-08-20",
+                    "received_on": "2029-09-03",
+                }
+            ]
+        },
+    )
+
+    training_plan_id: UUID = Field(description="The trainee's TITP stage-ii plan the report evaluates")
+    written_on: date = Field(description="The day the implementing organization wrote it")
+    received_on: date = Field(description="The day immigration received it")
+
+
 class ChangeStatus(Body):
     model_config = ConfigDict(
         extra="forbid",
@@ -99,7 +147,14 @@ class CoeApplicationDocument(Document):
     trainee_id: UUID
     scheme: Scheme = Field(description="The plan's scheme: titp or esd")
     status_of_residence: StatusOfResidence = Field(
-        description="technical_intern_training (TITP, stage i) or employment_for_skill_development (ESD, 育成就労)"
+        description="technical_intern_training (TITP, stage i or iii) or employment_for_skill_development (ESD,"
+        " 育成就労)"
+    )
+    stage: Stage | None = Field(description="TITP: i, or iii after a departure; null for ESD")
+    departed_on: date | None = Field(description="Stage iii: the departure that ended the previous stay")
+    re_entry_permit_used: bool | None = Field(description="Stage iii: whether the trainee left with a re-entry permit")
+    new_coe_ground: NewCoeGround | None = Field(
+        description="Stage iii: no_re_entry_permit, or abroad_too_long (more than 3 months)"
     )
     lifecycle: Lifecycle = Field(description="As recorded")
     applied_on: date
@@ -127,7 +182,7 @@ class VisaDocument(Document):
     trainee_id: UUID
     post: str = Field(description="The embassy or consulate that issued it")
     issued_on: date
-    stage: Stage | None = Field(description="TITP: i; null for ESD")
+    stage: Stage | None = Field(description="TITP: i, or iii on a stage-iii certificate; null for ESD")
     period_of_stay_months: int
     scheme: Scheme
     status_of_residence: StatusOfResidence
@@ -152,9 +207,21 @@ class StatusChangeDocument(Document):
     version: int
 
 
+class EvaluationReportDocument(Document):
+    """An implementing organization's evaluation report (評価調書) on a trainee's TITP stage ii, as received."""
+
+    id: UUID
+    training_plan_id: UUID
+    trainee_id: UUID
+    written_on: date
+    received_on: date
+    version: int
+
+
 class SswEligibilityAnswer(Document):
-    """May the trainee move to Specified Skilled Worker (i): a TITP trainee without the tests after stage ii, an
-    ESD worker with grade 3 (or the SSW skills test) and Japanese A2."""
+    """May the trainee move to Specified Skilled Worker (i): a TITP trainee who completed TITP (ii) in good
+    standing, without the Japanese test and, in a related field, the skills test; an ESD worker with grade 3
+    (or the SSW skills test) and Japanese A2."""
 
     trainee_id: UUID
     field: str
@@ -164,7 +231,20 @@ class SswEligibilityAnswer(Document):
         description="The rule that decided: ssw.titp_exempt_after_stage_ii or ssw.esd_grade_3_and_japanese_a2"
     )
     eligible: bool
-    exempt_from: list[str] = Field(description="The tests the trainee need not take (TITP only)")
+    exempt_from: list[str] = Field(
+        description="The tests the trainee need not take (TITP only): japanese_test, and skills_test in a related field"
+    )
+    tests_required: list[str] = Field(
+        description="TITP, eligible: the tests still to take (skills_test when no completed stage-ii plan's"
+        " operation relates to the field)"
+    )
+    field_related: bool | None = Field(
+        description="TITP: a completed stage-ii plan's operation relates to the field (shared.reference ssw_field;"
+        " the job category for a plan whose operation is not known); null for ESD"
+    )
+    skills_evidence: list[str] = Field(description="TITP: grade_3, evaluation_report: what shows the skills")
+    titp_days_completed: int = Field(description="TITP: days of training done by as_of")
+    titp_days_required: int = Field(description="TITP: the days 2 years 10 months (configurable) make")
     unmet: list[str] = Field(description="The rules that fail, by name")
     qualifying_training_plan_id: UUID | None
     exams_passed: list[ExamGrade] = Field(

@@ -3,7 +3,7 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from services.visa.api.auth import Reader
 from services.visa.api.schemas import SswEligibilityAnswer
@@ -18,17 +18,27 @@ router = APIRouter(prefix="/v1/trainees", tags=["trainees"])
 async def get_ssw_eligibility(
     trainee_id: UUID,
     pool: PoolDep,
+    request: Request,
     _: Reader,
-    field: Annotated[str, Query(min_length=1, max_length=200, description="the SSW field, as a job category")],
+    field: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="the SSW (i) field, as shared.reference names it (construction, food_manufacturing, ...)",
+        ),
+    ],
     as_of: AsOf = None,
 ) -> SswEligibilityAnswer:
     """May the trainee move to Specified Skilled Worker (i). The path is the scheme of the trainee's latest
-    certified plan. TITP (`ssw.titp_exempt_after_stage_ii`): without the skills and Japanese tests, having
-    completed stage ii with its exam passed in the same field, no plan revoked or discontinued. ESD
+    certified plan. TITP (`ssw.titp_exempt_after_stage_ii`): having completed stage ii, at least 2 years 10
+    months of TITP, grade 3 passed or the evaluation report received, no plan revoked or discontinued but for
+    the employer's bankruptcy or a transfer: without the Japanese test, and without the skills test in a field
+    a completed stage-ii plan's operation relates to. ESD
     (`ssw.esd_grade_3_and_japanese_a2`): no exemption; an ESD plan in the field, grade 3 or the SSW skills test,
     and Japanese A2 passed. `rule` names the path, `unmet` the rules that fail."""
     day = as_of.day if as_of else today()
-    answer = await ssw_eligibility_of(pool, trainee_id, field, day)
+    answer = await ssw_eligibility_of(pool, trainee_id, field, day, request.app.state.visa_rules)
     return SswEligibilityAnswer(
         trainee_id=trainee_id,
         field=field,
@@ -37,6 +47,11 @@ async def get_ssw_eligibility(
         rule=answer.rule,
         eligible=answer.eligible,
         exempt_from=list(answer.exempt_from),
+        tests_required=list(answer.tests_required),
+        field_related=answer.field_related,
+        skills_evidence=list(answer.skills_evidence),
+        titp_days_completed=answer.titp_days_completed,
+        titp_days_required=answer.titp_days_required,
         unmet=list(answer.unmet),
         qualifying_training_plan_id=answer.qualifying_plan_id,
         exams_passed=list(answer.exams_passed),

@@ -3,6 +3,10 @@
     pending -> issued (valid 3 months) | denied | cancelled (plan revoked)
     issued -> used (a visa was issued on it) | revoked (plan revoked while unused)
 
+A TITP certificate is for stage i (the first entry) or stage iii: a trainee whose previous stay ended with a
+departure without a re-entry permit, or who stayed abroad longer than the rules allow, lands on a new COE for
+stage iii; one back within a re-entry permit changes status instead (DOMAIN §11).
+
 One stream per application; the certificate keeps the application's id. Before its first event the
 stream is `NoApplication`; `CoeApplied` makes it a `CertificateOfEligibility`. A certificate names the
 status of residence of its plan's scheme — technical intern training (TITP, for stage i) or employment
@@ -26,10 +30,11 @@ from contracts.visa import (
     CoeIssued,
     CoeRevoked,
     CoeUsed,
+    NewCoeGround,
     StatusOfResidence,
 )
 from services.visa.domain.known import KnownPlan, PermitRestriction, restriction_on
-from services.visa.domain.rules import VisaRules, status_of_residence
+from services.visa.domain.rules import STAGE_III_BY_COE, VisaRules, status_of_residence
 from shared.errors import DomainRuleViolation
 from shared.events import EventPayload
 
@@ -58,6 +63,14 @@ class CoeStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class Departure:
+    """How the trainee's previous stay in Japan ended, as a stage-iii application states it."""
+
+    departed_on: date
+    re_entry_permit_used: bool  # left with a re-entry permit, or the deemed one (みなし再入国許可)
+
+
+@dataclass(frozen=True)
 class NoApplication:
     """A COE stream before its application: nothing recorded yet."""
 
@@ -82,18 +95,30 @@ class CertificateOfEligibility:
     used_on: date | None = None
     scheme: Scheme = Scheme.TITP
     status_of_residence: StatusOfResidence = StatusOfResidence.TECHNICAL_INTERN_TRAINING
+    stage: Stage | None = None  # TITP: i or iii; None for ESD (and, in states stored before issue 19, stage i)
+    departed_on: date | None = None  # stage iii: the departure that ended the previous stay
+    re_entry_permit_used: bool | None = None
+    new_coe_ground: NewCoeGround | None = None
 
     @property
     def exists(self) -> bool:
         return True
 
+    @property
+    def entry_stage(self) -> Stage | None:
+        """The TITP stage the certificate is for: stage i unless recorded otherwise; None for ESD."""
+        if self.scheme is not Scheme.TITP:
+            return None
+        return self.stage or Stage.I
+
     def names(self) -> dict[str, Any]:
-        """What every event of the stream repeats: the plan, the trainee, the scheme and the status."""
+        """What every event of the stream repeats: the plan, the trainee, the scheme, the status and the stage."""
         return {
             "training_plan_id": self.training_plan_id,
             "trainee_id": self.trainee_id,
             "scheme": self.scheme,
             "status_of_residence": self.status_of_residence,
+            "stage": self.entry_stage,
         }
 
     def status_on(self, day: date) -> CoeStatus:
@@ -102,9 +127,13 @@ class CertificateOfEligibility:
             return CoeStatus.EXPIRED
         return CoeStatus(self.lifecycle.value)
 
-    def blocks_another_application(self, day: date) -> bool:
-        """Pending, used, or issued and still valid: the plan needs no second certificate."""
-        return self.status_on(day) in (CoeStatus.PENDING, CoeStatus.ISSUED, CoeStatus.USED)
+    def blocks_another_application(self, day: date, departure: Departure | None = None) -> bool:
+        """Pending, used, or issued and still valid: the plan needs no second certificate — unless the trainee who
+        landed on the used one has left since (stage iii: a departure after its visa)."""
+        status = self.status_on(day)
+        if status is CoeStatus.USED and departure and self.used_on and self.used_on < departure.departed_on:
+            return False
+        return status in (CoeStatus.PENDING, CoeStatus.ISSUED, CoeStatus.USED)
 
 
 Coe = NoApplication | CertificateOfEligibility
@@ -119,6 +148,10 @@ def evolve(state: Coe, event: EventPayload) -> Coe:
             applied_on=event.applied_on,
             scheme=event.scheme,
             status_of_residence=event.status_of_residence,
+            stage=event.stage or (Stage.I if event.scheme is Scheme.TITP else None),
+            departed_on=event.departed_on,
+            re_entry_permit_used=event.re_entry_permit_used,
+            new_coe_ground=event.new_coe_ground,
         )
     if isinstance(state, NoApplication):
         return state
@@ -153,10 +186,10 @@ def _plan_open_to_entry(
         raise DomainRuleViolation(
             "coe.plan_unknown", f"no training plan {plan_id} is known from titp.accreditation.v1 (yet)"
         )
-    if plan.scheme is Scheme.TITP and plan.stage is not Stage.I:
+    if plan.scheme is Scheme.TITP and plan.stage not in (Stage.I, STAGE_III_BY_COE):
         raise DomainRuleViolation(
-            "coe.stage_i_only",
-            f"a COE is for entry in stage i; this plan is stage"
+            "coe.stage_ii_changes_status",
+            f"a COE is for entry in stage i, or stage iii after a departure; this plan is stage"
             f" {plan.stage}, whose trainee changes status instead (/v1/status-changes)",
         )
     if plan.scheme is Scheme.ESD and plan.transfer_from is not None:
@@ -183,6 +216,12 @@ def _plan_open_to_entry(
         raise DomainRuleViolation(
             "coe.permit_revoked", f"the supervising organization's permit was revoked on {restriction.from_date}"
         )
+    if restriction and restriction.kind == "expired":
+        raise DomainRuleViolation(
+            "coe.permit_expired",
+            f"the supervising organization's permit expired (not valid from {restriction.from_date});"
+            " it takes on no new trainees until it holds a new permit",
+        )
     if restriction:
         raise DomainRuleViolation(
             "coe.permit_suspended",
@@ -192,6 +231,33 @@ def _plan_open_to_entry(
     return plan
 
 
+def new_coe_ground(departure: Departure | None, applied_on: date, rules: VisaRules) -> NewCoeGround:
+    """Stage iii by a new COE (DOMAIN §11): the previous stay ended with a departure, stated in the application,
+    without a re-entry permit or longer ago than `rules.months_abroad_for_new_coe` months on the application's
+    day (the landing comes later, so the trainee is abroad at least that long when landing)."""
+    if departure is None:
+        raise DomainRuleViolation(
+            "coe.stage_iii_departure_not_stated",
+            "a COE for stage iii is for a trainee whose previous stay ended with a departure: state departed_on"
+            " and re_entry_permit_used",
+        )
+    if departure.departed_on > applied_on:
+        raise DomainRuleViolation(
+            "coe.stage_iii_not_departed",
+            f"departed_on {departure.departed_on} is after the application on {applied_on}: the trainee is in Japan",
+        )
+    if not departure.re_entry_permit_used:
+        return NewCoeGround.NO_RE_ENTRY_PERMIT
+    if rules.abroad_longer_than_allowed(departure.departed_on, applied_on):
+        return NewCoeGround.ABROAD_TOO_LONG
+    raise DomainRuleViolation(
+        "coe.stage_iii_changes_status",
+        f"the trainee left on {departure.departed_on} with a re-entry permit and has not been abroad more than"
+        f" {rules.months_abroad_for_new_coe} months: they come back on it and change status to stage iii"
+        " (/v1/status-changes)",
+    )
+
+
 def apply_for_coe(
     state: Coe,
     plan_id: UUID,
@@ -199,12 +265,23 @@ def apply_for_coe(
     restrictions: list[PermitRestriction],
     others: list[CertificateOfEligibility],
     applied_on: date,
+    departure: Departure | None = None,
+    rules: VisaRules | None = None,
 ) -> list[EventPayload]:
-    """`others`: the plan's earlier applications. The certificate will name the status of the plan's scheme."""
+    """`others`: the plan's earlier applications. The certificate will name the status of the plan's scheme and,
+    for TITP, the stage: i, or iii with the `departure` that ended the previous stay."""
     if state.exists:
         raise DomainRuleViolation("coe.already_applied", "this application has already been filed")
     open_plan = _plan_open_to_entry(plan_id, plan, restrictions, applied_on)
-    if any(other.blocks_another_application(applied_on) for other in others):
+    ground = None
+    if open_plan.scheme is Scheme.TITP and open_plan.stage is STAGE_III_BY_COE:
+        ground = new_coe_ground(departure, applied_on, rules or VisaRules())
+    elif departure is not None:
+        raise DomainRuleViolation(
+            "coe.departure_only_for_stage_iii",
+            "a departure is stated only for a stage-iii plan: a stage-i or ESD entry is the trainee's first",
+        )
+    if any(other.blocks_another_application(applied_on, departure) for other in others):
         raise DomainRuleViolation(
             "coe.plan_has_open_application",
             "the plan already has a pending application or a certificate that is valid or used",
@@ -215,7 +292,11 @@ def apply_for_coe(
             trainee_id=open_plan.trainee_id,
             scheme=open_plan.scheme,
             status_of_residence=status_of_residence(open_plan.scheme),
+            stage=open_plan.stage if open_plan.scheme is Scheme.TITP else None,
             applied_on=applied_on,
+            departed_on=departure.departed_on if departure else None,
+            re_entry_permit_used=departure.re_entry_permit_used if departure else None,
+            new_coe_ground=ground,
         )
     ]
 

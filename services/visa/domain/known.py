@@ -10,8 +10,13 @@ from datetime import date
 from typing import Literal
 from uuid import UUID
 
-from contracts.accreditation import ExamPassed, ExamResult, PlanStatus, Stage
+from contracts.accreditation import DiscontinuationReason, ExamPassed, ExamResult, PlanStatus, Stage
 from contracts.registry import Scheme
+
+
+def field_name(value: str) -> str:
+    """A field as compared: lower case, words joined by underscores ("Food manufacturing" = "food_manufacturing")."""
+    return "_".join(value.lower().replace("-", " ").split())
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,10 @@ class KnownPlan:
     exams_passed: tuple[ExamPassed, ...] = ()  # as the application stated them
     transferred_on: date | None = None  # ESD: this plan ended by the worker's transfer to `transferred_to`
     transferred_to: UUID | None = None
+    discontinuation_reason: DiscontinuationReason | None = None  # from the difficulty notice; None before 003
+    operation: str | None = None  # TITP: the operation (作業) code its application named (shared.reference)
+    operation_known: bool = False  # the operation is in shared.reference: `ssw_field` is its SSW field
+    ssw_field: str | None = None  # the SSW (i) field the operation relates to (shared.reference), if any
 
     @property
     def transferred(self) -> bool:
@@ -47,12 +56,20 @@ class KnownPlan:
         """The plan's work matches a Specified Skilled Worker field: its ESD field, or its job category."""
         return field in (self.field, self.job_category)
 
+    def related_to_ssw_field(self, field: str) -> bool:
+        """The TITP training relates to an SSW (i) field: its operation's `ssw_field` (shared.reference); for a
+        plan whose operation is not known, its job category read as the field (the mapping before operations)."""
+        if self.operation_known:
+            return self.ssw_field is not None and field_name(self.ssw_field) == field_name(field)
+        return field_name(self.job_category) == field_name(field)
+
 
 @dataclass(frozen=True)
 class PermitRestriction:
-    """A revocation (from a day, for good) or a suspension (from..until) of a permit."""
+    """A revocation or an expiry (from a day, for good: an expired permit is not renewed, the organization
+    applies anew) or a suspension (from..until) of a permit."""
 
-    kind: Literal["revoked", "suspended"]
+    kind: Literal["revoked", "expired", "suspended"]
     from_date: date
     until_date: date | None = None
 
@@ -61,6 +78,7 @@ class PermitRestriction:
 
 
 def restriction_on(restrictions: list[PermitRestriction], day: date) -> PermitRestriction | None:
-    """The restriction in force that day; a revocation before a suspension."""
-    covering = sorted((r for r in restrictions if r.covers(day)), key=lambda r: r.kind != "revoked")
+    """The restriction in force that day; a revocation before an expiry, an expiry before a suspension."""
+    order = ("revoked", "expired", "suspended")
+    covering = sorted((r for r in restrictions if r.covers(day)), key=lambda r: order.index(r.kind))
     return covering[0] if covering else None

@@ -1,5 +1,6 @@
-"""Statuses of residence granted: the visa to enter (TITP stage i, or ESD), then changes of status — TITP
-to stages ii and iii, ESD to a worker's new plan (a transfer to another employer, or the extension year).
+"""Statuses of residence granted: the visa to enter (TITP stage i or, after a departure, iii; or ESD), then
+changes of status — TITP to stages ii and iii, ESD to a worker's new plan (a transfer to another employer, or the
+extension year).
 
 Each is one event on its own stream; the state is that event, or None before it.
 """
@@ -32,12 +33,12 @@ def issue_visa(
     state: VisaIssued | None, coe_id: UUID, certificate: Coe, post: str, issued_on: date, rules: VisaRules
 ) -> list[EventPayload]:
     """The certificate was checked and marked used (`use_for_visa`) in the same transaction. The visa grants
-    the certificate's status of residence: TITP in stage i, or ESD (no stage)."""
+    the certificate's status of residence: TITP in its stage (i, or iii after a departure), or ESD (no stage)."""
     if state is not None:
         raise DomainRuleViolation("visa.already_issued", "this visa has already been issued")
     if not isinstance(certificate, CertificateOfEligibility):
         raise DomainRuleViolation("visa.coe_unknown", "no such certificate of eligibility")
-    stage = Stage.I if certificate.scheme is Scheme.TITP else None
+    stage = certificate.entry_stage
     return [
         VisaIssued(
             coe_id=coe_id,

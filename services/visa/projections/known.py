@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from contracts.accreditation import (
+    DiscontinuationReason,
     ExamPassed,
     ExamResult,
     ExamResultRecorded,
@@ -24,8 +25,9 @@ from contracts.accreditation import (
     TrainingPlanRevoked,
     TrainingPlanTransferred,
 )
-from contracts.registry import BusinessSuspended, PermitRevoked, Scheme
+from contracts.registry import BusinessSuspended, PermitExpired, PermitRevoked, Scheme
 from services.visa.domain.known import KnownPlan, PermitRestriction
+from shared import reference
 
 
 def _status_change(event: PlanEvent) -> tuple[PlanStatus | None, dict[str, Any]]:
@@ -94,13 +96,18 @@ async def record_plan_event(conn: asyncpg.Connection, plan_id: UUID, event: Plan
     )
     if isinstance(event, TrainingPlanApplied):
         await conn.execute(
-            "UPDATE known_training_plans SET field = $2, transfer_from = $3, extension = $4, exams_passed = $5"
-            " WHERE id = $1",
+            "UPDATE known_training_plans SET field = $2, transfer_from = $3, extension = $4, exams_passed = $5,"
+            " operation = $6 WHERE id = $1",
             plan_id,
             event.field,
             event.transfer_from,
             event.extension,
             [exam.model_dump(mode="json") for exam in event.exams_passed],
+            getattr(event, "operation", None),
+        )
+    if isinstance(event, TrainingPlanDiscontinued):
+        await conn.execute(
+            "UPDATE known_training_plans SET discontinuation_reason = $2 WHERE id = $1", plan_id, event.reason.value
         )
 
 
@@ -131,10 +138,14 @@ async def record_permit_restriction(
     conn: asyncpg.Connection,
     event_id: UUID,
     supervising_organization_id: UUID,
-    event: PermitRevoked | BusinessSuspended,
+    event: PermitRevoked | PermitExpired | BusinessSuspended,
 ) -> None:
+    """A revocation from its day, an expiry from its first day without a permit (`expired_on`), both for good;
+    a suspension from..until."""
     if isinstance(event, PermitRevoked):
         kind, from_date, until_date = "revoked", event.revoked_on, None
+    elif isinstance(event, PermitExpired):
+        kind, from_date, until_date = "expired", event.expired_on, None
     else:
         kind, from_date, until_date = "suspended", event.from_date, event.until_date
     await conn.execute(
@@ -151,12 +162,14 @@ async def record_permit_restriction(
 _PLAN_COLUMNS = (
     "id AS plan_id, trainee_id, stage, job_category, supervising_organization_id, start_date, end_date,"
     " status, certified_on, ended_on, exam_result, scheme, field, transfer_from, extension, exams_passed,"
-    " transferred_on, transferred_to"
+    " transferred_on, transferred_to, operation, discontinuation_reason"
 )
 
 
 def _plan(row: asyncpg.Record) -> KnownPlan:
-    exam_result, stage = row["exam_result"], row["stage"]
+    """The plan, its operation looked up in shared.reference (the SSW (i) field it relates to)."""
+    exam_result, stage, reason = row["exam_result"], row["stage"], row["discontinuation_reason"]
+    operation = reference.operation(row["operation"]) if row["operation"] else None
     return KnownPlan(
         **{
             **dict(row),
@@ -165,6 +178,9 @@ def _plan(row: asyncpg.Record) -> KnownPlan:
             "exam_result": ExamResult(exam_result) if exam_result else None,
             "scheme": Scheme(row["scheme"]),
             "exams_passed": tuple(ExamPassed.model_validate(exam) for exam in row["exams_passed"]),
+            "discontinuation_reason": DiscontinuationReason(reason) if reason else None,
+            "operation_known": operation is not None,
+            "ssw_field": operation.ssw_field if operation else None,
         }
     )
 

@@ -11,9 +11,18 @@ import asyncpg
 from pydantic import TypeAdapter
 
 from services.visa import commands
+from services.visa.domain.rules import VisaRules
 from services.visa.domain.ssw import SswEligibility, ssw_eligibility
 from services.visa.projections import known
-from services.visa.projections.resources import coe_document, coe_state, grant_document, status_change_state, visa_state
+from services.visa.projections.resources import (
+    coe_document,
+    coe_state,
+    evaluation_report_state,
+    evaluation_reports_of,
+    grant_document,
+    status_change_state,
+    visa_state,
+)
 from shared.commands import Aggregate, CommandRunner
 from shared.errors import NotFound
 from shared.web.http import Page, PointInTime, cursor_uuid, decode_cursor, page_of, today
@@ -73,14 +82,20 @@ VISAS = ReadModel("visa", "visas", commands.VISA, visa_state, grant_document)
 STATUS_CHANGES = ReadModel(
     "status change", "status_changes", commands.STATUS_CHANGE, status_change_state, grant_document
 )
+EVALUATION_REPORTS = ReadModel(
+    "evaluation report", "evaluation_reports", commands.EVALUATION_REPORT, evaluation_report_state, grant_document
+)
 
 
-async def ssw_eligibility_of(pool: asyncpg.Pool, trainee_id: UUID, field: str, day: date) -> SswEligibility:
-    """The SSW (i) rule on the trainee's plans and exam results as titp.accreditation.v1 told them; 404 for a
-    trainee with no plan."""
+async def ssw_eligibility_of(
+    pool: asyncpg.Pool, trainee_id: UUID, field: str, day: date, rules: VisaRules
+) -> SswEligibility:
+    """The SSW (i) rule on the trainee's plans and exam results as titp.accreditation.v1 told them and the
+    evaluation reports received here; 404 for a trainee with no plan."""
     async with pool.acquire() as conn:
         plans = await known.plans_of_trainee(conn, trainee_id)
         results = await known.exams_passed_of(conn, trainee_id)
+        reports = await evaluation_reports_of(conn, trainee_id)
     if not plans:
         raise NotFound("trainee", trainee_id)
-    return ssw_eligibility(plans, field, day, results)
+    return ssw_eligibility(plans, field, day, results, reports, rules)

@@ -11,12 +11,13 @@ from pydantic import TypeAdapter
 
 from contracts.accreditation import Stage
 from contracts.registry import Scheme
-from contracts.visa import StatusOfResidenceChanged, VisaIssued
+from contracts.visa import EvaluationReportReceived, StatusOfResidenceChanged, VisaIssued
 from services.visa.domain import certificate_of_eligibility as coe
 
 coe_state = TypeAdapter(coe.CertificateOfEligibility)
 visa_state = TypeAdapter(VisaIssued)
 status_change_state = TypeAdapter(StatusOfResidenceChanged)
+evaluation_report_state = TypeAdapter(EvaluationReportReceived)
 
 # Writes
 
@@ -77,6 +78,22 @@ async def project_status_change(
     )
 
 
+async def project_evaluation_report(
+    conn: asyncpg.Connection, id: str, state: EvaluationReportReceived | None, version: int
+) -> None:
+    if state is None:
+        return
+    await conn.execute(
+        "INSERT INTO evaluation_reports (id, training_plan_id, trainee_id, state, version) VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = excluded.version",
+        UUID(id),
+        state.training_plan_id,
+        state.trainee_id,
+        state.model_dump(mode="json"),
+        version,
+    )
+
+
 # Documents: what clients see (api/schemas.py has their models)
 
 
@@ -85,13 +102,16 @@ def coe_document(id: str, state: coe.CertificateOfEligibility, version: int, day
     return {
         "id": id,
         **coe_state.dump_python(state, mode="json"),
+        "stage": state.entry_stage and state.entry_stage.value,
         "status": state.status_on(day).value,
         "status_on": day.isoformat(),
         "version": version,
     }
 
 
-def grant_document(id: str, state: VisaIssued | StatusOfResidenceChanged, version: int, day: date) -> dict[str, Any]:
+def grant_document(
+    id: str, state: VisaIssued | StatusOfResidenceChanged | EvaluationReportReceived, version: int, day: date
+) -> dict[str, Any]:
     return {"id": id, **state.model_dump(mode="json"), "version": version}
 
 
@@ -109,10 +129,10 @@ async def coe_applications_of_plan(conn: asyncpg.Connection, plan_id: UUID) -> d
 
 
 async def stages_held(conn: asyncpg.Connection, trainee_id: UUID) -> set[Stage]:
-    """The TITP stages whose status of residence the trainee was granted here: i by a visa, the others by a
-    change."""
+    """The TITP stages whose status of residence the trainee was granted here: i (or iii after a departure) by a
+    visa, the others by a change."""
     rows = await conn.fetch(
-        "SELECT 'i' AS stage FROM visas WHERE trainee_id = $1 AND scheme = $2"
+        "SELECT coalesce(state->>'stage', 'i') AS stage FROM visas WHERE trainee_id = $1 AND scheme = $2"
         " UNION SELECT to_stage FROM status_changes WHERE trainee_id = $1 AND scheme = $2",
         trainee_id,
         Scheme.TITP.value,
@@ -133,3 +153,9 @@ async def esd_plans_held(conn: asyncpg.Connection, trainee_id: UUID) -> list[UUI
         Scheme.ESD.value,
     )
     return [r["training_plan_id"] for r in rows]
+
+
+async def evaluation_reports_of(conn: asyncpg.Connection, trainee_id: UUID) -> tuple[EvaluationReportReceived, ...]:
+    """The evaluation reports (評価調書) received here on the trainee's stage-ii plans."""
+    rows = await conn.fetch("SELECT state FROM evaluation_reports WHERE trainee_id = $1 ORDER BY id", trainee_id)
+    return tuple(EvaluationReportReceived.model_validate(r["state"]) for r in rows)
