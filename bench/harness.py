@@ -19,6 +19,7 @@ import asyncpg
 import httpx
 
 from shared.kafka import client_options
+from shared.reference import corporate_number_check_digit
 from shared.web.auth import JWKS_FILE, ensure_dev_keys, mint_token
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +27,43 @@ ADMIN_DSN = os.environ.get("DATABASE_URL", "postgresql://titp:titp@127.0.0.1:543
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 RUN = uuid.uuid4().hex[:8]  # names this run's databases (titp_bench_<run>_*), topics and groups
 TOPIC_PREFIX = f"bench.{RUN}."
+
+
+# What the registry's commands must state (DOMAIN §11): the bench and the fault scenarios send valid bodies too.
+GENERAL_GRANT = {"permit_type": "general", "granted_on": "2026-05-01", "meets_excellence_standard": True}
+
+
+def corporate_number() -> str:
+    """A random 13-digit corporate number with its check digit (shared.reference.valid_corporate_number)."""
+    base = f"{uuid.uuid4().int % 10**12:012d}"
+    return corporate_number_check_digit(base) + base
+
+
+def permit_application() -> dict:
+    """A supervising organization's permit application (general), valid under DOMAIN §11: a corporate number with its
+    check digit, a JIS prefecture code and one officer at an address of their own (so no revocation elsewhere in the
+    same database disqualifies them: Art. 26)."""
+    return {
+        "name": "Sakura Cooperative",
+        "corporate_number": corporate_number(),
+        "address": "1-2-3 Chiyoda, Tokyo",
+        "prefecture": "13",
+        "representative": "Yamada Taro",
+        "supervising_offices": [
+            {"name": "Head office", "address": "1-2-3 Chiyoda, Tokyo", "supervision_manager": "Suzuki Hanako"}
+        ],
+        "job_categories": ["construction"],
+        "requested_permit_type": "general",
+        "external_auditor": "Tanaka Law Office",
+        "officers": [
+            {
+                "name": "Yamada Taro",
+                "address": f"{uuid.uuid4().int % 10**6}-1 Kanda, Chiyoda-ku, Tokyo",
+                "position": "representative director",
+            }
+        ],
+        "applied_on": "2026-04-01",
+    }
 
 
 def summary(latencies: list[float]) -> dict:

@@ -12,14 +12,13 @@ import re
 import subprocess
 import tempfile
 import time
-import uuid
 from contextlib import AsyncExitStack
 from pathlib import Path
 
 import asyncpg
 import httpx
 
-from bench.harness import Keys, Service, database, summary
+from bench.harness import GENERAL_GRANT, Keys, Service, database, permit_application, summary
 from shared.settings import SERVICES
 
 PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
@@ -27,20 +26,7 @@ APPLY = "/v1/supervising-organizations"
 
 
 def application() -> dict:
-    return {
-        "name": "Sakura Cooperative",
-        "corporate_number": f"{uuid.uuid4().int % 10**13:013d}",
-        "address": "1-2-3 Chiyoda, Tokyo",
-        "prefecture": "Tokyo",
-        "representative": "Yamada Taro",
-        "supervising_offices": [
-            {"name": "Head office", "address": "1-2-3 Chiyoda, Tokyo", "supervision_manager": "Suzuki Hanako"}
-        ],
-        "job_categories": ["construction"],
-        "requested_permit_type": "general",
-        "external_auditor": "Tanaka Law Office",
-        "applied_on": "2026-04-01",
-    }
+    return permit_application()
 
 
 async def commands(url: str, headers: dict, clients: int, seconds: float, *, floor: bool = False) -> dict:
@@ -112,11 +98,7 @@ async def end_to_end(registry: Service, inspection: Service, headers: dict, rate
         async def grant(id: str, at: float) -> None:
             await asyncio.sleep(max(0.0, at - time.perf_counter()))
             granted[id] = time.perf_counter()
-            (
-                await http.post(
-                    f"{registry.url}{APPLY}/{id}/grant", json={"permit_type": "general", "granted_on": "2026-05-01"}
-                )
-            ).raise_for_status()
+            (await http.post(f"{registry.url}{APPLY}/{id}/grant", json=GENERAL_GRANT)).raise_for_status()
 
         async def watch() -> None:
             seen: set[str] = set()

@@ -18,7 +18,7 @@ from contextlib import AsyncExitStack
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from bench.harness import BOOTSTRAP, RUN, TOPIC_PREFIX, Keys, database, summary
+from bench.harness import BOOTSTRAP, GENERAL_GRANT, RUN, TOPIC_PREFIX, Keys, database, summary
 from bench.services import APPLY, application
 from services.registry.app import DEFINITION as REGISTRY
 from services.registry.app import create_app
@@ -58,9 +58,7 @@ async def registry_template(dsn: str, keys: Keys) -> str:
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://registry", headers=officer) as http,
     ):
         id = (await http.post(APPLY, json=application())).raise_for_status().json()["id"]
-        (
-            await http.post(f"{APPLY}/{id}/grant", json={"permit_type": "general", "granted_on": "2026-05-01"})
-        ).raise_for_status()
+        (await http.post(f"{APPLY}/{id}/grant", json=GENERAL_GRANT)).raise_for_status()
         (
             await http.post(
                 f"{APPLY}/{id}/improvement-orders",
@@ -68,6 +66,14 @@ async def registry_template(dsn: str, keys: Keys) -> str:
             )
         ).raise_for_status()
     return id
+
+
+# Clone k's corporate number: k as the 12-digit base behind its check digit (valid_corporate_number), in SQL.
+CLONED_CORPORATE_NUMBER = (
+    "(9 - ("
+    + " + ".join(f"(k::bigint / {10 ** (n - 1)} % 10) * {1 if n % 2 else 2}" for n in range(1, 13))
+    + ") % 9)::text || lpad(k::text, 12, '0')"
+)
 
 
 async def clone(pool, stream_id: str, copies: int, *, outbox: bool = False, numbered_from: int = 1) -> int:
@@ -85,7 +91,7 @@ async def clone(pool, stream_id: str, copies: int, *, outbox: bool = False, numb
                     SELECT (pg_current_xact_id()::text::bigint << {POSITION_BITS}) + 1 + (k - $2) * $4 + t.ord,
                            md5(t.stream_id || '-' || k)::uuid::text, t.version, gen_random_uuid(), t.type, t.time,
                            CASE WHEN t.data ? 'application' THEN jsonb_set(t.data, '{{application,corporate_number}}',
-                                                                         to_jsonb(lpad(k::text, 13, '0')))
+                                                                         to_jsonb({CLONED_CORPORATE_NUMBER}))
                                 ELSE t.data END,
                            t.actor, t.prevhash, t.hash
                       FROM generate_series($2::int, $3::int) k,

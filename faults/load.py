@@ -21,15 +21,14 @@ from uuid import uuid4
 
 import httpx
 
-from bench.harness import Keys
+from bench.harness import GENERAL_GRANT, Keys, permit_application
 from tests.e2e.test_visa_coe import COE, day
 from tests.e2e.test_visa_path import once_accepted, plan_application
-from tests.helpers import Partners, permit_application, post, registered_partners
+from tests.helpers import Partners, post, registered_partners
 from tests.integration.test_accreditation_service import PLANS
 
 SUPERVISING_ORGANIZATIONS = "/v1/supervising-organizations"
 INSPECTIONS = "/v1/inspections"
-GRANT = {"permit_type": "general", "granted_on": "2026-05-01"}
 ROLE = {"registry": "otit", "accreditation": "otit", "inspection": "otit", "visa": "immigration"}
 
 
@@ -183,7 +182,7 @@ class Load:
 
     async def _registry(self, command, client: int) -> None:
         if applied := await command(SUPERVISING_ORGANIZATIONS, permit_application()):
-            await command(f"{SUPERVISING_ORGANIZATIONS}/{applied['id']}/grant", GRANT)
+            await command(f"{SUPERVISING_ORGANIZATIONS}/{applied['id']}/grant", GENERAL_GRANT)
 
     async def _accreditation(self, command, client: int) -> None:
         partners = self.setup.partners

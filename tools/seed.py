@@ -48,6 +48,7 @@ from contracts.registry import PermitType, Scheme
 from services.accreditation.domain.rules import STAGE_EXAM, OtherPlan, RuleBook, designated_area
 from services.registry.domain import rules as permit_rules
 from services.registry.domain.sending_rules import MOC_COUNTRIES
+from shared import reference
 from shared.dates import add_months, fiscal_year, last_day
 from shared.settings import DEFAULT_HTTP_PORTS
 
@@ -75,10 +76,11 @@ NATIONALITIES = {
     "UZ": 0.4,
     "BD": 0.3,
 }
-# Only countries with a Memorandum of Cooperation (DOMAIN §1; the registry's default list, MOC_COUNTRIES) have
-# sending organizations. China has none, so its trainees go to type (a) (enterprise-sponsored) implementing
-# organizations, which need no sending organization: type (a) carries about 9% of the plans instead of DOMAIN
-# §1's 2%.
+# The seeder approves sending organizations in the countries with a Memorandum of Cooperation only (the registry's
+# default list, MOC_COUNTRIES), each with its government's approval and a public body's recommendation (DOMAIN §11;
+# a non-MoC country's would need the recommendation only). China has none here, so its trainees go to type (a)
+# (enterprise-sponsored) implementing organizations, which need no sending organization: type (a) carries about 9%
+# of the plans instead of DOMAIN §1's 2%.
 # Job groups (DOMAIN §8) and the job categories the seeder uses for each; all may go past stage i (every one is
 # in accreditation's TRANSITION_JOB_CATEGORIES: tests/unit/test_seed_blueprint.py checks it).
 JOB_GROUPS = {"construction": 22, "food": 20, "machinery_metal": 15, "agriculture": 9, "textiles": 6, "other": 28}
@@ -99,8 +101,24 @@ JOB_CATEGORIES = {
         "printing",
     ),
 }
-# Where trainees work, roughly by the published shares per prefecture.
-PREFECTURES = {
+# The operations (作業) of each job category the seeder uses, in the reference data's order: an implementing
+# organization trains in one to three of its category's, a trainee in one of those at every stage (DOMAIN §11).
+OPERATIONS = {
+    category: [code for code, op in reference.operations().items() if op.job_category == category]
+    for categories in JOB_CATEGORIES.values()
+    for category in categories
+}
+
+
+def reaches(operation: str, stage: str) -> bool:
+    """May a trainee of `operation` go on to `stage` (some operations stop at stage ii)?"""
+    op = reference.operation(operation)
+    return op is not None and op.reaches(stage)
+
+
+# Where trainees work, roughly by the published shares per prefecture (by name here; the dataset uses the JIS X
+# 0401 codes of shared.reference, as the registry stores them).
+PREFECTURE_SHARES = {
     "Aichi": 9,
     "Osaka": 5,
     "Saitama": 5,
@@ -149,6 +167,8 @@ PREFECTURES = {
     "Tottori": 0.5,
     "Shimane": 0.5,
 }
+PREFECTURE_CODES = {p.name: p.code for p in reference.prefectures().values()}
+PREFECTURES = {PREFECTURE_CODES[name]: share for name, share in PREFECTURE_SHARES.items()}
 
 GENERAL_SHARE = 0.5  # of supervising organizations (DOMAIN §8)
 TYPE_A_SHARE = 0.02  # of implementing organizations
@@ -164,6 +184,9 @@ ACTION_YEARS = 2.5  # the actions fall in the 30 months before the seed's date
 # Inspections: most are done by their due date, some late, a few left overdue.
 LEFT_OVERDUE, LATE = 0.05, 0.1
 OUTCOMES = (("no_finding", 0.5), ("guidance", 0.3), ("recommendation", 0.2))
+REPORT_OUTCOMES = frozenset({"guidance", "recommendation"})  # the outcomes that ask for an improvement report
+# Suspensions are ordered on one of Art. 37(1)'s grounds 1, 3, 4 or 5 (Art. 37(3)): the seeder's is ground 4.
+SUSPENSION_GROUND = "law_breached"
 
 # The program's numbers are the services' own rules (their domain/rules modules), never copies: the TITP and ESD
 # rule sets and quotas accreditation certifies plans under, the switch between them, and the permits' terms of the
@@ -175,11 +198,17 @@ QUOTA = TITP.quota
 STAGE_MONTHS = {stage.value: 12 * years for stage, years in TITP.stage_years.items()}
 NEXT_STAGE = {before.value: after.value for before, after in zip(Stage, list(Stage)[1:], strict=False)}
 MIN_STAFF = 3  # the smallest implementing organization the seeder makes
+FIRST_FILING_MONTHS = 7  # permits granted (and type (b) organizations registered) this long before the first start
 
-# The timeline: plans start in the 40 months before the seed's date and up to 2 months after it (applied for 2
-# months, certified 1 month, before they start).
+# The timeline: plans start in the 40 months before the seed's date and up to 2 months after it (ESD plans applied
+# for 2 months, TITP plans 4 or 5 months (below), and all certified 1 month, before they start).
 PLAN_MONTHS_BACK, PLAN_MONTHS_AHEAD = 40, 2
 APPLIED_MONTHS_BEFORE, CERTIFIED_MONTHS_BEFORE = 2, 1
+# TITP plans are filed from 6 months before their start, stage i at least 4 months before and stages ii and iii at
+# least 3 (accreditation's filing window, DOMAIN §11): a month inside it.
+TITP_APPLIED_MONTHS_BEFORE = {
+    stage.value: min(TITP.filing_earliest_months, TITP.filing_latest_months[stage] + 1) for stage in Stage
+}
 
 # Across the switch to Employment for Skill Development (DOMAIN §9): TITP stage-i plans are applied for until the day
 # before ESD starts (and start by the transitional measures' last day), trainees in TITP then move on as the switch
@@ -284,6 +313,7 @@ class SendingOrganization:
     country: str
     approval_reference: str
     approved_on: date
+    recommendation_reference: str = ""  # the recommendation of a public body of its country (DOMAIN §11)
 
 
 @dataclass
@@ -303,6 +333,7 @@ class ImplementingOrganization:
     esd_support: int | None = None  # the supervision support organization supporting it under ESD ...
     esd_from: date | None = None  # ... from this day
     esd_field: str | None = None  # the ESD field its workers work in
+    operations: tuple[str, ...] = ()  # the operations (shared.reference codes) of its job category it trains in
 
 
 @dataclass
@@ -357,6 +388,7 @@ class Plan:
     support: int | None = None  # ESD, type (b): the supervision support organization
     transfer_from: str | None = None  # ESD: the key of the plan it continues, at the worker's own wish
     exam_results: list[tuple[str, date]] = field(default_factory=list)  # ESD: passes the exam body reports
+    operation: str | None = None  # TITP: the operation (a shared.reference code), the same at every stage
 
     @property
     def nationality(self) -> str:
@@ -383,6 +415,16 @@ class Blueprint:
 
 class SeedError(Exception):
     pass
+
+
+def titp_exam_results(blueprint: Blueprint, stage: str) -> list[tuple[Plan, str, date]]:
+    """The exam results the exam body records before the `stage` plans are certified: each one's trainee passed the
+    stage before's exam (basic grade before stage ii, grade 3 before stage iii) on the day its plan states."""
+    return [
+        (plan, plan.exams_passed[-1]["grade"], date.fromisoformat(plan.exams_passed[-1]["passed_on"]))
+        for plan in blueprint.plans
+        if plan.stage == stage and plan.exams_passed
+    ]
 
 
 # The blueprint: every decision, from the seed alone.
@@ -416,12 +458,33 @@ def _allocate(rng: random.Random, weights: Mapping[str, float], n: int) -> list[
 def corporate_number(base: int) -> str:
     """A 13-digit corporate number with its check digit (the first digit), from a 12-digit base number."""
     digits = f"{base % 10**12:012d}"
-    total = sum(int(d) * (1 if n % 2 else 2) for n, d in enumerate(reversed(digits), start=1))
-    return f"{9 - total % 9}{digits}"
+    return reference.corporate_number_check_digit(digits) + digits
 
 
 def _person(rng: random.Random) -> str:
     return f"{rng.choice(JAPANESE_FAMILY)} {rng.choice(JAPANESE_GIVEN)}"
+
+
+def _name(prefecture: str) -> str:
+    """A prefecture's English name, from its JIS code."""
+    return reference.prefectures()[prefecture].name
+
+
+OFFICER_POSITIONS = ("Director", "Director", "Auditor")
+
+
+def _officers(rng: random.Random, representative: str, prefecture: str) -> list[dict[str, str]]:
+    """A permit application's officers (役員) with their addresses (DOMAIN §11): the representative first."""
+    names = [representative, *(_person(rng) for _ in range(rng.randint(1, len(OFFICER_POSITIONS))))]
+    positions = ["Representative director", *OFFICER_POSITIONS]
+    return [
+        {
+            "name": name,
+            "address": f"{rng.randint(1, 9)}-{rng.randint(1, 30)} Sakae-machi, {_name(prefecture)}",
+            "position": position,
+        }
+        for name, position in zip(names, positions, strict=False)
+    ]
 
 
 def plan_window(as_of: date) -> tuple[date, date]:
@@ -429,8 +492,9 @@ def plan_window(as_of: date) -> tuple[date, date]:
     return add_months(as_of, -PLAN_MONTHS_BACK), add_months(as_of, PLAN_MONTHS_AHEAD)
 
 
-def applied_on(start: date) -> date:
-    return add_months(start, -APPLIED_MONTHS_BEFORE)
+def applied_on(start: date, stage: str | None = None) -> date:
+    """When a plan starting on `start` is applied for: a TITP plan (`stage` given) within its filing window."""
+    return add_months(start, -(TITP_APPLIED_MONTHS_BEFORE[stage] if stage else APPLIED_MONTHS_BEFORE))
 
 
 def certified_on(start: date) -> date:
@@ -439,14 +503,14 @@ def certified_on(start: date) -> date:
 
 def titp_stage_i_allowed(start: date) -> bool:
     """May a new TITP trainee start on `start`? Applied for before ESD starts, starting by the last TITP start."""
-    return applied_on(start) < ESD_STARTS_ON and start <= SWITCH.titp_last_start
+    return applied_on(start, "i") < ESD_STARTS_ON and start <= SWITCH.titp_last_start
 
 
 def titp_continuation_allowed(chain: list[Plan], stage: str, start: date) -> bool:
     """May a TITP trainee whose plans so far are `chain` move on to `stage` on `start`? As the switch rules
     (accreditation's `Switch`) decide: an application under the TITP as it was, or a trainee in TITP on ESD's
     start (and for stage iii, with the year of stage ii done by then)."""
-    if applied_on(start) < ESD_STARTS_ON and start <= SWITCH.titp_last_start:
+    if applied_on(start, stage) < ESD_STARTS_ON and start <= SWITCH.titp_last_start:
         return True
     plans = [
         OtherPlan(
@@ -475,6 +539,8 @@ def build_blueprint(scale: float, seed: int, as_of: date) -> Blueprint:
     rng = random.Random(f"titp-seed:{seed}:{scale}:{as_of.isoformat()}")
     first_start, last_start = plan_window(as_of)
     numbers = rng.randrange(10**12)  # corporate numbers: this + index * a prime coprime to 10, unique per index
+    # The operations draw on their own generator: the rest of the dataset is what it was before they were added.
+    ops_rng = random.Random(f"titp-seed-operations:{seed}:{scale}:{as_of.isoformat()}")
 
     supervising = []
     for i in range(_count(NATIONAL_SUPERVISING_ORGANIZATIONS, scale)):
@@ -485,7 +551,7 @@ def build_blueprint(scale: float, seed: int, as_of: date) -> Blueprint:
         # last day a renewal may be).
         general_months = 12 * permit_rules.new_permit_years(PermitType.GENERAL)
         granted_on = _day_between(
-            rng, add_months(as_of, PLAN_MONTHS_AHEAD - general_months), add_months(first_start, -2)
+            rng, add_months(as_of, PLAN_MONTHS_AHEAD - general_months), add_months(first_start, -FIRST_FILING_MONTHS)
         )
         renewal = None
         if permit_type == PermitType.SPECIFIED:
@@ -497,7 +563,7 @@ def build_blueprint(scale: float, seed: int, as_of: date) -> Blueprint:
         supervising.append(
             SupervisingOrganization(
                 key=f"so-{i}",
-                name=f"{prefecture} {rng.choice(SECTORS)} Cooperative {i + 1}",
+                name=f"{reference.prefectures()[prefecture].name} {rng.choice(SECTORS)} Cooperative {i + 1}",
                 corporate_number=corporate_number(numbers + i * 7_919_987),
                 prefecture=prefecture,
                 permit_type=permit_type,
@@ -520,6 +586,7 @@ def build_blueprint(scale: float, seed: int, as_of: date) -> Blueprint:
                     name=f"{country} Manpower {n + 1}",
                     country=country,
                     approval_reference=f"{country}-MOC-{seed}-{n + 1:05d}",
+                    recommendation_reference=f"{country}-REC-{seed}-{n + 1:05d}",
                     approved_on=add_months(as_of, -60),
                 )
             )
@@ -531,6 +598,8 @@ def build_blueprint(scale: float, seed: int, as_of: date) -> Blueprint:
     groups = _allocate(rng, JOB_GROUPS, n_implementing)
     for j, group in enumerate(groups):
         category = rng.choice(JOB_CATEGORIES[group])
+        operations = OPERATIONS[category]
+        trained = tuple(sorted(ops_rng.sample(operations, ops_rng.randint(1, min(3, len(operations))))))
         type_a = j < n_type_a
         so = None if type_a else rng.randrange(len(supervising))
         prefecture = (
@@ -539,7 +608,7 @@ def build_blueprint(scale: float, seed: int, as_of: date) -> Blueprint:
             else _pick(rng, PREFECTURES)
         )
         registered_on = (
-            add_months(first_start, -8)
+            add_months(first_start, -(FIRST_FILING_MONTHS + 1))
             if so is None
             else supervising[so].granted_on + timedelta(days=rng.randint(1, 28))
         )
@@ -555,6 +624,7 @@ def build_blueprint(scale: float, seed: int, as_of: date) -> Blueprint:
                 supervising=so,
                 excellent=rng.random() < EXCELLENT_SHARE,
                 registered_on=registered_on,
+                operations=trained,
             )
         )
 
@@ -562,7 +632,7 @@ def build_blueprint(scale: float, seed: int, as_of: date) -> Blueprint:
     # ESD's decisions draw on their own generator: a dataset that ends before ESD starts is the one it always was.
     esd_rng = random.Random(f"titp-seed-esd:{seed}:{scale}:{as_of.isoformat()}")
     support = _support(esd_rng, supervising, implementing) if last_start >= ESD_STARTS_ON else []
-    plans = _plans(rng, scale, seed, as_of, supervising, implementing, sending_by_country, support)
+    plans = _plans(rng, ops_rng, scale, seed, as_of, supervising, implementing, sending_by_country, support)
     if support:
         _transfers(esd_rng, as_of, implementing, plans, support)
     _staff(rng, implementing, plans)
@@ -640,6 +710,7 @@ def _decide_actions(
 
 def _plans(
     rng: random.Random,
+    ops_rng: random.Random,
     scale: float,
     seed: int,
     as_of: date,
@@ -774,6 +845,7 @@ def _plans(
             "passport_number": f"{nationality}{seed % 100:02d}{trainee:07d}",
         }
         trainee_id = uuid5(NAMESPACE_URL, f"https://titp.example/seed/{seed}/{scale}/trainee/{trainee}")
+        operation = ops_rng.choice(io.operations)
         chain_start, days_used, stage = start, 0, "i"
         exams: list[dict[str, str]] = []
         chain: list[Plan] = []
@@ -796,9 +868,10 @@ def _plans(
                 sending=sending,
                 start_date=start,
                 end_date=end,
-                applied_on=applied_on(start),
+                applied_on=applied_on(start, stage),
                 certified_on=certified_on(start),
                 exams_passed=exams,
+                operation=operation,
             )
             plans.append(plan)
             chain.append(plan)
@@ -813,7 +886,7 @@ def _plans(
                     break
                 start = end + timedelta(days=1)
             else:
-                if not (io.excellent and rng.random() < TO_STAGE_III):
+                if not (io.excellent and rng.random() < TO_STAGE_III and reaches(operation, next_stage)):
                     break
                 # home for 1 or 2 months first
                 start = add_months(end + timedelta(days=1), TITP.return_home_min_months + rng.choice((0, 1)))
@@ -1001,6 +1074,24 @@ def _staff(rng: random.Random, implementing: list[ImplementingOrganization], pla
         multiple = QUOTA.normal[stage] or QUOTA.excellent[stage]
         needed[j] = max(needed[j], math.ceil(overlap / multiple))
         least_staff[j] = max(least_staff[j], math.ceil(overlap / QUOTA.hard_cap_per_staff[stage]))
+        if implementing[j].training_type == "a":  # type (a), not recognised as stable: a share of the staff (§11)
+            share = (QUOTA.type_a_excellent_share if implementing[j].excellent else QUOTA.type_a_share)[stage]
+            if share:
+                least_staff[j] = max(least_staff[j], math.ceil(overlap / share))
+    # The field limits (DOMAIN §11): a nursing care or construction organization's TITP trainees of all stages at
+    # most a share of its full-time staff.
+    titp_plans: dict[int, list[Plan]] = defaultdict(list)
+    for plan in plans:
+        if plan.operation is not None:
+            titp_plans[plan.implementing].append(plan)
+    for j, same in titp_plans.items():
+        limits = {op.field_limit for p in same if (op := reference.operation(p.operation or "")) and op.field_limit}
+        for limit in limits:
+            share = QUOTA.field_limit_share[limit]
+            overlap = max(
+                sum(1 for o in same if o.start_date <= p.end_date and p.start_date <= o.end_date) for p in same
+            )
+            least_staff[j] = max(least_staff[j], math.ceil(overlap / share))
     # The staff brackets of the basic quota table: (fewest staff, most staff, basic quota).
     lows = (MIN_STAFF, *(most + 1 for most, _ in QUOTA.basic_table[:-1]))
     table = tuple((low, most, quota) for low, (most, quota) in zip(lows, QUOTA.basic_table, strict=True))
@@ -1226,6 +1317,10 @@ class Seeder:
             await self.phase("plans: each organization's first", first.values(), self.certify)
             await self.phase("inspection schedules started", first, self.wait_for_schedule)
             for stage in ("i", "ii", "iii"):
+                if stage != "i":  # the stage before's exam, as the exam body records it (DOMAIN §11)
+                    await self.phase(
+                        f"exam results before stage {stage}", titp_exam_results(bp, stage), self.exam_result
+                    )
                 await self.phase(
                     f"plans: stage {stage}",
                     [p for p in bp.plans if p.stage == stage and first[p.implementing] is not p],
@@ -1313,6 +1408,7 @@ class Seeder:
                 "name": sending.name,
                 "country": sending.country,
                 "approval_reference": sending.approval_reference,
+                "recommendation_reference": sending.recommendation_reference,
                 "approved_on": sending.approved_on.isoformat(),
             },
             f"{sending.key}:create",
@@ -1320,7 +1416,10 @@ class Seeder:
 
     async def permit(self, so: SupervisingOrganization) -> None:
         filler = self._filler(so.key)
-        address = f"{filler.randint(1, 9)}-{filler.randint(1, 30)}-{filler.randint(1, 20)} Honmachi, {so.prefecture}"
+        address = (
+            f"{filler.randint(1, 9)}-{filler.randint(1, 30)}-{filler.randint(1, 20)} Honmachi, {_name(so.prefecture)}"
+        )
+        representative = _person(filler)
         categories = sorted(
             {
                 io.job_category
@@ -1336,7 +1435,8 @@ class Seeder:
                 "corporate_number": so.corporate_number,
                 "address": address,
                 "prefecture": so.prefecture,
-                "representative": _person(filler),
+                "representative": representative,
+                "officers": _officers(filler, representative, so.prefecture),
                 "supervising_offices": [
                     {"name": "Head office", "address": address, "supervision_manager": _person(filler)}
                 ],
@@ -1351,7 +1451,12 @@ class Seeder:
         await self.send(
             "registry",
             f"{base}/grant",
-            {"permit_type": so.permit_type, "granted_on": so.granted_on.isoformat()},
+            {
+                "permit_type": so.permit_type,
+                "granted_on": so.granted_on.isoformat(),
+                # a general permit only with the excellence standard met (DOMAIN §11)
+                "meets_excellence_standard": so.permit_type == PermitType.GENERAL,
+            },
             f"{so.key}:grant",
         )
         if so.renewal:
@@ -1383,7 +1488,7 @@ class Seeder:
             {
                 "name": io.name,
                 "corporate_number": io.corporate_number,
-                "address": f"{filler.randint(1, 9)}-{filler.randint(1, 30)} Kogyo-cho, {io.prefecture}",
+                "address": f"{filler.randint(1, 9)}-{filler.randint(1, 30)} Kogyo-cho, {_name(io.prefecture)}",
                 "prefecture": io.prefecture,
                 "industry": io.job_category,
                 "training_type": io.training_type,
@@ -1399,7 +1504,9 @@ class Seeder:
     async def support_permit(self, sso: SupportOrganization) -> None:
         """The cooperative applies again under ESD: a record with an id of its own, the same corporate number."""
         bp, filler = self.blueprint, self._filler(sso.key)
-        address = f"{filler.randint(1, 9)}-{filler.randint(1, 30)}-{filler.randint(1, 20)} Honmachi, {sso.prefecture}"
+        address = (
+            f"{filler.randint(1, 9)}-{filler.randint(1, 30)}-{filler.randint(1, 20)} Honmachi, {_name(sso.prefecture)}"
+        )
         k = bp.support.index(sso)
         fields = sorted({io.esd_field for io in bp.implementing if io.esd_field and io.esd_support == k})
         id = await self.create(
@@ -1518,6 +1625,8 @@ class Seeder:
             "exams_passed": plan.exams_passed,
             "applied_on": plan.applied_on.isoformat(),
         }
+        if plan.operation is not None:
+            terms["operation"] = plan.operation
         if plan.scheme == Scheme.ESD:
             terms |= {"scheme": plan.scheme, "field": plan.esd_field}
         if plan.transfer_from is not None:
@@ -1584,6 +1693,7 @@ class Seeder:
                             "until_date": so.suspension[1].isoformat(),
                             "scope": "all",
                             "reason": "false records submitted to OTIT",
+                            "ground": SUSPENSION_GROUND,
                         },
                     )
                 )
@@ -1626,7 +1736,7 @@ class Seeder:
                 else:
                     self.checkpoint.record(step, record)
                 received_on = date.fromisoformat(body["inspected_on"]) + timedelta(days=20)
-                if body["outcome"] == "recommendation" and received_on <= until:
+                if body["outcome"] in REPORT_OUTCOMES and received_on <= until:
                     await self.send(
                         "inspection",
                         f"/v1/inspections/{inspection['id']}/improvement-report",
@@ -1675,6 +1785,7 @@ class Seeder:
                     "description": "breach of the Act or of labour law",
                 }
             ]
+        if outcome in REPORT_OUTCOMES:  # guidance and a recommendation both ask for a report by a day (DOMAIN §11)
             body["improvement_report_due"] = (day + timedelta(days=30)).isoformat()
         return {**record, "inspected_on": day.isoformat(), "findings": bool(body.get("findings"))}, body
 

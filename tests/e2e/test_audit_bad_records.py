@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaProducer
 from services.registry.app import create_app
 from shared.kafka import client_options
 from tests.e2e.test_audit_replay import settled
-from tests.helpers import eventually, permit_application, post
+from tests.helpers import eventually, grant, permit_application, post
 from tests.integration.test_audit_tamper import sealed_to_the_end, titp
 
 SO = "/v1/supervising-organizations"
@@ -31,7 +31,7 @@ async def registry(another_database, service_settings, run_service, kafka_bootst
     client = await run_service(app)
     otit = token("otit")
     permit = (await post(client, SO, permit_application(), otit, 201))["id"]
-    await post(client, f"{SO}/{permit}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, otit)
+    await post(client, f"{SO}/{permit}/grant", grant(), otit)
     await sealed_to_the_end(app)
     await eventually(lambda: settled([app], kafka_bootstrap), timeout=30, message="the registry never settled")
     env = {

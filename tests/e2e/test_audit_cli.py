@@ -11,7 +11,7 @@ from services.registry.app import create_app as create_registry
 from shared.audit.checkpoints import PublicKey
 from shared.audit.log import keys_from_rest, log_from_rest, read_bundle, verify_log
 from tests.e2e.test_audit_replay import settled
-from tests.helpers import eventually, permit_application, post
+from tests.helpers import eventually, grant, permit_application, post
 from tests.integration.test_audit_tamper import sealed_to_the_end, titp
 
 SO = "/v1/supervising-organizations"
@@ -37,7 +37,7 @@ async def story(another_database, service_settings, run_service, kafka_bootstrap
     otit = token("otit")
     cooperative = (await post(registry, SO, permit_application(), otit, 201))["id"]
     applied_at = (await registry.get(f"/v1/audit/streams/{cooperative}", headers=token("auditor"))).json()
-    await post(registry, f"{SO}/{cooperative}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, otit)
+    await post(registry, f"{SO}/{cooperative}/grant", grant(), otit)
 
     async def scheduled():
         items = (await inspection.get("/v1/inspections", headers=otit, params={"target_id": cooperative})).json()

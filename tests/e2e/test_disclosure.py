@@ -42,7 +42,7 @@ async def test_anyone_reads_the_administrative_actions_newest_first_as_json_or_c
             SO,
             application(
                 name="Aichi Kensetsu Cooperative",
-                corporate_number="1180005001234",
+                corporate_number="7180005001234",
                 prefecture="Aichi",
                 address=PERSONAL["address"],
                 representative=PERSONAL["representative"],
@@ -54,14 +54,19 @@ async def test_anyone_reads_the_administrative_actions_newest_first_as_json_or_c
             201,
         )
     )["id"]
-    await post(registry, f"{SO}/{aichi}/grant", {"permit_type": "general", "granted_on": "2024-04-01"}, officer)
+    await post(
+        registry,
+        f"{SO}/{aichi}/grant",
+        {"permit_type": "general", "granted_on": "2024-04-01", "meets_excellence_standard": True},
+        officer,
+    )
     osaka = (
         await post(
             registry,
             SO,
             application(
                 name="Naniwa Business Cooperative",
-                corporate_number="3120005009876",
+                corporate_number="8120005009876",
                 prefecture="Osaka",
                 requested_permit_type="specified",
                 applied_on="2024-05-01",
@@ -89,6 +94,7 @@ async def test_anyone_reads_the_administrative_actions_newest_first_as_json_or_c
             "scope": "part",
             "part": PERSONAL["suspension_part"],
             "reason": PERSONAL["suspension_reason"],
+            "ground": "law_breached",
         },
         officer,
     )
@@ -132,10 +138,10 @@ async def test_anyone_reads_the_administrative_actions_newest_first_as_json_or_c
     # Check: newest first, each with the organization, the action, its date, provision and ground.
     items = response.json()["items"]
     assert [(i["action"], i["action_date"], i["prefecture"]) for i in items] == [
-        ("revocation", "2026-02-20", "Aichi"),
-        ("suspension", "2026-01-15", "Osaka"),
-        ("downgrade", "2025-10-01", "Aichi"),
-        ("improvement_order", "2025-06-10", "Aichi"),
+        ("revocation", "2026-02-20", "23"),  # applied for as "Aichi" and "Osaka": published as JIS codes
+        ("suspension", "2026-01-15", "27"),
+        ("downgrade", "2025-10-01", "23"),
+        ("improvement_order", "2025-06-10", "23"),
     ]
     revocation, suspension, downgrade, order = items
     assert {
@@ -152,7 +158,7 @@ async def test_anyone_reads_the_administrative_actions_newest_first_as_json_or_c
     } == {
         "supervising_organization_id": aichi,
         "name": "Aichi Kensetsu Cooperative",
-        "corporate_number": "1180005001234",
+        "corporate_number": "7180005001234",
         "legal_basis": "Art. 37(1)(iv)",
         "until_date": None,
         "scope": None,
@@ -165,7 +171,12 @@ async def test_anyone_reads_the_administrative_actions_newest_first_as_json_or_c
         "part",
     )
     assert (order["legal_basis"], order["deadline"]) == ("Art. 36", "2025-09-10")
-    assert downgrade["legal_basis"] is None and "general permit" in downgrade["ground"]
+    assert downgrade["legal_basis"] == "Art. 37(2)" and "general permit" in downgrade["ground"]
+    assert "was breached" in suspension["ground"] and "(Art. 37(1)(iv))" in suspension["ground"]
+    assert {(i["organization_type"], i["organization_id"]) for i in items} == {
+        ("supervising_organization", aichi),
+        ("supervising_organization", osaka),
+    }
 
     # Check: nothing personal, nor anything an officer wrote in their own words.
     for field, text in PERSONAL.items():
@@ -177,7 +188,8 @@ async def test_anyone_reads_the_administrative_actions_newest_first_as_json_or_c
         assert answer.status_code == 200, answer.text
         return [(i["action"], i["action_date"]) for i in answer.json()["items"]]
 
-    assert await listed(prefecture="Osaka") == [("suspension", "2026-01-15")]
+    for osaka_prefecture in ("Osaka", "27", "大阪府", "osaka"):
+        assert await listed(prefecture=osaka_prefecture) == [("suspension", "2026-01-15")]
     assert await listed(**{"from": "2025-10-01", "to": "2026-01-31"}) == [
         ("suspension", "2026-01-15"),
         ("downgrade", "2025-10-01"),
@@ -206,6 +218,7 @@ async def test_anyone_reads_the_administrative_actions_newest_first_as_json_or_c
         ({"cursor": "not-a-cursor"}, "query.cursor"),
         ({"format": "xml"}, "query.format"),
         ({"action": "fine"}, "query.action"),
+        ({"prefecture": "Atlantis"}, "query.prefecture"),
     ):
         answer = await registry.get(PUBLIC, params=params)
         assert answer.status_code == 422 and answer.headers["content-type"] == "application/problem+json"

@@ -20,7 +20,7 @@ import pytest
 
 from shared.settings import SERVICES
 from shared.topics import service_topic
-from tests.helpers import eventually, group_at_end, permit_application, registered_partners
+from tests.helpers import eventually, grant, group_at_end, permit_application, registered_partners
 
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 REF = "#/components/schemas/"
@@ -155,8 +155,8 @@ def plan_application(supervising: str, implementing: str, sending: str) -> dict[
         "implementing_organization_id": implementing,
         "supervising_organization_id": supervising,
         "sending_organization_id": sending,
-        "start_date": "2026-07-01",
-        "end_date": "2027-06-30",
+        "start_date": "2026-10-01",
+        "end_date": "2027-09-30",
         "monthly_wage": 215_000,
         "comparable_japanese_wage": 210_000,
         "applied_on": "2026-05-20",
@@ -178,15 +178,15 @@ async def test_registry_supervising_organizations_through_the_generated_client(s
     assert created.headers["location"] == f"{SO}/{accepted.id}"
 
     # Check: a rule's refusal is the problem model, naming the rule; so is a stale If-Match.
-    grant = api.call(GRANT)
-    too_early = await grant.asyncio_detailed(
-        accepted.id, client=officer, body=api.body(GRANT, {"permit_type": "general", "granted_on": "2026-03-01"})
+    granting = api.call(GRANT)
+    too_early = await granting.asyncio_detailed(
+        accepted.id, client=officer, body=api.body(GRANT, grant(granted_on="2026-03-01"))
     )
     assert api.problem(too_early, 409).rule == "permit.granted_before_application"
-    on_time = {"permit_type": "general", "granted_on": "2026-05-01"}
-    stale = await grant.asyncio_detailed(accepted.id, client=officer, if_match='"7"', body=api.body(GRANT, on_time))
+    on_time = grant(granted_on="2026-05-01")
+    stale = await granting.asyncio_detailed(accepted.id, client=officer, if_match='"7"', body=api.body(GRANT, on_time))
     api.problem(stale, 412)
-    granted = await grant.asyncio_detailed(
+    granted = await granting.asyncio_detailed(
         accepted.id, client=officer, if_match='"1"', idempotency_key="grant-1", body=api.body(GRANT, on_time)
     )
     assert api.typed(granted).version == 2

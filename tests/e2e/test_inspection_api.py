@@ -76,7 +76,7 @@ async def test_commands_are_guarded_and_refusals_change_nothing(start_service, t
         ),
         (
             {"inspected_on": "2027-01-20", "inspector": "Kato", "outcome": "recommendation", "findings": [PASSPORTS]},
-            "improvement_report.due_for_recommendation",
+            "improvement_report.due_for_guidance_or_recommendation",
         ),
         (
             {

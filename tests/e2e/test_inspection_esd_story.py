@@ -5,9 +5,7 @@ the report owed shows as overdue on the filings worklist the day after it is due
 inspection then finds the audits not done and refers the ESD permit for revocation: the registry revokes it, and
 its revocation cancels the organization's open inspection here and ends the reports it owes."""
 
-import uuid
-
-from tests.helpers import eventually, post
+from tests.helpers import corporate_number, eventually, post
 
 WAIT = 30  # seconds for an effect to cross Kafka into another service
 SSO = "/v1/supervision-support-organizations"
@@ -16,7 +14,7 @@ SSO = "/v1/supervision-support-organizations"
 def support_application() -> dict:
     return {
         "name": "Kanto Skills Support Cooperative",
-        "corporate_number": f"{uuid.uuid4().int % 10**13:013d}",
+        "corporate_number": corporate_number(),
         "address": "1-2-3 Chiyoda, Tokyo",
         "prefecture": "Tokyo",
         "representative": "Yamada Taro",
@@ -34,7 +32,7 @@ def support_application() -> dict:
 def employer() -> dict:
     return {
         "name": "Fuji Construction",
-        "corporate_number": f"{uuid.uuid4().int % 10**13:013d}",
+        "corporate_number": corporate_number(),
         "address": "4-5-6 Naka, Nagoya",
         "prefecture": "Aichi",
         "industry": "construction",

@@ -4,7 +4,7 @@ the registry (permit revoked) and accreditation (plans revoked), once each."""
 
 import uuid
 
-from tests.helpers import eventually, post
+from tests.helpers import corporate_number, eventually, grant, post
 from tests.helpers import permit_application as application
 
 WAIT = 30  # seconds for an effect to cross Kafka into another service
@@ -39,7 +39,7 @@ async def test_a_supervising_organization_is_inspected_yearly_until_a_referral_r
     await post(
         registry,
         f"/v1/supervising-organizations/{cooperative}/grant",
-        {"permit_type": "general", "granted_on": "2026-05-01"},
+        grant(granted_on="2026-05-01"),
         officer,
     )
     first = await eventually(
@@ -90,6 +90,7 @@ async def test_a_supervising_organization_is_inspected_yearly_until_a_referral_r
                     "description": "supervision visit logs kept irregularly",
                 }
             ],
+            "improvement_report_due": "2028-06-30",
         },
         inspector,
     )
@@ -98,6 +99,11 @@ async def test_a_supervising_organization_is_inspected_yearly_until_a_referral_r
     assert second["id"] not in ids(await worklist(inspection, inspector, overdue_as_of="2028-05-11"))
     third = await one_inspection(inspection, inspector, target_id=cooperative, status="scheduled")
     assert third["due_by"] == "2029-05-10"
+    # Check: guidance asks for an improvement report too (DOMAIN §11); it comes on time.
+    assert ids(await worklist(inspection, inspector, awaiting_report="true")) == [second["id"]]
+    await post(
+        inspection, f"/v1/inspections/{second['id']}/improvement-report", {"received_on": "2028-06-25"}, inspector
+    )
 
     # Year three: the passports are kept, a legal breach; an improvement report is due by 10 June.
     await post(
@@ -219,7 +225,7 @@ def plan_application(implementing_organization_id: str, trainee: str, **override
             "nationality": "VN",
             "passport_number": f"C{uuid.uuid4().int % 10**7:07d}",
         },
-        "applied_on": "2026-04-20",
+        "applied_on": "2026-01-20",  # stage i: filed 4 to 6 months before its start
         **overrides,
     }
 
@@ -237,7 +243,7 @@ async def test_an_implementing_organization_s_plans_are_revoked_in_accreditation
             "/v1/implementing-organizations",
             {
                 "name": "Kobe Precision Ltd",
-                "corporate_number": f"{uuid.uuid4().int % 10**13:013d}",
+                "corporate_number": corporate_number(),
                 "address": "3-1 Minatojima, Kobe",
                 "prefecture": "Hyogo",
                 "industry": "machinery and metal",
@@ -325,6 +331,14 @@ async def test_an_implementing_organization_s_plans_are_revoked_in_accreditation
             referral["referral_id"],
         )
     assert len(shown) == 2
+
+    # Check: with no plan in force, the company leaves the schedule (DOMAIN §11): its next inspection is cancelled.
+    async def left_the_schedule():
+        found = (await inspection.get(f"/v1/inspections/{next_one['id']}", headers=inspector)).json()
+        return found if found["status"] == "cancelled" else None
+
+    cancelled = await eventually(left_the_schedule, timeout=WAIT, message="the revoked plans never ended the schedule")
+    assert (cancelled["cancelled_on"], cancelled["cancellation_reason"]) == ("2027-03-01", "no_plans_in_force")
     # Check: the second plan's certification scheduled nothing more.
     assert [i["reason"] for i in await worklist(inspection, auditor, target_id=company)] == [
         "first_certified_plan",

@@ -16,8 +16,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from tests.helpers import eventually, permit_application, post
-from tests.integration.test_accreditation_service import corporate_number
+from tests.helpers import corporate_number, eventually, grant, permit_application, post, sending_approval
 
 SO, SSO, IO = "/v1/supervising-organizations", "/v1/supervision-support-organizations", "/v1/implementing-organizations"
 PLANS = "/v1/training-plans"
@@ -43,7 +42,7 @@ async def side(registry, otit: dict, city: str, sending: str) -> dict[str, str]:
     its member employer (type b), which a supervision support organization supports under ESD from 2027-04-01,
     and a direct-hire (type a) employer."""
     supervising = (await post(registry, SO, permit_application(name=f"{city} Cooperative"), otit, 201))["id"]
-    await post(registry, f"{SO}/{supervising}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, otit)
+    await post(registry, f"{SO}/{supervising}/grant", grant(), otit)
     await post(
         registry,
         f"{SO}/{supervising}/sending-agreements",
@@ -111,12 +110,7 @@ async def world(services, token):
         await post(
             registry,
             "/v1/sending-organizations",
-            {
-                "name": "Hanoi Manpower JSC",
-                "country": "VN",
-                "approval_reference": "DOLAB-1",
-                "approved_on": "2026-01-13",
-            },
+            sending_approval(approval_reference="DOLAB-1"),
             otit,
             201,
         )

@@ -12,7 +12,7 @@ from cloudevents.core.bindings.kafka import KafkaMessage, from_structured_event
 
 from services.registry.app import DEFINITION, create_app
 from shared.audit.replay import rebuild
-from tests.helpers import event_count, post, read_topic_from, topic_end_offsets
+from tests.helpers import corporate_number, event_count, post, read_topic_from, topic_end_offsets
 from tests.helpers import permit_application as titp_application
 
 SO, SSO, IO = "/v1/supervising-organizations", "/v1/supervision-support-organizations", "/v1/implementing-organizations"
@@ -21,10 +21,6 @@ SO, SSO, IO = "/v1/supervising-organizations", "/v1/supervision-support-organiza
 @pytest.fixture
 async def registry(fresh_database, service_settings, run_service):
     return await run_service(create_app(service_settings("registry", fresh_database, relay_poll_interval_s=0.2)))
-
-
-def corporate_number() -> str:
-    return f"{uuid.uuid4().int % 10**13:013d}"
 
 
 def esd_application(**overrides):
@@ -78,7 +74,12 @@ async def test_a_cooperative_holds_both_permits_and_files_its_quarterly_audits(
     # The Sakura cooperative holds a TITP permit, and applies again under ESD as an organization of its own.
     number = corporate_number()
     titp = (await post(registry, SO, titp_application(corporate_number=number), officer, 201))["id"]
-    await post(registry, f"{SO}/{titp}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, officer)
+    await post(
+        registry,
+        f"{SO}/{titp}/grant",
+        {"permit_type": "general", "granted_on": "2026-05-01", "meets_excellence_standard": True},
+        officer,
+    )
     esd = str(uuid.uuid4())
     cooperative = token("supervising_org", org=esd, subject="sakura-clerk")
     created = await registry.post(SSO, json=esd_application(corporate_number=number), headers=cooperative)
@@ -194,7 +195,13 @@ async def test_a_cooperative_holds_both_permits_and_files_its_quarterly_audits(
         await post(
             registry,
             f"{base}/{id}/suspend",
-            {"from_date": "2028-02-01", "until_date": "2028-03-31", "scope": "all", "reason": "Art. 37(3) order"},
+            {
+                "from_date": "2028-02-01",
+                "until_date": "2028-03-31",
+                "scope": "all",
+                "reason": "Art. 37(3) order",
+                "ground": "law_breached",
+            },
             officer,
         )
     public = (await registry.get("/v1/public/administrative-actions")).json()["items"]
@@ -205,7 +212,7 @@ async def test_a_cooperative_holds_both_permits_and_files_its_quarterly_audits(
     only_esd = (await registry.get("/v1/public/administrative-actions", params={"scheme": "esd"})).json()["items"]
     assert [i["supervising_organization_id"] for i in only_esd] == [esd]
     csv = await registry.get("/v1/public/administrative-actions", params={"format": "csv"})
-    assert csv.text.splitlines()[0].endswith(",scheme")
+    assert csv.text.splitlines()[0].endswith(",scheme,organization_type,organization_id")
     statistics = (
         await registry.get(
             "/v1/statistics/administrative-actions",

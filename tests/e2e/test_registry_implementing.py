@@ -11,7 +11,7 @@ from contracts.registry import registry_events
 from services.registry.app import create_app
 from shared.db import connect
 from shared.store import EventStore
-from tests.helpers import event_count, post, read_topic_from, topic_end_offsets
+from tests.helpers import corporate_number, event_count, post, read_topic_from, topic_end_offsets
 from tests.helpers import permit_application as application
 
 BASE = "/v1/implementing-organizations"
@@ -20,10 +20,6 @@ BASE = "/v1/implementing-organizations"
 @pytest.fixture
 async def registry(fresh_database, service_settings, run_service):
     return await run_service(create_app(service_settings("registry", fresh_database, relay_poll_interval_s=0.5)))
-
-
-def corporate_number():
-    return f"{uuid.uuid4().int % 10**13:013d}"
 
 
 def registration(**overrides):
@@ -47,7 +43,7 @@ async def permitted_supervising_organization(client, officer, **overrides):
     await post(
         client,
         f"/v1/supervising-organizations/{id}/grant",
-        {"permit_type": "general", "granted_on": "2026-05-01"},
+        {"permit_type": "general", "granted_on": "2026-05-01", "meets_excellence_standard": True},
         officer,
     )
     return id

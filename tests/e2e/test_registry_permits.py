@@ -7,7 +7,7 @@ from cloudevents.core.bindings.kafka import KafkaMessage, from_structured_event
 
 from contracts.registry import registry_events
 from shared.db import connect
-from tests.helpers import event_count, post
+from tests.helpers import corporate_number, event_count, post
 from tests.helpers import permit_application as application
 
 
@@ -22,7 +22,12 @@ async def test_a_permit_lives_from_grant_to_revocation(registry, token, fresh_da
     officer = token("otit", subject="officer-ito")
     base = "/v1/supervising-organizations"
     id = (await post(registry, base, application(), officer, 201))["id"]
-    await post(registry, f"{base}/{id}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, officer)
+    await post(
+        registry,
+        f"{base}/{id}/grant",
+        {"permit_type": "general", "granted_on": "2026-05-01", "meets_excellence_standard": True},
+        officer,
+    )
 
     # Improvement order, then closed.
     order = await post(
@@ -49,6 +54,7 @@ async def test_a_permit_lives_from_grant_to_revocation(registry, token, fresh_da
             "scope": "part",
             "part": "accepting new trainees",
             "reason": "Art. 37(3) order",
+            "ground": "condition_breached",
         },
         officer,
     )
@@ -84,7 +90,13 @@ async def test_a_permit_lives_from_grant_to_revocation(registry, token, fresh_da
     again = await registry.post(
         f"{base}/{id}/suspend",
         headers=officer,
-        json={"from_date": "2032-07-01", "until_date": "2032-08-01", "scope": "all", "reason": "x"},
+        json={
+            "from_date": "2032-07-01",
+            "until_date": "2032-08-01",
+            "scope": "all",
+            "reason": "x",
+            "ground": "law_breached",
+        },
     )
     assert again.status_code == 409 and again.json()["rule"] == "permit.revoked"
     assert again.headers["content-type"] == "application/problem+json"
@@ -139,7 +151,7 @@ async def test_expiry_by_date(registry, token, fresh_database):
 
 async def test_one_corporate_number_two_applications_at_the_same_instant(registry, token, fresh_database):
     officer = token("otit")
-    body = application(corporate_number="4011101012345")
+    body = application(corporate_number=corporate_number())
     results = await asyncio.gather(
         *(registry.post("/v1/supervising-organizations", json=body, headers=officer) for _ in range(4))
     )
@@ -161,7 +173,12 @@ async def test_lists_filter_and_page_with_a_cursor(registry, token):
     for prefecture in ["Aichi", "Aichi", "Aichi", "Osaka"]:
         id = (await post(registry, base, application(prefecture=prefecture), officer, 201))["id"]
         ids.append(id)
-    await post(registry, f"{base}/{ids[0]}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, officer)
+    await post(
+        registry,
+        f"{base}/{ids[0]}/grant",
+        {"permit_type": "general", "granted_on": "2026-05-01", "meets_excellence_standard": True},
+        officer,
+    )
 
     seen, cursor = [], None
     while True:
@@ -193,7 +210,12 @@ async def test_every_supervising_organization_event_is_a_cloudevent_the_sdk_read
     officer = token("otit")
     base = "/v1/supervising-organizations"
     id = (await post(registry, base, application(), officer, 201))["id"]
-    await post(registry, f"{base}/{id}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, officer)
+    await post(
+        registry,
+        f"{base}/{id}/grant",
+        {"permit_type": "general", "granted_on": "2026-05-01", "meets_excellence_standard": True},
+        officer,
+    )
     order = await post(
         registry,
         f"{base}/{id}/improvement-orders",
@@ -210,7 +232,13 @@ async def test_every_supervising_organization_event_is_a_cloudevent_the_sdk_read
     await post(
         registry,
         f"{base}/{id}/suspend",
-        {"from_date": "2027-06-01", "until_date": "2027-06-30", "scope": "all", "reason": "x"},
+        {
+            "from_date": "2027-06-01",
+            "until_date": "2027-06-30",
+            "scope": "all",
+            "reason": "x",
+            "ground": "law_breached",
+        },
         officer,
     )
     await post(registry, f"{base}/{id}/renew", {"renewed_on": "2030-12-01", "excellent_record": False}, officer)

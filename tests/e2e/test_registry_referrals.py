@@ -36,7 +36,12 @@ async def test_a_revocation_referral_revokes_the_permit_once(start_service, toke
     officer = token("otit")
     base = "/v1/supervising-organizations"
     id = (await post(registry, base, application(), officer, 201))["id"]
-    await post(registry, f"{base}/{id}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, officer)
+    await post(
+        registry,
+        f"{base}/{id}/grant",
+        {"permit_type": "general", "granted_on": "2026-05-01", "meets_excellence_standard": True},
+        officer,
+    )
 
     order = referral_event(
         AdministrativeActionReferred(

@@ -12,7 +12,7 @@ from services.registry.app import RegistrySettings, create_app
 from shared.db import connect
 from shared.store import POSITION_BITS, EventStore
 from tests.helpers import permit_application as application
-from tests.helpers import post, read_topic_from, topic_end_offsets
+from tests.helpers import post, read_topic_from, sending_approval, topic_end_offsets
 
 SENDING = "/v1/sending-organizations"
 
@@ -23,13 +23,7 @@ async def registry(fresh_database, service_settings, run_service):
 
 
 def approval(**overrides):
-    return {
-        "name": "Hanoi Manpower JSC",
-        "country": "VN",
-        "approval_reference": "DOLAB-2026-0113",
-        "approved_on": "2026-01-13",
-        **overrides,
-    }
+    return sending_approval(**overrides)
 
 
 async def supervising_organization(client, officer, granted_on="2026-05-01"):
@@ -171,13 +165,20 @@ async def test_refusals_name_their_rule_and_append_nothing(registry, token, fres
     await post(
         registry,
         f"/v1/supervising-organizations/{cooperative}/suspend",
-        {"from_date": "2026-07-01", "until_date": "2026-07-31", "scope": "all", "reason": "Art. 37(3)"},
+        {
+            "from_date": "2026-07-01",
+            "until_date": "2026-07-31",
+            "scope": "all",
+            "reason": "Art. 37(3)",
+            "ground": "law_breached",
+        },
         officer,
     )
     count = len(await stored_events(fresh_database))
 
     refusals = [
-        (SENDING, approval(country="CN"), "sending_organization.no_moc"),
+        (SENDING, approval(recommendation_reference=None), "sending_organization.recommendation_required"),
+        (SENDING, approval(approval_reference=None), "sending_organization.approval_required"),
         (
             f"{SENDING}/{withdrawn}/withdraw",
             {"reason": "again", "withdrawn_on": "2026-04-01"},
@@ -228,7 +229,7 @@ async def test_refusals_name_their_rule_and_append_nothing(registry, token, fres
     for body, field in [
         (approval(country="vn"), "body.country"),
         (approval(approved_on="soon"), "body.approved_on"),
-        ({k: v for k, v in approval().items() if k != "approval_reference"}, "body.approval_reference"),
+        (approval(approval_reference=""), "body.approval_reference"),
     ]:
         bad = await registry.post(SENDING, json=body, headers=officer)
         assert bad.status_code == 422 and [e["field"] for e in bad.json()["errors"]] == [field], bad.text
@@ -323,6 +324,34 @@ async def test_the_moc_list_is_configurable(fresh_database, service_settings, ru
         create_app(service_settings("registry", fresh_database), RegistrySettings(moc_countries="VN,KH"))
     )
     officer = token("otit")
-    assert (await registry.post(SENDING, json=approval(country="KH"), headers=officer)).status_code == 201
-    refused = await registry.post(SENDING, json=approval(country="PH"), headers=officer)
-    assert (refused.status_code, refused.json()["rule"]) == (409, "sending_organization.no_moc")
+    # Check: an MoC country listed needs its government's certification; one not listed only the recommendation.
+    refused = await registry.post(SENDING, json=approval(country="KH", approval_reference=None), headers=officer)
+    assert (refused.status_code, refused.json()["rule"]) == (409, "sending_organization.approval_required")
+    assert refused.json()["field"] == "approval_reference"
+    assert (
+        await registry.post(SENDING, json=approval(country="PH", approval_reference=None), headers=officer)
+    ).status_code == 201
+
+
+async def test_a_sending_organization_from_a_country_without_an_moc_is_approved_with_a_recommendation(
+    registry, token, fresh_database
+):
+    officer = token("otit")
+    china = approval(name="Dalian Overseas Co", country="CN", approval_reference=None)
+    created = await post(registry, SENDING, china, officer, 201)
+    shown = (await registry.get(f"{SENDING}/{created['id']}", headers=officer)).json()
+    assert (shown["country"], shown["approval_reference"], shown["recommendation_reference"], shown["status"]) == (
+        "CN",
+        None,
+        "MOLISA-REC-2026-0042",
+        "approved",
+    )
+    # Check: without the recommendation it is refused, by the rule, naming the field, and nothing is recorded.
+    before = len(await stored_events(fresh_database))
+    refused = await registry.post(SENDING, json={**china, "recommendation_reference": None}, headers=officer)
+    assert (refused.status_code, refused.json()["rule"], refused.json()["field"]) == (
+        409,
+        "sending_organization.recommendation_required",
+        "recommendation_reference",
+    )
+    assert len(await stored_events(fresh_database)) == before

@@ -42,7 +42,7 @@ async def test_a_permit_application_is_granted_over_rest_stored_and_published(
 
     granted = await registry.post(
         f"/v1/supervising-organizations/{id}/grant",
-        json={"permit_type": "general", "granted_on": "2026-05-01"},
+        json={"permit_type": "general", "granted_on": "2026-05-01", "meets_excellence_standard": True},
         headers=officer,
     )
     assert granted.status_code == 200, granted.text
@@ -96,7 +96,7 @@ async def test_refusals_and_bad_input_change_nothing(registry, token, fresh_data
     await registry.post(f"/v1/supervising-organizations/{id}/deny", json={"reason": "incomplete"}, headers=officer)
     refused = await registry.post(
         f"/v1/supervising-organizations/{id}/grant",
-        json={"permit_type": "general", "granted_on": "2026-05-01"},
+        json={"permit_type": "general", "granted_on": "2026-05-01", "meets_excellence_standard": True},
         headers=officer,
     )
     assert refused.status_code == 409
@@ -109,14 +109,14 @@ async def test_refusals_and_bad_input_change_nothing(registry, token, fresh_data
 
     missing = await registry.post(
         f"/v1/supervising-organizations/{uuid.uuid4()}/grant",
-        json={"permit_type": "general", "granted_on": "2026-05-01"},
+        json={"permit_type": "general", "granted_on": "2026-05-01", "meets_excellence_standard": True},
         headers=officer,
     )
     assert missing.status_code == 404
 
     forbidden = await registry.post(
         f"/v1/supervising-organizations/{id}/grant",
-        json={"permit_type": "general", "granted_on": "2026-05-01"},
+        json={"permit_type": "general", "granted_on": "2026-05-01", "meets_excellence_standard": True},
         headers=token("immigration"),
     )
     assert forbidden.status_code == 403

@@ -12,7 +12,7 @@ from services.inspection.app import create_app
 from shared.kafka import client_options
 from shared.settings import SERVICES
 from shared.topics import service_topic
-from tests.helpers import eventually, group_at_end, permit_application, post, topic_end_offsets
+from tests.helpers import eventually, grant, group_at_end, permit_application, post, topic_end_offsets
 
 WAIT = 30  # seconds for an effect to cross Kafka into another service
 SUBSCRIBED = {(service_topic(s), p) for s in ("registry", "accreditation") for p in range(3)}
@@ -39,7 +39,7 @@ async def grant_permits(registry, officer, count: int) -> list[str]:
         await post(
             registry,
             f"/v1/supervising-organizations/{cooperative}/grant",
-            {"permit_type": "general", "granted_on": "2026-05-01"},
+            grant(),
             officer,
         )
         cooperatives.append(cooperative)

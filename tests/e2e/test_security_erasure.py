@@ -112,7 +112,7 @@ async def test_erasing_a_trainee_makes_every_copy_of_their_personal_data_unreada
         }
         # Check: the rest of the plan's history is readable as before.
         assert after["status"] in ("certified", "in_progress")
-        assert (after["stage"], after["start_date"], after["certified_on"]) == ("i", "2027-01-05", "2026-10-15")
+        assert (after["stage"], after["start_date"], after["certified_on"]) == ("i", "2027-02-05", "2026-10-15")
     [listed] = (await accreditation.get(PLANS, params={"trainee_id": trainee}, headers=officer)).json()["items"]
     assert listed["trainee"]["personal_data_erased"] is True
     assert (await visa.get(f"{COE}/{coe}", headers=immigration)).json()["training_plan_id"] == plan

@@ -18,8 +18,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from shared.settings import SERVICES
 from shared.web.auth import Role, declared_roles, mint_token
 from shared.web.http import Page
-from tests.helpers import eventually, permit_application, post
-from tests.integration.test_accreditation_service import corporate_number
+from tests.helpers import corporate_number, eventually, grant, permit_application, post, sending_approval
 
 # Health, metrics and the API and event catalogues: for load balancers, monitoring and client developers.
 PUBLIC = {
@@ -40,6 +39,8 @@ SSO = "/v1/supervision-support-organizations"  # ESD: a cooperative's ESD record
 SHARED_RECORDS = {"/v1/sending-organizations/{id}"}
 # Bodies that would be accepted but for whose record it is, for the commands organizations may send.
 COMMAND_BODIES = {
+    # A general permit cannot be changed to general (409 for its own organization).
+    f"{SO}/{{id}}/permit-type-changes": {"applied_on": "2027-01-10"},
     f"{PLANS}/{{id}}/complete": {"completed_on": "2027-03-31", "exam_result": "passed"},
     f"{PLANS}/{{id}}/discontinue": {"on": "2026-09-01", "reason": "bankruptcy"},
     f"{SSO}/{{id}}/audit-reports": {
@@ -167,12 +168,7 @@ async def organizations(services, token):
         await post(
             registry,
             "/v1/sending-organizations",
-            {
-                "name": "Hanoi Manpower JSC",
-                "country": "VN",
-                "approval_reference": "DOLAB-2026-0113",
-                "approved_on": "2026-01-13",
-            },
+            sending_approval(),
             otit,
             201,
         )
@@ -185,7 +181,7 @@ async def organizations(services, token):
         )
         # Check: an organization's application is filed under its own id, so it can read it.
         assert applied["id"] == own
-        await post(registry, f"{SO}/{own}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, otit)
+        await post(registry, f"{SO}/{own}/grant", grant(), otit)
         implementing = (
             await post(
                 registry,
@@ -231,8 +227,8 @@ async def organizations(services, token):
             "implementing_organization_id": implementing,
             "supervising_organization_id": own,
             "sending_organization_id": sending,
-            "start_date": "2026-07-01",
-            "end_date": "2027-06-30",
+            "start_date": "2026-11-01",
+            "end_date": "2027-10-31",
             "monthly_wage": 215_000,
             "comparable_japanese_wage": 210_000,
             "applied_on": "2026-06-01",

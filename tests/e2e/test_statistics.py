@@ -187,9 +187,23 @@ async def test_the_statistics_match_counts_computed_from_the_generated_data(star
 
     await settles(administrative_actions, actions, "administrative actions per fiscal year")
 
-    # Check: the public disclosure lists every one of them, newest first, without a token.
-    public = (await registry.get("/v1/public/administrative-actions", params={"limit": 500})).json()["items"]
-    assert len(public) == sum(actions.values())
+    # Check: the public disclosure lists every one of them, and each revocation of an employer's plans (Art. 16:
+    # one decision per employer and day, published since issue 19), newest first, without a token.
+    employer_decisions = {(p.implementing, p.ending[1]) for p in revoked}
+    public = []
+
+    async def disclosed():
+        public[:] = (await registry.get("/v1/public/administrative-actions", params={"limit": 500})).json()["items"]
+        return Counter(i["organization_type"] for i in public)
+
+    await settles(
+        disclosed,
+        Counter(
+            {"supervising_organization": sum(actions.values()), "implementing_organization": len(employer_decisions)}
+        ),
+        "public disclosure by kind of organization",
+    )
+    assert {i["action"] for i in public if i["organization_type"] == "implementing_organization"} <= {"plan_revocation"}
     assert [i["action_date"] for i in public] == sorted((i["action_date"] for i in public), reverse=True)
 
     # Check: permits by type and status as recorded.
@@ -201,11 +215,17 @@ async def test_the_statistics_match_counts_computed_from_the_generated_data(star
 
     # Check: inspections done and with findings per quarter, as the seeder completed them; overdue on each
     # quarter's last day, from the inspections it saw: completed late or left open (until a revocation
-    # cancelled them).
+    # cancelled them, or the employer's last plan ended).
     seen = report.inspections
     done = Counter(quarter_start(date.fromisoformat(i["inspected_on"])) for i in seen if i["inspected_on"])
     with_findings = Counter(quarter_start(date.fromisoformat(i["inspected_on"])) for i in seen if i["findings"])
     cancelled_on = {so.key: so.revocation[0] for so in blueprint.supervising if so.revocation}
+    # An employer's schedule ends once none of its plans is in force (issue 19): the inspection it left open is
+    # closed on the day its last plan ended.
+    for index, io in enumerate(blueprint.implementing):
+        own = [p for p in plans if p.implementing == index]
+        if own and all(p.ending for p in own):
+            cancelled_on[io.key] = max(p.ending[1] for p in own)
 
     def overdue_on(day: date) -> int:
         def closed(i):

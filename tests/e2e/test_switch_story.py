@@ -4,11 +4,14 @@ The registry's events (TITP permits, an ESD supervision support permit, employer
 ESD, a sending organization and its agreements) come from a registry event store publishing on
 `titp.registry.v1` through its real outbox relay; the accreditation service learns them from the topic, answers
 over REST, and publishes its own events on `titp.accreditation.v1`. The national cap of fishery in FY2027 is set
-to 2 through the service's settings (`TITP_ACCREDITATION_ESD_NATIONAL_CAPS`).
+to 2 through the service's settings (`TITP_ACCREDITATION_ESD_NATIONAL_CAPS`). TITP plans name their operation, and
+the stage exams that open stages ii and iii are recorded as the exam body reports them (POST /v1/exam-results).
 
-- a stage-i trainee in March 2027 moves to stage ii in May 2027 (applied after the switch);
+- a stage-i trainee in March 2027 moves to stage ii in May 2027 (applied for before the switch, as the 3 months'
+  filing window asks, and certified after it);
 - a new trainee's TITP application dated 2027-04-01 is refused as it arrives, and nothing is recorded;
-- a stage-ii trainee with 11 months of stage ii done on 2027-04-01 is refused stage iii; one with 12 is certified;
+- a stage-ii trainee with 11 months of stage ii done on 2027-04-01 is refused stage iii; one with 12 is certified
+  (applied for after the switch, as a trainee in TITP on that day may);
 - an ESD worker transfers to another employer after agriculture's year: too early, then over the 3 years across
   both plans, then certified, and the first plan ends as transferred;
 - fishery reaches its national cap: the third worker is refused, and GET /v1/esd/fields shows no room left.
@@ -59,6 +62,8 @@ async def accreditation(fresh_database, service_settings, run_service, kafka_boo
     return Service(await run_service(app), app)
 
 
+# Every TITP plan's operation (作業, shared/reference): one that goes on to stage iii.
+OPERATION = "construction.carpentry.building"
 OFFICE = SupervisingOffice(name="Head office", address="1-2-3 Chiyoda", supervision_manager="Suzuki Hanako")
 
 
@@ -180,6 +185,7 @@ def titp(r: Registry, trainee: str, stage: str, start: str, end: str, applied_on
         "stage": stage,
         "training_type": "b",
         "job_category": "construction",
+        "operation": OPERATION,
         "implementing_organization_id": str(r.aichi),
         "supervising_organization_id": str(r.specified),
         "sending_organization_id": str(r.sending),
@@ -224,6 +230,11 @@ async def test_a_cohort_across_the_switch(accreditation, upstream, token, kafka_
         await post(client, f"{PLANS}/{id}/certify", {"certified_on": on}, officer)
         return id
 
+    async def exam_passed(trainee: str, grade: str, on: str) -> None:
+        """The exam body's record of the stage exam (the filer's own `exams_passed` does not count)."""
+        result = {"trainee_id": trainee, "grade": grade, "result": "passed", "taken_on": on}
+        await post(client, "/v1/exam-results", result, officer)
+
     async def refused(body: dict, on: str) -> str:
         id = (await post(client, PLANS, body, officer, 201))["id"]
         answer = await client.post(f"{PLANS}/{id}/certify", json={"certified_on": on}, headers=officer)
@@ -232,19 +243,10 @@ async def test_a_cohort_across_the_switch(accreditation, upstream, token, kafka_
 
     # A stage-i trainee in March 2027 moves to stage ii in May 2027, applying after the switch.
     an = str(uuid4())
-    stage_i = await certified(titp(r, an, "i", "2026-05-01", "2027-04-30", "2026-01-20"), "2026-02-20")
-    stage_ii = await certified(
-        titp(
-            r,
-            an,
-            "ii",
-            "2027-05-01",
-            "2029-04-30",
-            "2027-04-02",
-            exams_passed=[{"grade": "basic", "passed_on": "2027-03-10"}],
-        ),
-        "2027-04-20",
-    )
+    # (Filed inside the windows: stage i from 6 to 4 months before its start, stage ii from 6 to 3.)
+    stage_i = await certified(titp(r, an, "i", "2026-05-01", "2027-04-30", "2025-12-20"), "2026-02-20")
+    await exam_passed(an, "basic", "2027-03-10")
+    stage_ii = await certified(titp(r, an, "ii", "2027-05-01", "2029-04-30", "2027-01-20"), "2027-04-20")
     await post(client, f"{PLANS}/{stage_i}/complete", {"completed_on": "2027-04-30", "exam_result": "passed"}, officer)
     body = (await client.get(f"{PLANS}/{stage_ii}", headers=officer)).json()
     assert (body["scheme"], body["stage"], body["rule_set"], body["field"]) == ("titp", "ii", "titp", None)
@@ -271,25 +273,13 @@ async def test_a_cohort_across_the_switch(accreditation, upstream, token, kafka_
         worker = str(uuid4())
         i_start, ii_end = add_months(ii_start, -12), last_day(ii_start, 24)
         await certified(
-            titp(r, worker, "i", str(i_start), str(ii_start - timedelta(days=1)), "2025-01-10", **at_excellent),
+            titp(r, worker, "i", str(i_start), str(ii_start - timedelta(days=1)), "2024-11-20", **at_excellent),
             "2025-02-10",
         )
-        basic = [{"grade": "basic", "passed_on": "2026-02-01"}]
-        await certified(
-            titp(r, worker, "ii", str(ii_start), str(ii_end), "2026-01-10", exams_passed=basic, **at_excellent),
-            "2026-02-20",
-        )
-        grade_3 = [{"grade": "grade_3", "passed_on": "2028-01-15"}]
-        stage_iii = titp(
-            r,
-            worker,
-            "iii",
-            str(iii_start),
-            str(last_day(iii_start, 23)),
-            "2028-02-01",
-            exams_passed=grade_3,
-            **at_excellent,
-        )
+        await exam_passed(worker, "basic", "2026-02-01")
+        await certified(titp(r, worker, "ii", str(ii_start), str(ii_end), "2025-12-10", **at_excellent), "2026-02-20")
+        await exam_passed(worker, "grade_3", "2028-01-15")
+        stage_iii = titp(r, worker, "iii", str(iii_start), str(last_day(iii_start, 23)), "2028-02-01", **at_excellent)
         if expected:
             answer = await client.post(PLANS, json=stage_iii, headers=officer)
             assert answer.status_code == 409 and answer.json()["rule"] == expected

@@ -31,7 +31,7 @@ from shared.events import CLOUDEVENTS_CONTENT_TYPE, GENESIS_HASH, EventPayload, 
 from shared.kafka import client_options
 from shared.topics import dlq_topic, ensure_topics, service_topic
 from shared.web.http import today
-from tests.helpers import TopicReader, eventually, group_at_end, post
+from tests.helpers import TopicReader, eventually, grant, group_at_end, post
 from tests.helpers import permit_application as application
 
 ACCREDITATION_TOPIC = service_topic("accreditation")
@@ -295,19 +295,20 @@ async def test_a_suspended_or_revoked_permit_stops_new_coes_for_its_plans(
 ):
     otit, officer = token("otit"), token("immigration")
     cooperative = (await post(registry, "/v1/supervising-organizations", application(), otit, 201))["id"]
-    await post(
-        registry,
-        f"/v1/supervising-organizations/{cooperative}/grant",
-        {"permit_type": "general", "granted_on": day(-200)},
-        otit,
-    )
+    await post(registry, f"/v1/supervising-organizations/{cooperative}/grant", grant("general", day(-200)), otit)
     first, second = [
         await accreditation.certified_plan(header(supervising_organization_id=cooperative)) for _ in range(2)
     ]
     await post(
         registry,
         f"/v1/supervising-organizations/{cooperative}/suspend",
-        {"from_date": day(-30), "until_date": day(-1), "scope": "all", "reason": "Art. 37(3) order"},
+        {
+            "from_date": day(-30),
+            "until_date": day(-1),
+            "scope": "all",
+            "ground": "law_breached",
+            "reason": "Art. 37(3) order",
+        },
         otit,
     )
     await wait_for_plans(fresh_database, first, second)
@@ -451,9 +452,11 @@ async def test_a_trainee_changes_status_stage_by_stage_and_then_qualifies_for_ss
     assert {i["to_stage"] for i in listed["items"] + following["items"]} == {"ii", "iii"}
     assert following["next_cursor"] is None
 
-    # Check: having completed stage ii with grade 3 passed, the trainee qualifies for SSW (i) in the same field.
+    # Check: having completed stages i and ii (3 years) with grade 3 passed, the trainee qualifies for SSW (i): in the
+    # same field without the tests, in another without the Japanese test.
+    await accreditation.complete(stage_i, date(2027, 8, 31))
     await accreditation.complete(stage_ii, date(2029, 8, 31))
-    await wait_for_plans(fresh_database, stage_ii, status="completed")
+    await wait_for_plans(fresh_database, stage_i, stage_ii, status="completed")
 
     async def eligibility(field, as_of):
         response = await visa.get(
@@ -464,8 +467,11 @@ async def test_a_trainee_changes_status_stage_by_stage_and_then_qualifies_for_ss
         return body["eligible"], body["unmet"]
 
     assert await eligibility("construction", "2029-09-01") == (True, [])
-    assert await eligibility("food manufacturing", "2029-09-01") == (False, ["ssw.field_differs"])
-    assert await eligibility("construction", "2029-08-01") == (False, ["ssw.stage_ii_not_completed"])
+    assert await eligibility("food manufacturing", "2029-09-01") == (True, [])  # the skills test to take
+    assert await eligibility("construction", "2029-08-01") == (
+        False,
+        ["ssw.stage_ii_not_completed", "ssw.titp_period_too_short", "ssw.grade_3_or_evaluation_report_missing"],
+    )
     await accreditation.revoke(stage_iii, date(2030, 3, 1))
     await wait_for_plans(fresh_database, stage_iii, status="revoked")
     assert await eligibility("construction", "2030-04-01") == (False, ["ssw.plan_revoked"])

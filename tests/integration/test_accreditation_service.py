@@ -34,6 +34,7 @@ from contracts.registry import (
     registry_events,
 )
 from services.accreditation.app import create_app
+from shared.dates import add_months
 from shared.db import create_pool, migrate
 from shared.events import EventTypes, RecordedEvent
 from shared.kafka import client_options
@@ -173,7 +174,11 @@ class Registry:
         await self.store.append(
             orgs.sending,
             SendingOrganizationApproved(
-                name="Hanoi Manpower JSC", country="VN", approval_reference="VN-123", approved_on=date(2023, 6, 1)
+                name="Hanoi Manpower JSC",
+                country="VN",
+                approval_reference="VN-123",
+                recommendation_reference="MOLISA-REC-2023-0042",
+                approved_on=date(2023, 6, 1),
             ),
         )
         await self.store.append(
@@ -202,8 +207,15 @@ class Registry:
         return orgs
 
 
+def filed_on(start_date: str) -> str:
+    """A filing day within the window (DOMAIN §11): 5 months before the start (from 6, by 4 or 3 before it)."""
+    return add_months(date.fromisoformat(start_date), -5).isoformat()
+
+
 def application(orgs: Organizations, **changes) -> dict:
-    """A type (b) stage-i plan in construction, in progress since April 2026."""
+    """A type (b) stage-i plan in building carpentry (construction), in progress since April 2026, filed 5 months
+    before its start."""
+    changes.setdefault("applied_on", filed_on(changes.get("start_date", "2026-04-01")))
     return {
         "trainee_id": str(uuid4()),
         "trainee": {
@@ -215,6 +227,7 @@ def application(orgs: Organizations, **changes) -> dict:
         "stage": "i",
         "training_type": "b",
         "job_category": "construction",
+        "operation": "construction.carpentry.building",
         "implementing_organization_id": str(orgs.implementing),
         "supervising_organization_id": str(orgs.supervising),
         "sending_organization_id": str(orgs.sending),
@@ -223,14 +236,15 @@ def application(orgs: Organizations, **changes) -> dict:
         "monthly_wage": 210_000,
         "comparable_japanese_wage": 200_000,
         "exams_passed": [],
-        "applied_on": "2026-01-15",
         **changes,
     }
 
 
 async def certified_plan(client, orgs: Organizations, officer: dict, **changes) -> str:
-    id = (await post(client, PLANS, application(orgs, **changes), officer, 201))["id"]
-    await post(client, f"{PLANS}/{id}/certify", {"certified_on": "2026-02-20"}, officer)
+    """Certified on 20 Feb 2026, or the day it was filed if that is later."""
+    body = application(orgs, **changes)
+    id = (await post(client, PLANS, body, officer, 201))["id"]
+    await post(client, f"{PLANS}/{id}/certify", {"certified_on": max("2026-02-20", body["applied_on"])}, officer)
     return id
 
 

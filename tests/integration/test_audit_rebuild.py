@@ -7,7 +7,7 @@ import asyncio
 from services.registry.app import create_app
 from shared.audit.log import log_from_database
 from shared.audit.replay import diff_read_models, replay_service
-from tests.helpers import permit_application, post
+from tests.helpers import grant, permit_application, post
 from tests.integration.test_audit_tamper import titp
 
 SO = "/v1/supervising-organizations"
@@ -22,7 +22,7 @@ async def test_a_rebuild_repairs_drifted_read_models_while_officers_keep_working
     ids = []
     for _ in range(20):
         ids.append((await post(client, SO, permit_application(), otit, 201))["id"])
-        await post(client, f"{SO}/{ids[-1]}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, otit)
+        await post(client, f"{SO}/{ids[-1]}/grant", grant(), otit)
     # The read models drift from the log, as after a projection bug: a wrong value, a lost row, a lost reservation.
     async with app.state.pool.acquire() as conn:
         await conn.execute("UPDATE supervising_organizations SET name = 'Drifted', version = 1 WHERE id = $1", ids[0])

@@ -14,7 +14,7 @@ from shared.audit import checkpoints
 from shared.audit.checkpoints import CHECKPOINT_STREAM, Sealer, checkpoint_of
 from shared.audit.log import verify_log, whole_log
 from shared.events import chain_hash
-from tests.helpers import eventually, permit_application, post
+from tests.helpers import eventually, grant, permit_application, post
 from tests.integration.test_audit_tamper import as_superuser, sealed_to_the_end
 
 SO = "/v1/supervising-organizations"
@@ -94,7 +94,7 @@ async def test_a_stream_rewritten_under_a_checkpoint_is_refused_when_it_grows(re
     finally:
         await conn.close()
     # The service appends the next event on the rewritten head, as it would.
-    await post(client, f"{SO}/{permit}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, otit)
+    await post(client, f"{SO}/{permit}/grant", grant(), otit)
     sealer: Sealer = app.state.sealer
     before = len([e for e in await the_log(app) if e.subject == CHECKPOINT_STREAM])
 

@@ -43,7 +43,12 @@ async def registry(fresh_database, service_settings, run_service, token, unique)
     for grant in (True, True, False):
         id = (await post(client, SO, permit_application(), otit, 201))["id"]
         if grant:
-            await post(client, f"{SO}/{id}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, otit)
+            await post(
+                client,
+                f"{SO}/{id}/grant",
+                {"permit_type": "general", "meets_excellence_standard": True, "granted_on": "2026-05-01"},
+                otit,
+            )
         ids.append(id)
     await post(client, f"{SO}/{ids[0]}/downgrade", {"effective_on": "2026-09-01"}, otit)
     await sealed_to_the_end(app)

@@ -20,7 +20,7 @@ from services.registry.app import create_app as create_registry
 from shared.events import chain_hash
 from shared.kafka import client_options
 from shared.topics import dlq_topic, ensure_topics, service_topic
-from tests.helpers import TopicReader, eventually, next_event, permit_application, post, publish, titp
+from tests.helpers import TopicReader, eventually, grant, next_event, permit_application, post, publish, titp
 
 SO = "/v1/supervising-organizations"
 # Under the producer's 1 MiB request limit with a content-type header, over it with the DLQ's headers added.
@@ -66,7 +66,7 @@ def rehashed(event, **changes):
 
 async def granted_permit(client, officer) -> str:
     id = (await post(client, SO, permit_application(), officer, 201))["id"]
-    await post(client, f"{SO}/{id}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, officer)
+    await post(client, f"{SO}/{id}/grant", grant(), officer)
     return id
 
 

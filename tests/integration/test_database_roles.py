@@ -74,7 +74,12 @@ async def test_the_services_still_append_project_publish_and_apply(services, tok
     otit = token("otit")
     # Append and projection (INSERT, UPDATE on the read model), by the registry as the app role.
     id = (await post(registry, SO, permit_application(), otit, 201))["id"]
-    await post(registry, f"{SO}/{id}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, otit)
+    await post(
+        registry,
+        f"{SO}/{id}/grant",
+        {"permit_type": "general", "meets_excellence_standard": True, "granted_on": "2026-05-01"},
+        otit,
+    )
     assert (await registry.get(f"{SO}/{id}", headers=otit)).json()["status"] == "active"
 
     registry_db = await asyncpg.connect(settings_of(registry).database_url)

@@ -21,7 +21,7 @@ from shared.kafka import client_options
 from shared.settings import SERVICES
 from shared.topics import service_topic
 from shared.web import serve
-from tests.helpers import eventually, permit_application, post
+from tests.helpers import eventually, grant, permit_application, post
 
 SO = "/v1/supervising-organizations"
 SSO = "/v1/supervision-support-organizations"
@@ -109,15 +109,19 @@ async def test_huge_integers_far_off_dates_and_malformed_json_in_bodies_are_422_
             answer = await registry.post(SSO, json={**sso, field: huge}, headers=officer)
             refused(answer, f"body.{field}")
         answer = await registry.post(
-            f"{SO}/{id}/grant", json={"permit_type": "general", "granted_on": huge}, headers=officer
+            f"{SO}/{id}/grant",
+            json={"permit_type": "general", "meets_excellence_standard": True, "granted_on": huge},
+            headers=officer,
         )
         refused(answer, "body.granted_on")
     for day in ("9999-12-31", "0001-01-01"):
         answer = await registry.post(
-            f"{SO}/{id}/grant", json={"permit_type": "general", "granted_on": day}, headers=officer
+            f"{SO}/{id}/grant",
+            json={"permit_type": "general", "meets_excellence_standard": True, "granted_on": day},
+            headers=officer,
         )
         refused(answer, "body.granted_on")
-    await post(registry, f"{SO}/{id}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, officer)
+    await post(registry, f"{SO}/{id}/grant", grant(), officer)
     order = {"issued_on": "2026-06-10", "deadline": "9999-12-31", "reason": "wages unpaid"}
     refused(await registry.post(f"{SO}/{id}/improvement-orders", json=order, headers=officer), "body.deadline")
 

@@ -88,7 +88,7 @@ async def test_the_filings_worklist_says_overdue_when_the_domain_does(pool):
         await support_from(conn, successor, employer, D("2027-08-01"))
         # The organization's permit is revoked on 2 July (the subscription ends its schedule then).
         revoked, _ = await supported("permit revoked on 2 July", until=D("2027-07-02"))
-        await end_schedule(conn, revoked, SUPPORT, D("2027-07-02"))
+        await end_schedule(conn, revoked, SUPPORT, D("2027-07-02"), "permit_revoked")
 
     names = {duty.id: name for name, duty in duties.items()}
     async with pool.acquire() as conn:

@@ -1,13 +1,14 @@
 """ "Overdue" has one definition (services/inspection/domain/inspection.py): the worklist's SQL filters and the
 statistics' overdue counts, against a real PostgreSQL, answer as it does on the boundary days: the due day
-itself, the day after, the day an inspection was inspected or cancelled, and the days around them."""
+itself, the day after, the day an inspection was inspected or cancelled, the day a report was received or its
+wait closed (the permit ended), and the days around them; for guidance's reports as for recommendations'."""
 
 from datetime import date, timedelta
 from uuid import uuid4
 
 import pytest
 
-from contracts.inspection import Finding, InspectionReason, TargetType
+from contracts.inspection import Finding, InspectionCompleted, InspectionReason, TargetType
 from services.inspection.app import DEFINITION
 from services.inspection.domain import inspection as ins
 from services.inspection.domain.rules import Cadence
@@ -20,6 +21,7 @@ D = date.fromisoformat
 SO = TargetType.SUPERVISING_ORGANIZATION
 DUE = D("2027-05-01")  # due a year after the permit, granted on 2026-05-01
 BREACH = Finding(code="passport_or_residence_card_kept", legal_breach=True, description="passports in the safe")
+SHORTFALL = Finding(code="records_not_kept", legal_breach=False, description="training diary incomplete")
 
 
 def then(state, events):
@@ -68,6 +70,32 @@ def recommended(report_due: date, received_on: date | None) -> ins.Inspection:
     return then(state, ins.receive_improvement_report(state, received_on)) if received_on else state
 
 
+def guided(report_due: date | None) -> ins.Inspection:
+    """Improvement guidance: with a report due (DOMAIN §11), or as recorded before, without."""
+    state = scheduled()
+    if report_due is None:
+        return then(
+            state,
+            [
+                InspectionCompleted(
+                    target_type=SO,
+                    target_id=state.target_id,
+                    inspected_on=D("2027-04-10"),
+                    inspector="Kato",
+                    findings=(SHORTFALL,),
+                    outcome="guidance",
+                )
+            ],
+        )
+    return inspected(state, D("2027-04-10"), outcome="guidance", findings=(SHORTFALL,), report_due=report_due)
+
+
+def wait_closed(on: date) -> ins.Inspection:
+    """A report awaited when the organization's permit was revoked."""
+    state = recommended(D("2027-05-01"), None)
+    return then(state, ins.close(state, on, "permit_revoked"))
+
+
 CASES = {
     "open": scheduled(),
     "inspected on the due day": inspected(scheduled(), DUE),
@@ -81,6 +109,11 @@ CASES = {
     "report received on its due day": recommended(D("2027-05-01"), D("2027-05-01")),
     "report received the day after": recommended(D("2027-05-01"), D("2027-05-02")),
     "report received late": recommended(D("2027-05-01"), D("2027-05-03")),
+    "guidance's report awaited": guided(D("2027-05-01")),
+    "guidance without a report": guided(None),
+    "wait closed the day after": wait_closed(D("2027-05-02")),
+    "wait closed late": wait_closed(D("2027-05-03")),
+    "cancelled for want of plans": then(scheduled(), ins.cancel(scheduled(), D("2027-05-02"), "no_plans_in_force")),
 }
 DAYS = sorted(
     {DUE + timedelta(days=n) for n in range(-2, 4)}
@@ -118,7 +151,7 @@ async def test_the_worklist_and_the_statistics_say_overdue_when_the_domain_does(
                 name for name, state in CASES.items() if state.report_overdue_on(day)
             }, day
         awaiting = {name for name, state in CASES.items() if state.awaiting_report}
-        assert await listed(awaiting_report=True) == awaiting == {"report awaited"}
+        assert await listed(awaiting_report=True) == awaiting == {"report awaited", "guidance's report awaited"}
         assert await listed(awaiting_report=False) == set(CASES) - awaiting
 
     # Check: the boundaries themselves, so that agreeing cannot mean agreeing on nothing.
@@ -128,3 +161,6 @@ async def test_the_worklist_and_the_statistics_say_overdue_when_the_domain_does(
     assert CASES["inspected two days after"].overdue_on(DUE + timedelta(days=1))
     assert not CASES["report received the day after"].report_overdue_on(DUE + timedelta(days=1))
     assert CASES["report received late"].report_overdue_on(DUE + timedelta(days=1))
+    assert not CASES["wait closed the day after"].report_overdue_on(DUE + timedelta(days=1))
+    assert CASES["wait closed late"].report_overdue_on(DUE + timedelta(days=1))
+    assert CASES["guidance's report awaited"].report_overdue_on(DUE + timedelta(days=1))

@@ -124,7 +124,7 @@ async def test_the_migration_keeps_every_answer_and_answers_by_scheme_as_a_rebui
         assert before[None] == [(1, 1, 0), (0, 0, 2), (1, 0, 2), (1, 1, 2)]
 
     applied = await migrate(old_pool, MIGRATIONS)
-    assert applied == ["inspection/003_statistics_scheme.sql"]
+    assert applied[0] == "inspection/003_statistics_scheme.sql"  # and those after it
 
     async with old_pool.acquire() as conn:
         for folded in (False, True):  # with the old deltas still to fold, and folded

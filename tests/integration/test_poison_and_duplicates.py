@@ -107,7 +107,10 @@ async def test_a_poison_message_is_dead_lettered_and_redriven_after_the_fix_and_
                 "id"
             ]
             await post(
-                registry, f"{SO}/{general}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, officer
+                registry,
+                f"{SO}/{general}/grant",
+                {"permit_type": "general", "meets_excellence_standard": True, "granted_on": "2026-05-01"},
+                officer,
             )
             await post(registry, f"{SO}/{general}/downgrade", {"effective_on": "2026-09-01"}, officer)
             await post(

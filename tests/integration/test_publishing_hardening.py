@@ -238,7 +238,7 @@ async def test_as_of_answers_the_prefix_recorded_by_then_when_stored_times_are_o
     # A second event recorded earlier than the first, as by an instance whose clock ran an hour behind.
     granted = await client.post(
         f"/v1/supervising-organizations/{id}/grant",
-        json={"permit_type": "general", "granted_on": "2026-05-01"},
+        json={"permit_type": "general", "meets_excellence_standard": True, "granted_on": "2026-05-01"},
         headers=token("otit"),
     )
     assert granted.status_code == 200, granted.text

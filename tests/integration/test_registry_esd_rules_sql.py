@@ -25,6 +25,7 @@ from shared.db import create_pool, migrate
 from shared.errors import DomainRuleViolation
 from shared.events import EventContext
 from shared.store import EventStore
+from tests.helpers import corporate_number
 
 D = date.fromisoformat
 
@@ -32,9 +33,9 @@ D = date.fromisoformat
 def application(number: str | None = None) -> SupervisionSupportApplication:
     return SupervisionSupportApplication(
         name="Sakura Business Cooperative",
-        corporate_number=number or f"{uuid4().int % 10**13:013d}",
+        corporate_number=number or corporate_number(),
         address="Tokyo",
-        prefecture="Tokyo",
+        prefecture="13",
         representative="Yamada",
         offices=(SupervisingOffice(name="HQ", address="Tokyo", supervision_manager="Suzuki"),),
         job_categories=("construction",),
@@ -73,7 +74,10 @@ def states() -> list[sso.SupervisionSupportOrganization]:
     revoked = then(revoked, sso.revoke_permit(revoked, D("2027-01-01"), RevocationGround.LAW_BREACHED, "x"))
     expired = then(expired, sso.record_expiry(expired, D("2029-09-01")))
     suspended = then(
-        suspended, sso.suspend_business(suspended, uuid4(), D("2029-08-01"), D("2029-09-30"), "all", None, "x")
+        suspended,
+        sso.suspend_business(
+            suspended, uuid4(), D("2029-08-01"), D("2029-09-30"), "all", None, "x", RevocationGround.LAW_BREACHED
+        ),
     )
     denied = applied()
     denied = then(denied, sso.deny_permit(denied, "one staff member"))
@@ -105,7 +109,7 @@ async def test_the_esd_sweep_selects_what_the_domain_says_is_due(pool):
 
 
 async def test_a_corporate_number_is_unique_within_each_scheme(pool):
-    cooperative, company = (f"{uuid4().int % 10**13:013d}" for _ in range(2))
+    cooperative, company = (corporate_number() for _ in range(2))
     titp, esd, other_esd, employer = (str(uuid4()) for _ in range(4))
 
     async def reserve(number: str, organization: str, kind) -> str | None:

@@ -7,11 +7,12 @@ from uuid import uuid4
 
 import pytest
 
-from contracts.registry import PermitApplication, PermitType, RevocationGround, SupervisingOffice
+from contracts.registry import Officer, PermitApplication, PermitType, RevocationGround, SupervisingOffice
 from services.registry.app import DEFINITION
 from services.registry.domain import supervising_organization as so
 from services.registry.projections.supervising_organizations import expiry_due_ids, project_supervising_organization
 from shared.db import create_pool, migrate
+from tests.helpers import corporate_number
 
 D = date.fromisoformat
 
@@ -19,14 +20,15 @@ D = date.fromisoformat
 def application() -> PermitApplication:
     return PermitApplication(
         name="Sakura Cooperative",
-        corporate_number=f"{uuid4().int % 10**13:013d}",
+        corporate_number=corporate_number(),
         address="Tokyo",
-        prefecture="Tokyo",
+        prefecture="13",
         representative="Yamada",
         supervising_offices=(SupervisingOffice(name="HQ", address="Tokyo", supervision_manager="Suzuki"),),
         job_categories=("construction",),
         requested_permit_type=PermitType.GENERAL,
         external_auditor="Tanaka",
+        officers=(Officer(name="Yamada", address=f"{uuid4()} Tokyo"),),
     )
 
 
@@ -43,7 +45,7 @@ def applied() -> so.SupervisingOrganization:
 
 def granted(permit_type: PermitType, on: date) -> so.SupervisingOrganization:
     state = applied()
-    return then(state, so.grant_permit(state, permit_type, on))
+    return then(state, so.grant_permit(state, permit_type, on, permit_type is PermitType.GENERAL))
 
 
 def states() -> list[so.SupervisingOrganization]:
@@ -60,7 +62,10 @@ def states() -> list[so.SupervisingOrganization]:
     revoked = then(revoked, so.revoke_permit(revoked, D("2027-01-01"), RevocationGround.LAW_BREACHED, "x"))
     expired = then(expired, so.record_expiry(expired, D("2029-05-01")))
     suspended = then(
-        suspended, so.suspend_business(suspended, uuid4(), D("2029-04-01"), D("2029-05-31"), "all", None, "x")
+        suspended,
+        so.suspend_business(
+            suspended, uuid4(), D("2029-04-01"), D("2029-05-31"), "all", None, "x", RevocationGround.LAW_BREACHED
+        ),
     )
     denied = applied()
     denied = then(denied, so.deny_permit(denied, "incomplete"))

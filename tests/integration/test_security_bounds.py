@@ -55,7 +55,7 @@ async def test_far_off_months_dates_and_points_in_time_are_422_naming_the_parame
     assert (await so_registry.get(f"{SO}/{id}", params={"as_of": "2199-12-31"}, headers=officer)).status_code == 200
 
     # A grant on the last day there is (a permit's years cannot be added to it), an order due on it.
-    grant = {"permit_type": "general", "granted_on": "9999-12-31"}
+    grant = {"permit_type": "general", "meets_excellence_standard": True, "granted_on": "9999-12-31"}
     refused(await so_registry.post(f"{SO}/{id}/grant", json=grant, headers=officer), "body.granted_on")
     await post(so_registry, f"{SO}/{id}/grant", {**grant, "granted_on": "2026-05-01"}, officer)
     order = {"issued_on": "2026-06-10", "deadline": "9999-12-31", "reason": "wages unpaid"}
@@ -80,7 +80,12 @@ async def test_the_disclosure_csv_escapes_cells_a_spreadsheet_would_run_as_a_for
     names = ['=HYPERLINK("http://evil.example","click")', "+1+2", "-3+4", "@SUM(A1:A2)"]
     for name in names:
         id = (await post(so_registry, SO, permit_application(name=name), officer, 201))["id"]
-        await post(so_registry, f"{SO}/{id}/grant", {"permit_type": "general", "granted_on": "2026-05-01"}, officer)
+        await post(
+            so_registry,
+            f"{SO}/{id}/grant",
+            {"permit_type": "general", "meets_excellence_standard": True, "granted_on": "2026-05-01"},
+            officer,
+        )
         order = {"issued_on": "2026-06-10", "deadline": "2026-09-10", "reason": "wages unpaid"}
         await post(so_registry, f"{SO}/{id}/improvement-orders", order, officer)
 

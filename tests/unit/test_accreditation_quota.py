@@ -1,6 +1,8 @@
-"""The quota arithmetic of DOMAIN §3, as properties over any staff count and any number of plans in force."""
+"""The quota arithmetic of DOMAIN §3 and §11 (type (a)), as properties over any staff count and any number of
+plans in force."""
 
 from datetime import date
+from fractions import Fraction
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -65,14 +67,32 @@ def test_excellence_never_lowers_the_limit_and_stage_iii_needs_it(n, stage):
     assert QUOTA.limit(Stage.III, n, False)[0] == 0
 
 
+@given(staff, stages, st.booleans())
+def test_type_a_takes_its_share_of_the_staff_unless_recognised_as_stable(n, stage, excellent):
+    share = {
+        (Stage.I, False): Fraction(1, 20),
+        (Stage.II, False): Fraction(1, 10),
+        (Stage.III, False): Fraction(0),
+        (Stage.I, True): Fraction(1, 10),
+        (Stage.II, True): Fraction(1, 5),
+        (Stage.III, True): Fraction(3, 10),
+    }[stage, excellent]
+    limit, rule = QUOTA.limit(stage, n, excellent, type_a=True)
+    assert limit == n * share.numerator // share.denominator  # the share, rounded down (never above the hard cap)
+    assert rule == "quota.type_a_staff_share"
+
+
 @given(
     st.integers(min_value=0, max_value=2_000),
     st.integers(min_value=0, max_value=300),
     st.booleans(),
     st.sampled_from([Stage.I, Stage.II]),
+    st.booleans(),
 )
-def test_a_certification_is_refused_exactly_when_the_new_plan_would_exceed_the_limit(n, in_force, excellent, stage):
-    org = ImplementingOrganization(TrainingType.A, None, n, excellent)
+def test_a_certification_is_refused_exactly_when_the_new_plan_would_exceed_the_limit(
+    n, in_force, excellent, stage, stable
+):
+    org = ImplementingOrganization(TrainingType.A, None, n, excellent, stability_recognised=stable)
     terms = (plan if stage is Stage.I else stage_ii)(
         training_type=TrainingType.A, supervising_organization_id=None, sending_organization_id=None
     )
@@ -83,7 +103,8 @@ def test_a_certification_is_refused_exactly_when_the_new_plan_would_exceed_the_l
         trainee_plans=(STAGE_I_DONE,) if stage is Stage.II else (),
         certified_on=date(2026, 3, 1),
     )
-    limit, rule = QUOTA.limit(stage, n, excellent)  # type (a): the implementing organization's rating alone
+    # type (a): the implementing organization's rating alone; the table only for a company recognised as stable
+    limit, rule = QUOTA.limit(stage, n, excellent, type_a=not stable)
     try:
         TitpRules().check(terms, known)
     except DomainRuleViolation as refused:

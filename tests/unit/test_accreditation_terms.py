@@ -32,6 +32,20 @@ REFUSED = [
         {"training_type": TrainingType.A, "sending_organization_id": None},
         "plan.type_a_names_no_organizations",
     ),
+    (
+        "a return home stated by a stage-i plan",
+        {"return_home": {"from_date": date(2026, 6, 1), "until_date": date(2026, 6, 30)}},
+        "plan.return_home_stage_iii",
+    ),
+    (
+        "a return home ending before it starts",
+        {
+            "stage": "iii",
+            "operation": "construction.carpentry.building",
+            "return_home": {"from_date": date(2026, 6, 1), "until_date": date(2026, 5, 31)},
+        },
+        "plan.return_home_dates",
+    ),
 ]
 
 
@@ -48,7 +62,7 @@ def test_terms_that_contradict_themselves_are_refused_by_the_domain_and_by_the_r
 
 def test_consistent_terms_pass_both_and_the_body_builds_the_contracts_terms():
     terms = plan(exams_passed=({"grade": "basic", "passed_on": date(2025, 3, 1)},))
-    body = ApplyForCertification.model_validate({**terms.model_dump(mode="json"), "applied_on": "2026-02-01"})
+    body = ApplyForCertification.model_validate({**terms.model_dump(mode="json"), "applied_on": "2025-11-20"})
     assert body.terms() == terms
     a = plan(
         training_type=TrainingType.A, supervising_organization_id=None, sending_organization_id=None, trainee_id=uuid4()

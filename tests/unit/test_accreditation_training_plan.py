@@ -31,7 +31,7 @@ def sealed(terms):
     return terms.sealed(seal_model(new_data_key(), terms.trainee.personal_data(), f"trainee/{terms.trainee_id}"))
 
 
-APPLIED_ON, CERTIFIED_ON, START = date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)
+APPLIED_ON, CERTIFIED_ON, START = date(2025, 11, 20), date(2026, 3, 1), date(2026, 4, 1)
 
 
 def history(*steps) -> tp.TrainingPlan:
@@ -118,7 +118,7 @@ REFUSED = [
     (
         "certify before the application",
         APPLIED,
-        lambda s: tp.certify(s, facts(certified_on=date(2026, 1, 31)), RuleBook()),
+        lambda s: tp.certify(s, facts(certified_on=date(2025, 11, 19)), RuleBook()),
         "plan.certified_before_application",
     ),
     ("reject a certified plan", CERTIFIED, lambda s: tp.reject(s, "x"), "plan.not_applied"),

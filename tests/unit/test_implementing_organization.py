@@ -14,12 +14,13 @@ from contracts.registry import (
 from services.registry.domain import implementing_organization as io
 from services.registry.domain import supervising_organization as sup
 from shared.errors import DomainRuleViolation
+from tests.helpers import corporate_number
 
 REGISTERED = ImplementingOrganizationRegistered(
     name="Kobe Precision Ltd",
-    corporate_number="9876543210987",
+    corporate_number=corporate_number(876543210987),  # with its check digit
     address="Kobe",
-    prefecture="Hyogo",
+    prefecture="28",  # Hyogo's JIS X 0401 code, as recorded
     industry="machinery",
     training_type=TrainingType.A,
     supervising_organization_id=None,
@@ -87,3 +88,26 @@ def test_a_type_b_organization_needs_a_registered_supervising_organization():
     with pytest.raises(DomainRuleViolation) as again:
         io.register_implementing_organization(folded(REGISTERED), REGISTERED, None)
     assert again.value.rule == "implementing_organization.already_registered"
+
+
+@pytest.mark.parametrize("given", ["28", "Hyogo", "兵庫県"])
+def test_a_registration_records_the_prefectures_code(given):
+    registration = REGISTERED.model_copy(update={"prefecture": given})
+    assert io.register_implementing_organization(io.ImplementingOrganization(), registration, None) == [REGISTERED]
+
+
+@pytest.mark.parametrize(
+    ("changes", "rule"),
+    [
+        ({"corporate_number": "9876543210987"}, "corporate_number.check_digit"),
+        ({"corporate_number": "0000000000000"}, "corporate_number.check_digit"),
+        ({"prefecture": "Atlantis"}, "prefecture.unknown"),
+        ({"prefecture": "48"}, "prefecture.unknown"),
+    ],
+)
+def test_a_registration_needs_a_corporate_number_with_its_check_digit_and_a_prefecture(changes, rule):
+    with pytest.raises(DomainRuleViolation) as refused:
+        io.register_implementing_organization(
+            io.ImplementingOrganization(), REGISTERED.model_copy(update=changes), None
+        )
+    assert (refused.value.rule, refused.value.members.get("field")) == (rule, next(iter(changes)))

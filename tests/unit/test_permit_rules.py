@@ -5,29 +5,40 @@ from uuid import uuid4
 
 import pytest
 
-from contracts.registry import PermitApplication, PermitType, RevocationGround, SupervisingOffice
+from contracts.registry import Officer, PermitApplication, PermitType, RevocationGround, SupervisingOffice
 from services.registry.domain import supervising_organization as so
 from shared.dates import add_months
 from shared.errors import DomainRuleViolation, NotFound
+from tests.helpers import corporate_number
 
 APPLICATION = PermitApplication(
     name="Sakura Cooperative",
-    corporate_number="1234567890123",
+    corporate_number=corporate_number(123456789012),  # with its check digit
     address="Tokyo",
-    prefecture="Tokyo",
+    prefecture="13",  # Tokyo's JIS X 0401 code
     representative="Yamada",
     supervising_offices=(SupervisingOffice(name="HQ", address="Tokyo", supervision_manager="Suzuki"),),
     job_categories=("construction",),
     requested_permit_type=PermitType.GENERAL,
     external_auditor="Tanaka",
+    officers=(Officer(name="Yamada Taro", address="1-1 Kanda, Chiyoda-ku, Tokyo", position="representative director"),),
 )
+# The ground a suspension rests on (Art. 37(3): grounds 1, 3, 4, 5 of Art. 37(1)).
+GROUND = RevocationGround.LAW_BREACHED
+
+
+def applied() -> so.SupervisingOrganization:
+    return then(
+        so.SupervisingOrganization(), so.apply_for_permit(so.SupervisingOrganization(), APPLICATION, date(2020, 1, 1))
+    )
 
 
 def granted(permit_type: PermitType, on: date) -> so.SupervisingOrganization:
     state = so.SupervisingOrganization()
     for decide in (
         lambda s: so.apply_for_permit(s, APPLICATION, date(2020, 1, 1)),
-        lambda s: so.grant_permit(s, permit_type, on),
+        # a general permit only to an organization meeting the excellence standard (Art. 25(1))
+        lambda s: so.grant_permit(s, permit_type, on, meets_excellence_standard=permit_type is PermitType.GENERAL),
     ):
         for event in decide(state):
             state = so.evolve(state, event)
@@ -45,7 +56,8 @@ def then(state, events):
     [
         (PermitType.GENERAL, date(2026, 5, 1), date(2031, 4, 30)),
         (PermitType.SPECIFIED, date(2026, 5, 1), date(2029, 4, 30)),
-        (PermitType.GENERAL, date(2024, 2, 29), date(2029, 2, 27)),  # no 29 Feb in 2029: the 28th is the anniversary
+        # no 29 Feb in 2029: the period ends on February's last day (Civil Code Art. 143(2))
+        (PermitType.GENERAL, date(2024, 2, 29), date(2029, 2, 28)),
         (PermitType.SPECIFIED, date(2026, 1, 1), date(2028, 12, 31)),
     ],
 )
@@ -109,7 +121,9 @@ def test_expiry_is_recorded_only_after_the_last_day():
 
 def test_status_on_a_day_follows_suspensions_orders_and_revocation():
     state = granted(PermitType.GENERAL, date(2026, 5, 1))
-    state = then(state, so.suspend_business(state, uuid4(), date(2027, 1, 1), date(2027, 3, 31), "all", None, "x"))
+    state = then(
+        state, so.suspend_business(state, uuid4(), date(2027, 1, 1), date(2027, 3, 31), "all", None, "x", ground=GROUND)
+    )
     assert [
         so.status_on(state, d) for d in (date(2026, 12, 31), date(2027, 1, 1), date(2027, 3, 31), date(2027, 4, 1))
     ] == ["active", "suspended", "suspended", "active"]
@@ -132,10 +146,12 @@ def test_status_on_a_day_follows_suspensions_orders_and_revocation():
         (lambda s: so.renew_permit(s, date(2027, 10, 1), True), "permit.revoked"),
         (lambda s: so.downgrade_permit(s, date(2027, 10, 1)), "permit.revoked"),
         (
-            lambda s: so.suspend_business(s, uuid4(), date(2027, 10, 1), date(2027, 11, 1), "all", None, "x"),
+            lambda s: so.suspend_business(
+                s, uuid4(), date(2027, 10, 1), date(2027, 11, 1), "all", None, "x", ground=GROUND
+            ),
             "permit.revoked",
         ),
-        (lambda s: so.grant_permit(s, PermitType.GENERAL, date(2027, 10, 1)), "permit.not_pending"),
+        (lambda s: so.grant_permit(s, PermitType.GENERAL, date(2027, 10, 1), True), "permit.not_pending"),
     ],
 )
 def test_a_revoked_permit_is_final(command, rule):
@@ -151,7 +167,7 @@ def test_a_revoked_permit_is_final(command, rule):
     [
         (
             lambda: so.SupervisingOrganization(),
-            lambda s: so.grant_permit(s, PermitType.GENERAL, date(2026, 1, 1)),
+            lambda s: so.grant_permit(s, PermitType.GENERAL, date(2026, 1, 1), True),
             "permit.not_pending",
         ),
         (
@@ -166,12 +182,16 @@ def test_a_revoked_permit_is_final(command, rule):
         ),
         (
             lambda: granted(PermitType.GENERAL, date(2026, 5, 1)),
-            lambda s: so.suspend_business(s, uuid4(), date(2027, 2, 1), date(2027, 1, 1), "all", None, "x"),
+            lambda s: so.suspend_business(
+                s, uuid4(), date(2027, 2, 1), date(2027, 1, 1), "all", None, "x", ground=GROUND
+            ),
             "suspension.ends_before_start",
         ),
         (
             lambda: granted(PermitType.GENERAL, date(2026, 5, 1)),
-            lambda s: so.suspend_business(s, uuid4(), date(2027, 1, 1), date(2027, 2, 1), "part", None, "x"),
+            lambda s: so.suspend_business(
+                s, uuid4(), date(2027, 1, 1), date(2027, 2, 1), "part", None, "x", ground=GROUND
+            ),
             "suspension.part_unnamed",
         ),
         (
@@ -181,8 +201,48 @@ def test_a_revoked_permit_is_final(command, rule):
         ),
         (
             lambda: granted(PermitType.SPECIFIED, date(2026, 5, 1)),
-            lambda s: so.suspend_business(s, uuid4(), date(2029, 5, 1), date(2029, 6, 1), "all", None, "x"),
+            lambda s: so.suspend_business(
+                s, uuid4(), date(2029, 5, 1), date(2029, 6, 1), "all", None, "x", ground=GROUND
+            ),
             "permit.expired",
+        ),
+        # DOMAIN §11 (issue 19): what an application must say, the excellence standard, a suspension's ground
+        (
+            lambda: so.SupervisingOrganization(),
+            lambda s: so.apply_for_permit(
+                s, APPLICATION.model_copy(update={"corporate_number": "1234567890123"}), date(2020, 1, 1)
+            ),
+            "corporate_number.check_digit",
+        ),
+        (
+            lambda: so.SupervisingOrganization(),
+            lambda s: so.apply_for_permit(
+                s, APPLICATION.model_copy(update={"prefecture": "Atlantis"}), date(2020, 1, 1)
+            ),
+            "prefecture.unknown",
+        ),
+        (
+            lambda: so.SupervisingOrganization(),
+            lambda s: so.apply_for_permit(s, APPLICATION.model_copy(update={"officers": ()}), date(2020, 1, 1)),
+            "application.officers_required",
+        ),
+        (applied, lambda s: so.grant_permit(s, PermitType.GENERAL, date(2026, 5, 1)), "permit.excellence_required"),
+        (
+            applied,
+            lambda s: so.grant_permit(s, PermitType.GENERAL, date(2026, 5, 1), False),
+            "permit.excellence_required",
+        ),
+        (
+            lambda: granted(PermitType.GENERAL, date(2026, 5, 1)),
+            lambda s: so.suspend_business(s, uuid4(), date(2027, 1, 1), date(2027, 2, 1), "all", None, "x"),
+            "suspension.ground_required",
+        ),
+        (
+            lambda: granted(PermitType.GENERAL, date(2026, 5, 1)),
+            lambda s: so.suspend_business(
+                s, uuid4(), date(2027, 1, 1), date(2027, 2, 1), "all", None, "x", ground=RevocationGround.DISQUALIFIED
+            ),
+            "suspension.ground_not_allowed",
         ),
     ],
 )
@@ -194,9 +254,13 @@ def test_each_refusal_names_its_rule(state_of, command, rule):
 
 def test_overlapping_suspensions_are_refused():
     state = granted(PermitType.GENERAL, date(2026, 5, 1))
-    state = then(state, so.suspend_business(state, uuid4(), date(2027, 1, 1), date(2027, 3, 31), "all", None, "x"))
+    state = then(
+        state, so.suspend_business(state, uuid4(), date(2027, 1, 1), date(2027, 3, 31), "all", None, "x", ground=GROUND)
+    )
     with pytest.raises(DomainRuleViolation) as refused:
-        so.suspend_business(state, uuid4(), date(2027, 3, 31), date(2027, 5, 1), "part", "new trainees", "y")
+        so.suspend_business(
+            state, uuid4(), date(2027, 3, 31), date(2027, 5, 1), "part", "new trainees", "y", ground=GROUND
+        )
     assert refused.value.rule == "suspension.overlaps"
 
 

@@ -1,4 +1,5 @@
-"""Sending organizations and agreements as tables: MoC countries, withdrawal, what a signing needs."""
+"""Sending organizations and agreements as tables: the recommendation every country's need, the MoC countries'
+certified list, withdrawal, what a signing needs."""
 
 from datetime import date
 from uuid import uuid4
@@ -33,10 +34,22 @@ def folded(evolve, initial, *events):
     return state
 
 
-def approval(country="VN", approved_on=date(2026, 1, 10)):
+def approval(
+    country="VN", approved_on=date(2026, 1, 10), approval_reference="DOLAB-123", recommendation_reference="REC-456"
+):
     return SendingOrganizationApproved(
-        name="Hanoi Manpower JSC", country=country, approval_reference="DOLAB-123", approved_on=approved_on
+        name="Hanoi Manpower JSC",
+        country=country,
+        approval_reference=approval_reference,
+        recommendation_reference=recommendation_reference,
+        approved_on=approved_on,
     )
+
+
+def refusal(decision):
+    with pytest.raises(DomainRuleViolation) as refused:
+        decision()
+    return refused.value
 
 
 APPLIED = PermitApplied(
@@ -69,25 +82,61 @@ def sending(*events):
 
 
 @pytest.mark.parametrize("country", sorted(sending_rules.MOC_COUNTRIES))
-def test_every_default_moc_country_may_send(country):
+def test_every_default_moc_country_may_send_when_recommended_and_on_its_governments_list(country):
     assert so.approve_sending_organization(
         so.SendingOrganization(), approval(country), sending_rules.MOC_COUNTRIES
     ) == [approval(country)]
+    for missing in (None, "", "  "):
+        unlisted = refusal(
+            lambda: so.approve_sending_organization(
+                so.SendingOrganization(), approval(country, approval_reference=missing), sending_rules.MOC_COUNTRIES
+            )
+        )
+        assert (unlisted.rule, unlisted.members.get("field")) == (
+            "sending_organization.approval_required",
+            "approval_reference",
+        )
 
 
 @pytest.mark.parametrize("country", ["CN", "KR", "US", "BR"])
-def test_a_country_without_an_moc_is_refused(country):
-    with pytest.raises(DomainRuleViolation) as refused:
-        so.approve_sending_organization(so.SendingOrganization(), approval(country), sending_rules.MOC_COUNTRIES)
-    assert refused.value.rule == "sending_organization.no_moc"
+def test_a_country_without_an_moc_may_send_with_a_recommendation(country):
+    # No MoC is no bar (the old `sending_organization.no_moc` is gone): the recommendation suffices, and a
+    # government's certified list, there being none, is not asked for.
+    for listed in (None, "CN-LIST-1"):
+        recommended = approval(country, approval_reference=listed)
+        assert so.approve_sending_organization(so.SendingOrganization(), recommended, sending_rules.MOC_COUNTRIES) == [
+            recommended
+        ]
+
+
+@pytest.mark.parametrize("country", ["VN", "PH", "CN", "US"])
+@pytest.mark.parametrize("missing", [None, "", "  "])
+def test_every_country_needs_a_public_bodys_recommendation(country, missing):
+    unrecommended = refusal(
+        lambda: so.approve_sending_organization(
+            so.SendingOrganization(), approval(country, recommendation_reference=missing), sending_rules.MOC_COUNTRIES
+        )
+    )
+    assert (unrecommended.rule, unrecommended.members.get("field")) == (
+        "sending_organization.recommendation_required",
+        "recommendation_reference",
+    )
 
 
 def test_the_configured_list_replaces_the_defaults(monkeypatch):
     monkeypatch.setenv("TITP_REGISTRY_MOC_COUNTRIES", " vn, KH ")
     countries = RegistrySettings().moc_countries
     assert countries == {"VN", "KH"}
-    with pytest.raises(DomainRuleViolation):
-        so.approve_sending_organization(so.SendingOrganization(), approval("PH"), countries)
+    # PH, off the configured list, needs no certified list; KH, on it, does; PH does under the defaults.
+    unlisted_ph = approval("PH", approval_reference=None)
+    assert so.approve_sending_organization(so.SendingOrganization(), unlisted_ph, countries) == [unlisted_ph]
+    for country, moc_countries in (("KH", countries), ("PH", sending_rules.MOC_COUNTRIES)):
+        refused = refusal(
+            lambda: so.approve_sending_organization(
+                so.SendingOrganization(), approval(country, approval_reference=None), moc_countries
+            )
+        )
+        assert refused.rule == "sending_organization.approval_required", country
     assert RegistrySettings(moc_countries=["CN"]).moc_countries == {"CN"}
 
 

@@ -31,6 +31,7 @@ from services.registry.domain import supervision_support_organization as sso
 from services.registry.domain.permit import Lifecycle
 from services.registry.domain.rules import SUPERVISION_SUPPORT, SupervisionSupportRules, is_quarter_end
 from shared.errors import DomainRuleViolation
+from tests.helpers import corporate_number
 
 D = date.fromisoformat
 RULES = SUPERVISION_SUPPORT
@@ -40,9 +41,9 @@ SUPPORT_ID = UUID("5d0b6a4e-8c1f-4b7a-9e2d-3f4a5b6c7d8e")
 def application(**changes) -> SupervisionSupportApplication:
     facts = {
         "name": "Sakura Business Cooperative",
-        "corporate_number": "1234567890123",
+        "corporate_number": corporate_number(123456789012),  # with its check digit
         "address": "1-2-3 Chiyoda, Tokyo",
-        "prefecture": "Tokyo",
+        "prefecture": "13",  # Tokyo's JIS X 0401 code
         "representative": "Yamada Taro",
         "offices": (SupervisingOffice(name="HQ", address="Tokyo", supervision_manager="Suzuki"),),
         "job_categories": ("construction",),
@@ -134,8 +135,8 @@ def test_a_grant_or_denial_needs_a_pending_application_filed_before_it():
         ("2026-09-01", False, "2029-08-31"),  # 3 years, ending the day before the anniversary
         ("2026-09-01", True, "2031-08-31"),  # 5 if excellent
         ("2027-04-01", False, "2030-03-31"),
-        ("2028-02-29", True, "2033-02-27"),  # no 29 Feb in 2033: the 28th is the anniversary
-        ("2028-02-29", False, "2031-02-27"),
+        ("2028-02-29", True, "2033-02-28"),  # no 29 Feb in 2033: its last day (Civil Code Art. 143(2))
+        ("2028-02-29", False, "2031-02-28"),
     ],
 )
 def test_a_permit_is_valid_for_3_years_or_5_if_excellent(granted_on, excellent, expires_on):
@@ -204,12 +205,25 @@ def test_suspension_revocation_and_improvement_orders_are_the_titp_permits():
         state, D("2027-06-01")
     )
     state = then(state, sso.close_improvement_order(state, order, D("2027-07-01")))
-    [suspended] = sso.suspend_business(state, uuid4(), D("2027-09-01"), D("2027-10-31"), "all", None, "x")
+    # Art. 37(3), applied to ESD permits: a suspension rests on ground 1, 3, 4 or 5 of Art. 37(1)
+    assert refused(
+        lambda: sso.suspend_business(state, uuid4(), D("2027-09-01"), D("2027-10-31"), "all", None, "x")
+    ) == ("suspension.ground_required")
+    assert refused(
+        lambda: sso.suspend_business(
+            state, uuid4(), D("2027-09-01"), D("2027-10-31"), "all", None, "x", RevocationGround.DISQUALIFIED
+        )
+    ) == ("suspension.ground_not_allowed")
+    [suspended] = sso.suspend_business(
+        state, uuid4(), D("2027-09-01"), D("2027-10-31"), "all", None, "x", RevocationGround.STANDARDS_NOT_MET
+    )
     assert isinstance(suspended, BusinessSuspended)
     state = then(state, [suspended])
     assert sso.status_on(state, D("2027-10-01")) == "suspended" and not sso.permit_in_force(state, D("2027-10-01"))
     assert refused(
-        lambda: sso.suspend_business(state, uuid4(), D("2027-10-31"), D("2027-11-30"), "all", None, "y")
+        lambda: sso.suspend_business(
+            state, uuid4(), D("2027-10-31"), D("2027-11-30"), "all", None, "y", RevocationGround.LAW_BREACHED
+        )
     ) == ("suspension.overlaps")
     [revoked] = sso.revoke_permit(state, D("2028-01-10"), RevocationGround.LAW_BREACHED, "unpaid wages")
     assert isinstance(revoked, PermitRevoked)
@@ -233,9 +247,9 @@ def employer(*changes: tuple[UUID, str], training_type: TrainingType = TrainingT
         io.ImplementingOrganization(),
         ImplementingOrganizationRegistered(
             name="Fuji Construction",
-            corporate_number="9876543210987",
+            corporate_number=corporate_number(876543210987),
             address="Nagoya",
-            prefecture="Aichi",
+            prefecture="23",  # Aichi
             industry="construction",
             training_type=training_type,
             supervising_organization_id=uuid4() if training_type is TrainingType.B else None,

@@ -10,14 +10,17 @@ import pytest
 from contracts.accreditation import PlanStatus, Stage, TransferReason
 from contracts.registry import Scheme
 from services.accreditation.domain import training_plan as tp
-from services.accreditation.domain.rules import EsdRules, OtherPlan, RuleBook, Switch
+from services.accreditation.domain.rules import EsdRules, OtherPlan, RuleBook, Switch, TitpRules
 from shared.crypto import new_data_key, seal_model
 from shared.errors import DomainRuleViolation
 from tests.unit.test_accreditation_esd_rules import plan as esd_plan
 from tests.unit.test_accreditation_rules import STAGE_I_DONE, facts, plan
 
 I, II, III = Stage.I, Stage.II, Stage.III  # noqa: E741
-BOOK = RuleBook()
+# The switch alone: the filing windows (tested in test_accreditation_rules) are set to nothing here, so that the
+# transitional measures can be tried at their own boundaries (a plan applied on the switch's eve, starting by 06-30).
+NO_FILING_WINDOW = {I: 0, II: 0, III: 0}
+BOOK = RuleBook(titp=TitpRules(filing_latest_months=NO_FILING_WINDOW))
 
 
 def titp_plan(stage: Stage, start: date, end: date | None = None):
@@ -185,7 +188,7 @@ def test_the_rule_set_follows_the_scheme_not_the_start_date():
 
 
 def test_the_dates_and_the_year_are_configurable():
-    book = RuleBook(esd=EsdRules(starts_on=date(2027, 10, 1)), switch=Switch(date(2027, 12, 31), 2))
+    book = RuleBook(titp=BOOK.titp, esd=EsdRules(starts_on=date(2027, 10, 1)), switch=Switch(date(2027, 12, 31), 2))
     book.check_application(titp_plan(I, date(2027, 12, 31)), date(2027, 9, 30), ())
     with pytest.raises(DomainRuleViolation, match="2027-10-01"):
         book.check_application(titp_plan(I, date(2027, 12, 1)), date(2027, 10, 1), ())
@@ -224,3 +227,13 @@ def test_a_titp_plan_of_before_the_switch_is_certified_after_it_under_titp():
     [certified] = tp.certify(tp.evolve(tp.TrainingPlan(), applied), facts(certified_on=date(2027, 5, 1)), BOOK)
     assert (certified.rule_set, certified.scheme, certified.stage) == ("titp", Scheme.TITP, I)
     assert STAGE_I_DONE.scheme is Scheme.TITP  # plans recorded before ESD are TITP's
+
+
+def test_with_the_filing_windows_a_new_trainee_s_last_titp_plan_is_filed_by_the_end_of_february_2027():
+    """The default book: a stage-i plan starting on the transitional measures' last day (2027-06-30) is filed at least
+    4 months before it, so by 2027-02-28; a day later it is too late for TITP (and ESD is not yet in force)."""
+    book = RuleBook()
+    book.check_application(titp_plan(I, date(2027, 6, 30)), date(2027, 2, 28), ())
+    with pytest.raises(DomainRuleViolation) as refused:
+        book.check_application(titp_plan(I, date(2027, 6, 30)), date(2027, 3, 1), ())
+    assert refused.value.rule == "plan.filing_too_late"

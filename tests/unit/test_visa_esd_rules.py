@@ -98,7 +98,7 @@ def issued(plan=FIRST) -> coe.CertificateOfEligibility:
     [
         (FIRST, [], None, ESD),  # an ESD worker's first plan: entry on a COE naming 育成就労
         (TITP_STAGE_I, [], None, TITP),  # TITP unchanged
-        (replace(TITP_STAGE_I, stage=Stage.II), [], "coe.stage_i_only", None),
+        (replace(TITP_STAGE_I, stage=Stage.II), [], "coe.stage_ii_changes_status", None),
         (TRANSFER, [], "coe.esd_transfer_changes_status", None),  # in Japan already: a change of status
         (EXTENSION, [], "coe.esd_extension_changes_status", None),
         (replace(FIRST, status=PlanStatus.APPLIED), [], "coe.plan_not_certified", None),
@@ -305,26 +305,41 @@ def test_an_esd_worker_moves_to_ssw_i_with_grade_3_or_the_skills_test_and_japane
     assert (answer.qualifying_plan_id is not None) == (not unmet)
 
 
+TITP_STAGE_I_DONE = replace(
+    TITP_STAGE_I, status=PlanStatus.COMPLETED, ended_on=date(2027, 8, 31), exam_result=ExamResult.PASSED
+)
+
+
 @pytest.mark.parametrize(
-    "plans, results, field, unmet",
+    "plans, results, field, unmet, exempt",
     [
-        # TITP: stage ii completed with grade 3 passed, the tests exempt; exam results change nothing
-        ([TITP_STAGE_I, TITP_STAGE_II], [], "construction", ()),
-        ([TITP_STAGE_I, TITP_STAGE_II], [A2], "construction", ()),
+        # TITP: TITP (ii) completed in good standing; the Japanese test exempt, the skills test in a related field
+        ([TITP_STAGE_I_DONE, TITP_STAGE_II], [], "construction", (), ("japanese_test", "skills_test")),
+        ([TITP_STAGE_I_DONE, TITP_STAGE_II], [A2], "construction", (), ("japanese_test", "skills_test")),
+        # grade 3 failed at completion but reported passed by the exam body
         (
-            [TITP_STAGE_I, replace(TITP_STAGE_II, exam_result=ExamResult.FAILED)],
+            [TITP_STAGE_I_DONE, replace(TITP_STAGE_II, exam_result=ExamResult.FAILED)],
             [GRADE_3, A2],
             "construction",
-            ("ssw.exam_not_passed",),
+            (),
+            ("japanese_test", "skills_test"),
         ),
-        ([TITP_STAGE_I, TITP_STAGE_II], [SSW_SKILLS, A2], "food service", ("ssw.field_differs",)),
+        (
+            [TITP_STAGE_I_DONE, replace(TITP_STAGE_II, exam_result=ExamResult.FAILED)],
+            [SSW_SKILLS, A2],
+            "construction",
+            ("ssw.grade_3_or_evaluation_report_missing",),
+            (),
+        ),
+        # another field: still the TITP path, the Japanese test exempt, the skills test to take
+        ([TITP_STAGE_I_DONE, TITP_STAGE_II], [SSW_SKILLS, A2], "food service", (), ("japanese_test",)),
     ],
 )
-def test_a_titp_trainee_keeps_the_titp_path(plans, results, field, unmet):
+def test_a_titp_trainee_keeps_the_titp_path(plans, results, field, unmet, exempt):
     answer = ssw_eligibility(plans, field, DAY, results)
     assert (answer.scheme, answer.rule) == (Scheme.TITP, TITP_PATH)
     assert (answer.eligible, answer.unmet) == (not unmet, unmet)
-    assert answer.exempt_from == (() if unmet else ("skills_test", "japanese_test"))
+    assert answer.exempt_from == exempt
 
 
 @pytest.mark.parametrize(
