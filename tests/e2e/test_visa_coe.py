@@ -13,12 +13,14 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from contracts.accreditation import (
+    DiscontinuationReason,
     PersonalData,
     PlanHeader,
     SealedTrainee,
     TrainingPlanApplied,
     TrainingPlanCertified,
     TrainingPlanCompleted,
+    TrainingPlanDiscontinued,
     TrainingPlanRevoked,
     accreditation_events,
 )
@@ -99,7 +101,9 @@ class Accreditation:
         )
         self.sent.append(event)
 
-    async def certified_plan(self, header: PlanHeader, certified_on: date = date(2026, 6, 1)) -> uuid.UUID:
+    async def certified_plan(
+        self, header: PlanHeader, certified_on: date = date(2026, 6, 1), operation: str | None = None
+    ) -> uuid.UUID:
         plan_id = uuid.uuid4()
         personal_data = PersonalData(name="Nguyen Van An", date_of_birth=date(2001, 3, 15), passport_number="C1234567")
         trainee = SealedTrainee(
@@ -112,6 +116,7 @@ class Accreditation:
                 trainee=trainee,
                 monthly_wage=210_000,
                 comparable_japanese_wage=200_000,
+                operation=operation,
                 applied_on=date(2026, 4, 1),
             ),
         )
@@ -120,6 +125,14 @@ class Accreditation:
         )
         self.headers[plan_id] = header
         return plan_id
+
+    async def discontinue(self, plan_id: uuid.UUID, on: date, reason: DiscontinuationReason) -> RecordedEvent:
+        return await self.publish(
+            plan_id,
+            TrainingPlanDiscontinued(
+                **self.headers[plan_id].model_dump(), discontinued_on=on, reason=reason, detail="employer bankrupt"
+            ),
+        )
 
     async def revoke(self, plan_id: uuid.UUID, revoked_on: date) -> RecordedEvent:
         return await self.publish(
@@ -138,8 +151,8 @@ class Accreditation:
         )
 
 
-@pytest.fixture
-async def accreditation(kafka_bootstrap):
+@pytest.fixture(name="accreditation")
+async def accreditation_publisher(kafka_bootstrap):
     await ensure_topics(kafka_bootstrap, [ACCREDITATION_TOPIC])
     producer = AIOKafkaProducer(**client_options(kafka_bootstrap), enable_idempotence=True)
     await producer.start()

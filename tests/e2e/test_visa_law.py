@@ -16,25 +16,21 @@ import uuid
 from datetime import date
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
-from contracts.accreditation import (
-    DiscontinuationReason,
-    PersonalData,
-    PlanHeader,
-    SealedTrainee,
-    TrainingPlanApplied,
-    TrainingPlanCertified,
-    TrainingPlanDiscontinued,
-)
+from contracts.accreditation import DiscontinuationReason
 from services.registry.app import DEFINITION as REGISTRY
 from services.registry.app import create_app as create_registry
 from services.visa.app import create_app
 from services.visa.subscriptions import SUBSCRIBES_TO
-from shared.crypto import new_data_key, seal_model
-from shared.kafka import client_options
-from shared.topics import ensure_topics
-from tests.e2e.test_visa_coe import ACCREDITATION_TOPIC, COE, Accreditation, day, header, known, refused, wait_for_plans
+from tests.e2e.test_visa_coe import (
+    COE,
+    accreditation_publisher,  # noqa: F401 - the fixture `accreditation`
+    day,
+    header,
+    known,
+    refused,
+    wait_for_plans,
+)
 from tests.helpers import event_count, eventually, grant, group_at_end, permit_application, post
 
 SO = "/v1/supervising-organizations"
@@ -60,52 +56,6 @@ async def registry(another_database, service_settings, run_service, kafka_bootst
             service_settings("registry", await another_database(), relay_poll_interval_s=0.2, consumer_group=group)
         )
     )
-
-
-class Plans(Accreditation):
-    """Also the operation an application names, and the difficulty notice that discontinues a plan."""
-
-    async def plan(self, header: PlanHeader, operation: str | None = None, certified_on=date(2026, 6, 1)) -> uuid.UUID:
-        plan_id = uuid.uuid4()
-        personal_data = PersonalData(name="Le Van Binh", date_of_birth=date(2002, 7, 9), passport_number="C2468013")
-        trainee = SealedTrainee(
-            nationality="VN", personal_data=seal_model(new_data_key(), personal_data, f"trainee/{header.trainee_id}")
-        )
-        await self.publish(
-            plan_id,
-            TrainingPlanApplied(
-                **header.model_dump(),
-                trainee=trainee,
-                monthly_wage=215_000,
-                comparable_japanese_wage=210_000,
-                operation=operation,
-                applied_on=date(2026, 4, 1),
-            ),
-        )
-        await self.publish(
-            plan_id, TrainingPlanCertified(**header.model_dump(), certified_on=certified_on, rule_set="titp")
-        )
-        self.headers[plan_id] = header
-        return plan_id
-
-    async def discontinue(self, plan_id: uuid.UUID, on: date, reason: DiscontinuationReason) -> None:
-        await self.publish(
-            plan_id,
-            TrainingPlanDiscontinued(
-                **self.headers[plan_id].model_dump(), discontinued_on=on, reason=reason, detail="employer bankrupt"
-            ),
-        )
-
-
-@pytest.fixture
-async def accreditation(kafka_bootstrap):
-    await ensure_topics(kafka_bootstrap, [ACCREDITATION_TOPIC])
-    producer = AIOKafkaProducer(**client_options(kafka_bootstrap), enable_idempotence=True)
-    await producer.start()
-    try:
-        yield Plans(producer)
-    finally:
-        await producer.stop()
 
 
 async def test_an_expired_permit_stops_new_coes_for_its_plans(visa, registry, accreditation, token, fresh_database):
@@ -152,9 +102,13 @@ async def test_stage_iii_starts_by_landing_on_a_new_coe_after_leaving_without_a_
     visa, accreditation, token, fresh_database
 ):
     officer, trainee = token("immigration", subject="officer-kimura"), uuid.uuid4()
-    stage_i = await accreditation.plan(header("i", trainee, start=date(2026, 9, 1)))
-    stage_ii = await accreditation.plan(header("ii", trainee, start=date(2027, 9, 1), years=2), CARPENTRY)
-    stage_iii = await accreditation.plan(header("iii", trainee, start=date(2029, 11, 1), years=2), CARPENTRY)
+    stage_i = await accreditation.certified_plan(header("i", trainee, start=date(2026, 9, 1)))
+    stage_ii = await accreditation.certified_plan(
+        header("ii", trainee, start=date(2027, 9, 1), years=2), operation=CARPENTRY
+    )
+    stage_iii = await accreditation.certified_plan(
+        header("iii", trainee, start=date(2029, 11, 1), years=2), operation=CARPENTRY
+    )
     await wait_for_plans(fresh_database, stage_i, stage_ii, stage_iii)
 
     # Stage i on a COE and a visa, stage ii by a change of status.
@@ -247,11 +201,13 @@ async def test_a_trainee_whose_first_employer_went_bankrupt_moves_to_ssw_i_on_th
     officer, auditor, trainee = token("immigration"), token("auditor"), uuid.uuid4()
     # Stage i with a first employer that went bankrupt after 5 months; the rest of stage i with another; stage ii
     # (carpentry) completed with grade 3 failed.
-    bankrupt = await accreditation.plan(header("i", trainee, start=date(2026, 9, 1)))
-    continued = await accreditation.plan(
+    bankrupt = await accreditation.certified_plan(header("i", trainee, start=date(2026, 9, 1)))
+    continued = await accreditation.certified_plan(
         header("i", trainee, start=date(2027, 2, 1)).model_copy(update={"end_date": date(2027, 8, 31)})
     )
-    stage_ii = await accreditation.plan(header("ii", trainee, start=date(2027, 9, 1), years=2), CARPENTRY)
+    stage_ii = await accreditation.certified_plan(
+        header("ii", trainee, start=date(2027, 9, 1), years=2), operation=CARPENTRY
+    )
     await accreditation.discontinue(bankrupt, date(2027, 1, 31), DiscontinuationReason.BANKRUPTCY)
     await accreditation.complete(continued, date(2027, 8, 31))
     await accreditation.complete(stage_ii, date(2029, 8, 31), exam_result="failed")
