@@ -280,6 +280,18 @@ class NewSupervisingOrganizationRequired(PlanEvent):
     reason: str
 
 
+@accreditation_events.register
+class TrainingPlanReassigned(PlanEvent):
+    """A plan flagged `NewSupervisingOrganizationRequired` moved to a new supervising organization (DOMAIN §11):
+    the flag is cleared. Its header's `supervising_organization_id` is the new organization, as on every later
+    event of the plan; a consumer that reads only the header follows the plan without knowing this event."""
+
+    previous_supervising_organization_id: UUID | None = Field(
+        default=None, description="The organization whose permit was revoked or expired"
+    )
+    reassigned_on: date = Field(description="From this day the new supervising organization supervises the plan")
+
+
 # Implementing organizations (stream: employer_stream_id(implementing_organization_id))
 
 

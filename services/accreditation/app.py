@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from contracts.accreditation import (
@@ -30,6 +30,7 @@ from services.accreditation.domain.rules import (
     STAGE_II_MAX_GAP_MONTHS,
     TITP_LAST_START,
     TRANSITION_JOB_CATEGORIES,
+    UNATTENDED_FLAG_DAYS,
     EsdRules,
     QuotaRules,
     RuleBook,
@@ -79,6 +80,8 @@ class AccreditationSettings(BaseSettings):
     filing_earliest_months: int = FILING_EARLIEST_MONTHS
     filing_latest_months: dict[Stage, int] = {}  # e.g. '{"i": 4, "ii": 3, "iii": 3}'
     revocation_bar_years: int = REVOCATION_BAR_YEARS
+    # A flag for a new supervising organization shows on the worklist after this many days (issue 20)
+    unattended_flag_days: int = Field(default=UNATTENDED_FLAG_DAYS, ge=0)
 
     # The switch (DOMAIN §9, transitional measures)
     esd_starts_on: date = ESD_STARTS_ON
@@ -162,6 +165,7 @@ class AccreditationSettings(BaseSettings):
             switch=Switch(
                 titp_last_start=self.titp_last_start, stage_ii_years_before_iii=self.stage_ii_years_before_iii
             ),
+            unattended_flag_days=self.unattended_flag_days,
         )
 
 

@@ -28,7 +28,7 @@ from contracts.accreditation import (
 from contracts.registry import Scheme
 from services.accreditation.domain import employer, trainee
 from services.accreditation.domain import training_plan as tp
-from services.accreditation.domain.rules import CertificationFacts, RuleBook
+from services.accreditation.domain.rules import CertificationFacts, ReassignmentFacts, RuleBook
 from services.accreditation.projections import employers, exam_results, personal_data, registry
 from services.accreditation.projections.training_plans import (
     esd_workers_on,
@@ -169,6 +169,32 @@ async def require_new_supervising_organization(
         )
         for plan_id in await plans_in_force_of(uow.conn, "supervising_organization_id", supervising_organization_id)
     ]
+
+
+async def reassign(
+    uow: UnitOfWork,
+    id: UUID,
+    *,
+    supervising_organization_id: UUID,
+    reassigned_on: date,
+    may_see: MaySee = anyone,
+) -> Outcome:
+    """Move a plan flagged after its supervising organization's permit was revoked or expired to a new supervising
+    organization (§11), decided on the registry's view: the employer's supervision and the new permit."""
+    state, _ = await uow.load(TRAINING_PLAN, str(id))
+    plan = _visible(state, id, may_see)
+    facts = ReassignmentFacts(
+        reassigned_on=reassigned_on,
+        implementing_organization=await registry.implementing_organization(
+            uow.conn, plan.application.implementing_organization_id
+        ),
+        permit=await registry.permit(uow.conn, supervising_organization_id),
+    )
+    return await uow.decide(
+        TRAINING_PLAN,
+        str(id),
+        _existing(id, may_see, lambda s: tp.reassign(s, supervising_organization_id, facts)),
+    )
 
 
 async def revoke_on_referral(

@@ -184,6 +184,22 @@ class Revoke(Body):
     reason: Reason
 
 
+class Reassign(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"supervising_organization_id": "0b6f7c1e-3a2d-4e5f-8a9b-1c2d3e4f5a6b", "reassigned_on": "2026-10-01"}
+            ]
+        },
+    )
+
+    supervising_organization_id: UUID = Field(
+        description="The new supervising organization: the registry has the employer under it from `reassigned_on`"
+    )
+    reassigned_on: date
+
+
 class Complete(Body):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"completed_on": "2027-03-31", "exam_result": "passed"}]}
@@ -325,6 +341,12 @@ class NewSupervisingOrganizationRequirement(Document):
     reason: str
 
 
+class Reassignment(Document):
+    supervising_organization_id: UUID = Field(description="The new supervising organization")
+    previous_supervising_organization_id: UUID | None = Field(description="The one whose permit ended")
+    reassigned_on: date
+
+
 class Transfer(Document):
     transferred_on: date = Field(description="The day the worker moved: the new plan's start")
     to_plan_id: UUID
@@ -365,7 +387,12 @@ class TrainingPlanDocument(Document):
     revocation: Revocation | None
     transfer: Transfer | None = Field(description="ESD: the worker moved to another employer; this plan ended")
     improvement_orders: list[ImprovementOrder]
-    new_supervising_organization_required: NewSupervisingOrganizationRequirement | None
+    new_supervising_organization_required: NewSupervisingOrganizationRequirement | None = Field(
+        description="Set while the plan waits for a new supervising organization; a reassignment clears it"
+    )
+    reassignments: list[Reassignment] = Field(
+        default=[], description="The moves to a new supervising organization, oldest first"
+    )
     first_year_exams_missing: bool = Field(
         description="ESD: certified, its first year passed, and the basic grade or Japanese A1 not passed in it"
         " (as of today, or `as_of`)"

@@ -1,7 +1,7 @@
 """Training plans over REST (DOMAIN §10): each command one call into `commands.py`, each read one
 read from `projections/training_plans.py`."""
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 from uuid import UUID, uuid4
 
@@ -18,6 +18,7 @@ from services.accreditation.api.schemas import (
     Complete,
     Discontinue,
     IssueImprovementOrder,
+    Reassign,
     Reject,
     Revoke,
     ShownStatus,
@@ -88,6 +89,23 @@ async def revoke(id: UUID, body: Revoke, command: Command, _: OtitOfficer) -> Re
     )
 
 
+@router.post("/{id}/reassign", response_model=Accepted)
+async def reassign(id: UUID, body: Reassign, command: Command, _: OtitOfficer) -> Response:
+    """Move a plan flagged after its supervising organization's permit was revoked or expired to a new supervising
+    organization (DOMAIN §11); the flag is cleared. Refused (409) naming the rule: `reassign.not_flagged`,
+    `reassign.before_flag`, `reassign.same_supervising_organization`, `reassign.permit_not_active`,
+    `reassign.permit_suspended`, `reassign.not_supervising_the_employer` (the registry's `SupervisionChanged` has the
+    employer under the new organization from that day), `reassign.permit_covers_stage` (stage iii: a general
+    permit)."""
+    return await command.execute(
+        commands.reassign,
+        id,
+        supervising_organization_id=body.supervising_organization_id,
+        reassigned_on=body.reassigned_on,
+        may_see=command.principal.may_see,
+    )
+
+
 @router.post("/{id}/complete", response_model=Accepted)
 async def complete(id: UUID, body: Complete, command: Command, _: Filer) -> Response:
     """Record the end of the plan with the result of the stage's exam."""
@@ -149,6 +167,7 @@ async def get_training_plan(
 async def list_training_plans(
     pool: PoolDep,
     principal: Reader,
+    rules: RuleBookDep,
     implementing_organization_id: UUID | None = None,
     supervising_organization_id: UUID | None = None,
     trainee_id: UUID | None = None,
@@ -160,11 +179,20 @@ async def list_training_plans(
         bool | None, Query(description="ESD: certified plans whose first year passed without the basic grade and A1")
     ] = None,
     needs_new_supervising_organization: bool | None = None,
+    unattended_as_of: Annotated[
+        date | None,
+        Query(
+            description="The worklist: plans in force flagged for a new supervising organization at least the"
+            " configured number of days (TITP_ACCREDITATION_UNATTENDED_FLAG_DAYS, 30 by default) before this day"
+            " and not reassigned"
+        ),
+    ] = None,
     on: Annotated[date | None, Query(description="show statuses and flags as of this day (default: today)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Page[TrainingPlanDocument]:
-    """Training plans, filtered, in id order, a page at a time. `in_progress`: certified and started."""
+    """Training plans, filtered, in id order, a page at a time. `in_progress`: certified and started.
+    `unattended_as_of`: the flags for a new supervising organization nobody acted on (a worklist)."""
     found = await training_plans.training_plans(
         pool,
         today=on or today(),
@@ -177,8 +205,16 @@ async def list_training_plans(
         field=field,
         first_year_exams_missing=first_year_exams_missing,
         needs_new_supervising_organization=needs_new_supervising_organization,
+        flagged_by=_flagged_by(unattended_as_of, rules.unattended_flag_days),
         after=cursor_uuid(decode_cursor(cursor)),
         organization=principal.only_organization,
         limit=limit + 1,
     )
     return page_of([TrainingPlanDocument.model_validate(d) for d in found], limit, lambda plan: [str(plan.id)])
+
+
+def _flagged_by(unattended_as_of: date | None, days: int) -> date | None:
+    """The last flag date that is `days` old on `unattended_as_of` (date.min near the calendar's start: none is)."""
+    if unattended_as_of is None:
+        return None
+    return unattended_as_of - timedelta(days=days) if unattended_as_of - date.min > timedelta(days=days) else date.min

@@ -66,6 +66,10 @@ STAGE_II_MAX_GAP_MONTHS = 12
 
 _STAGE_ORDER = {Stage.I: 1, Stage.II: 2, Stage.III: 3}
 
+# A plan flagged for a new supervising organization (§11) that nobody reassigned within this many days of the
+# flag shows on the officers' worklist (GET /v1/training-plans?unattended_as_of=). (c)
+UNATTENDED_FLAG_DAYS = 30
+
 
 # The ESD fields (育成就労産業分野, DOMAIN §9)
 
@@ -206,6 +210,7 @@ class ImplementingOrganization:
     esd_supervising_organization_id: UUID | None = None  # ESD's supervision support organization (type b)
     esd_supervised_from: date | None = None
     stability_recognised: bool = False  # type (a): the Ministers recognise the company as stable (registry)
+    supervised_from: date | None = None  # TITP: from `SupervisionChanged`; None: since its registration
 
 
 @dataclass(frozen=True)
@@ -889,10 +894,66 @@ class Switch:
 
 
 @dataclass(frozen=True)
+class ReassignmentFacts:
+    """What a reassignment to a new supervising organization is decided on: the employer and the new organization's
+    permit as the registry's topic told them."""
+
+    reassigned_on: date
+    implementing_organization: ImplementingOrganization | None
+    permit: Permit | None
+
+
+def check_reassignment(plan: PlanDetails, supervising_organization_id: UUID, facts: ReassignmentFacts) -> None:
+    """A flagged plan moves only to an organization that may supervise it from `reassigned_on` (§11): one holding an
+    active permit of the plan's scheme, not suspended, that supervises (TITP) or supports (ESD) the employer from
+    that day as the registry recorded it (`SupervisionChanged`), with a general permit for stage iii."""
+    day = facts.reassigned_on
+    if supervising_organization_id == plan.supervising_organization_id:
+        _refuse(
+            "reassign.same_supervising_organization",
+            f"the plan is already under the supervising organization {supervising_organization_id}",
+        )
+    permit = facts.permit
+    if permit is None or permit.scheme is not plan.scheme or not permit.active_on(day):
+        _refuse(
+            "reassign.permit_not_active",
+            f"the supervising organization {supervising_organization_id} holds no active {plan.scheme} permit on {day}"
+            + (f" (its {permit.scheme} permit is {permit.status})" if permit else ""),
+        )
+    if suspension := permit.suspension_on(day):
+        _refuse(
+            "reassign.permit_suspended",
+            f"the supervising organization's business is suspended from {suspension.start} until {suspension.end}",
+        )
+    employer = facts.implementing_organization
+    supervisor, since = (
+        (employer.esd_supervising_organization_id, employer.esd_supervised_from)
+        if employer and plan.scheme is ESD
+        else (employer.supervising_organization_id, employer.supervised_from)
+        if employer
+        else (None, None)
+    )
+    if supervisor != supervising_organization_id or (since is not None and day < since):
+        _refuse(
+            "reassign.not_supervising_the_employer",
+            f"the registry has the implementing organization {plan.implementing_organization_id} under"
+            f" {supervisor or 'no supervising organization'}"
+            + (f" from {since}" if since and supervisor == supervising_organization_id else "")
+            + f", not under {supervising_organization_id} on {day}",
+        )
+    if plan.stage is III and permit.permit_type != PermitType.GENERAL:
+        _refuse(
+            "reassign.permit_covers_stage",
+            f"stage iii needs a general permit; the supervising organization's is {permit.permit_type}",
+        )
+
+
+@dataclass(frozen=True)
 class RuleBook:
     titp: TitpRules = TitpRules()
     esd: EsdRules = EsdRules()
     switch: Switch = Switch()
+    unattended_flag_days: int = UNATTENDED_FLAG_DAYS  # (c)
 
     def for_plan(self, plan: PlanDetails) -> TitpRules | EsdRules:
         """The plan's rule set: its scheme's."""

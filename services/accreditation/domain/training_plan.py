@@ -4,6 +4,7 @@ applied -> certified | rejected            (an application the switch refuses is
 certified -> (in progress from the start date) -> completed | discontinued
 certified -> transferred                   (ESD: the worker's new plan with another employer was certified)
 certified -> revoked; improvement orders while certified
+certified, flagged (new supervising organization required) -> reassigned to a new one: the flag is cleared
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from contracts.accreditation import (
     TrainingPlanCertified,
     TrainingPlanCompleted,
     TrainingPlanDiscontinued,
+    TrainingPlanReassigned,
     TrainingPlanRejected,
     TrainingPlanRevoked,
     TrainingPlanTransferred,
@@ -39,7 +41,9 @@ from services.accreditation.domain.rules import (
     CertificationFacts,
     ImplementingOrganization,
     OtherPlan,
+    ReassignmentFacts,
     RuleBook,
+    check_reassignment,
     check_terms,
 )
 from shared import improvement_orders
@@ -137,6 +141,7 @@ class AppliedPlan(TrainingPlan):
     ending: Ending | None = None
     improvement_orders: tuple[ImprovementOrder, ...] = ()
     new_supervising_organization_required: NewSupervisingOrganizationRequired | None = None
+    reassignments: tuple[TrainingPlanReassigned, ...] = ()
 
     @property
     def exists(self) -> bool:
@@ -195,6 +200,15 @@ def evolve(state: TrainingPlan, event: EventPayload) -> TrainingPlan:
             )
         case NewSupervisingOrganizationRequired():
             return replace(state, new_supervising_organization_required=event)
+        case TrainingPlanReassigned():
+            # The header is the application's: from now on it names the new supervising organization.
+            new = {"supervising_organization_id": event.supervising_organization_id}
+            return replace(
+                state,
+                application=state.application.model_copy(update=new),
+                new_supervising_organization_required=None,
+                reassignments=(*state.reassignments, event),
+            )
     return state
 
 
@@ -364,6 +378,32 @@ def require_new_supervising_organization(state: TrainingPlan, since: date, reaso
     ):
         return []
     return [NewSupervisingOrganizationRequired(**state.header(), since=since, reason=reason)]
+
+
+def reassign(state: TrainingPlan, supervising_organization_id: UUID, facts: ReassignmentFacts) -> list[EventPayload]:
+    """Move a plan flagged for a new supervising organization to one that supervises its employer (§11)."""
+    if not isinstance(state, AppliedPlan):
+        raise DomainRuleViolation("reassign.not_flagged", "this plan was never applied for")
+    flag = state.new_supervising_organization_required
+    if state.status is not PlanStatus.CERTIFIED or flag is None:
+        raise DomainRuleViolation(
+            "reassign.not_flagged",
+            "only a plan in force flagged as needing a new supervising organization can be reassigned;"
+            f" this plan is {state.status}" + ("" if flag else " and not flagged"),
+        )
+    if facts.reassigned_on < flag.since:
+        raise DomainRuleViolation(
+            "reassign.before_flag", f"reassigned_on {facts.reassigned_on} is before the flag of {flag.since}"
+        )
+    check_reassignment(state.application, supervising_organization_id, facts)
+    header = {**state.header(), "supervising_organization_id": supervising_organization_id}
+    return [
+        TrainingPlanReassigned(
+            **header,
+            previous_supervising_organization_id=state.application.supervising_organization_id,
+            reassigned_on=facts.reassigned_on,
+        )
+    ]
 
 
 def _require_status(state: TrainingPlan, status: PlanStatus, rule: str, detail: str) -> AppliedPlan:

@@ -190,9 +190,11 @@ async def _organizations(conn: asyncpg.Connection, id: UUID, event: object) -> N
             )
         case SupervisionChanged():
             await conn.execute(
-                "UPDATE registry_implementing_organizations SET supervising_organization_id = $2 WHERE id = $1",
+                "UPDATE registry_implementing_organizations SET supervising_organization_id = $2,"
+                " supervised_from = $3 WHERE id = $1",
                 id,
                 event.supervising_organization_id,
+                event.effective_from,
             )
 
 
@@ -237,7 +239,7 @@ async def _permit(conn: asyncpg.Connection, id: UUID, **values) -> None:
 async def implementing_organization(conn: asyncpg.Connection, id: UUID) -> ImplementingOrganization | None:
     row = await conn.fetchrow(
         "SELECT training_type, supervising_organization_id, full_time_staff, excellent, prefecture,"
-        " esd_supervising_organization_id, esd_supervised_from, stability_recognised"
+        " esd_supervising_organization_id, esd_supervised_from, stability_recognised, supervised_from"
         " FROM registry_implementing_organizations WHERE id = $1",
         id,
     )
@@ -252,6 +254,7 @@ async def implementing_organization(conn: asyncpg.Connection, id: UUID) -> Imple
         row["esd_supervising_organization_id"],
         row["esd_supervised_from"],
         row["stability_recognised"],
+        row["supervised_from"],
     )
 
 

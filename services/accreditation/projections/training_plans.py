@@ -83,6 +83,16 @@ def training_plan_document(
         ],
         "transfer": _without_header(ending) if ending and state.status is PlanStatus.TRANSFERRED else None,
         "new_supervising_organization_required": _without_header(state.new_supervising_organization_required),
+        "reassignments": [
+            {
+                "supervising_organization_id": str(r.supervising_organization_id),
+                "previous_supervising_organization_id": str(r.previous_supervising_organization_id)
+                if r.previous_supervising_organization_id
+                else None,
+                "reassigned_on": r.reassigned_on.isoformat(),
+            }
+            for r in state.reassignments
+        ],
         "first_year_exams_missing": as_of is not None
         and tp.first_year_exams_missing(plan.scheme, state.status, plan.start_date, [*stated, *recorded_passes], as_of),
         "version": version,
@@ -101,6 +111,7 @@ async def project_training_plan(conn: asyncpg.Connection, id: str, state: tp.Tra
             exam_result, document, version, scheme, field, transfer_from, transfer_reason, applied_on, operation)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
         ON CONFLICT (id) DO UPDATE SET status = excluded.status, ended_on = excluded.ended_on,
+            supervising_organization_id = excluded.supervising_organization_id,
             exam_result = excluded.exam_result, document = excluded.document, version = excluded.version
         """,
         UUID(id),
@@ -344,13 +355,15 @@ async def training_plans(
     field: str | None = None,
     first_year_exams_missing: bool | None = None,
     needs_new_supervising_organization: bool | None = None,
+    flagged_by: date | None = None,
     after: UUID | None = None,
     organization: str | None = None,
     limit: int,
 ) -> list[dict[str, Any]]:
     """Plans as readers see them on the day `today` (status, first-year flag), filtered, in id order after
     `after`, at most `limit`; only those naming `organization` (as implementing or supervising organization)
-    when given."""
+    when given. With `flagged_by`: only plans in force flagged for a new supervising organization by that day and
+    not reassigned since (the worklist of flags nobody acted on)."""
     async with pool.acquire() as conn:
         rows = await conn.fetch(
             f"""
@@ -367,6 +380,8 @@ async def training_plans(
                AND ($11::text IS NULL OR scheme = $11)
                AND ($12::text IS NULL OR field = $12)
                AND ($13::bool IS NULL OR {FIRST_YEAR_EXAMS_MISSING} = $13)
+               AND ($14::date IS NULL OR (status = 'certified'
+                    AND (document->'new_supervising_organization_required'->>'since')::date <= $14))
              ORDER BY id LIMIT $10
             """,
             today,
@@ -382,5 +397,6 @@ async def training_plans(
             scheme.value if scheme else None,
             field,
             first_year_exams_missing,
+            flagged_by,
         )
         return await personal_data.shown(conn, [r["document"] for r in rows])
