@@ -121,6 +121,13 @@ def prefecture(value: str) -> Prefecture | None:
     return found
 
 
+def prefecture_code(value: str) -> str:
+    """`value` as its prefecture's JIS code when it names one, else as given: events recorded before issue 19 carry
+    the name that was filed ("Tokyo", "東京都"), read as the code ("13"); one naming no prefecture stays readable."""
+    found = prefecture(value)
+    return found.code if found is not None else value
+
+
 @cache
 def operations() -> dict[str, Operation]:
     """The transition operations (移行対象職種・作業) by code."""

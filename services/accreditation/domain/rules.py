@@ -148,8 +148,7 @@ def prefecture_code(value: str | None) -> str | None:
     the registry before issue 19) is kept as given, stripped; None (or blank) stays None."""
     if value is None or not value.strip():
         return None
-    found = reference.prefecture(value)
-    return found.code if found is not None else value.strip()
+    return reference.prefecture_code(value.strip())
 
 
 def prefecture_codes(values: Iterable[str]) -> frozenset[str]:

@@ -44,6 +44,4 @@ def prefecture_code(value: object) -> object:
     issue 19 carry the name given: read as its code (the upcast on read; the stored event is unchanged). A value that
     names no prefecture is left as it is, so every event ever recorded stays readable; a new request with one is
     refused (`check_prefecture`)."""
-    if isinstance(value, str) and (found := reference.prefecture(value)) is not None:
-        return found.code
-    return value
+    return reference.prefecture_code(value) if isinstance(value, str) else value
