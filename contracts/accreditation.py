@@ -51,13 +51,15 @@ class DiscontinuationReason(StrEnum):
 
 
 class TransferReason(StrEnum):
-    """Why an ESD worker moves to another employer (転籍): at their own wish, after the field's period and
-    with the exams it asks for; or for an unavoidable reason, without those conditions."""
+    """Why a trainee or worker moves to another employer (転籍) on a new plan, under TITP or ESD (one mechanism).
+    ESD: at the worker's own wish, after the field's period and with the exams it asks for; or for an unavoidable
+    reason, without those conditions. TITP: only for an unavoidable reason (own_wish is refused)."""
 
     OWN_WISH = "own_wish"
     ABUSE = "abuse"
     BANKRUPTCY = "bankruptcy"
     SERIOUS_VIOLATION = "serious_violation"
+    PERMIT_ENDED = "permit_ended"  # the supervising organization's permit was revoked or expired
 
 
 class PlanStatus(StrEnum):
@@ -69,7 +71,7 @@ class PlanStatus(StrEnum):
     COMPLETED = "completed"
     DISCONTINUED = "discontinued"
     REVOKED = "revoked"
-    TRANSFERRED = "transferred"  # ESD: the worker moved to another employer on a new plan (TrainingPlanTransferred)
+    TRANSFERRED = "transferred"  # TITP or ESD: moved to another employer on a new plan (TrainingPlanTransferred)
 
 
 class Record(BaseModel):
@@ -143,9 +145,12 @@ class PlanDetails(PlanHeader):
     sending_organization_id: UUID | None = Field(default=None, description="Type (b) only")
     field: str | None = Field(default=None, max_length=100, description="ESD: one of its fields (GET /v1/esd/fields)")
     transfer_from: UUID | None = Field(
-        default=None, description="ESD: the worker's plan with another employer that this one continues (a transfer)"
+        default=None,
+        description="A transfer (TITP or ESD): the trainee's plan with another employer that this one continues",
     )
-    transfer_reason: TransferReason | None = Field(default=None, description="ESD: why the worker transfers")
+    transfer_reason: TransferReason | None = Field(
+        default=None, description="A transfer: why the trainee moves (TITP: an unavoidable reason only)"
+    )
     extension: bool = Field(
         default=False, description="ESD: the extra year after a failed Specified Skilled Worker test"
     )
@@ -248,8 +253,8 @@ class ImprovementOrderClosed(PlanEvent):
 
 @accreditation_events.register
 class TrainingPlanTransferred(PlanEvent):
-    """ESD: the worker moved to another employer on a new certified plan; this plan ends, and the years
-    count across both."""
+    """The trainee (TITP) or worker (ESD) moved to another employer on a new certified plan; this plan ends, and the
+    stage's (TITP) or the scheme's (ESD) length counts across both."""
 
     transferred_on: date = Field(
         description="The day the worker moves: the new plan's start; this plan's last day is the day before"
@@ -353,3 +358,149 @@ def employer_stream_id(implementing_organization_id: UUID) -> str:
     """The implementing organization's own stream in this service (its Art. 15 orders): a UUID apart from the
     registry's stream of the same organization and from every plan's and trainee's."""
     return str(uuid5(EMPLOYER_STREAMS, str(implementing_organization_id)))
+
+
+# Filings received from employers and supervising organizations (DOMAIN §11 "§4 after certification"; issue 20
+# item 4). Stream: the filing's id. Each has the day it was filed and the day it was due: it is late by
+# filed_on - due_on days when that is positive (`late_days`).
+
+ReceiptNumber = Annotated[
+    str,
+    Field(
+        pattern=r"^S-\d{4}-\d{6}$",
+        description="The implementation-start notice's receipt number (受理番号), issued by the service, e.g."
+        " S-2027-000123; the employer's later filings quote it",
+    ),
+]
+
+
+class DifficultyCause(StrEnum):
+    """Why continuing the training became difficult (技能実習実施困難時届出, Art. 19)."""
+
+    BANKRUPTCY = "bankruptcy"
+    ABUSE = "abuse"
+    SERIOUS_VIOLATION = "serious_violation"
+    DISAPPEARANCE = "disappearance"
+    ILLNESS_OR_INJURY = "illness_or_injury"
+    TRAINEE_WISH = "trainee_wish"
+    OTHER = "other"
+
+
+class FilingEvent(EventPayload):
+    filed_on: date = Field(description="The day the agency received it")
+    due_on: date = Field(description="The last day it could be filed on time")
+
+    @property
+    def late_days(self) -> int:
+        return max(0, (self.filed_on - self.due_on).days)
+
+
+@accreditation_events.register
+class ImplementationStartNoticeFiled(FilingEvent):
+    """Art. 17: the implementing organization's notice that it started implementing training (実習実施者届出),
+    after its first plan started; one per employer. Due START_NOTICE_DAYS (default 30) after that start."""
+
+    implementing_organization_id: UUID
+    training_plan_id: UUID = Field(description="The employer's first plan to start")
+    started_on: date
+    receipt_number: ReceiptNumber
+
+
+@accreditation_events.register
+class DifficultyNoticeFiled(FilingEvent):
+    """Art. 19: the notice that continuing the training became difficult, with the measures to continue it;
+    type (b) through the supervising organization. Not the end of the plan: the plan stays certified, and may
+    then be transferred or discontinued. Due DIFFICULTY_NOTICE_DAYS (default 14) after `occurred_on`."""
+
+    implementing_organization_id: UUID
+    training_plan_id: UUID
+    supervising_organization_id: UUID | None = Field(default=None, description="Type (b): who filed it")
+    occurred_on: date
+    cause: DifficultyCause
+    measures: str = Field(min_length=1, max_length=4000, description="The measures to continue the training")
+    receipt_number: ReceiptNumber
+
+
+@accreditation_events.register
+class AnnualImplementationReportFiled(FilingEvent):
+    """Art. 21: the implementing organization's report on a fiscal year (April-March) of implementation; one
+    per employer and year, after the year; due 31 May after it (configurable)."""
+
+    implementing_organization_id: UUID
+    fiscal_year: int = Field(ge=2000, le=2100, description="The year it starts in: 2026 = Apr 2026 - Mar 2027")
+    receipt_number: ReceiptNumber
+    trainees: int = Field(ge=0, description="Trainees it had in training during the year")
+
+
+@accreditation_events.register
+class VisitRecordFiled(FilingEvent):
+    """The supervising organization's record of its monthly visit (訪問指導) to an employer with a stage-i plan
+    in progress under it that month; due the last day of the next month (configurable)."""
+
+    supervising_organization_id: UUID
+    implementing_organization_id: UUID
+    month: date = Field(description="The first day of the month visited")
+    visited_on: date = Field(description="A day in that month")
+
+
+# Plan changes (issue 20, §11 "after certification"; stream: the plan's id). Art. 11: a change of a certified plan's
+# terms needs change certification (変更認定), decided by the plan's own rules; a minor change (軽微な変更) is notified.
+
+
+class PlanChanges(Record):
+    """New values of a certified plan's changeable terms; a term left out (null) stays as it is. The trainee, the
+    scheme, the stage, the training type and the organizations are not changeable (a move to another employer is a
+    transfer, to another supervising organization a reassignment)."""
+
+    start_date: date | None = Field(default=None, description="Only before the plan has started")
+    end_date: date | None = None
+    monthly_wage: int | None = Field(default=None, ge=0, description="Yen per month")
+    comparable_japanese_wage: int | None = Field(default=None, ge=0, description="Yen per month")
+    job_category: str | None = Field(default=None, min_length=1, max_length=200)
+    operation: str | None = Field(default=None, max_length=100, description="TITP: a shared.reference code")
+    return_home: ReturnHome | None = Field(default=None, description="TITP stage iii: within its first year")
+
+    def stated(self) -> dict[str, Any]:
+        """The terms this change states, by name (those left out are not)."""
+        return {name: getattr(self, name) for name in type(self).model_fields if getattr(self, name) is not None}
+
+
+@accreditation_events.register
+class TrainingPlanChangeApplied(PlanEvent):
+    """An application for change certification (Art. 11) of a plan in force; pending until certified or rejected.
+    The header is the plan's as it stands (the change is not in force yet)."""
+
+    change_id: UUID
+    applied_on: date
+    reason: str
+    changes: PlanChanges
+
+
+@accreditation_events.register
+class TrainingPlanChangeCertified(PlanEvent):
+    """The change is certified: the plan's terms are the changed ones from now on, and its header (on this event and
+    every later one) states them."""
+
+    change_id: UUID
+    certified_on: date
+    terms_version: int = Field(description="The version of the plan's terms this change makes (the original: 1)")
+
+
+@accreditation_events.register
+class TrainingPlanChangeRejected(PlanEvent):
+    change_id: UUID
+    reason: str
+
+
+@accreditation_events.register
+class TrainingPlanMinorChangeNotified(PlanEvent):
+    """A notice of minor changes (軽微な変更の届出): in force as notified, no decision. Its changes, if any, are minor
+    terms only (a material one needs change certification)."""
+
+    notice_id: UUID
+    notified_on: date
+    description: str
+    changes: PlanChanges = PlanChanges()
+    terms_version: int | None = Field(
+        default=None, description="The version of the terms it makes, when it changes a term; null when it changes none"
+    )

@@ -36,13 +36,16 @@ class InspectionReason(StrEnum):
     COMPLAINT = "complaint"  # extraordinary, e.g. a trainee's consultation with OTIT
     TIP = "tip"  # extraordinary
     FOLLOW_UP = "follow_up"  # extraordinary, e.g. after an improvement report that did not come
+    OVERDUE_FILING = "overdue_filing"  # extraordinary: a filing owed and overdue (GET /v1/filings, issue 20)
 
     @property
     def extraordinary(self) -> bool:
         return self in EXTRAORDINARY_REASONS
 
 
-EXTRAORDINARY_REASONS = frozenset({InspectionReason.COMPLAINT, InspectionReason.TIP, InspectionReason.FOLLOW_UP})
+EXTRAORDINARY_REASONS = frozenset(
+    {InspectionReason.COMPLAINT, InspectionReason.TIP, InspectionReason.FOLLOW_UP, InspectionReason.OVERDUE_FILING}
+)
 
 
 class InspectionOutcome(StrEnum):
@@ -121,6 +124,11 @@ class InspectionScheduled(InspectionEvent):
         description="The scheme the inspection is under: esd for a supervision support organization, and for an"
         " employer whose plans include an ESD plan; events before ESD: titp",
     )
+    filing_id: UUID | None = Field(
+        default=None,
+        description="An inspection opened from an overdue filing (reason overdue_filing): the filing's id on GET"
+        " /v1/filings",
+    )
 
 
 @inspection_events.register
@@ -181,3 +189,73 @@ class AdministrativeActionReferred(EventPayload):
     scope: Literal["all", "part"] | None = None
     # For permit revocations: the Art. 37(1) ground (see registry RevocationGround).
     ground: str | None = Field(default=None, max_length=50)
+
+
+# Trainee consultations (DOMAIN §7, issue 20 item 5). One stream per consultation (its id). They stay with OTIT:
+# no organization reads them, and no event names the trainee other than by id.
+
+
+class ConsultationChannel(StrEnum):
+    PHONE = "phone"
+    EMAIL = "email"
+    VISIT = "visit"
+    LETTER = "letter"
+    OTHER = "other"
+
+
+class ConsultationSubject(StrEnum):
+    """What the trainee consulted OTIT about (the main subject)."""
+
+    WAGES = "wages"
+    WORKING_HOURS = "working_hours"
+    ABUSE_OR_HARASSMENT = "abuse_or_harassment"
+    PASSPORT_OR_DEPOSIT = "passport_or_deposit"  # passport or residence card kept, deposit or penalty contract
+    EARLY_RETURN_PRESSURE = "early_return_pressure"  # pressed to go home before the plan's end
+    PREGNANCY = "pregnancy"
+    HEALTH = "health"
+    TRANSFER_WISH = "transfer_wish"
+    LIVING_CONDITIONS = "living_conditions"
+    OTHER = "other"
+
+
+ConsultationTargetType = Literal["implementing_organization", "supervising_organization"]
+"""Whom an extraordinary inspection opened from a consultation inspects: an organization the consultation names."""
+
+
+@inspection_events.register
+class ConsultationRecorded(EventPayload):
+    """A trainee's consultation or complaint received by OTIT, in the trainee's language."""
+
+    consultation_id: UUID
+    received_on: date
+    language: str = Field(
+        pattern=r"^[a-z]{2}$", description="The language it was held in: an ISO 639-1 code (vi, zh, id, tl, my, ...)"
+    )
+    channel: ConsultationChannel
+    subject: ConsultationSubject
+    summary: str = Field(
+        min_length=1, max_length=4000, description="What the trainee said, in the trainee's language; no names"
+    )
+    trainee_id: UUID | None = None
+    training_plan_id: UUID | None = None
+    implementing_organization_id: UUID | None = None
+    supervising_organization_id: UUID | None = None
+
+
+@inspection_events.register
+class ConsultationHandled(EventPayload):
+    """What OTIT did about it (advice, a call to the organization, a referral); `closed`: nothing more to do."""
+
+    handled_on: date
+    handling: str = Field(min_length=1, max_length=4000)
+    closed: bool = False
+
+
+@inspection_events.register
+class ConsultationEscalated(EventPayload):
+    """An extraordinary inspection (reason: complaint) opened from the consultation, of an organization it names."""
+
+    escalated_on: date
+    inspection_id: UUID
+    target_type: TargetType
+    target_id: UUID

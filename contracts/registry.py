@@ -370,3 +370,33 @@ class SupervisionChanged(EventPayload):
     supervising_organization_id: UUID
     scheme: Scheme
     effective_from: date
+    alongside: bool = Field(
+        default=False,
+        description="the employer joins this organization alongside the ones supervising it for the scheme (TITP"
+        " allows more than one; ESD only when configured) instead of moving to it; false (a move: every other"
+        " supervision of the scheme ends the day before) in changes recorded before issue 20",
+    )
+
+
+@registry_events.register
+class SupervisionEnded(EventPayload):
+    """The employer's supervision (TITP) or support (ESD) by this organization ends: `effective_until` is its last
+    day. Its other supervisions of the scheme, if any, carry on. Stream: the implementing organization's id."""
+
+    supervising_organization_id: UUID
+    scheme: Scheme
+    effective_until: date = Field(description="the supervision's last day")
+
+
+# A supervising organization's annual business report (Art. 43 of the Act; stream: the supervising organization's id)
+
+
+@registry_events.register
+class BusinessReportFiled(EventPayload):
+    """The annual business report (事業報告書) of a supervising organization for a fiscal year (April-March); due by
+    31 May after the year (configurable). One per organization and year."""
+
+    supervising_organization_id: UUID
+    fiscal_year: int = Field(ge=2000, le=2100, description="the fiscal year (April of this year to March of the next)")
+    filed_on: date
+    due_on: date = Field(description="31 May after the fiscal year (TITP_REGISTRY_BUSINESS_REPORT_DUE_MONTH_DAY)")

@@ -49,7 +49,7 @@ from services.accreditation.domain.rules import STAGE_EXAM, OtherPlan, RuleBook,
 from services.registry.domain import rules as permit_rules
 from services.registry.domain.sending_rules import MOC_COUNTRIES
 from shared import reference
-from shared.dates import add_months, fiscal_year, last_day
+from shared.dates import add_months, fiscal_year, fiscal_year_start, last_day
 from shared.settings import DEFAULT_HTTP_PORTS
 
 log = logging.getLogger(__name__)
@@ -195,6 +195,7 @@ RULES = RuleBook()
 TITP, ESD, SWITCH = RULES.titp, RULES.esd, RULES.switch
 SUPPORT = permit_rules.SupervisionSupportRules()
 QUOTA = TITP.quota
+FILINGS = RULES.filings  # when the filings the agency receives are due (an annual report: 31 May after its year)
 STAGE_MONTHS = {stage.value: 12 * years for stage, years in TITP.stage_years.items()}
 NEXT_STAGE = {before.value: after.value for before, after in zip(Stage, list(Stage)[1:], strict=False)}
 MIN_STAFF = 3  # the smallest implementing organization the seeder makes
@@ -294,6 +295,7 @@ class SupervisingOrganization:
     suspension: tuple[date, date] | None = None
     downgraded_on: date | None = None
     improvement_orders: list[tuple[date, date]] = field(default_factory=list)  # issued on, deadline
+    business_reports: list[tuple[int, date]] = field(default_factory=list)  # fiscal year, filed on
 
     def certifies(self, day: date, stage: str) -> bool:
         """Could a plan under this organization's permit be certified on `day`?"""
@@ -334,6 +336,11 @@ class ImplementingOrganization:
     esd_from: date | None = None  # ... from this day
     esd_field: str | None = None  # the ESD field its workers work in
     operations: tuple[str, ...] = ()  # the operations (shared.reference codes) of its job category it trains in
+    start_notice: tuple[str, date] | None = None  # the plan (its key) whose start it notifies, filed on
+    annual_reports: list[tuple[int, date, int]] = field(default_factory=list)  # fiscal year, filed on, trainees
+    visit_records: list[tuple[date, date, date]] = field(default_factory=list)  # month, visited on, filed on
+    # After its supervising organization's permit was revoked: the new one (index), joined on, plans moved on.
+    new_supervising: tuple[int, date, date] | None = None
 
 
 @dataclass
@@ -389,6 +396,9 @@ class Plan:
     transfer_from: str | None = None  # ESD: the key of the plan it continues, at the worker's own wish
     exam_results: list[tuple[str, date]] = field(default_factory=list)  # ESD: passes the exam body reports
     operation: str | None = None  # TITP: the operation (a shared.reference code), the same at every stage
+    transfer_reason: str | None = None  # TITP: the unavoidable reason of a transfer (ESD's are at the worker's wish)
+    difficulty: Difficulty | None = None  # the employer's notice of difficulty about it
+    change: PlanChange | None = None  # a change certification, or a minor change, of its terms
 
     @property
     def nationality(self) -> str:
@@ -405,6 +415,7 @@ class Blueprint:
     implementing: list[ImplementingOrganization]
     plans: list[Plan]
     support: list[SupportOrganization] = field(default_factory=list)  # ESD, when the dataset reaches its start
+    consultations: list[Consultation] = field(default_factory=list)
 
     def prefecture_of(self, plan: Plan) -> str:
         return self.implementing[plan.implementing].prefecture
@@ -423,7 +434,7 @@ def titp_exam_results(blueprint: Blueprint, stage: str) -> list[tuple[Plan, str,
     return [
         (plan, plan.exams_passed[-1]["grade"], date.fromisoformat(plan.exams_passed[-1]["passed_on"]))
         for plan in blueprint.plans
-        if plan.stage == stage and plan.exams_passed
+        if plan.stage == stage and plan.exams_passed and plan.transfer_from is None  # a transfer's are its source's
     ]
 
 
@@ -638,7 +649,10 @@ def build_blueprint(scale: float, seed: int, as_of: date) -> Blueprint:
     _staff(rng, implementing, plans)
     if support:
         _support_numbers(esd_rng, as_of, implementing, plans, support)
-    return Blueprint(seed, scale, as_of, supervising, sending, implementing, plans, support)
+    life_rng = random.Random(f"titp-seed-life:{seed}:{scale}:{as_of.isoformat()}")
+    _titp_transfers(life_rng, as_of, supervising, implementing, plans)
+    consultations = _life(life_rng, as_of, supervising, implementing, plans)
+    return Blueprint(seed, scale, as_of, supervising, sending, implementing, plans, support, consultations)
 
 
 def _support(
@@ -888,8 +902,10 @@ def _plans(
             else:
                 if not (io.excellent and rng.random() < TO_STAGE_III and reaches(operation, next_stage)):
                     break
-                # home for 1 or 2 months first
-                start = add_months(end + timedelta(days=1), TITP.return_home_min_months + rng.choice((0, 1)))
+                # home for 1 or 2 whole months first, counted as accreditation counts them (29 Jan + 1 month: to
+                # 28 Feb, so stage iii starts on 1 Mar)
+                home = last_day(end + timedelta(days=1), TITP.return_home_min_months + rng.choice((0, 1)))
+                start = home + timedelta(days=1)
             if start > last_start or not certifiable(io, certified_on(start), next_stage):
                 break
             if not titp_continuation_allowed(chain, next_stage, start):
@@ -997,6 +1013,517 @@ def _transfers(
         plan.ending = ("transferred", day, None)
         plans.append(moved)
         moved.ending, _ = _ending(rng, moved, io, as_of)
+
+
+# After certification (issue 20): transfers, new supervising organizations, plan changes, the filings the agency
+# receives and trainees' consultations. They draw on their own generator, after everything else is decided: the
+# rest of the dataset is what it was before they were added (tests/unit/test_seed_blueprint.py checks it).
+TITP_TRANSFERRED = 0.01  # of the TITP plans: the trainee moves to another employer for an unavoidable reason ...
+TRANSFER_REASONS = {"bankruptcy": 6, "abuse": 2, "serious_violation": 2}  # ... mostly a bankruptcy
+REASSIGNED = 0.8  # of the employers of a revoked supervising organization: join another one, their plans moved to it
+CHANGE_CERTIFIED, MINOR_CHANGE = 0.03, 0.10  # of the TITP plans: a change certification applied for; a minor change
+CHANGE_REJECTED = 0.1  # of the change certifications: rejected
+DIFFICULTY = 0.02  # of the TITP plans: a notice of difficulty (every transfer has one, half the disappearances too)
+DIFFICULTY_CAUSES = {"illness_or_injury": 4, "trainee_wish": 3, "other": 2}  # those that do not end the plan
+START_NOTICE_LATE = 0.04
+ANNUAL_REPORT_LATE, ANNUAL_REPORT_MISSING = 0.05, 0.02
+BUSINESS_REPORT_LATE, BUSINESS_REPORT_MISSING = 0.05, 0.02
+VISIT_MONTHS = 3  # stage-i visit records: a sample, the last months before the dataset's date (a duty every month)
+VISIT_LATE, VISIT_MISSING = 0.05, 0.03
+LATE_FILING = 0.05  # of the notices of difficulty: filed after they are due
+# Consultations with OTIT: about 3 a year per 100 trainees, by subject; in the trainee's language.
+CONSULTATIONS_PER_TRAINEE_YEAR = 0.03
+CONSULTATION_SUBJECTS = {
+    "wages": 20,
+    "working_hours": 14,
+    "abuse_or_harassment": 10,
+    "passport_or_deposit": 3,
+    "early_return_pressure": 5,
+    "pregnancy": 2,
+    "health": 10,
+    "transfer_wish": 13,
+    "living_conditions": 13,
+    "other": 10,
+}
+CONSULTATION_CHANNELS = {"phone": 50, "email": 20, "visit": 8, "letter": 4, "other": 18}
+ANONYMOUS = 0.25  # of the consultations: the trainee gives no name (the employer is named)
+HANDLED, CLOSED = 0.9, 0.85  # of the consultations by the dataset's date: handled; of those, closed
+ESCALATED = 0.15  # of those about abuse, a passport kept or wages: an extraordinary inspection of the employer
+ESCALATED_SUBJECTS = frozenset({"abuse_or_harassment", "passport_or_deposit", "wages"})
+ESCALATION_DAYS = 75  # the most from a consultation to its inspection's completion
+LANGUAGES = {
+    "VN": "vi",
+    "ID": "id",
+    "PH": "tl",
+    "CN": "zh",
+    "MM": "my",
+    "KH": "km",
+    "TH": "th",
+    "NP": "ne",
+    "MN": "mn",
+    "LK": "si",
+    "UZ": "uz",
+    "BD": "bn",
+}
+# A consultation's summary, in the trainee's language where the seeder has one (no names in it).
+SUMMARIES = {
+    "vi": "Thực tập sinh xin tư vấn về vấn đề: {subject}.",
+    "id": "Peserta magang berkonsultasi tentang masalah: {subject}.",
+    "tl": "Kumonsulta ang trainee tungkol sa: {subject}.",
+    "zh": "实习生咨询的问题：{subject}。",
+    "my": "သင်တန်းသား၏ တိုင်ပင်ချက်: {subject}",
+    "th": "ผู้ฝึกงานขอคำปรึกษาเรื่อง: {subject}",
+}
+FALLBACK_SUMMARY = "The trainee asked for advice about: {subject}."
+
+
+@dataclass
+class Difficulty:
+    """A notice of difficulty in continuing training (Art. 19) about a plan."""
+
+    occurred_on: date
+    filed_on: date
+    cause: str
+    measures: str
+
+
+@dataclass
+class PlanChange:
+    """A change certification applied for (and decided on `decided_on`), or a minor change notified."""
+
+    minor: bool
+    on: date  # applied for, or notified
+    decided_on: date | None = None  # certified or rejected (a change certification)
+    rejected: bool = False
+    wage_raise: int = 0  # the new monthly wage: the certified one raised by this ...
+    raises_wage: bool = True  # ... unless a minor change changes no term (another instructor, say)
+
+
+@dataclass
+class Consultation:
+    key: str
+    received_on: date
+    language: str
+    channel: str
+    subject: str
+    plan: str  # the key of the trainee's plan: its employer (and supervising organization) are named
+    anonymous: bool  # the trainee and the plan are not named
+    handled: tuple[date, bool] | None = None  # handled on, closed
+    escalated: tuple[date, date] | None = None  # an extraordinary inspection of the employer: opened on, due by ...
+    inspected: tuple[date, str] | None = None  # ... done on, with this outcome
+
+
+def _certifiable(
+    supervising: list[SupervisingOrganization], io: ImplementingOrganization, day: date, stage: str
+) -> bool:
+    """Could the employer's plan of `stage` be decided on `day` (its plans not revoked, its supervisor's permit)?"""
+    if io.plans_revoked_on and day >= io.plans_revoked_on:
+        return False
+    return io.supervising is None or supervising[io.supervising].certifies(day, stage)
+
+
+def _in_progress_until(plan: Plan) -> date:
+    """The plan's last day in force."""
+    return plan.ending[1] - timedelta(days=1) if plan.ending else plan.end_date
+
+
+def _titp_transfers(
+    rng: random.Random,
+    as_of: date,
+    supervising: list[SupervisingOrganization],
+    implementing: list[ImplementingOrganization],
+    plans: list[Plan],
+) -> None:
+    """A few TITP trainees in training move, for an unavoidable reason, to another employer of the same supervising
+    organization training in their operation, on a new plan for the rest of the stage (its length counted across
+    both): the employer's notice of difficulty first, the new plan applied for in the filing window. The receiving
+    employer has room in its quota (the staff numbers are left as they were decided)."""
+    titp = [p for p in plans if p.scheme == Scheme.TITP]
+    last: dict[UUID, Plan] = {}
+    for plan in titp:
+        last[plan.trainee_id] = plan  # a trainee's plans come in order
+    by_stage: dict[tuple[int, str], list[Plan]] = defaultdict(list)
+    by_employer: dict[int, list[Plan]] = defaultdict(list)
+    for plan in titp:
+        by_stage[(plan.implementing, plan.stage or "")].append(plan)
+        by_employer[plan.implementing].append(plan)
+    peers: dict[tuple[int | None, str], list[int]] = defaultdict(list)
+    for j, io in enumerate(implementing):
+        if io.plans_revoked_on is None and by_employer[j]:
+            peers[(io.supervising, io.job_category)].append(j)
+
+    def fits(j: int, moved: Plan) -> bool:
+        io = implementing[j]
+        assert moved.stage is not None  # a TITP plan
+        stage = Stage(moved.stage)
+        excellent = io.excellent and (io.supervising is None or supervising[io.supervising].permit_type == "general")
+        limit, _ = QUOTA.limit(stage, io.full_time_staff, excellent, io.training_type == "a")
+        same = [*by_stage[(j, moved.stage or "")], moved]
+        for plan in same:
+            if sum(1 for o in same if o.start_date <= plan.end_date and plan.start_date <= o.end_date) > limit:
+                return False
+        op = reference.operation(moved.operation or "")
+        if op is not None and op.field_limit:
+            share = QUOTA.field_limit_share[op.field_limit]
+            every = [*by_employer[j], moved]
+            for plan in every:
+                overlap = sum(1 for o in every if o.start_date <= plan.end_date and plan.start_date <= o.end_date)
+                if overlap > share * io.full_time_staff:
+                    return False
+        return True
+
+    wanted = max(1, round(TITP_TRANSFERRED * len(titp)))
+    sources = [
+        p
+        for p in titp
+        if last[p.trainee_id] is p
+        and p.ending is None
+        and p.operation is not None
+        and (p.supervising is None or not supervising[p.supervising].revocation)
+    ]
+    done = 0
+    for source in rng.sample(sources, len(sources)):
+        if done >= wanted:
+            break
+        assert source.stage is not None  # a TITP plan
+        first = add_months(source.start_date, TITP_APPLIED_MONTHS_BEFORE[source.stage]) + timedelta(days=21)
+        latest = min(source.end_date - timedelta(days=30), as_of)
+        if first > latest:
+            continue
+        day = _day_between(rng, first, latest)
+        if not (applied_on(day, source.stage) < ESD_STARTS_ON and day <= SWITCH.titp_last_start):
+            continue
+        moved = Plan(
+            key=f"plan-{len(plans)}",
+            trainee_id=source.trainee_id,
+            trainee=source.trainee,
+            stage=source.stage,
+            job_category=source.job_category,
+            job_group=source.job_group,
+            implementing=source.implementing,
+            supervising=source.supervising,
+            sending=source.sending,
+            start_date=day,
+            end_date=source.end_date,  # the rest of the stage
+            applied_on=applied_on(day, source.stage),
+            certified_on=certified_on(day),
+            exams_passed=source.exams_passed,
+            operation=source.operation,
+            transfer_from=source.key,
+            transfer_reason=_pick(rng, TRANSFER_REASONS),
+        )
+        receivers = [
+            j
+            for j in peers[(source.supervising, source.job_category)]
+            if j != source.implementing
+            and source.operation in implementing[j].operations
+            and (source.stage != "iii" or implementing[j].excellent)
+            and any(p.transfer_from is None and p.start_date < day for p in by_employer[j])
+            and _certifiable(supervising, implementing[j], moved.applied_on, source.stage)
+            and _certifiable(supervising, implementing[j], moved.certified_on, source.stage)
+            and fits(j, moved)
+        ]
+        if not receivers:
+            continue
+        j = rng.choice(receivers)
+        moved.implementing, moved.job_group = j, implementing[j].job_group
+        source.ending = ("transferred", day, None)
+        occurred_on = _day_between(
+            rng, max(source.start_date, moved.applied_on - timedelta(days=30)), moved.applied_on - timedelta(days=1)
+        )
+        source.difficulty = Difficulty(
+            occurred_on,
+            _difficulty_filed(rng, occurred_on),
+            moved.transfer_reason or "other",
+            "the trainee moves to another implementing organization of the supervising organization",
+        )
+        plans.append(moved)
+        by_stage[(j, moved.stage or "")].append(moved)
+        by_employer[j].append(moved)
+        moved.ending, _ = _ending(rng, moved, implementing[j], as_of)
+        done += 1
+
+
+def _difficulty_filed(rng: random.Random, occurred_on: date) -> date:
+    if rng.random() < LATE_FILING:
+        return FILINGS.difficulty_notice_due(occurred_on) + timedelta(days=rng.randint(1, 20))
+    return occurred_on + timedelta(days=rng.randint(1, FILINGS.difficulty_notice_days))
+
+
+def _life(
+    rng: random.Random,
+    as_of: date,
+    supervising: list[SupervisingOrganization],
+    implementing: list[ImplementingOrganization],
+    plans: list[Plan],
+) -> list[Consultation]:
+    """What happens to certified plans, and what the agency receives, up to `as_of`."""
+    _reassignments(rng, as_of, supervising, implementing, plans)
+    _changes(rng, as_of, supervising, implementing, plans)
+    _filings(rng, as_of, supervising, implementing, plans)
+    _difficulties(rng, as_of, implementing, plans)
+    return _consultations(rng, as_of, plans)
+
+
+def _reassignments(
+    rng: random.Random,
+    as_of: date,
+    supervising: list[SupervisingOrganization],
+    implementing: list[ImplementingOrganization],
+    plans: list[Plan],
+) -> None:
+    """Most employers of a supervising organization whose permit was revoked join another one (the registry records
+    the change) some weeks later, and their plans flagged by the revocation are moved to it; the others wait."""
+    flagged: dict[int, list[Plan]] = defaultdict(list)
+    for plan in plans:
+        if plan.scheme == Scheme.TITP and plan.supervising is not None and plan.ending is None:
+            flagged[plan.implementing].append(plan)
+    for j, io in enumerate(implementing):
+        if io.supervising is None or io.plans_revoked_on or not flagged[j]:
+            continue
+        so = supervising[io.supervising]
+        if not so.revocation or rng.random() >= REASSIGNED:
+            continue
+        joined_on = so.revocation[0] + timedelta(days=rng.randint(7, 42))
+        reassigned_on = joined_on + timedelta(days=rng.randint(0, 14))
+        if reassigned_on > as_of:
+            continue
+        stage = "iii" if any(p.stage == "iii" for p in flagged[j]) else "i"
+        options = [
+            k
+            for k, other in enumerate(supervising)
+            if other is not so
+            and other.granted_on <= joined_on
+            and other.certifies(joined_on, stage)
+            and other.certifies(reassigned_on, stage)
+        ]
+        if options:
+            nearby = [k for k in options if supervising[k].prefecture == io.prefecture] or options
+            io.new_supervising = (rng.choice(nearby), joined_on, reassigned_on)
+
+
+def _changes(
+    rng: random.Random,
+    as_of: date,
+    supervising: list[SupervisingOrganization],
+    implementing: list[ImplementingOrganization],
+    plans: list[Plan],
+) -> None:
+    """Change certifications (a new version of the terms, decided by the plan's rules) and minor-change notices of
+    plans in force, on other plans than those that move."""
+    titp = [p for p in plans if p.scheme == Scheme.TITP]
+    moving = {p.transfer_from for p in titp if p.transfer_from}
+    candidates = [p for p in titp if p.transfer_from is None and p.key not in moving]
+    order = rng.sample(candidates, len(candidates))
+    wanted = {False: max(1, round(CHANGE_CERTIFIED * len(titp))), True: max(1, round(MINOR_CHANGE * len(titp)))}
+    done = {False: 0, True: 0}
+    for plan in order:
+        minor = done[False] >= wanted[False]
+        if minor and done[True] >= wanted[True]:
+            break
+        first = max(plan.start_date, plan.certified_on) + timedelta(days=30)
+        latest = min(_in_progress_until(plan), as_of) - timedelta(days=30)
+        if first > latest:
+            continue
+        on = _day_between(rng, first, latest)
+        change = PlanChange(minor=minor, on=on, wage_raise=rng.randrange(3_000, 20_001, 1_000))
+        change.raises_wage = not minor or rng.random() < 0.5
+        if not minor:
+            change.decided_on = on + timedelta(days=rng.randint(14, 30))
+            change.rejected = done[False] > 0 and rng.random() < CHANGE_REJECTED  # the first one is certified
+            io = implementing[plan.implementing]
+            if change.decided_on > latest or not _certifiable(supervising, io, change.decided_on, plan.stage or "i"):
+                continue
+            if plan.supervising is not None and supervising[plan.supervising].revocation:
+                continue  # a plan flagged by a revocation: not while it waits for a new supervising organization
+        plan.change = change
+        done[minor] += 1
+
+
+def _fiscal_years(as_of: date) -> range:
+    """The fiscal years of the dataset's plans that ended before `as_of`."""
+    return range(fiscal_year(plan_window(as_of)[0]), fiscal_year(as_of))
+
+
+def _report_filed(rng: random.Random, year: int, late: float, missing: float) -> date | None:
+    """When a report on fiscal year `year` (due 31 May after it) is filed: None, never."""
+    due = FILINGS.annual_report_due(year)
+    draw = rng.random()
+    if draw < missing:
+        return None
+    if draw < missing + late:
+        return due + timedelta(days=rng.randint(1, 60))
+    return fiscal_year_start(year + 1) + timedelta(days=rng.randint(0, (due - fiscal_year_start(year + 1)).days))
+
+
+def _filings(
+    rng: random.Random,
+    as_of: date,
+    supervising: list[SupervisingOrganization],
+    implementing: list[ImplementingOrganization],
+    plans: list[Plan],
+) -> None:
+    """The implementation-start notices, annual implementation reports, business reports and stage-i visit records
+    filed by `as_of`: most on time, a few late, a few missing."""
+    by_employer: dict[int, list[Plan]] = defaultdict(list)
+    for plan in plans:
+        if plan.scheme == Scheme.TITP:
+            by_employer[plan.implementing].append(plan)
+    for j, io in enumerate(implementing):
+        started = [p for p in by_employer[j] if p.start_date <= as_of]
+        if not started:
+            continue
+        first = min(started, key=lambda p: (p.start_date, int(p.key.split("-")[1])))
+        due = FILINGS.start_notice_due(first.start_date)
+        if rng.random() < START_NOTICE_LATE:
+            filed_on = due + timedelta(days=rng.randint(1, 60))
+        else:
+            filed_on = first.start_date + timedelta(days=rng.randint(0, FILINGS.start_notice_days))
+        if filed_on > as_of:
+            continue
+        io.start_notice = (first.key, filed_on)
+        for year in _fiscal_years(as_of):
+            in_force = [p for p in by_employer[j] if _in_force(p, fiscal_year_start(year), date(year + 1, 3, 31))]
+            if not in_force:
+                continue
+            report_filed = _report_filed(rng, year, ANNUAL_REPORT_LATE, ANNUAL_REPORT_MISSING)
+            if report_filed is None or report_filed > as_of or report_filed < filed_on:
+                continue
+            io.annual_reports.append((year, report_filed, len({p.trainee_id for p in in_force})))
+    for so in supervising:
+        for year in _fiscal_years(as_of):
+            if so.granted_on > date(year + 1, 3, 31):
+                continue
+            report_filed = _report_filed(rng, year, BUSINESS_REPORT_LATE, BUSINESS_REPORT_MISSING)
+            if report_filed is None or report_filed > as_of or (so.revocation and so.revocation[0] <= report_filed):
+                continue
+            so.business_reports.append((year, report_filed))
+    # Visit records: a supervising organization visits each member employer with a stage-i trainee in training
+    # every month; the seeder files the last few months' (the duty is the same every month).
+    months = [add_months(as_of.replace(day=1), -n) for n in range(VISIT_MONTHS, 0, -1)]
+    for j, io in enumerate(implementing):
+        if io.supervising is None or supervising[io.supervising].revocation:
+            continue
+        for month in months:
+            month_end = add_months(month, 1) - timedelta(days=1)
+            spans = [
+                (max(month, p.start_date), min(month_end, _in_progress_until(p)))
+                for p in by_employer[j]
+                if p.stage == "i" and p.supervising == io.supervising
+            ]
+            spans = [(a, b) for a, b in spans if a <= b]
+            if not spans:
+                continue
+            visited_on = _day_between(rng, *rng.choice(spans))
+            due = FILINGS.visit_record_due(month)
+            draw = rng.random()
+            if draw < VISIT_MISSING:
+                continue
+            if draw < VISIT_MISSING + VISIT_LATE:
+                filed_on = due + timedelta(days=rng.randint(1, 30))
+            else:
+                filed_on = min(due, visited_on + timedelta(days=rng.randint(1, 20)))
+            if filed_on <= as_of:
+                io.visit_records.append((month, visited_on, filed_on))
+
+
+def _difficulties(
+    rng: random.Random, as_of: date, implementing: list[ImplementingOrganization], plans: list[Plan]
+) -> None:
+    """Notices of difficulty: every transfer's (decided with it), half the disappearances' and bankruptcies', and
+    others about plans that go on; only from an employer whose start notice (its receipt number) came first."""
+
+    def receipt_before(plan: Plan, day: date) -> bool:
+        notice = implementing[plan.implementing].start_notice
+        return notice is not None and notice[1] <= day
+
+    titp = [p for p in plans if p.scheme == Scheme.TITP]
+    for plan in titp:
+        if plan.difficulty and (not receipt_before(plan, plan.difficulty.filed_on) or plan.difficulty.filed_on > as_of):
+            plan.difficulty = None
+    for plan in titp:
+        if not plan.ending or plan.ending[0] != "discontinued" or plan.ending[2] not in ("disappearance", "bankruptcy"):
+            continue
+        if rng.random() >= 0.5:
+            continue
+        occurred_on = max(plan.start_date, plan.ending[1] - timedelta(days=rng.randint(0, 10)))
+        filed_on = _difficulty_filed(rng, occurred_on)
+        if filed_on <= as_of and receipt_before(plan, filed_on):
+            measures = (
+                "searching with the police; the plan is discontinued"
+                if plan.ending[2] == "disappearance"
+                else "no employer could take the trainee on; the plan is discontinued"
+            )
+            plan.difficulty = Difficulty(occurred_on, filed_on, plan.ending[2], measures)
+    wanted = max(1, round(DIFFICULTY * len(titp)) - sum(1 for p in titp if p.difficulty))
+    going_on = [p for p in titp if p.ending is None and p.difficulty is None and p.change is None]
+    for plan in rng.sample(going_on, len(going_on)):
+        if wanted <= 0:
+            break
+        first, latest = plan.start_date + timedelta(days=30), min(plan.end_date, as_of) - timedelta(days=40)
+        if first > latest:
+            continue
+        occurred_on = _day_between(rng, first, latest)
+        filed_on = _difficulty_filed(rng, occurred_on)
+        if filed_on > as_of or not receipt_before(plan, filed_on):
+            continue
+        cause = _pick(rng, DIFFICULTY_CAUSES)
+        plan.difficulty = Difficulty(
+            occurred_on, filed_on, cause, "training goes on with the supervising organization's support"
+        )
+        wanted -= 1
+
+
+def _consultations(rng: random.Random, as_of: date, plans: list[Plan]) -> list[Consultation]:
+    """Trainees' consultations with OTIT, in proportion to the time trainees spend in training up to `as_of`."""
+    first_start = plan_window(as_of)[0]
+    spans = [
+        (plan, max(plan.start_date, first_start), min(_in_progress_until(plan), as_of - timedelta(days=1)))
+        for plan in plans
+    ]
+    spans = [(plan, a, b) for plan, a, b in spans if a <= b]
+    if not spans:
+        return []
+    weights = [(b - a).days + 1 for _, a, b in spans]
+    latest_escalated = as_of - timedelta(days=ESCALATION_DAYS)  # its inspection done by the dataset's date
+    wanted = max(3, round(CONSULTATIONS_PER_TRAINEE_YEAR * sum(weights) / 365))
+    consultations = []
+    for n, (plan, first, latest) in enumerate(rng.choices(spans, weights=weights, k=wanted)):
+        received_on = _day_between(rng, first, latest)
+        subject = _pick(rng, CONSULTATION_SUBJECTS)
+        consultation = Consultation(
+            key=f"consultation-{n}",
+            received_on=received_on,
+            language=LANGUAGES.get(plan.nationality, "en"),
+            channel=_pick(rng, CONSULTATION_CHANNELS),
+            subject=subject,
+            plan=plan.key,
+            anonymous=rng.random() < ANONYMOUS,
+        )
+        handled_on = received_on + timedelta(days=rng.randint(1, 30))
+        if handled_on <= as_of and rng.random() < HANDLED:
+            consultation.handled = (handled_on, rng.random() < CLOSED)
+        if subject in ESCALATED_SUBJECTS and received_on <= latest_escalated and rng.random() < ESCALATED:
+            _escalate(rng, consultation)
+        consultations.append(consultation)
+    if not any(c.escalated for c in consultations):  # at least one, at any scale, so every path is exercised
+        for consultation in consultations:
+            if consultation.subject in ESCALATED_SUBJECTS and consultation.received_on <= latest_escalated:
+                _escalate(rng, consultation)
+                break
+    consultations.sort(key=lambda c: (c.received_on, c.key))
+    return consultations
+
+
+def _escalate(rng: random.Random, consultation: Consultation) -> None:
+    """An extraordinary inspection of the employer, opened from the consultation within 2 weeks, due in 1-2 months
+    and done by then."""
+    escalated_on = consultation.received_on + timedelta(days=rng.randint(1, 14))
+    due_by = escalated_on + timedelta(days=rng.randint(30, 60))
+    consultation.escalated = (escalated_on, due_by)
+    consultation.inspected = (_day_between(rng, escalated_on + timedelta(days=7), due_by), _pick(rng, dict(OUTCOMES)))
+    if consultation.handled:
+        consultation.handled = (consultation.handled[0], False)
 
 
 def _quarter_ends(first: date, last: date) -> list[date]:
@@ -1117,6 +1644,7 @@ CATCHING_UP = frozenset(
         "inspection.target_unknown",
         "implementing_organization.supported_by",
         "esd.supervision_support_permit",
+        "reassign.not_supervising_the_employer",  # accreditation has not yet heard of the new supervision
     }
 )
 SERVICES_USED = ("registry", "accreditation", "inspection")
@@ -1209,6 +1737,10 @@ class Seeder:
         )
         self.requests = 0
         self._key_prefix = f"titp-seed/{blueprint.seed}/{blueprint.scale}/{blueprint.as_of.isoformat()}/"
+        self._plans = {plan.key: plan for plan in blueprint.plans}
+        self._plans_of: dict[str, list[Plan]] = defaultdict(list)  # each employer's, by its key
+        for plan in blueprint.plans:
+            self._plans_of[blueprint.implementing[plan.implementing].key].append(plan)
 
     # Talking to the services.
 
@@ -1310,7 +1842,7 @@ class Seeder:
             # follows the dates, not the order in which Kafka's partitions happen to deliver.
             first: dict[int, Plan] = {}
             for plan in bp.plans:
-                if plan.scheme != Scheme.TITP:
+                if plan.scheme != Scheme.TITP or plan.transfer_from is not None:
                     continue
                 if plan.implementing not in first or plan.certified_on < first[plan.implementing].certified_on:
                     first[plan.implementing] = plan
@@ -1323,18 +1855,39 @@ class Seeder:
                     )
                 await self.phase(
                     f"plans: stage {stage}",
-                    [p for p in bp.plans if p.stage == stage and first[p.implementing] is not p],
+                    [
+                        p
+                        for p in bp.plans
+                        if p.stage == stage and p.transfer_from is None and first[p.implementing] is not p
+                    ],
                     self.certify,
                 )
             esd = [p for p in bp.plans if p.scheme == Scheme.ESD]
             await self.phase("plans: ESD", [p for p in esd if p.transfer_from is None], self.certify)
             await self.phase("ESD exam results", [(p, *e) for p in esd for e in p.exam_results], self.exam_result)
             await self.phase("plans: ESD transfers", [p for p in esd if p.transfer_from is not None], self.certify)
+            # After certification (issue 20): the start notices first (later filings quote their receipt numbers),
+            # then the notices of difficulty, the TITP transfers they lead to, and changes of plans in force.
+            await self.phase(
+                "implementation-start notices", [io for io in bp.implementing if io.start_notice], self.start_notice
+            )
+            await self.phase("notices of difficulty", [p for p in bp.plans if p.difficulty], self.difficulty)
+            await self.phase(
+                "plans: TITP transfers",
+                [p for p in bp.plans if p.scheme == Scheme.TITP and p.transfer_from is not None],
+                self.certify,
+            )
+            await self.phase("plan changes", [p for p in bp.plans if p.change], self.change)
             await self.phase(
                 "plans completed or discontinued",
                 [p for p in bp.plans if p.ending and p.ending[0] in ("completed", "discontinued")],
                 self.end,
             )
+            await self.phase(
+                "annual implementation reports", [io for io in bp.implementing if io.annual_reports], self.annual
+            )
+            await self.phase("business reports", [so for so in bp.supervising if so.business_reports], self.business)
+            await self.phase("visit records (stage i)", [io for io in bp.implementing if io.visit_records], self.visits)
             # A support organization's reports are events on its one stream: filed one after another.
             await self.phase("quarterly audit reports (ESD)", [s for s in bp.support if s.audit_reports], self.audit)
             await self.phase("improvement orders, suspensions, downgrades", self._actions(), self.act)
@@ -1365,6 +1918,10 @@ class Seeder:
                 if p.ending and p.ending[0] == "revoked"
             ]
             await self.phase("referrals applied", applied, self.wait_for_revocation)
+            await self.phase(
+                "new supervising organizations", [io for io in bp.implementing if io.new_supervising], self.reassign
+            )
+            await self.phase("consultations", bp.consultations, self.consult)
         return SeedReport(bp, self.checkpoint.inspections(), self.requests, time.monotonic() - started)
 
     async def phase(self, name: str, items: Iterable[Any], work: Callable[[Any], Awaitable[Any]]) -> None:
@@ -1599,9 +2156,9 @@ class Seeder:
             )
 
     async def certify(self, plan: Plan) -> None:
-        bp, filler = self.blueprint, self._filler(plan.key)
+        bp = self.blueprint
         io = bp.implementing[plan.implementing]
-        comparable = filler.randrange(180_000, 230_000, 1_000)
+        monthly_wage, comparable = self._wages(plan)
         supervisor = (
             bp.supervising[plan.supervising].key
             if plan.supervising is not None
@@ -1620,7 +2177,7 @@ class Seeder:
             "sending_organization_id": self.id(bp.sending[plan.sending].key) if plan.sending is not None else None,
             "start_date": plan.start_date.isoformat(),
             "end_date": plan.end_date.isoformat(),
-            "monthly_wage": comparable + filler.randrange(0, 15_000, 500),
+            "monthly_wage": monthly_wage,
             "comparable_japanese_wage": comparable,
             "exams_passed": plan.exams_passed,
             "applied_on": plan.applied_on.isoformat(),
@@ -1630,7 +2187,10 @@ class Seeder:
         if plan.scheme == Scheme.ESD:
             terms |= {"scheme": plan.scheme, "field": plan.esd_field}
         if plan.transfer_from is not None:
-            terms |= {"transfer_from": self.id(plan.transfer_from), "transfer_reason": TransferReason.OWN_WISH.value}
+            terms |= {
+                "transfer_from": self.id(plan.transfer_from),
+                "transfer_reason": plan.transfer_reason or TransferReason.OWN_WISH.value,
+            }
         id = await self.create("accreditation", "/v1/training-plans", terms, f"{plan.key}:create")
         await self.send(
             "accreditation",
@@ -1638,6 +2198,12 @@ class Seeder:
             {"certified_on": plan.certified_on.isoformat()},
             f"{plan.key}:certify",
         )
+
+    def _wages(self, plan: Plan) -> tuple[int, int]:
+        """The plan's certified monthly wage and the comparable Japanese worker's (details nobody counts)."""
+        filler = self._filler(plan.key)
+        comparable = filler.randrange(180_000, 230_000, 1_000)
+        return comparable + filler.randrange(0, 15_000, 500), comparable
 
     async def wait_for_schedule(self, implementing: int) -> None:
         id = self.id(self.blueprint.implementing[implementing].key)
@@ -1767,26 +2333,7 @@ class Seeder:
             day = max(scheduled_on, due_by - timedelta(days=rng.randint(0, 90)))
         if rng.random() < LEFT_OVERDUE or day > until:
             return record, None
-        outcome = _pick(rng, dict(OUTCOMES))
-        body: dict[str, Any] = {"inspected_on": day.isoformat(), "inspector": _person(rng), "outcome": outcome}
-        if outcome == "guidance":
-            body["findings"] = [
-                {
-                    "code": rng.choice(("records_not_kept", "accommodation", "other")),
-                    "legal_breach": False,
-                    "description": "falls short of the guidelines",
-                }
-            ]
-        elif outcome == "recommendation":
-            body["findings"] = [
-                {
-                    "code": rng.choice(("wages_below_plan", "working_hours", "safety_and_health")),
-                    "legal_breach": True,
-                    "description": "breach of the Act or of labour law",
-                }
-            ]
-        if outcome in REPORT_OUTCOMES:  # guidance and a recommendation both ask for a report by a day (DOMAIN §11)
-            body["improvement_report_due"] = (day + timedelta(days=30)).isoformat()
+        body = _completion(rng, day, _pick(rng, dict(OUTCOMES)))
         return {**record, "inspected_on": day.isoformat(), "findings": bool(body.get("findings"))}, body
 
     async def refer(self, referral: tuple[str, str, date, str | None]) -> None:
@@ -1843,6 +2390,266 @@ class Seeder:
             return (await self.get(service, path))[field] == "revoked"
 
         await self.eventually(revoked, f"{path} was never revoked by the referral")
+
+    # After certification (issue 20).
+
+    async def start_notice(self, io: ImplementingOrganization) -> None:
+        """The implementation-start notice (Art. 17) of the employer's first plan; its receipt number is kept."""
+        assert io.start_notice is not None  # only employers that file are sent
+        key, filed_on = io.start_notice
+        plan = self._plans[key]
+        step = f"{io.key}:start-notice"
+        if step in self.checkpoint:
+            return
+        answer = await self._request(
+            "accreditation",
+            "POST",
+            f"/v1/implementing-organizations/{self.id(io.key)}/start-notices",
+            body={
+                "training_plan_id": self.id(plan.key),
+                "started_on": plan.start_date.isoformat(),
+                "filed_on": filed_on.isoformat(),
+            },
+            step=step,
+        )
+        self.checkpoint.record(step, {"id": answer["id"], "receipt_number": answer["receipt_number"]})
+
+    def receipt_number(self, io: ImplementingOrganization) -> str:
+        return str(self.checkpoint[f"{io.key}:start-notice"]["receipt_number"])
+
+    async def difficulty(self, plan: Plan) -> None:
+        """The notice of difficulty in continuing the plan's training (Art. 19), quoting the start notice."""
+        assert plan.difficulty is not None  # only plans with one are sent
+        io, notice = self.blueprint.implementing[plan.implementing], plan.difficulty
+        await self.send(
+            "accreditation",
+            f"/v1/implementing-organizations/{self.id(io.key)}/difficulty-notices",
+            {
+                "training_plan_id": self.id(plan.key),
+                "occurred_on": notice.occurred_on.isoformat(),
+                "filed_on": notice.filed_on.isoformat(),
+                "cause": notice.cause,
+                "measures": notice.measures,
+                "receipt_number": self.receipt_number(io),
+            },
+            f"{plan.key}:difficulty",
+        )
+
+    async def change(self, plan: Plan) -> None:
+        """A change certification (the wage table changed: the trainee's wage and the comparable Japanese worker's
+        raised alike), certified or rejected; or a notice of a minor change (a raise, or no term changed)."""
+        assert plan.change is not None  # only plans with one are sent
+        change, path = plan.change, f"/v1/training-plans/{self.id(plan.key)}"
+        monthly_wage, comparable = self._wages(plan)
+        if change.minor:
+            raised = change.raises_wage
+            await self.create(
+                "accreditation",
+                f"{path}/minor-changes",
+                {
+                    "notified_on": change.on.isoformat(),
+                    "description": "monthly wage raised" if raised else "training instructor replaced",
+                    "changes": {"monthly_wage": monthly_wage + change.wage_raise} if raised else {},
+                },
+                f"{plan.key}:minor-change:create",
+            )
+            return
+        assert change.decided_on is not None  # a change certification is decided
+        change_id = await self.create(
+            "accreditation",
+            f"{path}/changes",
+            {
+                "applied_on": change.on.isoformat(),
+                "reason": "a new wage table: the comparable Japanese worker's wage raised",
+                "changes": {
+                    "monthly_wage": monthly_wage + change.wage_raise,
+                    "comparable_japanese_wage": comparable + change.wage_raise,
+                },
+            },
+            f"{plan.key}:change:create",
+        )
+        if change.rejected:
+            await self.send(
+                "accreditation",
+                f"{path}/changes/{change_id}/reject",
+                {"reason": "the wage table submitted is not the one in force"},
+                f"{plan.key}:change:reject",
+            )
+        else:
+            await self.send(
+                "accreditation",
+                f"{path}/changes/{change_id}/certify",
+                {"certified_on": change.decided_on.isoformat()},
+                f"{plan.key}:change:certify",
+            )
+
+    async def annual(self, io: ImplementingOrganization) -> None:
+        """The employer's annual implementation reports (Art. 21), one a fiscal year, in order."""
+        for year, filed_on, trainees in io.annual_reports:
+            await self.send(
+                "accreditation",
+                f"/v1/implementing-organizations/{self.id(io.key)}/annual-reports",
+                {
+                    "fiscal_year": year,
+                    "filed_on": filed_on.isoformat(),
+                    "receipt_number": self.receipt_number(io),
+                    "trainees": trainees,
+                },
+                f"{io.key}:annual-report:{year}",
+            )
+
+    async def business(self, so: SupervisingOrganization) -> None:
+        """The supervising organization's business reports, one a fiscal year, in order (its one stream)."""
+        for year, filed_on in so.business_reports:
+            await self.send(
+                "registry",
+                f"/v1/supervising-organizations/{self.id(so.key)}/business-reports",
+                {"fiscal_year": year, "filed_on": filed_on.isoformat()},
+                f"{so.key}:business-report:{year}",
+            )
+
+    async def visits(self, io: ImplementingOrganization) -> None:
+        """The supervising organization's monthly visits to the employer in stage i, as recorded."""
+        assert io.supervising is not None  # only supervised employers are visited
+        supervisor = self.id(self.blueprint.supervising[io.supervising].key)
+        for month, visited_on, filed_on in io.visit_records:
+            await self.send(
+                "accreditation",
+                f"/v1/implementing-organizations/{self.id(io.key)}/visit-records",
+                {
+                    "month": month.isoformat(),
+                    "visited_on": visited_on.isoformat(),
+                    "filed_on": filed_on.isoformat(),
+                    "supervising_organization_id": supervisor,
+                },
+                f"{io.key}:visit:{month.isoformat()}",
+            )
+
+    async def reassign(self, io: ImplementingOrganization) -> None:
+        """After its supervising organization's permit was revoked, the employer joins another one (the registry
+        records it), and each of its plans the revocation flagged is moved to it, once accreditation flagged it."""
+        assert io.new_supervising is not None and io.supervising is not None  # only those that move are sent
+        bp = self.blueprint
+        k, joined_on, reassigned_on = io.new_supervising
+        new = self.id(bp.supervising[k].key)
+        await self.send(
+            "registry",
+            f"/v1/implementing-organizations/{self.id(io.key)}/supervision",
+            {"supervising_organization_id": new, "scheme": Scheme.TITP.value, "from": joined_on.isoformat()},
+            f"{io.key}:supervision:titp",
+        )
+        flagged = [
+            p
+            for p in self._plans_of[io.key]
+            if p.scheme == Scheme.TITP and p.supervising == io.supervising and p.ending is None
+        ]
+        for plan in flagged:
+            step, path = f"{plan.key}:reassign", f"/v1/training-plans/{self.id(plan.key)}"
+            if step in self.checkpoint:
+                continue
+
+            async def waiting(path: str = path) -> bool:
+                document = await self.get("accreditation", path)
+                return bool(document["new_supervising_organization_required"] or document.get("reassignments"))
+
+            await self.eventually(waiting, f"{path} was never flagged for a new supervising organization")
+            await self.send(
+                "accreditation",
+                f"{path}/reassign",
+                {"supervising_organization_id": new, "reassigned_on": reassigned_on.isoformat()},
+                step,
+            )
+
+    async def consult(self, consultation: Consultation) -> None:
+        """A trainee's consultation with OTIT, its handling, and the extraordinary inspection it may lead to."""
+        bp = self.blueprint
+        plan = self._plans[consultation.plan]
+        io = bp.implementing[plan.implementing]
+        supervisor = (
+            bp.supervising[plan.supervising].key
+            if plan.supervising is not None
+            else bp.support[plan.support].key
+            if plan.support is not None
+            else None
+        )
+        subject = consultation.subject.replace("_", " ")
+        body: dict[str, Any] = {
+            "received_on": consultation.received_on.isoformat(),
+            "language": consultation.language,
+            "channel": consultation.channel,
+            "subject": consultation.subject,
+            "summary": SUMMARIES.get(consultation.language, FALLBACK_SUMMARY).format(subject=subject),
+            "implementing_organization_id": self.id(io.key),
+            "supervising_organization_id": self.id(supervisor) if supervisor else None,
+        }
+        if not consultation.anonymous:
+            body |= {"trainee_id": str(plan.trainee_id), "training_plan_id": self.id(plan.key)}
+        id = await self.create("inspection", "/v1/consultations", body, f"{consultation.key}:create")
+        if consultation.handled:
+            handled_on, closed = consultation.handled
+            await self.send(
+                "inspection",
+                f"/v1/consultations/{id}/handling",
+                {
+                    "handled_on": handled_on.isoformat(),
+                    "handling": "advised the trainee; the supervising organization was asked to follow up",
+                    "closed": closed,
+                },
+                f"{consultation.key}:handling",
+            )
+        if consultation.escalated:
+            escalated_on, due_by = consultation.escalated
+            await self.send(
+                "inspection",
+                f"/v1/consultations/{id}/inspection",
+                {
+                    "due_by": due_by.isoformat(),
+                    "target_type": "implementing_organization",
+                    "escalated_on": escalated_on.isoformat(),
+                },
+                f"{consultation.key}:escalation",
+            )
+            assert consultation.inspected is not None  # an escalation's inspection is done
+            inspected_on, outcome = consultation.inspected
+            step = f"inspection:{io.key}:consultation:{consultation.key}"
+            if step in self.checkpoint:
+                return
+            document = await self.get("inspection", f"/v1/consultations/{id}")
+            inspection_id = document["escalation"]["inspection_id"]
+            body = _completion(self._filler(step), inspected_on, outcome)
+            record = {
+                "target_type": "implementing_organization",
+                "target": io.key,
+                "scheduled_on": escalated_on.isoformat(),
+                "due_by": due_by.isoformat(),
+                "inspected_on": inspected_on.isoformat(),
+                "findings": bool(body.get("findings")),
+            }
+            await self.send("inspection", f"/v1/inspections/{inspection_id}/complete", body, step, remember=record)
+
+
+def _completion(rng: random.Random, day: date, outcome: str) -> dict[str, Any]:
+    """An inspection's completion with `outcome`: its findings, and the improvement report it asks for."""
+    body: dict[str, Any] = {"inspected_on": day.isoformat(), "inspector": _person(rng), "outcome": outcome}
+    if outcome == "guidance":
+        body["findings"] = [
+            {
+                "code": rng.choice(("records_not_kept", "accommodation", "other")),
+                "legal_breach": False,
+                "description": "falls short of the guidelines",
+            }
+        ]
+    elif outcome == "recommendation":
+        body["findings"] = [
+            {
+                "code": rng.choice(("wages_below_plan", "working_hours", "safety_and_health")),
+                "legal_breach": True,
+                "description": "breach of the Act or of labour law",
+            }
+        ]
+    if outcome in REPORT_OUTCOMES:  # guidance and a recommendation both ask for a report by a day (DOMAIN §11)
+        body["improvement_report_due"] = (day + timedelta(days=30)).isoformat()
+    return body
 
 
 # The command line: `titp seed`.
@@ -1929,7 +2736,9 @@ def command(
     typer.echo(
         f"seed {seed} at scale {scale} as of {day}: {len(blueprint.supervising)} supervising and"
         f" {len(blueprint.implementing)} implementing organizations, {len(blueprint.support)} supervision support"
-        f" organizations (ESD), {len(blueprint.plans)} plans;"
+        f" organizations (ESD), {len(blueprint.plans)} plans"
+        f" ({sum(1 for p in blueprint.plans if p.transfer_reason)} TITP transfers,"
+        f" {sum(1 for p in blueprint.plans if p.change)} changes), {len(blueprint.consultations)} consultations;"
         f" checkpoint {path}"
     )
     try:

@@ -14,24 +14,37 @@ from contracts.accreditation import (
     EmployerImprovementOrderIssued,
     ExamGrade,
     ExamResultRecorded,
+    PlanChanges,
     Stage,
     TraineePersonalDataErased,
     TrainingPlanApplied,
+    TransferReason,
     accreditation_events,
 )
 from services.accreditation.api import routers
-from services.accreditation.commands import EMPLOYER, TRAINEE, TRAINING_PLAN
+from services.accreditation.commands import EMPLOYER, FILING, TRAINEE, TRAINING_PLAN
+from services.accreditation.domain.filings import KINDS as FILING_KINDS
 from services.accreditation.domain.rules import (
+    ANNUAL_REPORT_DUE_DAY,
+    ANNUAL_REPORT_DUE_MONTH,
+    DIFFICULTY_NOTICE_DAYS,
     ESD_STARTS_ON,
     FILING_EARLIEST_MONTHS,
     FILING_LATEST_MONTHS,
     METROPOLITAN_PREFECTURES,
+    MINOR_CHANGE_TERMS,
     REVOCATION_BAR_YEARS,
     STAGE_II_MAX_GAP_MONTHS,
+    START_NOTICE_DAYS,
     TITP_LAST_START,
+    TITP_TRANSFER_REASONS,
+    TRANSFER_FILING_LATEST_DAYS,
+    TRANSFER_OTHER_SUPERVISING_STAGES,
     TRANSITION_JOB_CATEGORIES,
     UNATTENDED_FLAG_DAYS,
+    VISIT_RECORD_DUE_MONTHS,
     EsdRules,
+    FilingRules,
     QuotaRules,
     RuleBook,
     Switch,
@@ -60,6 +73,7 @@ DEFINITION = ServiceDefinition(
         ExamResultRecorded: TRAINEE,
         TraineePersonalDataErased: TRAINEE,
         EmployerImprovementOrderIssued: EMPLOYER,
+        **dict.fromkeys(FILING_KINDS, FILING),  # each filing a stream of its own (issue 20)
     },
     # The trainees' keys and the identities their ids are bound to (projections/personal_data.py).
     outside_the_log=frozenset({"trainee_keys", "trainee_identities"}),
@@ -82,6 +96,23 @@ class AccreditationSettings(BaseSettings):
     revocation_bar_years: int = REVOCATION_BAR_YEARS
     # A flag for a new supervising organization shows on the worklist after this many days (issue 20)
     unattended_flag_days: int = Field(default=UNATTENDED_FLAG_DAYS, ge=0)
+    # Filings (issue 20 item 4): when each is due. The start notice, days after the employer's first plan starts;
+    # a difficulty notice, days after the difficulty; the annual report, on this month and day after its fiscal
+    # year; a stage-i visit record, on the last day of the month this many months after the month visited.
+    start_notice_days: int = Field(default=START_NOTICE_DAYS, ge=0)
+    difficulty_notice_days: int = Field(default=DIFFICULTY_NOTICE_DAYS, ge=0)
+    annual_report_due_month: int = Field(default=ANNUAL_REPORT_DUE_MONTH, ge=1, le=12)
+    annual_report_due_day: int = Field(default=ANNUAL_REPORT_DUE_DAY, ge=1, le=31)
+    visit_record_due_months: int = Field(default=VISIT_RECORD_DUE_MONTHS, ge=0)
+    # Plan changes (issue 20): the terms a notice of minor changes may change (the monthly wage only upwards),
+    # e.g. TITP_ACCREDITATION_MINOR_CHANGE_TERMS="monthly_wage"; any other change needs change certification
+    minor_change_terms: Annotated[frozenset[str], NoDecode] = MINOR_CHANGE_TERMS
+    # TITP transfers (issue 20): the reasons accepted, e.g. TITP_ACCREDITATION_TRANSFER_REASONS="bankruptcy,abuse";
+    # a transfer plan is filed at the latest this many days before its start; the stages at which it may also
+    # change the supervising organization whatever the reason (e.g. "iii")
+    transfer_reasons: Annotated[frozenset[TransferReason], NoDecode] = TITP_TRANSFER_REASONS
+    transfer_filing_latest_days: int = Field(default=TRANSFER_FILING_LATEST_DAYS, ge=0)
+    transfer_other_supervising_stages: Annotated[frozenset[Stage], NoDecode] = TRANSFER_OTHER_SUPERVISING_STAGES
 
     # The switch (DOMAIN §9, transitional measures)
     esd_starts_on: date = ESD_STARTS_ON
@@ -100,10 +131,30 @@ class AccreditationSettings(BaseSettings):
     esd_from_designated_share: Fraction = Fraction(1, 6)
     esd_metropolitan_prefectures: Annotated[frozenset[str], NoDecode] = METROPOLITAN_PREFECTURES
 
-    @field_validator("transition_job_categories", "esd_metropolitan_prefectures", mode="before")
+    @field_validator(
+        "transition_job_categories",
+        "esd_metropolitan_prefectures",
+        "transfer_reasons",
+        "transfer_other_supervising_stages",
+        mode="before",
+    )
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         return frozenset(c.strip() for c in value.split(",") if c.strip()) if isinstance(value, str) else value
+
+    @field_validator("minor_change_terms", mode="before")
+    @classmethod
+    def _minor_change_terms(cls, value: Any) -> Any:
+        return frozenset(c.strip() for c in value.split(",") if c.strip()) if isinstance(value, str) else value
+
+    @field_validator("minor_change_terms", mode="after")
+    @classmethod
+    def _changeable_terms(cls, value: frozenset[str]) -> frozenset[str]:
+        """Each a changeable term (`PlanChanges`): a name of another would silently match nothing."""
+        unknown = sorted(value - set(PlanChanges.model_fields))
+        if unknown:
+            raise ValueError(f"not changeable terms of a plan: {', '.join(unknown)}")
+        return value
 
     @field_validator("esd_metropolitan_prefectures", mode="after")
     @classmethod
@@ -149,6 +200,9 @@ class AccreditationSettings(BaseSettings):
                 filing_earliest_months=self.filing_earliest_months,
                 filing_latest_months={**FILING_LATEST_MONTHS, **self.filing_latest_months},
                 revocation_bar_years=self.revocation_bar_years,
+                transfer_reasons=self.transfer_reasons,
+                transfer_filing_latest_days=self.transfer_filing_latest_days,
+                transfer_other_supervising_stages=self.transfer_other_supervising_stages,
             ),
             esd=EsdRules(
                 starts_on=self.esd_starts_on,
@@ -166,6 +220,14 @@ class AccreditationSettings(BaseSettings):
                 titp_last_start=self.titp_last_start, stage_ii_years_before_iii=self.stage_ii_years_before_iii
             ),
             unattended_flag_days=self.unattended_flag_days,
+            filings=FilingRules(
+                start_notice_days=self.start_notice_days,
+                difficulty_notice_days=self.difficulty_notice_days,
+                annual_report_due_month=self.annual_report_due_month,
+                annual_report_due_day=self.annual_report_due_day,
+                visit_record_due_months=self.visit_record_due_months,
+            ),
+            minor_change_terms=self.minor_change_terms,
         )
 
 

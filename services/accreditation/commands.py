@@ -9,27 +9,32 @@ is answered as not found. By default everyone may see every plan (subscriptions,
 application is bound tighter: to the filer's own organization as the registry knows it (`filer`).
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
+from typing import Any
 from uuid import UUID, uuid4, uuid5
 
 import asyncpg
 
 from contracts.accreditation import (
+    DifficultyCause,
     DiscontinuationReason,
     ExamGrade,
     ExamResult,
+    PlanChanges,
     PlanTerms,
     SealedPlanTerms,
     employer_stream_id,
     trainee_stream_id,
 )
 from contracts.registry import Scheme
-from services.accreditation.domain import employer, trainee
+from services.accreditation.domain import employer, plan_changes, trainee
+from services.accreditation.domain import filings as fl
 from services.accreditation.domain import training_plan as tp
 from services.accreditation.domain.rules import CertificationFacts, ReassignmentFacts, RuleBook
 from services.accreditation.projections import employers, exam_results, personal_data, registry
+from services.accreditation.projections import filings as filing_views
 from services.accreditation.projections.training_plans import (
     esd_workers_on,
     field_trainees,
@@ -40,6 +45,7 @@ from services.accreditation.projections.training_plans import (
     project_training_plan,
     trainee_known,
     trainee_plans,
+    transfer_source_supervising_organization,
 )
 from shared.commands import Aggregate, Outcome, UnitOfWork
 from shared.errors import NotFound
@@ -97,8 +103,8 @@ async def apply_for_certification(
 async def certify(
     uow: UnitOfWork, id: UUID, *, certified_on: date, rule_book: RuleBook, may_see: MaySee = anyone
 ) -> Outcome:
-    """Certify the plan if every rule of its rule set holds on what the service knows now. A certified ESD
-    transfer ends the worker's first plan as transferred, in the same transaction."""
+    """Certify the plan if every rule of its rule set holds on what the service knows now. A certified transfer
+    (TITP or ESD) ends the plan it continues as transferred, in the same transaction."""
     state, _ = await uow.load(TRAINING_PLAN, str(id))
     plan = _visible(state, id, may_see)
     facts = await certification_facts(uow.conn, str(id), plan.application, certified_on, rule_book)
@@ -347,6 +353,13 @@ async def certification_facts(
         if same_field
         else 0,
     )
+    if plan.scheme is not Scheme.ESD and plan.transfer_from is not None:  # a TITP transfer: the source's organization
+        facts = replace(
+            facts,
+            transfer_from_supervising_organization_id=await transfer_source_supervising_organization(
+                conn, plan.transfer_from
+            ),
+        )
     if plan.scheme is not Scheme.ESD:
         return facts
     esd = rule_book.esd
@@ -381,3 +394,246 @@ def _existing(
     id: UUID, may_see: MaySee, decide: Callable[[tp.AppliedPlan], Sequence[EventPayload]]
 ) -> Callable[[tp.TrainingPlan], Sequence[EventPayload]]:
     return lambda state: decide(_visible(state, id, may_see))
+
+
+# Plan changes (issue 20, Art. 11): change certification and notices of minor changes
+
+
+async def apply_for_plan_change(
+    uow: UnitOfWork,
+    id: UUID,
+    *,
+    applied_on: date,
+    reason: str,
+    changes: PlanChanges,
+    unchangeable: Mapping[str, Any] | None = None,
+    change_id: UUID | None = None,
+    may_see: MaySee = anyone,
+) -> Outcome:
+    """Apply for the change certification of a plan in force; the answer names the change (its own id, `change_id`
+    when given). `unchangeable`: the terms a caller restated that no change may touch (refused if another value)."""
+    change_id = change_id or uuid4()
+    outcome = await uow.decide(
+        TRAINING_PLAN,
+        str(id),
+        _existing(
+            id,
+            may_see,
+            lambda s: plan_changes.apply_for_change(s, change_id, applied_on, reason, changes, unchangeable),
+        ),
+    )
+    return replace(outcome, stream_id=str(change_id))
+
+
+async def certify_plan_change(
+    uow: UnitOfWork, id: UUID, change_id: UUID, *, certified_on: date, rule_book: RuleBook, may_see: MaySee = anyone
+) -> Outcome:
+    """Certify the pending change if the changed terms pass the plan's rules on what the service knows now (the
+    same snapshot, under the same locks, as a certification: this plan counted with its changed terms only)."""
+    state, _ = await uow.load(TRAINING_PLAN, str(id))
+    plan = _visible(state, id, may_see)
+    changed = plan.application.model_copy(update=plan_changes.change_of(plan, change_id).changes.stated())
+    facts = await certification_facts(uow.conn, str(id), changed, certified_on, rule_book)
+    outcome = await uow.decide(
+        TRAINING_PLAN,
+        str(id),
+        _existing(id, may_see, lambda s: plan_changes.certify_change(s, change_id, facts, rule_book)),
+    )
+    return replace(outcome, stream_id=str(change_id))
+
+
+async def reject_plan_change(
+    uow: UnitOfWork, id: UUID, change_id: UUID, *, reason: str, may_see: MaySee = anyone
+) -> Outcome:
+    outcome = await uow.decide(
+        TRAINING_PLAN, str(id), _existing(id, may_see, lambda s: plan_changes.reject_change(s, change_id, reason))
+    )
+    return replace(outcome, stream_id=str(change_id))
+
+
+async def notify_minor_change(
+    uow: UnitOfWork,
+    id: UUID,
+    *,
+    notified_on: date,
+    description: str,
+    changes: PlanChanges,
+    rule_book: RuleBook = tp.DEFAULT_RULES,
+    unchangeable: Mapping[str, Any] | None = None,
+    may_see: MaySee = anyone,
+) -> Outcome:
+    """Record a notice of minor changes of a plan in force; the answer names the notice (its own id)."""
+    notice_id = uuid4()
+    outcome = await uow.decide(
+        TRAINING_PLAN,
+        str(id),
+        _existing(
+            id,
+            may_see,
+            lambda s: plan_changes.notify_minor_change(
+                s, notice_id, notified_on, description, changes, rule_book.minor_change_terms, unchangeable
+            ),
+        ),
+    )
+    return replace(outcome, stream_id=str(notice_id))
+
+
+# Filings received from employers and supervising organizations (issue 20 item 4): a stream each
+
+FILING = Aggregate("filing", fl.Filing(), fl.evolve, filing_views.project_filing)
+# Receipt numbers are issued one at a time per year (the serial counts the year's start notices).
+FILING_RECEIPT_LOCK = 7_340_130
+
+
+async def filing_supervisors(conn: asyncpg.Connection, implementing_organization_id: UUID) -> set[str]:
+    """The organizations that file and read an employer's filings besides itself: every organization supervising
+    (TITP) or supporting (ESD) it now in the registry, and every one named on its plans."""
+    employer = await registry.implementing_organization(conn, implementing_organization_id)
+    supervisors = await filing_views.supervisors_of(conn, implementing_organization_id)
+    return supervisors | {str(s) for s in (employer.every_supervisor() if employer else ())}
+
+
+async def _check_filing_filer(conn: asyncpg.Connection, filer: str | None, implementing_organization_id: UUID) -> None:
+    """The employer itself, a supervising organization it belongs to or one named on its plans, or an officer."""
+    if filer is None or filer == str(implementing_organization_id):
+        return
+    fl.check_filer(filer, implementing_organization_id, await filing_supervisors(conn, implementing_organization_id))
+
+
+async def file_start_notice(
+    uow: UnitOfWork,
+    implementing_organization_id: UUID,
+    *,
+    training_plan_id: UUID,
+    started_on: date,
+    filed_on: date,
+    rule_book: RuleBook = tp.DEFAULT_RULES,
+    filer: str | None = None,
+) -> Outcome:
+    """Art. 17: the employer's implementation-start notice, answered with a receipt number its later filings quote
+    (on the event). `filer` as for applications: the organization the caller acts for, None for officers."""
+    await _check_filing_filer(uow.conn, filer, implementing_organization_id)
+    plan = await filing_views.plan_facts(uow.conn, training_plan_id)
+    first = await filing_views.first_plan_start(uow.conn, implementing_organization_id)
+    await lock(uow.conn, FILING_RECEIPT_LOCK, filed_on.year)
+    receipt = fl.receipt_number(filed_on.year, await filing_views.receipts_issued(uow.conn, filed_on.year) + 1)
+    return await uow.decide(
+        FILING,
+        str(fl.start_notice_id(implementing_organization_id)),
+        lambda state: fl.file_start_notice(
+            state,
+            implementing_organization_id,
+            plan,
+            training_plan_id,
+            first,
+            started_on,
+            filed_on,
+            receipt,
+            rule_book.filings,
+        ),
+    )
+
+
+async def file_difficulty_notice(
+    uow: UnitOfWork,
+    implementing_organization_id: UUID,
+    id: UUID,
+    *,
+    training_plan_id: UUID,
+    occurred_on: date,
+    filed_on: date,
+    cause: DifficultyCause,
+    measures: str,
+    receipt_number: str,
+    rule_book: RuleBook = tp.DEFAULT_RULES,
+    filer: str | None = None,
+) -> Outcome:
+    """Art. 19: continuing a plan's training became difficult; the plan stays as it is. Type (b): through the
+    plan's supervising organization."""
+    await _check_filing_filer(uow.conn, filer, implementing_organization_id)
+    plan = await filing_views.plan_facts(uow.conn, training_plan_id)
+    if plan is not None and plan.implementing_organization_id == implementing_organization_id:
+        fl.check_difficulty_filer(filer, plan)
+    issued = await filing_views.issued_receipt(uow.conn, implementing_organization_id)
+    return await uow.decide(
+        FILING,
+        str(id),
+        lambda state: fl.file_difficulty_notice(
+            state,
+            implementing_organization_id,
+            plan,
+            training_plan_id,
+            occurred_on,
+            filed_on,
+            cause,
+            measures,
+            receipt_number,
+            issued,
+            rule_book.filings,
+        ),
+    )
+
+
+async def file_annual_report(
+    uow: UnitOfWork,
+    implementing_organization_id: UUID,
+    *,
+    fiscal_year: int,
+    filed_on: date,
+    receipt_number: str,
+    trainees: int,
+    rule_book: RuleBook = tp.DEFAULT_RULES,
+    filer: str | None = None,
+) -> Outcome:
+    """Art. 21: the employer's annual implementation report on a fiscal year, once."""
+    await _check_filing_filer(uow.conn, filer, implementing_organization_id)
+    issued = await filing_views.issued_receipt(uow.conn, implementing_organization_id)
+    had_plans = await filing_views.had_plans_in_year(uow.conn, implementing_organization_id, fiscal_year)
+    return await uow.decide(
+        FILING,
+        str(fl.annual_report_id(implementing_organization_id, fiscal_year)),
+        lambda state: fl.file_annual_report(
+            state,
+            implementing_organization_id,
+            fiscal_year,
+            filed_on,
+            receipt_number,
+            issued,
+            trainees,
+            had_plans,
+            rule_book.filings,
+        ),
+    )
+
+
+async def file_visit_record(
+    uow: UnitOfWork,
+    implementing_organization_id: UUID,
+    *,
+    month: date,
+    visited_on: date,
+    filed_on: date,
+    supervising_organization_id: UUID | None = None,
+    rule_book: RuleBook = tp.DEFAULT_RULES,
+    filer: str | None = None,
+) -> Outcome:
+    """The supervising organization's record of its monthly visit to an employer with a stage-i plan under it. A
+    supervising organization files its own (`filer`); an officer names the organization, or it is the one
+    organization the employer had a stage-i plan under in the month."""
+    await _check_filing_filer(uow.conn, filer, implementing_organization_id)
+    under = await filing_views.stage_i_supervisors(uow.conn, implementing_organization_id, month)
+    supervisor = fl.visit_supervisor(filer, supervising_organization_id, implementing_organization_id, under)
+    return await uow.decide(
+        FILING,
+        str(fl.visit_record_id(supervisor, implementing_organization_id, month)),
+        lambda state: fl.file_visit_record(
+            state,
+            supervisor,
+            implementing_organization_id,
+            month,
+            visited_on,
+            filed_on,
+            under.get(str(supervisor), 0),
+            rule_book.filings,
+        ),
+    )

@@ -8,9 +8,9 @@ from fastapi import FastAPI
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from contracts.inspection import InspectionScheduled, inspection_events
+from contracts.inspection import ConsultationRecorded, InspectionScheduled, inspection_events
 from services.inspection import commands, subscriptions
-from services.inspection.api import filings, inspections, statistics
+from services.inspection.api import consultations, filings, inspections, statistics
 from services.inspection.domain import rules
 from shared.service import ServiceDefinition
 from shared.settings import ServiceSettings, load_settings
@@ -22,13 +22,13 @@ DEFINITION = ServiceDefinition(
     name="inspection",
     event_types=inspection_events,
     migrations=Path(__file__).parent / "migrations",
-    routers=[inspections.router, filings.router, statistics.router],
+    routers=[inspections.router, filings.router, statistics.router, consultations.router],
     chores=[(FOLD_INTERVAL_S, fold_statistics)],
     subscribes_to=[service_topic("registry"), service_topic("accreditation")],
     description="Inspections of supervising, supervision support (ESD) and implementing organizations: the schedule"
     " builds itself from permits and certified plans of both schemes; outcomes and referrals for administrative"
     " action; the quarterly audit reports owed under ESD, due and overdue.",
-    aggregates={InspectionScheduled: commands.INSPECTION},
+    aggregates={InspectionScheduled: commands.INSPECTION, ConsultationRecorded: commands.CONSULTATION},
 )
 
 
@@ -43,6 +43,23 @@ class InspectionSettings(BaseSettings):
     esd_support_organization_years: int | None = Field(rules.ESD_SUPPORT_ORGANIZATION_YEARS, ge=1, le=10)
     esd_implementing_organization_years: int | None = Field(rules.ESD_IMPLEMENTING_ORGANIZATION_YEARS, ge=1, le=10)
     quarterly_audit_report_months: int = Field(rules.QUARTERLY_AUDIT_REPORT_MONTHS, ge=1, le=12)
+    # The filings of the life of a plan on the worklist (issue 20; rules.FilingDues).
+    start_notice_days: int = Field(rules.START_NOTICE_DAYS, ge=1, le=365)
+    annual_report_due_month: int = Field(rules.ANNUAL_REPORT_DUE_MONTH, ge=4, le=12)
+    annual_report_due_day: int = Field(rules.ANNUAL_REPORT_DUE_DAY, ge=1, le=31)
+    business_report_due_month: int = Field(rules.BUSINESS_REPORT_DUE_MONTH, ge=4, le=12)
+    business_report_due_day: int = Field(rules.BUSINESS_REPORT_DUE_DAY, ge=1, le=31)
+    visit_record_due_months: int = Field(rules.VISIT_RECORD_DUE_MONTHS, ge=0, le=12)
+
+    def filing_dues(self) -> rules.FilingDues:
+        return rules.FilingDues(
+            self.start_notice_days,
+            self.annual_report_due_month,
+            self.annual_report_due_day,
+            self.business_report_due_month,
+            self.business_report_due_day,
+            self.visit_record_due_months,
+        )
 
     def cadence(self) -> rules.Cadence:
         return rules.Cadence(
@@ -61,4 +78,5 @@ def create_app(settings: ServiceSettings | None = None, cadence: rules.Cadence |
     definition = replace(DEFINITION, on_event=partial(subscriptions.on_event, cadence=cadence))
     app = create_service_app(definition, settings or load_settings("inspection"))
     app.state.cadence = cadence
+    app.state.filing_dues = InspectionSettings().filing_dues()
     return app

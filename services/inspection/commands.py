@@ -8,11 +8,13 @@ same way, and its next certified plan starts it again.
 """
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from uuid import UUID, uuid5
 
 from contracts.inspection import (
     CancellationReason,
+    ConsultationRecorded,
     Finding,
     InspectionOutcome,
     InspectionReason,
@@ -20,15 +22,20 @@ from contracts.inspection import (
     TargetType,
 )
 from contracts.registry import Scheme
+from services.inspection.domain import consultation as con
+from services.inspection.domain import filings as filing_rules
 from services.inspection.domain import inspection as ins
-from services.inspection.domain.rules import Cadence
+from services.inspection.domain.rules import Cadence, FilingDues
+from services.inspection.projections import filings as filing_worklist
 from services.inspection.projections import organizations
+from services.inspection.projections.consultations import employer_of_plan, project_consultation
 from services.inspection.projections.inspections import (
     last_closed_for_want_of_plans,
     open_inspections_of,
     project_inspection,
 )
 from shared.commands import Aggregate, Outcome, UnitOfWork, existing
+from shared.errors import NotFound
 from shared.events import EventPayload
 
 INSPECTION = Aggregate("inspection", ins.Inspection(), ins.evolve, project_inspection)
@@ -189,3 +196,106 @@ async def _close_open(uow: UnitOfWork, target_id: UUID, closed_on: date, reason:
         if (await close_inspection(uow, UUID(id), closed_on=closed_on, reason=reason)).events:
             closed.append(id)
     return closed
+
+
+# Trainee consultations (DOMAIN §7, issue 20): one stream per consultation.
+
+CONSULTATION = Aggregate("consultation", con.Consultation(), con.evolve, project_consultation)
+
+
+async def record_consultation(uow: UnitOfWork, id: UUID, *, recorded: ConsultationRecorded) -> Outcome:
+    """Record a trainee's consultation or complaint as OTIT received it; a training plan it names is checked
+    against (or names) its implementing organization, when this service knows the plan."""
+    plan_employer = await employer_of_plan(uow.conn, recorded.training_plan_id) if recorded.training_plan_id else None
+    return await uow.decide(CONSULTATION, str(id), lambda s: con.record(s, recorded, plan_employer=plan_employer))
+
+
+async def handle_consultation(uow: UnitOfWork, id: UUID, *, handled_on: date, handling: str, closed: bool) -> Outcome:
+    """Record what OTIT did about the consultation; `closed` ends it."""
+    return await uow.decide(
+        CONSULTATION,
+        str(id),
+        existing("consultation", id, lambda s: con.handle(s, handled_on=handled_on, handling=handling, closed=closed)),
+    )
+
+
+def consultation_inspection_id(id: UUID) -> UUID:
+    """The extraordinary inspection a consultation opens (once): derived from the consultation's id."""
+    return uuid5(id, "inspection")
+
+
+async def escalate_consultation(
+    uow: UnitOfWork, id: UUID, *, target_type: TargetType, escalated_on: date, due_by: date
+) -> Outcome:
+    """Open an extraordinary inspection (reason: complaint) of the organization of `target_type` the consultation
+    names, in the same transaction as the consultation's ConsultationEscalated; the inspection's rules apply too
+    (the organization known to this service, due on or after `escalated_on`)."""
+    inspection_id = consultation_inspection_id(id)
+    escalated = await uow.decide(
+        CONSULTATION,
+        str(id),
+        existing(
+            "consultation",
+            id,
+            lambda s: con.escalate(s, escalated_on=escalated_on, inspection_id=inspection_id, target_type=target_type),
+        ),
+    )
+    state, _ = await uow.load(CONSULTATION, str(id))
+    assert state.escalation is not None, "escalated just now"
+    await schedule_extraordinary_inspection(
+        uow.unpinned(),
+        inspection_id,
+        target_type=target_type,
+        target_id=state.escalation.target_id,
+        reason=InspectionReason.COMPLAINT,
+        scheduled_on=escalated_on,
+        due_by=due_by,
+        detail=f"trainee consultation {id} ({state.subject})",
+    )
+    return escalated
+
+
+async def open_inspection_for_overdue_filing(
+    uow: UnitOfWork,
+    id: UUID,
+    *,
+    filing_id: UUID,
+    scheduled_on: date,
+    due_by: date,
+    reason: str | None,
+    cadence: Cadence,
+    dues: FilingDues,
+) -> Outcome:
+    """Put inspection `id` of the organization owing the filing on the schedule (issue 20): only while the filing
+    is overdue on `scheduled_on`, once per filing (per report due, for quarterly audit reports); the inspection
+    names the filing, and the filing on the worklist names the inspection."""
+    owed = await filing_worklist.find_owed_filing(
+        uow.conn, filing_id, day=scheduled_on, months=cadence.quarterly_audit_report_months, dues=dues
+    )
+    if owed is None:
+        raise NotFound("filing", filing_id)
+    target_type = filing_rules.TARGET_OF_KIND[owed.kind]
+    owed_by = {
+        TargetType.IMPLEMENTING_ORGANIZATION: owed.implementing_organization_id,
+        TargetType.SUPERVISING_ORGANIZATION: owed.supervising_organization_id,
+        TargetType.SUPERVISION_SUPPORT_ORGANIZATION: owed.supervision_support_organization_id,
+    }[target_type]
+    assert owed_by is not None, f"a {owed.kind} names who owes it"
+    filing = filing_rules.OwedFiling(owed.id, owed.kind, owed_by, owed.due_on, owed.status, owed.inspection_id)
+    scheme = await organizations.known_scheme(uow.conn, owed_by, target_type)
+    scheduled = filing_rules.inspection_for_overdue_filing(
+        filing,
+        scheduled_on=scheduled_on,
+        due_by=due_by,
+        reason=reason,
+        scheme=ins.scheme_of(target_type, scheme or Scheme.TITP),
+    )
+    if not await filing_worklist.record_inspection_opened(
+        uow.conn, filing_id, id, due_on=owed.due_on, opened_on=scheduled_on
+    ):  # another request opened one since the filing was read
+        filing_rules.inspection_for_overdue_filing(
+            replace(filing, inspection_id=id), scheduled_on=scheduled_on, due_by=due_by, reason=reason
+        )
+    return await uow.decide(
+        INSPECTION, str(id), lambda s: ins.schedule_extraordinary(s, scheduled, target_known=scheme is not None)
+    )

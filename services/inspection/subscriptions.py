@@ -76,6 +76,8 @@ async def on_event(runner: CommandRunner, conn: asyncpg.Connection, event: Recor
     uow = UnitOfWork(runner, conn, EventContext.caused_by(event, current_traceparent()))
     inspection_id = uuid5(event.id, "inspection")
     organization = UUID(event.subject)
+    # The filings worklist (projections/filings.py): plans, permits and the filings received (issue 20).
+    await filings.record_filing_facts(conn, event.id, organization, payload)
     match payload:
         case PermitApplied():
             await know_organization(conn, organization, SUPERVISING)
@@ -131,7 +133,13 @@ async def on_event(runner: CommandRunner, conn: asyncpg.Connection, event: Recor
                     extra={"event_id": str(event.id), "cancelled": cancelled},
                 )
         case SupervisionChanged(scheme=Scheme.ESD):
-            await filings.support_from(conn, payload.supervising_organization_id, organization, payload.effective_from)
+            await filings.support_from(
+                conn,
+                payload.supervising_organization_id,
+                organization,
+                payload.effective_from,
+                alongside=payload.alongside,
+            )
         case QuarterlyAuditReportFiled():
             await filings.record_audit_report(
                 conn,

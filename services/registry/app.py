@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from contracts.registry import (
     ImplementingOrganizationRegistered,
     PermitApplied,
+    Scheme,
     SendingAgreementSigned,
     SendingOrganizationApproved,
     SupervisionSupportPermitApplied,
@@ -27,7 +28,15 @@ from services.registry.commands import (
     SUPERVISION_SUPPORT_ORGANIZATION,
 )
 from services.registry.domain import sending_rules
-from services.registry.domain.rules import REVOCATION_BAR_YEARS, SUPERVISION_SUPPORT, SupervisionSupportRules
+from services.registry.domain.rules import (
+    ALONGSIDE_ALLOWED,
+    BUSINESS_REPORT,
+    REVOCATION_BAR_YEARS,
+    SUPERVISION_SUPPORT,
+    BusinessReportRules,
+    SupervisionSupportRules,
+    alongside_allowed,
+)
 from shared.service import ServiceDefinition
 from shared.settings import ServiceSettings, load_settings
 from shared.web.app import create_service_app
@@ -75,6 +84,11 @@ class RegistrySettings(BaseSettings):
     # e.g. TITP_REGISTRY_ESD_INTERVIEW_SHARE=1/4
     esd_interview_share: Fraction = Field(SUPERVISION_SUPPORT.interview_share, ge=0, le=1)
     esd_audit_report_due_months: int = Field(SUPERVISION_SUPPORT.audit_report_due_months, ge=1, le=24)
+    # Issue 20: an employer may join a supervision support organization alongside another under ESD (TITP: always)
+    esd_alongside: bool = ALONGSIDE_ALLOWED[Scheme.ESD]
+    # Art. 43: the business report for a fiscal year is due by this month and day of the year after (31 May)
+    business_report_due_month: int = Field(BUSINESS_REPORT.due_month, ge=4, le=12)
+    business_report_due_day: int = Field(BUSINESS_REPORT.due_day, ge=1, le=31)
 
     @field_validator("moc_countries", mode="before")
     @classmethod
@@ -86,6 +100,9 @@ class RegistrySettings(BaseSettings):
         if self.esd_renewal_latest_months > self.esd_renewal_earliest_months:
             raise ValueError("the ESD renewal window closes before it opens (latest months > earliest months)")
         return self
+
+    def business_report_rules(self) -> BusinessReportRules:
+        return BusinessReportRules(due_month=self.business_report_due_month, due_day=self.business_report_due_day)
 
     def supervision_support_rules(self) -> SupervisionSupportRules:
         return SupervisionSupportRules(
@@ -109,4 +126,6 @@ def create_app(settings: ServiceSettings | None = None, registry: RegistrySettin
     app.state.moc_countries = registry.moc_countries
     app.state.revocation_bar_years = registry.revocation_bar_years
     app.state.supervision_support_rules = registry.supervision_support_rules()
+    app.state.alongside_allowed = alongside_allowed(registry.esd_alongside)
+    app.state.business_report_rules = registry.business_report_rules()
     return app

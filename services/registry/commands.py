@@ -22,6 +22,7 @@ from contracts.registry import (
     SendingAgreementSigned,
     SendingOrganizationApproved,
     SupervisionChanged,
+    SupervisionEnded,
     SupervisionSupportApplication,
 )
 from services.registry.domain import implementing_organization as io
@@ -31,7 +32,13 @@ from services.registry.domain import sending_organization as sending
 from services.registry.domain import supervising_organization as so
 from services.registry.domain import supervision_support_organization as sso
 from services.registry.domain.permit import PermitState
-from services.registry.domain.rules import REVOCATION_BAR_YEARS, SupervisionSupportRules
+from services.registry.domain.rules import (
+    ALONGSIDE_ALLOWED,
+    BUSINESS_REPORT,
+    REVOCATION_BAR_YEARS,
+    BusinessReportRules,
+    SupervisionSupportRules,
+)
 from services.registry.projections.implementing_organizations import project_implementing_organization
 from services.registry.projections.sending import (
     agreements_in_force,
@@ -247,6 +254,14 @@ async def record_expiries(uow: UnitOfWork, *, as_of: date) -> Outcome:
     return Outcome("expiries", 0, recorded)
 
 
+async def file_business_report(
+    uow: UnitOfWork, id: UUID, *, fiscal_year: int, filed_on: date, book: BusinessReportRules = BUSINESS_REPORT
+) -> Outcome:
+    """Record the supervising organization's annual business report for a fiscal year (Art. 43), due by 31 May
+    after it (`book`); once per year, after the year ended."""
+    return await _on_permit(uow, id, lambda s: so.file_business_report(s, id, fiscal_year, filed_on, book))
+
+
 # Supervision support organizations (ESD) and their permits
 
 
@@ -397,22 +412,52 @@ async def register_implementing_organization(
 
 
 async def change_supervision(
-    uow: UnitOfWork, id: UUID, *, supervising_organization_id: UUID, scheme: Scheme, effective_from: date
+    uow: UnitOfWork,
+    id: UUID,
+    *,
+    supervising_organization_id: UUID,
+    scheme: Scheme,
+    effective_from: date,
+    alongside: bool = False,
+    alongside_allowed: dict[Scheme, bool] = ALONGSIDE_ALLOWED,
 ) -> Outcome:
     """From a date the implementing organization is supervised (TITP) or supported (ESD) by this organization,
-    which holds that scheme's permit in force that day; its supervision under the other scheme is unchanged."""
+    which holds that scheme's permit in force that day; its supervision under the other scheme is unchanged.
+    `alongside`: it joins this organization besides those it has (where the scheme allows), instead of moving."""
     supervisor: permit.PermitState = (
         (await uow.load(SUPERVISING_ORGANIZATION, str(supervising_organization_id)))[0]
         if scheme is Scheme.TITP
         else (await uow.load(SUPERVISION_SUPPORT_ORGANIZATION, str(supervising_organization_id)))[0]
     )
     change = SupervisionChanged(
-        supervising_organization_id=supervising_organization_id, scheme=scheme, effective_from=effective_from
+        supervising_organization_id=supervising_organization_id,
+        scheme=scheme,
+        effective_from=effective_from,
+        alongside=alongside,
     )
     return await uow.decide(
         IMPLEMENTING_ORGANIZATION,
         str(id),
-        existing("implementing organization", id, lambda s: io.change_supervision(s, change, supervisor)),
+        existing(
+            "implementing organization",
+            id,
+            lambda s: io.change_supervision(s, change, supervisor, alongside_allowed),
+        ),
+    )
+
+
+async def end_supervision(
+    uow: UnitOfWork, id: UUID, *, supervising_organization_id: UUID, scheme: Scheme, until: date
+) -> Outcome:
+    """The implementing organization's supervision (TITP) or support (ESD) by this organization ends: `until` is
+    its last day; its other supervisions carry on."""
+    end = SupervisionEnded(
+        supervising_organization_id=supervising_organization_id, scheme=scheme, effective_until=until
+    )
+    return await uow.decide(
+        IMPLEMENTING_ORGANIZATION,
+        str(id),
+        existing("implementing organization", id, lambda s: io.end_supervision(s, end)),
     )
 
 

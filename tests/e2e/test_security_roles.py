@@ -50,6 +50,32 @@ COMMAND_BODIES = {
         "workers": 12,
         "workers_interviewed": 3,
     },
+    # A report for a year not ended yet (409 filing.too_early for its own organization).
+    f"{SO}/{{id}}/business-reports": {"fiscal_year": 2030, "filed_on": "2027-01-10"},
+    # Changes to a plan not in force (409 change.plan_in_force).
+    f"{PLANS}/{{id}}/changes": {"applied_on": "2026-09-01", "reason": "r", "changes": {"monthly_wage": 200000}},
+    f"{PLANS}/{{id}}/minor-changes": {"notified_on": "2026-09-01", "description": "d", "changes": {"monthly_wage": 1}},
+    # Filings about a plan no one knows (409 filing.training_plan), or too early (409 filing.too_early).
+    f"{IO}/{{id}}/start-notices": {
+        "training_plan_id": str(uuid4()),
+        "started_on": "2026-11-01",
+        "filed_on": "2026-11-05",
+    },
+    f"{IO}/{{id}}/difficulty-notices": {
+        "training_plan_id": str(uuid4()),
+        "occurred_on": "2026-11-01",
+        "filed_on": "2026-11-05",
+        "cause": "other",
+        "measures": "m",
+        "receipt_number": "S-2026-000001",
+    },
+    f"{IO}/{{id}}/annual-reports": {
+        "fiscal_year": 2026,
+        "filed_on": "2027-03-01",
+        "receipt_number": "S-2026-000001",
+        "trainees": 1,
+    },
+    f"{IO}/{{id}}/visit-records": {"month": "2026-01-01", "visited_on": "2026-01-05", "filed_on": "2026-01-06"},
 }
 
 

@@ -15,3 +15,5 @@ Reader = Annotated[
 ]
 # The program's statistics: OTIT and auditors, not the organizations.
 StatisticsReader = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.AUDITOR, Role.ADMIN))]
+# A supervising organization's monthly visit records (issue 20): the organization itself, or OTIT.
+VisitRecorder = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.SUPERVISING_ORG, Role.ADMIN))]

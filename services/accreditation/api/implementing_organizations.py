@@ -66,10 +66,10 @@ async def list_employer_improvement_orders(
     on: Annotated[date | None, Query(description="`overdue` as of this day (default: today)")] = None,
 ) -> list[EmployerImprovementOrder]:
     """The organization's Art. 15 orders, oldest first (an organization sees its own only: the employer, and the
-    supervising organizations it belongs to in either scheme)."""
+    supervising organizations it belongs to in either scheme, each of them where it has several)."""
     async with pool.acquire() as conn:
         org = await registry.implementing_organization(conn, id)
-    supervisors = (org.supervising_organization_id, org.esd_supervising_organization_id) if org else ()
+    supervisors = org.every_supervisor() if org else ()  # issue 20: each of its organizations
     if not principal.may_see(id, *supervisors):
         raise NotFound("implementing organization", id)
     day = on or today()

@@ -5,16 +5,18 @@ but never inherit them, so HTTP validation and the wire contract change apart.
 """
 
 from datetime import date
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.config import JsonDict
 
 from contracts.accreditation import (
+    DifficultyCause,
     DiscontinuationReason,
     ExamGrade,
     ExamResult,
+    PlanChanges,
     PlanTerms,
     ReturnHome,
     Stage,
@@ -116,9 +118,14 @@ class ApplyForCertification(Body):
     stage: Stage | None = Field(default=None, description="TITP: i, ii or iii (required); ESD: none")
     field: str | None = Field(default=None, max_length=100, description="ESD: one of GET /v1/esd/fields")
     transfer_from: UUID | None = Field(
-        default=None, description="ESD: the worker's plan with another employer that this one continues"
+        default=None,
+        description="A transfer (TITP or ESD): the trainee's plan with another employer that this one continues."
+        " TITP: a certified plan of the same stage and operation in force on the new start; the new plan covers the"
+        " rest of the stage (`transfer.*` rules)",
     )
-    transfer_reason: TransferReason | None = Field(default=None, description="ESD: with transfer_from")
+    transfer_reason: TransferReason | None = Field(
+        default=None, description="With transfer_from; TITP: an unavoidable reason only (not own_wish)"
+    )
     extension: bool = Field(default=False, description="ESD: the extra year after a failed SSW skills test")
     training_type: TrainingType
     job_category: str = Field(min_length=1, max_length=200)
@@ -289,6 +296,114 @@ class ErasePersonalData(Body):
     )
 
 
+# Plan changes (issue 20, Art. 11)
+
+
+class ChangedTerms(Body):
+    """New values of the plan's changeable terms; a term left out stays as it is. Material terms need change
+    certification: the period (start_date only before the plan starts), the job and operation, the return home, the
+    comparable wage and a cut of the wage; a raise of the monthly wage is minor (a notice). The other terms of an
+    application may be restated with their present value only: another value is refused (409
+    `change.not_changeable`; another employer is a transfer, another supervising organization a reassignment)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"end_date": "2027-05-31"}, {"monthly_wage": 220000}]}
+    )
+
+    start_date: date | None = Field(default=None, description="Only before the plan starts")
+    end_date: date | None = None
+    monthly_wage: int | None = Field(default=None, ge=0, description="Yen per month")
+    comparable_japanese_wage: int | None = Field(default=None, ge=0, description="Yen per month")
+    job_category: str | None = Field(default=None, min_length=1, max_length=200)
+    operation: str | None = Field(default=None, max_length=100, description="TITP: a reference data code")
+    return_home: ReturnHome | None = Field(default=None, description="TITP stage iii: within its first year")
+    # Not changeable: restated with the present value, or refused
+    trainee_id: UUID | None = Field(default=None, description="Not changeable")
+    trainee: StatedTrainee | None = Field(default=None, description="Not changeable (always refused)")
+    scheme: Scheme | None = Field(default=None, description="Not changeable")
+    stage: Stage | None = Field(default=None, description="Not changeable")
+    training_type: TrainingType | None = Field(default=None, description="Not changeable")
+    implementing_organization_id: UUID | None = Field(default=None, description="Not changeable: a transfer")
+    supervising_organization_id: UUID | None = Field(default=None, description="Not changeable: a reassignment")
+    sending_organization_id: UUID | None = Field(default=None, description="Not changeable")
+    field: str | None = Field(default=None, max_length=100, description="Not changeable")
+    transfer_from: UUID | None = Field(default=None, description="Not changeable")
+    transfer_reason: TransferReason | None = Field(default=None, description="Not changeable")
+    extension: bool | None = Field(default=None, description="Not changeable")
+    exams_passed: list[PassedExam] | None = Field(default=None, max_length=20, description="Not changeable")
+
+    def plan_changes(self) -> PlanChanges:
+        return PlanChanges.model_validate(self.model_dump(include=set(PlanChanges.model_fields)))
+
+    def unchangeable(self) -> dict[str, Any]:
+        """The terms stated that no change may touch, as JSON values."""
+        return self.model_dump(mode="json", exclude_unset=True, exclude=set(PlanChanges.model_fields))
+
+
+class ApplyForPlanChange(Body):
+    """Apply for change certification (Art. 11) of a plan in force: decided later by an officer under the plan's
+    own rules. Refused (409) naming the rule: `change.plan_in_force`, `change.pending` (one at a time),
+    `change.nothing_changed`, `change.not_changeable`, `change.start_date_started`, `change.start_date_past`,
+    `change.end_date_past`, `plan.end_not_before_start`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "applied_on": "2026-09-01",
+                    "reason": "the training is extended by two months after an injury",
+                    "changes": {"end_date": "2027-05-31"},
+                }
+            ]
+        },
+    )
+
+    applied_on: date
+    reason: Reason
+    changes: ChangedTerms
+
+
+class CertifyPlanChange(Body):
+    """Certify the pending change: the changed terms through the plan's rule book, as a certification would, on
+    what the service knows now (409 naming the plan's rule, e.g. `plan.stage_length`, `quota.stage_limit`,
+    `change.overlaps_other_plan`; or `change.not_pending`, `change.certified_before_application`)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"certified_on": "2026-09-20"}]})
+
+    certified_on: date
+
+
+class RejectPlanChange(Body):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "the extension is not justified"}]}
+    )
+
+    reason: Reason
+
+
+class NotifyMinorChange(Body):
+    """A notice of minor changes (軽微な変更の届出): in force as notified. `changes` may change minor terms only
+    (by default a raise of the monthly wage): a material one is refused, `change.material_needs_certification`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "notified_on": "2026-10-01",
+                    "description": "a new life instructor; the monthly wage raised",
+                    "changes": {"monthly_wage": 225000},
+                }
+            ]
+        },
+    )
+
+    notified_on: date
+    description: Reason
+    changes: ChangedTerms = Field(default_factory=ChangedTerms)
+
+
 # Responses
 
 
@@ -353,6 +468,39 @@ class Transfer(Document):
     reason: TransferReason
 
 
+class StatedChanges(Document):
+    """The terms a change or notice states (those left out are unchanged)."""
+
+    start_date: date | None = None
+    end_date: date | None = None
+    monthly_wage: int | None = None
+    comparable_japanese_wage: int | None = None
+    job_category: str | None = None
+    operation: str | None = None
+    return_home: ReturnHome | None = None
+
+
+class PlanChangeEntry(Document):
+    """A change of the plan (kind `change`: change certification) or a notice of minor changes (`minor_change`)."""
+
+    id: UUID = Field(description="The change's or the notice's id")
+    kind: Literal["change", "minor_change"]
+    status: Literal["pending", "certified", "rejected", "notified"]
+    on: date = Field(description="Applied for (a change) or notified (a notice) on")
+    reason: str = Field(description="The change's reason, or the notice's description")
+    changes: StatedChanges
+    certified_on: date | None
+    rejection_reason: str | None
+    terms_version: int | None = Field(description="The version of the terms it made; null if none (yet)")
+
+
+class PlanChangeHistory(Document):
+    training_plan_id: UUID
+    terms_version: int = Field(description="The version of the terms in force (as of `as_of`, if given)")
+    changes: list[PlanChangeEntry]
+    version: int = Field(description="The plan's version")
+
+
 class TrainingPlanDocument(Document):
     """A training plan. `status` is as of today (or `as_of`): a certified plan is in progress from its start date."""
 
@@ -362,7 +510,7 @@ class TrainingPlanDocument(Document):
     scheme: Scheme
     stage: Stage | None = Field(description="TITP's stage; null for an ESD plan")
     field: str | None = Field(description="ESD: its field")
-    transfer_from: UUID | None = Field(description="ESD: the plan with another employer this one continues")
+    transfer_from: UUID | None = Field(description="A transfer: the plan with another employer this one continues")
     transfer_reason: TransferReason | None
     extension: bool
     training_type: TrainingType
@@ -385,7 +533,7 @@ class TrainingPlanDocument(Document):
     completion: Completion | None
     discontinuation: Discontinuation | None
     revocation: Revocation | None
-    transfer: Transfer | None = Field(description="ESD: the worker moved to another employer; this plan ended")
+    transfer: Transfer | None = Field(description="The trainee moved to another employer; this plan ended")
     improvement_orders: list[ImprovementOrder]
     new_supervising_organization_required: NewSupervisingOrganizationRequirement | None = Field(
         description="Set while the plan waits for a new supervising organization; a reassignment clears it"
@@ -393,9 +541,18 @@ class TrainingPlanDocument(Document):
     reassignments: list[Reassignment] = Field(
         default=[], description="The moves to a new supervising organization, oldest first"
     )
+    difficulty_notices: list["PlanDifficultyNotice"] = Field(
+        default=[], description="Its notices of difficulty in continuing training (Art. 19), oldest first"
+    )
     first_year_exams_missing: bool = Field(
         description="ESD: certified, its first year passed, and the basic grade or Japanese A1 not passed in it"
         " (as of today, or `as_of`)"
+    )
+    terms_version: int = Field(
+        default=1, description="The version of the terms shown: 1 as certified, +1 per certified change or notice"
+    )
+    changes: list[PlanChangeEntry] = Field(
+        default=[], description="Its changes and notices of minor changes, oldest first (also GET .../changes)"
     )
     version: int = Field(description="Also the ETag")
 
@@ -453,3 +610,169 @@ class FiscalYearRevocations(Document):
 
 class Revocations(Document):
     fiscal_years: list[FiscalYearRevocations]
+
+
+# Filings received from employers and supervising organizations (issue 20 item 4)
+
+ReceiptNumber = Annotated[str, Field(pattern=r"^S-\d{4}-\d{6}$", examples=["S-2027-000123"])]
+
+
+class FileStartNotice(Body):
+    """Art. 17: the implementing organization started implementing training (its first plan started)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "training_plan_id": "0b6f7c1e-3a2d-4e5f-8a9b-1c2d3e4f5a6b",
+                    "started_on": "2027-05-01",
+                    "filed_on": "2027-05-20",
+                }
+            ]
+        },
+    )
+
+    training_plan_id: UUID = Field(description="The employer's first certified plan to start")
+    started_on: date = Field(description="The day training started: a day of that plan")
+    filed_on: date
+
+
+class FileDifficultyNotice(Body):
+    """Art. 19: continuing a plan's training became difficult; the plan stays as it is."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "training_plan_id": "0b6f7c1e-3a2d-4e5f-8a9b-1c2d3e4f5a6b",
+                    "occurred_on": "2027-09-10",
+                    "filed_on": "2027-09-15",
+                    "cause": "bankruptcy",
+                    "measures": "transfer to another employer in the same operation arranged with the supervising"
+                    " organization",
+                    "receipt_number": "S-2027-000123",
+                }
+            ]
+        },
+    )
+
+    training_plan_id: UUID
+    occurred_on: date = Field(description="The day continuing became difficult")
+    filed_on: date
+    cause: DifficultyCause
+    measures: str = Field(min_length=1, max_length=4000, description="The measures to continue the training")
+    receipt_number: ReceiptNumber = Field(description="The receipt number of the employer's start notice")
+
+
+class FileAnnualReport(Body):
+    """Art. 21: the report on a fiscal year of implementation (April-March), after it ends."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"fiscal_year": 2026, "filed_on": "2027-05-20", "receipt_number": "S-2026-000123", "trainees": 4}
+            ]
+        },
+    )
+
+    fiscal_year: int = Field(ge=2000, le=2100, description="The year it starts in: 2026 = Apr 2026 - Mar 2027")
+    filed_on: date
+    receipt_number: ReceiptNumber = Field(description="The receipt number of the employer's start notice")
+    trainees: int = Field(ge=0, le=100_000, description="Trainees in training during the year")
+
+
+class FileVisitRecord(Body):
+    """The supervising organization's monthly visit to an employer with a stage-i plan under it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"month": "2027-05-01", "visited_on": "2027-05-14", "filed_on": "2027-05-31"}]},
+    )
+
+    month: date = Field(description="The first day of the month visited")
+    visited_on: date = Field(description="A day in that month")
+    filed_on: date
+    supervising_organization_id: UUID | None = Field(
+        default=None,
+        description="Officers: the organization that visited (default: the one the employer's stage-i plans were"
+        " under in the month); a supervising organization files its own",
+    )
+
+    @field_validator("month")
+    @classmethod
+    def _first_of_month(cls, month: date) -> date:
+        if month.day != 1:
+            raise ValueError("the first day of the month, e.g. 2027-05-01")
+        return month
+
+
+class StartNoticeAccepted(BaseModel):
+    """The start notice's id and version, and the receipt number the employer's later filings quote."""
+
+    id: UUID
+    version: int
+    receipt_number: str
+
+
+FilingKind = Literal["start_notice", "difficulty_notice", "annual_report", "visit_record"]
+
+
+class Filing(Document):
+    """A filing as received: when it was due and filed, and how late (days after due_on; 0 on time)."""
+
+    id: UUID
+    kind: FilingKind
+    implementing_organization_id: UUID
+    supervising_organization_id: UUID | None = Field(
+        default=None, description="Visit records; difficulty notices of type (b), filed through it"
+    )
+    training_plan_id: UUID | None = Field(default=None, description="Start and difficulty notices")
+    started_on: date | None = Field(default=None, description="Start notices")
+    occurred_on: date | None = Field(default=None, description="Difficulty notices")
+    cause: DifficultyCause | None = Field(default=None, description="Difficulty notices")
+    measures: str | None = Field(default=None, description="Difficulty notices: the measures to continue")
+    fiscal_year: int | None = Field(default=None, description="Annual reports")
+    trainees: int | None = Field(default=None, description="Annual reports")
+    month: date | None = Field(default=None, description="Visit records: the month visited (its first day)")
+    visited_on: date | None = Field(default=None, description="Visit records")
+    filed_on: date
+    due_on: date
+    late_days: int = Field(description="filed_on - due_on when positive, else 0")
+    receipt_number: str | None = Field(default=None, description="Issued with the start notice; quoted by the rest")
+    version: int
+
+
+class PlanDifficultyNotice(Document):
+    """A notice of difficulty in continuing the plan's training (Art. 19): the plan stays as it is."""
+
+    id: UUID
+    implementing_organization_id: UUID
+    supervising_organization_id: UUID | None
+    occurred_on: date
+    filed_on: date
+    due_on: date
+    late_days: int
+    cause: DifficultyCause
+    measures: str
+    receipt_number: str
+
+
+TrainingPlanDocument.model_rebuild()  # its difficulty notices (PlanDifficultyNotice) are defined after it
+
+
+# Transfers and disappearances per month (GET /v1/statistics/transfers, /disappearances; issue 20)
+
+
+class TransferCounts(Document):
+    by: Literal["reason", "scheme", "stage"] | None
+    where: dict[str, str] = Field(description="The filters given")
+    months: list[MonthCount]
+
+
+class DisappearanceCounts(Document):
+    by: Literal["scheme", "stage", "nationality"] | None
+    where: dict[str, str] = Field(description="The filters given")
+    months: list[MonthCount]

@@ -1,5 +1,6 @@
 """Program statistics of training plans (DOMAIN §8): trainees in progress and plans certified per month,
-by nationality, job group, stage, type, prefecture and scheme (titp, esd); revocations per fiscal year.
+by nationality, job group, stage, type, prefecture and scheme (titp, esd); revocations per fiscal year; transfers
+(by reason, scheme, stage) and disappearances (by scheme, stage, nationality) per month (issue 20).
 
 Answered from the counters `projections/statistics.py` keeps, never from the plans themselves.
 """
@@ -8,11 +9,24 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
+from contracts.accreditation import TransferReason
 from services.accreditation.api.auth import StatisticsReader
-from services.accreditation.api.schemas import Dimension, MonthlyCounts, Revocations
+from services.accreditation.api.schemas import (
+    Dimension,
+    DisappearanceCounts,
+    MonthlyCounts,
+    Revocations,
+    TransferCounts,
+)
 from services.accreditation.domain.rules import prefecture_code
 from services.accreditation.projections import statistics as plan_statistics
-from services.accreditation.projections.statistics import DIMENSIONS
+from services.accreditation.projections.statistics import (
+    DIMENSIONS,
+    DISAPPEARANCE_DIMENSIONS,
+    DISAPPEARANCES,
+    TRANSFER_DIMENSIONS,
+    TRANSFERS,
+)
 from shared.dates import fiscal_year_start, last_day, month_start
 from shared.web.app import PoolDep
 from shared.web.http import today
@@ -130,3 +144,78 @@ async def get_revocations(
             ]
         }
     )
+
+
+StageFilter = Annotated[
+    Literal["i", "ii", "iii", "none"] | None, Query(description="none: ESD plans, which have no stage")
+]
+
+
+async def _events_per_month(
+    pool: PoolDep,
+    measure: str,
+    dimensions: tuple[str, ...],
+    by: str | None,
+    where: dict[str, str | None],
+    first: str | None,
+    last: str | None,
+) -> dict[str, object]:
+    this_month = month_start(today())
+    months = periods(month_of(first) if first else this_month, month_of(last) if last else this_month, 1)
+    found = await plan_statistics.monthly_events(
+        pool,
+        measure,
+        months,
+        by=dimensions.index(by) if by else None,
+        where=[where[name] for name in dimensions],
+    )
+    return {
+        "by": by,
+        "where": {k: v for k, v in where.items() if v is not None},
+        "months": [
+            {
+                "month": month.strftime("%Y-%m"),
+                "last_day": last_day(month, 1),
+                "total": sum(counts.values()),
+                **({"counts": counts} if by else {}),
+            }
+            for month, counts in found.items()
+        ],
+    }
+
+
+@router.get("/transfers", response_model=TransferCounts, response_model_exclude_unset=True)
+async def get_transfers(
+    pool: PoolDep,
+    _: StatisticsReader,
+    by: Annotated[Literal["reason", "scheme", "stage"] | None, Query(description="split the counts")] = None,
+    reason: TransferReason | None = None,
+    scheme: Literal["titp", "esd"] | None = None,
+    stage: StageFilter = None,
+    from_month: FromMonth = None,
+    to_month: ToMonth = None,
+) -> TransferCounts:
+    """Trainees (TITP) and workers (ESD) who moved to another employer on a new plan, by the month they moved (the
+    new plan's start; by default this month), TITP and ESD alike (one mechanism): per reason (abuse, bankruptcy,
+    serious_violation, permit_ended, own_wish), scheme and stage of the plan they left."""
+    where = {"reason": reason.value if reason else None, "scheme": scheme, "stage": stage}
+    answer = await _events_per_month(pool, TRANSFERS, TRANSFER_DIMENSIONS, by, where, from_month, to_month)
+    return TransferCounts.model_validate(answer)
+
+
+@router.get("/disappearances", response_model=DisappearanceCounts, response_model_exclude_unset=True)
+async def get_disappearances(
+    pool: PoolDep,
+    _: StatisticsReader,
+    by: Annotated[Literal["scheme", "stage", "nationality"] | None, Query(description="split the counts")] = None,
+    scheme: Literal["titp", "esd"] | None = None,
+    stage: StageFilter = None,
+    nationality: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
+    from_month: FromMonth = None,
+    to_month: ToMonth = None,
+) -> DisappearanceCounts:
+    """Plans discontinued because the trainee disappeared (the difficulty notice's reason `disappearance`), by the
+    month of the discontinuation (by default this month): per scheme, stage and the trainee's nationality."""
+    where = {"scheme": scheme, "stage": stage, "nationality": nationality}
+    answer = await _events_per_month(pool, DISAPPEARANCES, DISAPPEARANCE_DIMENSIONS, by, where, from_month, to_month)
+    return DisappearanceCounts.model_validate(answer)

@@ -15,7 +15,7 @@ default below, set through `AccreditationSettings` (services/accreditation/app.p
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from fractions import Fraction
 from typing import NoReturn
@@ -69,6 +69,23 @@ _STAGE_ORDER = {Stage.I: 1, Stage.II: 2, Stage.III: 3}
 # A plan flagged for a new supervising organization (§11) that nobody reassigned within this many days of the
 # flag shows on the officers' worklist (GET /v1/training-plans?unattended_as_of=). (c)
 UNATTENDED_FLAG_DAYS = 30
+
+# TITP transfers (§4/§7, issue 20): a trainee moves to another employer only for an unavoidable reason, on a new plan
+# for the rest of the stage. (c) The reasons accepted under TITP:
+TITP_TRANSFER_REASONS = frozenset(
+    {TransferReason.ABUSE, TransferReason.BANKRUPTCY, TransferReason.SERIOUS_VIOLATION, TransferReason.PERMIT_ENDED}
+)
+# A transfer plan cannot wait out the filing window (4 months for stage i): it is filed at the latest this many days
+# before its start (its earliest day is the usual 6 months). (c)
+TRANSFER_FILING_LATEST_DAYS = 0
+# Stages at which a transfer may also change the supervising organization whatever the reason (§11: stage iii);
+# at any stage when the reason is `permit_ended`. (c)
+TRANSFER_OTHER_SUPERVISING_STAGES = frozenset({Stage.III})
+
+# Plan changes (§11, Art. 11): the terms a notice of minor changes (軽微な変更) may change; a change of any other term
+# of a certified plan needs change certification. The monthly wage is minor only when raised (a cut is material).
+# (c: the ordinance's list of minor changes is mostly about what the plan states beside these terms)
+MINOR_CHANGE_TERMS = frozenset({"monthly_wage"})
 
 
 # The ESD fields (育成就労産業分野, DOMAIN §9)
@@ -200,9 +217,68 @@ class Permit:
 
 
 @dataclass(frozen=True)
+class Supervision:
+    """One supervision (TITP) or support (ESD) of an employer by one organization, as the registry published it
+    (issue 20: an employer may have several under TITP): its first day (None: since the registration) and its last
+    (None: not ended)."""
+
+    scheme: Scheme
+    organization_id: UUID
+    from_date: date | None = None
+    until: date | None = None
+
+    def covers(self, day: date) -> bool:
+        return (self.from_date is None or self.from_date <= day) and (self.until is None or day <= self.until)
+
+
+@dataclass(frozen=True)
+class SupervisionStep:
+    """A registry event on an employer's supervision: `SupervisionChanged` (or the registration) from `day` (None:
+    since the registration), a move unless `alongside`; or `SupervisionEnded` (`ended`) with `day` its last day."""
+
+    scheme: Scheme
+    organization_id: UUID
+    day: date | None
+    ended: bool = False
+    alongside: bool = False
+
+
+def supervision_periods(steps: Iterable[SupervisionStep]) -> tuple[Supervision, ...]:
+    """The supervisions the registry's steps make (its own rule, services/registry/domain/implementing_organization.py
+    `memberships`): in order of the day each takes effect, an end (the day after its last) before a change of that
+    day; a move ends every other supervision of the scheme the day before; a join alongside adds one."""
+
+    def takes_effect(step: SupervisionStep) -> date:
+        if step.day is None:
+            return date.min
+        return step.day + timedelta(days=1) if step.ended and step.day < date.max else step.day
+
+    closed: list[Supervision] = []
+    open_: list[Supervision] = []
+    for step in sorted(steps, key=lambda s: (takes_effect(s), not s.ended)):
+        day = takes_effect(step)
+        same = [o for o in open_ if o.scheme is step.scheme]
+        if step.ended:
+            ending = [o for o in same if o.organization_id == step.organization_id]
+        elif step.alongside:
+            if any(o.organization_id == step.organization_id for o in same):
+                continue
+            ending = []
+        else:
+            ending = same
+        for o in ending:
+            open_.remove(o)
+            if o.from_date is None or o.from_date < day:
+                closed.append(replace(o, until=day - timedelta(days=1)))
+        if not step.ended:
+            open_.append(Supervision(step.scheme, step.organization_id, step.day))
+    return tuple(closed + open_)
+
+
+@dataclass(frozen=True)
 class ImplementingOrganization:
     training_type: TrainingType
-    supervising_organization_id: UUID | None  # TITP's supervising organization (type b)
+    supervising_organization_id: UUID | None  # TITP's supervising organization (type b): the latest begun
     full_time_staff: int
     excellent: bool
     prefecture: str | None = None
@@ -210,6 +286,32 @@ class ImplementingOrganization:
     esd_supervised_from: date | None = None
     stability_recognised: bool = False  # type (a): the Ministers recognise the company as stable (registry)
     supervised_from: date | None = None  # TITP: from `SupervisionChanged`; None: since its registration
+    # Issue 20: every supervision, both schemes, with its dates (`supervision_periods`); None: not known, the one
+    # of each scheme above stands for them.
+    supervisions: tuple[Supervision, ...] | None = None
+
+    def supervisors(self, scheme: Scheme) -> tuple[Supervision, ...]:
+        """The scheme's supervisions, ended or not."""
+        if self.supervisions is not None:
+            return tuple(s for s in self.supervisions if s.scheme is scheme)
+        latest, since = (
+            (self.esd_supervising_organization_id, self.esd_supervised_from)
+            if scheme is ESD
+            else (self.supervising_organization_id, self.supervised_from)
+        )
+        return (Supervision(scheme, latest, since),) if latest else ()
+
+    def supervised_by(self, scheme: Scheme, organization_id: UUID | None, day: date) -> bool:
+        """Does `organization_id` supervise (TITP) or support (ESD) the employer on `day`?"""
+        return any(s.organization_id == organization_id and s.covers(day) for s in self.supervisors(scheme))
+
+    def current_supervisors(self, scheme: Scheme) -> tuple[UUID, ...]:
+        """The organizations whose supervision under the scheme has not ended."""
+        return tuple(s.organization_id for s in self.supervisors(scheme) if s.until is None)
+
+    def every_supervisor(self) -> tuple[UUID, ...]:
+        """Every organization supervising (TITP) or supporting (ESD) the employer now: they may see its records."""
+        return tuple(dict.fromkeys(i for scheme in Scheme for i in self.current_supervisors(scheme)))
 
 
 @dataclass(frozen=True)
@@ -274,6 +376,8 @@ class CertificationFacts:
     from_designated_areas: int = 0  # ... of which from an employer in a designated area
     field_workers: Mapping[int, int] = field(default_factory=dict)  # per fiscal year the plan runs in: other
     # workers counted against the field's national cap (`EsdRules.national_count`)
+    # TITP transfers: the supervising organization of the plan named by `transfer_from` (as the read model has it)
+    transfer_from_supervising_organization_id: UUID | None = None
 
 
 # Quotas (DOMAIN §3)
@@ -341,6 +445,9 @@ class TitpRules:
     filing_earliest_months: int = FILING_EARLIEST_MONTHS  # (c)
     filing_latest_months: Mapping[Stage, int] = field(default_factory=lambda: dict(FILING_LATEST_MONTHS))  # (c)
     revocation_bar_years: int = REVOCATION_BAR_YEARS  # (c)
+    transfer_reasons: frozenset[TransferReason] = TITP_TRANSFER_REASONS  # (c)
+    transfer_filing_latest_days: int = TRANSFER_FILING_LATEST_DAYS  # (c)
+    transfer_other_supervising_stages: frozenset[Stage] = TRANSFER_OTHER_SUPERVISING_STAGES  # (c)
 
     def operation_of(self, plan: PlanDetails) -> Operation | None:
         """The plan's operation (作業): required for stages ii and iii, checked whenever it is given."""
@@ -368,6 +475,8 @@ class TitpRules:
         assert plan.stage is not None
         earliest = add_months(plan.start_date, -self.filing_earliest_months)
         latest = add_months(plan.start_date, -self.filing_latest_months[plan.stage])
+        if plan.transfer_from is not None:  # a transfer for an unavoidable reason: filed as soon as it can be
+            latest = plan.start_date - timedelta(days=self.transfer_filing_latest_days)
         if applied_on < earliest:
             _refuse(
                 "plan.filing_too_early",
@@ -384,7 +493,19 @@ class TitpRules:
     def check_application(self, plan: PlanDetails, applied_on: date) -> None:
         """What a TITP application must state when it arrives: its operation, within its filing window."""
         self.operation_of(plan)
+        self.check_transfer_terms(plan)
         self.check_filing(plan, applied_on)
+
+    def check_transfer_terms(self, plan: PlanDetails) -> None:
+        """A TITP transfer names the plan it continues and its reason, both or neither; only an unavoidable reason."""
+        if (plan.transfer_from is None) != (plan.transfer_reason is None):
+            _refuse("transfer.reason", "a transfer names the plan it continues and its reason, both or neither")
+        if plan.transfer_reason is not None and plan.transfer_reason not in self.transfer_reasons:
+            _refuse(
+                "transfer.titp_unavoidable_only",
+                f"under TITP a trainee moves to another employer only for an unavoidable reason"
+                f" ({', '.join(sorted(self.transfer_reasons))}), not {plan.transfer_reason}",
+            )
 
     def check(self, plan: PlanTerms, facts: CertificationFacts) -> None:
         """Refuse with the first rule of DOMAIN §3-4 the plan breaks; return if it may be certified."""
@@ -420,14 +541,23 @@ class TitpRules:
                     f"stage iii needs a general permit; the supervising organization's is {permit.permit_type}",
                 )
         _minimum_age(plan, self.minimum_age)
-        _one_plan_per_stage(stage, facts)
+        source = self._transfer_source(plan, stage, facts)
+        _one_plan_per_stage(
+            stage, replace(facts, trainee_plans=tuple(p for p in facts.trainee_plans if p is not source))
+        )
         if plan.end_date > last_day(plan.start_date, 12 * self.stage_years[stage]):
             _refuse("plan.stage_length", f"stage {stage} lasts at most {self.stage_years[stage]} year(s)")
-        titp_plans = [p for p in facts.trainee_plans if p.scheme is TITP]
+        titp_plans = [
+            replace_last_day(p, plan.start_date - timedelta(days=1)) if p is source else p
+            for p in facts.trainee_plans
+            if p.scheme is TITP
+        ]
         _total_period(plan, titp_plans, self.total_years, "trainee.total_period")
         if stage is not I:
             assert operation is not None  # operation_of refuses a stage ii or iii plan without one
-            self._moving_on(plan, stage, facts, org, operation)
+            # A transfer continues a stage already begun: moving on is judged as on the stage's first day.
+            begun = plan if source is None else plan.model_copy(update={"start_date": self.stage_start(source, facts)})
+            self._moving_on(begun, stage, facts, org, operation)
         _wage(plan)
         if plan.training_type is TrainingType.B:
             _sending(facts)
@@ -437,6 +567,80 @@ class TitpRules:
         _quota(stage, facts, self.quota, org, excellent, type_a and not org.stability_recognised)
         if operation is not None and operation.field_limit is not None:
             self._field_limit(operation.field_limit, facts, org)
+
+    def _transfer_source(self, plan: PlanTerms, stage: Stage, facts: CertificationFacts) -> OtherPlan | None:
+        """A TITP transfer (§4/§7): the plan it continues is the trainee's certified TITP plan in force on the new
+        start, of the same stage, job and operation, with another employer; the supervising organization changes
+        only at stage iii or when its permit ended; the new plan covers only the rest of the stage, whose length
+        counts across both (from the stage's first day to the new end)."""
+        if plan.transfer_from is None:
+            return None
+        source = next((p for p in facts.trainee_plans if p.id == plan.transfer_from and p.scheme is TITP), None)
+        if source is None:
+            _refuse("transfer.source_plan", f"plan {plan.transfer_from} is not a certified TITP plan of this trainee")
+        # Decided again later (a change certification), the source already ended by this transfer: on the new start.
+        moved_here = source.status is PlanStatus.TRANSFERRED and source.ended_on == plan.start_date
+        if (
+            not (source.status is PlanStatus.CERTIFIED or moved_here)
+            or not source.start_date < plan.start_date <= source.end_date
+        ):
+            _refuse(
+                "transfer.source_plan",
+                f"the plan transferred from is {source.status} ({source.start_date} to {source.end_date}): a transfer"
+                f" continues a certified plan in force on the new start ({plan.start_date}), after it started",
+            )
+        if source.stage is not stage:
+            _refuse("transfer.same_stage", f"a transfer continues stage {source.stage} (the plan it continues)")
+        if source.job_category != plan.job_category or (
+            source.operation is not None and source.operation != plan.operation
+        ):
+            _refuse(
+                "transfer.same_operation",
+                f"a transfer continues the job category {source.job_category!r}"
+                + (f" and the operation {source.operation}" if source.operation else ""),
+            )
+        if source.implementing_organization_id == plan.implementing_organization_id:
+            _refuse("transfer.another_employer", "a transfer is to another implementing organization")
+        if (
+            facts.transfer_from_supervising_organization_id != plan.supervising_organization_id
+            and stage not in self.transfer_other_supervising_stages
+            and plan.transfer_reason is not TransferReason.PERMIT_ENDED
+        ):
+            _refuse(
+                "transfer.supervising_organization",
+                f"a stage-{stage} transfer stays with the supervising organization"
+                f" {facts.transfer_from_supervising_organization_id}; another one only at stage"
+                f" {', '.join(sorted(self.transfer_other_supervising_stages))} or when its permit ended (permit_ended)",
+            )
+        begun = self.stage_start(source, facts)
+        latest_end = last_day(begun, 12 * self.stage_years[stage])
+        if plan.end_date > latest_end:
+            _refuse(
+                "transfer.stage_length",
+                f"the new plan covers the rest of stage {stage} only: begun on {begun}, it lasts at most"
+                f" {self.stage_years[stage]} year(s), to {latest_end} (this plan ends on {plan.end_date})",
+            )
+        return source
+
+    @staticmethod
+    def stage_start(source: OtherPlan, facts: CertificationFacts) -> date:
+        """The first day of the stage a transfer continues: the source's start, or, after earlier transfers in the
+        stage, the start of the first plan of the chain (a plan transferred on the day the next one starts)."""
+        begun = source.start_date
+        while before := next(
+            (
+                p
+                for p in facts.trainee_plans
+                if p.scheme is TITP
+                and p.stage is source.stage
+                and p.status is PlanStatus.TRANSFERRED
+                and p.ended_on == begun
+                and p.start_date < begun
+            ),
+            None,
+        ):
+            begun = before.start_date
+        return begun
 
     def _field_limit(self, field_limit: str, facts: CertificationFacts, org: ImplementingOrganization) -> None:
         share = self.quota.field_limit_share.get(field_limit)
@@ -925,20 +1129,18 @@ def check_reassignment(plan: PlanDetails, supervising_organization_id: UUID, fac
             f"the supervising organization's business is suspended from {suspension.start} until {suspension.end}",
         )
     employer = facts.implementing_organization
-    supervisor, since = (
-        (employer.esd_supervising_organization_id, employer.esd_supervised_from)
-        if employer and plan.scheme is ESD
-        else (employer.supervising_organization_id, employer.supervised_from)
-        if employer
-        else (None, None)
-    )
-    if supervisor != supervising_organization_id or (since is not None and day < since):
+    # Issue 20: any organization that supervises the employer that day (it may have more than one under TITP).
+    if employer is None or not employer.supervised_by(plan.scheme, supervising_organization_id, day):
+        under = [
+            f"{s.organization_id}"
+            + (f" from {s.from_date}" if s.from_date else "")
+            + (f" until {s.until}" if s.until else "")
+            for s in (employer.supervisors(plan.scheme) if employer else ())
+        ]
         _refuse(
             "reassign.not_supervising_the_employer",
             f"the registry has the implementing organization {plan.implementing_organization_id} under"
-            f" {supervisor or 'no supervising organization'}"
-            + (f" from {since}" if since and supervisor == supervising_organization_id else "")
-            + f", not under {supervising_organization_id} on {day}",
+            f" {', '.join(under) or 'no supervising organization'}, not under {supervising_organization_id} on {day}",
         )
     if plan.stage is III and permit.permit_type != PermitType.GENERAL:
         _refuse(
@@ -947,12 +1149,56 @@ def check_reassignment(plan: PlanDetails, supervising_organization_id: UUID, fac
         )
 
 
+# Filings received from employers and supervising organizations (§11 "§4 after certification"; issue 20 item 4).
+# The implementation-start notice (Art. 17) is due this many days after the employer's first plan starts. (c)
+START_NOTICE_DAYS = 30
+# The notice of difficulty in continuing training (Art. 19) is due this many days after the difficulty arose. (c)
+DIFFICULTY_NOTICE_DAYS = 14
+# The annual implementation report (Art. 21) on a fiscal year (April-March) is due on this day (month, day) after
+# the year ends: 31 May. (c)
+ANNUAL_REPORT_DUE_MONTH = 5
+ANNUAL_REPORT_DUE_DAY = 31
+# A stage-i monthly visit record is due on the last day of the month this many months after the month visited. (c)
+VISIT_RECORD_DUE_MONTHS = 1
+
+
+@dataclass(frozen=True)
+class FilingRules:
+    """When each filing is due (services/accreditation/domain/filings.py)."""
+
+    start_notice_days: int = START_NOTICE_DAYS
+    difficulty_notice_days: int = DIFFICULTY_NOTICE_DAYS
+    annual_report_due_month: int = ANNUAL_REPORT_DUE_MONTH
+    annual_report_due_day: int = ANNUAL_REPORT_DUE_DAY
+    visit_record_due_months: int = VISIT_RECORD_DUE_MONTHS
+
+    def __post_init__(self) -> None:
+        """Refuse, at start, a due day no year has (every year: 29 February neither)."""
+        date(2001, self.annual_report_due_month, self.annual_report_due_day)
+
+    def start_notice_due(self, first_plan_start: date) -> date:
+        return first_plan_start + timedelta(days=self.start_notice_days)
+
+    def difficulty_notice_due(self, occurred_on: date) -> date:
+        return occurred_on + timedelta(days=self.difficulty_notice_days)
+
+    def annual_report_due(self, year: int) -> date:
+        """The fiscal year `year` runs from 1 April `year` to 31 March `year + 1`."""
+        return date(year + 1, self.annual_report_due_month, self.annual_report_due_day)
+
+    def visit_record_due(self, month: date) -> date:
+        """The last day of the month `visit_record_due_months` after `month`."""
+        return add_months(month.replace(day=1), self.visit_record_due_months + 1) - timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class RuleBook:
     titp: TitpRules = TitpRules()
     esd: EsdRules = EsdRules()
     switch: Switch = Switch()
     unattended_flag_days: int = UNATTENDED_FLAG_DAYS  # (c)
+    filings: FilingRules = FilingRules()  # when filings are due (issue 20 item 4)
+    minor_change_terms: frozenset[str] = MINOR_CHANGE_TERMS  # (c)
 
     def for_plan(self, plan: PlanDetails) -> TitpRules | EsdRules:
         """The plan's rule set: its scheme's."""
@@ -966,15 +1212,8 @@ class RuleBook:
             return
         if plan.stage is None:
             _refuse("plan.titp_stage", "a TITP plan names its stage: i, ii or iii")
-        if (
-            plan.field is not None
-            or plan.transfer_from is not None
-            or plan.transfer_reason is not None
-            or plan.extension
-        ):
-            _refuse(
-                "plan.titp_no_esd_terms", "field, transfer_from, transfer_reason and extension are for ESD plans only"
-            )
+        if plan.field is not None or plan.extension:
+            _refuse("plan.titp_no_esd_terms", "field and extension are for ESD plans only")
         self.switch.check_titp(plan, applied_on, self.esd.starts_on, trainee_plans)
         self.titp.check_application(plan, applied_on)
 
@@ -1034,19 +1273,25 @@ def _organizations(plan: PlanTerms, facts: CertificationFacts) -> ImplementingOr
         )
     if plan.training_type is not TrainingType.B:
         return org
+    # Issue 20: any organization that supervises (supports) the employer on the plan's start.
     if plan.scheme is ESD:
-        supporter, since = org.esd_supervising_organization_id, org.esd_supervised_from
-        if supporter != plan.supervising_organization_id or (since is not None and since > plan.start_date):
+        if not org.supervised_by(ESD, plan.supervising_organization_id, plan.start_date):
+            supporters = [
+                f"{s.organization_id}" + (f" from {s.from_date}" if s.from_date else "")
+                for s in org.supervisors(ESD)
+                if s.until is None
+            ]
             _refuse(
                 "implementing_organization.supported_by",
                 "under ESD the implementing organization is supported by "
-                + (f"{supporter} from {since}" if supporter else "no supervision support organization")
+                + (", ".join(supporters) or "no supervision support organization")
                 + f", not by {plan.supervising_organization_id} when the plan starts",
             )
-    elif org.supervising_organization_id != plan.supervising_organization_id:
+    elif not org.supervised_by(TITP, plan.supervising_organization_id, plan.start_date):
         _refuse(
             "implementing_organization.supervised_by",
-            "the implementing organization belongs to another supervising organization",
+            f"the implementing organization belongs to another supervising organization: not to"
+            f" {plan.supervising_organization_id} on the plan's start {plan.start_date}",
         )
     return org
 

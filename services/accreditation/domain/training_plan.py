@@ -2,7 +2,7 @@
 
 applied -> certified | rejected            (an application the switch refuses is never recorded)
 certified -> (in progress from the start date) -> completed | discontinued
-certified -> transferred                   (ESD: the worker's new plan with another employer was certified)
+certified -> transferred                   (TITP or ESD: the new plan with another employer was certified)
 certified -> revoked; improvement orders while certified
 certified, flagged (new supervising organization required) -> reassigned to a new one: the flag is cleared
 """
@@ -28,8 +28,12 @@ from contracts.accreditation import (
     SealedPlanTerms,
     TrainingPlanApplied,
     TrainingPlanCertified,
+    TrainingPlanChangeApplied,
+    TrainingPlanChangeCertified,
+    TrainingPlanChangeRejected,
     TrainingPlanCompleted,
     TrainingPlanDiscontinued,
+    TrainingPlanMinorChangeNotified,
     TrainingPlanReassigned,
     TrainingPlanRejected,
     TrainingPlanRevoked,
@@ -37,6 +41,7 @@ from contracts.accreditation import (
     TransferReason,
 )
 from contracts.registry import Scheme
+from services.accreditation.domain import plan_changes
 from services.accreditation.domain.rules import (
     CertificationFacts,
     ImplementingOrganization,
@@ -142,6 +147,8 @@ class AppliedPlan(TrainingPlan):
     improvement_orders: tuple[ImprovementOrder, ...] = ()
     new_supervising_organization_required: NewSupervisingOrganizationRequired | None = None
     reassignments: tuple[TrainingPlanReassigned, ...] = ()
+    terms_version: int = 1  # the version of its terms: the original 1, each certified change or notice +1
+    change_history: tuple[plan_changes.PlanChange, ...] = ()  # changes and minor-change notices, oldest first
 
     @property
     def exists(self) -> bool:
@@ -209,6 +216,13 @@ def evolve(state: TrainingPlan, event: EventPayload) -> TrainingPlan:
                 new_supervising_organization_required=None,
                 reassignments=(*state.reassignments, event),
             )
+        case (
+            TrainingPlanChangeApplied()
+            | TrainingPlanChangeCertified()
+            | TrainingPlanChangeRejected()
+            | TrainingPlanMinorChangeNotified()
+        ):
+            return plan_changes.evolve(state, event)
     return state
 
 
@@ -252,19 +266,19 @@ def check_filer(filer: str, terms: PlanDetails, employer: ImplementingOrganizati
     """An organization files its own plans only (issue 18): an implementing organization for itself, under the
     organization it belongs to; a supervising organization (TITP) or supervision support organization (ESD) for
     its member employers. Belonging is what the registry published (`employer`, accreditation's view of the
-    implementing organization; None while its registration has not arrived): the employer's current
-    supervising organization under the plan's scheme. A type (a) plan (direct hire) names no supervising
-    organization: only the employer files it."""
+    implementing organization; None while its registration has not arrived): any supervising organization of the
+    employer under the plan's scheme, now or on the plan's start (an employer may have more than one). A type (a)
+    plan (direct hire) names no supervising organization: only the employer files it."""
     implementing, supervising = str(terms.implementing_organization_id), terms.supervising_organization_id
     if filer not in (implementing, str(supervising)):
         raise NotTheFilers("implementing organization", implementing, "filing.own_organization")
     if supervising is None:
         return
-    belongs_to = None
-    if employer is not None:
-        esd = terms.scheme is Scheme.ESD
-        belongs_to = employer.esd_supervising_organization_id if esd else employer.supervising_organization_id
-    if belongs_to == supervising:
+    # Issue 20: any organization the employer belongs to under the scheme, now or on the plan's start.
+    if employer is not None and (
+        supervising in employer.current_supervisors(terms.scheme)
+        or employer.supervised_by(terms.scheme, supervising, terms.start_date)
+    ):
         return
     if filer == implementing:
         supervisor = "supervision support organization" if terms.scheme is Scheme.ESD else "supervising organization"
@@ -290,8 +304,9 @@ def certify(state: TrainingPlan, facts: CertificationFacts, rule_book: RuleBook)
 
 
 def transfer(state: TrainingPlan, on: date, to_plan_id: UUID, reason: TransferReason) -> list[EventPayload]:
-    """ESD: the worker's new plan with another employer was certified; this plan, if still in force, ends as
-    transferred on the day the new one starts (one discontinued for an unavoidable reason stays as it is)."""
+    """A transfer (TITP or ESD, one mechanism): the trainee's new plan with another employer was certified; this plan,
+    if still in force, ends as transferred on the day the new one starts (one discontinued for an unavoidable
+    reason stays as it is)."""
     if not isinstance(state, AppliedPlan) or state.status is not PlanStatus.CERTIFIED:
         return []
     return [TrainingPlanTransferred(**state.header(), transferred_on=on, to_plan_id=to_plan_id, reason=reason)]

@@ -32,19 +32,28 @@ from contracts.registry import (
     StabilityRecognitionRecorded,
     StaffCountRecorded,
     SupervisionChanged,
+    SupervisionEnded,
     SupervisionSupportPermitApplied,
     SupervisionSupportPermitDenied,
     SupervisionSupportPermitGranted,
     SupervisionSupportPermitRenewed,
     TrainingType,
 )
-from services.accreditation.domain.rules import ImplementingOrganization, Period, Permit, prefecture_code
+from services.accreditation.domain.rules import (
+    ImplementingOrganization,
+    Period,
+    Permit,
+    Supervision,
+    SupervisionStep,
+    prefecture_code,
+    supervision_periods,
+)
 
 
 async def record_registry_event(conn: asyncpg.Connection, stream_id: str, event: object) -> None:
     """Apply one registry event to the local read model; events it does not need change nothing."""
     id = UUID(stream_id)
-    for record in (_permits, _organizations, _sending):
+    for record in (_permits, _organizations, _sending, _supervisions):
         await record(conn, id, event)
 
 
@@ -198,6 +207,73 @@ async def _organizations(conn: asyncpg.Connection, id: UUID, event: object) -> N
             )
 
 
+async def _supervisions(conn: asyncpg.Connection, id: UUID, event: object) -> None:
+    """Every supervision of an employer, with its dates (issue 20: more than one under TITP). The single columns
+    above keep the latest begun of each scheme; after an end they name the latest one not ended, if any."""
+    match event:
+        case ImplementingOrganizationRegistered(supervising_organization_id=UUID() as organization_id):
+            await _step(conn, id, Scheme.TITP, organization_id, None)
+        case SupervisionChanged():
+            await _step(
+                conn,
+                id,
+                event.scheme,
+                event.supervising_organization_id,
+                event.effective_from,
+                alongside=event.alongside,
+            )
+        case SupervisionEnded():
+            await _step(conn, id, event.scheme, event.supervising_organization_id, event.effective_until, ended=True)
+            current = [s for s in await supervisions(conn, id) if s.scheme is event.scheme and s.until is None]
+            if current:
+                latest = max(current, key=lambda s: s.from_date or date.min)
+                column = (
+                    "esd_supervising_organization_id" if event.scheme is Scheme.ESD else "supervising_organization_id"
+                )
+                since = "esd_supervised_from" if event.scheme is Scheme.ESD else "supervised_from"
+                await conn.execute(
+                    f"UPDATE registry_implementing_organizations SET {column} = $2, {since} = $3 WHERE id = $1",
+                    id,
+                    latest.organization_id,
+                    latest.from_date,
+                )
+
+
+async def _step(
+    conn: asyncpg.Connection,
+    id: UUID,
+    scheme: Scheme,
+    organization_id: UUID,
+    day: date | None,
+    *,
+    ended: bool = False,
+    alongside: bool = False,
+) -> None:
+    await conn.execute(
+        "INSERT INTO registry_supervision_steps (implementing_organization_id, scheme, supervising_organization_id,"
+        " day, ended, alongside) VALUES ($1, $2, $3, $4, $5, $6)",
+        id,
+        scheme.value,
+        organization_id,
+        day,
+        ended,
+        alongside,
+    )
+
+
+async def supervisions(conn: asyncpg.Connection, id: UUID) -> tuple[Supervision, ...]:
+    """The employer's supervisions, both schemes, with their dates, as the registry published them."""
+    rows = await conn.fetch(
+        "SELECT scheme, supervising_organization_id, day, ended, alongside FROM registry_supervision_steps"
+        " WHERE implementing_organization_id = $1 ORDER BY seq",
+        id,
+    )
+    return supervision_periods(
+        SupervisionStep(Scheme(r["scheme"]), r["supervising_organization_id"], r["day"], r["ended"], r["alongside"])
+        for r in rows
+    )
+
+
 async def _sending(conn: asyncpg.Connection, id: UUID, event: object) -> None:
     """Sending organizations and their agreements."""
     match event:
@@ -255,6 +331,7 @@ async def implementing_organization(conn: asyncpg.Connection, id: UUID) -> Imple
         row["esd_supervised_from"],
         row["stability_recognised"],
         row["supervised_from"],
+        await supervisions(conn, id),
     )
 
 

@@ -13,7 +13,12 @@ It counts in:
 - `plans_revoked` and `implementing_organizations_with_plans_revoked` (by organization): the
   fiscal year of its revocation. Revoking an implementing organization (DOMAIN §8) is revoking
   the certification of its plans (Art. 16), so the organizations counted per fiscal year are
-  those with at least one plan revoked in it.
+  those with at least one plan revoked in it;
+- `transfers` (issue 20): the month the trainee moved (`TrainingPlanTransferred.transferred_on`, the new plan's
+  start), counted once on the plan left, by reason, scheme and stage (`TRANSFER_DIMENSIONS`);
+- `disappearances`: the month of a discontinuation for the trainee's disappearance, by scheme, stage and
+  nationality (`DISAPPEARANCE_DIMENSIONS`).
+Plans that ended so before issue 20 count once an event of theirs is projected again (a rebuild).
 """
 
 from collections.abc import Sequence
@@ -22,7 +27,12 @@ from typing import Any
 
 import asyncpg
 
-from contracts.accreditation import TrainingPlanRevoked
+from contracts.accreditation import (
+    DiscontinuationReason,
+    TrainingPlanDiscontinued,
+    TrainingPlanRevoked,
+    TrainingPlanTransferred,
+)
 from services.accreditation.domain.rules import prefecture_code
 from services.accreditation.domain.training_plan import AppliedPlan, TrainingPlan
 from shared import reference
@@ -48,6 +58,10 @@ PLANS_CERTIFIED = "plans_certified"
 TRAINEES_IN_PROGRESS = "trainees_in_progress"
 PLANS_REVOKED = "plans_revoked"
 ORGANIZATIONS_WITH_PLANS_REVOKED = "implementing_organizations_with_plans_revoked"
+TRANSFERS = "transfers"
+TRANSFER_DIMENSIONS = ("reason", "scheme", "stage")
+DISAPPEARANCES = "disappearances"
+DISAPPEARANCE_DIMENSIONS = ("scheme", "stage", "nationality")
 
 
 def job_group(job_category: str) -> str:
@@ -74,7 +88,20 @@ def plan_facts(state: TrainingPlan, prefecture: str | None) -> dict[str, Any] | 
         "end_date": plan.end_date.isoformat(),
         "ended_on": ended_on.isoformat() if ended_on else None,
         "revoked": isinstance(state.ending, TrainingPlanRevoked),
+        **_moved_or_disappeared(state),
     }
+
+
+def _moved_or_disappeared(state: AppliedPlan) -> dict[str, Any]:
+    """Only when it ended so (the facts of other plans stay as they were before issue 20)."""
+    plan, ending = state.application, state.ending
+    stage = plan.stage.value if plan.stage else NO_STAGE
+    if isinstance(ending, TrainingPlanTransferred):
+        return {"transfer": [ending.transferred_on.isoformat(), ending.reason.value, plan.scheme.value, stage]}
+    if isinstance(ending, TrainingPlanDiscontinued) and ending.reason is DiscontinuationReason.DISAPPEARANCE:
+        nationality = plan.trainee.nationality
+        return {"disappearance": [ending.discontinued_on.isoformat(), plan.scheme.value, stage, nationality]}
+    return {}
 
 
 def plan_keys(facts: dict[str, Any]) -> dict[Key, int]:
@@ -92,6 +119,10 @@ def plan_keys(facts: dict[str, Any]) -> dict[Key, int]:
         year = fiscal_year_start(fiscal_year(day(facts["ended_on"])))
         keys[(PLANS_REVOKED, year, dimensions)] = 1
         keys[(ORGANIZATIONS_WITH_PLANS_REVOKED, year, (facts["implementing_organization_id"],))] = 1
+    for measure, name in ((TRANSFERS, "transfer"), (DISAPPEARANCES, "disappearance")):
+        if moved := facts.get(name):
+            on, *dimensions = moved
+            keys[(measure, month_start(day(on)), tuple(dimensions))] = 1
     return keys
 
 
@@ -153,3 +184,15 @@ async def revocations(pool: asyncpg.Pool, first: date, last: date) -> tuple[dict
         if n > 0:
             organizations_in[period] = organizations_in.get(period, 0) + 1
     return plans_in, organizations_in
+
+
+async def monthly_events(
+    pool: asyncpg.Pool, measure: str, months: Sequence[date], *, by: int | None, where: list[str | None]
+) -> dict[date, dict[str | None, int]]:
+    """Per month of `months`: the count of `measure` (transfers, disappearances) per value of the dimension `by`
+    (one total under None when not split), over the keys whose dimensions equal `where` (None: any)."""
+    found: dict[date, dict[str | None, int]] = {month: {} for month in months}
+    async with pool.acquire() as conn:
+        for month, value, n in await totals(conn, measure, months[0], months[-1], by=by, where=where):
+            found[month][value] = found[month].get(value, 0) + n
+    return found

@@ -24,6 +24,7 @@ from services.accreditation.domain import training_plan as tp
 from services.accreditation.domain.rules import OtherPlan, designated_area
 from services.accreditation.projections import personal_data
 from services.accreditation.projections.exam_results import passes
+from services.accreditation.projections.filings import difficulty_notices
 from services.accreditation.projections.statistics import project_plan_statistics
 from shared.dates import fiscal_year_start
 from shared.store import EventStore
@@ -96,6 +97,7 @@ def training_plan_document(
         "first_year_exams_missing": as_of is not None
         and tp.first_year_exams_missing(plan.scheme, state.status, plan.start_date, [*stated, *recorded_passes], as_of),
         "version": version,
+        **plan_change_members(state),
     }
 
 
@@ -136,6 +138,48 @@ async def project_training_plan(conn: asyncpg.Connection, id: str, state: tp.Tra
         plan.operation,
     )
     await project_plan_statistics(conn, id, state)
+    await project_plan_terms(conn, id, state)
+
+
+# Plan changes (issue 20): the terms in force and their history
+
+
+def plan_change_members(state: tp.AppliedPlan) -> dict[str, Any]:
+    """The version of the plan's terms, and its changes and minor-change notices (oldest first)."""
+    return {
+        "terms_version": state.terms_version,
+        "changes": [
+            {
+                "id": str(c.id),
+                "kind": c.kind,
+                "status": c.status,
+                "on": c.on.isoformat(),
+                "reason": c.reason,
+                "changes": c.changes.model_dump(mode="json", exclude_none=True),
+                "certified_on": c.certified_on.isoformat() if c.certified_on else None,
+                "rejection_reason": c.rejection_reason,
+                "terms_version": c.terms_version,
+            }
+            for c in state.change_history
+        ],
+    }
+
+
+async def project_plan_terms(conn: asyncpg.Connection, id: str, state: tp.AppliedPlan) -> None:
+    """A certified change moves the plan's period or job in the columns the counts read (quotas, the trainee's
+    plans, field limits); the insert above keeps them as first applied."""
+    if not state.change_history:
+        return
+    plan = state.application
+    await conn.execute(
+        "UPDATE training_plans SET start_date = $2, end_date = $3, job_category = $4, operation = $5 WHERE id = $1"
+        " AND (start_date, end_date, job_category, operation) IS DISTINCT FROM ($2, $3, $4, $5)",
+        UUID(id),
+        plan.start_date,
+        plan.end_date,
+        plan.job_category,
+        plan.operation,
+    )
 
 
 # What certification counts (in the command's transaction, under its locks)
@@ -175,6 +219,14 @@ async def trainee_plans(conn: asyncpg.Connection, plan_id: str, trainee_id: UUID
         )
         for r in rows
     )
+
+
+async def transfer_source_supervising_organization(conn: asyncpg.Connection, plan_id: UUID) -> UUID | None:
+    """The supervising organization of the plan a TITP transfer continues (after any reassignment of it)."""
+    found: UUID | None = await conn.fetchval(
+        "SELECT supervising_organization_id FROM training_plans WHERE id = $1", plan_id
+    )
+    return found
 
 
 async def plans_in_force(conn: asyncpg.Connection, plan_id: str, plan: PlanDetails) -> int:
@@ -339,6 +391,7 @@ async def training_plan(
         if document is None:
             return None
         [shown] = await personal_data.shown(conn, [document])
+        shown["difficulty_notices"] = await difficulty_notices(conn, id, until=until)  # its Art. 19 notices
     return shown
 
 

@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.inspection import (
     AdministrativeAction,
     CancellationReason,
+    ConsultationChannel,
+    ConsultationSubject,
     Finding,
     FindingCode,
     InspectionOutcome,
@@ -20,7 +22,8 @@ from contracts.inspection import (
     TargetType,
 )
 from contracts.registry import RevocationGround, Scheme
-from services.inspection.domain.filings import FilingKind
+from services.inspection.domain.consultation import ConsultationStatus
+from services.inspection.domain.filings import FilingKind, FilingStatus
 from services.inspection.domain.inspection import Referral, Status
 from shared.web.http import Body
 
@@ -154,6 +157,29 @@ class ReceiveImprovementReport(Body):
     received_on: date
 
 
+class OpenInspectionFromFiling(Body):
+    """An extraordinary inspection of the organization owing an overdue filing (issue 20)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "due_by": "2027-07-31",
+                    "reason": "no annual implementation report for FY2026 after a reminder",
+                    "scheduled_on": "2027-06-01",
+                }
+            ]
+        },
+    )
+
+    due_by: date
+    reason: str | None = Field(None, min_length=1, max_length=2000, description="why, recorded in its detail")
+    scheduled_on: date | None = Field(
+        None, description="defaults to today in Japan; the filing must be overdue on this day"
+    )
+
+
 # Responses
 
 
@@ -247,24 +273,175 @@ class InspectionStatistics(BaseModel):
 
 
 class FilingDocument(BaseModel):
-    """A filing an organization owes, as of `status_on`: the next quarterly audit report a supervision support
-    organization owes about an employer it supports under ESD (DOMAIN §9)."""
+    """A filing an organization owes, as of `status_on` (DOMAIN §9, §11): the next quarterly audit report a
+    supervision support organization owes about an employer it supports under ESD; an implementing organization's
+    implementation-start notice (Art. 17) and annual implementation report per fiscal year (Art. 21); a supervising
+    organization's business report per fiscal year (Art. 43) and its stage-i visit record per employer and month.
+    Fields that do not apply to the kind are null."""
 
-    id: UUID = Field(description="stable per support organization and employer")
+    id: UUID = Field(description="stable: per kind, organizations and period (uuid5)")
     kind: FilingKind
-    scheme: Scheme
-    supervision_support_organization_id: UUID = Field(description="who files")
-    implementing_organization_id: UUID = Field(description="the employer the reports are about")
-    supported_from: date = Field(description="the day the organization's ESD support of the employer began")
+    scheme: Scheme | None = Field(
+        None, description="esd (audit reports), titp (business reports, visit records); null: an employer's, any"
+    )
+    supervision_support_organization_id: UUID | None = Field(None, description="quarterly_audit_report: who files")
+    implementing_organization_id: UUID | None = Field(
+        None, description="the employer who files (start_notice, annual_report) or whom it is about"
+    )
+    supervising_organization_id: UUID | None = Field(
+        None, description="business_report, visit_record: the supervising organization who files"
+    )
+    fiscal_year: int | None = Field(
+        None, description="annual_report, business_report (and a visit record's month's): April of it to March"
+    )
+    month: date | None = Field(None, description="visit_record: the first day of the month visited")
+    supported_from: date | None = Field(
+        None, description="quarterly_audit_report: the day the organization's ESD support of the employer began"
+    )
     supported_until: date | None = Field(
-        description="the day it ended (another organization took over, or the permit was revoked or expired)"
+        None,
+        description="quarterly_audit_report: the day it ended (another organization took over, the support ended, or"
+        " the permit was revoked or expired)",
     )
-    last_quarter_ending: date | None = Field(description="the end of the last quarter reported by `status_on`")
-    last_filed_on: date | None = Field(description="the day the last report filed by `status_on` was filed")
-    reports_filed: int = Field(description="reports filed by `status_on`")
+    last_quarter_ending: date | None = Field(
+        None, description="quarterly_audit_report: the end of the last quarter reported by `status_on`"
+    )
+    last_filed_on: date | None = Field(
+        None, description="quarterly_audit_report: the day the last report filed by `status_on` was filed"
+    )
+    reports_filed: int = Field(0, description="quarterly_audit_report: reports filed by `status_on`")
+    owed_from: date | None = Field(None, description="the day the duty began (the worklist shows it from then)")
+    ended_on: date | None = Field(
+        None, description="the day the organization stopped owing it unfiled (its permit or support ended)"
+    )
     due_on: date = Field(
-        description="the next report is due by this day: 3 months (configurable) after the last reported quarter's"
-        " end, or after the support began"
+        description="the last day on time: start_notice 30 days after the first plan's start; annual_report and"
+        " business_report 31 May after the year; visit_record the last day of the next month; quarterly_audit_report"
+        " 3 months after the last reported quarter's end, or after the support began (all configurable)"
     )
-    overdue: bool = Field(description="`due_on` is before `status_on` and the support was in force on it")
+    filed_on: date | None = Field(None, description="the day it was filed, if by `status_on`")
+    receipt_number: str | None = Field(None, description="the receipt number the filing quoted")
+    late_days: int = Field(
+        0, description="days after `due_on` it was filed; not filed by `status_on`: the days it is overdue"
+    )
+    status: FilingStatus = Field(FilingStatus.DUE, description="on `status_on`: due, overdue or filed")
+    overdue: bool = Field(description="not filed by `status_on`, due before it, and still owed")
+    inspection_id: UUID | None = Field(None, description="the extraordinary inspection opened from it, if any")
     status_on: date
+
+
+# Trainee consultations (DOMAIN §7, issue 20): requests and responses.
+
+
+class RecordConsultation(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "received_on": "2027-05-12",
+                    "language": "vi",
+                    "channel": "phone",
+                    "subject": "abuse_or_harassment",
+                    "summary": "Tổ trưởng thường xuyên quát mắng và đánh thực tập sinh.",
+                    "trainee_id": "0b6f7c52-3c1e-4d8a-9f10-6a2d1e4b7c31",
+                    "implementing_organization_id": "5f0c6c1e-8a4b-4e0f-9d7a-2b9e3c1d4a10",
+                }
+            ]
+        },
+    )
+
+    received_on: date
+    language: str = Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 code of the language it was held in")
+    channel: ConsultationChannel
+    subject: ConsultationSubject
+    summary: str = Field(min_length=1, max_length=4000, description="In the trainee's language; no names")
+    trainee_id: UUID | None = None
+    training_plan_id: UUID | None = None
+    implementing_organization_id: UUID | None = None
+    supervising_organization_id: UUID | None = None
+
+
+class HandleConsultation(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "handled_on": "2027-05-13",
+                    "handling": "called the supervising organization; advised the trainee of the shelter",
+                    "closed": False,
+                }
+            ]
+        },
+    )
+
+    handled_on: date
+    handling: str = Field(min_length=1, max_length=4000)
+    closed: bool = False
+
+
+class EscalateConsultation(Body):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"due_by": "2027-06-15", "target_type": "implementing_organization", "escalated_on": "2027-05-14"}
+            ]
+        },
+    )
+
+    due_by: date = Field(description="the extraordinary inspection is due by this day")
+    target_type: Literal["implementing_organization", "supervising_organization"] = Field(
+        description="which organization named in the consultation is inspected"
+    )
+    escalated_on: date | None = Field(None, description="defaults to today in Japan; the inspection's scheduled_on")
+
+
+class ConsultationHandlingDocument(BaseModel):
+    handled_on: date
+    handling: str
+    closed: bool
+
+
+class ConsultationEscalationDocument(BaseModel):
+    escalated_on: date
+    inspection_id: UUID = Field(description="the extraordinary inspection opened from it (GET /v1/inspections/{id})")
+    target_type: TargetType
+    target_id: UUID
+
+
+class ConsultationDocument(BaseModel):
+    """One consultation, for OTIT and auditors only."""
+
+    id: UUID
+    received_on: date
+    language: str
+    channel: ConsultationChannel
+    subject: ConsultationSubject
+    summary: str
+    trainee_id: UUID | None
+    training_plan_id: UUID | None
+    implementing_organization_id: UUID | None
+    supervising_organization_id: UUID | None
+    status: ConsultationStatus
+    handlings: list[ConsultationHandlingDocument]
+    closed_on: date | None
+    escalation: ConsultationEscalationDocument | None
+    version: int
+
+
+ConsultationDimension = Literal["subject", "language"]
+
+
+class ConsultationMonth(BaseModel):
+    month: str = Field(description="YYYY-MM")
+    last_day: date
+    total: int = Field(description="consultations received in the month")
+    counts: dict[str, int] = Field(default={}, description="Per value of the `by` dimension; only when split")
+
+
+class ConsultationStatistics(BaseModel):
+    by: ConsultationDimension | None
+    where: dict[str, str] = Field(description="The filters given")
+    months: list[ConsultationMonth]

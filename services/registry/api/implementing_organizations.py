@@ -4,13 +4,14 @@
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from contracts.registry import TrainingType
+from contracts.registry import Scheme, TrainingType
 from services.registry import commands
 from services.registry.api.auth import ImplementingReader, OtitOfficer
 from services.registry.api.schemas import (
     ChangeSupervision,
+    EndSupervision,
     ImplementingOrganizationDocument,
     RateExcellence,
     RecordStabilityRecognition,
@@ -30,6 +31,15 @@ from shared.web.app import PoolDep
 from shared.web.http import Accepted, AsOf, Command, Page, cursor_uuid, decode_cursor, document_response, page_of
 
 router = APIRouter(prefix="/v1/implementing-organizations", tags=["implementing organizations"])
+
+
+def alongside_allowed(request: Request) -> dict[Scheme, bool]:
+    """Per scheme, whether an employer may join an organization alongside another (`TITP_REGISTRY_ESD_ALONGSIDE`)."""
+    allowed: dict[Scheme, bool] = request.app.state.alongside_allowed
+    return allowed
+
+
+AlongsideAllowed = Annotated[dict[Scheme, bool], Depends(alongside_allowed)]
 
 
 @router.post("", status_code=201, response_model=Accepted)
@@ -56,16 +66,36 @@ async def record_staff_count(id: UUID, body: RecordStaffCount, command: Command,
 
 
 @router.post("/{id}/supervision", response_model=Accepted)
-async def change_supervision(id: UUID, body: ChangeSupervision, command: Command, _: OtitOfficer) -> Response:
+async def change_supervision(
+    id: UUID, body: ChangeSupervision, command: Command, _: OtitOfficer, allowed: AlongsideAllowed
+) -> Response:
     """From a date the organization is supervised by a supervising organization (TITP) or supported by a
     supervision support organization (ESD), which holds that scheme's permit in force that day; its
-    supervision under the other scheme is unchanged."""
+    supervision under the other scheme is unchanged. With `alongside` it joins the organization besides the ones
+    it has (TITP; ESD only when configured: `supervision.one_at_a_time`; not one it already has:
+    `supervision.already_member`); without, it moves to it (the others of the scheme end the day before)."""
     return await command.execute(
         commands.change_supervision,
         id,
         supervising_organization_id=body.supervising_organization_id,
         scheme=body.scheme,
         effective_from=body.from_,
+        alongside=body.alongside,
+        alongside_allowed=allowed,
+    )
+
+
+@router.post("/{id}/supervision/end", response_model=Accepted)
+async def end_supervision(id: UUID, body: EndSupervision, command: Command, _: OtitOfficer) -> Response:
+    """The organization's supervision (TITP) or support (ESD) by one organization ends; `until` is its last day.
+    Only one it has, not ended (`supervision.not_member`), and not before its first day
+    (`supervision.end_before_start`); its other supervisions carry on."""
+    return await command.execute(
+        commands.end_supervision,
+        id,
+        supervising_organization_id=body.supervising_organization_id,
+        scheme=body.scheme,
+        until=body.until,
     )
 
 
@@ -122,8 +152,8 @@ async def list_implementing_organizations(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Page[dict[str, Any]]:
-    """Implementing organizations, filtered, in id order, a page at a time (`supervising_organization_id`: the
-    current TITP one; `supervision_support_organization_id`: the current ESD one)."""
+    """Implementing organizations, filtered, in id order, a page at a time (`supervising_organization_id`: one of
+    the TITP ones not ended; `supervision_support_organization_id`: one of the ESD ones not ended)."""
     items = await listed(
         pool,
         prefecture=prefecture,

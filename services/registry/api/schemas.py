@@ -358,6 +358,31 @@ class ChangeSupervision(Body):
     )
     scheme: Scheme
     from_: date = Field(alias="from", description="the first day of the supervision")
+    alongside: bool = Field(
+        False,
+        description="join this organization besides the ones the employer has for the scheme (TITP; ESD only when"
+        " configured) instead of moving to it (false: every other supervision of the scheme ends the day before)",
+    )
+
+
+class EndSupervision(Body):
+    model_config = _example(
+        supervising_organization_id="5d0b6a4e-8c1f-4b7a-9e2d-3f4a5b6c7d8e", scheme="titp", until="2027-09-30"
+    )
+
+    supervising_organization_id: UUID = Field(
+        description="a supervising organization (scheme titp) or a supervision support organization (scheme esd)"
+        " that supervises the employer now"
+    )
+    scheme: Scheme
+    until: date = Field(description="the supervision's last day")
+
+
+class FileBusinessReport(Body):
+    model_config = _example(fiscal_year=2026, filed_on="2027-05-20")
+
+    fiscal_year: int = Field(ge=2000, le=2100, description="the fiscal year reported on (April to March)")
+    filed_on: date
 
 
 class RecordStabilityRecognition(Body):
@@ -478,6 +503,13 @@ class RevocationDocument(Document):
     reason: str
 
 
+class BusinessReportDocument(Document):
+    fiscal_year: int
+    filed_on: date
+    due_on: date
+    late_days: int = Field(0, description="days filed after due_on (0: on time)")
+
+
 class SupervisingOrganizationDocument(Document):
     """A supervising organization: its application, its permit as recorded, and its status on `status_on`."""
 
@@ -512,6 +544,9 @@ class SupervisingOrganizationDocument(Document):
     expired_on: date | None
     status: Status = Field(description="on `status_on`, from what is recorded and what the calendar says")
     status_on: date
+    business_reports: list[BusinessReportDocument] = Field(
+        [], description="its annual business reports (Art. 43), by fiscal year"
+    )
     version: int
 
 
@@ -551,6 +586,21 @@ class SupervisionEntry(Supervision):
     scheme: Scheme
 
 
+class MembershipDocument(Document):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    organization_id: UUID = Field(description="the supervising (TITP) or supervision support (ESD) organization")
+    scheme: Scheme
+    from_: date = Field(alias="from", description="its first day")
+    until: date | None = Field(description="its last day; null: not ended")
+    alongside: bool = Field(description="joined besides the others (not a move)")
+
+
+class CurrentSupervisions(Document):
+    titp: list[MembershipDocument] = Field(description="its supervising organizations under TITP (type b), not ended")
+    esd: list[MembershipDocument] = Field(description="its supervision support organizations under ESD, not ended")
+
+
 class ImplementingOrganizationDocument(Document):
     """An implementing organization: its registration, its current staff count, rating and supervision per
     scheme, and their histories."""
@@ -572,6 +622,13 @@ class ImplementingOrganizationDocument(Document):
     rating_history: list[ExcellenceRating]
     supervision: SupervisionPerScheme = Field(description="the latest supervision by date, per scheme")
     supervision_history: list[SupervisionEntry] = Field(description="both schemes, in date order")
+    # Issue 20: documents written before have none of these (read them from supervision_history).
+    supervisions: CurrentSupervisions | None = Field(
+        None, description="every supervision not ended, per scheme (an employer may have more than one under TITP)"
+    )
+    memberships: list[MembershipDocument] = Field(
+        [], description="every supervision with its first and last day, both schemes, in order of the first"
+    )
     # Documents written before issue 19 have none of these: not recognised.
     stability_recognised: bool = Field(False, description="type (a): recognised by the Ministers as stable")
     stability_recognised_as_of: date | None = None

@@ -11,12 +11,14 @@ from services.registry.api.auth import Filer, OtitOfficer, Reader, own_organizat
 from services.registry.api.schemas import (
     ApplyForPermit,
     ApplyForTypeChange,
+    BusinessReportDocument,
     ChangePermitType,
     CloseImprovementOrder,
     DenyPermit,
     DenyTypeChange,
     DowngradePermit,
     ExpiriesRecorded,
+    FileBusinessReport,
     GrantPermit,
     IssueImprovementOrder,
     RecordExpiries,
@@ -25,6 +27,7 @@ from services.registry.api.schemas import (
     SupervisingOrganizationDocument,
     SuspendBusiness,
 )
+from services.registry.domain.rules import BusinessReportRules
 from services.registry.domain.supervising_organization import Lifecycle
 from services.registry.projections import supervising_organizations as read
 from shared.errors import NotFound
@@ -50,6 +53,15 @@ def revocation_bar_years(request: Request) -> int:
 
 
 RevocationBar = Annotated[int, Depends(revocation_bar_years)]
+
+
+def business_report_rules(request: Request) -> BusinessReportRules:
+    """The business report's due day as configured (`TITP_REGISTRY_BUSINESS_REPORT_*`, services/registry/app.py)."""
+    book: BusinessReportRules = request.app.state.business_report_rules
+    return book
+
+
+BusinessReportBook = Annotated[BusinessReportRules, Depends(business_report_rules)]
 
 
 @router.post("", status_code=201, response_model=Accepted)
@@ -95,6 +107,36 @@ async def apply_for_type_change(id: UUID, body: ApplyForTypeChange, command: Com
         applied_on=body.applied_on,
         officers=tuple(Officer(**o.model_dump()) for o in body.officers),
     )
+
+
+@router.post("/{id}/business-reports", response_model=Accepted)
+async def file_business_report(
+    id: UUID, body: FileBusinessReport, command: Command, principal: Filer, book: BusinessReportBook
+) -> Response:
+    """File the annual business report for a fiscal year (Art. 43): the organization for itself, or an officer of
+    OTIT. Only after the year ended (`filing.too_early`), once a year (`filing.duplicate`), for a year its permit
+    was in force (`filing.no_permit_in_year`); due by 31 May after the year (configurable), a late one recorded
+    with its lateness. Answers the organization's id and new version; the report shows under `business_reports`."""
+    if not principal.may_see(id):
+        raise NotFound("supervising organization", id)
+    return await command.execute(
+        commands.file_business_report, id, fiscal_year=body.fiscal_year, filed_on=body.filed_on, book=book
+    )
+
+
+@router.get("/{id}/business-reports", response_model=list[BusinessReportDocument])
+async def list_business_reports(
+    id: UUID, request: Request, pool: PoolDep, principal: Reader, as_of: AsOf = None
+) -> list[dict[str, Any]]:
+    """The organization's annual business reports by fiscal year, each with its due day and lateness; with
+    `as_of`, as recorded then."""
+    document = await read.read_supervising_organization(
+        pool, request.app.state.runner, commands.SUPERVISING_ORGANIZATION, id, as_of.until if as_of else None, today()
+    )
+    if document is None or not principal.may_see(id):
+        raise NotFound("supervising organization", id)
+    reports: list[dict[str, Any]] = document["business_reports"]
+    return reports
 
 
 @router.post("/{id}/permit-type-changes/grant", response_model=Accepted)

@@ -10,7 +10,7 @@ one, or puts the employer under a supervision support organization for ESD, from
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import TypeVar
 from uuid import UUID
 
@@ -21,10 +21,12 @@ from contracts.registry import (
     StabilityRecognitionRecorded,
     StaffCountRecorded,
     SupervisionChanged,
+    SupervisionEnded,
     TrainingType,
 )
 from services.registry.domain.identity import check_corporate_number, check_prefecture, prefecture_code, violation
 from services.registry.domain.permit import PermitState, permit_in_force
+from services.registry.domain.rules import ALONGSIDE_ALLOWED
 from services.registry.domain.supervising_organization import SupervisingOrganization
 from shared.errors import DomainRuleViolation
 from shared.events import EventPayload
@@ -35,34 +37,104 @@ SUPERVISOR = {Scheme.TITP: "supervising organization", Scheme.ESD: "supervision 
 
 
 @dataclass(frozen=True)
+class Membership:
+    """One supervision (TITP) or support (ESD) of the employer by one organization, from its first day to its last
+    (`until`; None: not ended). A move (`SupervisionChanged` without `alongside`) ends every other one of the scheme
+    the day before; `SupervisionEnded` ends one."""
+
+    scheme: Scheme
+    organization_id: UUID
+    from_date: date
+    until: date | None = None
+    alongside: bool = False
+
+    def covers(self, day: date) -> bool:
+        return self.from_date <= day and (self.until is None or day <= self.until)
+
+    def overlaps(self, first: date, last: date) -> bool:
+        return self.from_date <= last and (self.until is None or first <= self.until)
+
+
+def memberships(changes: tuple[SupervisionChanged, ...], ends: tuple[SupervisionEnded, ...]) -> tuple[Membership, ...]:
+    """The memberships the recorded changes and ends make, in order of their first day. They are applied in order
+    of the day each takes effect (an end on the day after its last day, before a change of that day)."""
+    steps: list[tuple[date, int, SupervisionChanged | SupervisionEnded]] = [
+        (e.effective_until + timedelta(days=1), 0, e) for e in ends
+    ] + [(c.effective_from, 1, c) for c in changes]
+    closed: list[Membership] = []
+    open_: list[Membership] = []
+    for day, _, step in sorted(steps, key=lambda s: (s[0], s[1])):
+        if isinstance(step, SupervisionEnded):
+            ending = [
+                m for m in open_ if m.scheme is step.scheme and m.organization_id == step.supervising_organization_id
+            ]
+        elif step.alongside:
+            if any(m.scheme is step.scheme and m.organization_id == step.supervising_organization_id for m in open_):
+                continue
+            ending = []
+        else:
+            ending = [m for m in open_ if m.scheme is step.scheme]
+        for m in ending:
+            open_.remove(m)
+            if m.from_date < day:  # one that ends before its first day never was
+                closed.append(replace(m, until=day - timedelta(days=1)))
+        if isinstance(step, SupervisionChanged):
+            open_.append(Membership(step.scheme, step.supervising_organization_id, day, None, step.alongside))
+    return tuple(sorted(closed + open_, key=lambda m: (m.from_date, m.until is None, m.until or m.from_date)))
+
+
+@dataclass(frozen=True)
 class ImplementingOrganization:
     registration: ImplementingOrganizationRegistered | None = None
     staff_history: tuple[StaffCountRecorded, ...] = ()
     rating_history: tuple[ExcellenceRated, ...] = ()
     supervision_history: tuple[SupervisionChanged, ...] = ()  # both schemes, in date order
     stability_history: tuple[StabilityRecognitionRecorded, ...] = ()  # type (a), in date order
+    supervision_ends: tuple[SupervisionEnded, ...] = ()  # both schemes, in date order
 
     @property
     def exists(self) -> bool:
         return self.registration is not None
 
+    @property
+    def memberships(self) -> tuple[Membership, ...]:
+        """Every supervision (both schemes) with its first and last day, in order of the first."""
+        return memberships(self.supervision_history, self.supervision_ends)
+
+    def current(self, scheme: Scheme) -> tuple[Membership, ...]:
+        """The scheme's supervisions not ended (more than one where the employer joined one alongside)."""
+        return tuple(m for m in self.memberships if m.scheme is scheme and m.until is None)
+
+    def member_on(self, scheme: Scheme, organization_id: UUID, day: date) -> Membership | None:
+        return next(
+            (
+                m
+                for m in self.memberships
+                if m.scheme is scheme and m.organization_id == organization_id and m.covers(day)
+            ),
+            None,
+        )
+
     def supervision(self, scheme: Scheme) -> SupervisionChanged | None:
-        """The latest supervision by date for the scheme (the current one, as with staff counts)."""
-        return next((s for s in reversed(self.supervision_history) if s.scheme is scheme), None)
+        """The scheme's supervision not ended that began last (the current one, as with staff counts)."""
+        current = self.current(scheme)
+        if not current:
+            return None
+        latest = current[-1]
+        return SupervisionChanged(
+            supervising_organization_id=latest.organization_id,
+            scheme=scheme,
+            effective_from=latest.from_date,
+            alongside=latest.alongside,
+        )
 
     def supervised_during(self, scheme: Scheme, organization_id: UUID, first: date, last: date) -> bool:
         """Was the employer supervised (TITP) or supported (ESD) by `organization_id` on some day from `first`
-        to `last`? Each supervision lasts until the scheme's next one begins."""
-        entries = [s for s in self.supervision_history if s.scheme is scheme]
-        for i, entry in enumerate(entries):
-            ends_before = entries[i + 1].effective_from if i + 1 < len(entries) else None
-            if (
-                entry.supervising_organization_id == organization_id
-                and entry.effective_from <= last
-                and (ends_before is None or first < ends_before)
-            ):
-                return True
-        return False
+        to `last`? Each supervision lasts until it ends, or until a move to another organization of the scheme."""
+        return any(
+            m.scheme is scheme and m.organization_id == organization_id and m.overlaps(first, last)
+            for m in self.memberships
+        )
 
     @property
     def staff(self) -> StaffCountRecorded:
@@ -118,6 +190,9 @@ def evolve(state: ImplementingOrganization, event: EventPayload) -> Implementing
             return replace(state, stability_history=_in_date_order(state.stability_history, event))
         case SupervisionChanged():
             return replace(state, supervision_history=_supervision_in_date_order(state.supervision_history, event))
+        case SupervisionEnded():
+            ends = tuple(sorted(state.supervision_ends + (event,), key=lambda e: e.effective_until))
+            return replace(state, supervision_ends=ends)
     return state
 
 
@@ -176,13 +251,35 @@ def record_stability_recognition(state: ImplementingOrganization, recognised: bo
     return [StabilityRecognitionRecorded(recognised=recognised, as_of=as_of)]
 
 
-def change_supervision(state: ImplementingOrganization, change: SupervisionChanged, supervisor: PermitState) -> Events:
+def change_supervision(
+    state: ImplementingOrganization,
+    change: SupervisionChanged,
+    supervisor: PermitState,
+    alongside_allowed: dict[Scheme, bool] = ALONGSIDE_ALLOWED,
+) -> Events:
     """From `change.effective_from` the employer is supervised (TITP) or supported (ESD) by the organization
     `supervisor` (its permit as recorded, of the scheme's kind), which must hold that scheme's permit in force
-    on that day. A type (a) organization trains its own interns under TITP: it has no supervising organization."""
+    on that day. A type (a) organization trains its own interns under TITP: it has no supervising organization.
+    With `alongside` the employer joins the organization besides those it has (where the scheme allows more than
+    one: `alongside_allowed`), else it moves to it."""
     registration = state.registration
     assert registration is not None, "an implementing organization that never registered"
     noun = SUPERVISOR[change.scheme]
+    if change.alongside and not alongside_allowed.get(change.scheme, False):
+        raise violation(
+            "supervision.one_at_a_time",
+            f"under {change.scheme.value.upper()} an employer has one {noun} at a time: move to it (alongside false)",
+            "alongside",
+        )
+    if change.alongside and (
+        member := state.member_on(change.scheme, change.supervising_organization_id, change.effective_from)
+    ):
+        raise violation(
+            "supervision.already_member",
+            f"the employer is already under the {noun} {change.supervising_organization_id} on"
+            f" {change.effective_from} (since {member.from_date})",
+            "supervising_organization_id",
+        )
     if change.effective_from < registration.registered_on:
         raise DomainRuleViolation(
             "supervision.before_registration",
@@ -204,3 +301,27 @@ def change_supervision(state: ImplementingOrganization, change: SupervisionChang
             f" on {change.effective_from}",
         )
     return [change]
+
+
+def end_supervision(state: ImplementingOrganization, end: SupervisionEnded) -> Events:
+    """The employer's supervision (TITP) or support (ESD) by one organization ends on `end.effective_until` (its
+    last day): only one it has, not ended, begun by then. Its other supervisions carry on."""
+    noun = SUPERVISOR[end.scheme]
+    member = next(
+        (m for m in state.current(end.scheme) if m.organization_id == end.supervising_organization_id),
+        None,
+    )
+    if member is None:
+        raise violation(
+            "supervision.not_member",
+            f"the employer has no {end.scheme.value.upper()} supervision by the {noun}"
+            f" {end.supervising_organization_id} to end",
+            "supervising_organization_id",
+        )
+    if end.effective_until < member.from_date:
+        raise violation(
+            "supervision.end_before_start",
+            f"until {end.effective_until} is before the supervision's first day {member.from_date}",
+            "until",
+        )
+    return [end]

@@ -19,6 +19,7 @@ from typing import Literal
 from uuid import UUID
 
 from contracts.registry import (
+    BusinessReportFiled,
     Officer,
     PermitApplication,
     PermitApplied,
@@ -75,6 +76,7 @@ __all__ = [
     "downgrade_permit",
     "evolve",
     "expiry_due",
+    "file_business_report",
     "grant_permit",
     "issue_improvement_order",
     "permit_in_force",
@@ -108,6 +110,19 @@ class TypeChange:
 
 
 @dataclass(frozen=True)
+class BusinessReport:
+    """An annual business report as filed (Art. 43): its fiscal year, when it was filed and due."""
+
+    fiscal_year: int
+    filed_on: date
+    due_on: date
+
+    @property
+    def late_days(self) -> int:
+        return max(0, (self.filed_on - self.due_on).days)
+
+
+@dataclass(frozen=True)
 class SupervisingOrganization(PermitState):
     """As recorded: the permit's common facts (`PermitState`), the application, and the permit type.
     Read models keep this shape as JSON, so its fields stay (new ones with defaults)."""
@@ -118,6 +133,7 @@ class SupervisingOrganization(PermitState):
     meets_excellence_standard: bool | None = None  # as stated at the grant or the type change; None before
     downgrade_legal_basis: str | None = None
     type_change: TypeChange | None = None  # the latest application under Art. 32
+    business_reports: tuple[BusinessReport, ...] = ()  # Art. 43, in fiscal-year order (issue 20)
 
     @property
     def officers(self) -> tuple[Officer, ...]:
@@ -170,6 +186,10 @@ def evolve(state: SupervisingOrganization, event: EventPayload) -> SupervisingOr
                 meets_excellence_standard=event.meets_excellence_standard,
                 type_change=replace(state.type_change, outcome="changed", decided_on=event.changed_on),
             )
+        case BusinessReportFiled():
+            report = BusinessReport(event.fiscal_year, event.filed_on, event.due_on)
+            reports = tuple(sorted((*state.business_reports, report), key=lambda r: r.fiscal_year))
+            return replace(state, business_reports=reports)
         case PermitTypeChangeDenied() if state.type_change:
             return replace(
                 state,
@@ -396,3 +416,45 @@ def change_permit_type(
 def deny_type_change(state: SupervisingOrganization, denied_on: date, reason: str) -> Events:
     _pending_type_change(state, denied_on)
     return [PermitTypeChangeDenied(denied_on=denied_on, reason=reason)]
+
+
+def file_business_report(
+    state: SupervisingOrganization,
+    id: UUID,
+    fiscal_year: int,
+    filed_on: date,
+    book: rules.BusinessReportRules = rules.BUSINESS_REPORT,
+) -> Events:
+    """The annual business report for a fiscal year (Art. 43): filed after the year ended, once, by an organization
+    whose TITP permit was in force on some day of the year. It is due by 31 May after the year (`book`); a late one
+    is recorded with its lateness."""
+    first, last = rules.fiscal_year_first_day(fiscal_year), rules.fiscal_year_last_day(fiscal_year)
+    if filed_on <= last:
+        raise violation(
+            "filing.too_early",
+            f"the business report for fiscal year {fiscal_year} is filed after the year ends on {last}, not on"
+            f" {filed_on}",
+            "filed_on",
+        )
+    if any(r.fiscal_year == fiscal_year for r in state.business_reports):
+        raise violation(
+            "filing.duplicate",
+            f"the business report for fiscal year {fiscal_year} was already filed",
+            "fiscal_year",
+        )
+    ended = state.revocation.revoked_on if state.revocation else state.expires_on
+    if state.granted_on is None or state.granted_on > last or (ended is not None and ended < first):
+        raise violation(
+            "filing.no_permit_in_year",
+            f"the organization held no TITP permit in force during fiscal year {fiscal_year} ({first} to {last}):"
+            " it owes no business report for it",
+            "fiscal_year",
+        )
+    return [
+        BusinessReportFiled(
+            supervising_organization_id=id,
+            fiscal_year=fiscal_year,
+            filed_on=filed_on,
+            due_on=book.due_on(fiscal_year),
+        )
+    ]

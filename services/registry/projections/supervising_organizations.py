@@ -41,6 +41,10 @@ def supervising_organization_document(
     facts = _state.dump_python(state, mode="json")
     application = facts.pop("application")
     application["prefecture"] = prefecture_code(application["prefecture"])  # a row written before issue 19: a name
+    facts["business_reports"] = [
+        {**report, "late_days": filed.late_days}
+        for report, filed in zip(facts["business_reports"], state.business_reports)
+    ]
     return {
         "id": id,
         **application,

@@ -179,12 +179,18 @@ def evolve(state: Coe, event: EventPayload) -> Coe:
 def _plan_open_to_entry(
     plan_id: UUID, plan: KnownPlan | None, restrictions: list[PermitRestriction], day: date
 ) -> KnownPlan:
-    """A certified plan to enter Japan on — TITP stage i, or an ESD worker's first plan (not a transfer, not
-    the extension year) — not ended by a transfer, whose supervising (support) organization may take on
-    trainees that day."""
+    """A certified plan to enter Japan on — TITP stage i (or iii after a departure), or an ESD worker's first plan
+    (not a transfer under either scheme, not the extension year) — not ended by a transfer, whose supervising
+    (support) organization may take on trainees that day."""
     if plan is None:
         raise DomainRuleViolation(
             "coe.plan_unknown", f"no training plan {plan_id} is known from titp.accreditation.v1 (yet)"
+        )
+    if plan.scheme is Scheme.TITP and plan.transfer_from is not None:
+        raise DomainRuleViolation(
+            "coe.transfer_status_carries_on",
+            f"this TITP plan continues plan {plan.transfer_from} with another employer (a transfer): the trainee is"
+            f" in Japan and the stage-{plan.stage} status of residence they hold carries on to it; no new entry",
         )
     if plan.scheme is Scheme.TITP and plan.stage not in (Stage.I, STAGE_III_BY_COE):
         raise DomainRuleViolation(

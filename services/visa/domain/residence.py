@@ -1,6 +1,7 @@
 """Statuses of residence granted: the visa to enter (TITP stage i or, after a departure, iii; or ESD), then
 changes of status — TITP to stages ii and iii, ESD to a worker's new plan (a transfer to another employer, or the
-extension year).
+extension year). A TITP transfer (same stage, another employer) needs neither: the status held carries on, and the
+next stage's change is granted on it (the stages held are the trainee's, whichever plan they were granted on).
 
 Each is one event on its own stream; the state is that event, or None before it.
 """
@@ -95,6 +96,13 @@ def change_status(
         return _change_to_esd_plan(plan_id, known, esd_plans_held, decided_on, rules)
     if known.stage is None:
         raise ValueError(f"TITP plan {plan_id} without a stage")
+    if known.transfer_from is not None:
+        raise DomainRuleViolation(
+            "status_change.transfer_status_carries_on",
+            f"this TITP plan continues plan {known.transfer_from} in the same stage with another employer: the"
+            f" stage-{known.stage} status of residence the trainee holds carries on to it; the next stage's plan"
+            " changes status from it",
+        )
     from_stage = previous_stage(known.stage)
     if from_stage is None:
         raise DomainRuleViolation(

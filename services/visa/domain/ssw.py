@@ -20,7 +20,7 @@ latest plan when none was: an ESD worker is judged as one, a TITP trainee keeps 
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from uuid import UUID
 
 from contracts.accreditation import ExamGrade, ExamPassed, ExamResult, PlanStatus
@@ -86,13 +86,21 @@ def _counts_towards_titp(plan: KnownPlan, day: date, rules: VisaRules) -> bool:
     return plan.status in (PlanStatus.COMPLETED, PlanStatus.TRANSFERRED)
 
 
+def _last_day_trained(plan: KnownPlan) -> date:
+    """A plan left by a transfer was trained in until the day before the move (the new plan's first day)."""
+    ended = plan.ended_on or plan.end_date
+    if plan.transferred and plan.ended_on is not None:
+        ended = plan.ended_on - timedelta(days=1)
+    return min(ended, plan.end_date)
+
+
 def titp_days_completed(plans: list[KnownPlan], day: date, rules: VisaRules) -> tuple[int, int]:
     """The days of TITP training done by `day` (each counted plan from its start to its end, both included),
     and the days `rules.ssw_titp_months` make from the first counted plan's start."""
     counted = [p for p in plans if _counts_towards_titp(p, day, rules)]
     if not counted:
         return 0, rules.ssw_titp_days(day)
-    done = sum((min(p.ended_on or p.end_date, p.end_date) - p.start_date).days + 1 for p in counted)
+    done = sum((_last_day_trained(p) - p.start_date).days + 1 for p in counted)
     return done, rules.ssw_titp_days(min(p.start_date for p in counted))
 
 
