@@ -51,3 +51,7 @@ def fiscal_year(day: date) -> int:
 
 def fiscal_year_start(year: int) -> date:
     return date(year, 4, 1)
+
+
+def fiscal_year_end(year: int) -> date:
+    return date(year + 1, 3, 31)

@@ -25,9 +25,6 @@ from services.accreditation.api import routers
 from services.accreditation.commands import EMPLOYER, FILING, TRAINEE, TRAINING_PLAN
 from services.accreditation.domain.filings import KINDS as FILING_KINDS
 from services.accreditation.domain.rules import (
-    ANNUAL_REPORT_DUE_DAY,
-    ANNUAL_REPORT_DUE_MONTH,
-    DIFFICULTY_NOTICE_DAYS,
     ESD_STARTS_ON,
     FILING_EARLIEST_MONTHS,
     FILING_LATEST_MONTHS,
@@ -35,16 +32,13 @@ from services.accreditation.domain.rules import (
     MINOR_CHANGE_TERMS,
     REVOCATION_BAR_YEARS,
     STAGE_II_MAX_GAP_MONTHS,
-    START_NOTICE_DAYS,
     TITP_LAST_START,
     TITP_TRANSFER_REASONS,
     TRANSFER_FILING_LATEST_DAYS,
     TRANSFER_OTHER_SUPERVISING_STAGES,
     TRANSITION_JOB_CATEGORIES,
     UNATTENDED_FLAG_DAYS,
-    VISIT_RECORD_DUE_MONTHS,
     EsdRules,
-    FilingRules,
     QuotaRules,
     RuleBook,
     Switch,
@@ -52,6 +46,14 @@ from services.accreditation.domain.rules import (
 )
 from services.accreditation.subscriptions import on_event
 from shared import reference
+from shared.filings import (
+    ANNUAL_REPORT_DUE_DAY,
+    ANNUAL_REPORT_DUE_MONTH,
+    DIFFICULTY_NOTICE_DAYS,
+    START_NOTICE_DAYS,
+    VISIT_RECORD_DUE_MONTHS,
+    FilingDues,
+)
 from shared.service import ServiceDefinition
 from shared.settings import ServiceSettings, load_settings
 from shared.statistics import FOLD_INTERVAL_S, fold_statistics
@@ -220,7 +222,7 @@ class AccreditationSettings(BaseSettings):
                 titp_last_start=self.titp_last_start, stage_ii_years_before_iii=self.stage_ii_years_before_iii
             ),
             unattended_flag_days=self.unattended_flag_days,
-            filings=FilingRules(
+            filings=FilingDues(
                 start_notice_days=self.start_notice_days,
                 difficulty_notice_days=self.difficulty_notice_days,
                 annual_report_due_month=self.annual_report_due_month,

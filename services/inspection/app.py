@@ -12,6 +12,7 @@ from contracts.inspection import ConsultationRecorded, InspectionScheduled, insp
 from services.inspection import commands, subscriptions
 from services.inspection.api import consultations, filings, inspections, statistics
 from services.inspection.domain import rules
+from shared import filings as filing_dues
 from shared.service import ServiceDefinition
 from shared.settings import ServiceSettings, load_settings
 from shared.statistics import FOLD_INTERVAL_S, fold_statistics
@@ -43,22 +44,22 @@ class InspectionSettings(BaseSettings):
     esd_support_organization_years: int | None = Field(rules.ESD_SUPPORT_ORGANIZATION_YEARS, ge=1, le=10)
     esd_implementing_organization_years: int | None = Field(rules.ESD_IMPLEMENTING_ORGANIZATION_YEARS, ge=1, le=10)
     quarterly_audit_report_months: int = Field(rules.QUARTERLY_AUDIT_REPORT_MONTHS, ge=1, le=12)
-    # The filings of the life of a plan on the worklist (issue 20; rules.FilingDues).
-    start_notice_days: int = Field(rules.START_NOTICE_DAYS, ge=1, le=365)
-    annual_report_due_month: int = Field(rules.ANNUAL_REPORT_DUE_MONTH, ge=4, le=12)
-    annual_report_due_day: int = Field(rules.ANNUAL_REPORT_DUE_DAY, ge=1, le=31)
-    business_report_due_month: int = Field(rules.BUSINESS_REPORT_DUE_MONTH, ge=4, le=12)
-    business_report_due_day: int = Field(rules.BUSINESS_REPORT_DUE_DAY, ge=1, le=31)
-    visit_record_due_months: int = Field(rules.VISIT_RECORD_DUE_MONTHS, ge=0, le=12)
+    # The filings of the life of a plan on the worklist (issue 20; filing_dues.FilingDues).
+    start_notice_days: int = Field(filing_dues.START_NOTICE_DAYS, ge=1, le=365)
+    annual_report_due_month: int = Field(filing_dues.ANNUAL_REPORT_DUE_MONTH, ge=4, le=12)
+    annual_report_due_day: int = Field(filing_dues.ANNUAL_REPORT_DUE_DAY, ge=1, le=31)
+    business_report_due_month: int = Field(filing_dues.BUSINESS_REPORT_DUE_MONTH, ge=4, le=12)
+    business_report_due_day: int = Field(filing_dues.BUSINESS_REPORT_DUE_DAY, ge=1, le=31)
+    visit_record_due_months: int = Field(filing_dues.VISIT_RECORD_DUE_MONTHS, ge=0, le=12)
 
-    def filing_dues(self) -> rules.FilingDues:
-        return rules.FilingDues(
-            self.start_notice_days,
-            self.annual_report_due_month,
-            self.annual_report_due_day,
-            self.business_report_due_month,
-            self.business_report_due_day,
-            self.visit_record_due_months,
+    def filing_dues(self) -> filing_dues.FilingDues:
+        return filing_dues.FilingDues(
+            start_notice_days=self.start_notice_days,
+            annual_report_due_month=self.annual_report_due_month,
+            annual_report_due_day=self.annual_report_due_day,
+            business_report_due_month=self.business_report_due_month,
+            business_report_due_day=self.business_report_due_day,
+            visit_record_due_months=self.visit_record_due_months,
         )
 
     def cadence(self) -> rules.Cadence:

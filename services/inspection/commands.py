@@ -25,7 +25,7 @@ from contracts.registry import Scheme
 from services.inspection.domain import consultation as con
 from services.inspection.domain import filings as filing_rules
 from services.inspection.domain import inspection as ins
-from services.inspection.domain.rules import Cadence, FilingDues
+from services.inspection.domain.rules import Cadence
 from services.inspection.projections import filings as filing_worklist
 from services.inspection.projections import organizations
 from services.inspection.projections.consultations import employer_of_plan, project_consultation
@@ -37,6 +37,7 @@ from services.inspection.projections.inspections import (
 from shared.commands import Aggregate, Outcome, UnitOfWork, existing
 from shared.errors import NotFound
 from shared.events import EventPayload
+from shared.filings import FilingDues
 
 INSPECTION = Aggregate("inspection", ins.Inspection(), ins.evolve, project_inspection)
 

@@ -30,13 +30,13 @@ from services.registry.commands import (
 from services.registry.domain import sending_rules
 from services.registry.domain.rules import (
     ALONGSIDE_ALLOWED,
-    BUSINESS_REPORT,
+    FILING_DUES,
     REVOCATION_BAR_YEARS,
     SUPERVISION_SUPPORT,
-    BusinessReportRules,
     SupervisionSupportRules,
     alongside_allowed,
 )
+from shared.filings import FilingDues
 from shared.service import ServiceDefinition
 from shared.settings import ServiceSettings, load_settings
 from shared.web.app import create_service_app
@@ -87,8 +87,8 @@ class RegistrySettings(BaseSettings):
     # Issue 20: an employer may join a supervision support organization alongside another under ESD (TITP: always)
     esd_alongside: bool = ALONGSIDE_ALLOWED[Scheme.ESD]
     # Art. 43: the business report for a fiscal year is due by this month and day of the year after (31 May)
-    business_report_due_month: int = Field(BUSINESS_REPORT.due_month, ge=4, le=12)
-    business_report_due_day: int = Field(BUSINESS_REPORT.due_day, ge=1, le=31)
+    business_report_due_month: int = Field(FILING_DUES.business_report_due_month, ge=4, le=12)
+    business_report_due_day: int = Field(FILING_DUES.business_report_due_day, ge=1, le=31)
 
     @field_validator("moc_countries", mode="before")
     @classmethod
@@ -101,8 +101,11 @@ class RegistrySettings(BaseSettings):
             raise ValueError("the ESD renewal window closes before it opens (latest months > earliest months)")
         return self
 
-    def business_report_rules(self) -> BusinessReportRules:
-        return BusinessReportRules(due_month=self.business_report_due_month, due_day=self.business_report_due_day)
+    def business_report_rules(self) -> FilingDues:
+        return FilingDues(
+            business_report_due_month=self.business_report_due_month,
+            business_report_due_day=self.business_report_due_day,
+        )
 
     def supervision_support_rules(self) -> SupervisionSupportRules:
         return SupervisionSupportRules(

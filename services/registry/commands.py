@@ -34,9 +34,8 @@ from services.registry.domain import supervision_support_organization as sso
 from services.registry.domain.permit import PermitState
 from services.registry.domain.rules import (
     ALONGSIDE_ALLOWED,
-    BUSINESS_REPORT,
+    FILING_DUES,
     REVOCATION_BAR_YEARS,
-    BusinessReportRules,
     SupervisionSupportRules,
 )
 from services.registry.projections.implementing_organizations import project_implementing_organization
@@ -59,6 +58,7 @@ from services.registry.projections.supervision_support_organizations import (
 from shared.commands import Aggregate, Outcome, UnitOfWork, existing
 from shared.errors import DomainRuleViolation, NotFound
 from shared.events import RecordedEvent
+from shared.filings import FilingDues
 
 SUPERVISING_ORGANIZATION = Aggregate(
     "supervising-organization", so.SupervisingOrganization(), so.evolve, project_supervising_organization
@@ -255,7 +255,7 @@ async def record_expiries(uow: UnitOfWork, *, as_of: date) -> Outcome:
 
 
 async def file_business_report(
-    uow: UnitOfWork, id: UUID, *, fiscal_year: int, filed_on: date, book: BusinessReportRules = BUSINESS_REPORT
+    uow: UnitOfWork, id: UUID, *, fiscal_year: int, filed_on: date, book: FilingDues = FILING_DUES
 ) -> Outcome:
     """Record the supervising organization's annual business report for a fiscal year (Art. 43), due by 31 May
     after it (`book`); once per year, after the year ended."""

@@ -40,13 +40,14 @@ from services.inspection.domain.filings import (
     start_notice_duty_id,
     visit_record_duty_id,
 )
-from services.inspection.domain.rules import Cadence, FilingDues
+from services.inspection.domain.rules import Cadence
 from services.inspection.projections.filings import list_owed_filings
 from services.inspection.projections.inspections import list_inspections
 from shared.commands import CommandRunner
 from shared.db import create_pool, migrate
 from shared.errors import DomainRuleViolation
 from shared.events import EventContext, EventPayload, RecordedEvent
+from shared.filings import FilingDues
 from shared.store import EventStore
 
 D = date.fromisoformat

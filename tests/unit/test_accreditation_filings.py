@@ -19,11 +19,11 @@ from contracts.accreditation import (
 )
 from contracts.registry import Scheme, TrainingType
 from services.accreditation.domain import filings as fl
-from services.accreditation.domain.rules import FilingRules
 from shared.errors import DomainRuleViolation, NotFound
+from shared.filings import FilingDues
 
 EMPLOYER, SUPERVISOR, OTHER = uuid4(), uuid4(), uuid4()
-RULES = FilingRules()
+RULES = FilingDues()
 RECEIPT = "S-2026-000001"
 PLAN = fl.PlanFacts(
     id=uuid4(),
@@ -54,7 +54,7 @@ def refused(rule: str, decide, *args) -> DomainRuleViolation:
     [
         (RULES, {"start": date(2026, 10, 31), "difficulty": date(2026, 10, 15), "annual": date(2027, 5, 31)}),
         (
-            FilingRules(
+            FilingDues(
                 start_notice_days=10, difficulty_notice_days=0, annual_report_due_month=6, annual_report_due_day=30
             ),
             {"start": date(2026, 10, 11), "difficulty": date(2026, 10, 1), "annual": date(2027, 6, 30)},
@@ -78,7 +78,7 @@ def test_due_dates_follow_the_configured_numbers(rules, due):
     ],
 )
 def test_a_visit_record_is_due_on_the_last_day_of_the_next_month(month, months, due):
-    assert FilingRules(visit_record_due_months=months).visit_record_due(month) == due
+    assert FilingDues(visit_record_due_months=months).visit_record_due(month) == due
 
 
 # The implementation-start notice (Art. 17)
@@ -334,4 +334,4 @@ def test_a_supervising_organization_files_only_its_own_visits():
 @pytest.mark.parametrize(("month", "day"), [(2, 29), (2, 30), (4, 31), (13, 1), (5, 0)])
 def test_an_annual_report_due_day_no_year_has_is_refused_at_start(month, day):
     with pytest.raises(ValueError):
-        FilingRules(annual_report_due_month=month, annual_report_due_day=day)
+        FilingDues(annual_report_due_month=month, annual_report_due_day=day)

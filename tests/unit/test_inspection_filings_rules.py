@@ -16,17 +16,16 @@ from services.inspection.domain.filings import (
     PlanInForce,
     annual_report_duty_id,
     business_report_duties,
-    day_in_month,
     employer_duties,
     filing_due_on,
     filing_status,
-    fiscal_year_of,
     inspection_for_overdue_filing,
     late_days,
     start_notice_duty_id,
 )
-from services.inspection.domain.rules import FilingDues
+from shared import dates
 from shared.errors import DomainRuleViolation
+from shared.filings import FilingDues
 
 D = date.fromisoformat
 K = FilingKind
@@ -39,7 +38,7 @@ K = FilingKind
         (K.START_NOTICE, "2027-02-01", FilingDues(), "2027-03-03"),
         (K.START_NOTICE, "2026-10-01", FilingDues(start_notice_days=14), "2026-10-15"),
         (K.ANNUAL_REPORT, "2026-04-01", FilingDues(), "2027-05-31"),
-        (K.ANNUAL_REPORT, "2026-04-01", FilingDues(annual_report_due_month=6, annual_report_due_day=31), "2027-06-30"),
+        (K.ANNUAL_REPORT, "2026-04-01", FilingDues(annual_report_due_month=6, annual_report_due_day=30), "2027-06-30"),
         (K.BUSINESS_REPORT, "2027-04-01", FilingDues(), "2028-05-31"),
         (K.BUSINESS_REPORT, "2027-04-01", FilingDues(business_report_due_day=15), "2028-05-15"),
         (K.VISIT_RECORD, "2027-01-01", FilingDues(), "2027-02-28"),
@@ -61,15 +60,7 @@ def test_the_audit_reports_are_due_by_their_own_rule():
     ("day", "fiscal_year"), [("2027-03-31", 2026), ("2027-04-01", 2027), ("2027-12-31", 2027), ("2028-01-01", 2027)]
 )
 def test_a_fiscal_year_runs_from_april_to_march(day, fiscal_year):
-    assert fiscal_year_of(D(day)) == fiscal_year
-
-
-@pytest.mark.parametrize(
-    ("year", "month", "day", "expected"),
-    [(2027, 5, 31, "2027-05-31"), (2027, 6, 31, "2027-06-30"), (2028, 2, 30, "2028-02-29"), (2027, 2, 1, "2027-02-01")],
-)
-def test_a_day_past_the_months_end_is_its_last_day(year, month, day, expected):
-    assert day_in_month(year, month, day) == D(expected)
+    assert dates.fiscal_year(D(day)) == fiscal_year
 
 
 DUE = D("2027-05-31")

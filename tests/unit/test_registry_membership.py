@@ -280,7 +280,7 @@ def test_the_legacy_view_stands_for_one_supervision_per_scheme():
 # The business report (Art. 43).
 
 
-def filed(state: so.SupervisingOrganization, fiscal_year: int, on: str, book=rules.BUSINESS_REPORT):
+def filed(state: so.SupervisingOrganization, fiscal_year: int, on: str, book=rules.FILING_DUES):
     return so.file_business_report(state, A, fiscal_year, D(on), book)
 
 
@@ -347,12 +347,14 @@ def test_a_report_only_for_a_year_the_permit_was_in_force(granted_on, revoked_on
 
 @pytest.mark.parametrize(
     "month, day, due",
-    [(5, 31, "2027-05-31"), (6, 30, "2027-06-30"), (6, 31, "2027-06-30"), (4, 30, "2027-04-30")],
+    [(5, 31, "2027-05-31"), (6, 30, "2027-06-30"), (4, 30, "2027-04-30")],
 )
 def test_the_due_day_is_configurable(month, day, due):
     settings = RegistrySettings(business_report_due_month=month, business_report_due_day=day)
-    assert settings.business_report_rules().due_on(2026) == D(due)
-    assert RegistrySettings().business_report_rules() == rules.BUSINESS_REPORT
+    assert settings.business_report_rules().business_report_due(2026) == D(due)
+    assert RegistrySettings().business_report_rules() == rules.FILING_DUES
+    with pytest.raises(ValueError):  # a due day not every year has (31 June) is refused at start
+        RegistrySettings(business_report_due_month=6, business_report_due_day=31).business_report_rules()
     assert RegistrySettings(esd_alongside=True).esd_alongside
 
 

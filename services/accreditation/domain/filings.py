@@ -2,7 +2,7 @@
 
 Each filing is a stream of its own with one event: the implementation-start notice (Art. 17), the notice of
 difficulty in continuing training (Art. 19), the annual implementation report (Art. 21) and the supervising
-organization's monthly visit record in stage i. Each has the day it was filed and the day it was due (`FilingRules`);
+organization's monthly visit record in stage i. Each has the day it was filed and the day it was due (`FilingDues`);
 it is late by the days between them. A filing that can be made once has a stream id derived from what it is about
 (`start_notice_id`, `annual_report_id`, `visit_record_id`): a second one finds its stream taken (`filing.duplicate`).
 
@@ -27,10 +27,10 @@ from contracts.accreditation import (
     VisitRecordFiled,
 )
 from contracts.registry import Scheme, TrainingType
-from services.accreditation.domain.rules import FilingRules
 from shared.dates import fiscal_year_start
 from shared.errors import DomainRuleViolation, NotFound
 from shared.events import EventPayload
+from shared.filings import FilingDues
 
 FILING_IDS = UUID("5b0e7c3d-2a19-5f64-8e2b-9c1d0a3f4e57")
 
@@ -158,7 +158,7 @@ def file_start_notice(
     started_on: date,
     filed_on: date,
     receipt: str,
-    rules: FilingRules,
+    rules: FilingDues,
 ) -> list[EventPayload]:
     """Art. 17: the employer's notice that it started implementing training, once (`filing.duplicate`); it names a
     certified plan of the employer (`filing.training_plan`), started on a day of that plan
@@ -228,7 +228,7 @@ def file_difficulty_notice(
     measures: str,
     quoted_receipt: str,
     issued_receipt: str | None,
-    rules: FilingRules,
+    rules: FilingDues,
 ) -> list[EventPayload]:
     """Art. 19: continuing the plan's training became difficult on `occurred_on`. The plan was certified and in
     training that day (`filing.plan_not_in_force`); the notice quotes the employer's receipt number
@@ -270,7 +270,7 @@ def file_annual_report(
     issued_receipt: str | None,
     trainees: int,
     had_plans_in_year: bool,
-    rules: FilingRules,
+    rules: FilingDues,
 ) -> list[EventPayload]:
     """Art. 21: the report on a fiscal year, once per employer and year (`filing.duplicate`), after the year ended
     (`filing.too_early`), by an employer that had a certified plan in training during it
@@ -336,7 +336,7 @@ def file_visit_record(
     visited_on: date,
     filed_on: date,
     stage_i_plans: int,
-    rules: FilingRules,
+    rules: FilingDues,
 ) -> list[EventPayload]:
     """The supervising organization's record of its monthly visit to an employer in stage i: one per month
     (`filing.duplicate`), `month` its first day (`filing.month`), the visit in that month (`filing.visited_on`), the

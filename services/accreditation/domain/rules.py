@@ -36,6 +36,7 @@ from contracts.registry import PermitType, Scheme, TrainingType
 from shared import reference
 from shared.dates import add_months, fiscal_year, fiscal_year_start, last_day, last_day_after
 from shared.errors import DomainRuleViolation
+from shared.filings import FilingDues
 from shared.reference import Operation
 
 I, II, III = Stage.I, Stage.II, Stage.III  # noqa: E741 - the stages' own names
@@ -1149,55 +1150,13 @@ def check_reassignment(plan: PlanDetails, supervising_organization_id: UUID, fac
         )
 
 
-# Filings received from employers and supervising organizations (§11 "§4 after certification"; issue 20 item 4).
-# The implementation-start notice (Art. 17) is due this many days after the employer's first plan starts. (c)
-START_NOTICE_DAYS = 30
-# The notice of difficulty in continuing training (Art. 19) is due this many days after the difficulty arose. (c)
-DIFFICULTY_NOTICE_DAYS = 14
-# The annual implementation report (Art. 21) on a fiscal year (April-March) is due on this day (month, day) after
-# the year ends: 31 May. (c)
-ANNUAL_REPORT_DUE_MONTH = 5
-ANNUAL_REPORT_DUE_DAY = 31
-# A stage-i monthly visit record is due on the last day of the month this many months after the month visited. (c)
-VISIT_RECORD_DUE_MONTHS = 1
-
-
-@dataclass(frozen=True)
-class FilingRules:
-    """When each filing is due (services/accreditation/domain/filings.py)."""
-
-    start_notice_days: int = START_NOTICE_DAYS
-    difficulty_notice_days: int = DIFFICULTY_NOTICE_DAYS
-    annual_report_due_month: int = ANNUAL_REPORT_DUE_MONTH
-    annual_report_due_day: int = ANNUAL_REPORT_DUE_DAY
-    visit_record_due_months: int = VISIT_RECORD_DUE_MONTHS
-
-    def __post_init__(self) -> None:
-        """Refuse, at start, a due day no year has (every year: 29 February neither)."""
-        date(2001, self.annual_report_due_month, self.annual_report_due_day)
-
-    def start_notice_due(self, first_plan_start: date) -> date:
-        return first_plan_start + timedelta(days=self.start_notice_days)
-
-    def difficulty_notice_due(self, occurred_on: date) -> date:
-        return occurred_on + timedelta(days=self.difficulty_notice_days)
-
-    def annual_report_due(self, year: int) -> date:
-        """The fiscal year `year` runs from 1 April `year` to 31 March `year + 1`."""
-        return date(year + 1, self.annual_report_due_month, self.annual_report_due_day)
-
-    def visit_record_due(self, month: date) -> date:
-        """The last day of the month `visit_record_due_months` after `month`."""
-        return add_months(month.replace(day=1), self.visit_record_due_months + 1) - timedelta(days=1)
-
-
 @dataclass(frozen=True)
 class RuleBook:
     titp: TitpRules = TitpRules()
     esd: EsdRules = EsdRules()
     switch: Switch = Switch()
     unattended_flag_days: int = UNATTENDED_FLAG_DAYS  # (c)
-    filings: FilingRules = FilingRules()  # when filings are due (issue 20 item 4)
+    filings: FilingDues = FilingDues()  # when filings are due (shared.filings)
     minor_change_terms: frozenset[str] = MINOR_CHANGE_TERMS  # (c)
 
     def for_plan(self, plan: PlanDetails) -> TitpRules | EsdRules:

@@ -14,8 +14,8 @@ from services.inspection.api.auth import Filer, Reader
 from services.inspection.api.inspections import CadenceDep
 from services.inspection.api.schemas import FilingDocument, OpenInspectionFromFiling
 from services.inspection.domain.filings import FilingKind, FilingStatus
-from services.inspection.domain.rules import FilingDues
 from services.inspection.projections import filings
+from shared.filings import FilingDues
 from shared.web.app import PoolDep
 from shared.web.http import Accepted, Command, Page, cursor_day_and_id, page_of, today
 

@@ -25,9 +25,10 @@ from uuid import UUID, uuid5
 
 from contracts.inspection import InspectionReason, InspectionScheduled, TargetType
 from contracts.registry import Scheme
-from services.inspection.domain.rules import QUARTERLY_AUDIT_REPORT_MONTHS, FilingDues
-from shared.dates import add_months, month_start
+from services.inspection.domain.rules import QUARTERLY_AUDIT_REPORT_MONTHS
+from shared.dates import add_months, fiscal_year, fiscal_year_start, month_start
 from shared.errors import DomainRuleViolation
+from shared.filings import FilingDues
 
 
 class FilingKind(StrEnum):
@@ -164,37 +165,18 @@ def visit_record_duty_id(supervising_organization_id: UUID, implementing_organiz
     return uuid5(FILING_DUTIES, f"visit-record:{supervising_organization_id}:{implementing_organization_id}:{month}")
 
 
-def fiscal_year_of(day: date) -> int:
-    """The fiscal year (April-March) `day` falls in, named by the year it starts in."""
-    return day.year if day.month >= 4 else day.year - 1
-
-
-def fiscal_year_first_day(fiscal_year: int) -> date:
-    return date(fiscal_year, 4, 1)
-
-
-def fiscal_year_last_day(fiscal_year: int) -> date:
-    return date(fiscal_year + 1, 3, 31)
-
-
-def day_in_month(year: int, month: int, day: int) -> date:
-    """`day` of the month, or the month's last day if it has fewer days (31 June = 30 June)."""
-    first = date(year, month, 1)
-    return min(first + timedelta(days=day - 1), add_months(first, 1) - timedelta(days=1))
-
-
 def filing_due_on(kind: FilingKind, basis: date, dues: FilingDues = FilingDues()) -> date:
     """When a duty is due, from its `basis`: the first plan's start (start_notice), the fiscal year's first day
     (annual_report, business_report) or the month's first day (visit_record)."""
     match kind:
         case FilingKind.START_NOTICE:
-            return basis + timedelta(days=dues.start_notice_days)
+            return dues.start_notice_due(basis)
         case FilingKind.ANNUAL_REPORT:
-            return day_in_month(basis.year + 1, dues.annual_report_due_month, dues.annual_report_due_day)
+            return dues.annual_report_due(fiscal_year(basis))
         case FilingKind.BUSINESS_REPORT:
-            return day_in_month(basis.year + 1, dues.business_report_due_month, dues.business_report_due_day)
+            return dues.business_report_due(fiscal_year(basis))
         case FilingKind.VISIT_RECORD:
-            return add_months(basis, dues.visit_record_due_months + 1) - timedelta(days=1)
+            return dues.visit_record_due(basis)
     raise ValueError(f"{kind} is due by the audit reports' rule (audit_report_due)")
 
 
@@ -296,8 +278,8 @@ def employer_duties(implementing_organization_id: UUID, plans: Iterable[PlanInFo
     years: dict[int, date] = {}
     visits: dict[tuple[UUID, date], date] = {}
     for plan in started:
-        for year in range(fiscal_year_of(plan.start_date), fiscal_year_of(plan.last_day) + 1):
-            owed_from = max(fiscal_year_first_day(year), plan.start_date)
+        for year in range(fiscal_year(plan.start_date), fiscal_year(plan.last_day) + 1):
+            owed_from = max(fiscal_year_start(year), plan.start_date)
             years[year] = min(years.get(year, owed_from), owed_from)
         if plan.supervised_stage_i:
             for month in _months(plan.start_date, plan.last_day):
@@ -313,7 +295,7 @@ def employer_duties(implementing_organization_id: UUID, plans: Iterable[PlanInFo
             year,
             None,
             owed_from,
-            fiscal_year_first_day(year),
+            fiscal_year_start(year),
         )
         for year, owed_from in sorted(years.items())
     ]
@@ -323,7 +305,7 @@ def employer_duties(implementing_organization_id: UUID, plans: Iterable[PlanInFo
             FilingKind.VISIT_RECORD,
             employer,
             organization,
-            fiscal_year_of(month),
+            fiscal_year(month),
             month,
             owed_from,
             month,
@@ -347,10 +329,10 @@ def business_report_duties(supervising_organization_id: UUID, granted_on: date, 
             supervising_organization_id,
             year,
             None,
-            max(fiscal_year_first_day(year), granted_on),
-            fiscal_year_first_day(year),
+            max(fiscal_year_start(year), granted_on),
+            fiscal_year_start(year),
         )
-        for year in range(fiscal_year_of(granted_on), fiscal_year_of(last) + 1)
+        for year in range(fiscal_year(granted_on), fiscal_year(last) + 1)
     ]
 
 

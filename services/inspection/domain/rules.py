@@ -57,26 +57,3 @@ class Cadence:
 
 def _or(esd: int | None, titp: int) -> int:
     return titp if esd is None else esd
-
-
-# Filings the worklist watches besides the quarterly audit reports (issue 20 item 4; DOMAIN §11 "§4 after
-# certification"), due as accreditation and the registry decide them (the same names and defaults as
-# services/accreditation/domain/rules.py and services/registry/domain/rules.py). (c)
-START_NOTICE_DAYS = 30  # Art. 17: after the employer's first certified plan starts
-ANNUAL_REPORT_DUE_MONTH = 5  # Art. 21: 31 May after the fiscal year (April-March)
-ANNUAL_REPORT_DUE_DAY = 31
-BUSINESS_REPORT_DUE_MONTH = 5  # Art. 43: a supervising organization's business report, 31 May after the year
-BUSINESS_REPORT_DUE_DAY = 31
-VISIT_RECORD_DUE_MONTHS = 1  # stage i: the last day of the month this many months after the month visited
-
-
-@dataclass(frozen=True)
-class FilingDues:
-    """When each filing on the worklist is due (domain/filings.py)."""
-
-    start_notice_days: int = START_NOTICE_DAYS
-    annual_report_due_month: int = ANNUAL_REPORT_DUE_MONTH
-    annual_report_due_day: int = ANNUAL_REPORT_DUE_DAY
-    business_report_due_month: int = BUSINESS_REPORT_DUE_MONTH
-    business_report_due_day: int = BUSINESS_REPORT_DUE_DAY
-    visit_record_due_months: int = VISIT_RECORD_DUE_MONTHS

@@ -53,9 +53,9 @@ from services.inspection.domain.filings import (
     start_notice_duty_id,
     visit_record_duty_id,
 )
-from services.inspection.domain.rules import FilingDues
 from shared.dates import month_start
 from shared.events import EventPayload
+from shared.filings import FilingDues
 
 
 async def support_from(
@@ -508,7 +508,7 @@ async def record_inspection_opened(
 
 
 def _day_in_month_sql(year: str, month: str, day: str) -> str:
-    """`day_in_month`."""
+    """That day of the month (`shared.filings.FilingDues`: a configured due day is one every year has)."""
     first = f"make_date({year}, {month}, 1)"
     return f"least({first} + ({day} - 1), ({first} + interval '1 month')::date - 1)"
 

@@ -27,10 +27,10 @@ from services.registry.api.schemas import (
     SupervisingOrganizationDocument,
     SuspendBusiness,
 )
-from services.registry.domain.rules import BusinessReportRules
 from services.registry.domain.supervising_organization import Lifecycle
 from services.registry.projections import supervising_organizations as read
 from shared.errors import NotFound
+from shared.filings import FilingDues
 from shared.web.app import PoolDep
 from shared.web.http import (
     Accepted,
@@ -55,13 +55,13 @@ def revocation_bar_years(request: Request) -> int:
 RevocationBar = Annotated[int, Depends(revocation_bar_years)]
 
 
-def business_report_rules(request: Request) -> BusinessReportRules:
+def business_report_rules(request: Request) -> FilingDues:
     """The business report's due day as configured (`TITP_REGISTRY_BUSINESS_REPORT_*`, services/registry/app.py)."""
-    book: BusinessReportRules = request.app.state.business_report_rules
+    book: FilingDues = request.app.state.business_report_rules
     return book
 
 
-BusinessReportBook = Annotated[BusinessReportRules, Depends(business_report_rules)]
+BusinessReportBook = Annotated[FilingDues, Depends(business_report_rules)]
 
 
 @router.post("", status_code=201, response_model=Accepted)

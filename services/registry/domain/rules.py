@@ -10,6 +10,7 @@ from fractions import Fraction
 
 from contracts.registry import PermitType, RevocationGround, Scheme
 from shared.dates import add_months, last_day, last_day_after
+from shared.filings import FilingDues
 
 NEW_PERMIT_YEARS = {PermitType.GENERAL: 5, PermitType.SPECIFIED: 3}
 RENEWED_PERMIT_YEARS = {  # (type, excellent record) -> years
@@ -135,33 +136,4 @@ def alongside_allowed(esd: bool = False) -> dict[Scheme, bool]:
     return {Scheme.TITP: True, Scheme.ESD: esd}
 
 
-@dataclass(frozen=True)
-class BusinessReportRules:
-    """The supervising organization's annual business report (Art. 43): for a fiscal year (April-March), due by
-    31 May after it (configurable: TITP_REGISTRY_BUSINESS_REPORT_DUE_MONTH / _DUE_DAY)."""
-
-    due_month: int = 5
-    due_day: int = 31
-
-    def due_on(self, fiscal_year: int) -> date:
-        """The report's last day on time: `due_month`/`due_day` of the year after the fiscal year began (the day
-        kept within the month)."""
-        return min(
-            date(fiscal_year + 1, self.due_month, 1) + timedelta(days=self.due_day - 1),
-            _month_end(fiscal_year + 1, self.due_month),
-        )
-
-
-def _month_end(year: int, month: int) -> date:
-    return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
-
-
-def fiscal_year_first_day(fiscal_year: int) -> date:
-    return date(fiscal_year, 4, 1)
-
-
-def fiscal_year_last_day(fiscal_year: int) -> date:
-    return date(fiscal_year + 1, 3, 31)
-
-
-BUSINESS_REPORT = BusinessReportRules()
+FILING_DUES = FilingDues()  # the business report's due day among them (shared.filings)

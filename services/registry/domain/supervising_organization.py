@@ -52,8 +52,10 @@ from services.registry.domain.permit import (
     status_on,
     suspend_business,
 )
+from shared.dates import fiscal_year_end, fiscal_year_start
 from shared.errors import DomainRuleViolation
 from shared.events import EventPayload
+from shared.filings import FilingDues
 
 __all__ = [
     "RECORDED_STATUS",
@@ -423,12 +425,12 @@ def file_business_report(
     id: UUID,
     fiscal_year: int,
     filed_on: date,
-    book: rules.BusinessReportRules = rules.BUSINESS_REPORT,
+    book: FilingDues = rules.FILING_DUES,
 ) -> Events:
     """The annual business report for a fiscal year (Art. 43): filed after the year ended, once, by an organization
     whose TITP permit was in force on some day of the year. It is due by 31 May after the year (`book`); a late one
     is recorded with its lateness."""
-    first, last = rules.fiscal_year_first_day(fiscal_year), rules.fiscal_year_last_day(fiscal_year)
+    first, last = fiscal_year_start(fiscal_year), fiscal_year_end(fiscal_year)
     if filed_on <= last:
         raise violation(
             "filing.too_early",
@@ -455,6 +457,6 @@ def file_business_report(
             supervising_organization_id=id,
             fiscal_year=fiscal_year,
             filed_on=filed_on,
-            due_on=book.due_on(fiscal_year),
+            due_on=book.business_report_due(fiscal_year),
         )
     ]
