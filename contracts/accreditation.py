@@ -392,7 +392,7 @@ class FilingEvent(EventPayload):
 
     @property
     def late_days(self) -> int:
-        return max(0, (self.filed_on - self.due_on).days)
+        return max(0, (self.filed_on - self.due_on).days)  # shared.filings.late_days (contracts import only events)
 
 
 @accreditation_events.register

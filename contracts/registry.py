@@ -5,7 +5,9 @@ build their local read models from them. Change one only by adding a new version
 upcaster.
 """
 
-from datetime import date
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Literal
 from uuid import UUID
@@ -400,3 +402,71 @@ class BusinessReportFiled(EventPayload):
     fiscal_year: int = Field(ge=2000, le=2100, description="the fiscal year (April of this year to March of the next)")
     filed_on: date
     due_on: date = Field(description="31 May after the fiscal year (TITP_REGISTRY_BUSINESS_REPORT_DUE_MONTH_DAY)")
+
+
+# How the registry's supervision events make periods (issue 20: an employer may have several under TITP)
+
+
+@dataclass(frozen=True)
+class Supervision:
+    """One supervision (TITP) or support (ESD) of an employer by one organization, as the registry published it
+    (issue 20: an employer may have several under TITP): its first day (None: since the registration) and its last
+    (None: not ended)."""
+
+    scheme: Scheme
+    organization_id: UUID
+    from_date: date | None = None
+    until: date | None = None
+
+    alongside: bool = field(default=False, compare=False)  # it began alongside the others (not a move)
+
+    def covers(self, day: date) -> bool:
+        return (self.from_date is None or self.from_date <= day) and (self.until is None or day <= self.until)
+
+    def overlaps(self, first: date, last: date) -> bool:
+        return (self.from_date is None or self.from_date <= last) and (self.until is None or first <= self.until)
+
+
+@dataclass(frozen=True)
+class SupervisionStep:
+    """A registry event on an employer's supervision: `SupervisionChanged` (or the registration) from `day` (None:
+    since the registration), a move unless `alongside`; or `SupervisionEnded` (`ended`) with `day` its last day."""
+
+    scheme: Scheme
+    organization_id: UUID
+    day: date | None
+    ended: bool = False
+    alongside: bool = False
+
+
+def supervision_periods(steps: Iterable[SupervisionStep]) -> tuple[Supervision, ...]:
+    """The supervisions the registry's steps make: the one reading of `SupervisionChanged` and `SupervisionEnded`,
+    for the registry and for every service that keeps a view of them. In order of the day each takes effect, an
+    end (the day after its last) before a change of that day; a move ends every other supervision of the scheme the
+    day before; a join alongside adds one."""
+
+    def takes_effect(step: SupervisionStep) -> date:
+        if step.day is None:
+            return date.min
+        return step.day + timedelta(days=1) if step.ended and step.day < date.max else step.day
+
+    closed: list[Supervision] = []
+    open_: list[Supervision] = []
+    for step in sorted(steps, key=lambda s: (takes_effect(s), not s.ended)):
+        day = takes_effect(step)
+        same = [o for o in open_ if o.scheme is step.scheme]
+        if step.ended:
+            ending = [o for o in same if o.organization_id == step.organization_id]
+        elif step.alongside:
+            if any(o.organization_id == step.organization_id for o in same):
+                continue
+            ending = []
+        else:
+            ending = same
+        for o in ending:
+            open_.remove(o)
+            if o.from_date is None or o.from_date < day:
+                closed.append(replace(o, until=day - timedelta(days=1)))
+        if not step.ended:
+            open_.append(Supervision(step.scheme, step.organization_id, step.day, alongside=step.alongside))
+    return tuple(closed + open_)

@@ -49,3 +49,8 @@ class FilingDues:
     def visit_record_due(self, month: date) -> date:
         """The last day of the month `visit_record_due_months` after `month`."""
         return add_months(month.replace(day=1), self.visit_record_due_months + 1) - timedelta(days=1)
+
+
+def late_days(due_on: date, filed_on: date) -> int:
+    """How many days after its due day a filing was filed (0: on time)."""
+    return max(0, (filed_on - due_on).days)

@@ -334,3 +334,20 @@ def identity_options(bootstrap: str, name: str, prefix: str) -> dict[str, Any]:
 
     given = stack_identity(name, prefix)
     return client_options(bootstrap, **{k.removeprefix("TITP_KAFKA_").lower(): v for k, v in given.items()})
+
+
+async def revoke_and_await_flag(registry, accreditation, officer: dict, supervising_organization_id, plan_id) -> dict:
+    """Revoke the supervising organization's permit (registry, over REST) and wait until accreditation has flagged
+    the plan as needing a new supervising organization; return the flagged plan."""
+    await post(
+        registry,
+        f"/v1/supervising-organizations/{supervising_organization_id}/revoke",
+        {"revoked_on": "2026-11-01", "ground": "law_breached", "reason": "trainees' passports kept"},
+        officer,
+    )
+
+    async def flagged():
+        body = (await accreditation.get(f"/v1/training-plans/{plan_id}", headers=officer)).json()
+        return body if body["new_supervising_organization_required"] else None
+
+    return await eventually(flagged, timeout=30, message="the revocation never flagged the plan")

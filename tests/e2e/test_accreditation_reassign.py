@@ -22,6 +22,7 @@ from tests.helpers import (
     post,
     read_topic_from,
     registered_partners,
+    revoke_and_await_flag,
     topic_end_offsets,
 )
 
@@ -42,18 +43,7 @@ async def test_a_flagged_plan_is_reassigned_to_the_employers_new_supervising_org
     offsets = await topic_end_offsets(kafka_bootstrap, "titp.accreditation.v1")
 
     # The registry revokes the first organization's permit: the plan is flagged.
-    await post(
-        registry,
-        f"{SO}/{partners.supervising}/revoke",
-        {"revoked_on": "2026-11-01", "ground": "law_breached", "reason": "trainees' passports kept"},
-        officer,
-    )
-
-    async def flagged():
-        body = (await accreditation.get(f"{PLANS}/{id}", headers=officer)).json()
-        return body if body["new_supervising_organization_required"] else None
-
-    await eventually(flagged, timeout=30, message="the revocation never flagged the plan")
+    await revoke_and_await_flag(registry, accreditation, officer, partners.supervising, id)
     flagged_by = datetime.now(UTC).isoformat()  # the flag is recorded, the reassignment not yet
 
     # Check: before the registry moved the employer, a reassignment is refused, naming the rule; nothing recorded.

@@ -22,6 +22,7 @@ from tests.helpers import (
     post,
     read_topic_from,
     registered_partners,
+    revoke_and_await_flag,
     topic_end_offsets,
 )
 
@@ -119,18 +120,7 @@ async def test_an_employer_in_two_supervising_organizations(start_service, token
 
     offsets = await topic_end_offsets(kafka_bootstrap, "titp.accreditation.v1")
     # The first organization's permit is revoked: its plan is flagged, the second organization's is not.
-    await post(
-        registry,
-        f"{SO}/{first}/revoke",
-        {"revoked_on": "2026-11-01", "ground": "law_breached", "reason": "trainees' passports kept"},
-        officer,
-    )
-
-    async def flagged():
-        body = (await accreditation.get(f"{PLANS}/{under_first}", headers=officer)).json()
-        return body if body["new_supervising_organization_required"] else None
-
-    await eventually(flagged, timeout=30, message="the revocation never flagged the plan")
+    await revoke_and_await_flag(registry, accreditation, officer, first, under_first)
     other = (await accreditation.get(f"{PLANS}/{under_second}", headers=officer)).json()
     assert other["new_supervising_organization_required"] is None
 

@@ -21,8 +21,10 @@ from contracts.registry import (
     SupervisingOffice,
     SupervisionChanged,
     SupervisionEnded,
+    SupervisionStep,
     TrainingType,
     registry_events,
+    supervision_periods,
 )
 from services.accreditation.domain import rules as accreditation
 from services.registry.app import RegistrySettings
@@ -119,10 +121,10 @@ def test_the_supervisions_a_history_makes(steps, expected):
     state = employer(*steps)
     assert periods(state) == expected
     # accreditation makes the same from the same events (its local view keeps them as steps)
-    view = accreditation.supervision_periods(
-        [accreditation.SupervisionStep(TITP, A, None)]
+    view = supervision_periods(
+        [SupervisionStep(TITP, A, None)]
         + [
-            accreditation.SupervisionStep(
+            SupervisionStep(
                 s.scheme,
                 s.supervising_organization_id,
                 s.effective_until if isinstance(s, SupervisionEnded) else s.effective_from,

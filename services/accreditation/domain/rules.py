@@ -32,7 +32,7 @@ from contracts.accreditation import (
     Stage,
     TransferReason,
 )
-from contracts.registry import PermitType, Scheme, TrainingType
+from contracts.registry import PermitType, Scheme, Supervision, TrainingType
 from shared import reference
 from shared.dates import add_months, fiscal_year, fiscal_year_start, last_day, last_day_after
 from shared.errors import DomainRuleViolation
@@ -215,65 +215,6 @@ class Permit:
 
     def suspension_on(self, day: date) -> Period | None:
         return next((s for s in self.suspensions if s.covers(day)), None)
-
-
-@dataclass(frozen=True)
-class Supervision:
-    """One supervision (TITP) or support (ESD) of an employer by one organization, as the registry published it
-    (issue 20: an employer may have several under TITP): its first day (None: since the registration) and its last
-    (None: not ended)."""
-
-    scheme: Scheme
-    organization_id: UUID
-    from_date: date | None = None
-    until: date | None = None
-
-    def covers(self, day: date) -> bool:
-        return (self.from_date is None or self.from_date <= day) and (self.until is None or day <= self.until)
-
-
-@dataclass(frozen=True)
-class SupervisionStep:
-    """A registry event on an employer's supervision: `SupervisionChanged` (or the registration) from `day` (None:
-    since the registration), a move unless `alongside`; or `SupervisionEnded` (`ended`) with `day` its last day."""
-
-    scheme: Scheme
-    organization_id: UUID
-    day: date | None
-    ended: bool = False
-    alongside: bool = False
-
-
-def supervision_periods(steps: Iterable[SupervisionStep]) -> tuple[Supervision, ...]:
-    """The supervisions the registry's steps make (its own rule, services/registry/domain/implementing_organization.py
-    `memberships`): in order of the day each takes effect, an end (the day after its last) before a change of that
-    day; a move ends every other supervision of the scheme the day before; a join alongside adds one."""
-
-    def takes_effect(step: SupervisionStep) -> date:
-        if step.day is None:
-            return date.min
-        return step.day + timedelta(days=1) if step.ended and step.day < date.max else step.day
-
-    closed: list[Supervision] = []
-    open_: list[Supervision] = []
-    for step in sorted(steps, key=lambda s: (takes_effect(s), not s.ended)):
-        day = takes_effect(step)
-        same = [o for o in open_ if o.scheme is step.scheme]
-        if step.ended:
-            ending = [o for o in same if o.organization_id == step.organization_id]
-        elif step.alongside:
-            if any(o.organization_id == step.organization_id for o in same):
-                continue
-            ending = []
-        else:
-            ending = same
-        for o in ending:
-            open_.remove(o)
-            if o.from_date is None or o.from_date < day:
-                closed.append(replace(o, until=day - timedelta(days=1)))
-        if not step.ended:
-            open_.append(Supervision(step.scheme, step.organization_id, step.day))
-    return tuple(closed + open_)
 
 
 @dataclass(frozen=True)

@@ -33,20 +33,20 @@ from contracts.registry import (
     StaffCountRecorded,
     SupervisionChanged,
     SupervisionEnded,
+    SupervisionStep,
     SupervisionSupportPermitApplied,
     SupervisionSupportPermitDenied,
     SupervisionSupportPermitGranted,
     SupervisionSupportPermitRenewed,
     TrainingType,
+    supervision_periods,
 )
 from services.accreditation.domain.rules import (
     ImplementingOrganization,
     Period,
     Permit,
     Supervision,
-    SupervisionStep,
     prefecture_code,
-    supervision_periods,
 )
 
 

@@ -26,6 +26,7 @@ from uuid import UUID, uuid5
 from contracts.inspection import InspectionReason, InspectionScheduled, TargetType
 from contracts.registry import Scheme
 from services.inspection.domain.rules import QUARTERLY_AUDIT_REPORT_MONTHS
+from shared import filings
 from shared.dates import add_months, fiscal_year, fiscal_year_start, month_start
 from shared.errors import DomainRuleViolation
 from shared.filings import FilingDues
@@ -194,8 +195,7 @@ def filing_status(
 
 def late_days(day: date, *, due_on: date, filed_on: date | None) -> int:
     """Days late: a filing filed by `day`, by its filed_on; one not filed yet, by `day` (0 until it is overdue)."""
-    filed = filed_on if filed_on is not None and filed_on <= day else day
-    return max(0, (filed - due_on).days)
+    return filings.late_days(due_on, filed_on if filed_on is not None and filed_on <= day else day)
 
 
 @dataclass(frozen=True)

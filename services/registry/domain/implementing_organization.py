@@ -10,7 +10,7 @@ one, or puts the employer under a supervision support organization for ESD, from
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 from typing import TypeVar
 from uuid import UUID
 
@@ -20,9 +20,12 @@ from contracts.registry import (
     Scheme,
     StabilityRecognitionRecorded,
     StaffCountRecorded,
+    Supervision,
     SupervisionChanged,
     SupervisionEnded,
+    SupervisionStep,
     TrainingType,
+    supervision_periods,
 )
 from services.registry.domain.identity import check_corporate_number, check_prefecture, prefecture_code, violation
 from services.registry.domain.permit import PermitState, permit_in_force
@@ -36,51 +39,21 @@ Dated = TypeVar("Dated", StaffCountRecorded, ExcellenceRated, StabilityRecogniti
 SUPERVISOR = {Scheme.TITP: "supervising organization", Scheme.ESD: "supervision support organization"}
 
 
-@dataclass(frozen=True)
-class Membership:
-    """One supervision (TITP) or support (ESD) of the employer by one organization, from its first day to its last
-    (`until`; None: not ended). A move (`SupervisionChanged` without `alongside`) ends every other one of the scheme
-    the day before; `SupervisionEnded` ends one."""
-
-    scheme: Scheme
-    organization_id: UUID
-    from_date: date
-    until: date | None = None
-    alongside: bool = False
-
-    def covers(self, day: date) -> bool:
-        return self.from_date <= day and (self.until is None or day <= self.until)
-
-    def overlaps(self, first: date, last: date) -> bool:
-        return self.from_date <= last and (self.until is None or first <= self.until)
+# One supervision (TITP) or support (ESD) of the employer by one organization, from its first day to its last
+# (`until`; None: not ended): the contract's reading of the supervision events (contracts.registry).
+Membership = Supervision
 
 
 def memberships(changes: tuple[SupervisionChanged, ...], ends: tuple[SupervisionEnded, ...]) -> tuple[Membership, ...]:
-    """The memberships the recorded changes and ends make, in order of their first day. They are applied in order
-    of the day each takes effect (an end on the day after its last day, before a change of that day)."""
-    steps: list[tuple[date, int, SupervisionChanged | SupervisionEnded]] = [
-        (e.effective_until + timedelta(days=1), 0, e) for e in ends
-    ] + [(c.effective_from, 1, c) for c in changes]
-    closed: list[Membership] = []
-    open_: list[Membership] = []
-    for day, _, step in sorted(steps, key=lambda s: (s[0], s[1])):
-        if isinstance(step, SupervisionEnded):
-            ending = [
-                m for m in open_ if m.scheme is step.scheme and m.organization_id == step.supervising_organization_id
-            ]
-        elif step.alongside:
-            if any(m.scheme is step.scheme and m.organization_id == step.supervising_organization_id for m in open_):
-                continue
-            ending = []
-        else:
-            ending = [m for m in open_ if m.scheme is step.scheme]
-        for m in ending:
-            open_.remove(m)
-            if m.from_date < day:  # one that ends before its first day never was
-                closed.append(replace(m, until=day - timedelta(days=1)))
-        if isinstance(step, SupervisionChanged):
-            open_.append(Membership(step.scheme, step.supervising_organization_id, day, None, step.alongside))
-    return tuple(sorted(closed + open_, key=lambda m: (m.from_date, m.until is None, m.until or m.from_date)))
+    """The memberships the recorded changes and ends make (`supervision_periods`), in order of their first day."""
+    found = supervision_periods(
+        [
+            SupervisionStep(c.scheme, c.supervising_organization_id, c.effective_from, alongside=c.alongside)
+            for c in changes
+        ]
+        + [SupervisionStep(e.scheme, e.supervising_organization_id, e.effective_until, ended=True) for e in ends]
+    )
+    return tuple(sorted(found, key=lambda m: (m.from_date or date.min, m.until is None, m.until or date.min)))
 
 
 @dataclass(frozen=True)
@@ -318,7 +291,7 @@ def end_supervision(state: ImplementingOrganization, end: SupervisionEnded) -> E
             f" {end.supervising_organization_id} to end",
             "supervising_organization_id",
         )
-    if end.effective_until < member.from_date:
+    if member.from_date is not None and end.effective_until < member.from_date:
         raise violation(
             "supervision.end_before_start",
             f"until {end.effective_until} is before the supervision's first day {member.from_date}",

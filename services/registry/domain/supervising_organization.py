@@ -55,7 +55,7 @@ from services.registry.domain.permit import (
 from shared.dates import fiscal_year_end, fiscal_year_start
 from shared.errors import DomainRuleViolation
 from shared.events import EventPayload
-from shared.filings import FilingDues
+from shared.filings import FilingDues, late_days
 
 __all__ = [
     "RECORDED_STATUS",
@@ -121,7 +121,7 @@ class BusinessReport:
 
     @property
     def late_days(self) -> int:
-        return max(0, (self.filed_on - self.due_on).days)
+        return late_days(self.due_on, self.filed_on)
 
 
 @dataclass(frozen=True)

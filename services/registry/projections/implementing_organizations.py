@@ -27,7 +27,7 @@ def _membership(m: Membership) -> dict[str, Any]:
     return {
         "organization_id": str(m.organization_id),
         "scheme": m.scheme.value,
-        "from": m.from_date.isoformat(),
+        "from": m.from_date.isoformat() if m.from_date else None,
         "until": m.until.isoformat() if m.until else None,
         "alongside": m.alongside,
     }
