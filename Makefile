@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 STACK := deploy/local/stack.sh
 
-.PHONY: run up down test test-env test-stack test-stack-stop lint bench faults stack stack-stop status venv clean
+.PHONY: run up down test test-env test-stack test-stack-stop test-cluster lint bench faults stack stack-stop status venv clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -58,6 +58,11 @@ test: venv lint
 ## test-env: what `make test` runs the suite with (eval "$$(make -s test-env)" after `make test-stack`)
 test-env:
 	@export $(TEST_STACK_ENV); $(STACK) env; echo "export $(TEST_STACK_ENV) TITP_TEST_STACK=1"
+
+## test-cluster: the tests marked `cluster` (a private three-broker KRaft cluster, .data/cluster-test, 28092..; 70-90 s
+## to start on two cores, so `make test` leaves them out); docs/local-stack.md
+test-cluster: venv
+	$(VENV)/bin/pytest -m cluster $(PYTEST_ARGS)
 
 test-stack: venv
 	@export $(TEST_STACK_ENV); $(STACK) start

@@ -6,7 +6,11 @@ here are the ones this stack started, by the pids stack.sh recorded.
 Its broker authenticates as the session's does (`auth`): a session whose clients are the stack's admin
 (TITP_KAFKA_* from `stack.sh env`) gets a private broker with the same admin password, so the same clients
 work on both; a session of PLAINTEXT clients gets a PLAINTEXT one. `identity(name)` is what a service
-spawned on it connects as."""
+spawned on it connects as.
+
+With `brokers=3` the Kafka side is a three-node KRaft cluster (`TITP_KAFKA_BROKERS=3`, docs/local-stack.md): node
+N on kafka_port+100*(N-1) and controller_port+100*(N-1), replication 3, min ISR 2; `kill_broker(n)` and
+`start_broker(n)` crash and restart one node while the others serve."""
 
 from __future__ import annotations
 
@@ -48,10 +52,17 @@ class PrivateStack:
     controller_port: int
     pg_port: int
     auth: str = field(default_factory=_session_auth)  # sasl | none: deploy/local/stack.sh TITP_KAFKA_AUTH
+    brokers: int = 1  # Kafka nodes: deploy/local/stack.sh TITP_KAFKA_BROKERS
 
     @property
     def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.kafka_port}"
+        """Every node's client address, comma separated (what stack.sh gives the services)."""
+        return ",".join(f"127.0.0.1:{self.kafka_port + 100 * n}" for n in range(self.brokers))
+
+    @property
+    def replication(self) -> int:
+        """The topics' replication factor on this stack (TITP_TOPIC_REPLICATION of its services)."""
+        return min(self.brokers, 3)
 
     def dsn(self, database: str = "postgres") -> str:
         return f"postgresql://{USER}:{PASSWORD}@127.0.0.1:{self.pg_port}/{database}"
@@ -64,6 +75,7 @@ class PrivateStack:
             "TITP_KAFKA_CONTROLLER_PORT": str(self.controller_port),
             "TITP_PG_PORT": str(self.pg_port),
             "TITP_KAFKA_AUTH": self.auth,
+            "TITP_KAFKA_BROKERS": str(self.brokers),
         }
         if os.environ.get("TITP_KAFKA_USERNAME") == "admin" and os.environ.get("TITP_KAFKA_PASSWORD"):
             env["TITP_KAFKA_ADMIN_PASSWORD"] = os.environ["TITP_KAFKA_PASSWORD"]  # the session's admin works here
@@ -107,11 +119,16 @@ class PrivateStack:
     def _pid(self, pidfile: str) -> int:
         return int((self.data / pidfile).read_text().split()[0])
 
-    def kill_broker(self) -> int:
-        """SIGKILL, by the pid stack.sh recorded; stack.sh takes the unreaped zombie for dead."""
-        pid = self._pid("kafka/kafka.pid")
+    def kill_broker(self, node: int = 1) -> int:
+        """SIGKILL to Kafka node `node` (the only one of a one-node stack), by the pid stack.sh recorded; stack.sh
+        takes the unreaped zombie for dead. The other nodes of a cluster carry on."""
+        pid = self._pid("kafka/kafka.pid" if self.brokers == 1 else f"kafka/kafka-{node}.pid")
         os.kill(pid, signal.SIGKILL)
         return pid
+
+    def start_broker(self, node: int = 1) -> None:
+        """Starts Kafka node `node` again; returns once it serves clients (`stack.sh kafka-node-start`)."""
+        self._stack("kafka-node-start", str(node))
 
     def stop_postgres(self, mode: str = "fast") -> int:
         """PostgreSQL stopped by its recorded pid, as `pg_ctl stop -m fast` (SIGINT: open sessions are cut off)

@@ -18,6 +18,8 @@ METADATA_WAIT_S = 10
 
 # The topics are the cross-service audit log: they keep every event forever.
 TOPIC_CONFIG = {"retention.ms": "-1"}
+# With three replicas or more, a write (acks=all) is acknowledged once two of them have it: one node may be lost.
+REPLICATED_TOPIC_CONFIG = {**TOPIC_CONFIG, "min.insync.replicas": "2"}
 
 
 def service_topic(service: str) -> str:
@@ -55,7 +57,12 @@ async def ensure_topics(bootstrap: str, topics: list[str], *, partitions: int = 
             return []
         response = await admin.create_topics(
             [
-                NewTopic(t, num_partitions=partitions, replication_factor=replication, topic_configs=TOPIC_CONFIG)
+                NewTopic(
+                    t,
+                    num_partitions=partitions,
+                    replication_factor=replication,
+                    topic_configs=REPLICATED_TOPIC_CONFIG if replication >= 3 else TOPIC_CONFIG,
+                )
                 for t in missing
             ]
         )

@@ -24,7 +24,7 @@ esac
 while read -r kind name; do
   [ "$kind" = topic ] || continue
   "$BIN/kafka-topics.sh" --bootstrap-server "$SERVER" --command-config "$CONFIG" --create --if-not-exists \
-    --topic "$name" --partitions 3 --replication-factor 1 --config retention.ms=-1
+    --topic "$name" --partitions 3 --config retention.ms=-1  # replicated as the broker's default
 done < "$GRANTS"
 
 # The admin gets a SCRAM credential too, so that no client but this one needs PLAIN.

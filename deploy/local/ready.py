@@ -37,12 +37,16 @@ async def postgres_ready(dsn: str, databases: list[str], deadline: float) -> Non
         await conn.close()
 
 
-async def kafka_ready(bootstrap: str, deadline: float) -> None:
+async def kafka_ready(bootstrap: str, brokers: int, deadline: float) -> None:
     while True:
         admin = AIOKafkaAdminClient(**client_options(bootstrap), request_timeout_ms=5000)
         try:
             await admin.start()
             await admin.list_topics()
+            # A cluster is ready once every node is a registered broker: topics of replication 3 need three.
+            registered = len((await admin.describe_cluster())["brokers"])
+            if registered < brokers:
+                raise RuntimeError(f"{registered} of {brokers} brokers registered")
             return
         except Exception as exc:  # any failure here means "not yet"
             if time.monotonic() > deadline:
@@ -55,6 +59,7 @@ async def kafka_ready(bootstrap: str, deadline: float) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--kafka", required=True)
+    parser.add_argument("--brokers", type=int, default=1, help="how many brokers the cluster must show")
     parser.add_argument("--postgres", required=True)
     parser.add_argument("--databases", nargs="*", default=[])
     parser.add_argument("--timeout", type=float, default=120)
@@ -63,7 +68,7 @@ async def main() -> None:
     deadline = time.monotonic() + args.timeout
     started = time.monotonic()
     await postgres_ready(args.postgres, args.databases, deadline)
-    await kafka_ready(args.kafka, deadline)
+    await kafka_ready(args.kafka, args.brokers, deadline)
     print(f"[stack] ready in {time.monotonic() - started:.1f}s", file=sys.stderr)
 
 

@@ -12,6 +12,12 @@
 #   stack.sh services  print the services: name, HTTP port, database (the one list, shared/settings.py)
 #   stack.sh identity NAME   print the TITP_KAFKA_* exports of admin or a service (env prints the admin's)
 #   stack.sh grant [PREFIX]  the services' topics and ACLs under a topic prefix of their own (bench, faults)
+#   stack.sh kafka-node-stop N [SIGNAL]  stop Kafka node N (TERM by default; KILL for a crash), the others run on
+#   stack.sh kafka-node-start N          start node N again and wait until the cluster has all its brokers
+#
+# TITP_KAFKA_BROKERS=3 runs a three-node KRaft cluster instead of one node (each node broker and controller):
+# replication 3, min ISR 2. Node N listens on TITP_KAFKA_PORT+100*(N-1) (clients) and
+# TITP_KAFKA_CONTROLLER_PORT+100*(N-1) (controller); the count is kept with the data (docs/local-stack.md).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -44,6 +50,25 @@ PG_DIR=$DATA/postgres
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+
+# The Kafka nodes: TITP_KAFKA_BROKERS, else as many as this data folder was started with, else one. One node keeps
+# its files in $KAFKA_DIR itself (data, logs, server.properties, kafka.pid); in a cluster node N has
+# $KAFKA_DIR/node-N and $KAFKA_DIR/kafka-N.pid.
+BROKERS=${TITP_KAFKA_BROKERS:-$(cat "$KAFKA_DIR/brokers" 2>/dev/null || echo 1)}
+case $BROKERS in '' | *[!0-9]* | 0) die "TITP_KAFKA_BROKERS must be a number of nodes, not '$BROKERS'" ;; esac
+REPLICATION=$((BROKERS < 3 ? BROKERS : 3))  # every partition on three nodes at most;
+MIN_ISR=$((REPLICATION < 3 ? 1 : 2))         # with three, a write is acknowledged once two have it
+NODES=$(seq 1 "$BROKERS")
+
+node_port() { echo $((KAFKA_PORT + 100 * ($1 - 1))); }
+node_controller_port() { echo $((KAFKA_CONTROLLER_PORT + 100 * ($1 - 1))); }
+node_dir() { if [ "$BROKERS" = 1 ]; then echo "$KAFKA_DIR"; else echo "$KAFKA_DIR/node-$1"; fi; }
+node_pidfile() { if [ "$BROKERS" = 1 ]; then echo "$KAFKA_DIR/kafka.pid"; else echo "$KAFKA_DIR/kafka-$1.pid"; fi; }
+bootstrap() {  # every node's client address, comma separated: what clients are given
+  local n list=
+  for n in $NODES; do list="$list,127.0.0.1:$(node_port "$n")"; done
+  echo "${list#,}"
+}
 
 # A process killed with SIGKILL stays a zombie (state Z in /proc/<pid>/stat) until it is reaped and
 # still answers `kill -0` meanwhile: it counts as dead, or `start` would take it for a running one.
@@ -161,8 +186,8 @@ secret() {  # name: its Kafka password, generated the first time (a new stack's 
 # Whether the broker authenticates: the running one as it was started (a broker started before authentication
 # existed keeps PLAINTEXT until it is restarted), else as `start` would start it.
 kafka_sasl() {
-  if alive "$KAFKA_DIR/kafka.pid" && [ -f "$KAFKA_DIR/server.properties" ]; then
-    grep -q '^listeners=SASL_PLAINTEXT' "$KAFKA_DIR/server.properties"
+  if alive "$(node_pidfile 1)" && [ -f "$(node_dir 1)/server.properties" ]; then
+    grep -q '^listeners=SASL_PLAINTEXT' "$(node_dir 1)/server.properties"
   else
     [ "$KAFKA_AUTH" = sasl ]
   fi
@@ -194,7 +219,7 @@ provision() {
     awk -v p="$1" '$1 == "topic" {print $1, p $2} $1 == "allow" {print $1, $2, $3, $4, p $5, $6}' \
       "$ROOT/deploy/local/kafka/grants.txt"
   )
-  done_file=$KAFKA_SECRETS/provisioned-$( (cat "$KAFKA_DIR/data/meta.properties"; echo "$lines") | sha256sum | cut -c1-32)
+  done_file=$KAFKA_SECRETS/provisioned-$( (cat "$(node_dir 1)/data/meta.properties"; echo "$lines") | sha256sum | cut -c1-32)
   if [ -f "$done_file" ]; then log "Kafka identities and ACLs for topic prefix '${1}' already in place"; return; fi
   # Compiled once per version of the source, beside the jars (which private stacks share): moved into place
   # whole, so stacks starting at once never run half a compilation.
@@ -214,48 +239,77 @@ provision() {
 }
 
 start_kafka() {
-  local pidfile=$KAFKA_DIR/kafka.pid props=$KAFKA_DIR/server.properties admin
-  if alive "$pidfile"; then log "Kafka already running (pid $(cat "$pidfile"))"; return; fi
+  local recorded n
   case $KAFKA_AUTH in sasl|none) ;; *) die "TITP_KAFKA_AUTH must be sasl or none, not $KAFKA_AUTH" ;; esac
+  recorded=$(cat "$KAFKA_DIR/brokers" 2>/dev/null || { [ -d "$KAFKA_DIR/data" ] && echo 1; } || true)
+  [ -z "$recorded" ] || [ "$recorded" = "$BROKERS" ] \
+    || die "$KAFKA_DIR holds a cluster of $recorded node(s), not $BROKERS: stop it and remove $KAFKA_DIR first"
   mkdir -p "$KAFKA_DIR/logs"
-  admin=$(secret admin)
+  echo "$BROKERS" > "$KAFKA_DIR/brokers"
   (
-    umask 077  # both hold the admin's password
-    sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g; s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g; s|@LOG_DIR@|$KAFKA_DIR/data|g" \
+    umask 077  # it holds the admin's password
+    printf '%s\n' "bootstrap.servers=$(bootstrap)" security.protocol=SASL_PLAINTEXT sasl.mechanism=PLAIN \
+      "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"admin\" password=\"$(secret admin)\";" \
+      > "$KAFKA_DIR/admin.properties"
+  )
+  for n in $NODES; do start_node "$n"; done
+}
+
+cluster_id() {  # the one every node's storage is formatted with: a formatted node's, else a new one
+  local n meta
+  for n in $NODES; do
+    meta=$(node_dir "$n")/data/meta.properties
+    [ -f "$meta" ] && { sed -n 's/^cluster\.id=//p' "$meta"; return; }
+  done
+  java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1
+}
+
+start_node() {  # n: Kafka node n, unless it runs (idempotent); does not wait for it
+  local n=$1 dir pidfile props admin voters= v cp="$KAFKA_LIBS/*" heap="-Xms256m -Xmx512m" name=Kafka
+  dir=$(node_dir "$n") pidfile=$(node_pidfile "$n") props=$(node_dir "$n")/server.properties
+  [ "$BROKERS" = 1 ] || { name="Kafka node $n"; heap=${TITP_KAFKA_NODE_HEAP:--Xms128m -Xmx384m}; }
+  if alive "$pidfile"; then log "$name already running (pid $(cat "$pidfile"))"; return; fi
+  mkdir -p "$dir/logs"
+  admin=$(secret admin)
+  for v in $NODES; do voters="$voters,$v@127.0.0.1:$(node_controller_port "$v")"; done
+  (
+    umask 077  # it holds the admin's password
+    # The file is one node's (compose mirrors it, tests/deploy/test_compose.py); a cluster's node differs in
+    # its id, the voters and the replication.
+    sed -e "s|^node\.id=.*|node.id=$n|; s|^controller\.quorum\.voters=.*|controller.quorum.voters=${voters#,}|" \
+      -e "s/^\(default\.replication\.factor\|offsets\.topic\.replication\.factor\|transaction\.state\.log\.replication\.factor\)=.*/\1=$REPLICATION/" \
+      -e "s/^\(min\.insync\.replicas\|transaction\.state\.log\.min\.isr\)=.*/\1=$MIN_ISR/" \
+      -e "s|@KAFKA_PORT@|$(node_port "$n")|g; s|@CONTROLLER_PORT@|$(node_controller_port "$n")|g; s|@LOG_DIR@|$dir/data|g" \
       -e "s|@ADMIN_PASSWORD@|$admin|g" "$ROOT/deploy/local/kafka/server.properties" > "$props"
     if [ "$KAFKA_AUTH" = none ]; then
       sed -i -e '/^#/!s/SASL_PLAINTEXT/PLAINTEXT/g' \
         -e '/^\(sasl\.\|listener\.name\.\|authorizer\.\|allow\.everyone\|super\.users\)/d' "$props"
     fi
-    printf '%s\n' "bootstrap.servers=127.0.0.1:$KAFKA_PORT" security.protocol=SASL_PLAINTEXT sasl.mechanism=PLAIN \
-      "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"admin\" password=\"$admin\";" \
-      > "$KAFKA_DIR/admin.properties"
   )
-  local cp="$KAFKA_LIBS/*"
-  if [ ! -f "$KAFKA_DIR/data/meta.properties" ]; then
-    local cluster_id
-    cluster_id=$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
-    log "formatting Kafka storage (cluster $cluster_id)"
-    java -cp "$cp" -Dkafka.logs.dir="$KAFKA_DIR/logs" -Dlog4j.configuration="file:$ROOT/deploy/local/kafka/log4j.properties" \
-      kafka.tools.StorageTool format -t "$cluster_id" -c "$props" --ignore-formatted >/dev/null
+  if [ ! -f "$dir/data/meta.properties" ]; then
+    local id
+    id=$(cluster_id)
+    log "formatting $name storage (cluster $id)"
+    java -cp "$cp" -Dkafka.logs.dir="$dir/logs" -Dlog4j.configuration="file:$ROOT/deploy/local/kafka/log4j.properties" \
+      kafka.tools.StorageTool format -t "$id" -c "$props" --ignore-formatted >/dev/null
   fi
-  log "starting Kafka $KAFKA_VERSION (KRaft) on 127.0.0.1:$KAFKA_PORT"
+  log "starting $name $KAFKA_VERSION (KRaft) on 127.0.0.1:$(node_port "$n")"
   # shellcheck disable=SC2086
-  nohup java -Xms256m -Xmx512m -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-    -Djava.awt.headless=true -Dkafka.logs.dir="$KAFKA_DIR/logs" \
+  nohup java $heap -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    -Djava.awt.headless=true -Dkafka.logs.dir="$dir/logs" \
     -Dlog4j.configuration="file:$ROOT/deploy/local/kafka/log4j.properties" \
-    -cp "$cp" kafka.Kafka "$props" > "$KAFKA_DIR/logs/stdout.log" 2>&1 < /dev/null &
+    -cp "$cp" kafka.Kafka "$props" > "$dir/logs/stdout.log" 2>&1 < /dev/null &
   echo $! > "$pidfile"
 }
 
-wait_ready() {
+wait_ready() {  # [servers]: the Kafka nodes that must answer themselves (default all: any of them may)
   log "waiting until PostgreSQL and Kafka answer real clients"
   # shellcheck disable=SC2086
   (eval "$(identity admin plain)"; exec "$PY" "$ROOT/deploy/local/ready.py" \
-    --kafka "127.0.0.1:$KAFKA_PORT" \
+    --kafka "${1:-$(bootstrap)}" --brokers "$BROKERS" \
     --postgres "postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres" \
     --databases $DATABASES) \
-    || { tail -n 30 "$KAFKA_DIR/logs/stdout.log" >&2 || true; die "the stack did not become ready"; }
+    || { tail -n 30 "$(node_dir 1)/logs/stdout.log" >&2 || true; die "the stack did not become ready"; }
   provision "${TITP_TOPIC_PREFIX:-}"
 }
 
@@ -278,13 +332,36 @@ stop_pid() {  # name pidfile signal
   pid=$(cat "$pidfile")
   log "stopping $name (pid $pid)"
   kill "-$signal" "$pid" 2>/dev/null || true
+  wait_stopped "$name" "$pidfile" "$signal"
+}
+
+wait_stopped() {  # name pidfile signal: waits until the process signalled is gone, SIGKILL after 30 s
+  local name=$1 pidfile=$2 signal=$3 pid
+  pid=$(cat "$pidfile" 2>/dev/null) || return 0
   for _ in $(seq 1 300); do running "$pid" || break; sleep 0.1; done
   if running "$pid"; then log "$name ignored SIG$signal; SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
   rm -f "$pidfile"
 }
 
+stop_kafka() {
+  local n pidfile
+  if [ "$BROKERS" = 1 ]; then stop_pid Kafka "$KAFKA_DIR/kafka.pid" TERM; return; fi
+  # All nodes told at once: one by one, the last ones would wait for a controller quorum that is gone.
+  for n in $NODES; do
+    pidfile=$(node_pidfile "$n")
+    if alive "$pidfile"; then log "stopping Kafka node $n (pid $(cat "$pidfile"))"; kill -TERM "$(cat "$pidfile")" 2>/dev/null || true; fi
+  done
+  for n in $NODES; do wait_stopped "Kafka node $n" "$(node_pidfile "$n")" TERM; done
+}
+
+node_arg() {  # the node number a kafka-node-* command was given
+  case ${1:-} in '' | *[!0-9]*) die "usage: $0 kafka-node-stop|kafka-node-start N (1..$BROKERS)" ;; esac
+  [ "$1" -ge 1 ] && [ "$1" -le "$BROKERS" ] || die "node $1 is not one of 1..$BROKERS"
+  echo "$1"
+}
+
 stop() {
-  stop_pid Kafka "$KAFKA_DIR/kafka.pid" TERM
+  stop_kafka
   # SIGINT is PostgreSQL's fast shutdown: it does not wait for clients to disconnect.
   stop_pid PostgreSQL "$PG_DIR/postgres.pid" INT
 }
@@ -299,7 +376,7 @@ start_services() {
     (eval "$(identity "$name")"  # its own Kafka identity
     TITP_DATABASE_URL="$(pg_url "$PG_APP" "titp_$name")" \
     TITP_MIGRATION_DATABASE_URL="$(pg_url "$PG_OWNER" "titp_$name")" \
-    TITP_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" \
+    TITP_KAFKA_BOOTSTRAP_SERVERS="$(bootstrap)" TITP_TOPIC_REPLICATION=$REPLICATION \
     TITP_HTTP_HOST=127.0.0.1 TITP_HTTP_PORT="$port" \
     nohup "$ROOT/.venv/bin/python" -m shared.web.serve "services.$name.app:create_app" \
       > "$DATA/services/$name.log" 2>&1 < /dev/null &
@@ -330,17 +407,24 @@ stop_services() {
 }
 
 status() {
-  local entry pidfile
+  local entry pidfile n
   for entry in $SERVICES; do
     pidfile=$DATA/services/${entry%%:*}.pid
     if alive "$pidfile"; then echo "${entry%%:*} running pid $(cat "$pidfile") 127.0.0.1:${entry##*:}"; else echo "${entry%%:*} stopped"; fi
   done
-  if alive "$KAFKA_DIR/kafka.pid"; then echo "kafka running pid $(cat "$KAFKA_DIR/kafka.pid") 127.0.0.1:$KAFKA_PORT"; else echo "kafka stopped"; fi
+  if [ "$BROKERS" = 1 ]; then
+    if alive "$KAFKA_DIR/kafka.pid"; then echo "kafka running pid $(cat "$KAFKA_DIR/kafka.pid") 127.0.0.1:$KAFKA_PORT"; else echo "kafka stopped"; fi
+  else
+    for n in $NODES; do
+      pidfile=$(node_pidfile "$n")
+      if alive "$pidfile"; then echo "kafka-$n running pid $(cat "$pidfile") 127.0.0.1:$(node_port "$n")"; else echo "kafka-$n stopped"; fi
+    done
+  fi
   if alive_pg; then echo "postgres running pid $(head -n 1 "$PG_DIR/data/postmaster.pid") 127.0.0.1:$PG_PORT"; else echo "postgres stopped"; fi
 }
 
 case "${1:-}" in
-  start|up|down|run|status|services|grant) read_services ;;
+  start|up|down|run|status|services|grant|kafka-node-start) read_services ;;
 esac
 
 case "${1:-}" in
@@ -363,8 +447,11 @@ case "${1:-}" in
     for entry in $SERVICES; do echo "${entry%%:*} ${entry##*:} titp_${entry%%:*}"; done ;;
   env)
     echo "export DATABASE_URL=postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres"
-    echo "export KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT"
+    echo "export KAFKA_BOOTSTRAP_SERVERS=$(bootstrap)"
+    # Not in `identity`: who spawns a service with an identity gives it the address to use (bench, faults).
+    echo "export TITP_KAFKA_BOOTSTRAP_SERVERS=$(bootstrap)"
     identity admin
+    [ "$BROKERS" = 1 ] || echo "export TITP_TOPIC_REPLICATION=$REPLICATION"
     # The services' two roles (the test fixtures run services as DATABASE_APP_URL), once `start` created them.
     if [ -f "$PG_DIR/$PG_APP.password" ] && [ -f "$PG_DIR/$PG_OWNER.password" ]; then
       echo "export DATABASE_OWNER_URL=$(pg_url "$PG_OWNER" postgres)"
@@ -372,5 +459,8 @@ case "${1:-}" in
     fi ;;
   identity) [ -n "${2:-}" ] || die "usage: $0 identity <admin|service>"; identity "$2" ;;
   grant) provision "${2:-}" ;;
-  *) echo "usage: $0 install|start|stop|status|up|down|run|env|identity|grant|services" >&2; exit 2 ;;
+  kafka-node-stop) n=$(node_arg "${2:-}"); stop_pid "Kafka node $n" "$(node_pidfile "$n")" "${3:-TERM}" ;;
+  kafka-node-start)  # a node takes client requests once the controller has unfenced it: ready when it answers
+    n=$(node_arg "${2:-}"); install; start_node "$n"; wait_ready "127.0.0.1:$(node_port "$n")" ;;
+  *) echo "usage: $0 install|start|stop|status|up|down|run|env|identity|grant|services|kafka-node-stop|kafka-node-start" >&2; exit 2 ;;
 esac

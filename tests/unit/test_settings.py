@@ -5,6 +5,7 @@ from shared.settings import InvalidSettings, load_settings
 
 def test_defaults_follow_the_service(monkeypatch):
     monkeypatch.delenv("TITP_DATA_DIR", raising=False)  # `make test` sets it: the suite's stack of its own
+    monkeypatch.delenv("TITP_KAFKA_BOOTSTRAP_SERVERS", raising=False)  # `stack.sh env` sets it too
     settings = load_settings("inspection")
 
     assert settings.database_url == "postgresql://titp:titp@127.0.0.1:5432/titp_inspection"

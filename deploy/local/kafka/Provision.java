@@ -6,7 +6,8 @@
 //   java -cp "$KAFKA_LIBS/*:<compiled>" Provision admin.properties < lines   (the client's log on stdout)
 //
 // Lines on stdin (deploy/local/kafka/grants.txt, a topic prefix put before the names):
-//   topic <name>                                                     3 partitions, kept forever (shared/topics.py)
+//   topic <name>                                                     3 partitions, kept forever (shared/topics.py),
+//                                                                    replicated as the broker's default.replication.factor
 //   user <name> <password>                                           a SCRAM-SHA-512 credential
 //   allow <name> <topic|group> <literal|prefixed> <resource> <operation>   an ALLOW ACL for User:<name>
 import java.io.BufferedReader;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
@@ -47,7 +49,7 @@ public class Provision {
         for (String line; (line = lines.readLine()) != null; ) {
             String[] f = line.trim().split("\\s+");
             if (f[0].equals("topic") && f.length == 2) {
-                topics.add(new NewTopic(f[1], 3, (short) 1).configs(Map.of("retention.ms", "-1")));
+                topics.add(new NewTopic(f[1], Optional.of(3), Optional.empty()).configs(Map.of("retention.ms", "-1")));
             } else if (f[0].equals("user") && f.length == 3) {
                 users.add(new UserScramCredentialUpsertion(
                         f[1], new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192), f[2]));
