@@ -24,23 +24,21 @@ async def main(args: argparse.Namespace) -> dict:
     os.environ.update(stack.identity("admin"))  # this process's own clients (faults.check) are its admin
     shutil.rmtree(args.data / "logs", ignore_errors=True)
     keys = Keys()
-    result: dict = {"scenarios": []}
+    result: dict = {"scenarios": {}}  # {"ok": bool, "scenarios": {name: {"ok": bool, ...figures}}}
     try:
         for name in args.only or SCENARIOS:
-            result["scenarios"].append(
-                await run(
-                    name,
-                    stack,
-                    keys,
-                    args.data / "logs",
-                    seconds=args.seconds,
-                    settle=args.settle,
-                    clients=args.clients,
-                )
+            result["scenarios"][name] = await run(
+                name,
+                stack,
+                keys,
+                args.data / "logs",
+                seconds=args.seconds,
+                settle=args.settle,
+                clients=args.clients,
             )
     finally:
         await asyncio.to_thread(stack.stop)  # its data stays in --data until the next run, for a post-mortem
-    result["ok"] = all(s["ok"] for s in result["scenarios"])
+    result["ok"] = all(s["ok"] for s in result["scenarios"].values())
     return result
 
 
@@ -52,7 +50,9 @@ if __name__ == "__main__":
     parser.add_argument(
         "--settle", type=float, default=60, help="how long topics and subscribers may take to catch up after the load"
     )
-    parser.add_argument("--clients", type=int, default=2, help="clients per service")
+    parser.add_argument(
+        "--clients", type=int, default=5, help="clients per service (closed loop: one command each at a time)"
+    )
     parser.add_argument("--only", nargs="*", choices=SCENARIOS)
     parser.add_argument(
         "--data",

@@ -29,6 +29,7 @@ from tests.integration.test_accreditation_service import PLANS
 
 SUPERVISING_ORGANIZATIONS = "/v1/supervising-organizations"
 INSPECTIONS = "/v1/inspections"
+PLANS_PER_EMPLOYER = 4  # quota.stage_limit for the 35 full-time staff of tests.helpers' implementing organization
 ROLE = {"registry": "otit", "accreditation": "otit", "inspection": "otit", "visa": "immigration"}
 
 
@@ -65,9 +66,11 @@ async def prepare(urls: dict[str, str], keys: Keys, plans: int) -> Setup:
         httpx.AsyncClient(base_url=urls["visa"], timeout=30) as visa,
     ):
         partners = await registered_partners(registry, officer)
-        certified = []
-        for _ in range(plans):
-            application = plan_application(partners.supervising, partners.implementing, partners.sending)
+        certified, employer = [], partners
+        for i in range(plans):
+            if i and i % PLANS_PER_EMPLOYER == 0:  # the quota: more plans, more employers
+                employer = await registered_partners(registry, officer)
+            application = plan_application(employer.supervising, employer.implementing, employer.sending)
             plan = (await post(accreditation, PLANS, application, officer, 201))["id"]
             await once_accepted(accreditation, f"{PLANS}/{plan}/certify", {"certified_on": "2026-10-15"}, officer)
             # Once the visa service has heard of the certification: a COE applied for and denied again.
@@ -88,6 +91,9 @@ class Tally:
     acknowledged_at: list[float] = field(default_factory=list)  # time.monotonic() of each
     refused: Counter = field(default_factory=Counter)  # 4xx answers: a valid load gets none
     failures: Counter = field(default_factory=Counter)  # "unreachable" or a 5xx status: sent again
+    unreachable: Counter = field(
+        default_factory=Counter
+    )  # the "unreachable" by httpx error (ConnectError, ReadTimeout)
     retry_after: int = 0  # 503 answers that carried a Retry-After header
     abandoned: int = 0  # commands still unanswered when the load gave up on them
     last_refusal: str | None = None
@@ -102,6 +108,7 @@ class Tally:
             "attempts": self.attempts,
             "refused": dict(self.refused),
             "failures": dict(self.failures),
+            "unreachable": dict(self.unreachable),
             "503_with_retry_after": self.retry_after,
             "abandoned": self.abandoned,
             **({"last_refusal": self.last_refusal} if self.last_refusal else {}),
@@ -109,12 +116,15 @@ class Tally:
 
 
 class Load:
-    """`clients` clients per service sending commands until stop(); each pauses `pause` s between commands."""
+    """`clients` clients per service sending commands until stop(); each pauses `pause` s between commands.
+    `in_flight_max`: the most commands in flight at once (sent, not yet answered), across the services."""
 
     def __init__(self, urls: dict[str, str], keys: Keys, setup: Setup, *, clients: int, pause: float) -> None:
         self.urls, self.setup, self.clients, self.pause = urls, setup, clients, pause
         self.headers = {name: keys.headers(ROLE[name], subject=subject(name)) for name in urls}
         self.tallies = {name: Tally() for name in urls}
+        self.in_flight = 0  # commands sent and not answered yet (retries included), across the services
+        self.in_flight_max = 0
         self.running = True
         self.give_up_at = float("inf")
         self._task: asyncio.Task | None = None
@@ -151,6 +161,14 @@ class Load:
 
     async def _command(self, http: httpx.AsyncClient, name: str, path: str, body: dict) -> dict | None:
         """POST until an answer: the 2xx body, or None if refused (4xx) or given up on."""
+        self.in_flight += 1
+        self.in_flight_max = max(self.in_flight_max, self.in_flight)
+        try:
+            return await self._until_answered(http, name, path, body)
+        finally:
+            self.in_flight -= 1
+
+    async def _until_answered(self, http: httpx.AsyncClient, name: str, path: str, body: dict) -> dict | None:
         tally = self.tallies[name]
         headers = {**self.headers[name], "idempotency-key": uuid4().hex}
         tally.sent += 1
@@ -159,8 +177,9 @@ class Load:
             delay = 0.2
             try:
                 response = await http.post(self.urls[name] + path, json=body, headers=headers)
-            except httpx.HTTPError:
+            except httpx.HTTPError as error:
                 tally.failures["unreachable"] += 1
+                tally.unreachable[type(error).__name__] += 1
             else:
                 if response.is_success:
                     answer = response.json()

@@ -9,7 +9,7 @@ from pathlib import Path
 from uuid import uuid4
 
 from bench.harness import Keys
-from faults.check import observe
+from faults.check import audit, observe, settings_of
 from faults.load import Load, prepare
 from faults.processes import ServiceProcess
 from faults.stack import PrivateStack
@@ -18,6 +18,7 @@ from shared.settings import SERVICES
 SCENARIOS = ["broker-sigkill", *(f"{s}-sigkill" for s in SERVICES), "subscriber-sigkill", "postgres-restart"]
 SECOND_INSPECTION = "inspection-2"
 OUTAGE_S = 5.0  # how long PostgreSQL stays down
+IN_FLIGHT = 16  # commands the load keeps in flight at once across the services (issue 21), given enough clients
 
 
 async def run(
@@ -28,7 +29,7 @@ async def run(
     *,
     seconds: float,
     settle: float,
-    clients: int = 2,
+    clients: int = 5,
     pause: float = 0.05,
 ) -> dict:
     started = time.monotonic()
@@ -57,6 +58,7 @@ async def run(
         load_started = time.monotonic()
         await asyncio.sleep(seconds / 4)
         fault_at = time.monotonic()
+        in_flight_at_fault = load.in_flight
         fault = await _fault(name, stack, processes)
         recovered_at = time.monotonic()
         # At least a quarter of the load after the recovery, however long it took.
@@ -82,19 +84,40 @@ async def run(
             before = fault["subscription_before"]
             if not _consuming(before):
                 problems.append(f"{SECOND_INSPECTION} was not consuming when it was killed: {before}")
+        # At least IN_FLIGHT commands in flight at once (every client's, with fewer clients than that).
+        wanted = min(IN_FLIGHT, clients * len(SERVICES))
+        if load.in_flight_max < wanted:
+            problems.append(f"load: at most {load.in_flight_max} commands in flight at once, not {wanted}")
         # Redeliveries the inboxes absorbed (counted since each process started).
         report["duplicates_skipped"] = {
             p.label: (await p.subscription()).get("duplicate", 0) for p in processes.values()
         }
+        for process in processes.values():  # the audit compares still databases and topics
+            process.stop()
+        settings = {
+            s: settings_of(s, dsns[s], bootstrap=stack.bootstrap, prefix=prefix, data_dir=folder) for s in SERVICES
+        }
+        replays = {s: stack.dsn(f"faults_{name.replace('-', '_')}_{tag}_{s}_replay") for s in SERVICES}
+        audited = await audit(settings, replays, lambda dsn: stack.create_database(dsn.rsplit("/", 1)[1]))
+        for service, chains in audited["chains"].items():
+            problems += [f"{service}: chains on its {where}: {c}" for where, c in chains.items() if not c["ok"]]
+        problems += [f"{s}: replay: {r}" for s, r in audited["replay"].items() if not r["ok"]]
     finally:
         for process in processes.values():
             process.stop()
+    figures = report.pop("figures")
     return {
         "scenario": name,
         "fault": fault,
         "ok": not problems,
+        "in_flight_max": load.in_flight_max,
+        "in_flight_at_fault": in_flight_at_fault,
+        **figures,
+        "chains_ok": audited["chains_ok"],
+        "replay_ok": audited["replay_ok"],
         "problems": problems,
         "services": report,
+        "audit": {"chains": audited["chains"], "replay": audited["replay"]},
         "settled_s": settled_s,
         "seconds": round(time.monotonic() - started, 1),
         "logs": str(folder),
