@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 STACK := deploy/local/stack.sh
 
-.PHONY: run up down test test-env test-stack test-stack-stop test-cluster lint bench faults stack stack-stop status venv clean
+.PHONY: run up down test test-env test-stack test-stack-stop test-cluster lint bench faults faults-cluster stack stack-stop status venv clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -80,6 +80,13 @@ bench: venv
 ## exit unless every scenario matches (FAULTS_ARGS="--only broker-sigkill --seconds 60"); see docs/faults.md
 faults: venv
 	@$(VENV)/bin/python -m faults $(FAULTS_ARGS)
+
+## faults-cluster: the same on a PRIVATE three-broker stack (.data/faults-cluster, Kafka 17092/17192/17292, controllers
+## 17093.., PostgreSQL 17432): first broker-sigkill-one-of-three and broker-sigkill-two-of-three, then every scenario
+## above; ONE JSON report, non-zero exit unless every scenario is ok (FAULTS_ARGS as for faults)
+faults-cluster: venv
+	@$(VENV)/bin/python -m faults --brokers 3 --data $(CURDIR)/.data/faults-cluster --kafka-port 17092 \
+		--kafka-controller-port 17093 --pg-port 17432 $(FAULTS_ARGS)
 
 stack: venv
 	$(STACK) start

@@ -14,19 +14,24 @@ import shutil
 import sys
 
 from bench.harness import Keys
-from faults.scenarios import SCENARIOS, run
+from faults.scenarios import CLUSTER_SCENARIOS, SCENARIOS, run
 from faults.stack import ROOT, PrivateStack
 
 
 async def main(args: argparse.Namespace) -> dict:
-    stack = PrivateStack(args.data / "stack", args.kafka_port, args.kafka_controller_port, args.pg_port, "sasl")
+    cluster = args.brokers == 3
+    if args.only and not cluster and set(args.only) & set(CLUSTER_SCENARIOS):
+        raise SystemExit(f"{', '.join(CLUSTER_SCENARIOS)} need --brokers 3")
+    stack = PrivateStack(
+        args.data / "stack", args.kafka_port, args.kafka_controller_port, args.pg_port, "sasl", brokers=args.brokers
+    )
     await asyncio.to_thread(stack.start)
     os.environ.update(stack.identity("admin"))  # this process's own clients (faults.check) are its admin
     shutil.rmtree(args.data / "logs", ignore_errors=True)
     keys = Keys()
     result: dict = {"scenarios": {}}  # {"ok": bool, "scenarios": {name: {"ok": bool, ...figures}}}
     try:
-        for name in args.only or SCENARIOS:
+        for name in args.only or (CLUSTER_SCENARIOS + SCENARIOS if cluster else SCENARIOS):
             result["scenarios"][name] = await run(
                 name,
                 stack,
@@ -53,7 +58,8 @@ if __name__ == "__main__":
     parser.add_argument(
         "--clients", type=int, default=5, help="clients per service (closed loop: one command each at a time)"
     )
-    parser.add_argument("--only", nargs="*", choices=SCENARIOS)
+    parser.add_argument("--only", nargs="*", choices=CLUSTER_SCENARIOS + SCENARIOS)
+    parser.add_argument("--brokers", type=int, choices=[1, 3], default=1, help="Kafka nodes of the private stack")
     parser.add_argument(
         "--data",
         type=Path,

@@ -39,6 +39,7 @@ class ServiceProcess(Service):
             label=label,
             env={
                 "TITP_RELAY_POLL_INTERVAL_S": "0.2",
+                "TITP_TOPIC_REPLICATION": str(stack.replication),
                 # Checkpoints signed during the load too: events no command made, on the topics as well.
                 "TITP_CHECKPOINT_INTERVAL_S": "5",
             },

@@ -15,7 +15,17 @@ from faults.processes import ServiceProcess
 from faults.stack import PrivateStack
 from shared.settings import SERVICES
 
-SCENARIOS = ["broker-sigkill", *(f"{s}-sigkill" for s in SERVICES), "subscriber-sigkill", "postgres-restart"]
+SCENARIOS = [
+    "broker-sigkill",
+    *(f"{s}-sigkill" for s in SERVICES),
+    "subscriber-sigkill",
+    "postgres-restart",
+    "postgres-immediate-under-load",
+]
+# Only on a three-broker stack (`make faults-cluster`, python -m faults --brokers 3), before the ones above.
+CLUSTER_SCENARIOS = ["broker-sigkill-one-of-three", "broker-sigkill-two-of-three"]
+POSTGRES_SCENARIOS = {"postgres-restart": "fast", "postgres-immediate-under-load": "immediate"}
+TWO_DOWN_S = 5.0  # how long two of the three brokers stay down
 SECOND_INSPECTION = "inspection-2"
 OUTAGE_S = 5.0  # how long PostgreSQL stays down
 IN_FLIGHT = 16  # commands the load keeps in flight at once across the services (issue 21), given enough clients
@@ -78,8 +88,15 @@ async def run(
                 problems.append(f"{service}: nothing acknowledged before the fault")
             if not tally.acknowledged_between(recovered_at, load_ended):
                 problems.append(f"{service}: nothing acknowledged after the recovery")
-        if name == "postgres-restart":
+        if name in POSTGRES_SCENARIOS:
             problems += _outage_problems(load, processes)
+        if name == "broker-sigkill-one-of-three":  # the two others carry on: no request fails
+            if failed := {s: dict(t.failures) for s, t in load.tallies.items() if t.failures}:
+                problems.append(f"requests failed with one broker of three down: {failed}")
+        if name == "broker-sigkill-two-of-three":  # publishing waits (min.insync.replicas=2), commands do not
+            for service, tally in load.tallies.items():
+                if not tally.acknowledged_between(fault_at, recovered_at):
+                    problems.append(f"{service}: nothing acknowledged while two brokers of three were down")
         if name == "subscriber-sigkill":
             before = fault["subscription_before"]
             if not _consuming(before):
@@ -129,8 +146,18 @@ async def _fault(name: str, stack: PrivateStack, processes: dict[str, ServicePro
         fault = {"killed": "kafka", "pid": stack.kill_broker()}
         await asyncio.sleep(1)
         fault["restart_s"] = await _timed(asyncio.to_thread(stack.restart))
-    elif name == "postgres-restart":
-        fault = {"stopped": "postgres", "pid": stack.stop_postgres(), "outage_s": OUTAGE_S}
+    elif name == "broker-sigkill-one-of-three":
+        fault = {"killed": "kafka node 2", "pid": stack.kill_broker(2)}
+        await asyncio.sleep(1)
+        fault["restart_s"] = await _timed(asyncio.to_thread(stack.start_broker, 2))
+    elif name == "broker-sigkill-two-of-three":
+        fault = {"killed": "kafka nodes 2 and 3", "pids": [stack.kill_broker(2), stack.kill_broker(3)]}
+        await asyncio.sleep(TWO_DOWN_S)
+        fault["down_s"] = TWO_DOWN_S
+        fault["restart_s"] = await _timed(asyncio.to_thread(stack.restart))
+    elif name in POSTGRES_SCENARIOS:
+        mode = POSTGRES_SCENARIOS[name]
+        fault = {"stopped": f"postgres (-m {mode})", "pid": stack.stop_postgres(mode), "outage_s": OUTAGE_S}
         await asyncio.sleep(OUTAGE_S)
         fault["restart_s"] = await _timed(asyncio.to_thread(stack.restart))
     else:
