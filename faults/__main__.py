@@ -23,7 +23,13 @@ async def main(args: argparse.Namespace) -> dict:
     if args.only and not cluster and set(args.only) & set(CLUSTER_SCENARIOS):
         raise SystemExit(f"{', '.join(CLUSTER_SCENARIOS)} need --brokers 3")
     stack = PrivateStack(
-        args.data / "stack", args.kafka_port, args.kafka_controller_port, args.pg_port, "sasl", brokers=args.brokers
+        args.data / "stack",
+        args.kafka_port,
+        args.kafka_controller_port,
+        args.pg_port,
+        "sasl",
+        brokers=args.brokers,
+        proxy_port=args.kafka_port + 2,  # the PROXIED listener of network-partition-service-broker, +1 bound
     )
     await asyncio.to_thread(stack.start)
     os.environ.update(stack.identity("admin"))  # this process's own clients (faults.check) are its admin

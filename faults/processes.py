@@ -2,7 +2,8 @@
 
 bench.harness.Service with the scenario's broker, topic prefix, consumer group and the service's own Kafka
 identity on that stack (granted the prefix's topics first: PrivateStack.grant); a killed process comes back
-(`start()`) on the same port and database."""
+(`start()`) on the same port and database. `bootstrap` other than the stack's: the brokers through a proxy
+(faults.proxy)."""
 
 from __future__ import annotations
 
@@ -27,12 +28,13 @@ class ServiceProcess(Service):
         keys: Keys,
         folder: Path,
         label: str | None = None,
+        bootstrap: str | None = None,
     ) -> None:
         super().__init__(
             name,
             dsn,
             keys,
-            bootstrap=stack.bootstrap,
+            bootstrap=bootstrap or stack.bootstrap,
             identity=stack.identity(name),
             prefix=prefix,
             folder=folder,

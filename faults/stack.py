@@ -10,7 +10,11 @@ spawned on it connects as.
 
 With `brokers=3` the Kafka side is a three-node KRaft cluster (`TITP_KAFKA_BROKERS=3`, docs/local-stack.md): node
 N on kafka_port+100*(N-1) and controller_port+100*(N-1), replication 3, min ISR 2; `kill_broker(n)` and
-`start_broker(n)` crash and restart one node while the others serve."""
+`start_broker(n)` crash and restart one node while the others serve.
+
+With `proxy_port` every node also has a client listener PROXIED (`TITP_KAFKA_PROXY_PORT`), advertised on a port
+that a `faults.proxy.Proxy` on `proxy_routes` forwards to the one it is bound at: a client given
+`proxied_bootstrap` reaches the brokers through that proxy only, which can cut it off while the others carry on."""
 
 from __future__ import annotations
 
@@ -53,11 +57,25 @@ class PrivateStack:
     pg_port: int
     auth: str = field(default_factory=_session_auth)  # sasl | none: deploy/local/stack.sh TITP_KAFKA_AUTH
     brokers: int = 1  # Kafka nodes: deploy/local/stack.sh TITP_KAFKA_BROKERS
+    proxy_port: int | None = None  # each node's PROXIED listener: deploy/local/stack.sh TITP_KAFKA_PROXY_PORT
 
     @property
     def bootstrap(self) -> str:
         """Every node's client address, comma separated (what stack.sh gives the services)."""
         return ",".join(f"127.0.0.1:{self.kafka_port + 100 * n}" for n in range(self.brokers))
+
+    @property
+    def proxied_bootstrap(self) -> str:
+        """Every node's PROXIED address, comma separated: a client bootstrapped there is given these addresses
+        only, so a proxy on them (faults/proxy.py, on `proxy_routes`) holds all its connections to the brokers."""
+        return ",".join(f"127.0.0.1:{listen}" for listen, _ in self.proxy_routes)
+
+    @property
+    def proxy_routes(self) -> list[tuple[int, int]]:
+        """(listen port, target port) a node: the address PROXIED advertises, the one it is bound at (one above)."""
+        if self.proxy_port is None:
+            raise ValueError("this stack has no PROXIED listener (PrivateStack(proxy_port=...))")
+        return [(self.proxy_port + 100 * n, self.proxy_port + 100 * n + 1) for n in range(self.brokers)]
 
     @property
     def replication(self) -> int:
@@ -77,6 +95,10 @@ class PrivateStack:
             "TITP_KAFKA_AUTH": self.auth,
             "TITP_KAFKA_BROKERS": str(self.brokers),
         }
+        if self.proxy_port is None:
+            env.pop("TITP_KAFKA_PROXY_PORT", None)  # not this process's, if it has one
+        else:
+            env["TITP_KAFKA_PROXY_PORT"] = str(self.proxy_port)
         if os.environ.get("TITP_KAFKA_USERNAME") == "admin" and os.environ.get("TITP_KAFKA_PASSWORD"):
             env["TITP_KAFKA_ADMIN_PASSWORD"] = os.environ["TITP_KAFKA_PASSWORD"]  # the session's admin works here
         return env

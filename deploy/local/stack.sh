@@ -18,6 +18,11 @@
 # TITP_KAFKA_BROKERS=3 runs a three-node KRaft cluster instead of one node (each node broker and controller):
 # replication 3, min ISR 2. Node N listens on TITP_KAFKA_PORT+100*(N-1) (clients) and
 # TITP_KAFKA_CONTROLLER_PORT+100*(N-1) (controller); the count is kept with the data (docs/local-stack.md).
+#
+# TITP_KAFKA_PROXY_PORT=P (for faults/) gives node N a second client listener PROXIED, bound at
+# 127.0.0.1:P+100*(N-1)+1 and advertised as 127.0.0.1:P+100*(N-1), where a proxy of the caller's forwards to it
+# (faults/proxy.py): a client that bootstraps there is given proxy addresses only, so the proxy can cut it off
+# alone (docs/local-stack.md).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,6 +31,7 @@ PY=${TITP_PYTHON:-$ROOT/.venv/bin/python}
 KAFKA_VERSION=3.9.1
 KAFKA_PORT=${TITP_KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${TITP_KAFKA_CONTROLLER_PORT:-9093}
+KAFKA_PROXY_PORT=${TITP_KAFKA_PROXY_PORT:-}  # empty: no PROXIED listener
 # sasl: every Kafka client authenticates, the services as themselves (SCRAM-SHA-512, ACLs), the stack's tools and
 # the tests as `admin` (deploy/local/kafka/server.properties). none: PLAINTEXT and no ACLs, only for a private
 # stack beside a session whose clients speak PLAINTEXT (faults/stack.py).
@@ -56,12 +62,14 @@ die() { log "error: $*"; exit 1; }
 # $KAFKA_DIR/node-N and $KAFKA_DIR/kafka-N.pid.
 BROKERS=${TITP_KAFKA_BROKERS:-$(cat "$KAFKA_DIR/brokers" 2>/dev/null || echo 1)}
 case $BROKERS in '' | *[!0-9]* | 0) die "TITP_KAFKA_BROKERS must be a number of nodes, not '$BROKERS'" ;; esac
+case $KAFKA_PROXY_PORT in *[!0-9]*) die "TITP_KAFKA_PROXY_PORT must be a port number, not '$KAFKA_PROXY_PORT'" ;; esac
 REPLICATION=$((BROKERS < 3 ? BROKERS : 3))  # every partition on three nodes at most;
 MIN_ISR=$((REPLICATION < 3 ? 1 : 2))         # with three, a write is acknowledged once two have it
 NODES=$(seq 1 "$BROKERS")
 
 node_port() { echo $((KAFKA_PORT + 100 * ($1 - 1))); }
 node_controller_port() { echo $((KAFKA_CONTROLLER_PORT + 100 * ($1 - 1))); }
+node_proxy_port() { echo $((KAFKA_PROXY_PORT + 100 * ($1 - 1))); }  # PROXIED's advertised port; bound one above
 node_dir() { if [ "$BROKERS" = 1 ]; then echo "$KAFKA_DIR"; else echo "$KAFKA_DIR/node-$1"; fi; }
 node_pidfile() { if [ "$BROKERS" = 1 ]; then echo "$KAFKA_DIR/kafka.pid"; else echo "$KAFKA_DIR/kafka-$1.pid"; fi; }
 bootstrap() {  # every node's client address, comma separated: what clients are given
@@ -265,7 +273,7 @@ cluster_id() {  # the one every node's storage is formatted with: a formatted no
 }
 
 start_node() {  # n: Kafka node n, unless it runs (idempotent); does not wait for it
-  local n=$1 dir pidfile props admin voters= v cp="$KAFKA_LIBS/*" heap="-Xms256m -Xmx512m" name=Kafka
+  local n=$1 dir pidfile props admin proxied secured voters= v cp="$KAFKA_LIBS/*" heap="-Xms256m -Xmx512m" name=Kafka
   dir=$(node_dir "$n") pidfile=$(node_pidfile "$n") props=$(node_dir "$n")/server.properties
   [ "$BROKERS" = 1 ] || { name="Kafka node $n"; heap=${TITP_KAFKA_NODE_HEAP:--Xms128m -Xmx384m}; }
   if alive "$pidfile"; then log "$name already running (pid $(cat "$pidfile"))"; return; fi
@@ -281,6 +289,16 @@ start_node() {  # n: Kafka node n, unless it runs (idempotent); does not wait fo
       -e "s/^\(min\.insync\.replicas\|transaction\.state\.log\.min\.isr\)=.*/\1=$MIN_ISR/" \
       -e "s|@KAFKA_PORT@|$(node_port "$n")|g; s|@CONTROLLER_PORT@|$(node_controller_port "$n")|g; s|@LOG_DIR@|$dir/data|g" \
       -e "s|@ADMIN_PASSWORD@|$admin|g" "$ROOT/deploy/local/kafka/server.properties" > "$props"
+    if [ -n "$KAFKA_PROXY_PORT" ]; then
+      # PROXIED: bound one port above the one it advertises (the proxy's), secured as the main client listener
+      # (its listener.name.* lines copied); the brokers still talk to each other on the main one.
+      proxied=$(node_proxy_port "$n")
+      sed -i -e "s|^listeners=.*|&,PROXIED://127.0.0.1:$((proxied + 1))|" \
+        -e "s|^advertised\.listeners=.*|&,PROXIED://127.0.0.1:$proxied|" \
+        -e "s|^listener\.security\.protocol\.map=.*|&,PROXIED:SASL_PLAINTEXT|" "$props"
+      secured=$(sed -n 's/^listener\.name\.sasl_plaintext\./listener.name.proxied./p' "$props")
+      printf '%s\n' "$secured" >> "$props"
+    fi
     if [ "$KAFKA_AUTH" = none ]; then
       sed -i -e '/^#/!s/SASL_PLAINTEXT/PLAINTEXT/g' \
         -e '/^\(sasl\.\|listener\.name\.\|authorizer\.\|allow\.everyone\|super\.users\)/d' "$props"
