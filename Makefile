@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 STACK := deploy/local/stack.sh
 
-.PHONY: run up down test test-env test-stack test-stack-stop test-cluster lint bench faults faults-cluster stack stack-stop status venv clean
+.PHONY: run up down test test-env test-stack test-stack-stop test-cluster lint bench bench-tools faults faults-cluster stack stack-stop status venv clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -46,7 +46,7 @@ TEST_PG_PORT ?= 35432
 TEST_STACK_ENV := TITP_DATA_DIR=$(TEST_DATA_DIR) TITP_KAFKA_PORT=$(TEST_KAFKA_PORT) \
 	TITP_KAFKA_CONTROLLER_PORT=$(TEST_KAFKA_CONTROLLER_PORT) TITP_PG_PORT=$(TEST_PG_PORT)
 
-test: venv lint
+test: venv lint /usr/bin/wrk
 	@export $(TEST_STACK_ENV) TITP_TEST_STACK=1; \
 	was_running=$$($(STACK) status | grep -c '^kafka running\|^postgres running' || true); \
 	$(STACK) start || exit 1; \
@@ -71,9 +71,27 @@ test-stack-stop:
 	@export $(TEST_STACK_ENV); $(STACK) stop
 
 ## bench: every figure beside its baseline against the local stack; stdout is ONE JSON object (BENCH_ARGS="--scale 1")
-bench: venv
+bench: venv bench-tools
 	@$(STACK) start >&2
 	@eval "$$($(STACK) env)" && $(VENV)/bin/python -m bench $(BENCH_ARGS)
+
+## bench-tools: what figure 1 drives and compares with (docs/performance.md): wrk from Debian's packages, and the
+## peer baseline's own virtualenv (.data/bench-peer-venv) from bench/peer/requirements.txt; quick once done
+PEER_VENV := .data/bench-peer-venv
+
+bench-tools: /usr/bin/wrk $(PEER_VENV)/.installed
+
+# wrk: figure 1's load generator; also what tests/unit/test_bench_apply_lua.py runs (so `make test` installs it)
+/usr/bin/wrk:
+	@DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >&2 || \
+		{ apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >&2; }
+
+$(PEER_VENV)/.installed: bench/peer/requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
+	@[ -x $(PEER_VENV)/bin/python ] || $(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/pip install -q --upgrade pip >&2
+	$(PEER_VENV)/bin/pip install -q -r bench/peer/requirements.txt >&2
+	@touch $@
 
 ## faults: on a PRIVATE stack (.data/faults, ports 19092/19093/15432; the shared one is untouched), kill the
 ## broker, each service, a subscriber and restart PostgreSQL under load; stdout is ONE JSON report, non-zero

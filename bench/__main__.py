@@ -9,9 +9,13 @@ import os
 import platform
 import time
 
-from bench import harness, services, store
+from bench import harness, over_http, services, store
 
-FIGURES = {"services": lambda args: services.run(args.seconds), "store": lambda args: store.run(args.scale)}
+FIGURES = {
+    "http": lambda args: over_http.run(args.seconds),  # figure 1: wrk, beside the peer, bare FastAPI and pgbench
+    "services": lambda args: services.run(args.seconds),
+    "store": lambda args: store.run(args.scale),
+}
 
 
 def machine() -> dict:
