@@ -186,18 +186,7 @@ class Service:
 
     async def ready(self, timeout: float = 60) -> float:
         """Waits until /readyz answers 200; returns the seconds it took."""
-        started = time.monotonic()
-        async with httpx.AsyncClient() as client:
-            while time.monotonic() < started + timeout:
-                if self.started.poll() is not None:
-                    raise RuntimeError(f"{self.label} exited; see {self.log}")
-                try:
-                    if (await client.get(f"{self.url}/readyz", timeout=2)).status_code == 200:
-                        return round(time.monotonic() - started, 1)
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise RuntimeError(f"{self.label} not ready after {timeout}s; see {self.log}")
+        return await answering(self.started, f"{self.url}/readyz", self.label, self.log, timeout)
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.started.pid}/status").read_text().splitlines():
@@ -206,13 +195,35 @@ class Service:
         raise RuntimeError(f"no VmRSS for {self.label}")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+        if self.process is not None:
+            stop_process(self.process)
+
+
+async def answering(process: subprocess.Popen, url: str, label: str, log: Path, timeout: float = 60) -> float:
+    """Waits until `process` answers 200 at `url`; returns the seconds it took (fails if it exits first)."""
+    started = time.monotonic()
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < started + timeout:
+            if process.poll() is not None:
+                raise RuntimeError(f"{label} exited; see {log}")
             try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                if (await client.get(url, timeout=2)).status_code == 200:
+                    return round(time.monotonic() - started, 1)
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"{label} not ready after {timeout}s; see {log}")
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM, and SIGKILL if it has not ended 15 s later."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 async def delete_topics() -> None:

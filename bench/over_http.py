@@ -23,15 +23,12 @@ import json
 import os
 import re
 import resource
-import signal
 import subprocess
 import time
 import uuid
 from contextlib import AsyncExitStack
 from datetime import date
 from pathlib import Path
-
-import httpx
 
 from bench.harness import (
     BOOTSTRAP,
@@ -40,9 +37,11 @@ from bench.harness import (
     TOPIC_PREFIX,
     Keys,
     Service,
+    answering,
     database,
     free_port,
     permit_application,
+    stop_process,
 )
 from bench.services import APPLY, PGBENCH, _found, pgbench
 from shared.db import connect, migrate_database
@@ -184,27 +183,10 @@ class PeerApp:
             )
 
     async def ready(self, timeout: float = 60) -> None:
-        started = time.monotonic()
-        async with httpx.AsyncClient() as client:
-            while time.monotonic() < started + timeout:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"{self.kind} exited; see {self.log}")
-                try:
-                    if (await client.get(f"{self.url}/healthz", timeout=2)).status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise RuntimeError(f"{self.kind} not ready after {timeout}s; see {self.log}")
+        await answering(self.process, f"{self.url}/healthz", self.kind, self.log, timeout)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 # In-process: no HTTP

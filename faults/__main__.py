@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import sys
+import traceback
 
 from bench.harness import Keys
 from faults.scenarios import CLUSTER_SCENARIOS, SCENARIOS, run
@@ -38,15 +39,19 @@ async def main(args: argparse.Namespace) -> dict:
     result: dict = {"scenarios": {}}  # {"ok": bool, "scenarios": {name: {"ok": bool, ...figures}}}
     try:
         for name in args.only or (CLUSTER_SCENARIOS + SCENARIOS if cluster else SCENARIOS):
-            result["scenarios"][name] = await run(
-                name,
-                stack,
-                keys,
-                args.data / "logs",
-                seconds=args.seconds,
-                settle=args.settle,
-                clients=args.clients,
-            )
+            try:
+                result["scenarios"][name] = await run(
+                    name,
+                    stack,
+                    keys,
+                    args.data / "logs",
+                    seconds=args.seconds,
+                    settle=args.settle,
+                    clients=args.clients,
+                )
+            except Exception as error:  # the scenario failed to run: reported as failed, the next ones still run
+                traceback.print_exc()
+                result["scenarios"][name] = {"scenario": name, "ok": False, "problems": [f"did not run: {error!r}"]}
     finally:
         await asyncio.to_thread(stack.stop)  # its data stays in --data until the next run, for a post-mortem
     result["ok"] = all(s["ok"] for s in result["scenarios"].values())

@@ -97,6 +97,7 @@ class Tally:
     retry_after: int = 0  # 503 answers that carried a Retry-After header
     abandoned: int = 0  # commands still unanswered when the load gave up on them
     last_refusal: str | None = None
+    last_unreachable: str | None = None  # the path, time.monotonic() and the error of the last one
 
     def acknowledged_between(self, start: float, end: float) -> int:
         return sum(start <= t < end for t in self.acknowledged_at)
@@ -112,6 +113,7 @@ class Tally:
             "503_with_retry_after": self.retry_after,
             "abandoned": self.abandoned,
             **({"last_refusal": self.last_refusal} if self.last_refusal else {}),
+            **({"last_unreachable": self.last_unreachable} if self.last_unreachable else {}),
         }
 
 
@@ -140,24 +142,29 @@ class Load:
         await self._task
 
     async def _run(self) -> None:
-        async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=100)) as http:
-            scripts = {
-                "registry": self._registry,
-                "accreditation": self._accreditation,
-                "inspection": self._inspection,
-                "visa": self._visa,
-            }
-            await asyncio.gather(
-                *(self._loop(http, name, scripts[name], i) for name in self.urls for i in range(self.clients))
-            )
+        scripts = {
+            "registry": self._registry,
+            "accreditation": self._accreditation,
+            "inspection": self._inspection,
+            "visa": self._visa,
+        }
+        await asyncio.gather(*(self._loop(name, scripts[name], i) for name in self.urls for i in range(self.clients)))
 
-    async def _loop(self, http: httpx.AsyncClient, name: str, script, client: int) -> None:
-        async def command(path: str, body: dict) -> dict | None:
-            return await self._command(http, name, path, body)
+    async def _loop(self, name: str, script, client: int) -> None:
+        # Each client has a connection of its own, as separate clients would. With one pool shared by every client,
+        # httpcore (1.0.9) could close a kept-alive connection just handed to one client's request because its idle
+        # time ran out meanwhile, in another client's pass over the pool: that request failed with ReadError
+        # (ClosedResourceError, closed on the client's side) without the service being at fault. It is given up
+        # after 2 s idle, before uvicorn closes it (5 s), so no request goes out on a connection being closed.
+        limits = httpx.Limits(max_connections=1, keepalive_expiry=2.0)
+        async with httpx.AsyncClient(timeout=10, limits=limits) as http:
 
-        while self.running:
-            await script(command, client)
-            await asyncio.sleep(self.pause)
+            async def command(path: str, body: dict) -> dict | None:
+                return await self._command(http, name, path, body)
+
+            while self.running:
+                await script(command, client)
+                await asyncio.sleep(self.pause)
 
     async def _command(self, http: httpx.AsyncClient, name: str, path: str, body: dict) -> dict | None:
         """POST until an answer: the 2xx body, or None if refused (4xx) or given up on."""
@@ -180,6 +187,8 @@ class Load:
             except httpx.HTTPError as error:
                 tally.failures["unreachable"] += 1
                 tally.unreachable[type(error).__name__] += 1
+                cause = error.__cause__ or error.__context__
+                tally.last_unreachable = f"{path} at {time.monotonic():.2f}: {error!r} from {cause!r}"
             else:
                 if response.is_success:
                     answer = response.json()

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from uuid import uuid4
 
+from aiokafka.errors import KafkaError
+
 from bench.harness import Keys
 from faults.check import audit, observe, settings_of
 from faults.load import Load, prepare
@@ -121,7 +123,13 @@ async def run(
         await load.stop(patience=30)
         settle_started = time.monotonic()
         while True:
-            report = await observe(stack.bootstrap, dsns, prefix, load.tallies)
+            try:
+                report = await observe(stack.bootstrap, dsns, prefix, load.tallies)
+            except KafkaError:  # a broker that just came back may not answer its first requests
+                if time.monotonic() > settle_started + settle:
+                    raise
+                await asyncio.sleep(1)
+                continue
             if not report["problems"] or time.monotonic() > settle_started + settle:
                 break
             await asyncio.sleep(1)

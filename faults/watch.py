@@ -62,8 +62,9 @@ class Watch:
                         age = await conn.fetchval(OUTBOX_AGE, timeout=2)
                         counts[service] = await conn.fetchval("SELECT count(*) FROM events", timeout=2)
                         rows = await conn.fetch("SELECT source, count(*) AS n FROM inbox GROUP BY source", timeout=2)
-                    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncio.TimeoutError):
-                        connections.pop(service, None)
+                    except Exception:  # PostgreSQL away or restarting, in all the ways asyncpg says so
+                        if (lost := connections.pop(service, None)) is not None:
+                            lost.terminate()
                         continue
                     self.publishing_lag_s[service].append((now, round(age, 2)))
                     inboxes[service] = {r["source"].removeprefix("/titp/"): r["n"] for r in rows}
