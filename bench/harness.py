@@ -238,3 +238,20 @@ async def delete_topics() -> None:
             await admin.delete_topics(mine)
     finally:
         await admin.close()
+
+
+def in_process_settings(service: str, dsn: str, keys: Keys, group: str):
+    """The settings of `service` run inside the bench's own process on this run's topics, with consumer group
+    `bench.<run>.<group>` (figures that call a service's code without HTTP)."""
+    from shared.settings import load_settings
+
+    return load_settings(
+        service,
+        database_url=dsn,
+        kafka_bootstrap_servers=BOOTSTRAP,
+        topic_prefix=TOPIC_PREFIX,
+        consumer_group=f"bench.{RUN}.{group}",
+        auth_jwks_url=(keys.folder / "jwks.json").as_uri(),
+        data_dir=keys.folder.parent,
+        log_level="WARNING",
+    )

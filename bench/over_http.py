@@ -31,15 +31,13 @@ from datetime import date
 from pathlib import Path
 
 from bench.harness import (
-    BOOTSTRAP,
     ROOT,
-    RUN,
-    TOPIC_PREFIX,
     Keys,
     Service,
     answering,
     database,
     free_port,
+    in_process_settings,
     permit_application,
     stop_process,
 )
@@ -199,18 +197,8 @@ async def project_in_process(dsn: str, keys: Keys, tasks: int, seconds: float) -
     from services.registry import commands
     from services.registry.app import create_app
     from shared.events import EventContext
-    from shared.settings import load_settings
 
-    settings = load_settings(
-        "registry",
-        database_url=dsn,
-        kafka_bootstrap_servers=BOOTSTRAP,
-        topic_prefix=TOPIC_PREFIX,
-        consumer_group=f"bench.{RUN}.inprocess",
-        auth_jwks_url=(keys.folder / "jwks.json").as_uri(),
-        data_dir=keys.folder.parent,
-        log_level="WARNING",
-    )
+    settings = in_process_settings("registry", dsn, keys, "inprocess")
     app = create_app(settings)
 
     async def apply() -> None:

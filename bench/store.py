@@ -18,7 +18,7 @@ from contextlib import AsyncExitStack
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from bench.harness import BOOTSTRAP, GENERAL_GRANT, RUN, TOPIC_PREFIX, Keys, database, summary
+from bench.harness import BOOTSTRAP, GENERAL_GRANT, RUN, TOPIC_PREFIX, Keys, database, in_process_settings, summary
 from bench.services import APPLY, application
 from services.registry.app import DEFINITION as REGISTRY
 from services.registry.app import create_app
@@ -27,7 +27,6 @@ from shared.db import create_pool, migrate
 from shared.events import EventPayload, EventTypes
 from shared.kafka import client_options
 from shared.outbox import OutboxRelay, headers
-from shared.settings import load_settings
 from shared.store import POSITION_BITS, EventStore
 from shared.topics import ensure_topics
 
@@ -41,16 +40,7 @@ class Measured(EventPayload):
 
 async def registry_template(dsn: str, keys: Keys) -> str:
     """A real registry stream, recorded through the service's own HTTP API in-process: apply, grant, an order."""
-    settings = load_settings(
-        "registry",
-        database_url=dsn,
-        kafka_bootstrap_servers=BOOTSTRAP,
-        topic_prefix=TOPIC_PREFIX,
-        consumer_group=f"bench.{RUN}.template",
-        auth_jwks_url=(keys.folder / "jwks.json").as_uri(),
-        data_dir=keys.folder.parent,
-        log_level="WARNING",
-    )
+    settings = in_process_settings("registry", dsn, keys, "template")
     app = create_app(settings)
     officer = keys.headers("otit")
     async with (

@@ -82,6 +82,8 @@ class ServiceSettings(BaseSettings):
     log_json: bool = True
     # otlp: to the collector named by the standard OTEL_EXPORTER_OTLP_* variables (HTTP/protobuf).
     otel_exporter: Literal["none", "console", "memory", "otlp"] = "none"
+    # The share of traces recorded while an exporter is set (a trace continued from a caller follows its sampling).
+    otel_sample_ratio: float = Field(1.0, ge=0, le=1)
 
     relay_poll_interval_s: float = Field(1.0, gt=0)
     consumer_max_retries: int = Field(5, ge=0)

@@ -6,7 +6,7 @@ A trace crosses Kafka as a W3C `traceparent` carried in the event: the producer 
 
 import logging
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -21,8 +21,11 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult, TraceIdRatioBased
+from opentelemetry.trace import Link, SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.trace.span import TraceState
+from opentelemetry.util.types import Attributes
 
 from shared.settings import ServiceSettings
 
@@ -79,6 +82,38 @@ class _ExporterSlot(SpanProcessor):
 
 _exporter_slot = _ExporterSlot()
 _tracer_provider: TracerProvider | None = None
+# Requests nobody wants a trace of: the probes and the metrics scrape (FastAPIInstrumentor's excluded_urls).
+UNTRACED_PATHS = "/healthz,/readyz,/metrics"
+
+
+class _WhileExported(Sampler):
+    """Records a span only while an exporter takes it, and then `ratio` of the traces (a child follows its parent).
+
+    With the exporter `none` every span is a non-recording one: nothing is built and thrown away, yet each still has
+    a context, so events and Kafka headers keep carrying a `traceparent` (unsampled) that joins them up."""
+
+    def __init__(self) -> None:
+        self.ratio: Sampler = ParentBased(TraceIdRatioBased(1.0))
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        if _exporter_slot.processor is None:
+            return SamplingResult(Decision.DROP)
+        return self.ratio.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+
+    def get_description(self) -> str:
+        return f"WhileExported({self.ratio.get_description()})"
+
+
+_sampler = _WhileExported()
 
 
 def _provider_for(service: str) -> TracerProvider:
@@ -88,7 +123,9 @@ def _provider_for(service: str) -> TracerProvider:
         if isinstance(existing, TracerProvider):
             _tracer_provider = existing
         else:
-            _tracer_provider = TracerProvider(resource=Resource.create({"service.name": f"titp-{service}"}))
+            _tracer_provider = TracerProvider(
+                resource=Resource.create({"service.name": f"titp-{service}"}), sampler=_sampler
+            )
             trace.set_tracer_provider(_tracer_provider)
         _tracer_provider.add_span_processor(_exporter_slot)
     return _tracer_provider
@@ -103,11 +140,15 @@ def setup_telemetry(settings: ServiceSettings, app: "FastAPI | None" = None) -> 
     """
     provider = _provider_for(settings.service)
     _exporter_slot.use(settings.otel_exporter)
+    _sampler.ratio = ParentBased(TraceIdRatioBased(settings.otel_sample_ratio))
 
     if app is not None and not getattr(app, "_is_instrumented_by_opentelemetry", False):
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor  # the web edge's, not the core's
 
-        FastAPIInstrumentor.instrument_app(app, tracer_provider=provider)
+        # One server span per request: not the probes, and no span per ASGI message ("http send"/"http receive").
+        FastAPIInstrumentor.instrument_app(
+            app, tracer_provider=provider, excluded_urls=UNTRACED_PATHS, exclude_spans=["receive", "send"]
+        )
     for instrumentor in (AsyncPGInstrumentor(), AIOKafkaInstrumentor()):
         if not instrumentor.is_instrumented_by_opentelemetry:
             instrumentor.instrument(tracer_provider=provider)

@@ -96,11 +96,46 @@ async def test_a_request_is_traced_and_continues_the_callers_trace(spans):
     assert server_spans[0].context.trace_id == 0x0AF7651916CD43DD8448EB211C80319C
 
 
+async def test_one_span_per_request_and_none_for_the_probes(spans):
+    app = FastAPI()
+
+    @app.get("/healthz")
+    async def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/permits")
+    async def permits() -> dict:
+        return {}
+
+    setup_telemetry(load_settings("registry", otel_exporter="memory"), app)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://titp.test") as client:
+        for path in ("/healthz", "/permits", "/healthz"):
+            assert (await client.get(path)).status_code == 200
+
+    # The request's server span only: no span for the probe, none per ASGI message (http send / http receive).
+    assert [(span.name, span.kind) for span in spans.get_finished_spans()] == [("GET /permits", SpanKind.SERVER)]
+
+
+def test_a_share_of_the_traces_is_recorded_and_children_follow_their_parent(spans):
+    setup_telemetry(load_settings("registry", otel_exporter="memory", otel_sample_ratio=0))
+    try:
+        with start_span("not sampled") as span:
+            traceparent = current_traceparent()
+        assert not span.is_recording() and not int(traceparent.rsplit("-", 1)[1], 16) & 1  # flags: not sampled
+        sampled = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        with start_span("consume", traceparent=sampled) as child:  # the caller sampled it: so is this
+            assert child.is_recording()
+    finally:
+        setup_telemetry(load_settings("registry", otel_exporter="memory"))
+    assert [span.name for span in spans.get_finished_spans()] == ["consume"]
+
+
 def test_another_exporter_replaces_the_first(spans):
     assert setup_telemetry(load_settings("registry", otel_exporter="none")) is None
 
-    with start_span("unexported"):
+    with start_span("unexported") as unexported:
         assert current_traceparent() is not None  # ids still flow to logs and events
+    assert not unexported.is_recording()  # nothing is built for no exporter (issue 22)
 
     fresh = setup_telemetry(load_settings("registry", otel_exporter="memory"))
     with start_span("exported"):
