@@ -31,7 +31,7 @@ from shared.store import EventStore, ParkedEvent
 from shared.topics import dlq_topic, service_topic
 from shared.web import auth
 from shared.web.app import RELAY_LOCK
-from shared.web.http import as_of_param
+from shared.web.http import point_in_time
 from shared.web.problems import InvalidParameter
 from tools import seed
 
@@ -361,7 +361,7 @@ def audit_as_of(
 ) -> None:
     """Print one aggregate's state as it was at TIME, folded from the events recorded by then."""
     try:
-        point = as_of_param(time)
+        point = point_in_time(time)
     except InvalidParameter as error:
         raise typer.BadParameter(error.detail, param_hint="TIME") from None
     assert point is not None  # a time was given

@@ -212,11 +212,11 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
     return app
 
 
-def get_pool(request: Request) -> asyncpg.Pool:
+async def get_pool(request: Request) -> asyncpg.Pool:
     return request.app.state.pool
 
 
-def get_store(request: Request) -> EventStore:
+async def get_store(request: Request) -> EventStore:
     return request.app.state.store
 
 

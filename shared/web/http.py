@@ -143,7 +143,7 @@ class PointInTime:
     day: date
 
 
-def as_of_param(
+async def as_of_param(
     as_of: Annotated[
         str | None,
         Query(
@@ -152,6 +152,12 @@ def as_of_param(
         ),
     ] = None,
 ) -> PointInTime | None:
+    # async: FastAPI would run a plain function in its thread pool, a thread hop per request for nothing
+    return point_in_time(as_of)
+
+
+def point_in_time(as_of: str | None) -> PointInTime | None:
+    """`as_of` read as a date or a time (the CLI's `--as-of` too); InvalidParameter if it is neither."""
     if as_of is None:
         return None
     try:

@@ -31,7 +31,7 @@ from shared.web.app import PoolDep, StoreDep
 from shared.web.http import Accepted, AsOf, Command, Page, cursor_uuid, decode_cursor, document_response, page_of, today
 
 
-def rule_book(request: Request) -> RuleBook:
+async def rule_book(request: Request) -> RuleBook:
     """The rules the app was created with (`create_app(settings, rule_book)`)."""
     rules: RuleBook = request.app.state.rule_book
     return rules

@@ -20,7 +20,7 @@ from shared.web.app import PoolDep
 from shared.web.http import Accepted, Command, Page, cursor_day_and_id, page_of, today
 
 
-def get_filing_dues(request: Request) -> FilingDues:
+async def get_filing_dues(request: Request) -> FilingDues:
     dues: FilingDues = getattr(request.app.state, "filing_dues", None) or FilingDues()
     return dues
 

@@ -23,7 +23,7 @@ from shared.web.app import PoolDep, StoreDep
 from shared.web.http import Accepted, AsOf, Command, Page, cursor_day_and_id, document_response, page_of, today
 
 
-def get_cadence(request: Request) -> Cadence:
+async def get_cadence(request: Request) -> Cadence:
     cadence: Cadence = request.app.state.cadence
     return cadence
 

@@ -33,7 +33,7 @@ from shared.web.http import Accepted, AsOf, Command, Page, cursor_uuid, decode_c
 router = APIRouter(prefix="/v1/implementing-organizations", tags=["implementing organizations"])
 
 
-def alongside_allowed(request: Request) -> dict[Scheme, bool]:
+async def alongside_allowed(request: Request) -> dict[Scheme, bool]:
     """Per scheme, whether an employer may join an organization alongside another (`TITP_REGISTRY_ESD_ALONGSIDE`)."""
     allowed: dict[Scheme, bool] = request.app.state.alongside_allowed
     return allowed

@@ -22,7 +22,7 @@ from shared.web.app import PoolDep
 from shared.web.http import Accepted, AsOf, Command, Page, cursor_uuid, decode_cursor, document_response, page_of
 
 
-def moc_countries(request: Request) -> frozenset[str]:
+async def moc_countries(request: Request) -> frozenset[str]:
     countries: frozenset[str] = request.app.state.moc_countries
     return countries
 

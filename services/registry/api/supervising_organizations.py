@@ -47,7 +47,7 @@ from shared.web.http import (
 router = APIRouter(prefix="/v1/supervising-organizations", tags=["supervising organizations"])
 
 
-def revocation_bar_years(request: Request) -> int:
+async def revocation_bar_years(request: Request) -> int:
     years: int = request.app.state.revocation_bar_years
     return years
 
@@ -55,7 +55,7 @@ def revocation_bar_years(request: Request) -> int:
 RevocationBar = Annotated[int, Depends(revocation_bar_years)]
 
 
-def business_report_rules(request: Request) -> FilingDues:
+async def business_report_rules(request: Request) -> FilingDues:
     """The business report's due day as configured (`TITP_REGISTRY_BUSINESS_REPORT_*`, services/registry/app.py)."""
     book: FilingDues = request.app.state.business_report_rules
     return book

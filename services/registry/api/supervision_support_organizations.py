@@ -46,7 +46,7 @@ from shared.web.http import (
 router = APIRouter(prefix="/v1/supervision-support-organizations", tags=["supervision support organizations"])
 
 
-def supervision_support_rules(request: Request) -> SupervisionSupportRules:
+async def supervision_support_rules(request: Request) -> SupervisionSupportRules:
     """The ESD numbers as configured (`TITP_REGISTRY_ESD_*`, services/registry/app.py)."""
     book: SupervisionSupportRules = request.app.state.supervision_support_rules
     return book
