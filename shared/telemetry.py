@@ -149,9 +149,12 @@ def setup_telemetry(settings: ServiceSettings, app: "FastAPI | None" = None) -> 
         FastAPIInstrumentor.instrument_app(
             app, tracer_provider=provider, excluded_urls=UNTRACED_PATHS, exclude_spans=["receive", "send"]
         )
-    for instrumentor in (AsyncPGInstrumentor(), AIOKafkaInstrumentor()):
-        if not instrumentor.is_instrumented_by_opentelemetry:
-            instrumentor.instrument(tracer_provider=provider)
+    # A span per query and per Kafka send only once something is exported: until then their wrappers would build
+    # non-recording spans for nothing (the events carry the request's traceparent themselves).
+    if settings.otel_exporter != "none":
+        for instrumentor in (AsyncPGInstrumentor(), AIOKafkaInstrumentor()):
+            if not instrumentor.is_instrumented_by_opentelemetry:
+                instrumentor.instrument(tracer_provider=provider)
     return _exporter_slot.memory
 
 
