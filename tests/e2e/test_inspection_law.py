@@ -212,7 +212,6 @@ async def test_an_employer_whose_last_plan_completed_leaves_the_schedule_until_a
 
     # Two certified plans: the first puts the employer's first inspection on the schedule, due within 3 years.
     first_plan = await accreditation.certify("2026-05-15", "2026-06-01")
-    second_plan = await accreditation.certify("2026-06-01", "2026-07-01")
 
     async def regular():
         items = await worklist(inspection, inspector, target_id=str(employer), status="scheduled")
@@ -220,6 +219,16 @@ async def test_an_employer_whose_last_plan_completed_leaves_the_schedule_until_a
 
     first = await eventually(regular, timeout=WAIT, message="the certified plan never scheduled an inspection")
     assert (first["reason"], first["due_by"]) == ("first_certified_plan", "2029-05-15")
+    # The second once the first is applied: two plans are two streams, on partitions with no order between them,
+    # so sent together the second's certification could be applied first and schedule the inspection itself.
+    second_plan = await accreditation.certify("2026-06-01", "2026-07-01")
+    app = inspection._transport.app  # type: ignore[attr-defined]
+
+    async def second_applied():
+        async with app.state.pool.acquire() as conn:
+            return await conn.fetchval("SELECT version FROM inbox_streams WHERE stream_id = $1", str(second_plan))
+
+    await eventually(second_applied, timeout=WAIT, message="the second plan never reached the inspection")
 
     # The inspection finds overtime unpaid: a referral asks accreditation for an Art. 15 order on the employer.
     await post(
