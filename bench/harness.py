@@ -18,6 +18,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from bench import application
 from shared.kafka import client_options
 from shared.reference import corporate_number_check_digit
 from shared.web.auth import JWKS_FILE, ensure_dev_keys, mint_token
@@ -40,30 +41,9 @@ def corporate_number() -> str:
 
 
 def permit_application() -> dict:
-    """A supervising organization's permit application (general), valid under DOMAIN §11: a corporate number with its
-    check digit, a JIS prefecture code and one officer at an address of their own (so no revocation elsewhere in the
-    same database disqualifies them: Art. 26)."""
-    return {
-        "name": "Sakura Cooperative",
-        "corporate_number": corporate_number(),
-        "address": "1-2-3 Chiyoda, Tokyo",
-        "prefecture": "13",
-        "representative": "Yamada Taro",
-        "supervising_offices": [
-            {"name": "Head office", "address": "1-2-3 Chiyoda, Tokyo", "supervision_manager": "Suzuki Hanako"}
-        ],
-        "job_categories": ["construction"],
-        "requested_permit_type": "general",
-        "external_auditor": "Tanaka Law Office",
-        "officers": [
-            {
-                "name": "Yamada Taro",
-                "address": f"{uuid.uuid4().int % 10**6}-1 Kanda, Chiyoda-ku, Tokyo",
-                "position": "representative director",
-            }
-        ],
-        "applied_on": "2026-04-01",
-    }
+    """A supervising organization's permit application (bench.application) with a random corporate number and a
+    random officer's address."""
+    return application.permit_application(corporate_number(), f"{uuid.uuid4().int % 10**6}-1 Kanda, Chiyoda-ku, Tokyo")
 
 
 def summary(latencies: list[float]) -> dict:

@@ -41,8 +41,8 @@ from bench.harness import (
     permit_application,
     stop_process,
 )
-from bench.services import APPLY, PGBENCH, _found, pgbench
-from shared.db import connect, migrate_database
+from bench.services import APPLY, create_insert_table, pgbench
+from shared.db import migrate_database
 
 WRK = "/usr/bin/wrk"
 LUA = ROOT / "bench" / "apply.lua"
@@ -144,20 +144,6 @@ def wrk(url: str, *, mode: str, expected: int, clients: int, seconds: float, ser
         "postgres_cpu_ms_per_request": per_request(2),
         "kafka_cpu_ms_per_request": per_request(3),
     }
-
-
-def pgbench_script(dsn: str, script: Path, clients: int, seconds: float) -> dict:
-    out = subprocess.run(
-        [PGBENCH, "-n", "-M", "prepared", "-f", str(script), "-c", str(clients), "-j", str(min(clients, 4))]
-        + ["-T", str(max(1, round(seconds))), dsn],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    failed = int(_found(r"number of failed transactions: (\d+)", out))
-    tps = float(_found(r"tps = ([\d.]+)", out))
-    latency = float(_found(r"latency average = ([\d.]+) ms", out))
-    return {"clients": clients, "tps": round(tps, 1), "latency_avg_ms": latency, "failed": failed}
 
 
 # The peer and the bare app, from the peer's environment
@@ -281,12 +267,7 @@ async def run(seconds: float) -> dict:
         insert_db = await stack.enter_async_context(database("http_pgbench_insert"))
         apply_db = await stack.enter_async_context(database("http_pgbench_apply"))
         await migrate_database(apply_db, ROOT / "services" / "registry" / "migrations")
-        conn = await connect(insert_db)
-        await conn.execute(
-            "CREATE TABLE bench_insert (id bigserial PRIMARY KEY, client int, payload text,"
-            " at timestamptz DEFAULT now())"
-        )
-        await conn.close()
+        await create_insert_table(insert_db)
 
         registry = Service("registry", registry_db, keys, label="http-registry")
         stack.callback(registry.stop)
@@ -315,8 +296,10 @@ async def run(seconds: float) -> dict:
         rows = []
         for clients in CLIENTS:
             row: dict = {"clients": clients}
-            row["pgbench_insert"] = await asyncio.to_thread(pgbench, insert_db, clients, max(1, round(seconds)))
-            row["pgbench_apply"] = await asyncio.to_thread(pgbench_script, apply_db, PGBENCH_APPLY, clients, seconds)
+            row["pgbench_insert"] = await asyncio.to_thread(pgbench, insert_db, clients, seconds)
+            row["pgbench_apply"] = await asyncio.to_thread(
+                pgbench, apply_db, clients, seconds, PGBENCH_APPLY, prepared=True
+            )
             for name in targets:
                 row[name] = await asyncio.to_thread(point, name, clients, seconds)
             project, peer_, bare_ = row["project"], row["peer"], row["bare"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import re
 import subprocess
-import tempfile
 import time
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -66,20 +65,36 @@ def _found(pattern: str, text: str) -> str:
     return match.group(1)
 
 
-def pgbench(dsn: str, clients: int, seconds: int) -> dict:
-    """pgbench's own transactions per second: one single-row INSERT each, on the same server."""
-    script = Path(tempfile.mkstemp(suffix=".sql")[1])
-    script.write_text("INSERT INTO bench_insert (client, payload) VALUES (:client_id, 'x');\n")
+PGBENCH_INSERT = Path(__file__).with_name("pgbench_insert.sql")  # one single-row INSERT
+
+
+async def create_insert_table(dsn: str) -> None:
+    """The table PGBENCH_INSERT writes to."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(
+            "CREATE TABLE bench_insert (id bigserial PRIMARY KEY, client int, payload text,"
+            " at timestamptz DEFAULT now())"
+        )
+    finally:
+        await conn.close()
+
+
+def pgbench(dsn: str, clients: int, seconds: float, script: Path = PGBENCH_INSERT, *, prepared: bool = False) -> dict:
+    """pgbench's own transactions per second, each one run of `script`, on the same server."""
     out = subprocess.run(
-        [PGBENCH, "-n", "-f", str(script), "-c", str(clients), "-j", str(min(clients, 4)), "-T", str(seconds), dsn],
+        [PGBENCH, "-n", *(["-M", "prepared"] if prepared else []), "-f", str(script)]
+        + ["-c", str(clients), "-j", str(min(clients, 4)), "-T", str(max(1, round(seconds))), dsn],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    script.unlink()
-    tps = float(_found(r"tps = ([\d.]+)", out))
-    latency = float(_found(r"latency average = ([\d.]+) ms", out))
-    return {"clients": clients, "tps": round(tps, 1), "latency_avg_ms": latency}
+    return {
+        "clients": clients,
+        "tps": round(float(_found(r"tps = ([\d.]+)", out)), 1),
+        "latency_avg_ms": float(_found(r"latency average = ([\d.]+) ms", out)),
+        "failed": int(_found(r"number of failed transactions: (\d+)", out)),
+    }
 
 
 async def end_to_end(registry: Service, inspection: Service, headers: dict, rate: float, count: int) -> dict:
@@ -135,15 +150,10 @@ async def run(seconds: float) -> dict:
         registry = services["registry"]
         await commands(registry.url, officer, 4, 1)  # warm-up: imports, connections, caches
         pg = await stack.enter_async_context(database("pgbench"))
-        conn = await asyncpg.connect(pg)
-        await conn.execute(
-            "CREATE TABLE bench_insert (id bigserial PRIMARY KEY, client int, payload text,"
-            " at timestamptz DEFAULT now())"
-        )
-        await conn.close()
+        await create_insert_table(pg)
         rows = []
         for clients in (1, 8, 32):
-            baseline = await asyncio.to_thread(pgbench, pg, clients, max(1, round(seconds)))
+            baseline = await asyncio.to_thread(pgbench, pg, clients, seconds)
             measured = await commands(registry.url, officer, clients, seconds)
             floor = await commands(registry.url, officer, clients, seconds, floor=True)
             rows.append(

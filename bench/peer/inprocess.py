@@ -12,29 +12,12 @@ import resource
 import threading
 import time
 
+from bench.application import permit_application
 from bench.peer.app import ApplyForPermit, registry
 
 
 def body(n: int) -> ApplyForPermit:
-    return ApplyForPermit.model_validate(
-        {
-            "name": "Sakura Cooperative",
-            "corporate_number": f"{n:013d}",
-            "address": "1-2-3 Chiyoda, Tokyo",
-            "prefecture": "13",
-            "representative": "Yamada Taro",
-            "supervising_offices": [
-                {"name": "Head office", "address": "1-2-3 Chiyoda, Tokyo", "supervision_manager": "Suzuki Hanako"}
-            ],
-            "job_categories": ["construction"],
-            "requested_permit_type": "general",
-            "external_auditor": "Tanaka Law Office",
-            "officers": [
-                {"name": "Yamada Taro", "address": f"{n}-1 Kanda, Chiyoda-ku, Tokyo", "position": "representative"}
-            ],
-            "applied_on": "2026-04-01",
-        }
-    )
+    return ApplyForPermit.model_validate(permit_application(f"{n:013d}", f"{n}-1 Kanda, Chiyoda-ku, Tokyo"))
 
 
 def cpu_s() -> float:

@@ -1,0 +1,1 @@
+INSERT INTO bench_insert (client, payload) VALUES (:client_id, 'x');
