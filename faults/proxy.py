@@ -31,6 +31,9 @@ class Proxy:
         self._transports: set[asyncio.ReadTransport] = set()  # every open socket, both sides
         self._tasks: set[asyncio.Task[None]] = set()
 
+    def counters(self) -> dict[str, int]:
+        return {"accepted": self.accepted, "held": self.held, "bytes_up": self.bytes_up, "bytes_down": self.bytes_down}
+
     @property
     def is_cut(self) -> bool:
         return not self._open.is_set()

@@ -90,7 +90,7 @@ class _WhileExported(Sampler):
     """Records a span only while an exporter takes it, and then `ratio` of the traces (a child follows its parent).
 
     With the exporter `none` every span is a non-recording one: nothing is built and thrown away, yet each still has
-    a context, so events and Kafka headers keep carrying a `traceparent` (unsampled) that joins them up."""
+    a context, so events keep carrying a `traceparent` (unsampled) that joins them up."""
 
     def __init__(self) -> None:
         self.ratio: Sampler = ParentBased(TraceIdRatioBased(1.0))
