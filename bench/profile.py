@@ -1,9 +1,11 @@
 """`python -m bench.profile [seconds]`: where a service spends its time under load, sampled by py-spy.
 
-Starts the four services as `make bench` does, puts 8 clients of registry commands on the registry while
-py-spy samples it, then grants at 10/s while py-spy samples the inspection service; prints, per service,
-the functions with the largest share of samples (inclusive, and own time), and keeps the flame graphs."""
+Starts the four services as `make bench` does, puts wrk's 8 connections of permit applications on the registry
+(bench/apply.lua, as the `http` figure drives it; `--clients N` for another count) while py-spy samples it, then
+grants at 10/s while py-spy samples the inspection service; prints, per service, the functions with the largest
+share of samples (inclusive, and own time), and keeps the flame graphs."""
 
+import argparse
 import asyncio
 import json
 import subprocess
@@ -14,7 +16,8 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 from bench.harness import Keys, Service, database, delete_topics
-from bench.services import commands, end_to_end
+from bench.over_http import require_tools, wrk
+from bench.services import APPLY, commands, end_to_end
 from shared.settings import SERVICES
 
 PY_SPY = Path(sys.executable).parent / "py-spy"
@@ -64,7 +67,8 @@ async def sampled(service: Service, seconds: float, load, out: Path) -> dict:
     return top(raw)
 
 
-async def main(seconds: float) -> dict:
+async def main(seconds: float, clients: int) -> dict:
+    require_tools()
     keys, out = Keys(), Path(tempfile.mkdtemp(prefix="titp-profile-"))
     officer = keys.headers("otit", subject="bench-officer")
     try:
@@ -75,9 +79,18 @@ async def main(seconds: float) -> dict:
                 stack.callback(services[name].stop)
             await asyncio.gather(*(s.ready() for s in services.values()))
             await commands(services["registry"].url, officer, 4, 1)
-            registry = await sampled(
-                services["registry"], seconds, commands(services["registry"].url, officer, 8, seconds - 1), out
+            driven = services["registry"]
+            load = asyncio.to_thread(
+                wrk,
+                driven.url + APPLY,
+                mode="post",
+                expected=201,
+                clients=clients,
+                seconds=seconds - 1,
+                server=driven.started.pid,
+                auth=officer["authorization"],
             )
+            registry = await sampled(driven, seconds, load, out)
             inspection = await sampled(
                 services["inspection"],
                 seconds,
@@ -88,8 +101,13 @@ async def main(seconds: float) -> dict:
             )
     finally:
         await delete_topics()
-    return {"folded_stacks": str(out), "registry_under_8_clients": registry, "inspection_under_grants": inspection}
+    under = f"registry_under_{clients}_clients"
+    return {"folded_stacks": str(out), under: registry, "inspection_under_grants": inspection}
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main(float(sys.argv[1]) if len(sys.argv) > 1 else 10)), indent=2))
+    parser = argparse.ArgumentParser(prog="python -m bench.profile")
+    parser.add_argument("seconds", nargs="?", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=8, help="wrk's connections to the registry")
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(main(args.seconds, args.clients)), indent=2))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -18,7 +18,7 @@ import orjson
 
 from shared.errors import ConflictError, NotFound, PreconditionFailed
 from shared.events import EventContext, EventPayload, RecordedEvent
-from shared.store import ConcurrencyError, EventStore, StreamHead
+from shared.store import ConcurrencyError, EventStore, StreamHead, last_append
 
 log = logging.getLogger(__name__)
 
@@ -87,21 +87,37 @@ class UnitOfWork:
     conn: asyncpg.Connection
     context: EventContext
     if_match: int | None = None
+    # Streams loaded in this transaction, kept for a decision on the same stream: a command that checks a stream
+    # (as another aggregate, say) and then decides on it reads it once. Dropped if anything was appended since.
+    opened: dict[str, tuple[list[RecordedEvent], StreamHead, int | None]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     async def decide(
         self, aggregate: Aggregate[S], stream_id: str, decide: Callable[[S], Sequence[EventPayload]]
     ) -> Outcome:
         """Load the aggregate, decide, append and project, in this transaction."""
+        opened = self.opened.pop(stream_id, None)
         return await self.runner.decide_and_apply(
-            self.conn, aggregate, stream_id, decide, self.context, if_match=self.if_match
+            self.conn,
+            aggregate,
+            stream_id,
+            decide,
+            self.context,
+            if_match=self.if_match,
+            opened=opened[:2] if opened and opened[2] == last_append(opened[1]) else None,
         )
 
     async def load(self, aggregate: Aggregate[S], stream_id: str, *, until: datetime | None = None) -> tuple[S, int]:
-        return await self.runner.load(self.conn, aggregate, stream_id, until=until)
+        if until is not None:
+            return await self.runner.load(self.conn, aggregate, stream_id, until=until)
+        events, head = await self.runner.store.open_stream(self.conn, stream_id)
+        self.opened[stream_id] = (events, head, last_append(head))
+        return self.runner.fold(aggregate, events)
 
     def unpinned(self) -> UnitOfWork:
         """The same transaction for a further stream, which the caller's If-Match does not name."""
-        return UnitOfWork(self.runner, self.conn, self.context)
+        return UnitOfWork(self.runner, self.conn, self.context, opened=self.opened)
 
 
 CommandFunction = Callable[..., Awaitable[Outcome]]
@@ -115,9 +131,9 @@ class CommandRunner:
     async def load(
         self, conn: asyncpg.Connection, aggregate: Aggregate[S], stream_id: str, *, until: datetime | None = None
     ) -> tuple[S, int]:
-        return self._fold(aggregate, await self.store.read_stream(conn, stream_id, until=until))
+        return self.fold(aggregate, await self.store.read_stream(conn, stream_id, until=until))
 
-    def _fold(self, aggregate: Aggregate[S], events: Sequence[RecordedEvent]) -> tuple[S, int]:
+    def fold(self, aggregate: Aggregate[S], events: Sequence[RecordedEvent]) -> tuple[S, int]:
         state = aggregate.fold(aggregate.initial, [self.types.parse(e.type, e.data) for e in events])
         return state, events[-1].streamversion if events else 0
 
@@ -148,9 +164,11 @@ class CommandRunner:
         context: EventContext,
         *,
         if_match: int | None = None,
+        opened: tuple[list[RecordedEvent], StreamHead] | None = None,
     ) -> Outcome:
-        events, head = await self.store.open_stream(conn, stream_id)
-        state, version = self._fold(aggregate, events)
+        """`opened`: the stream's events and head, read earlier in this transaction (else they are read here)."""
+        events, head = opened or await self.store.open_stream(conn, stream_id)
+        state, version = self.fold(aggregate, events)
         if if_match is not None and if_match != version:
             raise PreconditionFailed(expected=if_match, actual=version)
         payloads = decide(state)
@@ -182,23 +200,25 @@ class CommandRunner:
         unless the caller pinned the version with If-Match (then it is a 412)."""
         for attempt in range(1, self.attempts + 1):
             try:
-                async with self.pool.acquire() as conn, conn.transaction():
-                    if idempotency:
-                        # Requests with one key take turns; a later one answers as the first did.
-                        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", idempotency.key)
-                        if earlier := await self._recorded_response(conn, idempotency):
-                            return earlier
-                    response = render(await work(conn))
-                    if idempotency:
-                        await conn.execute(
-                            "INSERT INTO idempotency_keys (key, request_hash, status, headers, body)"
-                            " VALUES ($1, $2, $3, $4, $5)",
-                            idempotency.key,
-                            idempotency.request_hash,
-                            response.status,
-                            response.headers,
-                            response.body,
-                        )
+                with self.store.committer_wakes() as committed:
+                    async with self.pool.acquire() as conn, conn.transaction():
+                        if idempotency:
+                            # Requests with one key take turns; a later one answers as the first did.
+                            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", idempotency.key)
+                            if earlier := await self._recorded_response(conn, idempotency):
+                                return earlier
+                        response = render(await work(conn))
+                        if idempotency:
+                            await conn.execute(
+                                "INSERT INTO idempotency_keys (key, request_hash, status, headers, body)"
+                                " VALUES ($1, $2, $3, $4, $5)",
+                                idempotency.key,
+                                idempotency.request_hash,
+                                response.status,
+                                response.headers,
+                                response.body,
+                            )
+                    committed()
                     return response
             except ConcurrencyError as exc:
                 if if_match is not None:

@@ -99,6 +99,7 @@ class OutboxRelay:
         *,
         lock_key: int,
         poll_interval: float = 1.0,
+        linger: float = 0.005,
         batch: int = 500,
         ack_timeout: float = 10.0,
         producer_options: Mapping[str, Any] | None = None,
@@ -106,6 +107,11 @@ class OutboxRelay:
         self.pool, self.dsn, self.store, self.topic, self.bootstrap = pool, dsn, store, topic, bootstrap
         self.lock_key, self.poll_interval, self.batch, self.ack_timeout = lock_key, poll_interval, batch, ack_timeout
         self.producer_options = dict(producer_options or {})
+        # After a wake-up, how long to let more commits arrive before reading the outbox: more events a produce
+        # request and a round of statements (as Kafka's own producers linger, 5 ms by default since Kafka 4).
+        self.linger = linger
+        # Positions the broker acknowledged, deleted from the outbox by the relay's next read (one statement).
+        self._acknowledged_positions: list[int] = []
         # Counters for metrics and health checks.
         self.is_leader = False
         self.published = 0
@@ -162,10 +168,13 @@ class OutboxRelay:
             await leader_conn.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
             leader_conn.add_termination_listener(lambda *_: self._wake.set())
             self.is_leader = True
+            # This process's commands wake the relay themselves after their commit (EventStore.committer_wakes).
+            self.store.wake_local_relay = self._wake.set
             log.info("outbox relay is the leader", extra={"topic": self.topic, "lock_key": self.lock_key})
             await self._publish_forever(leader_conn)
         finally:
             self.is_leader = False
+            self.store.wake_local_relay = None
             # Closing the session releases the advisory lock for a standby.
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(leader_conn.close(), timeout=5)
@@ -196,13 +205,20 @@ class OutboxRelay:
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, MAX_BACKOFF)
                     continue
-                if sent == self.batch:
-                    continue  # more may be waiting
-                with contextlib.suppress(asyncio.TimeoutError):
+                if sent:
+                    continue  # more may be waiting; and the next read deletes what was acknowledged
+                try:
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                except asyncio.TimeoutError:
+                    continue
+                if self.linger:
+                    await asyncio.sleep(self.linger)
         finally:
             if producer is not None:
                 await _stop_quietly(producer)
+            if self._acknowledged_positions:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self._mark_acknowledged(), timeout=5)
 
     async def _start_producer(self) -> AIOKafkaProducer:
         producer = AIOKafkaProducer(
@@ -217,7 +233,8 @@ class OutboxRelay:
 
     async def _publish_batch(self, producer: AIOKafkaProducer) -> int:
         async with self.pool.acquire() as conn:
-            events, parked_behind = await self.store.to_publish(conn, self.batch)
+            events, parked_behind = await self.store.to_publish(conn, self.batch, self._acknowledged_positions)
+        self._acknowledged_positions = []
         if parked_behind:
             self.parked += parked_behind
             log.error(
@@ -243,7 +260,8 @@ class OutboxRelay:
         acked = 0
         while acked < len(results) and not isinstance(results[acked], BaseException):
             acked += 1
-        await self._mark_published(events[:acked])
+        self._acknowledged_positions = [e.position for e in events[:acked]]
+        self.published += acked
         failure = results[acked] if acked < len(results) else refused
         if failure is None:
             return acked
@@ -272,6 +290,11 @@ class OutboxRelay:
                     f"waiting for {self.topic}",
                 )
         return await asyncio.gather(*futures, return_exceptions=True)
+
+    async def _mark_acknowledged(self) -> None:
+        async with self.pool.acquire() as conn:
+            await self.store.mark_published(conn, self._acknowledged_positions)
+        self._acknowledged_positions = []
 
     async def _mark_published(self, events: list[RecordedEvent]) -> None:
         if events:

@@ -7,7 +7,9 @@ row share the caller's one transaction.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -56,6 +58,14 @@ _APPEND = f"""
         RETURNING position)
     , published AS (INSERT INTO outbox (position) SELECT position FROM appended)
     SELECT pg_notify($14, '')"""
+# The same without the relay's wake-up call: for an append whose committer wakes the relay of its own process
+# (see `committer_wakes`). A data-modifying WITH runs whether or not the last SELECT reads it.
+_APPEND_QUIETLY = _APPEND.replace("SELECT pg_notify($14, '')", "SELECT count(*) FROM appended")
+
+# Set by a committer that will wake this process's relay itself once its transaction commits (CommandRunner.run):
+# the appends inside it then skip `pg_notify`, whose queue every notifying commit takes in turn. Holds whether an
+# append relied on it.
+_committer_wakes: ContextVar[list[bool] | None] = ContextVar("committer_wakes", default=None)
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,12 @@ class _Positions:
 
 
 _positions = _Positions()
+
+
+def last_append(head: StreamHead) -> int | None:
+    """The last position this process appended at in the transaction `head` was read in, as far as it remembers:
+    an opened stream may be decided on later in its transaction only while this has not changed."""
+    return _positions.last.get(head.base)
 
 
 def _row(e: RecordedEvent) -> tuple:
@@ -161,6 +177,27 @@ class EventStore:
     def __init__(self, types: EventTypes, *, max_event_bytes: int = MAX_EVENT_BYTES) -> None:
         self.types = types
         self.max_event_bytes = max_event_bytes
+        # The wake-up of the relay leading in this process (set by OutboxRelay while it leads), else None.
+        self.wake_local_relay: Callable[[], None] | None = None
+
+    @contextmanager
+    def committer_wakes(self) -> Iterator[Callable[[], None]]:
+        """Around one transaction whose commit the caller awaits: while this process's relay leads, the appends in
+        it send no `pg_notify` (a lock every notifying commit takes in turn, and a round of the relay's LISTEN
+        connection); the caller calls what this yields once the transaction committed, which wakes the relay.
+        Elsewhere (another process's relay leads, or none) the appends notify as ever. Should the leadership move
+        in between, the new leader finds the events on its next poll (`TITP_RELAY_POLL_INTERVAL_S`)."""
+        relied: list[bool] = []
+        token = _committer_wakes.set(relied)
+
+        def committed() -> None:
+            if relied and self.wake_local_relay is not None:
+                self.wake_local_relay()
+
+        try:
+            yield committed
+        finally:
+            _committer_wakes.reset(token)
 
     async def open_stream(self, conn: asyncpg.Connection, stream_id: str) -> tuple[list[RecordedEvent], StreamHead]:
         """A stream's events, and its head for `append` in the same transaction: one round trip instead of two.
@@ -239,8 +276,17 @@ class EventStore:
             recorded.append(event)
             prev = event.hash
         try:
-            # The events, their outbox rows and the relay's wake-up call in one statement.
-            await conn.execute(_APPEND, *zip(*(_row(e) for e in recorded)), OUTBOX_CHANNEL)
+            # The events, their outbox rows and the relay's wake-up call in one statement; no call when the
+            # committer wakes this process's leading relay itself.
+            relied = _committer_wakes.get()
+            quietly = relied is not None and self.wake_local_relay is not None
+            if relied is not None and quietly:
+                relied.append(True)
+            columns = zip(*(_row(e) for e in recorded))
+            if quietly:
+                await conn.execute(_APPEND_QUIETLY, *columns)
+            else:
+                await conn.execute(_APPEND, *columns, OUTBOX_CHANNEL)
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name not in ("events_stream_version", "events_pkey"):
                 raise
@@ -322,14 +368,18 @@ class EventStore:
         )
         return [_recorded(r, self.types.source) for r in rows]
 
-    async def to_publish(self, conn: asyncpg.Connection, limit: int = 500) -> tuple[list[RecordedEvent], int]:
+    async def to_publish(
+        self, conn: asyncpg.Connection, limit: int = 500, published: Sequence[int] = ()
+    ) -> tuple[list[RecordedEvent], int]:
         """What the relay publishes next: the outbox in position order, after parking (in the same statement,
-        so none is published ahead) the events of streams that have a parked event; and how many it parked."""
+        so none is published ahead) the events of streams that have a parked event; and how many it parked.
+        The same statement deletes the rows of `published`, which the broker acknowledged (mark_published)."""
         rows = await conn.fetch(
             f"""
-            WITH behind AS (
+            WITH done AS (DELETE FROM outbox WHERE position = ANY($2::bigint[]))
+            , behind AS (
                 DELETE FROM outbox o USING events e
-                 WHERE e.position = o.position
+                 WHERE e.position = o.position AND o.position <> ALL($2::bigint[])
                    AND EXISTS (SELECT 1 FROM outbox_parked p WHERE p.stream_id = e.stream_id)
                 RETURNING o.position, e.stream_id)
             , parked AS (
@@ -338,10 +388,11 @@ class EventStore:
             SELECT (SELECT count(*) FROM behind) AS behind, e.*
               FROM (SELECT) AS one LEFT JOIN LATERAL (
                    SELECT {_E_COLUMNS} FROM outbox o JOIN events e USING (position)
-                    WHERE o.position NOT IN (SELECT position FROM behind)
+                    WHERE o.position NOT IN (SELECT position FROM behind) AND o.position <> ALL($2::bigint[])
                     ORDER BY o.position LIMIT $1) e ON true
              ORDER BY e.position""",
             limit,
+            list(published),
         )
         events = [_recorded(r[1:], self.types.source) for r in rows if r["id"] is not None]
         return events, rows[0]["behind"]

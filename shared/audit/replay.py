@@ -73,6 +73,7 @@ class _ReactionsAlreadyRecorded(CommandRunner):
         context: EventContext,
         *,
         if_match: int | None = None,
+        opened: Any = None,
     ) -> Outcome:
         return Outcome(stream_id, 0, [])
 

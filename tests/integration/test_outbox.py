@@ -13,11 +13,11 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from cloudevents.core.bindings.kafka import KafkaMessage, from_structured_event
 
-from shared.db import create_pool, migrate
+from shared.db import connect, create_pool, migrate
 from shared.events import EventPayload, EventTypes
 from shared.kafka import client_options
 from shared.outbox import OutboxRelay
-from shared.store import EventStore
+from shared.store import OUTBOX_CHANNEL, EventStore
 from shared.telemetry import setup_telemetry
 from shared.topics import dlq_topic, ensure_topics, service_topic
 from tests.helpers import TopicReader, eventually
@@ -284,3 +284,31 @@ async def test_topics_are_created_once_even_by_racing_callers_and_keep_events_fo
     assert sorted((r[3], r[4][0][0], r[4][0][1]) for r in configs.resources) == sorted(
         (name, "retention.ms", "-1") for name in names
     )
+
+
+async def test_a_commit_in_the_leaders_process_wakes_it_without_a_notification(
+    pool, relay, topic, kafka_bootstrap, fresh_database
+):
+    heard: list[str] = []
+    listener = await connect(fresh_database)
+    await listener.add_listener(OUTBOX_CHANNEL, lambda *_: heard.append("notified"))
+    try:
+        # A poll interval far beyond the reader's wait: only a wake-up can publish in time.
+        async with TopicReader(kafka_bootstrap, topic) as reader, relay(poll_interval=120) as running:
+            await eventually(lambda: running.is_leader)
+            with store.committer_wakes() as committed:
+                [woken] = await append(pool, "org-woken", 0, "filed by a command")
+                committed()
+            messages = await reader.wait_for(1)
+            await asyncio.sleep(0.5)  # what a notification would take to arrive
+            assert heard == []
+        assert event_ids(messages) == [str(woken.id)]
+        await eventually(lambda: outbox_is_empty(pool))
+
+        # Check: with no relay of this process leading (or outside a waking committer), an append notifies.
+        with store.committer_wakes() as committed:
+            await append(pool, "org-notifying", 0, "filed while no relay leads here")
+            committed()
+        await eventually(lambda: heard == ["notified"])
+    finally:
+        await listener.close()

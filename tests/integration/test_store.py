@@ -6,6 +6,7 @@ import dataclasses
 import pytest
 from cloudevents.core.bindings.kafka import KafkaMessage, from_structured_event
 
+from shared.commands import Aggregate, CommandRunner, Outcome, UnitOfWork
 from shared.db import connect, create_pool, migrate
 from shared.events import EventContext, EventPayload, EventTypes, verify_chain
 from shared.store import ConcurrencyError, EventStore
@@ -231,3 +232,35 @@ async def test_stored_events_are_cloudevents_the_official_sdk_reads(pool):
     for name in ("streamversion", "position", "actor", "traceparent", "prevhash", "hash"):
         assert parsed.get_extension(name) == getattr(event, name)
     assert type(event).from_json(event.to_json()) == event
+
+
+THINGS = Aggregate("thing", (), lambda seen, payload: (*seen, payload.what))
+
+
+async def test_a_stream_loaded_and_then_decided_on_in_one_transaction_gets_its_next_version(pool):
+    runner = CommandRunner(pool, store)
+    await append(pool, "thing-checked", 0, "a")
+
+    async def check_then_decide(uow: UnitOfWork) -> Outcome:
+        seen, version = await uow.load(THINGS, "thing-checked")
+        assert (seen, version) == (("a",), 1)
+        return await uow.decide(THINGS, "thing-checked", lambda s: [ThingHappened(what=f"after {','.join(s)}")])
+
+    outcome = await runner.transact(check_then_decide, context=EventContext())
+    assert outcome.version == 2 and [e.data["what"] for e in outcome.events] == ["after a"]
+
+
+async def test_a_stream_loaded_then_appended_to_in_the_same_transaction_is_decided_on_afresh(pool):
+    runner = CommandRunner(pool, store)
+    await append(pool, "thing-moved", 0, "a")
+
+    async def load_append_decide(uow: UnitOfWork) -> Outcome:
+        await uow.load(THINGS, "thing-moved")
+        # Appended in the same transaction, past the unit of work (a projection or another command function).
+        await store.append(uow.conn, "thing-moved", 1, [ThingHappened(what="b")])
+        return await uow.decide(THINGS, "thing-moved", lambda s: [ThingHappened(what=f"after {','.join(s)}")])
+
+    outcome = await runner.transact(load_append_decide, context=EventContext())
+    assert outcome.version == 3 and [e.data["what"] for e in outcome.events] == ["after a,b"]
+    async with pool.acquire() as conn:
+        assert [e.data["what"] for e in await store.read_stream(conn, "thing-moved")] == ["a", "b", "after a,b"]

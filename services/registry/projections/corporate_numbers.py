@@ -27,24 +27,25 @@ async def reserve_corporate_number(conn: asyncpg.Connection, number: str, organi
     # Claims of one number take turns: a concurrent claim waits here for the other transaction to end, and
     # its next statement then sees what that one committed.
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, $2))", number, _LOCKS)
+    # The check and the claim in one statement (a holder found: nothing is claimed, and the caller's transaction
+    # is rolled back by the refusal anyway).
     holder = await conn.fetchval(
-        "SELECT organization_id FROM corporate_numbers WHERE number = $1 AND organization_id <> $2::uuid"
-        " AND (scheme = $3 OR kind = 'implementing_organization' OR $4 = 'implementing_organization') LIMIT 1",
+        """
+        WITH holder AS (
+            SELECT organization_id FROM corporate_numbers WHERE number = $1 AND organization_id <> $2::uuid
+               AND (scheme = $4 OR kind = 'implementing_organization' OR $3 = 'implementing_organization') LIMIT 1)
+        , claimed AS (
+            INSERT INTO corporate_numbers (number, organization_id, kind, scheme)
+            SELECT $1, $2::uuid, $3, $4 WHERE NOT EXISTS (SELECT FROM holder)
+            ON CONFLICT (number, scheme) DO NOTHING)
+        SELECT organization_id FROM holder""",
         number,
         organization_id,
-        SCHEME[kind],
         kind,
+        SCHEME[kind],
     )
     if holder is not None:
         raise DomainRuleViolation("corporate_number.unique", f"corporate number {number} is already registered")
-    await conn.execute(
-        "INSERT INTO corporate_numbers (number, organization_id, kind, scheme) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (number, scheme) DO NOTHING",
-        number,
-        organization_id,
-        kind,
-        SCHEME[kind],
-    )
 
 
 async def release_corporate_number(conn: asyncpg.Connection, organization_id: str) -> None:
