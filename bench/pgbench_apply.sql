@@ -1,30 +1,24 @@
 -- pgbench script: the statements one registry permit application (POST /v1/supervising-organizations) sends, in
--- its transaction, as PostgreSQL logged them (log_statement = all on a bench database, December 2026): the
--- stream read twice (the command's load and EventStore.open_stream with the position base), the revocations of
--- the last 5 years (Art. 26), the event with its outbox row and the relay's pg_notify in one statement, the
--- corporate number's advisory lock, check and claim, and the read model's row. Parameters are pgbench
--- variables, run with -M prepared (asyncpg prepares every statement too); each transaction a new stream and
--- corporate number. The relay's own statements (reading the outbox, deleting what it sent) come once per batch,
--- not per command, and are left out. Run against a database migrated like the registry's (bench/over_http.py).
+-- its transaction, as PostgreSQL logged them (log_statement = all on a bench database, December 2026): the stream
+-- read once with the position base (EventStore.open_stream; the check that the id names no ESD record and the
+-- decision share it), the revocations of the last 5 years (Art. 26), the event with its outbox row in one statement
+-- (no pg_notify: the command wakes its own process's relay), the corporate number's advisory lock, then its check
+-- and claim in one statement, and the read model's row. Parameters are pgbench variables, run with -M prepared
+-- (asyncpg prepares every statement too); each transaction a new stream and corporate number. The relay's own
+-- statements (reading the outbox and deleting what it sent, one statement a batch) are left out. Run against a
+-- database migrated like the registry's (bench/over_http.py).
 \set n random(1, 999999999999)
 BEGIN;
-SELECT position, stream_id, version, id, type, time, data, actor, correlationid, causationid, traceparent, prevhash, hash
-  FROM events
- WHERE stream_id = md5('pgb' || :n)::uuid::text
-   AND (NULL::timestamptz IS NULL
-        OR version < coalesce((SELECT min(version) FROM events WHERE stream_id = md5('pgb' || :n)::uuid::text
-                                                              AND time > NULL::timestamptz), 2147483647))
- ORDER BY version;
-SELECT id, corporate_number, (state->'revocation'->>'revoked_on')::date AS revoked_on,
-       coalesce(state->'application'->'officers', '[]'::jsonb) AS officers
-  FROM supervising_organizations
- WHERE lifecycle = 'revoked' AND (state->'revocation'->>'revoked_on')::date >= current_date - 1826;
 SELECT e.*, pg_current_xact_id()::text::bigint << 20 AS base, clock_timestamp() AS now
   FROM (SELECT) AS one
   LEFT JOIN LATERAL (SELECT position, stream_id, version, id, type, time, data, actor, correlationid, causationid,
                             traceparent, prevhash, hash
                        FROM events WHERE stream_id = md5('pgb' || :n)::uuid::text) e ON true
  ORDER BY e.version;
+SELECT id, corporate_number, (state->'revocation'->>'revoked_on')::date AS revoked_on,
+       coalesce(state->'application'->'officers', '[]'::jsonb) AS officers
+  FROM supervising_organizations
+ WHERE lifecycle = 'revoked' AND (state->'revocation'->>'revoked_on')::date >= current_date - 1826;
 WITH appended AS (
     INSERT INTO events (position, stream_id, version, id, type, time, data, actor, correlationid, causationid,
                         traceparent, prevhash, hash)
@@ -37,15 +31,19 @@ WITH appended AS (
                          ARRAY[md5('h' || :n) || md5('pgb' || :n)])
     RETURNING position)
 , published AS (INSERT INTO outbox (position) SELECT position FROM appended)
-SELECT pg_notify('titp_outbox', '');
+SELECT count(*) FROM appended;
 SELECT pg_advisory_xact_lock(hashtextextended(lpad(:n::text, 13, '0'), 1));
-SELECT organization_id FROM corporate_numbers
- WHERE number = lpad(:n::text, 13, '0') AND organization_id <> md5('pgb' || :n)::uuid
-   AND (scheme = 'titp' OR kind = 'implementing_organization' OR 'supervising_organization' = 'implementing_organization')
- LIMIT 1;
-INSERT INTO corporate_numbers (number, organization_id, kind, scheme)
-VALUES (lpad(:n::text, 13, '0'), md5('pgb' || :n)::uuid, 'supervising_organization', 'titp')
-    ON CONFLICT (number, scheme) DO NOTHING;
+WITH holder AS (
+    SELECT organization_id FROM corporate_numbers
+     WHERE number = lpad(:n::text, 13, '0') AND organization_id <> md5('pgb' || :n)::uuid
+       AND (scheme = 'titp' OR kind = 'implementing_organization' OR 'supervising_organization' = 'implementing_organization')
+     LIMIT 1)
+, claimed AS (
+    INSERT INTO corporate_numbers (number, organization_id, kind, scheme)
+    SELECT lpad(:n::text, 13, '0'), md5('pgb' || :n)::uuid, 'supervising_organization', 'titp'
+     WHERE NOT EXISTS (SELECT FROM holder)
+        ON CONFLICT (number, scheme) DO NOTHING)
+SELECT organization_id FROM holder;
 INSERT INTO supervising_organizations (id, name, corporate_number, prefecture, lifecycle, permit_type, expires_on,
                                        state, version)
 VALUES (md5('pgb' || :n)::uuid, 'Sakura Cooperative', lpad(:n::text, 13, '0'), '13', 'applied', NULL, NULL,
