@@ -71,6 +71,11 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default_factory=_default_http_port, ge=1, le=65535)
+    workers: int = Field(
+        1,
+        ge=1,
+        description="Worker processes serving the one HTTP port (shared/web/serve.py); 1: the service is one process",
+    )
 
     auth_jwks_url: str = Field(default_factory=_default_jwks_url)
     auth_issuer: str = Field("titp-dev", min_length=1)

@@ -49,11 +49,15 @@ log = logging.getLogger(__name__)
 RELAY_LOCK = 7_340_002  # advisory lock key (per database): one active relay per service
 
 
-async def _every(interval: float, chore: Chore, runner: CommandRunner) -> None:
+async def _every(interval: float, chore: Chore, runner: CommandRunner, relay: OutboxRelay) -> None:
     # The first round waits one interval too: a chore never races the service's first commands
     # (a checkpoint signed in the middle of them, say).
+    # Only the process whose relay leads (it holds the service's advisory lock) does a round: one process of the
+    # service does the chores, however many workers (TITP_WORKERS) and instances run. The others skip the round.
     while True:
         await asyncio.sleep(interval)
+        if not await _leading(relay):
+            continue
         try:
             await chore(runner)
         except Exception as exc:
@@ -62,6 +66,15 @@ async def _every(interval: float, chore: Chore, runner: CommandRunner) -> None:
                 log.warning("chore %s: the database is unavailable (%r); trying again in %.0fs", name, exc, interval)
             else:
                 log.exception("chore %s failed; trying again in %.0fs", name, interval)
+
+
+async def _leading(relay: OutboxRelay) -> bool:
+    """Whether this process's relay leads, waiting a little for it: a relay that has just started (or got its
+    connection back) takes the lock within about one poll interval, and its chores should not wait a whole round."""
+    deadline = time.monotonic() + 2 * relay.poll_interval
+    while not relay.is_leader and time.monotonic() < deadline:
+        await asyncio.sleep(min(0.05, relay.poll_interval))
+    return relay.is_leader
 
 
 class TopicCheck:
@@ -165,7 +178,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
             assert signing_key is not None
             app.state.sealer = Sealer(definition.name, signing_key)
             chores = [
-                asyncio.create_task(_every(interval, chore, runner))
+                asyncio.create_task(_every(interval, chore, runner, relay))
                 for interval, chore in [*definition.chores, (settings.checkpoint_interval_s, app.state.sealer)]
             ]
             log.info("%s ready", definition.name)
