@@ -76,8 +76,8 @@ def cpu_s(pid: int) -> float:
 
 
 def tree_cpu_s(pid: int) -> float:
-    """A server of processes (PostgreSQL): the parent's CPU, what its exited children used (cutime, cstime), and the
-    CPU of every child still running."""
+    """A server of processes (PostgreSQL, a service with TITP_WORKERS): the parent's CPU, what its exited children
+    used (cutime, cstime), and the CPU of every child still running."""
     fields = _stat(pid)
     total = sum(int(f) for f in fields[11:15])
     for entry in Path("/proc").iterdir():
@@ -113,7 +113,7 @@ def wrk(url: str, *, mode: str, expected: int, clients: int, seconds: float, ser
     stack = stack_pids()
     run = next(_runs)
     command = [WRK, "-t1", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--timeout", "30s", "-s", str(LUA), url]
-    before = (children_cpu_s(), cpu_s(server), tree_cpu_s(stack["postgres"]), cpu_s(stack["kafka"]))
+    before = (children_cpu_s(), tree_cpu_s(server), tree_cpu_s(stack["postgres"]), cpu_s(stack["kafka"]))
     out = subprocess.run(
         [*command, "--", mode, str(expected), str(run)],
         capture_output=True,
@@ -121,7 +121,7 @@ def wrk(url: str, *, mode: str, expected: int, clients: int, seconds: float, ser
         check=True,
         env={**os.environ, "BENCH_AUTHORIZATION": auth},
     ).stdout
-    after = (children_cpu_s(), cpu_s(server), tree_cpu_s(stack["postgres"]), cpu_s(stack["kafka"]))
+    after = (children_cpu_s(), tree_cpu_s(server), tree_cpu_s(stack["postgres"]), cpu_s(stack["kafka"]))
     line = next((line for line in out.splitlines() if line.startswith("BENCH ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no result: {out}")
@@ -271,14 +271,24 @@ async def run(seconds: float) -> dict:
 
         registry = Service("registry", registry_db, keys, label="http-registry")
         stack.callback(registry.stop)
+        # The same with two worker processes (TITP_WORKERS=2) on a database of its own.
+        registry_2 = Service(
+            "registry",
+            await stack.enter_async_context(database("http_registry_2")),
+            keys,
+            label="http-registry-2-workers",
+            env={"TITP_WORKERS": "2"},
+        )
+        stack.callback(registry_2.stop)
         peer = PeerApp("peer", folder, peer_db)
         stack.callback(peer.stop)
         bare = PeerApp("bare", folder)
         stack.callback(bare.stop)
-        await asyncio.gather(registry.ready(), peer.ready(), bare.ready())
+        await asyncio.gather(registry.ready(), registry_2.ready(), peer.ready(), bare.ready())
 
         targets = {
             "project": (registry.url + APPLY, "post", 201, registry.started.pid),
+            "project_2_workers": (registry_2.url + APPLY, "post", 201, registry_2.started.pid),
             "peer": (peer.url + APPLY, "post", 201, peer.process.pid),
             "bare": (bare.url + APPLY, "post", 201, bare.process.pid),
             "bare_healthz": (bare.url + "/healthz", "get", 200, bare.process.pid),
@@ -305,6 +315,12 @@ async def run(seconds: float) -> dict:
             project, peer_, bare_ = row["project"], row["peer"], row["bare"]
             row["ratios"] = {
                 "project_over_peer": ratio(project["requests_per_s"], peer_["requests_per_s"]),
+                "project_2_workers_over_peer": ratio(
+                    row["project_2_workers"]["requests_per_s"], peer_["requests_per_s"]
+                ),
+                "project_2_workers_over_project": ratio(
+                    row["project_2_workers"]["requests_per_s"], project["requests_per_s"]
+                ),
                 "project_over_bare": ratio(project["requests_per_s"], bare_["requests_per_s"]),
                 "peer_over_bare": ratio(peer_["requests_per_s"], bare_["requests_per_s"]),
                 "project_over_pgbench_apply": ratio(project["requests_per_s"], row["pgbench_apply"]["tps"]),
@@ -322,7 +338,7 @@ async def run(seconds: float) -> dict:
                 ),
             }
             rows.append(row)
-        for service in (registry, peer, bare):
+        for service in (registry, registry_2, peer, bare):
             service.stop()
 
         in_process: list[dict] = []

@@ -91,6 +91,12 @@ class ServiceSettings(BaseSettings):
     otel_sample_ratio: float = Field(1.0, ge=0, le=1)
 
     relay_poll_interval_s: float = Field(1.0, gt=0)
+    relay_linger_s: float = Field(
+        0.005,
+        ge=0,
+        le=1,
+        description="After a wake-up, how long the outbox relay lets more commits arrive before it reads the outbox",
+    )
     consumer_max_retries: int = Field(5, ge=0)
     consumer_group: str | None = Field(
         None, min_length=1, description="Default: <topic_prefix>titp.<service>, the group its Kafka identity may use"

@@ -150,6 +150,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
                 settings.kafka_bootstrap_servers,
                 lock_key=RELAY_LOCK,
                 poll_interval=settings.relay_poll_interval_s,
+                linger=settings.relay_linger_s,
             )
             app.state.relay = relay
             app.state.topic_check = TopicCheck(settings.kafka_bootstrap_servers, own_topic)

@@ -64,6 +64,8 @@ def test_a_bad_port_is_refused_naming_the_variable(monkeypatch):
         ("auth_hs256_secret", "short", "at least 32 bytes"),
         ("otel_exporter", "jaeger", "TITP_OTEL_EXPORTER"),
         ("relay_poll_interval_s", 0, "greater than 0"),
+        ("relay_linger_s", -0.001, "greater than or equal to 0"),
+        ("relay_linger_s", 5, "less than or equal to 1"),
         ("consumer_max_retries", -1, "greater than or equal to 0"),
         ("service_name", "registry", "Extra inputs are not permitted"),
     ],
