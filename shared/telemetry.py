@@ -143,12 +143,17 @@ def setup_telemetry(settings: ServiceSettings, app: "FastAPI | None" = None) -> 
     _sampler.ratio = ParentBased(TraceIdRatioBased(settings.otel_sample_ratio))
 
     if app is not None and not getattr(app, "_is_instrumented_by_opentelemetry", False):
-        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor  # the web edge's, not the core's
+        if settings.otel_exporter == "none":
+            if not getattr(app.state, "trace_context_only", False):
+                app.state.trace_context_only = True
+                app.add_middleware(RequestTraceContext)
+        else:
+            from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor  # the web edge's, not the core's
 
-        # One server span per request: not the probes, and no span per ASGI message ("http send"/"http receive").
-        FastAPIInstrumentor.instrument_app(
-            app, tracer_provider=provider, excluded_urls=UNTRACED_PATHS, exclude_spans=["receive", "send"]
-        )
+            # One server span per request: not the probes, and no span per ASGI message ("http send"/"http receive").
+            FastAPIInstrumentor.instrument_app(
+                app, tracer_provider=provider, excluded_urls=UNTRACED_PATHS, exclude_spans=["receive", "send"]
+            )
     # A span per query and per Kafka send only once something is exported: until then their wrappers would build
     # non-recording spans for nothing (the events carry the request's traceparent themselves).
     if settings.otel_exporter != "none":
@@ -156,6 +161,32 @@ def setup_telemetry(settings: ServiceSettings, app: "FastAPI | None" = None) -> 
             if not instrumentor.is_instrumented_by_opentelemetry:
                 instrumentor.instrument(tracer_provider=provider)
     return _exporter_slot.memory
+
+
+class RequestTraceContext:
+    """A service app's tracing while nothing is exported: each request (not the probes) gets a span of its own, a
+    non-recording one continuing the caller's `traceparent` or starting a trace, so its events and logs carry trace
+    ids as ever; without FastAPIInstrumentor's middleware, which reads the route, the headers and a dozen attributes
+    of every request for a span nobody records. With an exporter set at start-up the app is instrumented instead."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] in _UNTRACED:
+            await self.app(scope, receive, send)
+            return
+        traceparent = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"traceparent"), None)
+        with start_span(f"{scope['method']} {scope['path']}", traceparent=traceparent, kind=SpanKind.SERVER):
+            await self.app(scope, receive, send)
+
+
+_UNTRACED = frozenset(UNTRACED_PATHS.split(","))
+
+# FastAPI's own OpenTelemetry (`FastAPI(telemetry=...)`, on by default once a tracer provider is set, as here): a span
+# for each dependency, the endpoint and the serialization of every request, its own request metrics and log records.
+# The services trace with the middleware above or FastAPIInstrumentor and count with shared/web/metrics.py: off.
+FASTAPI_TELEMETRY_OFF: dict[str, Any] = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 
 
 def current_traceparent() -> str | None:

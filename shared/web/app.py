@@ -35,7 +35,7 @@ from shared.outbox import OutboxRelay
 from shared.service import Chore, ServiceDefinition
 from shared.settings import ServiceSettings
 from shared.store import EventStore
-from shared.telemetry import setup_logging, setup_telemetry
+from shared.telemetry import FASTAPI_TELEMETRY_OFF, setup_logging, setup_telemetry
 from shared.topics import dlq_topic, ensure_topics, service_topic
 from shared.web.auth import install_authentication, require_roles
 from shared.web.http import AsOf
@@ -204,6 +204,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
 
     setup_logging(settings)
     app = FastAPI(
+        telemetry=FASTAPI_TELEMETRY_OFF,  # type: ignore[arg-type]
         title=f"TITP {definition.name}",
         description=definition.description,
         version="1",

@@ -9,6 +9,7 @@ from opentelemetry.trace import SpanKind
 
 from shared.settings import load_settings
 from shared.telemetry import (
+    FASTAPI_TELEMETRY_OFF,
     context_from_traceparent,
     current_traceparent,
     setup_logging,
@@ -94,6 +95,34 @@ async def test_a_request_is_traced_and_continues_the_callers_trace(spans):
     server_spans = [span for span in spans.get_finished_spans() if span.kind is SpanKind.SERVER]
     assert len(server_spans) == 1
     assert server_spans[0].context.trace_id == 0x0AF7651916CD43DD8448EB211C80319C
+
+
+async def test_with_nothing_exported_a_request_still_continues_the_callers_trace_and_records_nothing(spans):
+    app = FastAPI(telemetry=FASTAPI_TELEMETRY_OFF)  # as create_service_app makes it
+
+    @app.get("/permits")
+    async def permits() -> dict:
+        return {"traceparent": current_traceparent()}
+
+    @app.get("/healthz")
+    async def healthz() -> dict:
+        return {"traceparent": current_traceparent()}
+
+    try:
+        assert setup_telemetry(load_settings("registry", otel_exporter="none"), app) is None
+        caller = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://titp.test") as client:
+            continued = (await client.get("/permits", headers={"traceparent": caller})).json()["traceparent"]
+            started = (await client.get("/permits")).json()["traceparent"]
+            probe = (await client.get("/healthz", headers={"traceparent": caller})).json()["traceparent"]
+    finally:
+        setup_telemetry(load_settings("registry", otel_exporter="memory"))
+    # The caller's trace, a span of the request's own (not the caller's), not sampled: nothing was recorded.
+    assert continued.split("-")[1] == "0af7651916cd43dd8448eb211c80319c"
+    assert continued.split("-")[2] != "b7ad6b7169203331" and continued.endswith("-00")
+    assert started.split("-")[1] not in ("0af7651916cd43dd8448eb211c80319c", "0" * 32)
+    assert probe is None  # the probes are not traced
+    assert spans.get_finished_spans() == ()
 
 
 async def test_one_span_per_request_and_none_for_the_probes(spans):
