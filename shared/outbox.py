@@ -119,6 +119,7 @@ class OutboxRelay:
         self.errors = 0
         self.last_error: str | None = None
         self._wake = asyncio.Event()
+        self.publishing = asyncio.Event()  # set while this relay leads with a producer started
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
@@ -190,15 +191,18 @@ class OutboxRelay:
                 try:
                     if producer is None:
                         producer = await self._start_producer()
+                        self.publishing.set()
                     sent = await self._publish_batch(producer)
                     delay = 0.2
                 except _ProducerSpent:
+                    self.publishing.clear()
                     await _stop_quietly(producer)
                     producer = None
                     continue
                 except (OSError, asyncio.TimeoutError, KafkaError) as exc:
                     # Broker trouble: keep the rows and the lock, drop the producer, retry.
                     self._failed(f"publishing to {self.topic}", exc, delay)
+                    self.publishing.clear()
                     if producer is not None:
                         await _stop_quietly(producer)
                         producer = None
@@ -214,6 +218,7 @@ class OutboxRelay:
                 if self.linger:
                     await asyncio.sleep(self.linger)
         finally:
+            self.publishing.clear()
             if producer is not None:
                 await _stop_quietly(producer)
             if self._acknowledged_positions:

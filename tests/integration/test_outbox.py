@@ -295,7 +295,7 @@ async def test_a_commit_in_the_leaders_process_wakes_it_without_a_notification(
     try:
         # A poll interval far beyond the reader's wait: only a wake-up can publish in time.
         async with TopicReader(kafka_bootstrap, topic) as reader, relay(poll_interval=120) as running:
-            await eventually(lambda: running.is_leader)
+            await asyncio.wait_for(running.publishing.wait(), 10)  # leading, with its producer started
             with store.committer_wakes() as committed:
                 [woken] = await append(pool, "org-woken", 0, "filed by a command")
                 committed()
@@ -303,6 +303,7 @@ async def test_a_commit_in_the_leaders_process_wakes_it_without_a_notification(
             await asyncio.sleep(0.5)  # what a notification would take to arrive
             assert heard == []
         assert event_ids(messages) == [str(woken.id)]
+        assert not running.publishing.is_set()  # stopped
         await eventually(lambda: outbox_is_empty(pool))
 
         # Check: with no relay of this process leading (or outside a waking committer), an append notifies.
