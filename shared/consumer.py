@@ -269,17 +269,36 @@ class Subscription:
                         await asyncio.wait_for(self._commit(consumer, list(self._pending)), timeout=5)
                     self._pending.clear()
                 # A broken consumer may not stop cleanly; the next one must start all the same.
-                with contextlib.suppress(Exception):
+                try:
                     await asyncio.wait_for(consumer.stop(), timeout=15)
+                except TimeoutError:
+                    # Said, because a member given up but still heartbeating can hold its group's rebalance.
+                    log.warning(
+                        "subscription %s: the consumer given up did not stop within 15s",
+                        self.group_id,
+                        extra={"group_id": self.group_id},
+                    )
+                except Exception:
+                    pass
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         quiet_since = time.monotonic()
+        unassigned_said = False
         while True:
             _check_fetcher(consumer)
             batch = await consumer.getmany(timeout_ms=1000)
             if batch:
                 quiet_since = time.monotonic()
             elif time.monotonic() - quiet_since > self.stall_after:
+                if not consumer.assignment() and not unassigned_said:
+                    # Legitimate with more members than partitions; else a rebalance held up (said once).
+                    unassigned_said = True
+                    log.warning(
+                        "subscription %s: no partition assigned after %.0fs",
+                        self.group_id,
+                        self.stall_after,
+                        extra={"group_id": self.group_id},
+                    )
                 await _check_not_stalled(consumer, self.stall_after)
                 quiet_since = time.monotonic()
             generation = self._generation
