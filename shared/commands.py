@@ -18,7 +18,7 @@ import orjson
 
 from shared.errors import ConflictError, NotFound, PreconditionFailed
 from shared.events import EventContext, EventPayload, RecordedEvent
-from shared.store import ConcurrencyError, EventStore, StreamHead, last_append
+from shared.store import ConcurrencyError, EventStore, StreamHead, appended_since
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +89,7 @@ class UnitOfWork:
     if_match: int | None = None
     # Streams loaded in this transaction, kept for a decision on the same stream: a command that checks a stream
     # (as another aggregate, say) and then decides on it reads it once. Dropped if anything was appended since.
-    opened: dict[str, tuple[list[RecordedEvent], StreamHead, int | None]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    opened: dict[str, tuple[list[RecordedEvent], StreamHead]] = field(default_factory=dict, compare=False, repr=False)
 
     async def decide(
         self, aggregate: Aggregate[S], stream_id: str, decide: Callable[[S], Sequence[EventPayload]]
@@ -105,15 +103,14 @@ class UnitOfWork:
             decide,
             self.context,
             if_match=self.if_match,
-            opened=opened[:2] if opened and opened[2] == last_append(opened[1]) else None,
+            opened=opened if opened and not appended_since(opened[1]) else None,
         )
 
     async def load(self, aggregate: Aggregate[S], stream_id: str, *, until: datetime | None = None) -> tuple[S, int]:
         if until is not None:
             return await self.runner.load(self.conn, aggregate, stream_id, until=until)
-        events, head = await self.runner.store.open_stream(self.conn, stream_id)
-        self.opened[stream_id] = (events, head, last_append(head))
-        return self.runner.fold(aggregate, events)
+        opened = self.opened[stream_id] = await self.runner.store.open_stream(self.conn, stream_id)
+        return self.runner.fold(aggregate, opened[0])
 
     def unpinned(self) -> UnitOfWork:
         """The same transaction for a further stream, which the caller's If-Match does not name."""

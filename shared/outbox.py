@@ -112,8 +112,8 @@ class OutboxRelay:
         self.linger = linger
         # Positions the broker acknowledged, deleted from the outbox by the relay's next read (one statement).
         self._acknowledged_positions: list[int] = []
+        self.leading = asyncio.Event()  # set while this relay holds the lock
         # Counters for metrics and health checks.
-        self.is_leader = False
         self.published = 0
         self.parked = 0
         self.errors = 0
@@ -121,6 +121,10 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self.publishing = asyncio.Event()  # set while this relay leads with a producer started
         self._task: asyncio.Task | None = None
+
+    @property
+    def is_leader(self) -> bool:
+        return self.leading.is_set()
 
     async def start(self) -> None:
         if self._task is None:
@@ -168,13 +172,13 @@ class OutboxRelay:
             # Listen before the first read, so no append between the two goes unnoticed.
             await leader_conn.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
             leader_conn.add_termination_listener(lambda *_: self._wake.set())
-            self.is_leader = True
+            self.leading.set()
             # This process's commands wake the relay themselves after their commit (EventStore.committer_wakes).
             self.store.wake_local_relay = self._wake.set
             log.info("outbox relay is the leader", extra={"topic": self.topic, "lock_key": self.lock_key})
             await self._publish_forever(leader_conn)
         finally:
-            self.is_leader = False
+            self.leading.clear()
             self.store.wake_local_relay = None
             # Closing the session releases the advisory lock for a standby.
             with contextlib.suppress(Exception):

@@ -63,17 +63,16 @@ _APPEND = f"""
 _APPEND_QUIETLY = _APPEND.replace("SELECT pg_notify($14, '')", "SELECT count(*) FROM appended")
 
 # Set by a committer that will wake this process's relay itself once its transaction commits (CommandRunner.run):
-# the appends inside it then skip `pg_notify`, whose queue every notifying commit takes in turn. Holds whether an
-# append relied on it.
-_committer_wakes: ContextVar[list[bool] | None] = ContextVar("committer_wakes", default=None)
+# the appends inside it then skip `pg_notify`, whose queue every notifying commit takes in turn.
+_committer_wakes: ContextVar[bool] = ContextVar("committer_wakes", default=False)
 
 
 @dataclass(frozen=True)
 class StreamHead:
     """Where an append goes: this transaction's first position (`pg_current_xact_id() << POSITION_BITS`),
-    the stream's version, last hash and position, the last position this transaction used if known, and
-    the database's clock when the head was read: an event's time (one clock per service, whichever
-    instance or host appends; never the Python process's clock)."""
+    the stream's version, last hash and position, the database's clock when the head was read: an event's time
+    (one clock per service, whichever instance or host appends; never the Python process's clock), and the last
+    position this transaction had used when the head was read, if known (see `appended_since`)."""
 
     base: int
     version: int
@@ -106,10 +105,10 @@ class _Positions:
 _positions = _Positions()
 
 
-def last_append(head: StreamHead) -> int | None:
-    """The last position this process appended at in the transaction `head` was read in, as far as it remembers:
-    an opened stream may be decided on later in its transaction only while this has not changed."""
-    return _positions.last.get(head.base)
+def appended_since(head: StreamHead) -> bool:
+    """Whether this process appended in the transaction of `head` after `head` was read (as far as it remembers):
+    then a stream opened earlier in the transaction must be read again before a decision on it."""
+    return _positions.last.get(head.base) != head.mine
 
 
 def _row(e: RecordedEvent) -> tuple:
@@ -187,11 +186,10 @@ class EventStore:
         connection); the caller calls what this yields once the transaction committed, which wakes the relay.
         Elsewhere (another process's relay leads, or none) the appends notify as ever. Should the leadership move
         in between, the new leader finds the events on its next poll (`TITP_RELAY_POLL_INTERVAL_S`)."""
-        relied: list[bool] = []
-        token = _committer_wakes.set(relied)
+        token = _committer_wakes.set(True)
 
         def committed() -> None:
-            if relied and self.wake_local_relay is not None:
+            if self.wake_local_relay is not None:
                 self.wake_local_relay()
 
         try:
@@ -210,12 +208,14 @@ class EventStore:
         )
         events = [_recorded(r, self.types.source) for r in rows if r["id"] is not None]
         last = events[-1] if events else None
+        base = rows[0]["base"]
         return events, StreamHead(
-            rows[0]["base"],
+            base,
             last.streamversion if last else 0,
             last.hash if last else None,
             last.position if last else None,
             rows[0]["now"],
+            _positions.last.get(base),
         )
 
     async def append(
@@ -278,12 +278,8 @@ class EventStore:
         try:
             # The events, their outbox rows and the relay's wake-up call in one statement; no call when the
             # committer wakes this process's leading relay itself.
-            relied = _committer_wakes.get()
-            quietly = relied is not None and self.wake_local_relay is not None
-            if relied is not None and quietly:
-                relied.append(True)
             columns = zip(*(_row(e) for e in recorded))
-            if quietly:
+            if _committer_wakes.get() and self.wake_local_relay is not None:
                 await conn.execute(_APPEND_QUIETLY, *columns)
             else:
                 await conn.execute(_APPEND, *columns, OUTBOX_CHANNEL)

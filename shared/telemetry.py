@@ -84,6 +84,7 @@ _exporter_slot = _ExporterSlot()
 _tracer_provider: TracerProvider | None = None
 # Requests nobody wants a trace of: the probes and the metrics scrape (FastAPIInstrumentor's excluded_urls).
 UNTRACED_PATHS = "/healthz,/readyz,/metrics"
+_UNTRACED = frozenset(UNTRACED_PATHS.split(","))
 
 
 class _WhileExported(Sampler):
@@ -180,8 +181,6 @@ class RequestTraceContext:
         with start_span(f"{scope['method']} {scope['path']}", traceparent=traceparent, kind=SpanKind.SERVER):
             await self.app(scope, receive, send)
 
-
-_UNTRACED = frozenset(UNTRACED_PATHS.split(","))
 
 # FastAPI's own OpenTelemetry (`FastAPI(telemetry=...)`, on by default once a tracer provider is set, as here): a span
 # for each dependency, the endpoint and the serialization of every request, its own request metrics and log records.

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -71,9 +71,8 @@ async def _every(interval: float, chore: Chore, runner: CommandRunner, relay: Ou
 async def _leading(relay: OutboxRelay) -> bool:
     """Whether this process's relay leads, waiting a little for it: a relay that has just started (or got its
     connection back) takes the lock within about one poll interval, and its chores should not wait a whole round."""
-    deadline = time.monotonic() + 2 * relay.poll_interval
-    while not relay.is_leader and time.monotonic() < deadline:
-        await asyncio.sleep(min(0.05, relay.poll_interval))
+    with suppress(TimeoutError):
+        await asyncio.wait_for(relay.leading.wait(), 2 * relay.poll_interval)
     return relay.is_leader
 
 

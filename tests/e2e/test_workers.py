@@ -211,7 +211,13 @@ def test_zero_workers_are_refused_by_the_settings(monkeypatch):
 
 class Relay:
     def __init__(self, is_leader: bool) -> None:
-        self.is_leader, self.poll_interval = is_leader, 0.01
+        self.leading, self.poll_interval = asyncio.Event(), 0.01
+        if is_leader:
+            self.leading.set()
+
+    @property
+    def is_leader(self) -> bool:
+        return self.leading.is_set()
 
 
 async def test_a_chore_runs_only_where_the_relay_leads():
@@ -232,7 +238,8 @@ async def test_a_chore_runs_only_where_the_relay_leads():
         await eventually(lambda: rounds["leader"] >= 3, message=lambda: f"rounds: {rounds}")
         assert rounds["standby"] == 0
         # The standby takes over (its relay got the lock): its chore runs from then on.
-        leader.is_leader, standby.is_leader = False, True
+        leader.leading.clear()
+        standby.leading.set()
         await eventually(lambda: rounds["standby"] >= 3, message=lambda: f"rounds: {rounds}")
     finally:
         for task in tasks:
