@@ -122,12 +122,15 @@ async def continue_chain(conn: asyncpg.Connection, event: RecordedEvent) -> None
             f" version {last['version']}"
         )
     await conn.execute(
-        "INSERT INTO inbox_streams (source, stream_id, version, hash) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (source, stream_id) DO UPDATE SET version = excluded.version, hash = excluded.hash",
+        "INSERT INTO inbox_streams (source, stream_id, version, hash, position, applied_at)"
+        " VALUES ($1, $2, $3, $4, $5, now())"
+        " ON CONFLICT (source, stream_id) DO UPDATE SET version = excluded.version, hash = excluded.hash,"
+        " position = excluded.position, applied_at = excluded.applied_at",
         event.source,
         event.subject,
         event.streamversion,
         event.hash,
+        event.position,
     )
 
 

@@ -38,8 +38,10 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asy
     )
 
 
-async def connect(dsn: str) -> asyncpg.Connection:
-    conn = await asyncpg.connect(dsn)
+async def connect(dsn: str, *, application_name: str | None = None) -> asyncpg.Connection:
+    """A connection of its own; `application_name` names it in pg_stat_activity (at most 63 bytes are kept)."""
+    settings = {"application_name": application_name} if application_name else None
+    conn = await asyncpg.connect(dsn, server_settings=settings)
     await _init_connection(conn)
     return conn
 

@@ -103,7 +103,9 @@ class OutboxRelay:
         batch: int = 500,
         ack_timeout: float = 10.0,
         producer_options: Mapping[str, Any] | None = None,
+        application_name: str | None = None,
     ) -> None:
+        self.application_name = application_name  # of the connection holding the lock: who leads, to pg_stat_activity
         self.pool, self.dsn, self.store, self.topic, self.bootstrap = pool, dsn, store, topic, bootstrap
         self.lock_key, self.poll_interval, self.batch, self.ack_timeout = lock_key, poll_interval, batch, ack_timeout
         self.producer_options = dict(producer_options or {})
@@ -165,7 +167,7 @@ class OutboxRelay:
 
     async def _lead(self) -> None:
         """Wait to become the leader, then publish until cancelled or the lock is lost."""
-        leader_conn = await connect(self.dsn)
+        leader_conn = await connect(self.dsn, application_name=self.application_name)
         try:
             while not await leader_conn.fetchval("SELECT pg_try_advisory_lock($1)", self.lock_key):
                 await asyncio.sleep(self.poll_interval)

@@ -15,6 +15,8 @@ import asyncpg
 
 from shared.commands import Aggregate, CommandRunner
 from shared.events import EventPayload, EventTypes, RecordedEvent
+from shared.settings import ServiceSettings
+from shared.topics import dlq_topic, service_topic
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -48,3 +50,26 @@ class ServiceDefinition:
         if not self.event_types.knows(first.type):
             return None
         return self.aggregates.get(self.event_types.model_of(first.type))
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """A service's topics and consumer group as its app wires them (topic prefix and settings applied)."""
+
+    service: str
+    topic: str
+    dlq: str
+    subscribed: tuple[str, ...]
+    group_id: str | None  # None: the service subscribes to nothing
+
+    @classmethod
+    def of(cls, definition: ServiceDefinition, settings: ServiceSettings) -> Wiring:
+        subscribed = tuple(settings.topic(topic) for topic in definition.subscribes_to)
+        return cls(
+            definition.name,
+            settings.topic(service_topic(definition.name)),
+            settings.topic(dlq_topic(definition.name)),
+            subscribed,
+            # Prefixed like the topics: the ACLs give a service's identity the groups <prefix>titp.<service>*.
+            (settings.consumer_group or settings.topic(f"titp.{definition.name}")) if subscribed else None,
+        )

@@ -25,11 +25,12 @@ from shared.audit import replay as replay_lib
 from shared.audit.asyncapi import asyncapi_document, render
 from shared.db import connect, create_pool
 from shared.events import EventTypes, format_time
-from shared.service import ServiceDefinition
+from shared.service import ServiceDefinition, Wiring
 from shared.settings import SERVICES, InvalidSettings, ServiceSettings, load_settings
 from shared.store import EventStore, ParkedEvent
 from shared.topics import dlq_topic, service_topic
 from shared.web import auth
+from shared.web import status as status_lib
 from shared.web.app import RELAY_LOCK
 from shared.web.http import point_in_time
 from shared.web.problems import InvalidParameter
@@ -388,21 +389,134 @@ def audit_as_of(
 
 
 @app.command("rebuild")
-def rebuild(service: ServiceChoice) -> None:
-    """Rebuild SERVICE's projections from its own store, while it keeps serving."""
+def rebuild(
+    service: ServiceChoice,
+    projection: Annotated[
+        list[str] | None,
+        typer.Option("--projection", "-p", help="Only this projection (repeat for several). Default: all of them."),
+    ] = None,
+) -> None:
+    """Rebuild SERVICE's projections (read models) from its own store, while it keeps serving.
+
+    Progress goes to stderr; the projections rebuilt, their streams and the log position they are at least as recent
+    as go to stdout."""
     settings = _settings(service.value)
     definition = _definition(settings)
+    known = replay_lib.projections(definition)
+    unknown = sorted(set(projection or ()) - set(known))
+    if unknown:
+        raise typer.BadParameter(
+            f"{', '.join(unknown)}: not a projection of {service.value} (it has: {', '.join(sorted(known))})",
+            param_hint="--projection",
+        )
 
     async def run() -> replay_lib.RebuildResult:
         pool = await create_pool(settings.migration_url(), max_size=2)  # as the owner: an operator's write
         try:
             with _progress() as progress:
-                return await replay_lib.rebuild(definition, pool, progress)
+                return await replay_lib.rebuild(definition, pool, progress, only=projection)
         finally:
             await pool.close()
 
-    result = asyncio.run(run())
-    typer.echo(f"{service.value}: {result.projected} streams projected again ({result.skipped} without a projection)")
+    result = _run(run())
+    typer.echo(
+        f"{service.value}: {result.projected} streams projected again, as of position {result.as_of_position or 0}"
+        f" ({result.skipped} streams of no projection rebuilt)"
+    )
+    for name in sorted(set(projection or known)):
+        typer.echo(f"{service.value}: {name}: {result.by_projection.get(name, 0)} streams projected again")
+
+
+@app.command("status")
+def status(
+    service: Annotated[list[ServiceChoice] | None, typer.Argument(help="Default: all four.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON array, one object per service.")] = False,
+) -> None:
+    """Show what each service is doing, read from its database and Kafka (the service need not run): the relay's
+    leader and backlog, the consumer group's lag per partition, the dead letters, the last checkpoint and the events
+    since, and what it has applied of each other service. The same is served at GET /v1/status.
+
+    Exit codes: 0 all was read; 1 some part could not be read (said under `problems`)."""
+    statuses = [asyncio.run(_status(_settings(name))) for name in _services(service)]
+    if as_json:
+        typer.echo(orjson.dumps([s.model_dump(mode="json") for s in statuses], option=orjson.OPT_INDENT_2))
+    else:
+        console = Console(soft_wrap=True)
+        for one in statuses:
+            _print_status(console, one)
+    if any(s.problems for s in statuses):
+        raise typer.Exit(1)
+
+
+async def _status(settings: ServiceSettings) -> status_lib.ServiceStatus:
+    wiring = Wiring.of(_definition(settings), settings)
+    return await status_lib.read_status(
+        wiring, settings.kafka_bootstrap_servers, settings.database_url, lock_key=RELAY_LOCK
+    )
+
+
+def _print_columns(console: Console, header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Rows under a header, in columns as wide as their widest cell, never cut (a table rich would fit to 80)."""
+    cells = [header, *[tuple(str(cell) for cell in row) for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    for row in cells:
+        console.print(
+            " " * 15 + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip(), markup=False
+        )
+
+
+def _print_status(console: Console, status: status_lib.ServiceStatus) -> None:
+    """One service's status as a few lines and tables, for a person at a terminal."""
+    console.print(f"[bold]{status.service}[/bold]  read {status.read_at:%Y-%m-%d %H:%M:%S} UTC")
+    relay = status.relay
+    if relay is not None:
+        leader = f"{relay.leader}, since {relay.leader_since:%Y-%m-%d %H:%M:%S}" if relay.leader_since else relay.leader
+        oldest = f", oldest {relay.oldest_unpublished_s:.1f} s old" if relay.oldest_unpublished_s is not None else ""
+        console.print(f"  relay        leader: {leader or 'NONE: nothing is published'}")
+        console.print(
+            f"               backlog {relay.backlog}{oldest}; parked {relay.parked};"
+            f" last position {relay.last_position}"
+        )
+    checkpoint = status.checkpoint
+    if checkpoint is not None:
+        console.print(
+            f"  checkpoint   #{checkpoint.version} through position {checkpoint.through_position}"
+            f" ({checkpoint.events} events), signed {checkpoint.signed_at:%Y-%m-%d %H:%M:%S};"
+            f" {status.unsealed} events since"
+        )
+    elif status.unsealed is not None:
+        console.print(f"  checkpoint   none yet; {status.unsealed} events unsealed")
+    if status.dead_letters is not None:
+        letters = status.dead_letters
+        console.print(f"  dead letters {letters.topic}: {letters.messages} messages, {letters.pending} not re-driven")
+    if status.consumer is not None:
+        console.print(f"  consumer     group {status.consumer.group}: lag {status.consumer.lag}")
+        _print_columns(
+            console,
+            ("topic", "partition", "committed", "end", "lag"),
+            [
+                (p.topic, p.partition, "-" if p.committed is None else p.committed, p.end, p.lag)
+                for p in status.consumer.partitions
+            ],
+        )
+    if status.sources:
+        console.print("  applied of the others")
+        _print_columns(
+            console,
+            ("source", "last position", "applied at", "streams"),
+            [
+                (
+                    s.source,
+                    "-" if s.last_position is None else s.last_position,
+                    f"{s.last_applied_at:%Y-%m-%d %H:%M:%S}" if s.last_applied_at else "-",
+                    s.streams,
+                )
+                for s in status.sources
+            ],
+        )
+    for problem in status.problems:
+        console.print(f"  [red]problem[/red]      {problem}")
+    console.print()
 
 
 # Dead letters: `titp dlq list|redrive`; the work is in shared/consumer.py.

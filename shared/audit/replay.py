@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
@@ -314,7 +314,11 @@ async def diff_read_models(
 class RebuildResult:
     service: str
     projected: int = 0
-    skipped: int = 0  # streams of no aggregate (checkpoints)
+    skipped: int = 0  # streams of no aggregate (checkpoints), or of a projection not asked for
+    # Streams projected again, by projection (the aggregate's name).
+    by_projection: dict[str, int] = field(default_factory=dict)
+    # The newest position of the log when the scan began: every read model rebuilt is at least that recent.
+    as_of_position: int | None = None
 
 
 @dataclass(frozen=True)
@@ -332,10 +336,15 @@ def _projection(folded: Folded) -> Callable[[asyncpg.Connection, str, Any, int],
 
 
 async def fold_streams(
-    definition: ServiceDefinition, conn: asyncpg.Connection, *, prefetch: int = 2000
+    definition: ServiceDefinition,
+    conn: asyncpg.Connection,
+    *,
+    prefetch: int = 2000,
+    only: Collection[Aggregate] | None = None,
 ) -> AsyncIterator[Folded]:
     """Every stream of the store folded to its current state: one scan in (stream, version) order, only the
-    columns a fold needs, one stream in memory at a time. Runs inside the caller's transaction (a cursor)."""
+    columns a fold needs, one stream in memory at a time. Runs inside the caller's transaction (a cursor).
+    With `only`, a stream of another aggregate is not folded (it comes as one of no aggregate)."""
     types = definition.event_types
     # Fetched `prefetch` rows at a time explicitly: iterating the cursor row by row would make the asyncpg
     # tracing instrumentation record a span per row.
@@ -348,6 +357,8 @@ async def fold_streams(
                     yield Folded(stream_id, aggregate, state, version)
                 stream_id = row[0]
                 aggregate = definition.aggregates.get(types.model_of(row[2])) if types.knows(row[2]) else None
+                if only is not None and aggregate not in only:
+                    aggregate = None
                 state = aggregate.initial if aggregate else None
             if aggregate is not None:
                 state = aggregate.evolve(state, types.parse(row[2], row[3]))
@@ -356,10 +367,21 @@ async def fold_streams(
         yield Folded(stream_id, aggregate, state, version)
 
 
+def projections(definition: ServiceDefinition) -> dict[str, Aggregate]:
+    """The service's projections by name: each aggregate that keeps a read model (`titp rebuild --projection`)."""
+    return {a.name: a for a in definition.aggregates.values() if a.project is not None}
+
+
 async def rebuild(
-    definition: ServiceDefinition, pool: asyncpg.Pool, progress: Progress = no_progress, *, batch: int = 500
+    definition: ServiceDefinition,
+    pool: asyncpg.Pool,
+    progress: Progress = no_progress,
+    *,
+    batch: int = 500,
+    only: Collection[str] | None = None,
 ) -> RebuildResult:
-    """Project every stream of the service's store again while it serves: one scan folds the streams
+    """Project every stream of the service's store again while it serves (or only those of the projections named
+    in `only`: KeyError for a name that is none of `projections(definition)`): one scan folds the streams
     (`fold_streams`), and their projections are written `batch` streams a transaction.
 
     A command that appends to a stream meanwhile projects it too; whichever commits second
@@ -367,11 +389,14 @@ async def rebuild(
     it again from a fresh read. (The command's own projection, if it comes after, waits on
     the row this transaction wrote and then writes the newer state.)
     """
+    known = projections(definition)
+    chosen = None if only is None else [known[name] for name in only]
     runner = CommandRunner(pool, EventStore(definition.event_types))
     result = RebuildResult(definition.name)
     async with pool.acquire() as conn:
         streams = await conn.fetchval("SELECT count(DISTINCT stream_id) FROM events")
-    advance = progress(f"{definition.name}: rebuilding projections", streams)
+    names = ", ".join(sorted(only)) if only is not None else "projections"
+    advance = progress(f"{definition.name}: rebuilding {names}", streams)
 
     async def project(folded: list[Folded]) -> None:
         async with pool.acquire() as conn, conn.transaction():
@@ -389,10 +414,14 @@ async def rebuild(
                     await _projection(moved)(conn, stream_id, state, version)
                     latest = await conn.fetchval("SELECT max(version) FROM events WHERE stream_id = $1", stream_id)
         result.projected += len(folded)
+        for f in folded:
+            assert f.aggregate is not None
+            result.by_projection[f.aggregate.name] = result.by_projection.get(f.aggregate.name, 0) + 1
 
     pending: list[Folded] = []
-    async with pool.acquire() as reader, reader.transaction(readonly=True):
-        async for folded in fold_streams(definition, reader):
+    async with pool.acquire() as reader, reader.transaction(readonly=True, isolation="repeatable_read"):
+        result.as_of_position = await reader.fetchval("SELECT max(position) FROM events")
+        async for folded in fold_streams(definition, reader, only=chosen):
             if folded.aggregate is None or folded.aggregate.project is None:
                 result.skipped += 1
             else:

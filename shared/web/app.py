@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -32,17 +34,18 @@ from shared.errors import NotFound
 from shared.events import RecordedEvent, verify_chain
 from shared.kafka import client_options
 from shared.outbox import OutboxRelay
-from shared.service import Chore, ServiceDefinition
+from shared.service import Chore, ServiceDefinition, Wiring
 from shared.settings import ServiceSettings
 from shared.store import EventStore
 from shared.telemetry import FASTAPI_TELEMETRY_OFF, setup_logging, setup_telemetry
-from shared.topics import dlq_topic, ensure_topics, service_topic
-from shared.web.auth import install_authentication, require_roles
+from shared.topics import ensure_topics
+from shared.web.auth import Role, install_authentication, require_roles
 from shared.web.http import AsOf
 from shared.web.metrics import install_metrics, oldest_transactions
 from shared.web.openapi import install_openapi, operation_id
 from shared.web.problems import ServiceUnavailable, install_problem_handlers
 from shared.web.security import install_security
+from shared.web.status import ServiceStatus, read_status
 
 log = logging.getLogger(__name__)
 
@@ -130,11 +133,10 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         try:
             # As the tables' owner; the pool serves as the app role, which the migrations grant to.
             await migrate_database(settings.migration_url(), definition.migrations, app_role=settings.app_role())
-            own_topic, dlq = settings.topic(service_topic(definition.name)), settings.topic(dlq_topic(definition.name))
-            subscribed = [settings.topic(topic) for topic in definition.subscribes_to]
+            wiring = app.state.wiring
             await ensure_topics(
                 settings.kafka_bootstrap_servers,
-                [own_topic, dlq, *subscribed],
+                [wiring.topic, wiring.dlq, *wiring.subscribed],
                 partitions=settings.topic_partitions,
                 replication=settings.topic_replication,
             )
@@ -145,17 +147,19 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
                 pool,
                 settings.database_url,
                 store,
-                own_topic,
+                wiring.topic,
                 settings.kafka_bootstrap_servers,
                 lock_key=RELAY_LOCK,
+                # Named so that `titp status` and GET /v1/status can say which instance leads (pg_stat_activity).
+                application_name=f"{definition.name} relay {socket.gethostname()} pid {os.getpid()}",
                 poll_interval=settings.relay_poll_interval_s,
                 linger=settings.relay_linger_s,
             )
             app.state.relay = relay
-            app.state.topic_check = TopicCheck(settings.kafka_bootstrap_servers, own_topic)
+            app.state.topic_check = TopicCheck(settings.kafka_bootstrap_servers, wiring.topic)
             await relay.start()
             subscription = None
-            if definition.subscribes_to and definition.on_event:
+            if wiring.group_id and definition.on_event:
                 handler = definition.on_event
 
                 async def on_event(conn: asyncpg.Connection, event: RecordedEvent) -> None:
@@ -165,12 +169,11 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
                     definition.name,
                     pool,
                     settings.kafka_bootstrap_servers,
-                    subscribed,
+                    list(wiring.subscribed),
                     on_event,
-                    dlq_topic=dlq,
+                    dlq_topic=wiring.dlq,
                     max_retries=settings.consumer_max_retries,
-                    # Prefixed like the topics: the ACLs give a service's identity the groups <prefix>titp.<service>*.
-                    group_id=settings.consumer_group or settings.topic(f"titp.{definition.name}"),
+                    group_id=wiring.group_id,
                 )
                 await subscription.start()
             app.state.subscription = subscription
@@ -212,11 +215,13 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         generate_unique_id_function=operation_id,
     )
     app.state.settings, app.state.definition = settings, definition
+    app.state.wiring = Wiring.of(definition, settings)
     install_problem_handlers(app)
     install_authentication(app, settings)
     install_security(app, settings)
     app.state.span_exporter = setup_telemetry(settings, app)  # set only for otel_exporter=memory
     app.include_router(health_router)
+    app.include_router(status_router)
     app.include_router(audit_router)
     install_asyncapi(app, definition.event_types, settings)
     for router in definition.routers:
@@ -369,6 +374,23 @@ class SigningKeys(BaseModel):
 def _as_json(body: dict[str, Any]) -> Response:
     # The events go out exactly as stored (no re-serialisation through the models): their bytes are hashed.
     return Response(orjson.dumps(body), media_type="application/json")
+
+
+status_router = APIRouter(
+    tags=["health"], dependencies=[Depends(require_roles(Role.OTIT, Role.IMMIGRATION, Role.AUDITOR, Role.ADMIN))]
+)
+
+
+@status_router.get("/v1/status", response_model=ServiceStatus)
+async def service_status(request: Request) -> ServiceStatus:
+    """What this service is doing (as `titp status` shows it): the relay's leader and backlog, the consumer
+    group's lag per partition, the dead letters, the last checkpoint and the events since, and per other service
+    the newest position of its log applied here. A part that cannot be read now is null, and `problems` says why."""
+    state = request.app.state
+    status = await read_status(state.wiring, state.settings.kafka_bootstrap_servers, state.pool, lock_key=RELAY_LOCK)
+    if status.relay is not None:
+        status.relay.this_instance_leads = state.relay.is_leader
+    return status
 
 
 audit_router = APIRouter(prefix="/v1/audit", tags=["audit"], dependencies=[Depends(require_roles("auditor", "admin"))])

@@ -18,17 +18,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import TopicPartition
 from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.consumer import redrive_group
-from shared.kafka import client_options
-from shared.topics import dlq_topic
+from shared.web.status import read_kafka
 
 log = logging.getLogger(__name__)
 
@@ -125,40 +122,9 @@ class ServiceMetrics:
         self.sample = sample
 
     async def _read_kafka(self, state, sample: Sample) -> None:
-        bootstrap = state.settings.kafka_bootstrap_servers
-        subscription = state.subscription
-        dlq = subscription.dlq_topic if subscription else dlq_topic(self.service)
-        topics = [*(subscription.topics if subscription else ()), dlq]
-        admin = AIOKafkaAdminClient(**client_options(bootstrap))
-        consumer = AIOKafkaConsumer(**client_options(bootstrap), enable_auto_commit=False)
-        await admin.start()
-        try:
-            await consumer.start()
-            partitions = [
-                TopicPartition(d["topic"], p["partition"])
-                for d in await admin.describe_topics(topics)
-                if d["error_code"] == 0
-                for p in d["partitions"]
-            ]
-            begin = await consumer.beginning_offsets(partitions)
-            end = await consumer.end_offsets(partitions)
-            redriven = await _committed(admin, redrive_group(dlq))
-            committed = await _committed(admin, subscription.group_id) if subscription else {}
-        finally:
-            await consumer.stop()
-            await admin.close()
-        for tp in partitions:
-            if tp.topic == dlq:
-                sample.dlq_messages += end[tp] - begin[tp]
-                sample.dlq_pending += end[tp] - max(redriven.get(tp, 0), begin[tp])
-            else:
-                # A partition the group never committed is read from its beginning.
-                sample.lag[tp] = end[tp] - max(committed.get(tp, 0), begin[tp])
-
-
-async def _committed(admin: AIOKafkaAdminClient, group_id: str) -> dict[TopicPartition, int]:
-    offsets = await admin.list_consumer_group_offsets(group_id)
-    return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
+        reading = await read_kafka(state.settings.kafka_bootstrap_servers, state.wiring)
+        sample.dlq_messages, sample.dlq_pending = reading.dead_letters.messages, reading.dead_letters.pending
+        sample.lag = {TopicPartition(p.topic, p.partition): p.lag for p in reading.partitions}
 
 
 class _ReadAtScrape(Collector):

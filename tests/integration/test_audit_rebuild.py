@@ -7,7 +7,7 @@ import asyncio
 from services.registry.app import create_app
 from shared.audit.log import log_from_database
 from shared.audit.replay import diff_read_models, replay_service
-from tests.helpers import grant, permit_application, post
+from tests.helpers import grant, implementing_registration, permit_application, post
 from tests.integration.test_audit_tamper import titp
 
 SO = "/v1/supervising-organizations"
@@ -52,3 +52,49 @@ async def test_a_rebuild_repairs_drifted_read_models_while_officers_keep_working
     shown = (await client.get(f"{SO}/{ids[0]}", headers=otit)).json()
     assert (shown["name"], shown["version"]) == ("Sakura Cooperative", 2)
     assert (await client.get(f"{SO}/{ids[1]}", headers=otit)).status_code == 200
+
+
+async def test_a_rebuild_of_one_projection_leaves_the_others_as_they_are(
+    fresh_database, service_settings, run_service, token, unique
+):
+    app = create_app(service_settings("registry", fresh_database, topic_prefix=f"test-rebuild-one-{unique}."))
+    client = await run_service(app)
+    otit = token("otit")
+    cooperative = (await post(client, SO, permit_application(), otit, 201))["id"]
+    registration = implementing_registration(training_type="a")
+    employer = (await post(client, "/v1/implementing-organizations", registration, otit, 201))["id"]
+    async with app.state.pool.acquire() as conn:
+        await conn.execute("UPDATE supervising_organizations SET name = 'Drifted' WHERE id = $1", cooperative)
+        await conn.execute("UPDATE implementing_organizations SET name = 'Drifted' WHERE id = $1", employer)
+        newest = await conn.fetchval("SELECT max(position) FROM events")
+    assert await names(app, cooperative, employer) == ("Drifted", "Drifted")
+
+    code, out, err = await titp(
+        "rebuild", "registry", "--projection", "supervising-organization", TITP_DATABASE_URL=fresh_database
+    )
+    assert code == 0, err
+    # Check: it says what it rebuilt, and the position of the log the read models are now at least as recent as.
+    assert out.splitlines() == [
+        f"registry: 1 streams projected again, as of position {newest} (1 streams of no projection rebuilt)",
+        "registry: supervising-organization: 1 streams projected again",
+    ]
+    assert "rebuilding supervising-organization" in err  # the progress, on stderr
+    # Check: that projection's rows are repaired; the other's are untouched.
+    assert await names(app, cooperative, employer) == ("Sakura Cooperative", "Drifted")
+
+    # A name that is no projection of the service: refused, naming those it has; nothing rebuilt.
+    code, out, err = await titp("rebuild", "registry", "--projection", "trainee", TITP_DATABASE_URL=fresh_database)
+    assert code == 2 and out == ""
+    assert "trainee: not a projection of registry" in err and "implementing-organization" in err
+    assert await names(app, cooperative, employer) == ("Sakura Cooperative", "Drifted")
+
+
+async def names(app, cooperative: str, employer: str) -> tuple[str, str]:
+    """The names the two read models hold (the column lists filter on)."""
+    async with app.state.pool.acquire() as conn:
+        return await conn.fetchrow(
+            "SELECT (SELECT name FROM supervising_organizations WHERE id = $1),"
+            " (SELECT name FROM implementing_organizations WHERE id = $2)",
+            cooperative,
+            employer,
+        )

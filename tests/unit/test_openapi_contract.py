@@ -116,6 +116,7 @@ def test_each_route_declares_the_errors_it_can_answer_by_what_it_is():
         ("GET", "/v1/audit/streams/{stream_id}"): ["200", "401", "403", "404", "422", "503"],
         ("GET", "/v1/audit/verify"): ["200", "401", "403", "503"],
         ("GET", "/v1/audit/public-key"): ["200", "401", "403", "503"],
+        ("GET", "/v1/status"): ["200", "401", "403", "503"],
         # A command creating a record: 404 only because the route declares it (its body names another record).
         ("POST", "/v1/things"): ["201", "401", "403", "404", "409", "412", "413", "422", "429", "503"],
         ("POST", "/v1/things/{id}/rename"): ["200", "401", "403", "404", "409", "412", "413", "422", "429", "503"],
