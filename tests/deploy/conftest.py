@@ -1,11 +1,15 @@
 """What the deployment tests share: the files under test and the settings they must agree with."""
 
+import functools
 import importlib
 import importlib.util
+import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic_settings import BaseSettings
@@ -15,10 +19,43 @@ from shared.settings import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_STACK = ROOT / "deploy" / "local" / "stack.sh"
+K8S = ROOT / "deploy" / "k8s"
+# kustomize itself, built from the Go module proxy: the newest release whose go.mod the Go here accepts
+# (v5.8.3 asks for Go 1.27). TITP_KUSTOMIZE names a kustomize binary to use instead.
+KUSTOMIZE = "sigs.k8s.io/kustomize/kustomize/v5@v5.8.2"
 
 
 def load_yaml_documents(path: Path) -> list[dict]:
     return [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
+
+
+@functools.cache
+def kustomize() -> Path:
+    """The kustomize binary: $TITP_KUSTOMIZE, or KUSTOMIZE built once into .data/tools by `go install`."""
+    if given := os.environ.get("TITP_KUSTOMIZE"):
+        return Path(given)
+    folder = ROOT / ".data" / "tools" / KUSTOMIZE.replace("/", "_").replace("@", "-")
+    binary = folder / "kustomize"
+    if not binary.exists():
+        go = shutil.which("go")
+        if go is None:
+            pytest.fail(f"deploy/k8s is rendered by kustomize: install Go to build {KUSTOMIZE} or set TITP_KUSTOMIZE")
+        built = subprocess.run(
+            [go, "install", KUSTOMIZE],
+            env={**os.environ, "GOBIN": str(folder)},
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
+        assert built.returncode == 0, f"go install {KUSTOMIZE}:\n{built.stderr}"
+    return binary
+
+
+def kustomize_build(folder: Path) -> list[dict]:
+    """`kustomize build folder`: the objects `kubectl apply -k folder` would send."""
+    built = subprocess.run([str(kustomize()), "build", str(folder)], capture_output=True, text=True, timeout=120)
+    assert built.returncode == 0, f"kustomize build {folder}:\n{built.stderr}"
+    return [doc for doc in yaml.safe_load_all(built.stdout) if doc is not None]
 
 
 def local_stack_variable(name: str) -> str:

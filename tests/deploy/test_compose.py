@@ -10,6 +10,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from shared.settings import SERVICES, load_settings
+from shared.web.auth import ensure_dev_keys
 from tests.deploy.conftest import (
     ROOT,
     grant_lines,
@@ -66,6 +67,23 @@ def test_dependencies_volumes_and_mounted_files_exist(compose):
             elif not source.startswith("./.data/"):  # created by `titp dev-token`
                 assert source in compose["volumes"], f"{name} uses undeclared volume {source}"
     assert {n for n, s in services.items() if "healthcheck" not in s} == NO_HEALTHCHECK
+
+
+def test_the_services_see_the_dev_issuers_public_keys_and_not_its_signing_key(compose, tmp_path):
+    ensure_dev_keys(tmp_path / "dev-keys")  # what `titp dev-token` writes into .data/dev-keys
+    for name in SERVICES:
+        service = compose["services"][name]
+        seen = {}  # path in the container -> the file's text
+        for volume in service.get("volumes", []):
+            source, target = volume.split(":")[:2]
+            if source.startswith("./.data/dev-keys"):
+                on_host = tmp_path / source.removeprefix("./.data/")
+                files = sorted(on_host.iterdir()) if on_host.is_dir() else [on_host]
+                for file in files:
+                    seen[target if file == on_host else f"{target}/{file.name}"] = file.read_text()
+        jwks = service["environment"]["TITP_AUTH_JWKS_URL"].removeprefix("file://")
+        assert list(seen) == [jwks], name
+        assert "PRIVATE KEY" not in seen[jwks] and json.loads(seen[jwks])["keys"]
 
 
 def test_the_four_services_run_from_one_image_with_settings_they_accept(compose):

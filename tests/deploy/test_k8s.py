@@ -1,9 +1,12 @@
-"""deploy/k8s without a cluster: every manifest valid by its schema — Kubernetes' own (kubernetes-validate,
-strict) for built-in kinds, the CRD schemas in deploy/schemas for Strimzi and CloudNativePG — and in step
-with the services and the local stack: probes, autoscaling, disruption budgets, topics kept forever with
-replication 3 and min ISR 2, the local Kafka version, settings the services accept."""
+"""deploy/k8s without a cluster, rendered by kustomize itself as `kubectl apply -k` would: every object valid by
+its schema — Kubernetes' own (kubernetes-validate, strict) for built-in kinds, the operators' own CRDs of the
+pinned releases in deploy/schemas for Strimzi, CloudNativePG and Prometheus Operator — and in step with the
+services and the local stack: probes, autoscaling, disruption budgets, topics kept forever with replication 3
+and min ISR 2, the local Kafka version, settings the services accept, one Kafka user a service with its ACLs,
+keys from Secrets, a ServiceMonitor and NetworkPolicies."""
 
 import copy
+import re
 from pathlib import Path
 
 import jsonschema
@@ -14,7 +17,9 @@ from shared.kafka import service_acls
 from shared.settings import SERVICES, load_settings
 from shared.topics import dlq_topic, service_topic
 from tests.deploy.conftest import (
+    K8S,
     ROOT,
+    kustomize_build,
     load_yaml_documents,
     local_stack_variable,
     settings_fields,
@@ -22,19 +27,22 @@ from tests.deploy.conftest import (
     unknown_titp_variables,
 )
 
-K8S = ROOT / "deploy" / "k8s"
 SCHEMAS = ROOT / "deploy" / "schemas"
 KUBERNETES_VERSION = "1.33"  # the oldest minor version the manifests must run on
+OVERLAYS = sorted(path.parent for path in (K8S / "overlays").glob("*/kustomization.yaml"))
+# What the template deploy/k8s/service calls the service, before components/service-name puts the name in.
+TEMPLATE_NAME = re.compile(r"^service(-|$)|titp[._-]service\b|services\.service\.")
 
 
 def crd_schemas() -> dict[tuple[str, str], dict]:
-    """(apiVersion, kind) -> the openAPIV3Schema of every CRD version in deploy/schemas."""
+    """(apiVersion, kind) -> the openAPIV3Schema of every served version of a CRD in deploy/schemas."""
     schemas = {}
     for path in sorted(SCHEMAS.glob("*.crd.yaml")):
         for crd in load_yaml_documents(path):
             for version in crd["spec"]["versions"]:
-                key = (f"{crd['spec']['group']}/{version['name']}", crd["spec"]["names"]["kind"])
-                schemas[key] = strict(version["schema"]["openAPIV3Schema"])
+                if version["served"]:
+                    key = (f"{crd['spec']['group']}/{version['name']}", crd["spec"]["names"]["kind"])
+                    schemas[key] = strict(version["schema"]["openAPIV3Schema"])
     return schemas
 
 
@@ -61,15 +69,6 @@ def strict(schema: dict) -> dict:
     return schema
 
 
-def manifests() -> list[tuple[str, dict]]:
-    return [
-        (path.name, doc)
-        for path in sorted(K8S.glob("*.yaml"))
-        if path.name != "kustomization.yaml"
-        for doc in load_yaml_documents(path)
-    ]
-
-
 def problems(doc: dict, schemas: dict) -> list[str]:
     key = (doc.get("apiVersion"), doc.get("kind"))
     if key in schemas:
@@ -87,50 +86,120 @@ def problems(doc: dict, schemas: dict) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def by_kind() -> dict[str, dict[str, dict]]:
-    """kind -> name -> the manifest."""
+def rendered() -> list[dict]:
+    """`kubectl apply -k deploy/k8s`: the default environment."""
+    return kustomize_build(K8S)
+
+
+@pytest.fixture(scope="module")
+def by_kind(rendered) -> dict[str, dict[str, dict]]:
+    """kind -> name -> the object."""
     found: dict[str, dict[str, dict]] = {}
-    for _, doc in manifests():
+    for doc in rendered:
+        assert doc["metadata"]["name"] not in found.get(doc["kind"], {}), doc["metadata"]["name"]
         found.setdefault(doc["kind"], {})[doc["metadata"]["name"]] = doc
     return found
 
 
-def test_every_manifest_is_valid_by_its_schema():
-    schemas = crd_schemas()
-    assert {kind for _, kind in schemas} == {"Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser", "Cluster"}
-    found = {f"{name} {doc['kind']}/{doc['metadata']['name']}": problems(doc, schemas) for name, doc in manifests()}
-    assert {where: errors for where, errors in found.items() if errors} == {}
-    assert len(found) > 20
+@pytest.fixture(scope="module")
+def schemas() -> dict[tuple[str, str], dict]:
+    return crd_schemas()
 
 
-def test_a_misspelt_or_mistyped_field_is_refused():
-    schemas = crd_schemas()
-    ((_, deployment),) = [(n, d) for n, d in manifests() if d["kind"] == "Deployment"][:1]
-    ((_, topic),) = [(n, d) for n, d in manifests() if d["kind"] == "KafkaTopic"][:1]
-    ((_, cluster),) = [(n, d) for n, d in manifests() if d["kind"] == "Cluster"][:1]
+def test_the_crds_are_the_pinned_releases_and_serve_what_the_manifests_use(schemas):
+    assert set(schemas) == {
+        ("kafka.strimzi.io/v1", "Kafka"),
+        ("kafka.strimzi.io/v1", "KafkaNodePool"),
+        ("kafka.strimzi.io/v1", "KafkaTopic"),
+        ("kafka.strimzi.io/v1", "KafkaUser"),
+        ("postgresql.cnpg.io/v1", "Cluster"),
+        ("monitoring.coreos.com/v1", "ServiceMonitor"),
+    }
+    pinned = (SCHEMAS / "update.sh").read_text()
+    for path in SCHEMAS.glob("*.crd.yaml"):
+        first = path.read_text().splitlines()[0]
+        # "# <owner/repo> <tag> <path>, unchanged below this line (...)": the tag is the one update.sh pins.
+        match = re.fullmatch(r"# (\S+)/(\S+) (\S+) (\S+), unchanged below this line \(.+\)", first)
+        assert match, f"{path.name} must say where it comes from: {first}"
+        assert re.search(rf"^\w+={re.escape(match.group(3))} ", pinned, re.MULTILINE), f"{path.name}: {first}"
+        [crd] = load_yaml_documents(path)
+        assert crd["metadata"]["name"] == f"{crd['spec']['names']['plural']}.{crd['spec']['group']}"
+
+
+def test_every_object_of_every_environment_is_valid_by_its_schema(rendered, schemas):
+    for environment, docs in [("deploy/k8s", rendered)] + [(str(o), kustomize_build(o)) for o in OVERLAYS]:
+        found = {f"{doc['kind']}/{doc['metadata']['name']}": problems(doc, schemas) for doc in docs}
+        assert {where: errors for where, errors in found.items() if errors} == {}, environment
+        assert len(found) == len(docs) == 49, environment
+
+
+def test_a_misspelt_mistyped_or_outdated_object_is_refused(by_kind, schemas):
+    deployment = by_kind["Deployment"]["registry"]
     typo = copy.deepcopy(deployment)
-    typo["spec"]["template"]["spec"]["containers"][0]["readinesProbe"] = typo["spec"]["template"]["spec"]["containers"][
-        0
-    ].pop("readinessProbe")
+    [main] = typo["spec"]["template"]["spec"]["containers"]
+    main["readinesProbe"] = main.pop("readinessProbe")
     assert problems(typo, schemas)
-    typo = copy.deepcopy(topic)
+    typo = copy.deepcopy(by_kind["KafkaTopic"]["titp-registry-v1"])
     typo["spec"]["replica"] = typo["spec"].pop("replicas")
     assert problems(typo, schemas)
-    wrong = copy.deepcopy(cluster)
+    typo = copy.deepcopy(by_kind["KafkaUser"]["registry"])
+    typo["spec"]["authorization"]["acls"][0]["operation"] = "Write"  # removed in kafka.strimzi.io/v1
+    assert problems(typo, schemas)
+    wrong = copy.deepcopy(by_kind["Cluster"]["registry-db"])
     wrong["spec"]["instances"] = "three"
     assert problems(wrong, schemas)
+    typo = copy.deepcopy(by_kind["ServiceMonitor"]["registry"])
+    typo["spec"]["endpoint"] = typo["spec"].pop("endpoints")
+    assert problems(typo, schemas)
+    # Strimzi 1.0 and later serve kafka.strimzi.io/v1 only: a v1beta2 object has no schema, as it has no API.
+    old = copy.deepcopy(by_kind["Kafka"]["titp"]) | {"apiVersion": "kafka.strimzi.io/v1beta2"}
+    assert problems(old, schemas)
 
 
-def test_kustomization_lists_every_manifest_file():
-    [kustomization] = load_yaml_documents(K8S / "kustomization.yaml")
-    assert sorted(kustomization["resources"]) == sorted(
-        p.name for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml"
-    )
-    assert all(
-        doc["metadata"].get("namespace", kustomization["namespace"]) == kustomization["namespace"]
-        for _, doc in manifests()
-        if doc["kind"] != "Namespace"
-    )
+def test_the_kustomization_yields_every_object_once_each_service_named_in_full(by_kind, rendered):
+    expected = {
+        ("Namespace", "titp"),
+        ("ConfigMap", "titp-config"),
+        ("Kafka", "titp"),
+        ("KafkaNodePool", "nodes"),
+        ("KafkaUser", "titp-admin"),
+    }
+    for name in SERVICES:
+        for kind in ("Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ServiceMonitor"):
+            expected.add((kind, name))
+        expected |= {("NetworkPolicy", name), ("NetworkPolicy", f"{name}-db"), ("Cluster", f"{name}-db")}
+        expected |= {("KafkaTopic", f"titp-{name}-v1"), ("KafkaTopic", f"titp-{name}-dlq"), ("KafkaUser", name)}
+    assert {(doc["kind"], doc["metadata"]["name"]) for doc in rendered} == expected
+    assert all(doc["metadata"]["namespace"] == "titp" for doc in rendered if doc["kind"] != "Namespace")
+    assert "Secret" not in by_kind  # keys and passwords are made in the cluster, never committed
+
+    # Nothing is left as the template wrote it ("service", "service-db", "titp.service.v1", ...).
+    def strings(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield key
+                yield from strings(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from strings(value)
+        elif isinstance(node, str):
+            yield node
+
+    assert [s for doc in rendered for s in strings(doc) if TEMPLATE_NAME.search(s)] == []
+
+
+def test_every_file_under_deploy_k8s_is_used_by_a_kustomization():
+    used = set()
+    for kustomization in K8S.rglob("kustomization.yaml"):
+        [spec] = load_yaml_documents(kustomization)
+        assert spec["apiVersion"].startswith("kustomize.config.k8s.io/")
+        for entry in spec.get("resources", []) + spec.get("components", []):
+            path = (kustomization.parent / entry).resolve()
+            assert path.exists(), f"{kustomization}: {entry}"
+            used.add(path / "kustomization.yaml" if path.is_dir() else path)
+    files = {path.resolve() for path in K8S.rglob("*.yaml")}
+    roots = {K8S / "kustomization.yaml", *(overlay / "kustomization.yaml" for overlay in OVERLAYS)}
+    assert files - used == {root.resolve() for root in roots}
 
 
 def container(deployment: dict) -> dict:
@@ -138,11 +207,13 @@ def container(deployment: dict) -> dict:
     return one
 
 
-def test_each_service_is_probed_sized_autoscaled_and_kept_available(by_kind):
+def test_each_service_is_probed_sized_autoscaled_kept_available_and_scraped(by_kind):
     for name in SERVICES:
         deployment = by_kind["Deployment"][name]
         labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert deployment["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": name}
         main = container(deployment)
+        assert main["name"] == name and main["image"] == "titp:0.1.0"
         assert main["args"] == [f"services.{name}.app:create_app"]
         assert main["readinessProbe"]["httpGet"]["path"] == "/readyz"
         assert main["livenessProbe"]["httpGet"]["path"] == "/healthz"
@@ -157,6 +228,16 @@ def test_each_service_is_probed_sized_autoscaled_and_kept_available(by_kind):
         budget = by_kind["PodDisruptionBudget"][name]
         assert budget["spec"]["selector"]["matchLabels"].items() <= labels.items()
         assert budget["spec"]["minAvailable"] < autoscaler["spec"]["minReplicas"]
+        # Prometheus Operator finds the Service by its labels and scrapes /metrics on its named port.
+        monitor = by_kind["ServiceMonitor"][name]
+        assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+        assert [(e["port"], e["path"]) for e in monitor["spec"]["endpoints"]] == [("http", "/metrics")]
+        assert {p["name"] for p in service["spec"]["ports"]} >= {"http"}
+
+
+def expand(value: str, env: dict[str, str]) -> str:
+    """$(NAME) as Kubernetes expands it in a container's env: only from variables defined before."""
+    return re.sub(r"\$\((\w+)\)", lambda m: env[m.group(1)], value)
 
 
 def test_services_get_settings_they_accept_and_their_own_database(by_kind):
@@ -180,22 +261,106 @@ def test_services_get_settings_they_accept_and_their_own_database(by_kind):
         assert app_role["name"] != cluster["spec"]["bootstrap"]["initdb"]["owner"]
         assert not any(app_role[a] for a in ("superuser", "createdb", "createrole", "replication"))
         assert env["DB_APP_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == app_role["passwordSecret"]["name"]
+        # Host, port and database from the operator's <cluster>-app secret, as CloudNativePG writes them
+        # (pkg/specs/secrets.go: host <cluster>-rw, port 5432, dbname the initdb database).
         cluster_name = cluster["metadata"]["name"]
-        assert env["TITP_DATABASE_URL"]["value"] == (
-            f"postgresql://{app_role['name']}:$(DB_APP_PASSWORD)@{cluster_name}-rw:5432/titp_{name}"
-        )
+        operator_wrote = {"host": f"{cluster_name}-rw", "port": "5432", "dbname": f"titp_{name}"}
+        known = {"DB_APP_PASSWORD": "secret"}
+        for variable, key in (("DB_HOST", "host"), ("DB_PORT", "port"), ("DB_NAME", "dbname")):
+            assert env[variable]["valueFrom"]["secretKeyRef"] == {"name": f"{cluster_name}-app", "key": key}
+            known[variable] = operator_wrote[key]
+        order = [e["name"] for e in main["env"]]
+        assert all(order.index(v) < order.index("TITP_DATABASE_URL") for v in known)
+        url = expand(env["TITP_DATABASE_URL"]["value"], known)
+        assert url == f"postgresql://{app_role['name']}:secret@{cluster_name}-rw:5432/titp_{name}"
         assert cluster["spec"]["instances"] >= 3
         assert cluster["spec"]["imageName"].endswith(":15")  # as the local stack and docker-compose.yml
         shared = settings_fields(config)
-        url = f"postgresql://titp:secret@{cluster['metadata']['name']}-rw:5432/titp_{name}"
-        settings = load_settings(name, database_url=url, **shared)
-        assert settings.otel_exporter == "otlp"
+        owner = cluster["spec"]["bootstrap"]["initdb"]["owner"]
+        settings = load_settings(
+            name,
+            database_url=url,
+            migration_database_url=f"postgresql://{owner}:other@{cluster_name}-rw.titp:5432/titp_{name}",  # its uri
+            checkpoint_key_file=env["TITP_CHECKPOINT_KEY_FILE"]["value"],
+            **shared,
+        )
+        assert settings.otel_exporter == "otlp" and settings.app_role() == app_role["name"]
+
+
+def mounted_secret(deployment: dict, file: str) -> tuple[str, str]:
+    """(Secret, key) whose content the container sees at `file`, through a secret volume."""
+    spec = deployment["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    for mount in container(deployment)["volumeMounts"]:
+        if Path(file).parent == Path(mount["mountPath"]) and "subPath" not in mount:
+            secret = volumes[mount["name"]]["secret"]
+            [item] = [i for i in secret["items"] if i["path"] == Path(file).name]
+            assert mount["readOnly"] is True
+            return secret["secretName"], item["key"]
+    raise AssertionError(f"nothing is mounted at {file}")
+
+
+def test_keys_come_from_secrets_one_checkpoint_key_a_service_and_no_private_token_key(by_kind):
+    config = by_kind["ConfigMap"]["titp-config"]["data"]
+    jwks = config["TITP_AUTH_JWKS_URL"]
+    assert jwks.startswith("file:///")
+    for name in SERVICES:
+        deployment = by_kind["Deployment"][name]
+        env = {e["name"]: e for e in container(deployment)["env"]}
+        # Every replica signs with the same key, and a restarted pod with the one it had: a Secret, not the
+        # emptyDir where the service would otherwise create a key of its own (docs/audit.md).
+        assert mounted_secret(deployment, env["TITP_CHECKPOINT_KEY_FILE"]["value"]) == (
+            f"{name}-checkpoint-key",
+            "key.pem",
+        )
+        # The token keys: the public JWKS only, from one Secret every service reads.
+        assert mounted_secret(deployment, jwks.removeprefix("file://")) == ("titp-jwks", "jwks.json")
+        spec = deployment["spec"]["template"]["spec"]
+        secrets = {v["secret"]["secretName"] for v in spec["volumes"] if "secret" in v}
+        secrets |= {e["valueFrom"]["secretKeyRef"]["name"] for e in env.values() if "valueFrom" in e}
+        assert secrets == {name, f"{name}-db-app", f"{name}-db-service", f"{name}-checkpoint-key", "titp-jwks"}
+        [pod_security] = [spec["securityContext"]]
+        assert pod_security["fsGroup"] == pod_security["runAsUser"]  # the key files are group-readable
+        assert all(v["secret"]["defaultMode"] & 0o007 == 0 for v in spec["volumes"] if v["name"] == "checkpoint-key")
+
+
+def test_network_policies_let_clients_reach_the_services_and_only_services_and_operators_the_data(by_kind):
+    policies = by_kind["NetworkPolicy"]
+    for name in SERVICES:
+        labels = by_kind["Deployment"][name]["spec"]["template"]["metadata"]["labels"]
+        mine = policies[name]["spec"]
+        assert mine["podSelector"]["matchLabels"].items() <= labels.items()
+        assert mine["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}]}]  # from anywhere, that port
+        database = policies[f"{name}-db"]["spec"]
+        assert database["podSelector"]["matchLabels"] == {"cnpg.io/cluster": f"{name}-db"}
+        peers = [
+            (peer.get("namespaceSelector", {}).get("matchLabels"), peer["podSelector"]["matchLabels"], rule["ports"])
+            for rule in database["ingress"]
+            for peer in rule["from"]
+        ]
+        postgres = {"port": 5432, "protocol": "TCP"}
+        may_connect = [(ns, pods) for ns, pods, ports in peers if postgres in ports]
+        assert may_connect == [
+            (None, {"app.kubernetes.io/name": name}),
+            (None, {"app.kubernetes.io/name": "titp-admin"}),
+            (None, {"cnpg.io/cluster": f"{name}-db"}),
+            ({"kubernetes.io/metadata.name": "cnpg-system"}, {"app.kubernetes.io/name": "cloudnative-pg"}),
+        ]
+    # Kafka: Strimzi makes the listener's NetworkPolicy from its peers, the pods of the titp deployment.
+    [listener] = by_kind["Kafka"]["titp"]["spec"]["kafka"]["listeners"]
+    assert listener["networkPolicyPeers"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/part-of": "titp"}}}]
+    for name in SERVICES:
+        labels = by_kind["Deployment"][name]["spec"]["template"]["metadata"]["labels"]
+        assert labels["app.kubernetes.io/part-of"] == "titp"
 
 
 def test_kafka_is_kraft_with_the_local_version_replication_3_min_isr_2_and_topics_kept_forever(by_kind):
     kafka = by_kind["Kafka"]["titp"]
-    assert kafka["metadata"]["annotations"] == {"strimzi.io/node-pools": "enabled", "strimzi.io/kraft": "enabled"}
+    # KRaft and node pools are all Strimzi 0.48 and later know: the old annotations are ignored, so none.
+    assert "annotations" not in kafka["metadata"]
     assert kafka["spec"]["kafka"]["version"] == local_stack_variable("KAFKA_VERSION")
+    major_minor = ".".join(kafka["spec"]["kafka"]["version"].split(".")[:2])
+    assert kafka["spec"]["kafka"]["metadataVersion"].startswith(f"{major_minor}-IV")
     config = kafka["spec"]["kafka"]["config"]
     assert (config["default.replication.factor"], config["min.insync.replicas"]) == (3, 2)
     assert (
@@ -219,19 +384,13 @@ def test_kafka_is_kraft_with_the_local_version_replication_3_min_isr_2_and_topic
     assert all(topic["spec"]["partitions"] >= most for topic in topics.values())
 
 
-def test_the_crd_schemas_are_named_as_their_resources():
-    for path in SCHEMAS.glob("*.crd.yaml"):
-        [crd] = load_yaml_documents(path)
-        assert crd["metadata"]["name"] == f"{crd['spec']['names']['plural']}.{crd['spec']['group']}"
-        assert Path(path).read_text().startswith("#"), f"{path.name} must say where it comes from"
-
-
 def test_every_client_authenticates_and_each_service_gets_only_its_acls(by_kind):
     kafka = by_kind["Kafka"]["titp"]["spec"]["kafka"]
     assert [listener["authentication"] for listener in kafka["listeners"]] == [{"type": "scram-sha-512"}]
     assert kafka["authorization"]["type"] == "simple"  # the KRaft StandardAuthorizer
     users = by_kind["KafkaUser"]
     assert set(users) == {*SERVICES, *kafka["authorization"]["superUsers"]}
+    assert all(user["metadata"]["labels"] == {"strimzi.io/cluster": "titp"} for user in users.values())
     config = by_kind["ConfigMap"]["titp-config"]["data"]
     assert (config["TITP_KAFKA_SECURITY_PROTOCOL"], config["TITP_KAFKA_SASL_MECHANISM"]) == (
         "SASL_PLAINTEXT",
@@ -253,3 +412,15 @@ def test_every_client_authenticates_and_each_service_gets_only_its_acls(by_kind)
         env = {e["name"]: e for e in container(by_kind["Deployment"][name])["env"]}
         assert env["TITP_KAFKA_USERNAME"]["value"] == name
         assert env["TITP_KAFKA_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": name, "key": "password"}
+
+
+def test_an_environment_overlay_changes_only_what_it_says(rendered):
+    default = {(d["kind"], d["metadata"]["name"]): d for d in rendered}
+    assert OVERLAYS, "deploy/k8s/overlays/ shows how an environment is written"
+    for overlay in OVERLAYS:
+        docs = {(d["kind"], d["metadata"]["name"]): d for d in kustomize_build(overlay)}
+        assert docs.keys() == default.keys(), overlay
+        # Its differences are its own; the Kafka users, topics and network policies stay as they are.
+        for key in docs:
+            if key[0] in ("KafkaUser", "KafkaTopic", "NetworkPolicy", "Kafka"):
+                assert docs[key] == default[key], (overlay, key)

@@ -125,7 +125,7 @@ def test_compose_cluster_profile_has_the_local_clusters_replication():
         environment = services[name]["environment"]
         assert environment["TITP_KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092,kafka-2:9092,kafka-3:9092"
         assert environment["TITP_TOPIC_REPLICATION"] == 3
-    [config] = [d for d in load_yaml_documents(ROOT / "deploy/k8s/config.yaml") if d["kind"] == "ConfigMap"]
+    [config] = [d for d in load_yaml_documents(ROOT / "deploy/k8s/base/config.yaml") if d["kind"] == "ConfigMap"]
     assert config["data"]["TITP_TOPIC_REPLICATION"] == "3"
 
 

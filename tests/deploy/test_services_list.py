@@ -11,7 +11,7 @@ from faults import check as faults_check
 from faults import load as faults_load
 from faults.scenarios import SCENARIOS
 from shared.settings import DEFAULT_HTTP_PORTS, SERVICES, ServiceName
-from tests.deploy.conftest import ROOT, load_yaml_documents, local_stack_services
+from tests.deploy.conftest import K8S, ROOT, kustomize_build, load_yaml_documents, local_stack_services
 
 CONTAINER_PORT = 8000  # the Dockerfile's: every service listens on it inside its container
 
@@ -67,12 +67,7 @@ def test_prometheus_and_postgres_name_exactly_the_listed_services():
 
 
 def test_k8s_runs_exactly_the_listed_services_each_with_its_manifest_and_database():
-    docs = [
-        doc
-        for path in sorted((ROOT / "deploy" / "k8s").glob("*.yaml"))
-        if path.name != "kustomization.yaml"
-        for doc in load_yaml_documents(path)
-    ]
+    docs = kustomize_build(K8S)
     named = {}
     for doc in docs:
         named.setdefault(doc["kind"], set()).add(doc["metadata"]["name"])
@@ -80,7 +75,7 @@ def test_k8s_runs_exactly_the_listed_services_each_with_its_manifest_and_databas
         assert named[kind] == set(SERVICES), kind
     assert named["Cluster"] == {f"{name}-db" for name in SERVICES}
     for name in SERVICES:
-        assert (ROOT / "deploy" / "k8s" / f"{name}.yaml").exists()
+        assert (K8S / "services" / name / "kustomization.yaml").exists()
         [deployment] = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == name]
         [main] = deployment["spec"]["template"]["spec"]["containers"]
         assert [p["containerPort"] for p in main["ports"]] == [CONTAINER_PORT]
