@@ -41,6 +41,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import httpx
 import orjson
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from contracts.accreditation import ExamGrade, PlanStatus, Stage, TransferReason
@@ -1733,6 +1734,7 @@ class Seeder:
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
+            console=Console(stderr=True),  # stdout is for what the command reports
             disable=not show_progress,
         )
         self.requests = 0

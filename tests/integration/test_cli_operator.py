@@ -6,6 +6,7 @@ import os
 import pty
 import subprocess
 import sys
+from datetime import date
 from importlib.metadata import version
 from pathlib import Path
 
@@ -275,3 +276,10 @@ def test_on_a_terminal_it_asks_and_no_does_nothing_while_yes_goes_on():
     code, err = _on_a_terminal(["outbox", "retry", "registry"], b"y\n", **environment)
     assert code == 2, err
     assert err.startswith("Put registry's parked events back in the outbox? [y/N]:could not run: PostgreSQL at"), err
+
+
+def test_the_seeders_progress_bars_go_to_stderr():
+    from tools.seed import SERVICES_USED, Seeder, build_blueprint
+
+    seeder = Seeder(build_blueprint(0.001, 1, date(2026, 12, 1)), dict.fromkeys(SERVICES_USED), {}, None)
+    assert seeder.progress.console.stderr and not seeder.progress.disable
