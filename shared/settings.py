@@ -3,13 +3,15 @@
 Nothing is read at import: call `load_settings(service)` from the app factory or a command.
 """
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
 from pydantic import Field, PostgresDsn, SecretStr, TypeAdapter, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,6 +35,44 @@ _NOT_ECHOED = {"database_url", "migration_database_url", "auth_hs256_secret"}  #
 
 class InvalidSettings(ValueError):
     """The configuration cannot run a service; the message names every bad variable."""
+
+
+# OpenTelemetry's own variables (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/),
+# for the setting each stands for: when set (not empty) it wins over the TITP_* one; a keyword override of
+# `load_settings` wins over both. OTEL_EXPORTER_OTLP_ENDPOINT and the other OTEL_EXPORTER_OTLP_* are read by the
+# exporter itself. OTEL_SDK_DISABLED=true means the exporter `none`.
+STANDARD_VARIABLES: dict[str, tuple[str, ...]] = {
+    "otel_exporter": ("OTEL_TRACES_EXPORTER",),
+    "otel_service_name": ("OTEL_SERVICE_NAME",),
+    "otel_sampler": ("OTEL_TRACES_SAMPLER",),
+    "otel_sample_ratio": ("OTEL_TRACES_SAMPLER_ARG",),
+    "otel_exporter_otlp_protocol": ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"),
+}
+
+
+def standard_variable(field: str) -> str | None:
+    """The standard variable that gave `field` its value, if one is set."""
+    if field == "otel_exporter" and os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return "OTEL_SDK_DISABLED"
+    return next((name for name in STANDARD_VARIABLES.get(field, ()) if os.environ.get(name, "").strip()), None)
+
+
+class _StandardVariables(PydanticBaseSettingsSource):
+    """The standard OTEL_* variables, read before the TITP_* ones."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        name = standard_variable(field_name)
+        if name is None:
+            return None, field_name, False
+        return ("none" if name == "OTEL_SDK_DISABLED" else os.environ[name].strip()), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values = {}
+        for field in STANDARD_VARIABLES:
+            value, key, _ = self.get_field_value(self.settings_cls.model_fields[field], field)
+            if value is not None:
+                values[key] = value
+        return values
 
 
 def _default_database_url(data: dict[str, Any]) -> str:
@@ -85,10 +125,34 @@ class ServiceSettings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_json: bool = True
+    access_log: bool = Field(
+        False,
+        description="A log line per HTTP request (uvicorn's access log, probes included), through the service's own"
+        " handler; `python -m shared.web.serve --access-log/--no-access-log` overrides it",
+    )
+    # Traces: each of these also reads its standard OTEL_* variable, which wins when set (STANDARD_VARIABLES above).
     # otlp: to the collector named by the standard OTEL_EXPORTER_OTLP_* variables (HTTP/protobuf).
     otel_exporter: Literal["none", "console", "memory", "otlp"] = "none"
-    # The share of traces recorded while an exporter is set (a trace continued from a caller follows its sampling).
+    otel_service_name: str | None = Field(
+        None, min_length=1, description="The spans' service.name. Default: titp-<service>"
+    )
+    otel_sampler: Literal[
+        "always_on",
+        "always_off",
+        "traceidratio",
+        "parentbased_always_on",
+        "parentbased_always_off",
+        "parentbased_traceidratio",
+    ] = Field(
+        "parentbased_traceidratio",
+        description="Which traces are recorded while an exporter is set; parentbased_*: a trace continued from a"
+        " caller follows the caller's choice",
+    )
+    # The share of traces recorded by the traceidratio samplers.
     otel_sample_ratio: float = Field(1.0, ge=0, le=1)
+    otel_exporter_otlp_protocol: Literal["http/protobuf"] = Field(
+        "http/protobuf", description="The one OTLP protocol the services send (no gRPC exporter is installed)"
+    )
 
     relay_poll_interval_s: float = Field(1.0, gt=0)
     relay_linger_s: float = Field(
@@ -131,6 +195,17 @@ class ServiceSettings(BaseSettings):
     # An open write transaction older than this (anywhere in the cluster) holds back the audit feed and the
     # checkpoints: /readyz names it (shared/web/app.py).
     long_transaction_s: float = Field(60.0, gt=0)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, _StandardVariables(settings_cls), env_settings, dotenv_settings, file_secret_settings
 
     @field_validator("database_url", "migration_database_url")
     @classmethod
@@ -210,7 +285,8 @@ class ServiceSettings(BaseSettings):
 
 
 def load_settings(service: str, **overrides: Any) -> ServiceSettings:
-    """The settings of `service`: keyword overrides, then `TITP_*` variables, then defaults."""
+    """The settings of `service`: keyword overrides, then the standard `OTEL_*` variables (STANDARD_VARIABLES), then
+    `TITP_*` variables, then defaults."""
     try:
         return ServiceSettings(service=service, **overrides)
     except ValidationError as error:
@@ -221,6 +297,8 @@ def load_settings(service: str, **overrides: Any) -> ServiceSettings:
             field = ".".join(str(part) for part in problem["loc"]) or "settings"
             name = str(problem["loc"][0]) if problem["loc"] else ""
             variable = f" (TITP_{name.upper()})" if name in ServiceSettings.model_fields and name != "service" else ""
+            if name not in overrides and (standard := standard_variable(name)):
+                variable = f" ({standard})"
             message = problem["msg"].removeprefix("Value error, ")
             shown = "" if name in _NOT_ECHOED else f" [got {problem.get('input')!r}]"
             lines.append(f"  {field}{variable}: {message}{shown}")

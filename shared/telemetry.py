@@ -5,6 +5,7 @@ A trace crosses Kafka as a W3C `traceparent` carried in the event: the producer 
 """
 
 import logging
+import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -13,15 +14,23 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from opentelemetry import trace
-from opentelemetry.context import Context
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context, attach, detach, set_value
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
-from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult, TraceIdRatioBased
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    ALWAYS_ON,
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+    TraceIdRatioBased,
+)
 from opentelemetry.trace import Link, SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.trace.span import TraceState
@@ -94,7 +103,7 @@ class _WhileExported(Sampler):
     a context, so events keep carrying a `traceparent` (unsampled) that joins them up."""
 
     def __init__(self) -> None:
-        self.ratio: Sampler = ParentBased(TraceIdRatioBased(1.0))
+        self.chosen: Sampler = ParentBased(TraceIdRatioBased(1.0))
 
     def should_sample(
         self,
@@ -108,25 +117,41 @@ class _WhileExported(Sampler):
     ) -> SamplingResult:
         if _exporter_slot.processor is None:
             return SamplingResult(Decision.DROP)
-        return self.ratio.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+        return self.chosen.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
 
     def get_description(self) -> str:
-        return f"WhileExported({self.ratio.get_description()})"
+        return f"WhileExported({self.chosen.get_description()})"
 
 
 _sampler = _WhileExported()
 
 
-def _provider_for(service: str) -> TracerProvider:
+def sampler_for(settings: ServiceSettings) -> Sampler:
+    """The sampler `otel_sampler` names (OTEL_TRACES_SAMPLER's values), with `otel_sample_ratio` for the ratio."""
+    kind = settings.otel_sampler
+    root = {"always_on": ALWAYS_ON, "always_off": ALWAYS_OFF}.get(kind.removeprefix("parentbased_"))
+    chosen = root or TraceIdRatioBased(settings.otel_sample_ratio)
+    return ParentBased(chosen) if kind.startswith("parentbased_") else chosen
+
+
+def resource_for(settings: ServiceSettings) -> Resource:
+    """What the spans say of their process: `service.name` from OTEL_SERVICE_NAME or TITP_OTEL_SERVICE_NAME, else one
+    in OTEL_RESOURCE_ATTRIBUTES, else titp-<service>; with the other OTEL_RESOURCE_ATTRIBUTES."""
+    if settings.otel_service_name:
+        name = settings.otel_service_name
+    else:
+        name = str(OTELResourceDetector().detect().attributes.get(SERVICE_NAME) or f"titp-{settings.service}")
+    return Resource.create({SERVICE_NAME: name})
+
+
+def _provider_for(settings: ServiceSettings) -> TracerProvider:
     global _tracer_provider
     if _tracer_provider is None:
         existing = trace.get_tracer_provider()
         if isinstance(existing, TracerProvider):
             _tracer_provider = existing
         else:
-            _tracer_provider = TracerProvider(
-                resource=Resource.create({"service.name": f"titp-{service}"}), sampler=_sampler
-            )
+            _tracer_provider = TracerProvider(resource=resource_for(settings), sampler=_sampler)
             trace.set_tracer_provider(_tracer_provider)
         _tracer_provider.add_span_processor(_exporter_slot)
     return _tracer_provider
@@ -139,9 +164,9 @@ def setup_telemetry(settings: ServiceSettings, app: "FastAPI | None" = None) -> 
     (the same in-memory exporter is returned) unless another kind is asked for. The tracer
     provider, and with it the `service.name` resource, is set by the first call.
     """
-    provider = _provider_for(settings.service)
+    provider = _provider_for(settings)
     _exporter_slot.use(settings.otel_exporter)
-    _sampler.ratio = ParentBased(TraceIdRatioBased(settings.otel_sample_ratio))
+    _sampler.chosen = sampler_for(settings)
 
     if app is not None and not getattr(app, "_is_instrumented_by_opentelemetry", False):
         if settings.otel_exporter == "none":
@@ -155,6 +180,7 @@ def setup_telemetry(settings: ServiceSettings, app: "FastAPI | None" = None) -> 
             FastAPIInstrumentor.instrument_app(
                 app, tracer_provider=provider, excluded_urls=UNTRACED_PATHS, exclude_spans=["receive", "send"]
             )
+            app.add_middleware(ProbesUntraced)
     # A span per query and per Kafka send only once something is exported: until then their wrappers would build
     # non-recording spans for nothing (the events carry the request's traceparent themselves).
     if settings.otel_exporter != "none":
@@ -180,6 +206,24 @@ class RequestTraceContext:
         traceparent = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"traceparent"), None)
         with start_span(f"{scope['method']} {scope['path']}", traceparent=traceparent, kind=SpanKind.SERVER):
             await self.app(scope, receive, send)
+
+
+class ProbesUntraced:
+    """While spans are exported: the probes' and the scrape's own work (/readyz's queries) makes no span either; without
+    it each query of a probe would start a trace of its own, a probe's every few seconds."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] not in _UNTRACED:
+            await self.app(scope, receive, send)
+            return
+        token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            detach(token)
 
 
 # FastAPI's own OpenTelemetry (`FastAPI(telemetry=...)`, on by default once a tracer provider is set, as here): a span
@@ -217,7 +261,13 @@ def start_span(
         yield span
 
 
-_RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# Not written out: the record's own attributes, and uvicorn's `color_message` (its message with ANSI colour codes).
+_RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "color_message"}
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # a colour (SGR) or another CSI sequence
+
+
+def _plain(text: str) -> str:
+    return _ANSI.sub("", text) if "\x1b" in text else text
 
 
 def _trace_ids() -> tuple[str | None, str | None]:
@@ -240,7 +290,7 @@ class JsonLogFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": _plain(record.getMessage()),
             "service": self.service,
             "trace_id": trace_id,
             "span_id": span_id,
@@ -249,7 +299,7 @@ class JsonLogFormatter(logging.Formatter):
             if key not in _RECORD_ATTRIBUTES and key not in line:
                 line[key] = value
         if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
+            line["exception"] = _plain(self.formatException(record.exc_info))
         if record.stack_info:
             line["stack"] = self.formatStack(record.stack_info)
         return orjson.dumps(line, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
@@ -285,5 +335,8 @@ def setup_logging(settings: ServiceSettings) -> None:
     logging.getLogger("aiokafka.conn").setLevel(max(logging.WARNING, logging.getLogger().level))
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
+        # uvicorn turns its access log off (--no-access-log, access_log=False) by leaving the logger without a handler
+        # and not propagating; an app made after that (`uvicorn --factory`) must not turn it back on.
+        turned_off = name == "uvicorn.access" and not logger.propagate and not logger.handlers
         logger.handlers.clear()
-        logger.propagate = True
+        logger.propagate = not turned_off

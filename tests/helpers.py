@@ -282,6 +282,7 @@ async def titp(*args: str, **env: str) -> tuple[int, str, str]:
         Path(sys.executable).parent / "titp",
         *args,
         env={**os.environ, **env},
+        stdin=asyncio.subprocess.DEVNULL,  # no terminal to ask on, as in a script: destructive commands need --yes
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

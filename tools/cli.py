@@ -2,9 +2,14 @@
 
 import asyncio
 import importlib
+import logging
+import re
+import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
@@ -17,6 +22,7 @@ from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 from pydantic_core import to_jsonable_python
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from typer.core import TyperGroup
 
 from shared import consumer as consumer_lib
 from shared import outbox as outbox_lib
@@ -36,13 +42,51 @@ from shared.web.http import point_in_time
 from shared.web.problems import InvalidParameter
 from tools import seed
 
-app = typer.Typer(no_args_is_help=True, add_completion=False)
 T = TypeVar("T")
+PACKAGE = "titp-registry"  # the distribution `titp` comes with (pyproject.toml)
+
+
+class _Operator(TyperGroup):
+    """`titp` itself: whatever the command, a server out of reach ends it with one line on stderr and exit 2."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click.Context
+        _used.clear()
+        for chatty in ("aiokafka", "asyncio"):  # their retries and leaks of a broker out of reach: the error says it
+            logging.getLogger(chatty).setLevel(logging.CRITICAL)
+        try:
+            return super().invoke(ctx)
+        except OUT_OF_REACH as error:
+            raise _could_not_run(error) from None
+        except BaseExceptionGroup as group:  # e.g. from a TaskGroup: report its first server out of reach
+            reached = group.subgroup(lambda e: isinstance(e, OUT_OF_REACH))
+            if reached is None:
+                raise
+            raise _could_not_run(_first(reached)) from None
+
+
+app = typer.Typer(no_args_is_help=True, cls=_Operator)
+
+
+def _version(show: bool) -> None:
+    if show:
+        try:
+            typer.echo(f"titp {package_version(PACKAGE)}")
+        except PackageNotFoundError:
+            typer.echo("titp (not installed: no version)")
+        raise typer.Exit()
 
 
 @app.callback()
-def titp() -> None:
-    """Operate the TITP back office."""
+def titp(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Operate the TITP back office.
+
+    Data (tables, JSON) goes to stdout; progress, counts and errors to stderr. Exit 2: could not run (a server
+    out of reach, bad arguments, a destructive command without --yes where nobody can be asked).
+    """
 
 
 @app.command("dev-token")
@@ -97,9 +141,11 @@ Token = Annotated[str | None, typer.Option(envvar="TITP_TOKEN", help="An auditor
 
 def _settings(service: str) -> ServiceSettings:
     try:
-        return load_settings(service, log_json=False, log_level="WARNING")
+        settings = load_settings(service, log_json=False, log_level="WARNING")
     except InvalidSettings as error:
         raise typer.BadParameter(str(error)) from None
+    _used.append(settings)  # where its servers are, for the line saying one is out of reach
+    return settings
 
 
 def _definition(settings: ServiceSettings) -> ServiceDefinition:
@@ -133,7 +179,17 @@ def _progress() -> Iterator[audit_lib.Progress]:
             task_id = bars.add_task(description, total=total)
             return lambda n: bars.advance(task_id, n)
 
-        yield task
+        failed = True
+        try:
+            yield task
+            failed = False
+        finally:
+            if (
+                failed or not bars.task_ids
+            ):  # the error's one line says it all; or nothing to show: not even a blank line
+                bars.live.transient = True
+                bars.live.stop()
+                bars.disable = True  # so that leaving `with` adds no empty line either
 
 
 COULD_NOT_RUN = 2  # exit code: the tool could not do its work (no broker, no database, bad arguments)
@@ -141,12 +197,76 @@ COULD_NOT_RUN = 2  # exit code: the tool could not do its work (no broker, no da
 
 # What a broker, database or service out of reach raises: exit 2 ("could not run") with one line, no traceback.
 OUT_OF_REACH = (OSError, TimeoutError, KafkaError, asyncpg.PostgresError, asyncpg.InterfaceError, httpx.HTTPError)
+_used: list[ServiceSettings] = []  # the settings this run of a command loaded (`_settings`)
+
+
+def _first(group: BaseExceptionGroup) -> BaseException:
+    error: BaseException = group
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
 
 
 def _could_not_run(error: BaseException) -> typer.Exit:
-    said, kind = str(error), type(error).__name__
-    typer.echo(f"could not run: {said if kind in said else f'{kind}: {said}'}", err=True)
+    typer.echo(f"could not run: {out_of_reach(error, _used)}", err=True)
     return typer.Exit(COULD_NOT_RUN)
+
+
+def out_of_reach(error: BaseException, used: list[ServiceSettings]) -> str:
+    """One line: which server could not be reached (host:port), the setting naming it, and what was said."""
+    said, kind = " ".join(str(error).split()), type(error).__name__
+    detail = said if kind in said else f"{kind}: {said}" if said else kind
+    if isinstance(error, KafkaError):
+        servers = sorted({s.kafka_bootstrap_servers for s in used})
+        where = " or ".join(servers) if servers else "the broker"
+        return f"Kafka at {where} (TITP_KAFKA_BOOTSTRAP_SERVERS): {detail}"
+    if isinstance(error, httpx.HTTPError):
+        try:
+            origin = f"{error.request.url.scheme}://{error.request.url.netloc.decode()}"
+        except RuntimeError:  # no request: nothing to name
+            return detail
+        return f"{origin} (--url SERVICE=URL, else TITP_HTTP_HOST and TITP_HTTP_PORT): {detail}"
+    if isinstance(error, OSError) and error.filename is not None:  # a file, not a server
+        return detail
+    places: dict[str, list[str]] = {}
+    for settings in used:
+        for setting, dsn in (
+            ("TITP_DATABASE_URL", settings.database_url),
+            ("TITP_MIGRATION_DATABASE_URL", settings.migration_database_url),
+        ):
+            if dsn and setting not in places.setdefault(_host_port(dsn), []):
+                places[_host_port(dsn)].append(setting)
+    named = {place: names for place, names in places.items() if re.search(rf"\b{place.rpartition(':')[2]}\b", said)}
+    shown = named or places
+    if not shown:
+        return detail
+    where = " or ".join(f"{place} ({', '.join(names)})" for place, names in sorted(shown.items()))
+    return f"PostgreSQL at {where}: {detail}"
+
+
+def _host_port(dsn: str) -> str:
+    url = urlsplit(dsn)
+    try:
+        port = url.port or 5432
+    except ValueError:
+        port = 5432
+    return f"{url.hostname or 'localhost'}:{port}"
+
+
+def _confirm(action: str, yes: bool) -> None:
+    """Go on if `--yes` was given or the operator says yes on the terminal; refuse where nobody can be asked."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        typer.echo(f"{action}: refused without --yes (stdin is not a terminal to ask on)", err=True)
+        raise typer.Exit(COULD_NOT_RUN)
+    if not typer.confirm(f"{action[0].upper()}{action[1:]}?", err=True):
+        typer.echo("nothing done", err=True)
+        raise typer.Exit(1)
+
+
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do it without asking (needed where stdin is no terminal).")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Say what would be done, and change nothing.")]
 
 
 def _run(work: Coroutine[Any, Any, T]) -> T:
@@ -287,8 +407,10 @@ def audit_replay(
             " service's name. Default: its owner's URL (TITP_MIGRATION_DATABASE_URL) + _replay."
         ),
     ] = None,
-    recreate: Annotated[bool, typer.Option(help="Drop the databases to replay into first.")] = False,
+    recreate: Annotated[bool, typer.Option(help="Drop the databases to replay into first (asks; see --yes).")] = False,
     diff: Annotated[bool, typer.Option(help="Compare the replayed read models with the live ones.")] = True,
+    dry_run: DryRun = False,
+    yes: Yes = False,
 ) -> None:
     """Rebuild every service into fresh databases from the topics alone, and diff them against the live ones.
 
@@ -300,6 +422,16 @@ def audit_replay(
     targets = {
         s: into.format(service=s) if into else _suffixed(st.migration_url(), "_replay") for s, st in settings.items()
     }
+
+    if dry_run:
+        for service, target in targets.items():
+            first = "drop and create" if recreate else "create if missing"
+            then = ", then compare its read models with the live ones" if diff else ""
+            typer.echo(f"{service}: would {first} {target} and replay the topics into it{then}")
+        typer.echo("dry run: nothing done", err=True)
+        return
+    if recreate:
+        _confirm(f"drop and create again {', '.join(targets.values())}", yes)
 
     definitions = [_definition(st) for st in settings.values()]
 
@@ -564,13 +696,25 @@ def dlq_list(
 
 
 @dlq.command("redrive")
-def dlq_redrive(service: ServiceChoice) -> None:
+def dlq_redrive(service: ServiceChoice, dry_run: DryRun = False, yes: Yes = False) -> None:
     """Publish SERVICE's dead-lettered messages back to their original topics, after the cause is fixed.
 
     Only those not re-driven before, up to the DLQ's end now; the subscriber's inbox skips any event
-    it had applied after all. A message that fails again returns to the DLQ.
+    it had applied after all. A message that fails again returns to the DLQ. `--dry-run` lists them instead.
     """
     settings = _settings(service.value)
+    if dry_run:
+        letters = asyncio.run(consumer_lib.dead_letters(settings.kafka_bootstrap_servers, _dlq_topic(settings)))
+        waiting = [letter for letter in letters if not letter.redriven and not letter.not_copied]
+        for letter in waiting:
+            event = (
+                f"event {letter.event_id} {letter.event_type} of {letter.subject}" if letter.event_id else "a record"
+            )
+            typer.echo(f"[{letter.partition}]@{letter.offset} {event} -> {letter.original.partition('[')[0]}")
+        typer.echo(f"{_dlq_topic(settings)}: would re-drive {len(waiting)} messages to their original topics")
+        typer.echo("dry run: nothing sent", err=True)
+        return
+    _confirm(f"re-drive the pending messages of {_dlq_topic(settings)} to their original topics", yes)
     count = asyncio.run(consumer_lib.redrive(settings.kafka_bootstrap_servers, _dlq_topic(settings)))
     typer.echo(f"{_dlq_topic(settings)}: re-drove {count} messages to their original topics")
 
@@ -616,26 +760,45 @@ def outbox_parked(
 
 
 @outbox.command("retry")
-def outbox_retry(service: ServiceChoice) -> None:
+def outbox_retry(service: ServiceChoice, dry_run: DryRun = False, yes: Yes = False) -> None:
     """Put SERVICE's parked events back in the outbox, after the cause is fixed (e.g. the topic's
-    max.message.bytes raised): the relay publishes them in position order; one refused again is parked again."""
+    max.message.bytes raised): the relay publishes them in position order; one refused again is parked again.
+    `--dry-run` lists them instead."""
     settings = _settings(service.value)
+    if dry_run:
+        parked: list[ParkedEvent] = asyncio.run(_on_store(settings, lambda store, conn: store.parked(conn)))
+        for event in parked:
+            typer.echo(f"@{event.position} {event.type} v{event.version} of {event.stream_id} (event {event.id})")
+        typer.echo(f"{service.value}: would put {len(parked)} parked events back in the outbox")
+        typer.echo("dry run: nothing changed", err=True)
+        return
+    _confirm(f"put {service.value}'s parked events back in the outbox", yes)
 
     back: int = asyncio.run(_on_store(settings, lambda store, conn: store.unpark(conn)))
     typer.echo(f"{service.value}: {back} parked events back in the outbox")
 
 
 @audit.command("republish")
-def audit_republish(service: ServiceChoice) -> None:
+def audit_republish(service: ServiceChoice, dry_run: DryRun = False, yes: Yes = False) -> None:
     """Publish SERVICE's whole history from its store to its topic again (e.g. after the topic was deleted):
     every event in position order, the same bytes, key and headers as the relay's; creates the topic if missing.
 
     Stop SERVICE's instances first (the command refuses while its relay runs), start them after. Consumers
     skip the events they had applied (by event id). Parked events stay parked: `titp outbox retry`.
-    Exit 0: done; 1: the broker refused an event; 2: could not run.
+    `--dry-run` counts them instead. Exit 0: done; 1: the broker refused an event; 2: could not run.
     """
     settings = _settings(service.value)
     topic = settings.topic(service_topic(service.value))
+    if dry_run:
+
+        async def events(store: EventStore, conn: asyncpg.Connection) -> int:
+            return int(await conn.fetchval("SELECT count(*) FROM events"))
+
+        total = asyncio.run(_on_store(settings, events))
+        typer.echo(f"{service.value}: would republish {total} events to {topic}")
+        typer.echo("dry run: nothing sent", err=True)
+        return
+    _confirm(f"publish {service.value}'s whole history to {topic} again", yes)
 
     async def run() -> int:
         pool = await create_pool(settings.database_url, max_size=2)

@@ -41,6 +41,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import httpx
 import orjson
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from contracts.accreditation import ExamGrade, PlanStatus, Stage, TransferReason
@@ -1733,6 +1734,7 @@ class Seeder:
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
+            console=Console(stderr=True),  # stdout is for what the command reports
             disable=not show_progress,
         )
         self.requests = 0
@@ -2733,6 +2735,7 @@ def command(
         raise typer.BadParameter(str(error)) from None
     token = auth.mint_token(["otit"], subject="titp-seed", ttl=7 * 24 * 3600, keys_dir=keys_dir)
     urls = {"registry": registry_url, "accreditation": accreditation_url, "inspection": inspection_url}
+    _answering(urls)
     typer.echo(
         f"seed {seed} at scale {scale} as of {day}: {len(blueprint.supervising)} supervising and"
         f" {len(blueprint.implementing)} implementing organizations, {len(blueprint.support)} supervision support"
@@ -2752,6 +2755,21 @@ def command(
         checkpoint.close()
     done = sum(1 for i in report.inspections if i["inspected_on"])
     typer.echo(f"done in {report.seconds:.0f}s: {report.requests} requests, {done} inspections completed")
+
+
+def _answering(urls: Mapping[str, str]) -> None:
+    """Each service answers its liveness probe, or the command ends at once with one line naming it (exit 2)
+    rather than after a minute of retries."""
+    for service, url in urls.items():
+        try:
+            httpx.get(f"{url.rstrip('/')}/healthz", timeout=5).raise_for_status()
+        except httpx.HTTPError as error:
+            typer.echo(
+                f"could not run: {service} at {url} (--{service}-url, or TITP_SEED_{service.upper()}_URL):"
+                f" {type(error).__name__}: {' '.join(str(error).split())}",
+                err=True,
+            )
+            raise typer.Exit(2) from None
 
 
 def _checkpoint_as_of(path: Path) -> date | None:

@@ -13,6 +13,9 @@ reads every body before the app does.
 
 `TITP_WORKERS` > 1 runs that many worker processes of the service on one listening socket:
 see `serve_workers`.
+
+Logs go through the service's own handler (shared/telemetry.py: JSON lines on stderr); uvicorn's access log (a
+line per request, probes included) only with `TITP_ACCESS_LOG=true` or `--access-log`.
 """
 
 from __future__ import annotations
@@ -111,7 +114,7 @@ def config(app: FastAPI, **overrides: Any) -> uvicorn.Config:
         "host": settings.http_host,
         "port": settings.http_port,
         "http": protocol(settings),
-        "access_log": False,
+        "access_log": settings.access_log,
         "log_config": None,  # the app routes uvicorn's records through its own handler (shared/telemetry.py)
         **overrides,
     }
@@ -235,7 +238,15 @@ def main(argv: list[str] | None = None) -> None:
         prog="python -m shared.web.serve", description="Run one service under uvicorn, with slow clients cut."
     )
     parser.add_argument("factory", help="the app factory, e.g. services.registry.app:create_app")
+    parser.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a log line per request, probes included (default: TITP_ACCESS_LOG, else off)",
+    )
     args = parser.parse_args(argv)
+    if args.access_log is not None:
+        os.environ["TITP_ACCESS_LOG"] = "true" if args.access_log else "false"  # read by every worker's settings
     settings = service_settings(args.factory)
     if settings.workers > 1:
         setup_logging(settings)

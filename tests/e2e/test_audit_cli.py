@@ -162,7 +162,7 @@ async def test_a_replay_of_the_topics_matches_the_live_read_models_and_a_drifted
     # A live read model that drifted from the log shows in the diff: the live row and the replayed one.
     async with app.state.pool.acquire() as conn:
         await conn.execute("UPDATE supervising_organizations SET name = 'Drifted' WHERE id = $1", story["cooperative"])
-    code, out, _ = await titp("audit", "replay", "-s", "registry", "--into", into, "--recreate", **env)
+    code, out, _ = await titp("audit", "replay", "-s", "registry", "--into", into, "--recreate", "--yes", **env)
     assert code == 1
     assert "supervising_organizations: 1 rows only live, 1 only replayed" in out
     assert '    - {"id": "' + story["cooperative"] in out and '"name": "Drifted"' in out

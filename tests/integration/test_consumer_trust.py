@@ -185,5 +185,5 @@ async def test_a_record_too_big_for_the_dlq_is_dead_lettered_as_a_reference_and_
     code, out, err = await titp("dlq", "list", "registry", **operator)
     assert code == 0, err
     assert f"a reference to a record of {NEAR_LIMIT} bytes left at {topic}[{sent.partition}]@{sent.offset}" in out
-    code, out, err = await titp("dlq", "redrive", "registry", **operator)
+    code, out, err = await titp("dlq", "redrive", "registry", "--yes", **operator)
     assert (code, out.strip()) == (0, f"{dlq}: re-drove 0 messages to their original topics"), err

@@ -158,7 +158,7 @@ async def test_a_poison_message_is_dead_lettered_and_redriven_after_the_fix_and_
         # The fix is deployed: the inspection as it is released now, on the same database and consumer group.
         fixed = create_inspection(inspection_settings)
         async with serving(fixed) as inspection:
-            code, out, err = await titp("dlq", "redrive", "inspection", **operator)
+            code, out, err = await titp("dlq", "redrive", "inspection", "--yes", **operator)
             assert (code, out.strip()) == (0, f"{dlq}: re-drove 2 messages to their original topics"), err
             # Check: they take effect, once, in order.
             [scheduled] = await eventually(lambda: inspections_of(inspection, officer, general), timeout=15)

@@ -167,7 +167,7 @@ async def test_an_event_the_topic_refuses_is_parked_with_its_streams_later_event
         # The fix: the topic takes larger records. Then the parked events go out, in order.
         resource = ConfigResource(ConfigResourceType.TOPIC, topic, configs={"max.message.bytes": "1000000"})
         await admin.alter_configs([resource])
-        code, out, err = await titp("outbox", "retry", "registry", TITP_DATABASE_URL=fresh_database)
+        code, out, err = await titp("outbox", "retry", "registry", "--yes", TITP_DATABASE_URL=fresh_database)
         assert code == 0, err
         assert "3 parked events back in the outbox" in out
         await reader.wait_for(7, timeout=20)
@@ -289,9 +289,9 @@ async def test_republish_rebuilds_a_deleted_topic_with_the_same_records(
     }
     async with asyncpg.create_pool(fresh_database) as raw, raw.acquire() as lock:
         await lock.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)  # a relay running
-        code, _, err = await titp("audit", "republish", "registry", **environment)
+        code, _, err = await titp("audit", "republish", "registry", "--yes", **environment)
         assert code == 2 and "stop the service first" in err, err
-    code, out, err = await titp("audit", "republish", "registry", **environment)
+    code, out, err = await titp("audit", "republish", "registry", "--yes", **environment)
     assert code == 0, err
     assert f"republished 12 events to {topic}" in out
     async with TopicReader(kafka_bootstrap, topic) as reader:
@@ -318,6 +318,6 @@ async def test_republish_out_of_reach_exits_2_in_one_line_without_a_traceback(po
     no_database = {"TITP_DATABASE_URL": "postgresql://titp:titp@127.0.0.1:1/none"}
     no_broker = {"TITP_DATABASE_URL": fresh_database, "TITP_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}
     for environment, cause in ((no_database, "Connect call failed"), (no_broker, "127.0.0.1:1")):
-        code, _, err = await titp("audit", "republish", "registry", **environment)
+        code, _, err = await titp("audit", "republish", "registry", "--yes", **environment)
         assert code == 2, err
         assert "could not run: " in err and cause in err and "Traceback" not in err, err

@@ -111,3 +111,80 @@ def test_a_bad_migration_url_is_named_without_its_password():
     with pytest.raises(InvalidSettings) as refused:
         load_settings("visa", migration_database_url="mysql://titp_owner:hunter2@db/titp_visa")
     assert "TITP_MIGRATION_DATABASE_URL" in str(refused.value) and "hunter2" not in str(refused.value)
+
+
+# Traces: the standard OpenTelemetry variables win over TITP_* when set; a keyword override wins over both.
+
+OTEL_VARIABLES = (
+    "OTEL_TRACES_EXPORTER",
+    "OTEL_SERVICE_NAME",
+    "OTEL_TRACES_SAMPLER",
+    "OTEL_TRACES_SAMPLER_ARG",
+    "OTEL_SDK_DISABLED",
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+)
+
+
+@pytest.fixture
+def no_otel(monkeypatch):
+    for name in OTEL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_the_standard_otel_variables_win_over_titp_ones(no_otel):
+    no_otel.setenv("TITP_OTEL_EXPORTER", "console")
+    no_otel.setenv("TITP_OTEL_SAMPLE_RATIO", "0.5")
+    no_otel.setenv("TITP_OTEL_SERVICE_NAME", "titp-side")
+    settings = load_settings("registry")
+    assert (settings.otel_exporter, settings.otel_sample_ratio, settings.otel_service_name) == (
+        "console",
+        0.5,
+        "titp-side",
+    )
+    assert settings.otel_sampler == "parentbased_traceidratio"
+
+    no_otel.setenv("OTEL_TRACES_EXPORTER", "otlp")
+    no_otel.setenv("OTEL_TRACES_SAMPLER", "traceidratio")
+    no_otel.setenv("OTEL_TRACES_SAMPLER_ARG", "0.125")
+    no_otel.setenv("OTEL_SERVICE_NAME", "registry-eu")
+    settings = load_settings("registry")
+    assert (settings.otel_exporter, settings.otel_sampler, settings.otel_sample_ratio, settings.otel_service_name) == (
+        "otlp",
+        "traceidratio",
+        0.125,
+        "registry-eu",
+    )
+    # Check: an explicit override (tests, tools) wins over both.
+    assert load_settings("registry", otel_exporter="memory").otel_exporter == "memory"
+    # Check: an empty standard variable counts as unset.
+    no_otel.setenv("OTEL_TRACES_EXPORTER", "")
+    assert load_settings("registry").otel_exporter == "console"
+
+
+def test_otel_sdk_disabled_means_no_exporter(no_otel):
+    no_otel.setenv("TITP_OTEL_EXPORTER", "otlp")
+    no_otel.setenv("OTEL_SDK_DISABLED", "true")
+    assert load_settings("registry").otel_exporter == "none"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("OTEL_TRACES_EXPORTER", "zipkin", "otel_exporter (OTEL_TRACES_EXPORTER): Input should be 'none', 'console'"),
+        ("OTEL_TRACES_EXPORTER", "otlp,console", "(OTEL_TRACES_EXPORTER)"),
+        ("OTEL_TRACES_SAMPLER", "jaeger_remote", "otel_sampler (OTEL_TRACES_SAMPLER): Input should be 'always_on'"),
+        ("OTEL_TRACES_SAMPLER_ARG", "2", "otel_sample_ratio (OTEL_TRACES_SAMPLER_ARG): Input should be less than"),
+        ("OTEL_SERVICE_NAME", " ", None),  # blank: unset, the default applies
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", "(OTEL_EXPORTER_OTLP_PROTOCOL): Input should be 'http/protobuf'"),
+    ],
+)
+def test_a_bad_standard_variable_is_refused_naming_it(no_otel, variable, value, says):
+    no_otel.setenv(variable, value)
+    if says is None:
+        assert load_settings("registry").otel_service_name is None
+        return
+    with pytest.raises(InvalidSettings) as refused:
+        load_settings("registry")
+    assert says in str(refused.value)

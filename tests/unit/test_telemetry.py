@@ -12,6 +12,8 @@ from shared.telemetry import (
     FASTAPI_TELEMETRY_OFF,
     context_from_traceparent,
     current_traceparent,
+    resource_for,
+    sampler_for,
     setup_logging,
     setup_telemetry,
     start_span,
@@ -215,3 +217,80 @@ def test_text_logs_for_people(capsys, restore_logging):
 
     line = capsys.readouterr().err
     assert "WARNING shared.outbox [registry trace=-] relay is behind" in line
+
+
+# What operators read: no colour codes in JSON lines; an access log uvicorn turned off stays off; the standard
+# OTEL_* variables reach the resource and the sampler.
+
+
+def test_json_lines_carry_no_colour_codes(capsys, restore_logging):
+    setup_logging(load_settings("registry"))
+    log = logging.getLogger("uvicorn.error")
+
+    # As uvicorn logs it: the plain message, and a coloured copy for its own formatter.
+    log.info("Started server process [%d]", 42, extra={"color_message": "Started server process [\x1b[36m%d\x1b[0m]"})
+    log.warning("a \x1b[1mbold\x1b[0m word")
+
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\\u001b" not in err, err
+    started, bold = [orjson.loads(line) for line in err.splitlines()]
+    assert started["message"] == "Started server process [42]" and "color_message" not in started
+    assert bold["message"] == "a bold word"
+
+
+def test_an_access_log_uvicorn_turned_off_stays_off(restore_logging):
+    access = logging.getLogger("uvicorn.access")
+    try:
+        # What `uvicorn --no-access-log` does before it calls the app factory (which sets up logging).
+        access.handlers, access.propagate = [], False
+        setup_logging(load_settings("registry"))
+        assert not access.hasHandlers()  # uvicorn logs a request only if it has
+        # Check: left on, it goes through the service's handler.
+        access.propagate = True
+        setup_logging(load_settings("registry"))
+        assert access.hasHandlers()
+    finally:
+        access.propagate = True
+
+
+def test_the_resource_names_the_service_from_the_standard_variable_first(monkeypatch):
+    for name in ("OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES", "TITP_OTEL_SERVICE_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    assert resource_for(load_settings("visa")).attributes["service.name"] == "titp-visa"
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "service.name=from-attributes,deployment.environment=staging")
+    resource = resource_for(load_settings("visa"))
+    assert resource.attributes["service.name"] == "from-attributes"
+    assert resource.attributes["deployment.environment"] == "staging"
+    monkeypatch.setenv("TITP_OTEL_SERVICE_NAME", "titp-side")
+    assert resource_for(load_settings("visa")).attributes["service.name"] == "titp-side"
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "visa-eu")
+    assert resource_for(load_settings("visa")).attributes["service.name"] == "visa-eu"
+
+
+@pytest.mark.parametrize(
+    ("sampler", "ratio", "description"),
+    [
+        ("always_on", "0.5", "AlwaysOnSampler"),
+        ("always_off", "0.5", "AlwaysOffSampler"),
+        ("traceidratio", "0.25", "TraceIdRatioBased{0.25}"),
+        ("parentbased_always_off", "0.5", "ParentBased{root:AlwaysOffSampler,"),
+        ("parentbased_traceidratio", "0.5", "ParentBased{root:TraceIdRatioBased{0.5},"),
+    ],
+)
+def test_the_sampler_is_the_one_the_standard_variables_name(monkeypatch, sampler, ratio, description):
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", sampler)
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", ratio)
+    assert sampler_for(load_settings("registry")).get_description().startswith(description)
+
+
+def test_always_off_records_nothing_even_with_an_exporter(monkeypatch):
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_off")
+    exporter = setup_telemetry(load_settings("registry", otel_exporter="memory"))
+    exporter.clear()
+    try:
+        with start_span("not sampled"):
+            pass
+        assert exporter.get_finished_spans() == ()
+    finally:
+        monkeypatch.delenv("OTEL_TRACES_SAMPLER")
+        setup_telemetry(load_settings("registry", otel_exporter="memory"))
