@@ -33,6 +33,10 @@ import asyncpg
 ROOT = Path(__file__).resolve().parents[1]
 STACK = ROOT / "deploy" / "local" / "stack.sh"
 SHARED_DATA = ROOT / ".data"
+# The Kafka version stack.sh runs (its KAFKA_VERSION line): the jars a private stack shares are that version's.
+KAFKA_VERSION = next(
+    line.split("=", 1)[1] for line in STACK.read_text().splitlines() if line.startswith("KAFKA_VERSION=")
+)
 USER, PASSWORD = "titp", "titp"
 
 
@@ -115,16 +119,18 @@ class PrivateStack:
         self._stack("grant", prefix)
 
     def start(self) -> None:
-        """A fresh stack: the folder wiped, the Kafka jars shared with the default stack's (fetched once)."""
+        """A fresh stack: the folder wiped, the Kafka jars (stack.sh's version) shared with the default stack's
+        (fetched there once)."""
         if self.data.exists():
             self.stop()
             shutil.rmtree(self.data)
         self.data.mkdir(parents=True)
         self.data.chmod(0o755)  # PostgreSQL runs as its own user on a root machine and must reach its folder
-        if not list(SHARED_DATA.glob("kafka-libs-*/.complete")):
-            subprocess.run([str(STACK), "install"], check=True, stdout=sys.stderr, stderr=sys.stderr)
-        for libs in SHARED_DATA.glob("kafka-libs-*"):
-            (self.data / libs.name).symlink_to(libs)
+        libs = SHARED_DATA / f"kafka-libs-{KAFKA_VERSION}"
+        if not (libs / ".complete").exists():  # fetched into the shared folder, whichever stack this process uses
+            env = {**os.environ, "TITP_DATA_DIR": str(SHARED_DATA)}
+            subprocess.run([str(STACK), "install"], env=env, check=True, stdout=sys.stderr, stderr=sys.stderr)
+        (self.data / libs.name).symlink_to(libs)
         self.restart()
 
     def restart(self) -> None:

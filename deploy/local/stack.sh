@@ -28,7 +28,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DATA=${TITP_DATA_DIR:-$ROOT/.data}
 PY=${TITP_PYTHON:-$ROOT/.venv/bin/python}
-KAFKA_VERSION=3.9.1
+KAFKA_VERSION=4.3.1
 KAFKA_PORT=${TITP_KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${TITP_KAFKA_CONTROLLER_PORT:-9093}
 KAFKA_PROXY_PORT=${TITP_KAFKA_PROXY_PORT:-}  # empty: no PROXIED listener
@@ -239,7 +239,7 @@ provision() {
     mv -T "$building" "$tools" 2>/dev/null || rm -rf "$building"  # another stack won the race: same class
   fi
   printf '%s\n' "$lines" | java -cp "$KAFKA_LIBS/*:$tools" -Dkafka.logs.dir="$KAFKA_DIR/logs" \
-      -Dlog4j.configuration="file:$ROOT/deploy/local/kafka/log4j.properties" \
+      -Dlog4j2.configurationFile="$ROOT/deploy/local/kafka/log4j2.yaml" \
       Provision "$KAFKA_DIR/admin.properties" > "$KAFKA_DIR/logs/provision.log" \
     || die "could not provision the services' Kafka identities (see $KAFKA_DIR/logs/provision.log)"
   touch "$done_file"
@@ -308,14 +308,14 @@ start_node() {  # n: Kafka node n, unless it runs (idempotent); does not wait fo
     local id
     id=$(cluster_id)
     log "formatting $name storage (cluster $id)"
-    java -cp "$cp" -Dkafka.logs.dir="$dir/logs" -Dlog4j.configuration="file:$ROOT/deploy/local/kafka/log4j.properties" \
+    java -cp "$cp" -Dkafka.logs.dir="$dir/logs" -Dlog4j2.configurationFile="$ROOT/deploy/local/kafka/log4j2.yaml" \
       kafka.tools.StorageTool format -t "$id" -c "$props" --ignore-formatted >/dev/null
   fi
   log "starting $name $KAFKA_VERSION (KRaft) on 127.0.0.1:$(node_port "$n")"
   # shellcheck disable=SC2086
   nohup java $heap -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -Djava.awt.headless=true -Dkafka.logs.dir="$dir/logs" \
-    -Dlog4j.configuration="file:$ROOT/deploy/local/kafka/log4j.properties" \
+    -Dlog4j2.configurationFile="$ROOT/deploy/local/kafka/log4j2.yaml" \
     -cp "$cp" kafka.Kafka "$props" > "$dir/logs/stdout.log" 2>&1 < /dev/null &
   echo $! > "$pidfile"
 }
