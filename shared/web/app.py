@@ -218,7 +218,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
     app.state.span_exporter = setup_telemetry(settings, app)  # set only for otel_exporter=memory
     app.include_router(health_router)
     app.include_router(audit_router)
-    install_asyncapi(app, definition.event_types, settings)
+    install_asyncapi(app, definition.event_types, settings, definition.subscribes_to)
     for router in definition.routers:
         app.include_router(router)
     install_metrics(app, definition.name)
