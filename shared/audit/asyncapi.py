@@ -121,21 +121,23 @@ _DLQ_HEADERS: dict[str, tuple[dict[str, Any], str]] = {
     "titp-attempts": ({"type": "string", "pattern": "^[0-9]+$"}, "How often the handler was tried, in decimal."),
 }
 
+_DEAD_LETTER_HEADER_PROPERTIES: dict[str, Any] = {
+    "content-type": {"type": "string", "description": "The original record's (CloudEvents JSON, as a rule)."},
+    **{name: {**schema, "description": text} for name, (schema, text) in _DLQ_HEADERS.items()},
+}
+
 DEAD_LETTER_HEADERS = {
     "type": "object",
     "description": "The headers the subscriber's dead-letter code (shared/consumer.py) puts on a DLQ record.",
     "required": ["content-type", *_DLQ_HEADERS],
-    "properties": {
-        "content-type": {"type": "string", "description": "The original record's (CloudEvents JSON, as a rule)."},
-        **{name: {**schema, "description": text} for name, (schema, text) in _DLQ_HEADERS.items()},
-    },
+    "properties": _DEAD_LETTER_HEADER_PROPERTIES,
 }
 
 DEAD_LETTER_REFERENCE_HEADERS = {
     **DEAD_LETTER_HEADERS,
-    "required": [*DEAD_LETTER_HEADERS["required"], REFERENCE_HEADER],
+    "required": ["content-type", *_DLQ_HEADERS, REFERENCE_HEADER],
     "properties": {
-        **DEAD_LETTER_HEADERS["properties"],
+        **_DEAD_LETTER_HEADER_PROPERTIES,
         "content-type": {"const": "application/json"},
         REFERENCE_HEADER: {"type": "string", "description": "Why the record itself could not be copied here."},
     },
