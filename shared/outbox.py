@@ -50,20 +50,29 @@ def headers(event: RecordedEvent | None = None) -> list[tuple[str, bytes]]:
     `traceparent`, so the header names the trace the event's attribute names. A new list for each message, because
     OpenTelemetry's aiokafka instrumentation appends the producer span's `traceparent` to the list it is given."""
     out = [("content-type", CLOUDEVENTS_CONTENT_TYPE.encode())]
-    if event is not None and event.traceparent and not AIOKafkaInstrumentor().is_instrumented_by_opentelemetry:
+    if event is not None and event.traceparent and not _instrumented():
         out.append(("traceparent", event.traceparent.encode()))
     return out
+
+
+def _instrumented() -> bool:
+    """Is the aiokafka instrumentation on (setup_telemetry turns it on once an exporter is set)?"""
+    return bool(AIOKafkaInstrumentor().is_instrumented_by_opentelemetry)
 
 
 async def send(producer: AIOKafkaProducer, topic: str, event: RecordedEvent) -> asyncio.Future[Any]:
     """Send one event as the relay publishes it (and `republish` again): its CloudEvent JSON, keyed by its
     stream id, with the relay's headers. Returns the future of the broker's acknowledgement.
 
-    Sent in the event's own trace (the command's): once traces are exported, the aiokafka instrumentation's
-    producer span is a child of the event's `traceparent`, and the header it writes names that trace."""
+    Sent in the event's own trace (the command's): while traces are exported, the aiokafka instrumentation's
+    producer span is a child of the event's `traceparent`, and the header it writes names that trace; else the
+    header is the event's `traceparent` itself (and no context is made for a span nobody records)."""
+    value, key = event.to_json(), event.subject.encode()
+    if not _instrumented():
+        return await producer.send(topic, value, key=key, headers=headers(event))
     token = otel_context.attach(context_from_traceparent(event.traceparent))
     try:
-        return await producer.send(topic, event.to_json(), key=event.subject.encode(), headers=headers(event))
+        return await producer.send(topic, value, key=key, headers=headers())
     finally:
         otel_context.detach(token)
 
