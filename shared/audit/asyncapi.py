@@ -124,6 +124,10 @@ _DLQ_HEADERS: dict[str, tuple[dict[str, Any], str]] = {
 _DEAD_LETTER_HEADER_PROPERTIES: dict[str, Any] = {
     "content-type": {"type": "string", "description": "The original record's (CloudEvents JSON, as a rule)."},
     **{name: {**schema, "description": text} for name, (schema, text) in _DLQ_HEADERS.items()},
+    "traceparent": {
+        "type": "string",
+        "description": "While traces are exported: the subscriber's producer span (the aiokafka instrumentation's).",
+    },
 }
 
 DEAD_LETTER_HEADERS = {

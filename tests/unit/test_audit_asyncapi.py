@@ -178,7 +178,8 @@ def test_the_dlq_headers_are_those_the_dead_letter_code_writes(document):
     written = set(re.findall(r'\("(titp-[a-z-]+)", ', consumer)) | {REFERENCE_HEADER}
     headers = document["components"]["schemas"]["DeadLetterHeaders"]
     reference_headers = document["components"]["schemas"]["DeadLetterReferenceHeaders"]
-    assert set(headers["properties"]) == {"content-type", *written} - {REFERENCE_HEADER}
+    assert set(headers["properties"]) == {"content-type", "traceparent", *written} - {REFERENCE_HEADER}
+    assert set(headers["required"]) == {"content-type", *written} - {REFERENCE_HEADER}
     assert set(reference_headers["required"]) == {"content-type", *written}
     assert document["components"]["messages"]["DeadLetter"]["headers"] == {
         "$ref": "#/components/schemas/DeadLetterHeaders"
