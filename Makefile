@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 STACK := deploy/local/stack.sh
 
-.PHONY: run up down test test-env test-stack test-stack-stop test-cluster lint bench bench-tools faults faults-cluster stack stack-stop status venv clean
+.PHONY: run up down test asyncapi-tools test-env test-stack test-stack-stop test-cluster lint bench bench-tools faults faults-cluster stack stack-stop status venv clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -46,7 +46,7 @@ TEST_PG_PORT ?= 35432
 TEST_STACK_ENV := TITP_DATA_DIR=$(TEST_DATA_DIR) TITP_KAFKA_PORT=$(TEST_KAFKA_PORT) \
 	TITP_KAFKA_CONTROLLER_PORT=$(TEST_KAFKA_CONTROLLER_PORT) TITP_PG_PORT=$(TEST_PG_PORT)
 
-test: venv lint /usr/bin/wrk
+test: venv lint /usr/bin/wrk asyncapi-tools
 	@export $(TEST_STACK_ENV) TITP_TEST_STACK=1; \
 	was_running=$$($(STACK) status | grep -c '^kafka running\|^postgres running' || true); \
 	$(STACK) start || exit 1; \
@@ -54,6 +54,17 @@ test: venv lint /usr/bin/wrk
 	$(VENV)/bin/pytest $(PYTEST_ARGS); status=$$?; \
 	[ "$$was_running" = 2 ] || $(STACK) stop; \
 	exit $$status
+
+## asyncapi-tools: the official AsyncAPI parser (@asyncapi/parser, pinned in tools/asyncapi/package-lock.json) from
+## the npm registry into tools/asyncapi/node_modules; tests/unit/test_audit_asyncapi.py checks docs/asyncapi.yaml with it
+ASYNCAPI_TOOLS := tools/asyncapi/node_modules/.package-lock.json
+
+asyncapi-tools: $(ASYNCAPI_TOOLS)
+
+$(ASYNCAPI_TOOLS): tools/asyncapi/package.json tools/asyncapi/package-lock.json
+	@command -v npm >/dev/null || { echo "node and npm are required (Node 20)"; exit 1; }
+	npm ci --prefix tools/asyncapi --no-audit --no-fund --ignore-scripts --loglevel=error >&2
+	@touch $@
 
 ## test-env: what `make test` runs the suite with (eval "$$(make -s test-env)" after `make test-stack`)
 test-env:

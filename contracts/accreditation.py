@@ -205,7 +205,17 @@ class TrainingPlanApplied(PlanEvent, SealedPlanTerms):
     applied_on: date
 
 
-@accreditation_events.upcaster("titp.accreditation.TrainingPlanApplied.v1", "titp.accreditation.TrainingPlanApplied.v2")
+class TrainingPlanAppliedV1(PlanEvent, PlanTerms):
+    """TrainingPlanApplied as recorded before v2: the trainee's personal data in the clear (read as v2 without it)."""
+
+    applied_on: date
+
+
+@accreditation_events.upcaster(
+    "titp.accreditation.TrainingPlanApplied.v1",
+    "titp.accreditation.TrainingPlanApplied.v2",
+    shape=TrainingPlanAppliedV1,
+)
 def _trainee_sealed(data: dict[str, Any]) -> dict[str, Any]:
     """v1 kept the trainee's personal data in the clear: it is not read from such events any more."""
     return {**data, "trainee": {"nationality": data["trainee"]["nationality"], "personal_data": None}}

@@ -42,6 +42,7 @@ class EventTypes:
         self.source = f"/titp/{service}"
         self._models: dict[str, type[EventPayload]] = {}
         self._upcasters: dict[str, tuple[str, Upcaster]] = {}
+        self._stored_shapes: dict[str, type[BaseModel]] = {}
 
     def type_name(self, model: type[EventPayload] | EventPayload) -> str:
         cls = model if isinstance(model, type) else type(model)
@@ -55,14 +56,24 @@ class EventTypes:
         self._models[name] = model
         return model
 
-    def upcaster(self, old_type: str, new_type: str) -> Callable[[Upcaster], Upcaster]:
-        """Register a function that turns an old payload into the next version's shape."""
+    def upcaster(
+        self, old_type: str, new_type: str, *, shape: type[BaseModel] | None = None
+    ) -> Callable[[Upcaster], Upcaster]:
+        """Register a function that turns an old payload into the next version's shape. `shape`: the model of the
+        old payload as it is stored (only its schema is used: the event catalogue documents every stored type)."""
 
         def decorate(fn: Upcaster) -> Upcaster:
             self._upcasters[old_type] = (new_type, fn)
+            if shape is not None:
+                self._stored_shapes[old_type] = shape
             return fn
 
         return decorate
+
+    @property
+    def old_types(self) -> dict[str, type[BaseModel] | None]:
+        """Each type still stored but no longer written (one an upcaster reads), with its stored shape if given."""
+        return {old: self._stored_shapes.get(old) for old in self._upcasters}
 
     def upcast(self, event_type: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         while event_type in self._upcasters:
@@ -147,12 +158,17 @@ class RecordedEvent:
         return {k: v for k, v in out.items() if v is not None}
 
     def to_json(self) -> bytes:
-        return orjson.dumps(self.to_cloudevent())
+        """The event as published and exported: its attributes and `partitionkey` (the CloudEvents partitioning
+        extension: the stream id, the Kafka key). `partitionkey` is derived from `subject`, so it is not hashed
+        (`canonical_bytes` covers `to_cloudevent()`) and events recorded before it was published verify as ever."""
+        return orjson.dumps({**self.to_cloudevent(), "partitionkey": self.subject})
 
     @classmethod
     def from_cloudevent(cls, ce: dict[str, Any]) -> RecordedEvent:
         if ce.get("specversion") != "1.0":
             raise ValueError(f"not a CloudEvents 1.0 event: specversion={ce.get('specversion')!r}")
+        if "partitionkey" in ce and ce["partitionkey"] != ce.get("subject"):
+            raise ValueError(f"partitionkey {ce['partitionkey']!r} is not the event's subject {ce.get('subject')!r}")
         names = cls.__dataclass_fields__.keys()
         values = {k: v for k, v in ce.items() if k in names}
         values["id"] = UUID(str(values["id"]))

@@ -22,11 +22,14 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka import errors as kafka_errors
 from aiokafka.errors import KafkaError
+from opentelemetry import context as otel_context
+from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
 
 from shared.db import connect
 from shared.events import CLOUDEVENTS_CONTENT_TYPE, RecordedEvent
 from shared.kafka import client_options
 from shared.store import OUTBOX_CHANNEL, PARKED_BEHIND, EventStore
+from shared.telemetry import context_from_traceparent
 from shared.topics import ensure_topics
 
 log = logging.getLogger(__name__)
@@ -42,16 +45,36 @@ class _ProducerSpent(Exception):
     """A batch had an unpublishable event, now parked: its producer's sequence numbers are off, start a new one."""
 
 
-def headers() -> list[tuple[str, bytes]]:
-    """A Kafka message's headers: a new list for each message, because OpenTelemetry's aiokafka
-    instrumentation appends the producer span's `traceparent` to the list it is given."""
-    return [("content-type", CLOUDEVENTS_CONTENT_TYPE.encode())]
+def headers(event: RecordedEvent | None = None) -> list[tuple[str, bytes]]:
+    """A Kafka message's headers: the content type and, while no tracing instrumentation adds its own, the event's
+    `traceparent`, so the header names the trace the event's attribute names. A new list for each message, because
+    OpenTelemetry's aiokafka instrumentation appends the producer span's `traceparent` to the list it is given."""
+    out = [("content-type", CLOUDEVENTS_CONTENT_TYPE.encode())]
+    if event is not None and event.traceparent and not _instrumented():
+        out.append(("traceparent", event.traceparent.encode()))
+    return out
+
+
+def _instrumented() -> bool:
+    """Is the aiokafka instrumentation on (setup_telemetry turns it on once an exporter is set)?"""
+    return bool(AIOKafkaInstrumentor().is_instrumented_by_opentelemetry)
 
 
 async def send(producer: AIOKafkaProducer, topic: str, event: RecordedEvent) -> asyncio.Future[Any]:
     """Send one event as the relay publishes it (and `republish` again): its CloudEvent JSON, keyed by its
-    stream id, with the relay's headers. Returns the future of the broker's acknowledgement."""
-    return await producer.send(topic, event.to_json(), key=event.subject.encode(), headers=headers())
+    stream id, with the relay's headers. Returns the future of the broker's acknowledgement.
+
+    Sent in the event's own trace (the command's): while traces are exported, the aiokafka instrumentation's
+    producer span is a child of the event's `traceparent`, and the header it writes names that trace; else the
+    header is the event's `traceparent` itself (and no context is made for a span nobody records)."""
+    value, key = event.to_json(), event.subject.encode()
+    if not _instrumented():
+        return await producer.send(topic, value, key=key, headers=headers(event))
+    token = otel_context.attach(context_from_traceparent(event.traceparent))
+    try:
+        return await producer.send(topic, value, key=key, headers=headers())
+    finally:
+        otel_context.detach(token)
 
 
 # Non-retriable errors that say nothing about the event: the broker out of reach, the relay not allowed

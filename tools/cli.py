@@ -28,7 +28,7 @@ from shared import consumer as consumer_lib
 from shared import outbox as outbox_lib
 from shared.audit import log as audit_lib
 from shared.audit import replay as replay_lib
-from shared.audit.asyncapi import asyncapi_document, render
+from shared.audit.asyncapi import event_catalogue
 from shared.db import connect, create_pool
 from shared.events import EventTypes, format_time
 from shared.service import ServiceDefinition, Wiring
@@ -843,10 +843,3 @@ def asyncapi(out: Annotated[Path | None, typer.Option(help="Write here instead o
         out.write_text(document)
     else:
         typer.echo(document, nl=False)
-
-
-def event_catalogue() -> str:
-    """The document of the four services' registries: `<service>_events` in contracts/<service>.py."""
-    return render(
-        asyncapi_document([getattr(importlib.import_module(f"contracts.{s}"), f"{s}_events") for s in SERVICES])
-    )

@@ -223,7 +223,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
     app.include_router(health_router)
     app.include_router(status_router)
     app.include_router(audit_router)
-    install_asyncapi(app, definition.event_types, settings)
+    install_asyncapi(app, definition.event_types, settings, definition.subscribes_to)
     for router in definition.routers:
         app.include_router(router)
     install_metrics(app, definition.name)
