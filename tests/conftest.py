@@ -215,3 +215,33 @@ def private_stack():
         yield stack
     finally:
         stack.remove()
+
+
+@pytest.fixture
+def otlp_receiver():
+    """An OTLP/HTTP traces endpoint on 127.0.0.1: (its base URL, as OTEL_EXPORTER_OTLP_ENDPOINT takes it; the export
+    requests it received). The collector in docker-compose and Kubernetes takes the services' spans the same way."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    received: list[ExportTraceServiceRequest] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["content-length"]))
+            if self.path == "/v1/traces" and self.headers["content-type"] == "application/x-protobuf":
+                received.append(ExportTraceServiceRequest.FromString(body))
+            self.send_response(200)
+            self.send_header("content-type", "application/x-protobuf")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", received
+    server.shutdown()
+    server.server_close()

@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import inspect
 import os
+import subprocess
 import sys
 import time
 import uuid
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -352,3 +354,61 @@ async def revoke_and_await_flag(registry, accreditation, officer: dict, supervis
         return body if body["new_supervising_organization_required"] else None
 
     return await eventually(flagged, timeout=30, message="the revocation never flagged the plan")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVE = [sys.executable, "-m", "shared.web.serve", "services.registry.app:create_app"]
+
+
+class RegistryProcess:
+    """The registry run as deployed, a subprocess (`python -m shared.web.serve`, or `command` with `{port}` filled
+    in) on a port of its own under a topic prefix of its own; its stdout and stderr in a file under `folder`.
+    `env` adds or overrides variables; of the OpenTelemetry ones, only those in `env` reach it."""
+
+    def __init__(self, settings, folder: Path, prefix: str, command: list[str] | None = None, **env: str) -> None:
+        from bench.harness import free_port
+
+        self.port, self.prefix, self.owner_dsn = free_port(), prefix, settings.migration_url()
+        self.url, self.log = f"http://127.0.0.1:{self.port}", folder / f"registry-{self.port}.log"
+        environment = {
+            **os.environ,  # the stack's Kafka identity (TITP_KAFKA_*)
+            "TITP_DATABASE_URL": settings.database_url,
+            "TITP_MIGRATION_DATABASE_URL": settings.migration_url(),
+            "TITP_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+            "TITP_AUTH_JWKS_URL": settings.auth_jwks_url,
+            "TITP_HTTP_HOST": "127.0.0.1",
+            "TITP_HTTP_PORT": str(self.port),
+            "TITP_TOPIC_PREFIX": prefix,
+            "TITP_CONSUMER_GROUP": f"{prefix}titp.registry",
+            "TITP_DATA_DIR": str(folder),
+            "TITP_LOG_JSON": "true",
+            "TITP_LOG_LEVEL": "INFO",
+            **env,
+        }
+        for name in [n for n in environment if n.startswith("OTEL_") and n not in env]:
+            del environment[name]
+        arguments = [part.format(port=self.port) for part in command or SERVE]
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(arguments, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+
+    async def ready(self) -> RegistryProcess:
+        from bench.harness import answering
+
+        await answering(self.process, f"{self.url}/readyz", "registry", self.log)
+        return self
+
+    def lines(self) -> list[bytes]:
+        return self.log.read_bytes().splitlines()
+
+    def records(self) -> list[dict]:
+        """Its JSON log lines."""
+        return [orjson.loads(line) for line in self.lines() if line.startswith(b"{")]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()

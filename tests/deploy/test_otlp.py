@@ -1,12 +1,8 @@
 """Traces leave the service over OTLP (HTTP/protobuf), as they do to the collector in docker-compose and
 Kubernetes: a real HTTP receiver on 127.0.0.1 gets the spans of a request."""
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 from opentelemetry import trace
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from services.registry.app import create_app
 from shared.telemetry import setup_telemetry
@@ -14,28 +10,10 @@ from tests.helpers import permit_application, post
 
 
 @pytest.fixture
-def receiver():
-    """An OTLP/HTTP traces endpoint: returns (url, the export requests it received)."""
-    received: list[ExportTraceServiceRequest] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["content-length"]))
-            if self.path == "/v1/traces" and self.headers["content-type"] == "application/x-protobuf":
-                received.append(ExportTraceServiceRequest.FromString(body))
-            self.send_response(200)
-            self.send_header("content-type", "application/x-protobuf")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/v1/traces", received
-    server.shutdown()
-    server.server_close()
+def receiver(otlp_receiver):
+    """The OTLP/HTTP traces endpoint: (its URL, the export requests it received)."""
+    base, received = otlp_receiver
+    return f"{base}/v1/traces", received
 
 
 async def test_a_request_is_traced_to_the_otlp_endpoint(

@@ -5,87 +5,33 @@ variables alone it exports spans under OTEL_SERVICE_NAME to OTEL_EXPORTER_OTLP_E
 metrics scrape make none."""
 
 import asyncio
-import os
-import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import httpx
-import orjson
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from bench.harness import answering, free_port
-from tests.helpers import eventually
+from tests.helpers import SERVE, RegistryProcess, eventually
 
-ROOT = Path(__file__).resolve().parents[2]
-SERVE = [sys.executable, "-m", "shared.web.serve", "services.registry.app:create_app"]
 PROBES = ("/healthz", "/readyz", "/metrics")
-
-
-class Registry:
-    """The registry as a subprocess, its stderr (and stdout) in a file."""
-
-    def __init__(self, command: list[str], settings, folder: Path, prefix: str, port: int, **env: str) -> None:
-        self.url, self.log = f"http://127.0.0.1:{port}", folder / f"registry-{port}.log"
-        environment = {
-            **os.environ,  # the stack's Kafka identity (TITP_KAFKA_*)
-            "TITP_DATABASE_URL": settings.database_url,
-            "TITP_MIGRATION_DATABASE_URL": settings.migration_url(),
-            "TITP_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-            "TITP_AUTH_JWKS_URL": settings.auth_jwks_url,
-            "TITP_HTTP_HOST": "127.0.0.1",
-            "TITP_HTTP_PORT": str(port),
-            "TITP_TOPIC_PREFIX": prefix,
-            "TITP_CONSUMER_GROUP": f"{prefix}titp.registry",
-            "TITP_DATA_DIR": str(folder),
-            "TITP_LOG_JSON": "true",
-            "TITP_LOG_LEVEL": "INFO",
-            **env,
-        }
-        for name in [n for n in environment if n.startswith("OTEL_") and n not in env]:
-            del environment[name]  # only what the test sets
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
-
-    def lines(self) -> list[bytes]:
-        return self.log.read_bytes().splitlines()
-
-    def records(self) -> list[dict]:
-        return [orjson.loads(line) for line in self.lines() if line.startswith(b"{")]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 @pytest.fixture
 async def start_registry(another_database, service_settings, unique, tmp_path):
-    started: list[Registry] = []
+    started: list[RegistryProcess] = []
 
-    async def start(command: list[str], **env: str) -> Registry:
+    async def start(command: list[str], **env: str) -> RegistryProcess:
         settings = service_settings("registry", await another_database())
-        port = free_port()
-        registry = Registry(
-            [part.format(port=port) for part in command], settings, tmp_path, f"test-logs-{unique}.", port, **env
-        )
+        registry = RegistryProcess(settings, tmp_path, f"test-logs-{unique}.", command, **env)
         started.append(registry)
-        await answering(registry.process, f"{registry.url}/readyz", "registry", registry.log)
-        return registry
+        return await registry.ready()
 
     yield start
     for registry in started:
         registry.stop()
 
 
-async def requests(registry: Registry) -> None:
+async def requests(registry: RegistryProcess) -> None:
     """The probes, the scrape and one request of the API (unauthenticated: 401, but served and logged)."""
     async with httpx.AsyncClient(base_url=registry.url) as client:
         for _ in range(3):
@@ -98,7 +44,7 @@ def access_lines(records: list[dict]) -> list[dict]:
     return [r for r in records if r["logger"] == "uvicorn.access"]
 
 
-def check_plain_json(registry: Registry) -> None:
+def check_plain_json(registry: RegistryProcess) -> None:
     """Every line is a JSON object, and none has an ANSI escape (uvicorn's `color_message` included)."""
     lines = registry.lines()
     assert lines and all(line.startswith(b"{") for line in lines), lines[:5]
@@ -134,30 +80,6 @@ async def test_with_the_access_log_asked_for_each_request_is_a_json_line(start_r
     check_plain_json(registry)
 
 
-@pytest.fixture
-def collector():
-    """An OTLP/HTTP endpoint (the base URL, as OTEL_EXPORTER_OTLP_ENDPOINT takes it) and the requests it got."""
-    received: list[ExportTraceServiceRequest] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["content-length"]))
-            if self.path == "/v1/traces":
-                received.append(ExportTraceServiceRequest.FromString(body))
-            self.send_response(200)
-            self.send_header("content-type", "application/x-protobuf")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", received
-    server.shutdown()
-    server.server_close()
-
-
 def spans(received: list[ExportTraceServiceRequest]) -> list[tuple[str, object]]:
     """(service.name, span) of every span received."""
     out = []
@@ -169,9 +91,9 @@ def spans(received: list[ExportTraceServiceRequest]) -> list[tuple[str, object]]
 
 
 async def test_the_standard_otel_variables_alone_export_spans_under_the_service_name_and_probes_make_none(
-    start_registry, collector
+    start_registry, otlp_receiver
 ):
-    endpoint, received = collector
+    endpoint, received = otlp_receiver
     registry = await start_registry(
         SERVE,
         OTEL_TRACES_EXPORTER="otlp",

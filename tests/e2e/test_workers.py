@@ -6,68 +6,28 @@ relay leads."""
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import asyncpg
 import httpx
-import orjson
 import pytest
 
-from bench.harness import answering, free_port
 from shared.settings import InvalidSettings, load_settings
 from shared.topics import service_topic
 from shared.web.app import RELAY_LOCK, _every
-from tests.helpers import TopicReader, eventually, permit_application
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import RegistryProcess, TopicReader, eventually, permit_application
 
 
-class Registry:
-    """The registry as a subprocess of `python -m shared.web.serve`, with two workers, its log in a file."""
+class Registry(RegistryProcess):
+    """The registry as deployed, with two workers."""
 
     def __init__(self, settings, folder: Path, prefix: str, workers: int = 2) -> None:
-        self.port, self.prefix, self.owner_dsn = free_port(), prefix, settings.migration_url()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = folder / "registry.log"
-        env = {
-            **os.environ,  # the stack's Kafka identity (TITP_KAFKA_*)
-            "TITP_DATABASE_URL": settings.database_url,
-            "TITP_MIGRATION_DATABASE_URL": settings.migration_url(),
-            "TITP_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-            "TITP_AUTH_JWKS_URL": settings.auth_jwks_url,
-            "TITP_HTTP_HOST": "127.0.0.1",
-            "TITP_HTTP_PORT": str(self.port),
-            "TITP_TOPIC_PREFIX": prefix,
-            "TITP_CONSUMER_GROUP": f"{prefix}titp.registry",
-            "TITP_DATA_DIR": str(folder),
-            "TITP_RELAY_POLL_INTERVAL_S": "0.2",
-            "TITP_LOG_JSON": "true",
-            "TITP_LOG_LEVEL": "INFO",
-            "TITP_WORKERS": str(workers),
-        }
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "shared.web.serve", "services.registry.app:create_app"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        super().__init__(settings, folder, prefix, TITP_RELAY_POLL_INTERVAL_S="0.2", TITP_WORKERS=str(workers))
 
     def workers(self) -> set[int]:
         """The supervisor's child processes."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return {int(pid) for pid in children.read_text().split()} if children.exists() else set()
-
-    def log_lines(self) -> list[dict]:
-        return [orjson.loads(line) for line in self.log.read_bytes().splitlines() if line.startswith(b"{")]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
 
 
 @pytest.fixture
@@ -78,7 +38,7 @@ async def registry_with_workers(another_database, service_settings, unique, tmp_
         settings = service_settings("registry", await another_database())
         registry = Registry(settings, tmp_path, prefix=f"test-workers-{unique}.")
         started.append(registry)
-        await answering(registry.process, f"{registry.url}/readyz", "registry", registry.log)
+        await registry.ready()
         return registry
 
     yield start
@@ -151,7 +111,7 @@ async def test_two_workers_serve_one_port_publish_each_command_once_and_stop_tog
             break
     assert seen == workers, f"answered by {seen}, workers {workers}"
     # Check: each worker's log lines say which worker wrote them.
-    ready = [line for line in registry.log_lines() if line["message"] == "registry ready"]
+    ready = [line for line in registry.records() if line["message"] == "registry ready"]
     assert sorted(line["worker"] for line in ready) == [1, 2], ready
 
     # Check: one relay leads (holds the lock); the other stands by.
@@ -183,7 +143,7 @@ async def test_two_workers_serve_one_port_publish_each_command_once_and_stop_tog
     registry.process.send_signal(signal.SIGTERM)
     assert await asyncio.to_thread(registry.process.wait, 30) == 0
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
-    stopped = {line["message"] for line in registry.log_lines() if line["message"].endswith(" stopped")}
+    stopped = {line["message"] for line in registry.records() if line["message"].endswith(" stopped")}
     assert len(stopped) == 2 and all(f"(pid {pid})" in " ".join(stopped) for pid in workers), stopped
     with pytest.raises(OSError):
         await asyncio.open_connection("127.0.0.1", registry.port)
@@ -199,7 +159,7 @@ async def test_a_worker_that_dies_ends_the_service_with_an_error(registry_with_w
     # Check: the supervisor stops the other worker and ends non-zero, for its process manager to restart it.
     assert await asyncio.to_thread(registry.process.wait, 30) == 1
     assert not Path(f"/proc/{other}").exists()
-    assert any("ended by itself" in line["message"] for line in registry.log_lines())
+    assert any("ended by itself" in line["message"] for line in registry.records())
 
 
 def test_zero_workers_are_refused_by_the_settings(monkeypatch):
