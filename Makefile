@@ -49,7 +49,9 @@ TEST_STACK_ENV := TITP_DATA_DIR=$(TEST_DATA_DIR) TITP_KAFKA_PORT=$(TEST_KAFKA_PO
 test: venv lint /usr/bin/wrk asyncapi-tools
 	@export $(TEST_STACK_ENV) TITP_TEST_STACK=1; \
 	was_running=$$($(STACK) status | grep -c '^kafka running\|^postgres running' || true); \
+	deploy/k8s/kustomize.sh >/dev/null & kustomize=$$!; \
 	$(STACK) start || exit 1; \
+	wait $$kustomize || exit 1; \
 	eval "$$($(STACK) env)"; \
 	$(VENV)/bin/pytest $(PYTEST_ARGS); status=$$?; \
 	[ "$$was_running" = 2 ] || $(STACK) stop; \

@@ -5,7 +5,6 @@ import importlib
 import importlib.util
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,9 +19,8 @@ from shared.settings import SERVICES
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_STACK = ROOT / "deploy" / "local" / "stack.sh"
 K8S = ROOT / "deploy" / "k8s"
-# kustomize itself, built from the Go module proxy: the newest release whose go.mod the Go here accepts
-# (v5.8.3 asks for Go 1.27). TITP_KUSTOMIZE names a kustomize binary to use instead.
-KUSTOMIZE = "sigs.k8s.io/kustomize/kustomize/v5@v5.8.2"
+# kustomize itself: deploy/k8s/kustomize.sh builds it (once) and says where it is.
+KUSTOMIZE_SH = K8S / "kustomize.sh"
 
 
 def load_yaml_documents(path: Path) -> list[dict]:
@@ -31,24 +29,13 @@ def load_yaml_documents(path: Path) -> list[dict]:
 
 @functools.cache
 def kustomize() -> Path:
-    """The kustomize binary: $TITP_KUSTOMIZE, or KUSTOMIZE built once into .data/tools by `go install`."""
+    """The kustomize binary: $TITP_KUSTOMIZE, or the one deploy/k8s/kustomize.sh built into .data/tools."""
     if given := os.environ.get("TITP_KUSTOMIZE"):
         return Path(given)
-    folder = ROOT / ".data" / "tools" / KUSTOMIZE.replace("/", "_").replace("@", "-")
-    binary = folder / "kustomize"
-    if not binary.exists():
-        go = shutil.which("go")
-        if go is None:
-            pytest.fail(f"deploy/k8s is rendered by kustomize: install Go to build {KUSTOMIZE} or set TITP_KUSTOMIZE")
-        built = subprocess.run(
-            [go, "install", KUSTOMIZE],
-            env={**os.environ, "GOBIN": str(folder)},
-            capture_output=True,
-            text=True,
-            timeout=1200,
-        )
-        assert built.returncode == 0, f"go install {KUSTOMIZE}:\n{built.stderr}"
-    return binary
+    built = subprocess.run([str(KUSTOMIZE_SH)], capture_output=True, text=True, timeout=1200)
+    if built.returncode != 0:
+        pytest.fail(f"deploy/k8s is rendered by kustomize, and {KUSTOMIZE_SH} could not build it:\n{built.stderr}")
+    return Path(built.stdout.strip())
 
 
 def kustomize_build(folder: Path) -> list[dict]:
