@@ -51,7 +51,7 @@ test: venv lint /usr/bin/wrk asyncapi-tools
 	was_running=$$($(STACK) status | grep -c '^kafka running\|^postgres running' || true); \
 	deploy/k8s/kustomize.sh >/dev/null & kustomize=$$!; \
 	$(STACK) start || exit 1; \
-	wait $$kustomize || exit 1; \
+	wait $$kustomize || { [ "$$was_running" = 2 ] || $(STACK) stop; exit 1; }; \
 	eval "$$($(STACK) env)"; \
 	$(VENV)/bin/pytest $(PYTEST_ARGS); status=$$?; \
 	[ "$$was_running" = 2 ] || $(STACK) stop; \
