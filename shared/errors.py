@@ -7,6 +7,13 @@ each into an RFC 9457 problem with its status. A domain refusal names its rule.
 from typing import Any
 
 
+def one_line(error: BaseException) -> str:
+    """An exception as an operator reads it on one line: its class (unless its message names it) and its message,
+    whitespace folded."""
+    said, kind = " ".join(str(error).split()), type(error).__name__
+    return said if kind in said else f"{kind}: {said}" if said else kind
+
+
 class Problem(Exception):
     """A refusal the caller is told about: a problem kind (`problem`), a human detail, and
     members that say more (the rule, the resource, the versions)."""

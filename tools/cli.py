@@ -30,6 +30,7 @@ from shared.audit import log as audit_lib
 from shared.audit import replay as replay_lib
 from shared.audit.asyncapi import event_catalogue
 from shared.db import connect, create_pool
+from shared.errors import one_line
 from shared.events import EventTypes, format_time
 from shared.service import ServiceDefinition, Wiring
 from shared.settings import SERVICES, InvalidSettings, ServiceSettings, load_settings
@@ -214,8 +215,7 @@ def _could_not_run(error: BaseException) -> typer.Exit:
 
 def out_of_reach(error: BaseException, used: list[ServiceSettings]) -> str:
     """One line: which server could not be reached (host:port), the setting naming it, and what was said."""
-    said, kind = " ".join(str(error).split()), type(error).__name__
-    detail = said if kind in said else f"{kind}: {said}" if said else kind
+    said, detail = " ".join(str(error).split()), one_line(error)
     if isinstance(error, KafkaError):
         servers = sorted({s.kafka_bootstrap_servers for s in used})
         where = " or ".join(servers) if servers else "the broker"
@@ -270,11 +270,9 @@ DryRun = Annotated[bool, typer.Option("--dry-run", help="Say what would be done,
 
 
 def _run(work: Coroutine[Any, Any, T]) -> T:
-    """Run the audit work; a broker, database or service out of reach exits 2 with one line, no traceback."""
+    """Run the audit work; its refusals exit with one line, no traceback (a server out of reach: `_Operator`)."""
     try:
         return asyncio.run(work)
-    except OUT_OF_REACH as error:
-        raise _could_not_run(error) from None
     except replay_lib.ReplayError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(COULD_NOT_RUN) from None
@@ -790,11 +788,7 @@ def audit_republish(service: ServiceChoice, dry_run: DryRun = False, yes: Yes = 
     settings = _settings(service.value)
     topic = settings.topic(service_topic(service.value))
     if dry_run:
-
-        async def events(store: EventStore, conn: asyncpg.Connection) -> int:
-            return int(await conn.fetchval("SELECT count(*) FROM events"))
-
-        total = asyncio.run(_on_store(settings, events))
+        total = asyncio.run(_on_store(settings, lambda store, conn: conn.fetchval("SELECT count(*) FROM events")))
         typer.echo(f"{service.value}: would republish {total} events to {topic}")
         typer.echo("dry run: nothing sent", err=True)
         return

@@ -51,6 +51,7 @@ from services.registry.domain import rules as permit_rules
 from services.registry.domain.sending_rules import MOC_COUNTRIES
 from shared import reference
 from shared.dates import add_months, fiscal_year, fiscal_year_start, last_day
+from shared.errors import one_line
 from shared.settings import DEFAULT_HTTP_PORTS
 
 log = logging.getLogger(__name__)
@@ -2766,7 +2767,7 @@ def _answering(urls: Mapping[str, str]) -> None:
         except httpx.HTTPError as error:
             typer.echo(
                 f"could not run: {service} at {url} (--{service}-url, or TITP_SEED_{service.upper()}_URL):"
-                f" {type(error).__name__}: {' '.join(str(error).split())}",
+                f" {one_line(error)}",
                 err=True,
             )
             raise typer.Exit(2) from None

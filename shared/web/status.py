@@ -18,10 +18,8 @@ the instance answering leads.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -31,12 +29,12 @@ from pydantic import BaseModel, Field
 from shared.audit.checkpoints import CHECKPOINT_STREAM
 from shared.consumer import redrive_group
 from shared.db import connect
+from shared.errors import one_line
 from shared.kafka import client_options
 from shared.service import Wiring
 
 KAFKA_TIMEOUT = 5.0  # seconds a reading waits for Kafka before reporting it out of reach
 DATABASE_TIMEOUT = 5.0
-T = TypeVar("T")
 
 
 class RelayStatus(BaseModel):
@@ -115,31 +113,21 @@ async def read_status(wiring: Wiring, bootstrap: str, database: asyncpg.Pool | s
         sources=[],
     )
     kafka, tables = await asyncio.gather(
-        _within(read_kafka(bootstrap, wiring), KAFKA_TIMEOUT),
-        _within(_read_database(database, lock_key), DATABASE_TIMEOUT),
+        asyncio.wait_for(read_kafka(bootstrap, wiring), KAFKA_TIMEOUT),
+        asyncio.wait_for(_read_database(database, lock_key), DATABASE_TIMEOUT),
         return_exceptions=True,
     )
     if isinstance(kafka, BaseException):
-        status.problems.append(f"Kafka ({bootstrap}) could not be read: {_one_line(kafka)}")
+        status.problems.append(f"Kafka ({bootstrap}) could not be read: {one_line(kafka)}")
     else:
         lags, status.dead_letters = kafka.partitions, kafka.dead_letters
         if wiring.group_id is not None:
             status.consumer = ConsumerStatus(group=wiring.group_id, lag=sum(p.lag for p in lags), partitions=lags)
     if isinstance(tables, BaseException):
-        status.problems.append(f"the database could not be read: {_one_line(tables)}")
+        status.problems.append(f"the database could not be read: {one_line(tables)}")
     else:
         status.relay, status.checkpoint, status.unsealed, status.sources = tables
     return status
-
-
-async def _within(work: Awaitable[T], seconds: float) -> T:
-    async with asyncio.timeout(seconds):
-        return await work
-
-
-def _one_line(error: BaseException) -> str:
-    said, kind = " ".join(str(error).split()), type(error).__name__
-    return said if kind in said else f"{kind}: {said}" if said else kind
 
 
 @dataclass
