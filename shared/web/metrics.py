@@ -15,17 +15,16 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import asyncpg
-from aiokafka import TopicPartition
 from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.web.status import read_kafka
+from shared.web.status import KafkaReading, read_kafka
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +38,7 @@ class Sample:
 
     outbox_rows: int | None = None
     parked_events: int | None = None
-    kafka_up: bool = False
-    lag: dict[TopicPartition, int] = field(default_factory=dict)
-    dlq_messages: int = 0
-    dlq_pending: int = 0
+    kafka: KafkaReading | None = None  # None: Kafka could not be read
     oldest_transaction_s: float | None = None
 
 
@@ -113,18 +109,11 @@ class ServiceMetrics:
         except Exception as exc:
             log.warning("metrics: the database could not be read: %r", exc)
         try:
-            async with asyncio.timeout(KAFKA_TIMEOUT):
-                await self._read_kafka(state, sample)
-            sample.kafka_up = True
+            reading = read_kafka(state.settings.kafka_bootstrap_servers, state.wiring)
+            sample.kafka = await asyncio.wait_for(reading, KAFKA_TIMEOUT)
         except Exception as exc:
             log.warning("metrics: Kafka could not be read: %r", exc)
-            sample.lag.clear()
         self.sample = sample
-
-    async def _read_kafka(self, state, sample: Sample) -> None:
-        reading = await read_kafka(state.settings.kafka_bootstrap_servers, state.wiring)
-        sample.dlq_messages, sample.dlq_pending = reading.dead_letters.messages, reading.dead_letters.pending
-        sample.lag = {TopicPartition(p.topic, p.partition): p.lag for p in reading.partitions}
 
 
 class _ReadAtScrape(Collector):
@@ -177,23 +166,23 @@ class _ReadAtScrape(Collector):
             service,
             state.sealer.refusals,
         )
-        yield _gauge("titp_kafka_up", "1 if the last scrape could read Kafka", service, int(sample.kafka_up))
-        if sample.kafka_up:
-            yield _gauge(
-                "titp_dlq_messages", "Messages on the service's dead-letter topic", service, sample.dlq_messages
-            )
-            yield _gauge("titp_dlq_pending", "Dead-lettered messages not re-driven yet", service, sample.dlq_pending)
+        kafka = sample.kafka
+        yield _gauge("titp_kafka_up", "1 if the last scrape could read Kafka", service, int(kafka is not None))
+        if kafka is not None:
+            letters = kafka.dead_letters
+            yield _gauge("titp_dlq_messages", "Messages on the service's dead-letter topic", service, letters.messages)
+            yield _gauge("titp_dlq_pending", "Dead-lettered messages not re-driven yet", service, letters.pending)
         subscription = state.subscription
         if subscription is None:
             return
-        if sample.kafka_up:
+        if kafka is not None:
             lag = GaugeMetricFamily(
                 "titp_consumer_lag",
                 "Messages the consumer group has yet to apply, per partition",
                 labels=["service", "group", "topic", "partition"],
             )
-            for tp, value in sorted(sample.lag.items()):
-                lag.add_metric([service, subscription.group_id, tp.topic, str(tp.partition)], value)
+            for p in kafka.partitions:
+                lag.add_metric([service, subscription.group_id, p.topic, str(p.partition)], p.lag)
             yield lag
         events = CounterMetricFamily(
             "titp_consumer_events",
