@@ -23,7 +23,7 @@ from fastapi import FastAPI, Response
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from shared.audit.checkpoints import CheckpointSigned
+from shared.audit.checkpoints import CheckpointSigned, CheckpointSignedV1
 from shared.consumer import REFERENCE_HEADER, redrive_group
 from shared.events import CLOUDEVENTS_CONTENT_TYPE, EventTypes
 from shared.kafka import KafkaIdentity
@@ -82,18 +82,6 @@ ENVELOPE = {
 
 
 BINDING_VERSION = "0.5.0"  # of the AsyncAPI Kafka bindings
-
-
-class CheckpointSignedV1(BaseModel):
-    """CheckpointSigned as recorded before v2 (no `heads`), still read by `checkpoint_of`."""
-
-    model_config = {"extra": "forbid", "title": "CheckpointSigned"}
-
-    through_position: int
-    events: int
-    log_hash: str
-    key_id: str
-    signature: str
 
 
 EVENT_HEADERS = {

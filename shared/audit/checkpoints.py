@@ -45,6 +45,7 @@ import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from pydantic import BaseModel
 
 from shared.commands import CommandRunner
 from shared.events import GENESIS_HASH, EventContext, EventPayload, RecordedEvent, chain_hash
@@ -76,6 +77,18 @@ class CheckpointSigned(EventPayload):
     key_id: str
     signature: str  # base64 of the Ed25519 signature over `signed_bytes`
     heads: dict[str, Head] | None = None  # None only in a v1 checkpoint (before heads), read by `checkpoint_of`
+
+
+class CheckpointSignedV1(BaseModel):
+    """CheckpointSigned as recorded before v2 (no `heads`), still read by `checkpoint_of`."""
+
+    model_config = {"extra": "forbid", "title": "CheckpointSigned"}
+
+    through_position: int
+    events: int
+    log_hash: str
+    key_id: str
+    signature: str
 
 
 def checkpoint_of(event: RecordedEvent) -> CheckpointSigned:
