@@ -245,3 +245,15 @@ def otlp_receiver():
     yield f"http://127.0.0.1:{server.server_port}", received
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+async def pool(fresh_database):
+    """A pool on the test's own database with the event store's tables (the shared migrations). A test file that needs
+    a service's tables as well, or a table of its own, defines its own `pool`."""
+    from shared.db import create_pool, migrate
+
+    pool = await create_pool(fresh_database, max_size=12)
+    await migrate(pool)
+    yield pool
+    await pool.close()

@@ -16,7 +16,6 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from shared.db import create_pool, migrate
 from shared.events import EventPayload, EventTypes
 from shared.kafka import client_options
 from shared.store import EventStore
@@ -100,14 +99,6 @@ def test_the_completion_script_is_printed_for_the_shell_it_runs_in():
 
 
 # Destructive commands: asked on a terminal, refused without --yes elsewhere, --dry-run changes nothing.
-
-
-@pytest.fixture
-async def pool(fresh_database):
-    pool = await create_pool(fresh_database, max_size=2)
-    await migrate(pool)
-    yield pool
-    await pool.close()
 
 
 async def _parked(pool, *streams: str) -> None:

@@ -13,7 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from cloudevents.core.bindings.kafka import KafkaMessage, from_structured_event
 
-from shared.db import connect, create_pool, migrate
+from shared.db import connect
 from shared.events import EventPayload, EventTypes
 from shared.kafka import client_options
 from shared.outbox import OutboxRelay
@@ -32,14 +32,6 @@ class PermitApplicationFiled(EventPayload):
 
 store = EventStore(types)
 LOCK_KEY = 7_340_101  # each test has a database of its own, so one key serves all
-
-
-@pytest.fixture
-async def pool(fresh_database):
-    pool = await create_pool(fresh_database, max_size=6)
-    await migrate(pool)
-    yield pool
-    await pool.close()
 
 
 @pytest.fixture

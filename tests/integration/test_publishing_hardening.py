@@ -14,7 +14,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from cloudevents.core.bindings.kafka import KafkaMessage, from_structured_event
 
 from services.registry.app import create_app
-from shared.db import connect, create_pool, migrate
+from shared.db import connect
 from shared.events import EventPayload, EventTypes
 from shared.kafka import client_options
 from shared.outbox import OutboxRelay, headers
@@ -32,14 +32,6 @@ class NoteTaken(EventPayload):
 
 store = EventStore(types)
 LOCK_KEY = 7_340_002  # the services' relay lock (shared/web/app.RELAY_LOCK): `titp audit republish` takes it
-
-
-@pytest.fixture
-async def pool(fresh_database):
-    pool = await create_pool(fresh_database, max_size=6)
-    await migrate(pool)
-    yield pool
-    await pool.close()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 
-from shared.db import create_pool, migrate
 from shared.statistics import count_entity, fold, totals
 
 APRIL, MAY = date(2026, 4, 1), date(2026, 5, 1)
@@ -15,14 +14,6 @@ APRIL, MAY = date(2026, 4, 1), date(2026, 5, 1)
 def by_month_and_prefecture(facts):
     """A plan counts once, in the month it was certified, under its nationality and prefecture."""
     return {("plans", date.fromisoformat(facts["month"]), (facts["nationality"], facts["prefecture"])): 1}
-
-
-@pytest.fixture
-async def pool(fresh_database):
-    pool = await create_pool(fresh_database, max_size=12)
-    await migrate(pool)
-    yield pool
-    await pool.close()
 
 
 async def count(pool, entity, facts):

@@ -7,7 +7,7 @@ import pytest
 from cloudevents.core.bindings.kafka import KafkaMessage, from_structured_event
 
 from shared.commands import Aggregate, CommandRunner, Outcome, UnitOfWork
-from shared.db import connect, create_pool, migrate
+from shared.db import connect
 from shared.events import EventContext, EventPayload, EventTypes, verify_chain
 from shared.store import ConcurrencyError, EventStore
 from shared.store import _positions as store_positions
@@ -33,14 +33,6 @@ def _rename_v1_to_v2(data):
 
 
 store = EventStore(types)
-
-
-@pytest.fixture
-async def pool(fresh_database):
-    pool = await create_pool(fresh_database, max_size=6)
-    await migrate(pool)
-    yield pool
-    await pool.close()
 
 
 async def append(pool, stream, expected, *whats, context=EventContext()):
