@@ -393,10 +393,13 @@ async def service_status(request: Request) -> ServiceStatus:
     return status
 
 
-audit_router = APIRouter(prefix="/v1/audit", tags=["audit"], dependencies=[Depends(require_roles("auditor", "admin"))])
+audit_router = APIRouter(prefix="/v1/audit", tags=["audit"])
+AUDITORS = [Depends(require_roles(Role.AUDITOR, Role.ADMIN))]
+# One record's history is also read by the officers who decide on it (the console's record page).
+OFFICERS_AND_AUDITORS = [Depends(require_roles(Role.OTIT, Role.IMMIGRATION, Role.AUDITOR, Role.ADMIN))]
 
 
-@audit_router.get("/events", response_model=AuditEvents)
+@audit_router.get("/events", response_model=AuditEvents, dependencies=AUDITORS)
 async def audit_events(
     pool: PoolDep, store: StoreDep, after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0, limit: int = 100
 ) -> Response:
@@ -409,7 +412,7 @@ async def audit_events(
     )
 
 
-@audit_router.get("/streams/{stream_id}", response_model=AuditStream)
+@audit_router.get("/streams/{stream_id}", response_model=AuditStream, dependencies=OFFICERS_AND_AUDITORS)
 async def audit_stream(stream_id: str, pool: PoolDep, store: StoreDep, as_of: AsOf = None) -> Response:
     """One aggregate's whole history (with `as_of`, the part recorded by then)."""
     async with pool.acquire() as conn:
@@ -426,7 +429,7 @@ async def audit_stream(stream_id: str, pool: PoolDep, store: StoreDep, as_of: As
     )
 
 
-@audit_router.get("/verify", response_model=AuditVerification)
+@audit_router.get("/verify", response_model=AuditVerification, dependencies=AUDITORS)
 async def audit_verify(request: Request, pool: PoolDep, store: StoreDep) -> dict[str, Any]:
     """Every hash chain of this service's log, and every signed checkpoint against the log."""
     async with pool.acquire() as conn:
@@ -434,7 +437,7 @@ async def audit_verify(request: Request, pool: PoolDep, store: StoreDep) -> dict
     return verify_log(store.types.service, events, [request.app.state.sealer.public_key]).to_json()
 
 
-@audit_router.get("/public-key", response_model=SigningKeys)
+@audit_router.get("/public-key", response_model=SigningKeys, dependencies=AUDITORS)
 async def audit_public_key(request: Request, store: StoreDep) -> dict[str, Any]:
     """The key this service signs its checkpoints with: exported logs verify offline against it."""
     return {"service": store.types.service, "keys": [request.app.state.sealer.public_key.to_json()]}

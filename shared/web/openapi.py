@@ -52,7 +52,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from shared.web.auth import RoleRequirement, authenticate
+from shared.web.auth import RoleRequirement, authenticate, declared_roles
 from shared.web.http import command_request
 from shared.web.problems import PROBLEM_CONTENT_TYPE, ProblemDetails
 from shared.web.security import WRITE_METHODS
@@ -110,6 +110,7 @@ class RouteTraits:
     parameters: bool
     body: bool
     response_model: Any
+    roles: tuple[str, ...] = ()
 
     @property
     def touches_database(self) -> bool:
@@ -178,6 +179,7 @@ def traits(route: Any, method: str) -> RouteTraits:
         parameters=any(d.path_params or d.query_params or d.header_params or d.cookie_params for d in tree),
         body=route.body_field is not None,
         response_model=route.response_model,
+        roles=tuple(sorted(role.value for role in declared_roles(route.dependant) or ())),
     )
 
 
@@ -214,6 +216,9 @@ def complete_operation(operation: dict[str, Any], route_traits: RouteTraits) -> 
     operation["responses"] = dict(sorted(responses.items()))
     if not route_traits.requires_token:
         operation["security"] = []
+    if route_traits.roles:
+        # Who may call it, for clients that offer only what their user may do (the console's decisions).
+        operation["x-roles"] = list(route_traits.roles)
 
 
 def _problem_schemas() -> dict[str, Any]:
