@@ -89,6 +89,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "quarter": ("Quarter", "四半期"),
     "chart_table": ("The figures as a table", "数値（表）"),
     "from_year": ("Year", "年"),
+    "not_yet": (
+        "The record did not exist yet at the end of that day.",
+        "その日の終わりの時点では、まだ記録がありません。",
+    ),
     "cross_site": ("A form sent from another site is refused", "他のサイトから送信されたフォームは受け付けません"),
 }
 
