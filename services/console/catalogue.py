@@ -11,7 +11,7 @@ class Resource:
     path: str  # as in the REST contract: /v1/<path>
     service: str
     columns: tuple[str, ...]
-    title: str = "name"  # the field a record is called by
+    title: str = "name"  # the field a record is called by; "a+b": both, joined
 
     def __str__(self) -> str:
         return self.path
@@ -46,10 +46,13 @@ RESOURCES = {
             "inspections",
             "inspection",
             ("target_type", "kind", "reason", "status", "due_by", "inspected_on"),
-            title="target_type",
+            title="target_type+due_by",
         ),
         Resource(
-            "filings", "inspection", ("kind", "scheme", "due_on", "filed_on", "status", "late_days"), title="kind"
+            "filings",
+            "inspection",
+            ("kind", "scheme", "due_on", "filed_on", "status", "late_days"),
+            title="kind+due_on",
         ),
         Resource(
             "coe-applications",
@@ -87,7 +90,34 @@ def menu_for(roles: set[str]) -> list[Resource]:
 
 
 def title_of(resource: Resource, record: dict[str, object]) -> str:
-    value = record.get(resource.title)
-    if isinstance(value, dict):  # a plan's trainee: {name, nationality, ...}
-        value = value.get("name") or value.get("id")
-    return str(value or record.get("id", ""))
+    parts = []
+    for name in resource.title.split("+"):
+        value = record.get(name)
+        if isinstance(value, dict):  # a plan's trainee: {name, nationality, ...}
+            value = value.get("name") or value.get("id")
+        if value:
+            parts.append(str(value).replace("_", " "))
+    return " · ".join(parts) or str(record.get("id", ""))
+
+
+# A field holding another record's id, and where that record's page is.
+LINKS = {
+    "supervising_organization_id": "supervising-organizations",
+    "supervision_support_organization_id": "supervision-support-organizations",
+    "implementing_organization_id": "implementing-organizations",
+    "sending_organization_id": "sending-organizations",
+    "training_plan_id": "training-plans",
+    "transfer_from": "training-plans",
+    "coe_id": "coe-applications",
+    "visa_id": "visas",
+}
+
+
+def record_link(field: str, value: object, record: dict[str, object]) -> str | None:
+    """The console's page of the record `value` names, if `field` names one."""
+    if not isinstance(value, str) or not value:
+        return None
+    resource = LINKS.get(field)
+    if field == "target_id" and isinstance(record.get("target_type"), str):
+        resource = f"{str(record['target_type']).replace('_', '-')}s"
+    return f"/records/{resource}/{value}" if resource in RESOURCES else None

@@ -108,6 +108,32 @@ RESOURCES: dict[str, tuple[str, str]] = {
     "visas": ("Visas", "査証"),
 }
 
+# Decisions by the last part of their route (POST /v1/<resource>/{id}/<name>), in Japanese.
+DECISIONS_JA: dict[str, str] = {
+    "new": "新規の申請・登録",
+    "grant": "許可",
+    "deny": "不許可",
+    "renew": "更新",
+    "downgrade": "許可の区分の変更",
+    "suspend": "事業停止命令",
+    "revoke": "取消し",
+    "improvement-orders": "改善命令",
+    "certify": "認定",
+    "reject": "不認定",
+    "complete": "修了",
+    "discontinue": "中止（実習実施困難）",
+    "reassign": "監理団体の変更",
+    "changes": "変更認定の申請",
+    "minor-changes": "軽微な変更の届出",
+    "issue": "交付",
+    "withdraw": "取下げ・撤回",
+    "staff": "常勤職員数の届出",
+    "supervision": "監理の開始",
+    "supervision/end": "監理の終了",
+    "improvement-report": "改善報告の受理",
+    "audit-reports": "監査報告",
+}
+
 # Field names as the services name them (snake_case), in Japanese; English is the name in words.
 FIELDS_JA: dict[str, str] = {
     "id": "ID",
@@ -245,3 +271,7 @@ def event_name(event_type: str) -> str:
     if len(parts) > 1 and parts[-1].startswith("v") and parts[-1][1:].isdigit():
         parts = parts[:-1]
     return parts[-1]
+
+
+def decision_name(name: str, summary: str, lang: str) -> str:
+    return DECISIONS_JA.get(name, summary) if lang == "ja" else summary

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from services.console import i18n
-from services.console.catalogue import menu_for
+from services.console.catalogue import menu_for, record_link
 from services.console.session import officer_of
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")  # autoescapes .html
@@ -19,6 +19,8 @@ templates.env.globals.update(
     show_date=i18n.show_date,
     as_day=i18n.as_day,
     event_name=i18n.event_name,
+    decision_name=i18n.decision_name,
+    record_link=record_link,
 )
 LANG_COOKIE = "lang"
 
