@@ -55,12 +55,24 @@ RESOURCES = {
             title="kind+due_on",
         ),
         Resource(
+            "consultations",
+            "inspection",
+            ("subject", "language", "channel", "status", "received_on", "closed_on"),
+            title="subject+received_on",
+        ),
+        Resource(
             "coe-applications",
             "visa",
             ("trainee_id", "scheme", "stage", "status", "applied_on", "issued_on"),
             title="trainee_id",
         ),
         Resource("visas", "visa", ("trainee_id", "post", "issued_on", "stage", "scheme"), title="trainee_id"),
+        Resource(
+            "status-changes",
+            "visa",
+            ("trainee_id", "kind", "from_stage", "to_stage", "decided_on", "scheme"),
+            title="trainee_id",
+        ),
     )
 }
 
@@ -74,8 +86,9 @@ MENU = {
         "training-plans",
         "inspections",
         "filings",
+        "consultations",
     ),
-    "immigration": ("coe-applications", "visas", "training-plans"),
+    "immigration": ("coe-applications", "visas", "status-changes"),
     "auditor": tuple(RESOURCES),
     "admin": tuple(RESOURCES),
 }

@@ -7,8 +7,10 @@ beside that field with everything the officer typed kept.
 """
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from services.console.i18n import label_of
 
@@ -40,6 +42,7 @@ class Action:
     description: str
     roles: list[str]
     fields: list[Field]
+    path_fields: list[Field] = field(default_factory=list)  # a sub-record's id (`{order_id}`), asked for in the form
 
     def may(self, roles: set[str]) -> bool:
         return not self.roles or bool(roles & set(self.roles))
@@ -127,10 +130,16 @@ def actions_of(document: dict[str, Any], service: str, resource: str) -> list[Ac
             continue
         if path == base:
             name = "new"
-        elif path.startswith(base + "/{id}/") and path.count("{") == 1:
-            name = path.removeprefix(base + "/{id}/")
+        elif path.startswith(base + "/{id}/"):
+            name = re.sub(r"\{[^}]+\}", "_", path.removeprefix(base + "/{id}/"))
         else:
             continue
+        components_of = document.get("components", {}).get("schemas", {})
+        path_fields = [
+            field_of(p["name"], p.get("schema", {}), components_of, True)
+            for p in operation.get("parameters", [])
+            if p["in"] == "path" and p["name"] != "id"
+        ]
         found.append(
             Action(
                 name=name,
@@ -140,6 +149,7 @@ def actions_of(document: dict[str, Any], service: str, resource: str) -> list[Ac
                 description=(operation.get("description") or "").strip(),
                 roles=list(operation.get("x-roles", [])),
                 fields=body_fields(operation, components),
+                path_fields=path_fields,
             )
         )
     return found
@@ -187,6 +197,20 @@ def body_of(fields: list[Field], form: dict[str, str]) -> dict[str, Any]:
     if errors:
         raise Unreadable(errors)
     return body
+
+
+def path_of(action: Action, record_id: str | None, form: dict[str, str]) -> str:
+    """The route to POST: the record's id, and each sub-record's id as typed (required)."""
+    path = action.path.replace("{id}", record_id) if record_id else action.path
+    missing = {}
+    for f in action.path_fields:
+        typed = form.get(f.name, "").strip()
+        if not typed or "/" in typed:
+            missing[f.name] = "required: the id of the record this decision is about"
+        path = path.replace("{" + f.name + "}", quote(typed, safe=""))
+    if missing:
+        raise Unreadable(missing)
+    return path
 
 
 def field_errors(problem: dict[str, Any]) -> dict[str, str]:

@@ -106,6 +106,8 @@ RESOURCES: dict[str, tuple[str, str]] = {
     "filings": ("Filings", "届出・報告"),
     "coe-applications": ("Certificate of eligibility applications", "在留資格認定証明書交付申請"),
     "visas": ("Visas", "査証"),
+    "consultations": ("Trainees' consultations", "実習生からの相談・申告"),
+    "status-changes": ("Changes of status of residence", "在留資格の変更"),
 }
 
 # Decisions by the last part of their route (POST /v1/<resource>/{id}/<name>), in Japanese.

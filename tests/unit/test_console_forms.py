@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from services.console.forms import Field, Unreadable, body_of, field_errors, field_of
+from services.console.forms import Field, Unreadable, actions_of, body_of, field_errors, field_of, path_of
 from services.console.i18n import era, show_date
 
 COMPONENTS = {"PermitType": {"type": "string", "enum": ["general", "specified"]}}
@@ -84,3 +84,32 @@ def test_a_date_reads_as_each_language_writes_it():
     assert show_date("2026-11-02", "ja") == "令和8年11月2日（2026年）"
     assert show_date("2026-11-02", "en") == "2 Nov 2026"
     assert show_date("2026-11-02T01:00:00Z", "en") == "2 Nov 2026"
+
+
+def test_a_decision_on_a_sub_record_asks_for_its_id():
+    document = {
+        "paths": {
+            "/v1/supervising-organizations/{id}/improvement-orders/{order_id}/close": {
+                "post": {
+                    "summary": "Close Improvement Order",
+                    "x-roles": ["admin", "otit"],
+                    "parameters": [
+                        {"name": "id", "in": "path", "schema": {"type": "string"}},
+                        {"name": "order_id", "in": "path", "schema": {"type": "string"}},
+                    ],
+                    "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/C"}}}},
+                }
+            },
+            "/v1/supervising-organizations/expiries": {"post": {"summary": "Record expiries"}},
+        },
+        "components": {"schemas": {"C": {"properties": {"closed_on": {"type": "string", "format": "date"}}}}},
+    }
+    [close] = actions_of(document, "registry", "supervising-organizations")  # not the route of every record
+    assert close.name == "improvement-orders/_/close" and close.may({"otit"}) and not close.may({"auditor"})
+    assert [f.name for f in close.path_fields] == ["order_id"] and [f.name for f in close.fields] == ["closed_on"]
+    assert (
+        path_of(close, "s-1", {"order_id": "o-9"}) == "/v1/supervising-organizations/s-1/improvement-orders/o-9/close"
+    )
+    with pytest.raises(Unreadable) as unreadable:
+        path_of(close, "s-1", {"order_id": "../grant"})
+    assert list(unreadable.value.errors) == ["order_id"]

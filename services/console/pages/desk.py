@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.console.apis import Answer, Services
 from services.console.catalogue import RESOURCES, Resource, title_of
-from services.console.forms import Action, Unreadable, actions_of, body_of, field_errors, list_filters
+from services.console.forms import Action, Unreadable, actions_of, body_of, field_errors, list_filters, path_of
 from services.console.render import fragment, page
 from services.console.session import Officer, officer_of
 
@@ -173,15 +173,16 @@ def _form_page(request: Request, resource: Resource, action: Action, id: uuid.UU
     return page(request, template, resource=resource, action=action, id=id, **context)
 
 
-@router.get("/records/{name}/{id}/{action}", response_class=HTMLResponse)
+@router.get("/records/{name}/{id}/{action:path}", response_class=HTMLResponse)
 async def decision_form(request: Request, name: str, id: str, action: str, officer: OfficerDep) -> Response:
     resource = resource_of(name)
     record_id = None if id == "new" else uuid.UUID(id)
     chosen = await _action(request, resource, "new" if record_id is None else action)
-    return _form_page(request, resource, chosen, record_id)
+    # A link may fill a field in (a sub-record's id: ?order_id=...).
+    return _form_page(request, resource, chosen, record_id, typed=dict(request.query_params))
 
 
-@router.post("/records/{name}/{id}/{action}", response_class=HTMLResponse)
+@router.post("/records/{name}/{id}/{action:path}", response_class=HTMLResponse)
 async def decide(request: Request, name: str, id: str, action: str, officer: OfficerDep) -> Response:
     resource = resource_of(name)
     record_id = None if id == "new" else uuid.UUID(id)
@@ -189,10 +190,10 @@ async def decide(request: Request, name: str, id: str, action: str, officer: Off
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     key = form.pop("idempotency_key", "") or str(uuid.uuid4())
     try:
+        path = path_of(chosen, str(record_id) if record_id else None, form)
         body = body_of(chosen.fields, form)
     except Unreadable as unreadable:
         return _form_page(request, resource, chosen, record_id, typed=form, errors=unreadable.errors, status=422)
-    path = chosen.path.replace("{id}", str(record_id)) if record_id else chosen.path
     answer = await services_of(request).call(
         resource.service, "POST", path, token=officer.token, json=body, headers={"idempotency-key": key}
     )
