@@ -47,12 +47,15 @@ class Services:
 
     urls: dict[str, str]
     timeout_s: float
+    transports: dict[str, httpx.AsyncBaseTransport] | None = None  # in-process services, for tests
     clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for service in SERVICES:
-            self.clients[service] = httpx.AsyncClient(base_url=self.urls[service], timeout=self.timeout_s)
+            self.clients[service] = httpx.AsyncClient(
+                base_url=self.urls[service], timeout=self.timeout_s, transport=(self.transports or {}).get(service)
+            )
 
     async def close(self) -> None:
         for client in self.clients.values():

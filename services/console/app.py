@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -26,12 +27,16 @@ SECURITY_HEADERS = {
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
+def create_app(
+    settings: ConsoleSettings | None = None, *, transports: dict[str, httpx.AsyncBaseTransport] | None = None
+) -> FastAPI:
     settings = settings or ConsoleSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = Services({s: settings.service_url(s) for s in SERVICES}, settings.service_timeout_s)
+        services = Services(
+            {s: settings.service_url(s) for s in SERVICES}, settings.service_timeout_s, transports=transports
+        )
         app.state.services = services
         try:
             yield
