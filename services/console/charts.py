@@ -29,6 +29,16 @@ class Series:
 
 
 @dataclass(frozen=True)
+class Key:
+    """One entry of the legend, drawn under the chart: a swatch at (x, y) and the series' name beside it."""
+
+    x: float
+    y: float
+    name: str
+    colour: str
+
+
+@dataclass(frozen=True)
 class Bar:
     x: float
     y: float
@@ -60,6 +70,7 @@ class Chart:
     series: list[Series]
     periods: list[Period]
     bars: list[Bar] = field(default_factory=list)
+    legend: list[Key] = field(default_factory=list)
     ticks: list[Tick] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)  # the table's columns after the period's
     rows: list[tuple[str, list[int]]] = field(default_factory=list)
@@ -101,8 +112,32 @@ def nice_ticks(highest: int) -> list[int]:
         step *= 10
 
 
+LEGEND_ROW = 20
+SWATCH = 12
+
+
+def _text_width(text: str) -> float:
+    """Roughly, at 12px: Latin letters 7px, Japanese characters 12px (enough to keep names from overlapping)."""
+    return sum(12 if ord(c) > 0x2E7F else 7 for c in text)
+
+
+def _legend(chart: Chart) -> None:
+    """The series' names in rows under the period labels, wrapped to the chart's width; the chart grows to hold
+    them."""
+    x, y = float(chart.left), float(chart.height + 4)
+    for series in chart.series:
+        room = SWATCH + 6 + _text_width(series.name) + 18
+        if x + room > chart.right and x > chart.left:
+            x, y = float(chart.left), y + LEGEND_ROW
+        chart.legend.append(Key(x, y, series.name, series.colour))
+        x += room
+    if chart.legend:
+        chart.height = int(y + LEGEND_ROW + 4)
+
+
 def _lay_out(chart: Chart, values: dict[tuple[str, str], int], *, stacked: bool) -> Chart:
     """Bars for `values[(period, series)]`: one stack per period, or one bar per series side by side."""
+    _legend(chart)
     totals = [
         sum(values.get((p.key, s.key), 0) for s in chart.series)
         if stacked
@@ -207,10 +242,18 @@ def plans_certified_chart(id: str, title: str, body: dict[str, Any], lang: str) 
     return _lay_out(chart, values, stacked=True)
 
 
-def quarter_name(quarter: dict[str, Any], lang: str) -> str:
+def fiscal_year_name(year: int, lang: str) -> str:
+    """FY2026 (April 2026 to March 2027): 令和8年度 in Japanese."""
     if lang == "ja":
-        return f"{quarter['fiscal_year']}年度 第{quarter['fiscal_quarter']}四半期"
-    return f"FY{quarter['fiscal_year']} Q{quarter['fiscal_quarter']}"
+        return era(date(year, 4, 1)).split("年")[0] + "年度"
+    return f"FY{year}"
+
+
+def quarter_name(quarter: dict[str, Any], lang: str) -> str:
+    year = fiscal_year_name(quarter["fiscal_year"], lang)
+    if lang == "ja":
+        return f"{year} 第{quarter['fiscal_quarter']}四半期"
+    return f"{year} Q{quarter['fiscal_quarter']}"
 
 
 def inspections_chart(id: str, title: str, body: dict[str, Any], lang: str) -> Chart:
@@ -223,7 +266,7 @@ def inspections_chart(id: str, title: str, body: dict[str, Any], lang: str) -> C
     for index, q in enumerate(quarters):
         short = f"第{q['fiscal_quarter']}" if lang == "ja" else f"Q{q['fiscal_quarter']}"
         first = index == 0 or q["fiscal_quarter"] == 1
-        year = (f"{q['fiscal_year']}年度" if lang == "ja" else f"FY{q['fiscal_year']}") if first else None
+        year = fiscal_year_name(q["fiscal_year"], lang) if first else None
         periods.append(
             Period(
                 f"{q['fiscal_year']}-Q{q['fiscal_quarter']}", quarter_name(q, lang), (short, year) if year else (short,)

@@ -228,7 +228,8 @@ async def test_officers_see_plans_certified_by_nationality_and_field_as_charts_w
     async def certifiable():
         async with accreditation_app.state.pool.acquire() as conn:
             return await conn.fetchval(
-                "SELECT count(*) = 1 FROM registry_permits WHERE supervising_organization_id = $1 AND status = 'active'",
+                "SELECT count(*) = 1 FROM registry_permits"
+                " WHERE supervising_organization_id = $1 AND status = 'active'",
                 partners.supervising,
             ) and await conn.fetchval(
                 "SELECT count(*) = 1 FROM registry_sending_agreements WHERE id = $1", partners.agreement
