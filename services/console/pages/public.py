@@ -6,13 +6,13 @@ through as it is. The statistics charts, for signed-in officers, are in pages/ch
 """
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from starlette.background import BackgroundTask
 
 from services.console.apis import Answer, Services, ServiceUnreachable
 from services.console.forms import list_filters
@@ -98,12 +98,17 @@ async def administrative_actions_csv(request: Request) -> Response:
         body = json.loads(text) if "json" in kind and text else text
         answer = Answer(response.status_code, body, response.headers)
         return await _page(request, chosen, answer, _status(answer))
-    passed = {name: response.headers[name] for name in ("content-disposition",) if name in response.headers} or {
-        "content-disposition": 'attachment; filename="administrative-actions.csv"'
-    }
+    disposition = response.headers.get("content-disposition", 'attachment; filename="administrative-actions.csv"')
+
+    async def chunks() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in response.aiter_bytes():
+                yield chunk
+        finally:  # also when the reader goes away halfway
+            await response.aclose()
+
     return StreamingResponse(
-        response.aiter_bytes(),
+        chunks(),
         media_type=response.headers.get("content-type", "text/csv"),
-        headers=passed,
-        background=BackgroundTask(response.aclose),
+        headers={"content-disposition": disposition},
     )
