@@ -94,6 +94,46 @@ WORDS: dict[str, tuple[str, str]] = {
         "その日の終わりの時点では、まだ記録がありません。",
     ),
     "cross_site": ("A form sent from another site is refused", "他のサイトから送信されたフォームは受け付けません"),
+    # The public disclosure page: the kinds of action, schemes and organizations as the registry names them.
+    "action_revocation": ("Permit revoked", "許可の取消し"),
+    "action_suspension": ("Order to suspend the business", "事業停止命令"),
+    "action_downgrade": ("Permit downgraded from general to specified", "一般監理事業から特定監理事業への変更"),
+    "action_improvement_order": ("Improvement order", "改善命令"),
+    "action_employer_improvement_order": (
+        "Improvement order to an implementing organization",
+        "実習実施者への改善命令",
+    ),
+    "action_plan_revocation": ("Training plan's certification revoked", "技能実習計画の認定の取消し"),
+    "scheme_titp": ("Technical Intern Training", "技能実習"),
+    "scheme_esd": ("Employment for Skill Development", "育成就労"),
+    "org_supervising_organization": ("Supervising organization", "監理団体"),
+    "org_supervision_support_organization": ("Supervision support organization", "監理支援機関"),
+    "org_implementing_organization": ("Implementing organization", "実習実施者"),
+    "scope_all": ("All of the business", "事業の全部"),
+    "scope_part": ("Part of the business", "事業の一部"),
+    "csv_all": ("every match, in one file", "該当するすべてを1つのファイルで"),
+    "public_columns": ("Published administrative actions", "公表されている行政処分等"),
+    # The charts.
+    "from_month": ("From month", "開始月"),
+    "to_month": ("To month", "終了月"),
+    "month_hint": ("YYYY-MM; the last 12 months unless chosen", "YYYY-MM形式。指定がなければ直近12か月"),
+    "other_values": ("Other", "その他"),
+    "no_figures": ("No figures for this period.", "この期間の数値はありません。"),
+    "stacked_desc": (
+        "Stacked bars, one a month; each colour is one value, its height the number of plans certified.",
+        "月ごとの積み上げ棒グラフ。色ごとに区分を示し、高さが認定件数です。",
+    ),
+    "grouped_desc": (
+        "Two bars a quarter: inspections done in it and inspections overdue on its last day.",
+        "四半期ごとに2本の棒。実施した実地検査の件数と、期末時点で期限を過ぎていた件数です。",
+    ),
+    "count_axis": ("Number", "件数"),
+    "job_group_construction": ("Construction", "建設"),
+    "job_group_food": ("Food manufacturing", "食品製造"),
+    "job_group_machinery_metal": ("Machinery and metal", "機械・金属"),
+    "job_group_agriculture": ("Agriculture", "農業"),
+    "job_group_textiles": ("Textiles and clothing", "繊維・衣服"),
+    "job_group_other": ("Other jobs", "その他の職種"),
 }
 
 RESOURCES: dict[str, tuple[str, str]] = {
@@ -219,6 +259,11 @@ FIELDS_JA: dict[str, str] = {
     "detail": "詳細",
     "nationality": "国籍",
     "count": "件数",
+    "action_date": "処分日",
+    "legal_basis": "根拠条項",
+    "organization_type": "団体の種類",
+    "from": "開始日",
+    "to": "終了日",
 }
 
 
