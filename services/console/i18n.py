@@ -202,7 +202,7 @@ FIELDS_JA: dict[str, str] = {
     "reason": "理由",
     "ground": "根拠",
     "from_date": "開始日",
-    "until_date": "終了日",
+    "until_date": "末日",
     "scope": "範囲",
     "revoked_on": "取消日",
     "certified_on": "認定日",

@@ -32,13 +32,16 @@ def language(request: Request) -> str:
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     lang = language(request)
+    other = "en" if lang == "ja" else "ja"
     officer = officer_of(request)
     response = templates.TemplateResponse(
         request,
         template,
         {
             "lang": lang,
-            "other_lang": "en" if lang == "ja" else "ja",
+            "other_lang": other,
+            # The same page (its filters too) in the other language.
+            "lang_switch": request.url.path + "?" + str(request.url.include_query_params(lang=other).query),
             "officer": officer,
             "menu": menu_for(set(officer.roles)) if officer else [],
             **context,

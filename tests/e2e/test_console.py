@@ -81,6 +81,7 @@ async def test_an_officer_grants_an_application_found_on_the_dashboard(registry_
     listed = await desk.get("/records/supervising-organizations", params={"status": "applied"})
     assert listed.status_code == 200 and "Kibou Kyodo Kumiai" in listed.text
     assert 'name="status"' in listed.text and 'name="permit_type"' in listed.text  # the registry's own filters
+    assert 'href="/records/supervising-organizations?status=applied&amp;lang=ja" lang="ja"' in listed.text
     none = await desk.get("/records/supervising-organizations", params={"status": "revoked"})
     assert "Kibou Kyodo Kumiai" not in none.text and "Nothing matches." in none.text
     part = await desk.get(
