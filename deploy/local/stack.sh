@@ -402,6 +402,18 @@ ensure_dev_keys(pathlib.Path(sys.argv[1]))' "$DATA/dev-keys" || die "could not m
 # below would take another stack's answer for this one's.
 taken() { (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null; }
 
+# Before anything starts (up, run): the HTTP ports of the services and the console that are not running yet are
+# free, so a taken one stops `up` at once rather than after Kafka and PostgreSQL have started.
+check_ports() {
+  local entry
+  alive "$DATA/services/console.pid" || ! taken "$CONSOLE_PORT" \
+    || die "127.0.0.1:$CONSOLE_PORT, the console's port, is taken by another process: stop it or set TITP_CONSOLE_PORT"
+  for entry in $SERVICES; do
+    alive "$DATA/services/${entry%%:*}.pid" || ! taken "${entry##*:}" \
+      || die "127.0.0.1:${entry##*:}, ${entry%%:*}'s port, is taken by another process (another stack's ${entry%%:*}?)"
+  done
+}
+
 wait_http() {  # name port path: until GET http://127.0.0.1:port/path answers 200, 60 s at most, while the process lives
   local name=$1
   "$PY" - "$(cat "$DATA/services/$name.pid")" "$2" "$3" <<'PYEOF' || die "$name did not become ready (see $DATA/services/$name.log)"
@@ -503,10 +515,10 @@ case "${1:-}" in
   install) install ;;
   start) install; start_postgres; start_kafka; wait_ready; setup_roles ;;
   stop) stop ;;
-  up) install; start_postgres; start_kafka; wait_ready; setup_roles; start_services ;;
+  up) check_ports; install; start_postgres; start_kafka; wait_ready; setup_roles; start_services ;;
   down) stop_services; stop ;;
   run)
-    install; start_postgres; start_kafka; wait_ready; setup_roles
+    check_ports; install; start_postgres; start_kafka; wait_ready; setup_roles
     tail_pid=
     trap 'trap - INT TERM; log "stopping everything"; [ -n "$tail_pid" ] && kill "$tail_pid" 2>/dev/null; stop_services; stop; exit 0' INT TERM
     start_services

@@ -4,13 +4,14 @@ the services (`stack.sh services`: no database, no topics). Checked without a ru
 test's own, where a stand-in process plays the console `up` would have recorded."""
 
 import os
+import socket
 import subprocess
 import sys
 
 import pytest
 
 from shared.settings import SERVICES
-from tests.deploy.conftest import LOCAL_STACK, local_stack_services
+from tests.deploy.conftest import LOCAL_STACK, local_stack_services, local_stack_variable
 
 
 def stack(command: str, data, **env: str) -> subprocess.CompletedProcess:
@@ -23,6 +24,12 @@ def stack(command: str, data, **env: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=60,
     )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -71,3 +78,26 @@ def test_a_console_port_that_is_no_number_is_refused_by_name(tmp_path):
     assert status.returncode == 1
     assert "TITP_CONSOLE_PORT must be a port number, not 'eight-thousand'" in status.stderr
     assert status.stdout == ""
+
+
+def test_up_refuses_a_console_port_another_process_holds_before_it_starts_anything(tmp_path):
+    # Were the port not checked, `up` would go on: on ports of its own, and with the Kafka jars marked fetched
+    # (there are none), so that it fails at once instead of fetching them; `down` below stops what it started.
+    ports = {"TITP_KAFKA_PORT": str(free_port()), "TITP_KAFKA_CONTROLLER_PORT": str(free_port())}
+    ports["TITP_PG_PORT"] = str(free_port())
+    jars = tmp_path / f"kafka-libs-{local_stack_variable('KAFKA_VERSION')}"
+    jars.mkdir()
+    (jars / ".complete").touch()
+    with socket.socket() as another_console:
+        another_console.bind(("127.0.0.1", 0))
+        another_console.listen()
+        port = another_console.getsockname()[1]
+        try:
+            up = stack("up", tmp_path, TITP_CONSOLE_PORT=str(port), **ports)
+        finally:
+            stack("down", tmp_path, **ports)
+
+    assert up.returncode == 1
+    assert f"127.0.0.1:{port}, the console's port, is taken by another process" in up.stderr
+    assert "TITP_CONSOLE_PORT" in up.stderr  # what moves it
+    assert [path.name for path in tmp_path.iterdir()] == [jars.name]  # no database, no broker, no service
