@@ -402,16 +402,16 @@ ensure_dev_keys(pathlib.Path(sys.argv[1]))' "$DATA/dev-keys" || die "could not m
 # below would take another stack's answer for this one's.
 taken() { (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null; }
 
+port_free() {  # name port [setting]: or stop, naming the port and what moves it
+  ! taken "$2" || die "127.0.0.1:$2 ($1's port) is taken by another process: stop it${3:+, or move $1 with $3}"
+}
+
 # Before anything starts (up, run): the HTTP ports of the services and the console that are not running yet are
 # free, so a taken one stops `up` at once rather than after Kafka and PostgreSQL have started.
 check_ports() {
   local entry
-  alive "$DATA/services/console.pid" || ! taken "$CONSOLE_PORT" \
-    || die "127.0.0.1:$CONSOLE_PORT, the console's port, is taken by another process: stop it or set TITP_CONSOLE_PORT"
-  for entry in $SERVICES; do
-    alive "$DATA/services/${entry%%:*}.pid" || ! taken "${entry##*:}" \
-      || die "127.0.0.1:${entry##*:}, ${entry%%:*}'s port, is taken by another process (another stack's ${entry%%:*}?)"
-  done
+  alive "$DATA/services/console.pid" || port_free console "$CONSOLE_PORT" TITP_CONSOLE_PORT
+  for entry in $SERVICES; do alive "$DATA/services/${entry%%:*}.pid" || port_free "${entry%%:*}" "${entry##*:}"; done
 }
 
 wait_http() {  # name port path: until GET http://127.0.0.1:port/path answers 200, 60 s at most, while the process lives
@@ -445,7 +445,7 @@ start_services() {
   for entry in $SERVICES; do
     name=${entry%%:*}; port=${entry##*:}; pidfile=$DATA/services/$name.pid
     if alive "$pidfile"; then log "$name already running (pid $(cat "$pidfile"))"; continue; fi
-    taken "$port" && die "127.0.0.1:$port, $name's port, is taken by another process (another stack's $name?)"
+    port_free "$name" "$port"
     log "starting $name on http://127.0.0.1:$port (docs at /docs)"
     (eval "$(identity "$name")"  # its own Kafka identity
     TITP_DATA_DIR="$DATA" \
@@ -467,8 +467,7 @@ start_services() {
 start_console() {
   local entry name pidfile=$DATA/services/console.pid addresses=()
   if alive "$pidfile"; then log "console already running (pid $(cat "$pidfile"))"; return; fi
-  taken "$CONSOLE_PORT" \
-    && die "127.0.0.1:$CONSOLE_PORT, the console's port, is taken by another process: stop it or set TITP_CONSOLE_PORT"
+  port_free console "$CONSOLE_PORT" TITP_CONSOLE_PORT
   for entry in $SERVICES; do
     name=${entry%%:*}
     addresses+=("TITP_CONSOLE_${name^^}_URL=http://127.0.0.1:${entry##*:}")
