@@ -6,8 +6,8 @@
 #   stack.sh start     install, start both, wait until real clients work (idempotent)
 #   stack.sh stop      stop both by their recorded process ids (idempotent)
 #   stack.sh status    print what runs
-#   stack.sh up        start, then the four services in the background (pids in $DATA/services)
-#   stack.sh down      stop the services, then the stack
+#   stack.sh up        start, then the four services and the console in the background (pids in $DATA/services)
+#   stack.sh down      stop the console and the services, then the stack
 #   stack.sh run       up in the foreground: Ctrl-C stops everything
 #   stack.sh services  print the services: name, HTTP port, database (the one list, shared/settings.py)
 #   stack.sh identity NAME   print the TITP_KAFKA_* exports of admin or a service (env prints the admin's)
@@ -18,6 +18,10 @@
 # TITP_KAFKA_BROKERS=3 runs a three-node KRaft cluster instead of one node (each node broker and controller):
 # replication 3, min ISR 2. Node N listens on TITP_KAFKA_PORT+100*(N-1) (clients) and
 # TITP_KAFKA_CONTROLLER_PORT+100*(N-1) (controller); the count is kept with the data (docs/local-stack.md).
+#
+# The officers' console (services/console) runs after the four services, on 127.0.0.1:TITP_CONSOLE_PORT (8000). It has
+# no database and no topics, so it is not in the services' list; it signs officers' tokens with the dev key in
+# $TITP_DATA_DIR/dev-keys, whose jwks.json is what the services trust (both made before either starts).
 #
 # TITP_KAFKA_PROXY_PORT=P (for faults/) gives node N a second client listener PROXIED, bound at
 # 127.0.0.1:P+100*(N-1)+1 and advertised as 127.0.0.1:P+100*(N-1), where a proxy of the caller's forwards to it
@@ -37,6 +41,7 @@ KAFKA_PROXY_PORT=${TITP_KAFKA_PROXY_PORT:-}  # empty: no PROXIED listener
 # stack beside a session whose clients speak PLAINTEXT (faults/stack.py).
 KAFKA_AUTH=${TITP_KAFKA_AUTH:-sasl}
 PG_PORT=${TITP_PG_PORT:-5432}
+CONSOLE_PORT=${TITP_CONSOLE_PORT:-8000}
 PG_USER=titp
 PG_PASSWORD=${TITP_PG_PASSWORD:-titp}
 # `titp` above is the cluster's superuser, for the stack's own administration only. The services connect as
@@ -63,6 +68,7 @@ die() { log "error: $*"; exit 1; }
 BROKERS=${TITP_KAFKA_BROKERS:-$(cat "$KAFKA_DIR/brokers" 2>/dev/null || echo 1)}
 case $BROKERS in '' | *[!0-9]* | 0) die "TITP_KAFKA_BROKERS must be a number of nodes, not '$BROKERS'" ;; esac
 case $KAFKA_PROXY_PORT in *[!0-9]*) die "TITP_KAFKA_PROXY_PORT must be a port number, not '$KAFKA_PROXY_PORT'" ;; esac
+case $CONSOLE_PORT in '' | *[!0-9]*) die "TITP_CONSOLE_PORT must be a port number, not '$CONSOLE_PORT'" ;; esac
 REPLICATION=$((BROKERS < 3 ? BROKERS : 3))  # every partition on three nodes at most;
 MIN_ISR=$((REPLICATION < 3 ? 1 : 2))         # with three, a write is acknowledged once two have it
 NODES=$(seq 1 "$BROKERS")
@@ -384,14 +390,65 @@ stop() {
   stop_pid PostgreSQL "$PG_DIR/postgres.pid" INT
 }
 
+# The dev issuer's signing key and its public jwks.json in $DATA/dev-keys: made before the services start (they
+# trust that JWKS, TITP_DATA_DIR below) and the console (it signs officers' tokens with that key), so neither
+# starts without them and no two processes make them at once. Kept across restarts, as `titp dev-token` keeps them.
+dev_keys() {
+  "$ROOT/.venv/bin/python" -c 'import sys, pathlib; from shared.web.auth import ensure_dev_keys
+ensure_dev_keys(pathlib.Path(sys.argv[1]))' "$DATA/dev-keys" || die "could not make the dev keys in $DATA/dev-keys"
+}
+
+# port: something already listens on 127.0.0.1:port. Checked before a process is started there, or the wait
+# below would take another stack's answer for this one's.
+taken() { (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null; }
+
+port_free() {  # name port [setting]: or stop, naming the port and what moves it
+  ! taken "$2" || die "127.0.0.1:$2 ($1's port) is taken by another process: stop it${3:+, or move $1 with $3}"
+}
+
+# Before anything starts (up, run): the HTTP ports of the services and the console that are not running yet are
+# free, so a taken one stops `up` at once rather than after Kafka and PostgreSQL have started.
+check_ports() {
+  local entry
+  alive "$DATA/services/console.pid" || port_free console "$CONSOLE_PORT" TITP_CONSOLE_PORT
+  for entry in $SERVICES; do alive "$DATA/services/${entry%%:*}.pid" || port_free "${entry%%:*}" "${entry##*:}"; done
+}
+
+wait_http() {  # name port path: until GET http://127.0.0.1:port/path answers 200, 60 s at most, while the process lives
+  local name=$1
+  "$PY" - "$(cat "$DATA/services/$name.pid")" "$2" "$3" <<'PYEOF' || die "$name did not become ready (see $DATA/services/$name.log)"
+import sys, time, httpx
+from pathlib import Path
+pid, port, path = sys.argv[1], sys.argv[2], sys.argv[3]
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    try:
+        if httpx.get(f"http://127.0.0.1:{port}{path}", timeout=2).status_code == 200:
+            sys.exit(0)
+    except httpx.HTTPError:
+        pass
+    try:  # as `running` above: a zombie has exited; no /proc at all, and the deadline decides
+        exited = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[-1][:1] == "Z"
+    except FileNotFoundError:
+        exited = Path("/proc/self/stat").exists()
+    if exited:
+        sys.exit(1)  # its log says why
+    time.sleep(0.5)
+sys.exit(1)
+PYEOF
+}
+
 start_services() {
   mkdir -p "$DATA/services"
+  dev_keys
   local entry name port pidfile
   for entry in $SERVICES; do
     name=${entry%%:*}; port=${entry##*:}; pidfile=$DATA/services/$name.pid
     if alive "$pidfile"; then log "$name already running (pid $(cat "$pidfile"))"; continue; fi
+    port_free "$name" "$port"
     log "starting $name on http://127.0.0.1:$port (docs at /docs)"
     (eval "$(identity "$name")"  # its own Kafka identity
+    TITP_DATA_DIR="$DATA" \
     TITP_DATABASE_URL="$(pg_url "$PG_APP" "titp_$name")" \
     TITP_MIGRATION_DATABASE_URL="$(pg_url "$PG_OWNER" "titp_$name")" \
     TITP_KAFKA_BOOTSTRAP_SERVERS="$(bootstrap)" TITP_TOPIC_REPLICATION=$REPLICATION \
@@ -400,27 +457,33 @@ start_services() {
       > "$DATA/services/$name.log" 2>&1 < /dev/null &
     echo $! > "$pidfile")
   done
-  for entry in $SERVICES; do
-    name=${entry%%:*}; port=${entry##*:}
-    "$PY" - "$name" "$port" <<'PYEOF' || die "$name did not become ready (see $DATA/services/$name.log)"
-import sys, time, httpx
-name, port = sys.argv[1], sys.argv[2]
-deadline = time.monotonic() + 60
-while time.monotonic() < deadline:
-    try:
-        if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-            sys.exit(0)
-    except httpx.HTTPError:
-        pass
-    time.sleep(0.5)
-sys.exit(1)
-PYEOF
-  done
+  for entry in $SERVICES; do wait_http "${entry%%:*}" "${entry##*:}" /readyz; done
   log "services ready"
+  start_console
+}
+
+# The console, once the services answer: their addresses from the one list, the dev key of $DATA (its own
+# TITP_CONSOLE_* settings from the caller's environment otherwise, e.g. an OIDC issuer; docs/operations.md).
+start_console() {
+  local entry name pidfile=$DATA/services/console.pid addresses=()
+  if alive "$pidfile"; then log "console already running (pid $(cat "$pidfile"))"; return; fi
+  port_free console "$CONSOLE_PORT" TITP_CONSOLE_PORT
+  for entry in $SERVICES; do
+    name=${entry%%:*}
+    addresses+=("TITP_CONSOLE_${name^^}_URL=http://127.0.0.1:${entry##*:}")
+  done
+  log "starting the console on http://127.0.0.1:$CONSOLE_PORT"
+  (env "${addresses[@]}" TITP_CONSOLE_DATA_DIR="$DATA" \
+    TITP_CONSOLE_HTTP_HOST=127.0.0.1 TITP_CONSOLE_HTTP_PORT="$CONSOLE_PORT" \
+    nohup "$ROOT/.venv/bin/python" -m services.console > "$DATA/services/console.log" 2>&1 < /dev/null &
+  echo $! > "$pidfile")
+  wait_http console "$CONSOLE_PORT" /healthz
+  log "console ready: http://127.0.0.1:$CONSOLE_PORT (sign in there)"
 }
 
 stop_services() {
   local entry
+  stop_pid console "$DATA/services/console.pid" TERM
   for entry in $SERVICES; do stop_pid "${entry%%:*}" "$DATA/services/${entry%%:*}.pid" TERM; done
 }
 
@@ -430,6 +493,8 @@ status() {
     pidfile=$DATA/services/${entry%%:*}.pid
     if alive "$pidfile"; then echo "${entry%%:*} running pid $(cat "$pidfile") 127.0.0.1:${entry##*:}"; else echo "${entry%%:*} stopped"; fi
   done
+  pidfile=$DATA/services/console.pid
+  if alive "$pidfile"; then echo "console running pid $(cat "$pidfile") 127.0.0.1:$CONSOLE_PORT"; else echo "console stopped"; fi
   if [ "$BROKERS" = 1 ]; then
     if alive "$KAFKA_DIR/kafka.pid"; then echo "kafka running pid $(cat "$KAFKA_DIR/kafka.pid") 127.0.0.1:$KAFKA_PORT"; else echo "kafka stopped"; fi
   else
@@ -449,14 +514,14 @@ case "${1:-}" in
   install) install ;;
   start) install; start_postgres; start_kafka; wait_ready; setup_roles ;;
   stop) stop ;;
-  up) install; start_postgres; start_kafka; wait_ready; setup_roles; start_services ;;
+  up) check_ports; install; start_postgres; start_kafka; wait_ready; setup_roles; start_services ;;
   down) stop_services; stop ;;
   run)
-    install; start_postgres; start_kafka; wait_ready; setup_roles
+    check_ports; install; start_postgres; start_kafka; wait_ready; setup_roles
     tail_pid=
     trap 'trap - INT TERM; log "stopping everything"; [ -n "$tail_pid" ] && kill "$tail_pid" 2>/dev/null; stop_services; stop; exit 0' INT TERM
     start_services
-    log "running; Ctrl-C stops everything. Logs: $DATA/services/*.log"
+    log "running; the console: http://127.0.0.1:$CONSOLE_PORT. Ctrl-C stops everything. Logs: $DATA/services/*.log"
     tail -n 0 -F "$DATA"/services/*.log &
     tail_pid=$!
     wait ;;

@@ -13,6 +13,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic_settings import BaseSettings
 
+from services.console.settings import ConsoleSettings
 from shared.kafka import KafkaIdentity
 from shared.settings import SERVICES
 
@@ -91,6 +92,14 @@ def settings_fields(environment: dict) -> dict:
         for k, v in environment.items()
         if k.startswith("TITP_") and k not in identity
     }
+
+
+def console_settings(environment: dict[str, str]) -> ConsoleSettings:
+    """The console's settings as it reads them from `environment`; every variable there must be one it reads
+    (TITP_CONSOLE_*): it has no database and no Kafka, so their settings would only mislead."""
+    known = {f"{ConsoleSettings.model_config['env_prefix']}{field}".upper() for field in ConsoleSettings.model_fields}
+    assert sorted(set(environment) - known) == [], "variables the console does not read"
+    return ConsoleSettings(**{name.removeprefix("TITP_CONSOLE_").lower(): value for name, value in environment.items()})
 
 
 def unknown_titp_variables(names) -> list[str]:

@@ -3,16 +3,20 @@ check-jsonschema ships it), and in step with the local stack: the same Kafka ver
 the same databases, settings the services accept, healthchecks."""
 
 import json
+import os
 import re
+import subprocess
 from importlib import resources
 
 import pytest
 from jsonschema import Draft202012Validator
 
+from services.console.settings import CONSOLE_HTTP_PORT
 from shared.settings import SERVICES, load_settings
-from shared.web.auth import ensure_dev_keys
+from shared.web.auth import JWKS_FILE, PRIVATE_KEY_FILE, ensure_dev_keys
 from tests.deploy.conftest import (
     ROOT,
+    console_settings,
     grant_lines,
     load_yaml_documents,
     local_stack_services,
@@ -22,6 +26,7 @@ from tests.deploy.conftest import (
 )
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+CONTAINER_PORT = 8000  # the Dockerfile's: what every service listens on inside its container
 # Images with no shell or HTTP client inside, where Compose cannot run a healthcheck.
 NO_HEALTHCHECK = {"otel-collector", "kafka-setup"}  # kafka-setup: a one-shot job, waited for until it exits
 # Broker settings that name addresses or paths, which differ between a host and containers.
@@ -69,21 +74,71 @@ def test_dependencies_volumes_and_mounted_files_exist(compose):
     assert {n for n, s in services.items() if "healthcheck" not in s} == NO_HEALTHCHECK
 
 
+def dev_key_files(service: dict, data) -> dict[str, str]:
+    """What a container sees of the dev issuer's folder (`data`/dev-keys, as `titp dev-token` writes it into
+    .data/dev-keys): path in the container -> the file's text."""
+    seen = {}
+    for volume in service.get("volumes", []):
+        source, target = volume.split(":")[:2]
+        if source.startswith("./.data/dev-keys"):
+            on_host = data / source.removeprefix("./.data/")
+            files = sorted(on_host.iterdir()) if on_host.is_dir() else [on_host]
+            for file in files:
+                seen[target if file == on_host else f"{target}/{file.name}"] = file.read_text()
+    return seen
+
+
 def test_the_services_see_the_dev_issuers_public_keys_and_not_its_signing_key(compose, tmp_path):
     ensure_dev_keys(tmp_path / "dev-keys")  # what `titp dev-token` writes into .data/dev-keys
     for name in SERVICES:
         service = compose["services"][name]
-        seen = {}  # path in the container -> the file's text
-        for volume in service.get("volumes", []):
-            source, target = volume.split(":")[:2]
-            if source.startswith("./.data/dev-keys"):
-                on_host = tmp_path / source.removeprefix("./.data/")
-                files = sorted(on_host.iterdir()) if on_host.is_dir() else [on_host]
-                for file in files:
-                    seen[target if file == on_host else f"{target}/{file.name}"] = file.read_text()
+        seen = dev_key_files(service, tmp_path)
         jwks = service["environment"]["TITP_AUTH_JWKS_URL"].removeprefix("file://")
         assert list(seen) == [jwks], name
         assert "PRIVATE KEY" not in seen[jwks] and json.loads(seen[jwks])["keys"]
+
+
+def test_the_console_alone_is_given_the_dev_issuers_signing_key_and_runs_as_its_owner(compose, tmp_path):
+    keys = ensure_dev_keys(tmp_path / "dev-keys")  # what `titp dev-token` writes into .data/dev-keys
+    console = compose["services"]["console"]
+    settings = console_settings({key: str(value) for key, value in console["environment"].items()})
+    seen = dev_key_files(console, tmp_path)
+    # Check: it finds the key where dev sign-in looks, <TITP_CONSOLE_DATA_DIR>/dev-keys, and cannot change it.
+    signing_key, jwks = f"{settings.dev_keys_dir}/{PRIVATE_KEY_FILE}", f"{settings.dev_keys_dir}/{JWKS_FILE}"
+    assert settings.dev_sign_in and set(seen) == {signing_key, jwks}
+    assert "PRIVATE KEY" in seen[signing_key] and json.loads(seen[jwks])["keys"]
+    assert [v for v in console["volumes"] if v.startswith("./.data/dev-keys")] == [
+        f"./.data/dev-keys:{settings.dev_keys_dir}:ro"
+    ]
+    # Check: no other container sees it.
+    assert [
+        name
+        for name, service in compose["services"].items()
+        if name != "console" and any("PRIVATE KEY" in text for text in dev_key_files(service, tmp_path).values())
+    ] == []
+    # The key is its owner's only, so the console runs as that uid, which passwords.sh writes into .env.
+    assert (keys / PRIVATE_KEY_FILE).stat().st_mode & 0o077 == 0
+    assert re.fullmatch(r"\$\{TITP_UID:\?[^}]+\}", console["user"])
+    env_file = subprocess.run(
+        [str(ROOT / "deploy/compose/passwords.sh")], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"TITP_UID={os.getuid()}" in env_file.splitlines()
+
+
+def test_the_console_runs_from_the_services_image_and_reaches_them_by_their_compose_names(compose):
+    services = compose["services"]
+    console = services["console"]
+    assert (console["build"], console["image"]) == (".", services["registry"]["image"])
+    assert console["entrypoint"] == ["python", "-m", "services.console"] and "command" not in console
+    settings = console_settings({key: str(value) for key, value in console["environment"].items()})
+    assert {name: settings.service_url(name) for name in SERVICES} == {
+        name: f"http://{name}:{CONTAINER_PORT}" for name in SERVICES
+    }
+    assert (settings.http_host, settings.http_port) == ("0.0.0.0", CONSOLE_HTTP_PORT)
+    assert console["ports"] == [f"127.0.0.1:{CONSOLE_HTTP_PORT}:{settings.http_port}"]
+    # Started once every service is ready; healthy once it sees them all (/readyz).
+    assert console["depends_on"] == {name: {"condition": "service_healthy"} for name in SERVICES}
+    assert f"http://127.0.0.1:{settings.http_port}/readyz" in " ".join(console["healthcheck"]["test"])
 
 
 def test_the_four_services_run_from_one_image_with_settings_they_accept(compose):

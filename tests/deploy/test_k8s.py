@@ -8,6 +8,7 @@ keys from Secrets, a ServiceMonitor and NetworkPolicies."""
 import copy
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jsonschema
 import kubernetes_validate
@@ -19,6 +20,7 @@ from shared.topics import dlq_topic, service_topic
 from tests.deploy.conftest import (
     K8S,
     ROOT,
+    console_settings,
     kustomize_build,
     load_yaml_documents,
     local_stack_variable,
@@ -32,6 +34,8 @@ KUBERNETES_VERSION = "1.33"  # the oldest minor version the manifests must run o
 OVERLAYS = sorted(path.parent for path in (K8S / "overlays").glob("*/kustomization.yaml"))
 # What the template deploy/k8s/service calls the service, before components/service-name puts the name in.
 TEMPLATE_NAME = re.compile(r"^service(-|$)|titp[._-]service\b|services\.service\.")
+CONSOLE = "console"  # deploy/k8s/console: no database, no topics, no Kafka user, so not from the template
+CONSOLE_OIDC = "titp-console-oidc"  # its identity provider: a ConfigMap, and a Secret made in the cluster
 
 
 def crd_schemas() -> dict[tuple[str, str], dict]:
@@ -130,7 +134,7 @@ def test_every_object_of_every_environment_is_valid_by_its_schema(rendered, sche
     for environment, docs in [("deploy/k8s", rendered)] + [(str(o), kustomize_build(o)) for o in OVERLAYS]:
         found = {f"{doc['kind']}/{doc['metadata']['name']}": problems(doc, schemas) for doc in docs}
         assert {where: errors for where, errors in found.items() if errors} == {}, environment
-        assert len(found) == len(docs) == 49, environment
+        assert len(found) == len(docs) == 54, environment
 
 
 def test_a_misspelt_mistyped_or_outdated_object_is_refused(by_kind, schemas):
@@ -169,6 +173,8 @@ def test_the_kustomization_yields_every_object_once_each_service_named_in_full(b
             expected.add((kind, name))
         expected |= {("NetworkPolicy", name), ("NetworkPolicy", f"{name}-db"), ("Cluster", f"{name}-db")}
         expected |= {("KafkaTopic", f"titp-{name}-v1"), ("KafkaTopic", f"titp-{name}-dlq"), ("KafkaUser", name)}
+    expected |= {(kind, CONSOLE) for kind in ("Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy")}
+    expected.add(("ConfigMap", CONSOLE_OIDC))
     assert {(doc["kind"], doc["metadata"]["name"]) for doc in rendered} == expected
     assert all(doc["metadata"]["namespace"] == "titp" for doc in rendered if doc["kind"] != "Namespace")
     assert "Secret" not in by_kind  # keys and passwords are made in the cluster, never committed
@@ -424,3 +430,162 @@ def test_an_environment_overlay_changes_only_what_it_says(rendered):
         for key in docs:
             if key[0] in ("KafkaUser", "KafkaTopic", "NetworkPolicy", "Kafka"):
                 assert docs[key] == default[key], (overlay, key)
+
+
+# The officers' console.
+
+
+def console_environment(by_kind: dict) -> dict[str, str]:
+    """The console container's environment as Kubernetes gives it: its ConfigMaps' data, then its env (a Secret's
+    value stands in as `<secret>/<key>`)."""
+    main = container(by_kind["Deployment"][CONSOLE])
+    environment = {}
+    for source in main.get("envFrom", []):
+        environment |= by_kind["ConfigMap"][source["configMapRef"]["name"]]["data"]
+    for variable in main.get("env", []):
+        secret = variable.get("valueFrom", {}).get("secretKeyRef")
+        environment[variable["name"]] = f"{secret['name']}/{secret['key']}" if secret else variable["value"]
+    return environment
+
+
+def test_the_console_signs_officers_in_with_the_services_identity_provider_and_calls_them_by_their_services(by_kind):
+    main = container(by_kind["Deployment"][CONSOLE])
+    assert main["image"] == "titp:0.1.0" and main["command"] == ["python", "-m", "services.console"]
+    assert "args" not in main  # the image's CMD (a service's app factory) is not given to it
+    # Check: its own settings only: not titp-config's (Kafka, database, JWKS), nothing else of a service's.
+    assert [e["configMapRef"]["name"] for e in main["envFrom"]] == [CONSOLE_OIDC]
+    environment = console_environment(by_kind)
+    settings = console_settings(environment)
+    assert not [name for name in environment if re.search("KAFKA|DATABASE|DB_|JWKS|CHECKPOINT", name)]
+    # Officers sign in with the identity provider whose tokens the services check; no dev key, secure cookies.
+    assert settings.dev_sign_in is False and settings.secure_cookies is True
+    assert str(settings.oidc_issuer) == by_kind["ConfigMap"]["titp-config"]["data"]["TITP_AUTH_ISSUER"]
+    assert settings.oidc_client_id and settings.public_url and settings.public_url.scheme == "https"
+    assert environment["TITP_CONSOLE_OIDC_CLIENT_SECRET"] == f"{CONSOLE_OIDC}/client-secret"  # a Secret, never here
+    # Each service at its Service, on that Service's port.
+    for name in SERVICES:
+        url = urlsplit(settings.service_url(name))
+        assert (url.scheme, url.hostname) == ("http", name)
+        assert (url.port or 80) in {p["port"] for p in by_kind["Service"][name]["spec"]["ports"]}
+    # It listens where its Service, its probes and its NetworkPolicy say.
+    [http] = main["ports"]
+    assert (settings.http_host, settings.http_port, http["name"]) == ("0.0.0.0", http["containerPort"], "http")
+
+
+def test_the_console_is_probed_sized_kept_available_and_confined_as_the_services_are(by_kind):
+    deployment = by_kind["Deployment"][CONSOLE]
+    main = container(deployment)
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert main["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}  # every service answers
+    assert main["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert main["resources"]["requests"].keys() >= {"cpu", "memory"} and "memory" in main["resources"]["limits"]
+    service_pod = by_kind["Deployment"]["registry"]["spec"]["template"]["spec"]
+    assert deployment["spec"]["template"]["spec"]["securityContext"] == service_pod["securityContext"]
+    assert main["securityContext"] == container(by_kind["Deployment"]["registry"])["securityContext"]
+    # No key of any kind in its pods: nothing mounted but a scratch folder.
+    assert [v for v in deployment["spec"]["template"]["spec"]["volumes"] if "emptyDir" not in v] == []
+    service = by_kind["Service"][CONSOLE]
+    assert service["spec"]["selector"].items() <= labels.items()
+    assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"]
+    budget = by_kind["PodDisruptionBudget"][CONSOLE]
+    assert budget["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    assert budget["spec"]["minAvailable"] < deployment["spec"]["replicas"]
+
+
+NAMESPACE = {"kubernetes.io/metadata.name": "titp"}
+OUTSIDE = None  # an address outside the cluster (the identity provider): no pod, no namespace
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    """Whether a label selector (matchLabels, matchExpressions) matches these labels."""
+    if not selector.get("matchLabels", {}).items() <= labels.items():
+        return False
+    operators = {
+        "In": lambda e: labels.get(e["key"]) in e["values"],
+        "NotIn": lambda e: labels.get(e["key"]) not in e["values"],
+        "Exists": lambda e: e["key"] in labels,
+        "DoesNotExist": lambda e: e["key"] not in labels,
+    }
+    return all(operators[e["operator"]](e) for e in selector.get("matchExpressions", []))
+
+
+def peer_is(peer: dict, labels: dict | None, namespace: dict | None) -> bool:
+    if labels is None:  # outside the cluster: only an ipBlock names it
+        return "ipBlock" in peer
+    if "ipBlock" in peer:
+        return False
+    in_namespace = (
+        selects(peer["namespaceSelector"], namespace) if "namespaceSelector" in peer else namespace == NAMESPACE
+    )
+    return in_namespace and selects(peer.get("podSelector", {}), labels)
+
+
+def may_connect(
+    policies, source: dict, target: dict | None, port: int, *, name=None, protocol="TCP", namespace=NAMESPACE
+):
+    """Whether `policies` (NetworkPolicy specs in titp) let a pod of titp labelled `source` open a connection to a
+    pod labelled `target` (in `namespace`; OUTSIDE: beyond the cluster) on `port` (its container port's `name`):
+    the source's policies with Egress must allow it, and so must the target's with Ingress, as Kubernetes has it."""
+
+    def allowed(spec: dict, direction: str, peer: tuple) -> bool:
+        peers = "to" if direction == "Egress" else "from"  # a rule without peers or ports: any peer, any port
+        return any(
+            (not rule.get(peers) or any(peer_is(p, *peer) for p in rule[peers]))
+            and (
+                not rule.get("ports")
+                or any(p.get("port") in (port, name) and p.get("protocol", "TCP") == protocol for p in rule["ports"])
+            )
+            for rule in spec.get(direction.lower(), [])
+        )
+
+    sides = [("Egress", source, (target, namespace))]
+    if target is not None and namespace == NAMESPACE:
+        sides.append(("Ingress", target, (source, NAMESPACE)))
+    for direction, own, peer in sides:
+        governing = [s for s in policies if direction in s["policyTypes"] and selects(s["podSelector"], own)]
+        if governing and not any(allowed(spec, direction, peer) for spec in governing):
+            return False
+    return True
+
+
+def test_the_console_reaches_the_services_http_port_and_neither_a_database_nor_the_broker(by_kind):
+    policies = [p["spec"] for p in by_kind["NetworkPolicy"].values()]
+    console = by_kind["Deployment"][CONSOLE]["spec"]["template"]["metadata"]["labels"]
+    # Kafka's NetworkPolicy is Strimzi's, made from the listener's peers, on its port.
+    [listener] = by_kind["Kafka"]["titp"]["spec"]["kafka"]["listeners"]
+    broker = {"strimzi.io/cluster": "titp", "strimzi.io/kind": "Kafka"}
+    kafka = {
+        "podSelector": {"matchLabels": {"strimzi.io/cluster": "titp"}},
+        "policyTypes": ["Ingress"],
+        "ingress": [{"from": listener["networkPolicyPeers"], "ports": [{"port": listener["port"]}]}],
+    }
+    for name in SERVICES:
+        service = by_kind["Deployment"][name]["spec"]["template"]["metadata"]["labels"]
+        [http] = container(by_kind["Deployment"][name])["ports"]
+        # Check: both ways open, the console's egress and the service's own ingress (which lets it in).
+        assert may_connect(policies, console, service, http["containerPort"], name=http["name"]), name
+        assert may_connect([by_kind["NetworkPolicy"][name]["spec"]], console, service, 8000, name="http"), name
+        assert not may_connect(policies, console, service, 9999), name  # its HTTP port only
+        # Check: no database lets it in, and it would not go there.
+        database = {"cnpg.io/cluster": f"{name}-db"}
+        assert not may_connect([by_kind["NetworkPolicy"][f"{name}-db"]["spec"]], console, database, 5432), name
+        assert not may_connect([by_kind["NetworkPolicy"][CONSOLE]["spec"]], console, database, 5432), name
+        # ... while the service itself still reaches its database and the broker (the rules above did not close it).
+        assert may_connect(policies, service, database, 5432) and may_connect([*policies, kafka], service, broker, 9092)
+    # Check: the broker's peers do not include it, nor does it go there.
+    assert not may_connect([kafka], console, broker, listener["port"])
+    assert not may_connect([by_kind["NetworkPolicy"][CONSOLE]["spec"]], console, broker, listener["port"])
+    # Names, and the identity provider over HTTPS; officers' browsers (through the ingress) on its HTTP port.
+    dns = ({"k8s-app": "kube-dns"}, {"kubernetes.io/metadata.name": "kube-system"})
+    assert may_connect(policies, console, dns[0], 53, protocol="UDP", namespace=dns[1])
+    assert may_connect(policies, console, OUTSIDE, 443, namespace=None)
+    assert not may_connect(policies, console, OUTSIDE, 80, namespace=None)
+    assert may_connect(policies, {"app.kubernetes.io/name": "ingress-nginx"}, console, 8000, name="http")
+
+
+def test_every_environment_signs_officers_in_where_its_services_check_the_tokens(rendered):
+    for environment, docs in [("deploy/k8s", rendered)] + [(str(o), kustomize_build(o)) for o in OVERLAYS]:
+        config = {d["metadata"]["name"]: d["data"] for d in docs if d["kind"] == "ConfigMap"}
+        assert config[CONSOLE_OIDC]["TITP_CONSOLE_OIDC_ISSUER"] == config["titp-config"]["TITP_AUTH_ISSUER"], (
+            environment
+        )

@@ -14,12 +14,16 @@ from shared.settings import DEFAULT_HTTP_PORTS, SERVICES, ServiceName
 from tests.deploy.conftest import K8S, ROOT, kustomize_build, load_yaml_documents, local_stack_services
 
 CONTAINER_PORT = 8000  # the Dockerfile's: every service listens on it inside its container
+# The officers' console (services/console) is an app of its own, not a service of the list: no database, no
+# topics, no events; it only calls the services' REST APIs. The stacks run it apart (tests/deploy/test_local_stack.py).
+CONSOLE = "console"
 
 
 def test_the_list_is_one_list_and_names_exactly_the_service_packages():
     assert SERVICES == tuple(DEFAULT_HTTP_PORTS) and get_args(ServiceName) == SERVICES
     assert len(set(DEFAULT_HTTP_PORTS.values())) == len(SERVICES)
-    assert {path.parent.name for path in (ROOT / "services").glob("*/app.py")} == set(SERVICES)
+    assert {path.parent.name for path in (ROOT / "services").glob("*/app.py")} == {*SERVICES, CONSOLE}
+    assert CONSOLE not in SERVICES and not (ROOT / "services" / CONSOLE / "migrations").exists()
     assert {path.stem for path in (ROOT / "docs" / "services").glob("*.md")} == set(SERVICES)
 
 
@@ -71,8 +75,9 @@ def test_k8s_runs_exactly_the_listed_services_each_with_its_manifest_and_databas
     named = {}
     for doc in docs:
         named.setdefault(doc["kind"], set()).add(doc["metadata"]["name"])
-    for kind in ("Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"):
-        assert named[kind] == set(SERVICES), kind
+    for kind in ("Deployment", "Service", "PodDisruptionBudget"):
+        assert named[kind] == {*SERVICES, CONSOLE}, kind  # the console's own (deploy/k8s/console)
+    assert named["HorizontalPodAutoscaler"] == set(SERVICES)
     assert named["Cluster"] == {f"{name}-db" for name in SERVICES}
     for name in SERVICES:
         assert (K8S / "services" / name / "kustomization.yaml").exists()
