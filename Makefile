@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 venv: $(VENV)/.installed
 
-## run: set up everything and run Kafka, PostgreSQL and the four services in the foreground
+## run: set up everything and run Kafka, PostgreSQL, the four services and the console (:8000) in the foreground
 run: venv
 	$(STACK) run
 

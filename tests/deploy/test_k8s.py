@@ -476,7 +476,7 @@ def test_the_console_is_probed_sized_kept_available_and_confined_as_the_services
     deployment = by_kind["Deployment"][CONSOLE]
     main = container(deployment)
     labels = deployment["spec"]["template"]["metadata"]["labels"]
-    assert main["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}  # every service answers
+    assert main["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}  # a page even with a service down
     assert main["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert main["resources"]["requests"].keys() >= {"cpu", "memory"} and "memory" in main["resources"]["limits"]
     service_pod = by_kind["Deployment"]["registry"]["spec"]["template"]["spec"]
