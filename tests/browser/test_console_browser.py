@@ -72,8 +72,9 @@ def worklist(page: Page, key: str, resource: str):
 
 
 def axe_violations(page: Page) -> list[str]:
-    """axe-core's WCAG 2.0/2.1 A and AA violations on the page as it is: one line each, with where."""
-    page.add_script_tag(path=str(AXE))
+    """axe-core's WCAG 2.0/2.1 A and AA violations on the page as it is: one line each, with where. axe-core comes
+    in as an init script (`page.add_init_script(path=AXE)`): the console's CSP rightly refuses an injected tag."""
+    assert page.evaluate("typeof axe") == "object", "axe-core is not in the page: add_init_script(path=AXE) first"
     found = page.evaluate(
         "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations"
         ".map(v => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)",
@@ -83,9 +84,7 @@ def axe_violations(page: Page) -> list[str]:
 
 
 def focus_path(page: Page, presses: int) -> list[str]:
-    """What Tab reaches from the top of the page, in order: each element as tag#id or tag.class (text)."""
-    page.locator("body").focus()
-    page.evaluate("document.activeElement.blur()")
+    """What Tab reaches from the top of the page (as loaded), in order: each element as tag#id or tag.class (text)."""
     seen: list[str] = []
     for _ in range(presses):
         page.keyboard.press("Tab")
@@ -201,3 +200,150 @@ def test_an_officer_finds_an_application_grants_the_permit_and_sees_the_first_in
     expect(page.locator("section[aria-labelledby=state] dl.state")).to_contain_text(id)
     assert inspection["due_by"] == granted_on.replace(year=granted_on.year + 1).isoformat(), inspection
     screenshot(page, "08-record-inspection")
+
+
+def test_a_refused_decision_shows_the_rule_and_its_reason_and_keeps_what_was_typed(
+    page: Page, console: Console, token, screenshot
+):
+    officer = token("otit", subject="officer-ito")
+    id, name = granted_organization(console, officer, granted_on="2026-05-01")
+    sign_in(page)
+    page.goto(f"/records/supervising-organizations/{id}")
+    page.locator(f'a[href="/records/supervising-organizations/{id}/revoke"]').click()
+
+    # A revocation dated before the permit was granted.
+    page.locator("#revoked_on").fill("2026-04-01")
+    page.locator("#ground").select_option("law_breached")
+    page.locator("#reason").fill("Trainees' passports kept by the office\nfor six months")
+    page.locator("#decision form").get_by_role("button", name="Submit").click()
+
+    # Check: the refusal names its rule and says why in words, on the form's page.
+    problem = page.get_by_role("alert")
+    expect(problem).to_contain_text("The service refused this")
+    expect(problem.locator("code.rule")).to_have_text("permit.not_yet_granted")
+    expect(problem.locator(".detail")).to_have_text("2026-04-01 is before the grant on 2026-05-01")
+    expect(page).to_have_url(re.compile(f"/records/supervising-organizations/{id}/revoke$"))
+
+    # Check: everything the officer typed is still there, to correct and send again.
+    expect(page.locator("#revoked_on")).to_have_value("2026-04-01")
+    expect(page.locator("#ground")).to_have_value("law_breached")
+    expect(page.locator("#reason")).to_have_value("Trainees' passports kept by the office\nfor six months")
+    screenshot(page, "09-form-refused")
+
+    # Check: nothing was recorded.
+    assert registry_record(console, officer, id)["status"] == "active"
+
+
+def test_a_revocation_shows_on_the_public_page_without_signing_in(
+    browser, page: Page, console: Console, token, screenshot
+):
+    officer = token("otit", subject="officer-ito")
+    id, name = granted_organization(console, officer, granted_on="2026-05-01")
+    sign_in(page)
+    page.goto(f"/records/supervising-organizations/{id}/revoke")
+    page.locator("#revoked_on").fill("2026-11-02")
+    page.locator("#ground").select_option("law_breached")
+    page.locator("#reason").fill("wages unpaid for six months")
+    page.locator("#decision form").get_by_role("button", name="Submit").click()
+    expect(page.get_by_role("status")).to_contain_text("Recorded.")
+    expect(page.locator("#history tbody tr", has_text="PermitRevoked")).to_have_count(1)
+    assert registry_record(console, officer, id)["status"] == "revoked"
+
+    # Check: anyone (a new browser: no sign-in) finds the revocation on the public page, with the organization's
+    # name, the kind of action and its date.
+    public = browser.new_context(base_url=console.url, viewport={"width": 1280, "height": 900})
+    try:
+        anyone = public.new_page()
+        anyone.set_default_timeout(10_000)
+        anyone.goto("/public/administrative-actions?lang=en")
+        expect(anyone).to_have_url(re.compile(r"/public/administrative-actions\?lang=en$"))  # no sign-in asked
+        row = anyone.locator("tr", has_text=name)
+        expect(row).to_have_count(1)
+        expect(row).to_contain_text(re.compile(r"revo(cation|ked)", re.IGNORECASE))
+        expect(row).to_contain_text("2 Nov 2026")
+        screenshot(anyone, "10-public-administrative-actions")
+    finally:
+        public.close()
+
+
+def test_the_language_switch_changes_the_words_and_shows_dates_in_the_japanese_era(
+    page: Page, console: Console, token, screenshot
+):
+    officer = token("otit", subject="officer-ito")
+    id, name = file_application(console, officer, applied_on="2026-04-01")
+    sign_in(page, lang="en")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Today's work")
+
+    # Check: the switch (named in the language it switches to) turns the page into Japanese, and it stays so.
+    page.get_by_role("link", name="日本語").click()
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("本日の業務")
+    today = date.today()
+    expect(page.get_by_role("heading", level=1).locator("time")).to_have_attribute("datetime", today.isoformat())
+    expect(page.get_by_role("heading", level=1).locator("time")).to_contain_text("令和")
+    expect(page.get_by_role("navigation", name="記録").get_by_role("link", name="監理団体", exact=True)).to_be_visible()
+    screenshot(page, "11-dashboard-ja")
+
+    # Check: a record's dates and labels in Japanese: the day the application was filed, in the era.
+    page.goto(f"/records/supervising-organizations/{id}")
+    state = page.locator("section[aria-labelledby=state] dl.state")
+    applied = state.locator("dt", has_text="申請日").locator("xpath=following-sibling::dd[1]")
+    expect(applied).to_have_text("令和8年4月1日（2026年）")
+    expect(page.get_by_role("heading", name="履歴")).to_be_visible()
+    screenshot(page, "12-record-ja")
+
+    # Check: and back to English.
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(state.locator("dt", has_text="Applied on").locator("xpath=following-sibling::dd[1]")).to_have_text(
+        "1 Apr 2026"
+    )
+
+
+def test_the_main_pages_meet_wcag_2_aa_and_work_with_the_keyboard(page: Page, console: Console, token, screenshot):
+    officer = token("otit", subject="officer-ito")
+    id, name = file_application(console, officer)
+
+    # Check: no WCAG 2.0/2.1 A or AA violation (contrast, labels, names, landmarks...) on the sign-in page, the
+    # dashboard, a list, a record and a decision's form, in Japanese (the default) and in English.
+    pages = {
+        "sign-in": "/sign-in",
+        "dashboard": "/",
+        "list": "/records/supervising-organizations?status=applied",
+        "record": f"/records/supervising-organizations/{id}",
+        "form": f"/records/supervising-organizations/{id}/grant",
+    }
+    page.add_init_script(path=str(AXE))
+    page.goto("/sign-in")
+    assert axe_violations(page) == [], "the sign-in page"
+    # Check: the check sees a violation when there is one (a field whose label is gone).
+    page.evaluate("document.querySelector('label[for=name]').remove()")
+    assert any(line.startswith("label ") for line in axe_violations(page)), "axe-core found no unlabelled field"
+    sign_in(page, lang="ja")
+    for lang in ("ja", "en"):
+        for label, path in pages.items():
+            page.goto(f"{path}{'&' if '?' in path else '?'}lang={lang}")
+            assert axe_violations(page) == [], f"{label} ({lang}): {path}"
+
+    # Check: Tab from the top reaches the skip link first, and it leads to the content.
+    page.goto(f"/records/supervising-organizations/{id}/grant?lang=en")
+    page.keyboard.press("Tab")
+    skip = page.locator(":focus")
+    expect(skip).to_have_text("Skip to the content")
+    expect(skip).to_be_visible()  # shown when it has the focus
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile("#main$"))
+
+    # Check: from the top, Tab reaches the form's inputs in their order, then its button.
+    page.goto(f"/records/supervising-organizations/{id}/grant")
+    reached = focus_path(page, presses=40)
+    assert reached[0] == "a.skip (Skip to the content)", reached
+    assert "select#permit_type" in reached, reached
+    start = reached.index("select#permit_type")
+    assert reached[start : start + 4] == [
+        "select#permit_type",
+        "input#granted_on",
+        "input#meets_excellence_standard",
+        "button (Submit)",
+    ], reached
+    screenshot(page, "13-form-keyboard")
