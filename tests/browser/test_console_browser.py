@@ -18,7 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import AXE, Console
+from tests.browser.conftest import AXE, SCREEN, STEP_TIMEOUT_MS, Console
 from tests.helpers import grant, permit_application
 
 pytestmark = pytest.mark.timeout(180)  # the first story also waits for the four services and the console to start
@@ -251,16 +251,18 @@ def test_a_revocation_shows_on_the_public_page_without_signing_in(
 
     # Check: anyone (a new browser: no sign-in) finds the revocation on the public page, with the organization's
     # name, the kind of action and its date.
-    public = browser.new_context(base_url=console.url, viewport={"width": 1280, "height": 900})
+    public = browser.new_context(base_url=console.url, viewport=SCREEN)
     try:
         anyone = public.new_page()
-        anyone.set_default_timeout(10_000)
+        anyone.set_default_timeout(STEP_TIMEOUT_MS)
+        anyone.add_init_script(path=str(AXE))
         anyone.goto("/public/administrative-actions?lang=en")
         expect(anyone).to_have_url(re.compile(r"/public/administrative-actions\?lang=en$"))  # no sign-in asked
         row = anyone.locator("tr", has_text=name)
         expect(row).to_have_count(1)
         expect(row).to_contain_text(re.compile(r"revo(cation|ked)", re.IGNORECASE))
         expect(row).to_contain_text("2 Nov 2026")
+        assert axe_violations(anyone) == [], "the public page"
         screenshot(anyone, "10-public-administrative-actions")
     finally:
         public.close()
