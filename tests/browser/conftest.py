@@ -91,7 +91,9 @@ class Console:
 
 
 @pytest.fixture(scope="module")
-async def console(admin_dsn, owner_dsn, app_dsn, kafka_bootstrap, dev_keys, artefacts) -> AsyncIterator[Console]:
+async def console(
+    admin_dsn, owner_dsn, app_dsn, kafka_bootstrap, dev_keys, artefacts, tmp_path_factory
+) -> AsyncIterator[Console]:
     """The four services and the console, started together once for the module and stopped after it."""
     from bench.harness import free_port
 
@@ -116,8 +118,7 @@ async def console(admin_dsn, owner_dsn, app_dsn, kafka_bootstrap, dev_keys, arte
                 await conn.close()
 
     # The console signs the officer's token with the key the services trust: <data_dir>/dev-keys.
-    data_dir = artefacts / "console-data"
-    data_dir.mkdir()
+    data_dir, services_data = tmp_path_factory.mktemp("console-data"), tmp_path_factory.mktemp("services-data")
     (data_dir / "dev-keys").symlink_to(dev_keys, target_is_directory=True)
     logs = artefacts / "logs"
     environment = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
@@ -138,7 +139,7 @@ async def console(admin_dsn, owner_dsn, app_dsn, kafka_bootstrap, dev_keys, arte
                 "TITP_TOPIC_PREFIX": prefix,
                 "TITP_CONSUMER_GROUP": f"{prefix}titp.{service}",
                 "TITP_RELAY_POLL_INTERVAL_S": "0.2",
-                "TITP_DATA_DIR": str(artefacts / "services-data"),
+                "TITP_DATA_DIR": str(services_data),
                 "TITP_LOG_JSON": "true",
             }
             arguments = [sys.executable, "-m", "shared.web.serve", f"services.{service}.app:create_app"]
@@ -185,14 +186,26 @@ def browser(console: Console) -> Iterator[Any]:
             browser.close()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """Note each phase's outcome on the test, so that `page` can keep the page a failed story ended on."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
-def page(browser: Any, console: Console) -> Iterator[Any]:
-    """A new browser profile (no cookies: nobody signed in) on the console, for one story."""
+def page(request: pytest.FixtureRequest, browser: Any, console: Console, artefacts: Path) -> Iterator[Any]:
+    """A new browser profile (no cookies: nobody signed in) on the console, for one story. If the story fails, the
+    page it ended on is kept as `FAILED-<test>.png` beside the screenshots."""
     context = browser.new_context(base_url=console.url, viewport=SCREEN)
     context.set_default_timeout(STEP_TIMEOUT_MS)
     page = context.new_page()
     try:
         yield page
+        called = getattr(request.node, "report_call", None)
+        if called is not None and called.failed:
+            page.screenshot(path=str(artefacts / f"FAILED-{request.node.name}.png"), full_page=True)
     finally:
         context.close()
 
