@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 STACK := deploy/local/stack.sh
 
-.PHONY: run up down test asyncapi-tools test-env test-stack test-stack-stop test-cluster lint bench bench-tools faults faults-cluster stack stack-stop status venv clean
+.PHONY: run up down test asyncapi-tools browser-tools test-env test-stack test-stack-stop test-cluster lint bench bench-tools faults faults-cluster stack stack-stop status venv clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -46,7 +46,7 @@ TEST_PG_PORT ?= 35432
 TEST_STACK_ENV := TITP_DATA_DIR=$(TEST_DATA_DIR) TITP_KAFKA_PORT=$(TEST_KAFKA_PORT) \
 	TITP_KAFKA_CONTROLLER_PORT=$(TEST_KAFKA_CONTROLLER_PORT) TITP_PG_PORT=$(TEST_PG_PORT)
 
-test: venv lint /usr/bin/wrk asyncapi-tools
+test: venv lint /usr/bin/wrk asyncapi-tools browser-tools
 	@export $(TEST_STACK_ENV) TITP_TEST_STACK=1; \
 	was_running=$$($(STACK) status | grep -c '^kafka running\|^postgres running' || true); \
 	deploy/k8s/kustomize.sh >/dev/null & kustomize=$$!; \
@@ -66,6 +66,24 @@ asyncapi-tools: $(ASYNCAPI_TOOLS)
 $(ASYNCAPI_TOOLS): tools/asyncapi/package.json tools/asyncapi/package-lock.json
 	@command -v npm >/dev/null || { echo "node and npm are required (Node 20)"; exit 1; }
 	npm ci --prefix tools/asyncapi --no-audit --no-fund --ignore-scripts --loglevel=error >&2
+	@touch $@
+
+## browser-tools: what tests/browser drives and checks with: Debian's Chromium (/usr/bin/chromium, driven by the
+## Python Playwright of the test extras, which never downloads a browser of its own) with a Japanese font for the
+## screenshots, and axe-core (pinned in tools/browser/package-lock.json) from the npm registry into
+## tools/browser/node_modules; docs/testing.md
+AXE_CORE := tools/browser/node_modules/.package-lock.json
+JAPANESE_FONT := /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf
+
+browser-tools: /usr/bin/chromium $(JAPANESE_FONT) $(AXE_CORE)
+
+/usr/bin/chromium $(JAPANESE_FONT):
+	@DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-ipafont-gothic >&2 || \
+		{ apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-ipafont-gothic >&2; }
+
+$(AXE_CORE): tools/browser/package.json tools/browser/package-lock.json
+	@command -v npm >/dev/null || { echo "node and npm are required (Node 20)"; exit 1; }
+	npm ci --prefix tools/browser --no-audit --no-fund --ignore-scripts --loglevel=error >&2
 	@touch $@
 
 ## test-env: what `make test` runs the suite with (eval "$$(make -s test-env)" after `make test-stack`)
