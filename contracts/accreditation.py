@@ -42,12 +42,38 @@ class ExamResult(StrEnum):
 
 
 class DiscontinuationReason(StrEnum):
-    """The difficulty notice (技能実習実施困難時届出)."""
+    """The difficulty notice (技能実習実施困難時届出). A disappearance (失踪) or a death is recorded with the day it was
+    reported and by whom (`TrainingPlanDiscontinued.reported_on`, `reported_by`); an early return home ends a plan only
+    through `TrainingPlanEarlyReturnFiled` (the trainee's confirmation) or an officer's acceptance of it."""
 
     BANKRUPTCY = "bankruptcy"
     DISAPPEARANCE = "disappearance"
     TRANSFER = "transfer"
     OTHER = "other"
+    DEATH = "death"
+    EARLY_RETURN = "early_return"  # the trainee went home before the plan's end (issue 25)
+
+
+class ReportingParty(StrEnum):
+    """Who reported a disappearance or a death to the agency."""
+
+    SUPERVISING_ORGANIZATION = "supervising_organization"
+    IMPLEMENTING_ORGANIZATION = "implementing_organization"
+    POLICE = "police"
+    MEDICAL_INSTITUTION = "medical_institution"
+    FAMILY = "family"
+    OTHER = "other"
+
+
+class ReportedBy(BaseModel):
+    """Who reported it: the party, and its office and the reporter's title as the filer names them (e.g. "Sakura
+    Cooperative, supervision manager"; "Toyota police station"). Not the trainee's personal data: no name of the
+    trainee belongs here."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    party: ReportingParty
+    office: str = Field(min_length=1, max_length=200)
 
 
 class TransferReason(StrEnum):
@@ -243,6 +269,14 @@ class TrainingPlanDiscontinued(PlanEvent):
     discontinued_on: date
     reason: DiscontinuationReason
     detail: str | None = None
+    reported_on: date | None = Field(
+        default=None,
+        description="A disappearance or a death: the day it was reported (on or after discontinued_on, the day it"
+        " happened); null for other reasons and in events before issue 25",
+    )
+    reported_by: ReportedBy | None = Field(
+        default=None, description="A disappearance or a death: who reported it; null otherwise"
+    )
 
 
 @accreditation_events.register
@@ -514,3 +548,109 @@ class TrainingPlanMinorChangeNotified(PlanEvent):
     terms_version: int | None = Field(
         default=None, description="The version of the terms it makes, when it changes a term; null when it changes none"
     )
+
+
+# Early returns home (issue 25 item 1; stream: the plan's id). A trainee's return home before the plan's end is
+# recorded only with the trainee's own confirmation of their wish, taken in their language, with the day and who took
+# it; the supervising organization files it (type (a): the employer) as its notice of difficulty for this cause. A
+# return filed without it, or contested by the trainee, is flagged for the agency: it ends nothing until an officer
+# decides, and the inspection service opens an extraordinary inspection of the employer.
+
+
+class EarlyReturnReason(StrEnum):
+    """Why the trainee went home before the plan's end, as filed."""
+
+    OWN_WISH = "own_wish"
+    ILLNESS = "illness"
+    FAMILY = "family"
+    END_OF_CONTRACT = "end_of_contract"
+    OTHER = "other"
+
+
+class EarlyReturnFlag(StrEnum):
+    """Why a return is flagged for the agency instead of ending the plan."""
+
+    UNCONFIRMED = "unconfirmed"  # filed without the trainee's confirmation
+    WISH_NOT_STATED = "wish_not_stated"  # a confirmation without the trainee's own statement of their wish
+    CONTESTED = "contested"  # the trainee contests the return
+
+
+class EarlyReturnConfirmation(Record):
+    """The trainee's confirmation of their wish to go home (帰国意思確認), taken before the return."""
+
+    confirmed_on: date
+    language: str = Field(pattern=r"^[a-z]{2}$", description="The language it was taken in: ISO 639-1 (vi, id, zh)")
+    taken_by: str = Field(
+        min_length=1, max_length=200, description="Who took it: an office and a title (an interpreter, an officer)"
+    )
+    wish_stated: bool = Field(description="The trainee stated their wish in their own words, and they were recorded")
+    contested: bool = Field(description="The trainee contests the return (then it is flagged whatever else holds)")
+
+
+class EarlyReturnWords(Record):
+    """What the filer and the trainee said, recorded and published only sealed with the trainee's own key
+    (docs/adr/0002-personal-data-crypto-shredding.md): the filer's detail, and the trainee's own words."""
+
+    detail: str | None = Field(default=None, max_length=2000)
+    statement: str | None = Field(default=None, max_length=4000)
+
+
+@accreditation_events.register
+class TrainingPlanEarlyReturnFiled(PlanEvent):
+    """A return home before the plan's end was filed. Without `flags` (the trainee confirmed their own stated wish,
+    uncontested) the plan ends with it: a `TrainingPlanDiscontinued` with reason early_return on `returned_on` follows
+    in the same transaction. With flags it is flagged for the agency: the plan stays in force, its ending by the
+    return is refused until an officer decides (`TrainingPlanEarlyReturnDecided`)."""
+
+    early_return_id: UUID
+    returned_on: date = Field(description="The day the trainee left Japan (the plan's last day is the day before)")
+    filed_on: date
+    reason: EarlyReturnReason
+    confirmation: EarlyReturnConfirmation | None = None
+    flags: tuple[EarlyReturnFlag, ...] = Field(default=(), description="Empty: confirmed, the plan ends")
+    words: Sealed | None = Field(
+        default=None, description="EarlyReturnWords sealed with the trainee's key (AES-256-GCM); null when none"
+    )
+    difficulty_notice_id: UUID | None = Field(
+        default=None,
+        description="The Art. 19 notice of difficulty about the plan this return follows, if one was filed",
+    )
+
+
+class EarlyReturnDecision(StrEnum):
+    ACCEPTED = "accepted"  # the plan ends with the return (discontinued, reason early_return, on returned_on)
+    REFUSED = "refused"  # the return does not end the plan
+
+
+@accreditation_events.register
+class TrainingPlanEarlyReturnDecided(PlanEvent):
+    """An officer decided a flagged early return. Accepted: a `TrainingPlanDiscontinued` with reason early_return on
+    the return's day follows in the same transaction. Refused: the plan stays as it is."""
+
+    early_return_id: UUID
+    decided_on: date
+    decision: EarlyReturnDecision
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+EARLY_RETURN_RATE_STREAMS = UUID("c2a7e5d1-4b3f-5a6e-9d80-1f2e3a4b5c6d")
+
+
+def early_return_rate_stream_id(implementing_organization_id: UUID) -> str:
+    """The employer's stream of early-return rate flags."""
+    return str(uuid5(EARLY_RETURN_RATE_STREAMS, str(implementing_organization_id)))
+
+
+@accreditation_events.register
+class EmployerEarlyReturnRateExceeded(EventPayload):
+    """The employer's unwilling or unexplained early returns (filed flagged) went above the configured share of its
+    plans ended (or returned) in the window: it belongs on the inspection worklist. Stream:
+    `early_return_rate_stream_id(implementing_organization_id)`; at most once per window."""
+
+    implementing_organization_id: UUID
+    on: date = Field(description="The return's day that took the employer above the rate; the window ends on it")
+    window_from: date = Field(description="The window's first day")
+    returns: int = Field(ge=0, description="Flagged early returns in the window")
+    plans: int = Field(ge=0, description="The employer's plans that ended, or were returned from, in the window")
+    rate: str = Field(description="The configured rate it is above, e.g. 1/5")
+    minimum_returns: int = Field(ge=1, description="The configured least number of returns for a flag")

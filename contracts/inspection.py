@@ -37,6 +37,12 @@ class InspectionReason(StrEnum):
     TIP = "tip"  # extraordinary
     FOLLOW_UP = "follow_up"  # extraordinary, e.g. after an improvement report that did not come
     OVERDUE_FILING = "overdue_filing"  # extraordinary: a filing owed and overdue (GET /v1/filings, issue 20)
+    # Extraordinary, opened by accreditation's events (issue 25): an early return filed without the trainee's confirmed,
+    # uncontested wish; an employer above the rate of such returns; a trainee's disappearance; a trainee's death.
+    EARLY_RETURN = "early_return"
+    EARLY_RETURN_RATE = "early_return_rate"
+    DISAPPEARANCE = "disappearance"
+    DEATH = "death"
 
     @property
     def extraordinary(self) -> bool:
@@ -44,7 +50,16 @@ class InspectionReason(StrEnum):
 
 
 EXTRAORDINARY_REASONS = frozenset(
-    {InspectionReason.COMPLAINT, InspectionReason.TIP, InspectionReason.FOLLOW_UP, InspectionReason.OVERDUE_FILING}
+    {
+        InspectionReason.COMPLAINT,
+        InspectionReason.TIP,
+        InspectionReason.FOLLOW_UP,
+        InspectionReason.OVERDUE_FILING,
+        InspectionReason.EARLY_RETURN,
+        InspectionReason.EARLY_RETURN_RATE,
+        InspectionReason.DISAPPEARANCE,
+        InspectionReason.DEATH,
+    }
 )
 
 

@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from contracts.accreditation import (
+    EmployerEarlyReturnRateExceeded,
     EmployerImprovementOrderIssued,
     ExamGrade,
     ExamResultRecorded,
@@ -22,9 +23,12 @@ from contracts.accreditation import (
     accreditation_events,
 )
 from services.accreditation.api import routers
-from services.accreditation.commands import EMPLOYER, FILING, TRAINEE, TRAINING_PLAN
+from services.accreditation.commands import EARLY_RETURN_RATE_FLAGS, EMPLOYER, FILING, TRAINEE, TRAINING_PLAN
 from services.accreditation.domain.filings import KINDS as FILING_KINDS
 from services.accreditation.domain.rules import (
+    EARLY_RETURN_MINIMUM_RETURNS,
+    EARLY_RETURN_RATE,
+    EARLY_RETURN_WINDOW_MONTHS,
     ESD_STARTS_ON,
     FILING_EARLIEST_MONTHS,
     FILING_LATEST_MONTHS,
@@ -38,6 +42,7 @@ from services.accreditation.domain.rules import (
     TRANSFER_OTHER_SUPERVISING_STAGES,
     TRANSITION_JOB_CATEGORIES,
     UNATTENDED_FLAG_DAYS,
+    EarlyReturnRules,
     EsdRules,
     QuotaRules,
     RuleBook,
@@ -76,6 +81,7 @@ DEFINITION = ServiceDefinition(
         TraineePersonalDataErased: TRAINEE,
         EmployerImprovementOrderIssued: EMPLOYER,
         **dict.fromkeys(FILING_KINDS, FILING),  # each filing a stream of its own (issue 20)
+        EmployerEarlyReturnRateExceeded: EARLY_RETURN_RATE_FLAGS,  # issue 25
     },
     # The trainees' keys and the identities their ids are bound to (projections/personal_data.py).
     outside_the_log=frozenset({"trainee_keys", "trainee_identities"}),
@@ -106,6 +112,12 @@ class AccreditationSettings(BaseSettings):
     annual_report_due_month: int = Field(default=ANNUAL_REPORT_DUE_MONTH, ge=1, le=12)
     annual_report_due_day: int = Field(default=ANNUAL_REPORT_DUE_DAY, ge=1, le=31)
     visit_record_due_months: int = Field(default=VISIT_RECORD_DUE_MONTHS, ge=0)
+    # Early returns (issue 25; defaults of this service, no law gives them): an employer whose flagged early returns
+    # are more than this share (e.g. "1/5") of its plans ended or returned from in the window of this many months,
+    # with at least this many returns, goes on the inspection worklist
+    early_return_rate: Fraction = EARLY_RETURN_RATE
+    early_return_minimum_returns: int = Field(default=EARLY_RETURN_MINIMUM_RETURNS, ge=1)
+    early_return_window_months: int = Field(default=EARLY_RETURN_WINDOW_MONTHS, ge=1, le=120)
     # Plan changes (issue 20): the terms a notice of minor changes may change (the monthly wage only upwards),
     # e.g. TITP_ACCREDITATION_MINOR_CHANGE_TERMS="monthly_wage"; any other change needs change certification
     minor_change_terms: Annotated[frozenset[str], NoDecode] = MINOR_CHANGE_TERMS
@@ -143,6 +155,18 @@ class AccreditationSettings(BaseSettings):
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         return frozenset(c.strip() for c in value.split(",") if c.strip()) if isinstance(value, str) else value
+
+    @field_validator("early_return_rate", mode="before")
+    @classmethod
+    def _early_return_rate(cls, value: Any) -> Any:
+        return Fraction(value) if isinstance(value, str | int | float) else value
+
+    @field_validator("early_return_rate", mode="after")
+    @classmethod
+    def _a_share(cls, value: Fraction) -> Fraction:
+        if not 0 <= value < 1:
+            raise ValueError("a share of the employer's plans, at least 0 and below 1 (e.g. 1/5)")
+        return value
 
     @field_validator("minor_change_terms", mode="before")
     @classmethod
@@ -228,6 +252,11 @@ class AccreditationSettings(BaseSettings):
                 annual_report_due_month=self.annual_report_due_month,
                 annual_report_due_day=self.annual_report_due_day,
                 visit_record_due_months=self.visit_record_due_months,
+            ),
+            early_returns=EarlyReturnRules(
+                rate=self.early_return_rate,
+                minimum_returns=self.early_return_minimum_returns,
+                window_months=self.early_return_window_months,
             ),
             minor_change_terms=self.minor_change_terms,
         )

@@ -20,11 +20,17 @@ import asyncpg
 from contracts.accreditation import (
     DifficultyCause,
     DiscontinuationReason,
+    EarlyReturnConfirmation,
+    EarlyReturnDecision,
+    EarlyReturnReason,
+    EarlyReturnWords,
     ExamGrade,
     ExamResult,
     PlanChanges,
     PlanTerms,
+    ReportedBy,
     SealedPlanTerms,
+    early_return_rate_stream_id,
     employer_stream_id,
     trainee_stream_id,
 )
@@ -32,7 +38,15 @@ from contracts.registry import Scheme
 from services.accreditation.domain import employer, plan_changes, trainee
 from services.accreditation.domain import filings as fl
 from services.accreditation.domain import training_plan as tp
+from services.accreditation.domain.early_returns import (
+    EarlyReturnRate,
+    decide_early_return,
+    evolve_rate,
+    file_early_return,
+    flag_rate,
+)
 from services.accreditation.domain.rules import CertificationFacts, ReassignmentFacts, RuleBook
+from services.accreditation.projections import early_returns as early_return_views
 from services.accreditation.projections import employers, exam_results, personal_data, registry
 from services.accreditation.projections import filings as filing_views
 from services.accreditation.projections.training_plans import (
@@ -137,10 +151,21 @@ async def complete(
 
 
 async def discontinue(
-    uow: UnitOfWork, id: UUID, *, on: date, reason: DiscontinuationReason, detail: str | None, may_see: MaySee = anyone
+    uow: UnitOfWork,
+    id: UUID,
+    *,
+    on: date,
+    reason: DiscontinuationReason,
+    detail: str | None,
+    reported_on: date | None = None,
+    reported_by: ReportedBy | None = None,
+    may_see: MaySee = anyone,
 ) -> Outcome:
+    """The plan ends (the difficulty notice); a disappearance or a death with the day reported and who reported it."""
     return await uow.decide(
-        TRAINING_PLAN, str(id), _existing(id, may_see, lambda s: tp.discontinue(s, on, reason, detail))
+        TRAINING_PLAN,
+        str(id),
+        _existing(id, may_see, lambda s: tp.discontinue(s, on, reason, detail, reported_on, reported_by)),
     )
 
 
@@ -636,4 +661,106 @@ async def file_visit_record(
             under.get(str(supervisor), 0),
             rule_book.filings,
         ),
+    )
+
+
+# Early returns home (issue 25 item 1): on the plan's stream; the employer's rate of flagged returns on its own
+
+EARLY_RETURN_RATE_FLAGS = Aggregate("employer-early-return-rate", EarlyReturnRate(), evolve_rate)
+
+
+async def file_early_return_home(
+    uow: UnitOfWork,
+    id: UUID,
+    early_return_id: UUID,
+    *,
+    returned_on: date,
+    filed_on: date,
+    reason: EarlyReturnReason,
+    confirmation: EarlyReturnConfirmation | None = None,
+    detail: str | None = None,
+    statement: str | None = None,
+    difficulty_notice_id: UUID | None = None,
+    rule_book: RuleBook = tp.DEFAULT_RULES,
+    filer: str | None = None,
+    may_see: MaySee = anyone,
+) -> Outcome:
+    """The trainee's return home before the plan's end, filed as the notice of difficulty for this cause: by the
+    plan's supervising organization (type (b)) or its employer (type (a)), or an officer (`filer` None); the filer's
+    `detail` and the trainee's `statement` sealed with the trainee's key. Confirmed, the plan ends with it; flagged,
+    the employer's rate of flagged returns is decided again (`EmployerEarlyReturnRateExceeded` above it)."""
+    state, _ = await uow.load(TRAINING_PLAN, str(id))
+    plan = _visible(state, id, may_see)
+    if filer is not None:
+        facts = await filing_views.plan_facts(uow.conn, id)
+        assert facts is not None, "a plan the filer may see is in the read model"
+        fl.check_difficulty_filer(filer, facts)
+    words = await early_return_views.sealed_words(
+        uow.conn, plan.application.trainee_id, EarlyReturnWords(detail=detail, statement=statement)
+    )
+    notice_plan = (
+        await early_return_views.difficulty_notice_plan(uow.conn, difficulty_notice_id)
+        if difficulty_notice_id
+        else None
+    )
+    outcome = await uow.decide(
+        TRAINING_PLAN,
+        str(id),
+        _existing(
+            id,
+            may_see,
+            lambda s: file_early_return(
+                s,
+                id,
+                early_return_id,
+                returned_on=returned_on,
+                filed_on=filed_on,
+                reason=reason,
+                confirmation=confirmation,
+                words=words,
+                difficulty_notice_id=difficulty_notice_id,
+                notice_plan_id=notice_plan,
+            ),
+        ),
+    )
+    if len(outcome.events) == 1:  # flagged: the plan goes on
+        await flag_early_return_rate(
+            uow.unpinned(), plan.application.implementing_organization_id, on=returned_on, rule_book=rule_book
+        )
+    return replace(outcome, stream_id=str(early_return_id))
+
+
+async def decide_flagged_early_return(
+    uow: UnitOfWork,
+    id: UUID,
+    *,
+    decided_on: date,
+    decision: EarlyReturnDecision,
+    reason: str,
+    may_see: MaySee = anyone,
+) -> Outcome:
+    """An officer accepts the flagged early return (the plan ends on the day of the return) or refuses it."""
+    return await uow.decide(
+        TRAINING_PLAN,
+        str(id),
+        _existing(
+            id, may_see, lambda s: decide_early_return(s, decided_on=decided_on, decision=decision, reason=reason)
+        ),
+    )
+
+
+async def flag_early_return_rate(
+    uow: UnitOfWork, implementing_organization_id: UUID, *, on: date, rule_book: RuleBook = tp.DEFAULT_RULES
+) -> Outcome:
+    """Put the employer on the inspection worklist when its flagged early returns in the window ending `on` are above
+    the rule book's rate (once per window)."""
+    rules = rule_book.early_returns
+    await lock(uow.conn, IMPLEMENTING_ORGANIZATION_LOCK, implementing_organization_id)
+    returns, plans = await early_return_views.employer_rate(
+        uow.conn, implementing_organization_id, rules.window_from(on), on
+    )
+    return await uow.decide(
+        EARLY_RETURN_RATE_FLAGS,
+        early_return_rate_stream_id(implementing_organization_id),
+        lambda state: flag_rate(state, implementing_organization_id, on=on, returns=returns, plans=plans, rules=rules),
     )

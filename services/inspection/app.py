@@ -44,6 +44,8 @@ class InspectionSettings(BaseSettings):
     esd_support_organization_years: int | None = Field(rules.ESD_SUPPORT_ORGANIZATION_YEARS, ge=1, le=10)
     esd_implementing_organization_years: int | None = Field(rules.ESD_IMPLEMENTING_ORGANIZATION_YEARS, ge=1, le=10)
     quarterly_audit_report_months: int = Field(rules.QUARTERLY_AUDIT_REPORT_MONTHS, ge=1, le=12)
+    # Issue 25: days to the due day of an inspection opened by an early return, a disappearance or a death
+    trainee_protection_due_days: int = Field(rules.TRAINEE_PROTECTION_DUE_DAYS, ge=1, le=365)
     # The filings of the life of a plan on the worklist (issue 20; filing_dues.FilingDues).
     start_notice_days: int = Field(filing_dues.START_NOTICE_DAYS, ge=1, le=365)
     annual_report_due_month: int = Field(filing_dues.ANNUAL_REPORT_DUE_MONTH, ge=4, le=12)
@@ -69,6 +71,7 @@ class InspectionSettings(BaseSettings):
             self.esd_support_organization_years,
             self.esd_implementing_organization_years,
             self.quarterly_audit_report_months,
+            self.trainee_protection_due_days,
         )
 
 

@@ -9,7 +9,7 @@ same way, and its next certified plan starts it again.
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from uuid import UUID, uuid5
 
 from contracts.inspection import (
@@ -26,6 +26,7 @@ from services.inspection.domain import consultation as con
 from services.inspection.domain import filings as filing_rules
 from services.inspection.domain import inspection as ins
 from services.inspection.domain.rules import Cadence
+from services.inspection.domain.trainee_protection import ProtectionInspection
 from services.inspection.projections import filings as filing_worklist
 from services.inspection.projections import organizations
 from services.inspection.projections.consultations import employer_of_plan, project_consultation
@@ -299,4 +300,29 @@ async def open_inspection_for_overdue_filing(
         )
     return await uow.decide(
         INSPECTION, str(id), lambda s: ins.schedule_extraordinary(s, scheduled, target_known=scheme is not None)
+    )
+
+
+# Trainee protection (issue 25): accreditation's events open an extraordinary inspection of the employer
+
+
+async def open_trainee_protection_inspection(
+    uow: UnitOfWork, id: UUID, *, asked: ProtectionInspection, cadence: Cadence
+) -> Outcome:
+    """Put inspection `id` of the implementing organization on the schedule, due `cadence.trainee_protection_due_days`
+    after it is opened. The event names the employer, so it is known here from now on (its registration may come
+    later on the registry's topic)."""
+    employer = asked.implementing_organization_id
+    await organizations.know_organization(
+        uow.conn, employer, TargetType.IMPLEMENTING_ORGANIZATION, asked.scheme or Scheme.TITP
+    )
+    return await schedule_extraordinary_inspection(
+        uow,
+        id,
+        target_type=TargetType.IMPLEMENTING_ORGANIZATION,
+        target_id=employer,
+        reason=asked.reason,
+        scheduled_on=asked.opened_on,
+        due_by=asked.opened_on + timedelta(days=cadence.trainee_protection_due_days),
+        detail=asked.detail,
     )

@@ -49,6 +49,7 @@ from contracts.registry import (
 )
 from services.inspection import commands
 from services.inspection.domain.rules import Cadence
+from services.inspection.domain.trainee_protection import inspection_asked_by
 from services.inspection.projections import filings
 from services.inspection.projections.organizations import (
     know_organization,
@@ -165,6 +166,11 @@ async def on_event(runner: CommandRunner, conn: asyncpg.Connection, event: Recor
                 organization,
                 extra={"event_id": str(event.id), "cancelled": cancelled},
             )
+
+    # Trainee protection (issue 25): an early return flagged, an employer above the rate of such returns, a trainee's
+    # disappearance or death opens an extraordinary inspection of the employer, once (its id derives from the event's).
+    if (asked := inspection_asked_by(payload, event.subject)) is not None:
+        await commands.open_trainee_protection_inspection(uow, inspection_id, asked=asked, cadence=cadence)
 
 
 def _plan_ended_on(

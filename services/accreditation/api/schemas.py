@@ -18,6 +18,8 @@ from contracts.accreditation import (
     ExamResult,
     PlanChanges,
     PlanTerms,
+    ReportedBy,
+    ReportingParty,
     ReturnHome,
     Stage,
     TransferReason,
@@ -216,12 +218,28 @@ class Complete(Body):
     exam_result: ExamResult
 
 
+class DiscontinuationReporter(Body):
+    party: ReportingParty
+    office: str = Field(
+        min_length=1,
+        max_length=200,
+        description="The reporting office and the reporter's title, e.g. 'Sakura Cooperative, supervision manager';"
+        " not the trainee's name",
+    )
+
+
 class Discontinue(Body):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"on": "2026-09-01", "reason": "bankruptcy", "detail": "the implementing organization went bankrupt"}
+                {"on": "2026-09-01", "reason": "bankruptcy", "detail": "the implementing organization went bankrupt"},
+                {
+                    "on": "2026-10-03",
+                    "reason": "disappearance",
+                    "reported_on": "2026-10-05",
+                    "reported_by": {"party": "supervising_organization", "office": "Sakura Cooperative, manager"},
+                },
             ]
         },
     )
@@ -229,6 +247,12 @@ class Discontinue(Body):
     on: date
     reason: DiscontinuationReason
     detail: str | None = Field(default=None, max_length=2000)
+    reported_on: date | None = Field(
+        default=None, description="A disappearance or a death (then required): the day it was reported"
+    )
+    reported_by: DiscontinuationReporter | None = Field(
+        default=None, description="A disappearance or a death (then required): who reported it"
+    )
 
 
 class IssueImprovementOrder(Body):
@@ -432,6 +456,8 @@ class Discontinuation(Document):
     discontinued_on: date
     reason: DiscontinuationReason
     detail: str | None
+    reported_on: date | None = Field(default=None, description="A disappearance or a death: the day it was reported")
+    reported_by: ReportedBy | None = Field(default=None, description="A disappearance or a death: who reported it")
 
 
 class Revocation(Document):

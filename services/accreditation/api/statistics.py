@@ -21,6 +21,7 @@ from services.accreditation.api.schemas import (
 from services.accreditation.domain.rules import prefecture_code
 from services.accreditation.projections import statistics as plan_statistics
 from services.accreditation.projections.statistics import (
+    DEATHS,
     DIMENSIONS,
     DISAPPEARANCE_DIMENSIONS,
     DISAPPEARANCES,
@@ -211,11 +212,16 @@ async def get_disappearances(
     scheme: Literal["titp", "esd"] | None = None,
     stage: StageFilter = None,
     nationality: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
+    kind: Annotated[
+        Literal["disappearance", "death"], Query(description="disappearances (the default), or deaths (issue 25)")
+    ] = "disappearance",
     from_month: FromMonth = None,
     to_month: ToMonth = None,
 ) -> DisappearanceCounts:
-    """Plans discontinued because the trainee disappeared (the difficulty notice's reason `disappearance`), by the
-    month of the discontinuation (by default this month): per scheme, stage and the trainee's nationality."""
+    """Plans discontinued because the trainee disappeared (the difficulty notice's reason `disappearance`; with
+    `kind=death`, because the trainee died), by the month of the discontinuation (by default this month): per scheme,
+    stage and the trainee's nationality. Per employer and fiscal year: `/v1/statistics/disappearances/per-employer`."""
     where = {"scheme": scheme, "stage": stage, "nationality": nationality}
-    answer = await _events_per_month(pool, DISAPPEARANCES, DISAPPEARANCE_DIMENSIONS, by, where, from_month, to_month)
+    measure = DISAPPEARANCES if kind == "disappearance" else DEATHS
+    answer = await _events_per_month(pool, measure, DISAPPEARANCE_DIMENSIONS, by, where, from_month, to_month)
     return DisappearanceCounts.model_validate(answer)

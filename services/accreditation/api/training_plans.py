@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from contracts.accreditation import Stage
+from contracts.accreditation import ReportedBy, Stage
 from contracts.registry import Scheme
 from services.accreditation import commands
 from services.accreditation.api.auth import Filer, OtitOfficer, Reader
@@ -120,9 +120,21 @@ async def complete(id: UUID, body: Complete, command: Command, _: Filer) -> Resp
 
 @router.post("/{id}/discontinue", response_model=Accepted)
 async def discontinue(id: UUID, body: Discontinue, command: Command, _: Filer) -> Response:
-    """The difficulty notice: the training cannot go on (bankruptcy, disappearance, transfer)."""
+    """The difficulty notice: the training cannot go on (bankruptcy, disappearance, death, transfer, other). A
+    disappearance or a death names the day it was reported and who reported it (409 `discontinuation.reported`, on or
+    after `on`: `discontinuation.reported_before`); the inspection service then opens an extraordinary inspection of
+    the employer. An early return is never a reason here: it ends a plan through `.../early-return` (409
+    `early_return.unconfirmed`, also for `other` while a flagged return awaits an officer's decision)."""
+    reported_by = ReportedBy(**body.reported_by.model_dump()) if body.reported_by else None
     return await command.execute(
-        commands.discontinue, id, on=body.on, reason=body.reason, detail=body.detail, may_see=command.principal.may_see
+        commands.discontinue,
+        id,
+        on=body.on,
+        reason=body.reason,
+        detail=body.detail,
+        reported_on=body.reported_on,
+        reported_by=reported_by,
+        may_see=command.principal.may_see,
     )
 
 

@@ -88,6 +88,30 @@ TRANSFER_OTHER_SUPERVISING_STAGES = frozenset({Stage.III})
 # (c: the ordinance's list of minor changes is mostly about what the plan states beside these terms)
 MINOR_CHANGE_TERMS = frozenset({"monthly_wage"})
 
+# Early returns (issue 25): an employer whose unwilling or unexplained early returns (filed flagged: without the
+# trainee's confirmation of their own stated wish, or contested) are more than EARLY_RETURN_RATE of its plans ended or
+# returned from in the last EARLY_RETURN_WINDOW_MONTHS months, with at least EARLY_RETURN_MINIMUM_RETURNS of them, goes
+# on the inspection worklist. No law or OTIT practice gives these numbers: they are this service's defaults. (c)
+EARLY_RETURN_RATE = Fraction(1, 5)
+EARLY_RETURN_MINIMUM_RETURNS = 3
+EARLY_RETURN_WINDOW_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class EarlyReturnRules:
+    rate: Fraction = EARLY_RETURN_RATE
+    minimum_returns: int = EARLY_RETURN_MINIMUM_RETURNS
+    window_months: int = EARLY_RETURN_WINDOW_MONTHS
+
+    def window_from(self, on: date) -> date:
+        """The window's first day: it ends on `on` and lasts `window_months` months (the day after the same day
+        that many months before)."""
+        return add_months(on, -self.window_months) + timedelta(days=1)
+
+    def exceeded(self, returns: int, plans: int) -> bool:
+        """More than `rate` of the employer's plans, and at least `minimum_returns` returns."""
+        return returns >= self.minimum_returns and plans > 0 and Fraction(returns, plans) > self.rate
+
 
 # The ESD fields (育成就労産業分野, DOMAIN §9)
 
@@ -1098,6 +1122,7 @@ class RuleBook:
     switch: Switch = Switch()
     unattended_flag_days: int = UNATTENDED_FLAG_DAYS  # (c)
     filings: FilingDues = FilingDues()  # when filings are due (shared.filings)
+    early_returns: EarlyReturnRules = EarlyReturnRules()  # (c) issue 25: the employers' early-return rate
     minor_change_terms: frozenset[str] = MINOR_CHANGE_TERMS  # (c)
 
     def for_plan(self, plan: PlanDetails) -> TitpRules | EsdRules:

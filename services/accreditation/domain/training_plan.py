@@ -25,6 +25,7 @@ from contracts.accreditation import (
     PlanDetails,
     PlanHeader,
     PlanStatus,
+    ReportedBy,
     SealedPlanTerms,
     TrainingPlanApplied,
     TrainingPlanCertified,
@@ -33,6 +34,8 @@ from contracts.accreditation import (
     TrainingPlanChangeRejected,
     TrainingPlanCompleted,
     TrainingPlanDiscontinued,
+    TrainingPlanEarlyReturnDecided,
+    TrainingPlanEarlyReturnFiled,
     TrainingPlanMinorChangeNotified,
     TrainingPlanReassigned,
     TrainingPlanRejected,
@@ -147,6 +150,8 @@ class AppliedPlan(TrainingPlan):
     improvement_orders: tuple[ImprovementOrder, ...] = ()
     new_supervising_organization_required: NewSupervisingOrganizationRequired | None = None
     reassignments: tuple[TrainingPlanReassigned, ...] = ()
+    # issue 25: early returns filed and decided, oldest first (domain/early_returns.py reads them)
+    early_returns: tuple[TrainingPlanEarlyReturnFiled | TrainingPlanEarlyReturnDecided, ...] = ()
     terms_version: int = 1  # the version of its terms: the original 1, each certified change or notice +1
     change_history: tuple[plan_changes.PlanChange, ...] = ()  # changes and minor-change notices, oldest first
 
@@ -207,6 +212,8 @@ def evolve(state: TrainingPlan, event: EventPayload) -> TrainingPlan:
             )
         case NewSupervisingOrganizationRequired():
             return replace(state, new_supervising_organization_required=event)
+        case TrainingPlanEarlyReturnFiled() | TrainingPlanEarlyReturnDecided():
+            return replace(state, early_returns=(*state.early_returns, event))
         case TrainingPlanReassigned():
             # The header is the application's: from now on it names the new supervising organization.
             new = {"supervising_organization_id": event.supervising_organization_id}
@@ -322,9 +329,27 @@ def complete(state: TrainingPlan, completed_on: date, exam_result: ExamResult) -
     return [TrainingPlanCompleted(**plan.header(), completed_on=completed_on, exam_result=exam_result)]
 
 
-def discontinue(state: TrainingPlan, on: date, reason: DiscontinuationReason, detail: str | None) -> list[EventPayload]:
+def discontinue(
+    state: TrainingPlan,
+    on: date,
+    reason: DiscontinuationReason,
+    detail: str | None,
+    reported_on: date | None = None,
+    reported_by: ReportedBy | None = None,
+) -> list[EventPayload]:
     plan = _require_in_progress(state, on)
-    return [TrainingPlanDiscontinued(**plan.header(), discontinued_on=on, reason=reason, detail=detail)]
+    check_not_ended_by_early_return(plan, reason)
+    check_reported(reason, on, reported_on, reported_by)
+    return [
+        TrainingPlanDiscontinued(
+            **plan.header(),
+            discontinued_on=on,
+            reason=reason,
+            detail=detail,
+            reported_on=reported_on,
+            reported_by=reported_by,
+        )
+    ]
 
 
 def issue_improvement_order(
@@ -445,3 +470,71 @@ def _require_in_progress(state: TrainingPlan, day: date) -> AppliedPlan:
             "plan.in_progress", f"the plan is not in progress on {day}: it starts on {plan.application.start_date}"
         )
     return plan
+
+
+# Early returns (issue 25 item 1; the decisions are domain/early_returns.py)
+
+
+def pending_early_return(plan: AppliedPlan) -> TrainingPlanEarlyReturnFiled | None:
+    """The flagged early return that awaits an officer's decision, if any."""
+    decided = {e.early_return_id for e in plan.early_returns if isinstance(e, TrainingPlanEarlyReturnDecided)}
+    return next(
+        (
+            e
+            for e in plan.early_returns
+            if isinstance(e, TrainingPlanEarlyReturnFiled) and e.flags and e.early_return_id not in decided
+        ),
+        None,
+    )
+
+
+# While a flagged return awaits its decision, these reasons would end the plan by the return under another name.
+ENDED_BY_THE_RETURN = frozenset({DiscontinuationReason.EARLY_RETURN, DiscontinuationReason.OTHER})
+
+
+def check_not_ended_by_early_return(plan: AppliedPlan, reason: DiscontinuationReason) -> None:
+    """An early return ends a plan only with the trainee's confirmation (POST .../early-return) or an officer's
+    acceptance (.../early-return/decision): never as a discontinuation's reason; and while a flagged return awaits its
+    decision, not as `other` either (`early_return.unconfirmed`)."""
+    pending = pending_early_return(plan)
+    if reason is DiscontinuationReason.EARLY_RETURN or (pending is not None and reason in ENDED_BY_THE_RETURN):
+        flags = ", ".join(f.value for f in pending.flags) if pending else ""
+        raise DomainRuleViolation(
+            "early_return.unconfirmed",
+            "an early return ends a plan only with the trainee's confirmation of their wish (POST"
+            " .../early-return) or an officer's acceptance of a flagged one (POST .../early-return/decision)"
+            + (
+                f"; the early return {pending.early_return_id} ({flags}) awaits an officer's decision"
+                if pending
+                else ""
+            ),
+        )
+
+
+# Disappearances and deaths (issue 25 item 4): recorded with the day reported and by whom
+
+REPORTED_REASONS = frozenset({DiscontinuationReason.DISAPPEARANCE, DiscontinuationReason.DEATH})
+
+
+def check_reported(
+    reason: DiscontinuationReason, on: date, reported_on: date | None, reported_by: ReportedBy | None
+) -> None:
+    """A disappearance or a death names the day it was reported and who reported it, on or after the day it happened
+    (`discontinuation.reported`, `discontinuation.reported_before`); another reason names neither."""
+    if reason in REPORTED_REASONS:
+        if reported_on is None or reported_by is None:
+            raise DomainRuleViolation(
+                "discontinuation.reported",
+                f"a {reason.value} is recorded with the day it was reported (reported_on) and who reported it"
+                " (reported_by)",
+            )
+        if reported_on < on:
+            raise DomainRuleViolation(
+                "discontinuation.reported_before",
+                f"reported_on {reported_on} is before the {reason.value} on {on}",
+            )
+    elif reported_on is not None or reported_by is not None:
+        raise DomainRuleViolation(
+            "discontinuation.reported",
+            f"only a disappearance or a death is recorded with reported_on and reported_by, not a {reason.value}",
+        )

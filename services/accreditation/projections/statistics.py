@@ -17,7 +17,9 @@ It counts in:
 - `transfers` (issue 20): the month the trainee moved (`TrainingPlanTransferred.transferred_on`, the new plan's
   start), counted once on the plan left, by reason, scheme and stage (`TRANSFER_DIMENSIONS`);
 - `disappearances`: the month of a discontinuation for the trainee's disappearance, by scheme, stage and
-  nationality (`DISAPPEARANCE_DIMENSIONS`).
+  nationality (`DISAPPEARANCE_DIMENSIONS`); `deaths` likewise for a death (issue 25);
+- `disappearances_and_deaths_per_employer` (issue 25): the fiscal year of a disappearance or a death, by kind
+  (disappearance, death), implementing organization and scheme (`LOSS_DIMENSIONS`).
 Plans that ended so before issue 20 count once an event of theirs is projected again (a rebuild).
 """
 
@@ -62,6 +64,10 @@ TRANSFERS = "transfers"
 TRANSFER_DIMENSIONS = ("reason", "scheme", "stage")
 DISAPPEARANCES = "disappearances"
 DISAPPEARANCE_DIMENSIONS = ("scheme", "stage", "nationality")
+DEATHS = "deaths"  # issue 25: by DISAPPEARANCE_DIMENSIONS
+LOSSES_PER_EMPLOYER = "disappearances_and_deaths_per_employer"
+LOSS_DIMENSIONS = ("kind", "implementing_organization_id", "scheme")
+LOSSES = (DiscontinuationReason.DISAPPEARANCE, DiscontinuationReason.DEATH)
 
 
 def job_group(job_category: str) -> str:
@@ -98,9 +104,12 @@ def _moved_or_disappeared(state: AppliedPlan) -> dict[str, Any]:
     stage = plan.stage.value if plan.stage else NO_STAGE
     if isinstance(ending, TrainingPlanTransferred):
         return {"transfer": [ending.transferred_on.isoformat(), ending.reason.value, plan.scheme.value, stage]}
-    if isinstance(ending, TrainingPlanDiscontinued) and ending.reason is DiscontinuationReason.DISAPPEARANCE:
-        nationality = plan.trainee.nationality
-        return {"disappearance": [ending.discontinued_on.isoformat(), plan.scheme.value, stage, nationality]}
+    if isinstance(ending, TrainingPlanDiscontinued) and ending.reason in LOSSES:
+        on, kind = ending.discontinued_on.isoformat(), ending.reason.value
+        return {
+            kind: [on, plan.scheme.value, stage, plan.trainee.nationality],
+            "loss": [on, kind, str(plan.implementing_organization_id), plan.scheme.value],  # issue 25: per employer
+        }
     return {}
 
 
@@ -119,10 +128,13 @@ def plan_keys(facts: dict[str, Any]) -> dict[Key, int]:
         year = fiscal_year_start(fiscal_year(day(facts["ended_on"])))
         keys[(PLANS_REVOKED, year, dimensions)] = 1
         keys[(ORGANIZATIONS_WITH_PLANS_REVOKED, year, (facts["implementing_organization_id"],))] = 1
-    for measure, name in ((TRANSFERS, "transfer"), (DISAPPEARANCES, "disappearance")):
+    for measure, name in ((TRANSFERS, "transfer"), (DISAPPEARANCES, "disappearance"), (DEATHS, "death")):
         if moved := facts.get(name):
             on, *dimensions = moved
             keys[(measure, month_start(day(on)), tuple(dimensions))] = 1
+    if loss := facts.get("loss"):
+        on, *dimensions = loss
+        keys[(LOSSES_PER_EMPLOYER, fiscal_year_start(fiscal_year(day(on))), tuple(dimensions))] = 1
     return keys
 
 
@@ -195,4 +207,20 @@ async def monthly_events(
     async with pool.acquire() as conn:
         for month, value, n in await totals(conn, measure, months[0], months[-1], by=by, where=where):
             found[month][value] = found[month].get(value, 0) + n
+    return found
+
+
+async def losses_per_employer(
+    pool: asyncpg.Pool, first: date, last: date, *, scheme: str | None, implementing_organization_id: str | None
+) -> dict[date, dict[str, dict[str, int]]]:
+    """Per fiscal year (its first day) from the one starting on `first` to the one on `last`: per implementing
+    organization, its disappearances and deaths."""
+    found: dict[date, dict[str, dict[str, int]]] = {}
+    async with pool.acquire() as conn:
+        for kind in LOSSES:
+            where = [kind.value, implementing_organization_id, scheme]
+            for year, employer, n in await totals(conn, LOSSES_PER_EMPLOYER, first, last, by=1, where=where):
+                assert employer is not None, "split by employer"
+                counted = found.setdefault(year, {}).setdefault(employer, {k.value: 0 for k in LOSSES})
+                counted[kind.value] += n
     return found

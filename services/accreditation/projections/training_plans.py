@@ -23,6 +23,7 @@ from contracts.registry import Scheme
 from services.accreditation.domain import training_plan as tp
 from services.accreditation.domain.rules import OtherPlan, designated_area
 from services.accreditation.projections import personal_data
+from services.accreditation.projections.early_returns import project_plan_early_returns
 from services.accreditation.projections.exam_results import passes
 from services.accreditation.projections.filings import difficulty_notices
 from services.accreditation.projections.statistics import project_plan_statistics
@@ -138,6 +139,7 @@ async def project_training_plan(conn: asyncpg.Connection, id: str, state: tp.Tra
         plan.operation,
     )
     await project_plan_statistics(conn, id, state)
+    await project_plan_early_returns(conn, id, state)  # issue 25
     await project_plan_terms(conn, id, state)
 
 

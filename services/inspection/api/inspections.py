@@ -109,6 +109,9 @@ async def list_inspections(
         date | None,
         Query(description="an improvement report due before this day and not received (or its wait closed) by then"),
     ] = None,
+    reason: Annotated[
+        InspectionReason | None, Query(description="why it is on the schedule, e.g. early_return, disappearance")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Page[InspectionDocument]:
@@ -127,5 +130,6 @@ async def list_inspections(
             report_overdue_as_of=report_overdue_as_of,
             after=after,
             limit=limit + 1,
+            reason=reason,
         )
     return page_of(items, limit, lambda item: [item.due_by.isoformat(), str(item.id)])

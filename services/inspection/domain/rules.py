@@ -26,6 +26,11 @@ ESD_IMPLEMENTING_ORGANIZATION_YEARS: int | None = None
 # began), and overdue from the day after (domain/filings.py).
 QUARTERLY_AUDIT_REPORT_MONTHS = 3
 
+# Issue 25: an extraordinary inspection of the employer opened by accreditation's events (an early return flagged, an
+# employer above the rate of such returns, a trainee's disappearance or death) is due this many days after the day it
+# is opened on. No law gives a number: this service's default.
+TRAINEE_PROTECTION_DUE_DAYS = 30
+
 
 @dataclass(frozen=True)
 class Cadence:
@@ -37,6 +42,7 @@ class Cadence:
     esd_support_organization_years: int | None = ESD_SUPPORT_ORGANIZATION_YEARS
     esd_implementing_organization_years: int | None = ESD_IMPLEMENTING_ORGANIZATION_YEARS
     quarterly_audit_report_months: int = QUARTERLY_AUDIT_REPORT_MONTHS
+    trainee_protection_due_days: int = TRAINEE_PROTECTION_DUE_DAYS
 
     def years(self, target_type: TargetType, scheme: Scheme = Scheme.TITP) -> int:
         """A supervision support organization is always ESD; an implementing organization follows `scheme`."""

@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 from pydantic import TypeAdapter
 
-from contracts.inspection import TargetType
+from contracts.inspection import InspectionReason, TargetType
 from services.inspection.api.schemas import InspectionDocument
 from services.inspection.domain.inspection import Inspection, Status, evolve
 from services.inspection.projections.statistics import project_inspection_statistics
@@ -147,6 +147,7 @@ async def list_inspections(
     report_overdue_as_of: date | None = None,
     after: tuple[date, UUID] | None = None,
     limit: int = 50,
+    reason: InspectionReason | None = None,
 ) -> list[InspectionDocument]:
     """The worklist: inspections filtered, ordered by due date and id, after `after`; `overdue` and
     `report_overdue` of each as of `day`. Up to `limit` items."""
@@ -161,6 +162,7 @@ async def list_inspections(
            AND ($6::boolean IS NULL OR {AWAITING_REPORT_SQL} = $6)
            AND ($7::date IS NULL OR {report_overdue_sql("$7")})
            AND ($8::date IS NULL OR (due_by, id) > ($8, $9))
+           AND ($11::text IS NULL OR state->>'reason' = $11)
          ORDER BY due_by, id LIMIT $10
         """,
         target_type.value if target_type else None,
@@ -173,5 +175,6 @@ async def list_inspections(
         after_due,
         after_id,
         limit,
+        reason.value if reason else None,
     )
     return [inspection_document(str(r["id"]), load_state(r["state"]), r["version"], day) for r in rows]
