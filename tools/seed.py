@@ -2230,12 +2230,11 @@ class Seeder:
                 f"{plan.key}:complete",
             )
         else:
-            await self.send(
-                "accreditation",
-                f"{path}/discontinue",
-                {"on": day.isoformat(), "reason": detail},
-                f"{plan.key}:discontinue",
-            )
+            body: dict[str, Any] = {"on": day.isoformat(), "reason": detail}
+            if detail == "disappearance":  # issue 25: recorded with the day reported and by whom (the day itself)
+                party = "supervising_organization" if plan.supervising is not None else "implementing_organization"
+                body |= {"reported_on": day.isoformat(), "reported_by": {"party": party, "office": "staff in charge"}}
+            await self.send("accreditation", f"{path}/discontinue", body, f"{plan.key}:discontinue")
 
     def _actions(self) -> list[tuple[str, str, dict[str, Any]]]:
         actions = []

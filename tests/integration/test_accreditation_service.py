@@ -405,7 +405,10 @@ async def test_the_quota_counts_only_the_plans_in_force_that_overlap(accreditati
     done = await certified_plan(client, orgs, officer)
     await post(client, f"{PLANS}/{done}/complete", {"completed_on": "2026-10-31", "exam_result": "passed"}, officer)
     gone = await certified_plan(client, orgs, officer)
-    await post(client, f"{PLANS}/{gone}/discontinue", {"on": "2026-07-01", "reason": "disappearance"}, officer)
+    reported = {"reported_on": "2026-07-02", "reported_by": {"party": "police", "office": "Naka police station"}}
+    await post(
+        client, f"{PLANS}/{gone}/discontinue", {"on": "2026-07-01", "reason": "disappearance", **reported}, officer
+    )
     revoked = await certified_plan(client, orgs, officer)
     await post(client, f"{PLANS}/{revoked}/revoke", {"revoked_on": "2026-08-01", "reason": "false statements"}, officer)
 

@@ -12,6 +12,8 @@ from contracts.accreditation import (
     ImprovementOrderIssued,
     NewSupervisingOrganizationRequired,
     PlanHeader,
+    ReportedBy,
+    ReportingParty,
     TrainingPlanCertified,
     TrainingPlanCompleted,
     TrainingPlanDiscontinued,
@@ -72,7 +74,14 @@ ALLOWED = [
     (
         "discontinue in progress",
         CERTIFIED,
-        lambda s: tp.discontinue(s, START, DiscontinuationReason.DISAPPEARANCE, "left the dormitory"),
+        lambda s: tp.discontinue(
+            s,
+            START,
+            DiscontinuationReason.DISAPPEARANCE,
+            "left the dormitory",
+            START,
+            ReportedBy(party=ReportingParty.POLICE, office="Naka police station"),
+        ),
         TrainingPlanDiscontinued,
     ),
     (
