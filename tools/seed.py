@@ -185,6 +185,7 @@ YEARLY_ACTIONS = {"revocation": 13, "plan_revocation": 77, "suspension": 5, "imp
 ACTION_YEARS = 2.5  # the actions fall in the 30 months before the seed's date
 # Inspections: most are done by their due date, some late, a few left overdue.
 LEFT_OVERDUE, LATE = 0.05, 0.1
+DISAPPEARED = "disappearance"  # a plan discontinued so opens an extraordinary inspection of the employer (issue 25)
 OUTCOMES = (("no_finding", 0.5), ("guidance", 0.3), ("recommendation", 0.2))
 REPORT_OUTCOMES = frozenset({"guidance", "recommendation"})  # the outcomes that ask for an improvement report
 # Suspensions are ordered on one of Art. 37(1)'s grounds 1, 3, 4 or 5 (Art. 37(3)): the seeder's is ground 4.
@@ -1899,6 +1900,11 @@ class Seeder:
                 for so in bp.supervising
             ]
             targets += [("implementing_organization", bp.implementing[j].key, bp.as_of) for j in sorted(first)]
+            # Issue 25: a disappearance opens an extraordinary inspection of the employer; the seeder completes it.
+            disappeared = [
+                p for p in bp.plans if p.ending and p.ending[0] == "discontinued" and p.ending[2] == DISAPPEARED
+            ]
+            await self.phase("inspections after a disappearance", disappeared, self.inspect_disappearance)
             await self.phase("inspections", targets, self.inspect)
             referrals: list[tuple[str, str, date, str | None]] = [
                 ("supervising_organization", so.key, *so.revocation) for so in bp.supervising if so.revocation
@@ -2231,10 +2237,42 @@ class Seeder:
             )
         else:
             body: dict[str, Any] = {"on": day.isoformat(), "reason": detail}
-            if detail == "disappearance":  # issue 25: recorded with the day reported and by whom (the day itself)
+            if detail == DISAPPEARED:  # issue 25: recorded with the day reported and by whom (the day itself)
                 party = "supervising_organization" if plan.supervising is not None else "implementing_organization"
                 body |= {"reported_on": day.isoformat(), "reported_by": {"party": party, "office": "staff in charge"}}
             await self.send("accreditation", f"{path}/discontinue", body, f"{plan.key}:discontinue")
+
+    async def inspect_disappearance(self, plan: Plan) -> None:
+        """The inspection service opened an extraordinary inspection of the employer on the day the disappearance was
+        reported (issue 25; due 30 days after by default): completed within it, by the dataset's date at the latest,
+        with an outcome as for regular inspections, and recorded like the others so the statistics still match."""
+        assert plan.ending is not None
+        key = self.blueprint.implementing[plan.implementing].key
+        step = f"inspection:{key}:disappearance:{plan.key}"
+        if step in self.checkpoint:
+            return
+        employer, plan_id = self.id(key), self.id(plan.key)
+
+        async def opened() -> dict[str, Any] | None:
+            listed = await self.get("inspection", "/v1/inspections", target_id=employer, reason=DISAPPEARED, limit=500)
+            return next((i for i in listed["items"] if plan_id in (i["detail"] or "")), None)
+
+        inspection = await self.eventually(opened, f"no inspection of {employer} after the disappearance {plan_id}")
+        rng = self._filler(step)
+        scheduled_on, due_by = date.fromisoformat(inspection["scheduled_on"]), date.fromisoformat(inspection["due_by"])
+        day = min(
+            scheduled_on + timedelta(days=rng.randint(7, max(7, (due_by - scheduled_on).days))), self.blueprint.as_of
+        )
+        body = _completion(rng, max(day, scheduled_on), _pick(rng, dict(OUTCOMES)))
+        record = {
+            "target_type": "implementing_organization",
+            "target": key,
+            "scheduled_on": inspection["scheduled_on"],
+            "due_by": inspection["due_by"],
+            "inspected_on": body["inspected_on"],
+            "findings": bool(body.get("findings")),
+        }
+        await self.send("inspection", f"/v1/inspections/{inspection['id']}/complete", body, step, remember=record)
 
     def _actions(self) -> list[tuple[str, str, dict[str, Any]]]:
         actions = []

@@ -43,6 +43,9 @@ COMMAND_BODIES = {
     f"{SO}/{{id}}/permit-type-changes": {"applied_on": "2027-01-10"},
     f"{PLANS}/{{id}}/complete": {"completed_on": "2027-03-31", "exam_result": "passed"},
     f"{PLANS}/{{id}}/discontinue": {"on": "2026-09-01", "reason": "bankruptcy"},
+    # An early return before the plan started (409 early_return.plan_not_in_progress; the employer of a type (b) plan:
+    # 409 filing.through_supervising_organization).
+    f"{PLANS}/{{id}}/early-return": {"returned_on": "2020-01-01", "reason": "own_wish"},
     f"{SSO}/{{id}}/audit-reports": {
         "implementing_organization_id": str(uuid4()),  # not one it supports: 409 for its own organization
         "quarter_ending": "2027-06-30",
