@@ -11,7 +11,6 @@ from uuid import UUID
 import asyncpg
 
 from contracts.accreditation import (
-    EarlyReturnDecision,
     EarlyReturnWords,
     TrainingPlanEarlyReturnDecided,
     TrainingPlanEarlyReturnFiled,
@@ -22,7 +21,6 @@ from shared.crypto import seal_model, unseal_model
 from shared.errors import DomainRuleViolation
 
 CONFIRMED, FLAGGED = "confirmed", "flagged"
-STATUSES = (CONFIRMED, FLAGGED, EarlyReturnDecision.ACCEPTED.value, EarlyReturnDecision.REFUSED.value)
 ENDED = ("completed", "discontinued", "revoked", "transferred")
 
 
