@@ -124,7 +124,7 @@ class PlanFeesDocument(_Document):
 
 class FeeGroup(_Document):
     key: str = Field(description="The sending organization's id (`none`: plans naming none, type a), or the country")
-    country: str | None = Field(default=None, description="By sending organization: its country")
+    country: str | None = Field(default=None, description="By sending organization: its country (null by country)")
     plans: int = Field(description="Plans with a declaration")
     total_yen: int
     mean_yen: int = Field(description="Per plan, rounded to the yen")
