@@ -5,7 +5,8 @@ supervising organization declares what the first paid (the sending organization'
 course, part of it borrowed): the plan shows it, below the ceiling. For the second it declares a penalty contract
 (違約金) beside the fee, then a deposit (保証金): each is refused naming its rule and field, and nothing is recorded.
 Its corrected declaration, above the ceiling (¥700,000 by default), flags the sending organization: the flag is on
-titp.accreditation.v1 and on the officers' worklist (GET /v1/statistics/fees?flagged=true), and the statistics
+titp.accreditation.v1, on the officers' worklist (GET /v1/statistics/fees?flagged=true) and in the registry's
+sending organizations (GET /v1/sending-organizations?flagged=true), and the statistics
 show the fees by sending organization and by country. Another organization cannot declare or read them.
 """
 
@@ -14,7 +15,7 @@ import json
 from cloudevents.core.bindings.kafka import KafkaMessage, from_structured_event
 
 from tests.e2e.test_accreditation_law import certified, plan
-from tests.helpers import read_topic_from, registered_partners, topic_end_offsets
+from tests.helpers import eventually, read_topic_from, registered_partners, topic_end_offsets
 
 PLANS = "/v1/training-plans"
 STATISTICS = "/v1/statistics/fees"
@@ -164,6 +165,31 @@ async def test_fees_are_declared_a_penalty_contract_is_refused_and_a_fee_above_t
         "flagged_on": "2026-06-12",
     }
     assert group(await statistics(flagged="false"), partners.sending) is None
+
+    # ... and the registry, from the event, lists it among the flagged sending organizations.
+    async def flagged_in_registry() -> list | None:
+        listed = await registry.get("/v1/sending-organizations", params={"flagged": "true"}, headers=officer)
+        assert listed.status_code == 200, listed.text
+        return [o["id"] for o in listed.json()["items"] if o["id"] == partners.sending] or None
+
+    await eventually(flagged_in_registry, timeout=30, message="the registry never saw the flag")
+    flags = await registry.get(f"/v1/sending-organizations/{partners.sending}/fee-flags", headers=auditor)
+    assert flags.status_code == 200, flags.text
+    assert flags.json() == {
+        "sending_organization_id": partners.sending,
+        "flags": [
+            {"training_plan_id": second, "flagged_on": "2026-06-12", "total_yen": 770_000, "ceiling_yen": 700_000}
+        ],
+    }
+    unflagged = await registry.get("/v1/sending-organizations", params={"flagged": "false"}, headers=officer)
+    assert partners.sending not in [o["id"] for o in unflagged.json()["items"]]
+    # The flags are the agency's: a supervising organization may read sending organizations, not their flags.
+    assert (
+        await registry.get("/v1/sending-organizations", params={"flagged": "true"}, headers=supervisor)
+    ).status_code == 403
+    assert (
+        await registry.get(f"/v1/sending-organizations/{partners.sending}/fee-flags", headers=supervisor)
+    ).status_code == 403
     assert group(await statistics(scheme="esd"), partners.sending) is None
     assert group(await statistics(**{"from": "2026-11", "to": "2026-12"}), partners.sending) is None
 
