@@ -23,6 +23,12 @@ from contracts.accreditation import (
 )
 from services.accreditation.api import routers
 from services.accreditation.commands import EMPLOYER, FILING, TRAINEE, TRAINING_PLAN
+from services.accreditation.domain.fees import (
+    ESD_EMPLOYER_SHARE_EXPECTED,
+    ESD_FEE_CEILING_WAGE_MONTHS,
+    FEE_CEILING_YEN,
+    FeeRules,
+)
 from services.accreditation.domain.filings import KINDS as FILING_KINDS
 from services.accreditation.domain.rules import (
     ESD_STARTS_ON,
@@ -116,6 +122,13 @@ class AccreditationSettings(BaseSettings):
     transfer_filing_latest_days: int = Field(default=TRANSFER_FILING_LATEST_DAYS, ge=0)
     transfer_other_supervising_stages: Annotated[frozenset[Stage], NoDecode] = TRANSFER_OTHER_SUPERVISING_STAGES
 
+    # Fees (issue 25, domain/fees.py): a plan whose trainee paid more than this many yen before coming flags its
+    # sending organization; under ESD, more than this many months of the plan's monthly wage (0: the yen ceiling, as
+    # TITP); under ESD the share of the sending organization's fees the employer is expected to bear, e.g. "1/2"
+    fee_ceiling_yen: int = Field(default=FEE_CEILING_YEN, ge=0)
+    esd_fee_ceiling_wage_months: int = Field(default=ESD_FEE_CEILING_WAGE_MONTHS or 0, ge=0)
+    esd_employer_share_expected: Fraction = ESD_EMPLOYER_SHARE_EXPECTED
+
     # The switch (DOMAIN §9, transitional measures)
     esd_starts_on: date = ESD_STARTS_ON
     titp_last_start: date = TITP_LAST_START
@@ -168,7 +181,7 @@ class AccreditationSettings(BaseSettings):
             raise ValueError(f"not prefectures (a JIS X 0401 code or a name): {', '.join(unknown)}")
         return value
 
-    @field_validator("esd_transferred_share", "esd_from_designated_share", mode="before")
+    @field_validator("esd_transferred_share", "esd_from_designated_share", "esd_employer_share_expected", mode="before")
     @classmethod
     def _fraction(cls, value: Any) -> Any:
         return Fraction(value) if isinstance(value, str | int | float) else value
@@ -230,6 +243,11 @@ class AccreditationSettings(BaseSettings):
                 visit_record_due_months=self.visit_record_due_months,
             ),
             minor_change_terms=self.minor_change_terms,
+            fees=FeeRules(
+                ceiling_yen=self.fee_ceiling_yen,
+                esd_ceiling_wage_months=self.esd_fee_ceiling_wage_months or None,
+                esd_employer_share_expected=self.esd_employer_share_expected,
+            ),
         )
 
 

@@ -22,6 +22,7 @@ from contracts.accreditation import (
     DiscontinuationReason,
     ExamGrade,
     ExamResult,
+    FeeItem,
     PlanChanges,
     PlanTerms,
     SealedPlanTerms,
@@ -30,6 +31,7 @@ from contracts.accreditation import (
 )
 from contracts.registry import Scheme
 from services.accreditation.domain import employer, plan_changes, trainee
+from services.accreditation.domain import fees as plan_fees
 from services.accreditation.domain import filings as fl
 from services.accreditation.domain import training_plan as tp
 from services.accreditation.domain.rules import CertificationFacts, ReassignmentFacts, RuleBook
@@ -637,3 +639,41 @@ async def file_visit_record(
             rule_book.filings,
         ),
     )
+
+
+# Fees and debt (issue 25 item 2): what the trainee paid before coming, declared on the plan
+
+
+async def declare_fees(
+    uow: UnitOfWork,
+    id: UUID,
+    *,
+    declared_on: date,
+    items: Sequence[FeeItem],
+    borrowed_yen: int | None = None,
+    employer_share_yen: int | None = None,
+    rule_book: RuleBook = tp.DEFAULT_RULES,
+    may_see: MaySee = anyone,
+) -> Outcome:
+    """Record the declaration of what the trainee paid before coming (it replaces the plan's earlier one); above the
+    ceiling, the plan's sending organization is flagged in the same transaction. The answer names the declaration.
+    A deposit or a penalty contract is refused by its rule (nothing recorded)."""
+    declaration_id = uuid4()
+    outcome = await uow.decide(
+        TRAINING_PLAN,
+        str(id),
+        _existing(
+            id,
+            may_see,
+            lambda s: plan_fees.declare_fees(
+                s,
+                declaration_id,
+                declared_on,
+                items,
+                rule_book.fees,
+                borrowed_yen=borrowed_yen,
+                employer_share_yen=employer_share_yen,
+            ),
+        ),
+    )
+    return replace(outcome, stream_id=str(declaration_id))

@@ -76,6 +76,19 @@ COMMAND_BODIES = {
         "trainees": 1,
     },
     f"{IO}/{{id}}/visit-records": {"month": "2026-01-01", "visited_on": "2026-01-05", "filed_on": "2026-01-06"},
+    # A deposit among the fees (409 fees.deposit_forbidden for its own organization; nothing recorded).
+    f"{PLANS}/{{id}}/fees": {
+        "declared_on": "2026-09-01",
+        "items": [
+            {
+                "kind": "deposit",
+                "recipient": "broker",
+                "purpose": "p",
+                "amount_yen": 1,
+                "declared_by": "sending_organization",
+            }
+        ],
+    },
 }
 
 

@@ -23,6 +23,7 @@ from contracts.accreditation import (
     TransferReason,
 )
 from contracts.registry import Scheme, TrainingType
+from services.accreditation.api.fee_schemas import PlanFees
 from services.accreditation.domain.rules import check_terms
 from shared.errors import DomainRuleViolation
 from shared.web.http import Body
@@ -554,6 +555,7 @@ class TrainingPlanDocument(Document):
     changes: list[PlanChangeEntry] = Field(
         default=[], description="Its changes and notices of minor changes, oldest first (also GET .../changes)"
     )
+    fees: PlanFees | None = Field(default=None, description="What the trainee paid before coming (GET .../fees)")
     version: int = Field(description="Also the ETag")
 
 

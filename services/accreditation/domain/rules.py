@@ -33,6 +33,7 @@ from contracts.accreditation import (
     TransferReason,
 )
 from contracts.registry import PermitType, Scheme, Supervision, TrainingType
+from services.accreditation.domain.fees import FeeRules
 from shared import reference
 from shared.dates import add_months, fiscal_year, fiscal_year_start, last_day, last_day_after
 from shared.errors import DomainRuleViolation
@@ -1099,6 +1100,7 @@ class RuleBook:
     unattended_flag_days: int = UNATTENDED_FLAG_DAYS  # (c)
     filings: FilingDues = FilingDues()  # when filings are due (shared.filings)
     minor_change_terms: frozenset[str] = MINOR_CHANGE_TERMS  # (c)
+    fees: FeeRules = FeeRules()  # (c) the fees ceiling and ESD's employer share (domain/fees.py; issue 25)
 
     def for_plan(self, plan: PlanDetails) -> TitpRules | EsdRules:
         """The plan's rule set: its scheme's."""

@@ -26,6 +26,7 @@ from contracts.accreditation import (
     PlanHeader,
     PlanStatus,
     SealedPlanTerms,
+    SendingOrganizationFeesFlagged,
     TrainingPlanApplied,
     TrainingPlanCertified,
     TrainingPlanChangeApplied,
@@ -33,6 +34,7 @@ from contracts.accreditation import (
     TrainingPlanChangeRejected,
     TrainingPlanCompleted,
     TrainingPlanDiscontinued,
+    TrainingPlanFeesDeclared,
     TrainingPlanMinorChangeNotified,
     TrainingPlanReassigned,
     TrainingPlanRejected,
@@ -41,7 +43,9 @@ from contracts.accreditation import (
     TransferReason,
 )
 from contracts.registry import Scheme
+from services.accreditation.domain import fees as plan_fees
 from services.accreditation.domain import plan_changes
+from services.accreditation.domain.fees import PlanFees
 from services.accreditation.domain.rules import (
     CertificationFacts,
     ImplementingOrganization,
@@ -149,6 +153,7 @@ class AppliedPlan(TrainingPlan):
     reassignments: tuple[TrainingPlanReassigned, ...] = ()
     terms_version: int = 1  # the version of its terms: the original 1, each certified change or notice +1
     change_history: tuple[plan_changes.PlanChange, ...] = ()  # changes and minor-change notices, oldest first
+    fees: PlanFees = PlanFees()  # what the trainee paid before coming (issue 25)
 
     @property
     def exists(self) -> bool:
@@ -223,6 +228,8 @@ def evolve(state: TrainingPlan, event: EventPayload) -> TrainingPlan:
             | TrainingPlanMinorChangeNotified()
         ):
             return plan_changes.evolve(state, event)
+        case TrainingPlanFeesDeclared() | SendingOrganizationFeesFlagged():
+            return plan_fees.evolve(state, event)
     return state
 
 

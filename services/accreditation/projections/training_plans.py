@@ -24,6 +24,7 @@ from services.accreditation.domain import training_plan as tp
 from services.accreditation.domain.rules import OtherPlan, designated_area
 from services.accreditation.projections import personal_data
 from services.accreditation.projections.exam_results import passes
+from services.accreditation.projections.fees import plan_fee_members, project_plan_fees
 from services.accreditation.projections.filings import difficulty_notices
 from services.accreditation.projections.statistics import project_plan_statistics
 from shared.dates import fiscal_year_start
@@ -98,6 +99,7 @@ def training_plan_document(
         and tp.first_year_exams_missing(plan.scheme, state.status, plan.start_date, [*stated, *recorded_passes], as_of),
         "version": version,
         **plan_change_members(state),
+        **plan_fee_members(state),
     }
 
 
@@ -139,6 +141,7 @@ async def project_training_plan(conn: asyncpg.Connection, id: str, state: tp.Tra
     )
     await project_plan_statistics(conn, id, state)
     await project_plan_terms(conn, id, state)
+    await project_plan_fees(conn, id, state)
 
 
 # Plan changes (issue 20): the terms in force and their history
