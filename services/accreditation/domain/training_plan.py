@@ -34,14 +34,17 @@ from contracts.accreditation import (
     TrainingPlanCompleted,
     TrainingPlanDiscontinued,
     TrainingPlanMinorChangeNotified,
+    TrainingPlanPaused,
     TrainingPlanReassigned,
     TrainingPlanRejected,
+    TrainingPlanResumed,
     TrainingPlanRevoked,
     TrainingPlanTransferred,
     TransferReason,
 )
 from contracts.registry import Scheme
-from services.accreditation.domain import plan_changes
+from services.accreditation.domain import pauses, plan_changes
+from services.accreditation.domain.pauses import Pause
 from services.accreditation.domain.rules import (
     CertificationFacts,
     ImplementingOrganization,
@@ -149,6 +152,7 @@ class AppliedPlan(TrainingPlan):
     reassignments: tuple[TrainingPlanReassigned, ...] = ()
     terms_version: int = 1  # the version of its terms: the original 1, each certified change or notice +1
     change_history: tuple[plan_changes.PlanChange, ...] = ()  # changes and minor-change notices, oldest first
+    pauses: tuple[Pause, ...] = ()  # issue 25: pauses of the plan in progress, oldest first (domain/pauses.py)
 
     @property
     def exists(self) -> bool:
@@ -223,6 +227,8 @@ def evolve(state: TrainingPlan, event: EventPayload) -> TrainingPlan:
             | TrainingPlanMinorChangeNotified()
         ):
             return plan_changes.evolve(state, event)
+        case TrainingPlanPaused() | TrainingPlanResumed():
+            return pauses.evolve(state, event)
     return state
 
 
@@ -319,6 +325,7 @@ def reject(state: TrainingPlan, reason: str) -> list[EventPayload]:
 
 def complete(state: TrainingPlan, completed_on: date, exam_result: ExamResult) -> list[EventPayload]:
     plan = _require_in_progress(state, completed_on)
+    pauses.check_not_paused(plan, completed_on)
     return [TrainingPlanCompleted(**plan.header(), completed_on=completed_on, exam_result=exam_result)]
 
 
