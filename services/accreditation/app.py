@@ -14,6 +14,7 @@ from contracts.accreditation import (
     EmployerImprovementOrderIssued,
     ExamGrade,
     ExamResultRecorded,
+    PauseReason,
     PlanChanges,
     Stage,
     TraineePersonalDataErased,
@@ -30,6 +31,7 @@ from services.accreditation.domain.rules import (
     FILING_LATEST_MONTHS,
     METROPOLITAN_PREFECTURES,
     MINOR_CHANGE_TERMS,
+    PAUSE_REASONS,
     REVOCATION_BAR_YEARS,
     STAGE_II_MAX_GAP_MONTHS,
     TITP_LAST_START,
@@ -115,6 +117,10 @@ class AccreditationSettings(BaseSettings):
     transfer_reasons: Annotated[frozenset[TransferReason], NoDecode] = TITP_TRANSFER_REASONS
     transfer_filing_latest_days: int = Field(default=TRANSFER_FILING_LATEST_DAYS, ge=0)
     transfer_other_supervising_stages: Annotated[frozenset[Stage], NoDecode] = TRANSFER_OTHER_SUPERVISING_STAGES
+    # Pauses (issue 25): the reasons a plan in progress may be paused for, e.g.
+    # TITP_ACCREDITATION_PAUSE_REASONS="pregnancy,childbirth"; by default all four (pregnancy, childbirth, illness,
+    # injury)
+    pause_reasons: Annotated[frozenset[PauseReason], NoDecode] = PAUSE_REASONS
 
     # The switch (DOMAIN §9, transitional measures)
     esd_starts_on: date = ESD_STARTS_ON
@@ -142,6 +148,11 @@ class AccreditationSettings(BaseSettings):
     )
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
+        return frozenset(c.strip() for c in value.split(",") if c.strip()) if isinstance(value, str) else value
+
+    @field_validator("pause_reasons", mode="before")
+    @classmethod
+    def _pause_reasons(cls, value: Any) -> Any:
         return frozenset(c.strip() for c in value.split(",") if c.strip()) if isinstance(value, str) else value
 
     @field_validator("minor_change_terms", mode="before")
@@ -230,6 +241,7 @@ class AccreditationSettings(BaseSettings):
                 visit_record_due_months=self.visit_record_due_months,
             ),
             minor_change_terms=self.minor_change_terms,
+            pause_reasons=self.pause_reasons,
         )
 
 
