@@ -9,7 +9,7 @@ it: the plan now ends on 30 Jun 2028, four months later than certified, and its 
 months' 366. The visa service sees the resumption; the status of residence was never cancelled.
 """
 
-from datetime import date
+from datetime import UTC, date, datetime
 from uuid import uuid4
 
 from tests.e2e.test_accreditation_law import certified, plan
@@ -72,6 +72,7 @@ async def test_a_pregnancy_pause_and_its_resumption_keep_the_stages_remaining_mo
     assert answer.headers["content-type"].startswith("application/problem+json")
 
     # Three months in, the supervising organization pauses the plan: pregnancy.
+    before_the_pause = datetime.now(UTC).isoformat()
     await post(accreditation, f"{PLANS}/{id}/pause", pause, supervisor)
     shown = (await accreditation.get(f"{PLANS}/{id}", headers=employer)).json()
     assert (shown["paused_since"], shown["end_date"], shown["paused_days"]) == ("2027-06-01", CERTIFIED_END, 0)
@@ -149,6 +150,9 @@ async def test_a_pregnancy_pause_and_its_resumption_keep_the_stages_remaining_mo
     assert days(START, resumed["end_date"]) - resumed["paused_days"] == days(START, CERTIFIED_END) == 366
     after = (await accreditation.get(PLANS, params={**where, "on": "2027-10-01"}, headers=officer)).json()
     assert [p["status"] for p in after["items"]] == ["in_progress"]
+    # ... while the plan as recorded before the pause had no pause and its certified end.
+    then = (await accreditation.get(f"{PLANS}/{id}", params={"as_of": before_the_pause}, headers=officer)).json()
+    assert (then["pauses"], then["paused_since"], then["end_date"]) == ([], None, CERTIFIED_END)
 
     # Check: the audit history has both, with the detail sealed (no plain text on the record).
     history = (await accreditation.get(f"/v1/audit/streams/{id}", headers=auditor)).json()["events"]
