@@ -609,3 +609,49 @@ class SendingOrganizationFeesFlagged(PlanEvent):
     flagged_on: date = Field(description="The declaration's day")
     total_yen: int
     ceiling_yen: int
+
+
+# Pauses (issue 25 item 3; stream: the plan's id). A plan in progress is paused without ending it while the trainee
+# cannot train (pregnancy, childbirth, illness, injury), and resumed with the stage's remaining period: only days in
+# training count towards the stage's length and the trainee's totals. A pause never cancels the status of residence.
+
+
+class PauseReason(StrEnum):
+    """Why training stopped for a while (実習の中断): the trainee's condition, not the employer's."""
+
+    PREGNANCY = "pregnancy"
+    CHILDBIRTH = "childbirth"
+    ILLNESS = "illness"
+    INJURY = "injury"
+
+
+class PauseDetail(Record):
+    """What the filer adds to a pause's reason (a due date, a diagnosis): the trainee's personal data, recorded and
+    published only sealed with the trainee's own key (docs/adr/0002-personal-data-crypto-shredding.md)."""
+
+    detail: str = Field(min_length=1, max_length=2000)
+
+
+@accreditation_events.register
+class TrainingPlanPaused(PlanEvent):
+    """A plan in progress is paused: the trainee does not train from `paused_on` until the plan resumes. The plan
+    stays certified (it may still be discontinued or transferred, not completed); the status of residence is not
+    affected. The header's end_date is the plan's end as it stands; it moves when the plan resumes."""
+
+    paused_on: date = Field(description="The first day without training (on or after the plan's start)")
+    reason: PauseReason
+    detail: Sealed | None = Field(
+        default=None, description="PauseDetail sealed with the trainee's key (AES-256-GCM); null when none was given"
+    )
+
+
+@accreditation_events.register
+class TrainingPlanResumed(PlanEvent):
+    """Training resumed with the stage's remaining period: the plan's end moves by the days paused. The header's
+    end_date (on this event and every later one) is the new end: `previous_end_date` + `paused_days`."""
+
+    resumed_on: date = Field(description="The first day of training again; the pause's last day is the day before")
+    paused_on: date = Field(description="The first day of the pause this ends")
+    reason: PauseReason = Field(description="The pause's reason")
+    paused_days: int = Field(ge=1, description="Days without training: resumed_on - paused_on")
+    previous_end_date: date = Field(description="The plan's end before this resumption")

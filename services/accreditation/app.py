@@ -14,6 +14,7 @@ from contracts.accreditation import (
     EmployerImprovementOrderIssued,
     ExamGrade,
     ExamResultRecorded,
+    PauseReason,
     PlanChanges,
     Stage,
     TraineePersonalDataErased,
@@ -36,6 +37,7 @@ from services.accreditation.domain.rules import (
     FILING_LATEST_MONTHS,
     METROPOLITAN_PREFECTURES,
     MINOR_CHANGE_TERMS,
+    PAUSE_REASONS,
     REVOCATION_BAR_YEARS,
     STAGE_II_MAX_GAP_MONTHS,
     TITP_LAST_START,
@@ -121,6 +123,10 @@ class AccreditationSettings(BaseSettings):
     transfer_reasons: Annotated[frozenset[TransferReason], NoDecode] = TITP_TRANSFER_REASONS
     transfer_filing_latest_days: int = Field(default=TRANSFER_FILING_LATEST_DAYS, ge=0)
     transfer_other_supervising_stages: Annotated[frozenset[Stage], NoDecode] = TRANSFER_OTHER_SUPERVISING_STAGES
+    # Pauses (issue 25): the reasons a plan in progress may be paused for, e.g.
+    # TITP_ACCREDITATION_PAUSE_REASONS="pregnancy,childbirth"; by default all four (pregnancy, childbirth, illness,
+    # injury)
+    pause_reasons: Annotated[frozenset[PauseReason], NoDecode] = PAUSE_REASONS
 
     # Fees (issue 25, domain/fees.py): a plan whose trainee paid more than this many yen before coming flags its
     # sending organization; under ESD, more than this many months of the plan's monthly wage (0: the yen ceiling, as
@@ -155,6 +161,11 @@ class AccreditationSettings(BaseSettings):
     )
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
+        return frozenset(c.strip() for c in value.split(",") if c.strip()) if isinstance(value, str) else value
+
+    @field_validator("pause_reasons", mode="before")
+    @classmethod
+    def _pause_reasons(cls, value: Any) -> Any:
         return frozenset(c.strip() for c in value.split(",") if c.strip()) if isinstance(value, str) else value
 
     @field_validator("minor_change_terms", mode="before")
@@ -248,6 +259,7 @@ class AccreditationSettings(BaseSettings):
                 esd_ceiling_wage_months=self.esd_fee_ceiling_wage_months or None,
                 esd_employer_share_expected=self.esd_employer_share_expected,
             ),
+            pause_reasons=self.pause_reasons,
         )
 
 

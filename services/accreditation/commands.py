@@ -23,6 +23,7 @@ from contracts.accreditation import (
     ExamGrade,
     ExamResult,
     FeeItem,
+    PauseReason,
     PlanChanges,
     PlanTerms,
     SealedPlanTerms,
@@ -30,13 +31,14 @@ from contracts.accreditation import (
     trainee_stream_id,
 )
 from contracts.registry import Scheme
-from services.accreditation.domain import employer, plan_changes, trainee
+from services.accreditation.domain import employer, pauses, plan_changes, trainee
 from services.accreditation.domain import fees as plan_fees
 from services.accreditation.domain import filings as fl
 from services.accreditation.domain import training_plan as tp
 from services.accreditation.domain.rules import CertificationFacts, ReassignmentFacts, RuleBook
 from services.accreditation.projections import employers, exam_results, personal_data, registry
 from services.accreditation.projections import filings as filing_views
+from services.accreditation.projections.pauses import own_paused_days
 from services.accreditation.projections.training_plans import (
     esd_workers_on,
     field_trainees,
@@ -349,6 +351,7 @@ async def certification_facts(
         personal_data=await personal_data.opened(conn, plan.trainee_id, plan.trainee),
         exams=await exam_results.exams(conn, plan.trainee_id),
         certification_revoked_on=await latest_revocation(conn, plan.implementing_organization_id, certified_on),
+        paused_days=await own_paused_days(conn, plan_id),
         field_trainees=await field_trainees(
             conn, plan_id, plan, [o.code for o in same_field], sorted({o.job_category for o in same_field})
         )
@@ -677,3 +680,32 @@ async def declare_fees(
         ),
     )
     return replace(outcome, stream_id=str(declaration_id))
+
+
+# Pauses (issue 25 item 3): a plan in progress paused without ending it, and resumed with its remaining period
+
+
+async def pause(
+    uow: UnitOfWork,
+    id: UUID,
+    *,
+    on: date,
+    reason: PauseReason,
+    detail: str | None = None,
+    rule_book: RuleBook = tp.DEFAULT_RULES,
+    may_see: MaySee = anyone,
+) -> Outcome:
+    """Pause the plan from `on`; the filer's `detail` is sealed with the trainee's key (ADR 0002)."""
+    state, _ = await uow.load(TRAINING_PLAN, str(id))
+    plan = _visible(state, id, may_see)
+    sealed = await personal_data.sealed_pause_detail(uow.conn, plan.application.trainee_id, detail) if detail else None
+    return await uow.decide(
+        TRAINING_PLAN,
+        str(id),
+        _existing(id, may_see, lambda s: pauses.pause(s, on, reason, sealed, rule_book.pause_reasons)),
+    )
+
+
+async def resume(uow: UnitOfWork, id: UUID, *, on: date, may_see: MaySee = anyone) -> Outcome:
+    """Resume the paused plan on `on`: its end moves by the days paused."""
+    return await uow.decide(TRAINING_PLAN, str(id), _existing(id, may_see, lambda s: pauses.resume(s, on)))

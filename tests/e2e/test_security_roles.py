@@ -89,6 +89,10 @@ COMMAND_BODIES = {
             }
         ],
     },
+    # A pause before the plan's start (409 pause.before_start), a resumption of a plan not paused (409
+    # pause.not_paused).
+    f"{PLANS}/{{id}}/pause": {"on": "2026-09-01", "reason": "illness"},
+    f"{PLANS}/{{id}}/resume": {"on": "2026-09-01"},
 }
 
 
