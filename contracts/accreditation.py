@@ -654,3 +654,144 @@ class EmployerEarlyReturnRateExceeded(EventPayload):
     plans: int = Field(ge=0, description="The employer's plans that ended, or were returned from, in the window")
     rate: str = Field(description="The configured rate it is above, e.g. 1/5")
     minimum_returns: int = Field(ge=1, description="The configured least number of returns for a flag")
+
+
+# Fees and debt (issue 25 item 2; stream: the plan's id). What the trainee (worker) paid before coming, as the sending
+# and supervising organizations declare it: a filing of its own beside the application, so the application's sealed
+# shape and every plan recorded before stay as they are. Amounts in yen (a fee paid in another currency is declared
+# converted, at the rate of the day it was paid). No personal data: the trainee is the plan's pseudonymous
+# trainee_id, recipients are organizations or kinds of recipient, never a person's name.
+
+
+class FeeKind(StrEnum):
+    """What a payment was for. `deposit` (保証金) and `penalty_contract` (違約金: a contract fixing a penalty or damages
+    if the trainee leaves) are forbidden (Act Art. 47; the ordinance's standards for sending organizations): a
+    declaration naming one is refused, nothing recorded."""
+
+    SENDING_FEE = "sending_fee"  # 送出手数料: the sending organization's placement fee
+    PRE_ENTRY_TRAINING = "pre_entry_training"  # 事前教育費: language and training before entry
+    TRAVEL = "travel"
+    DOCUMENTS = "documents"  # passport, visa, medical checks, certificates
+    BROKERAGE = "brokerage"  # an intermediary's fee
+    OTHER = "other"
+    DEPOSIT = "deposit"  # 保証金: forbidden
+    PENALTY_CONTRACT = "penalty_contract"  # 違約金: forbidden
+
+
+class FeeRecipient(StrEnum):
+    """Who received a payment."""
+
+    SENDING_ORGANIZATION = "sending_organization"  # the plan's sending organization
+    BROKER = "broker"  # an intermediary other than the sending organization
+    LANGUAGE_SCHOOL = "language_school"
+    SUPERVISING_ORGANIZATION = "supervising_organization"
+    IMPLEMENTING_ORGANIZATION = "implementing_organization"
+    OTHER = "other"
+
+
+class FeeDeclarant(StrEnum):
+    """Whose statement an item is: the sending organization's (passed on by the supervising organization) or the
+    supervising organization's own."""
+
+    SENDING_ORGANIZATION = "sending_organization"
+    SUPERVISING_ORGANIZATION = "supervising_organization"
+
+
+class FeeItem(Record):
+    """One payment the trainee made before coming."""
+
+    kind: FeeKind
+    recipient: FeeRecipient
+    recipient_name: str | None = Field(
+        default=None, max_length=200, description="The receiving organization's or business's name; never a person's"
+    )
+    purpose: str = Field(min_length=1, max_length=500, description="What it paid for, as declared")
+    amount_yen: int = Field(ge=0, le=100_000_000, description="Yen (converted at the rate of the day it was paid)")
+    declared_by: FeeDeclarant
+
+
+@accreditation_events.register
+class TrainingPlanFeesDeclared(PlanEvent):
+    """What the trainee paid before coming (to the sending organization and anyone else), as declared: a complete
+    statement that replaces the plan's earlier declaration (the history stays on the stream). The ceiling it was
+    judged by is recorded with it: above it, the plan's sending organization is flagged
+    (`SendingOrganizationFeesFlagged`)."""
+
+    declaration_id: UUID
+    declared_on: date
+    sending_organization_id: UUID | None = Field(description="The plan's sending organization (type b)")
+    items: tuple[FeeItem, ...] = Field(max_length=50, description="Empty: the trainee paid nothing")
+    total_yen: int = Field(ge=0, description="The items' sum: what the trainee paid in all")
+    borrowed_yen: int | None = Field(
+        default=None, ge=0, description="Of it, what the trainee borrowed to pay (their debt on coming), if declared"
+    )
+    employer_share_yen: int | None = Field(
+        default=None,
+        ge=0,
+        description="ESD: what the employer bears of the sending organization's fees for this worker (recorded,"
+        " never refused)",
+    )
+    employer_share_expected_yen: int | None = Field(
+        default=None, description="ESD: the share the rule book expects the employer to bear (configurable)"
+    )
+    ceiling_yen: int = Field(description="The ceiling the total was judged by (rule book; ESD: months of the wage)")
+    above_ceiling: bool
+
+
+@accreditation_events.register
+class SendingOrganizationFeesFlagged(PlanEvent):
+    """A plan's trainee paid more than the ceiling before coming: the plan's sending organization is flagged for the
+    agency (the fees worklist, GET /v1/statistics/fees?flagged=true). Once per plan, on the first declaration above
+    the ceiling."""
+
+    sending_organization_id: UUID
+    declaration_id: UUID
+    flagged_on: date = Field(description="The declaration's day")
+    total_yen: int
+    ceiling_yen: int
+
+
+# Pauses (issue 25 item 3; stream: the plan's id). A plan in progress is paused without ending it while the trainee
+# cannot train (pregnancy, childbirth, illness, injury), and resumed with the stage's remaining period: only days in
+# training count towards the stage's length and the trainee's totals. A pause never cancels the status of residence.
+
+
+class PauseReason(StrEnum):
+    """Why training stopped for a while (実習の中断): the trainee's condition, not the employer's."""
+
+    PREGNANCY = "pregnancy"
+    CHILDBIRTH = "childbirth"
+    ILLNESS = "illness"
+    INJURY = "injury"
+
+
+class PauseDetail(Record):
+    """What the filer adds to a pause's reason (a due date, a diagnosis): the trainee's personal data, recorded and
+    published only sealed with the trainee's own key (docs/adr/0002-personal-data-crypto-shredding.md)."""
+
+    detail: str = Field(min_length=1, max_length=2000)
+
+
+@accreditation_events.register
+class TrainingPlanPaused(PlanEvent):
+    """A plan in progress is paused: the trainee does not train from `paused_on` until the plan resumes. The plan
+    stays certified (it may still be discontinued or transferred, not completed); the status of residence is not
+    affected. The header's end_date is the plan's end as it stands; it moves when the plan resumes."""
+
+    paused_on: date = Field(description="The first day without training (on or after the plan's start)")
+    reason: PauseReason
+    detail: Sealed | None = Field(
+        default=None, description="PauseDetail sealed with the trainee's key (AES-256-GCM); null when none was given"
+    )
+
+
+@accreditation_events.register
+class TrainingPlanResumed(PlanEvent):
+    """Training resumed with the stage's remaining period: the plan's end moves by the days paused. The header's
+    end_date (on this event and every later one) is the new end: `previous_end_date` + `paused_days`."""
+
+    resumed_on: date = Field(description="The first day of training again; the pause's last day is the day before")
+    paused_on: date = Field(description="The first day of the pause this ends")
+    reason: PauseReason = Field(description="The pause's reason")
+    paused_days: int = Field(ge=1, description="Days without training: resumed_on - paused_on")
+    previous_end_date: date = Field(description="The plan's end before this resumption")

@@ -15,6 +15,7 @@ from contracts.accreditation import (
     EmployerImprovementOrderIssued,
     ExamGrade,
     ExamResultRecorded,
+    PauseReason,
     PlanChanges,
     Stage,
     TraineePersonalDataErased,
@@ -24,6 +25,12 @@ from contracts.accreditation import (
 )
 from services.accreditation.api import routers
 from services.accreditation.commands import EARLY_RETURN_RATE_FLAGS, EMPLOYER, FILING, TRAINEE, TRAINING_PLAN
+from services.accreditation.domain.fees import (
+    ESD_EMPLOYER_SHARE_EXPECTED,
+    ESD_FEE_CEILING_WAGE_MONTHS,
+    FEE_CEILING_YEN,
+    FeeRules,
+)
 from services.accreditation.domain.filings import KINDS as FILING_KINDS
 from services.accreditation.domain.rules import (
     EARLY_RETURN_MINIMUM_RETURNS,
@@ -34,6 +41,7 @@ from services.accreditation.domain.rules import (
     FILING_LATEST_MONTHS,
     METROPOLITAN_PREFECTURES,
     MINOR_CHANGE_TERMS,
+    PAUSE_REASONS,
     REVOCATION_BAR_YEARS,
     STAGE_II_MAX_GAP_MONTHS,
     TITP_LAST_START,
@@ -127,6 +135,17 @@ class AccreditationSettings(BaseSettings):
     transfer_reasons: Annotated[frozenset[TransferReason], NoDecode] = TITP_TRANSFER_REASONS
     transfer_filing_latest_days: int = Field(default=TRANSFER_FILING_LATEST_DAYS, ge=0)
     transfer_other_supervising_stages: Annotated[frozenset[Stage], NoDecode] = TRANSFER_OTHER_SUPERVISING_STAGES
+    # Pauses (issue 25): the reasons a plan in progress may be paused for, e.g.
+    # TITP_ACCREDITATION_PAUSE_REASONS="pregnancy,childbirth"; by default all four (pregnancy, childbirth, illness,
+    # injury)
+    pause_reasons: Annotated[frozenset[PauseReason], NoDecode] = PAUSE_REASONS
+
+    # Fees (issue 25, domain/fees.py): a plan whose trainee paid more than this many yen before coming flags its
+    # sending organization; under ESD, more than this many months of the plan's monthly wage (0: the yen ceiling, as
+    # TITP); under ESD the share of the sending organization's fees the employer is expected to bear, e.g. "1/2"
+    fee_ceiling_yen: int = Field(default=FEE_CEILING_YEN, ge=0)
+    esd_fee_ceiling_wage_months: int = Field(default=ESD_FEE_CEILING_WAGE_MONTHS or 0, ge=0)
+    esd_employer_share_expected: Fraction = ESD_EMPLOYER_SHARE_EXPECTED
 
     # The switch (DOMAIN §9, transitional measures)
     esd_starts_on: date = ESD_STARTS_ON
@@ -168,6 +187,11 @@ class AccreditationSettings(BaseSettings):
             raise ValueError("a share of the employer's plans, at least 0 and below 1 (e.g. 1/5)")
         return value
 
+    @field_validator("pause_reasons", mode="before")
+    @classmethod
+    def _pause_reasons(cls, value: Any) -> Any:
+        return frozenset(c.strip() for c in value.split(",") if c.strip()) if isinstance(value, str) else value
+
     @field_validator("minor_change_terms", mode="before")
     @classmethod
     def _minor_change_terms(cls, value: Any) -> Any:
@@ -192,7 +216,7 @@ class AccreditationSettings(BaseSettings):
             raise ValueError(f"not prefectures (a JIS X 0401 code or a name): {', '.join(unknown)}")
         return value
 
-    @field_validator("esd_transferred_share", "esd_from_designated_share", mode="before")
+    @field_validator("esd_transferred_share", "esd_from_designated_share", "esd_employer_share_expected", mode="before")
     @classmethod
     def _fraction(cls, value: Any) -> Any:
         return Fraction(value) if isinstance(value, str | int | float) else value
@@ -259,6 +283,12 @@ class AccreditationSettings(BaseSettings):
                 window_months=self.early_return_window_months,
             ),
             minor_change_terms=self.minor_change_terms,
+            fees=FeeRules(
+                ceiling_yen=self.fee_ceiling_yen,
+                esd_ceiling_wage_months=self.esd_fee_ceiling_wage_months or None,
+                esd_employer_share_expected=self.esd_employer_share_expected,
+            ),
+            pause_reasons=self.pause_reasons,
         )
 
 

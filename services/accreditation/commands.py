@@ -26,6 +26,8 @@ from contracts.accreditation import (
     EarlyReturnWords,
     ExamGrade,
     ExamResult,
+    FeeItem,
+    PauseReason,
     PlanChanges,
     PlanTerms,
     ReportedBy,
@@ -35,7 +37,8 @@ from contracts.accreditation import (
     trainee_stream_id,
 )
 from contracts.registry import Scheme
-from services.accreditation.domain import employer, plan_changes, trainee
+from services.accreditation.domain import employer, pauses, plan_changes, trainee
+from services.accreditation.domain import fees as plan_fees
 from services.accreditation.domain import filings as fl
 from services.accreditation.domain import training_plan as tp
 from services.accreditation.domain.early_returns import (
@@ -49,6 +52,7 @@ from services.accreditation.domain.rules import CertificationFacts, Reassignment
 from services.accreditation.projections import early_returns as early_return_views
 from services.accreditation.projections import employers, exam_results, personal_data, registry
 from services.accreditation.projections import filings as filing_views
+from services.accreditation.projections.pauses import own_paused_days
 from services.accreditation.projections.training_plans import (
     esd_workers_on,
     field_trainees,
@@ -372,6 +376,7 @@ async def certification_facts(
         personal_data=await personal_data.opened(conn, plan.trainee_id, plan.trainee),
         exams=await exam_results.exams(conn, plan.trainee_id),
         certification_revoked_on=await latest_revocation(conn, plan.implementing_organization_id, certified_on),
+        paused_days=await own_paused_days(conn, plan_id),
         field_trainees=await field_trainees(
             conn, plan_id, plan, [o.code for o in same_field], sorted({o.job_category for o in same_field})
         )
@@ -662,6 +667,73 @@ async def file_visit_record(
             rule_book.filings,
         ),
     )
+
+
+# Fees and debt (issue 25 item 2): what the trainee paid before coming, declared on the plan
+
+
+async def declare_fees(
+    uow: UnitOfWork,
+    id: UUID,
+    *,
+    declared_on: date,
+    items: Sequence[FeeItem],
+    borrowed_yen: int | None = None,
+    employer_share_yen: int | None = None,
+    rule_book: RuleBook = tp.DEFAULT_RULES,
+    may_see: MaySee = anyone,
+) -> Outcome:
+    """Record the declaration of what the trainee paid before coming (it replaces the plan's earlier one); above the
+    ceiling, the plan's sending organization is flagged in the same transaction. The answer names the declaration.
+    A deposit or a penalty contract is refused by its rule (nothing recorded)."""
+    declaration_id = uuid4()
+    outcome = await uow.decide(
+        TRAINING_PLAN,
+        str(id),
+        _existing(
+            id,
+            may_see,
+            lambda s: plan_fees.declare_fees(
+                s,
+                declaration_id,
+                declared_on,
+                items,
+                rule_book.fees,
+                borrowed_yen=borrowed_yen,
+                employer_share_yen=employer_share_yen,
+            ),
+        ),
+    )
+    return replace(outcome, stream_id=str(declaration_id))
+
+
+# Pauses (issue 25 item 3): a plan in progress paused without ending it, and resumed with its remaining period
+
+
+async def pause(
+    uow: UnitOfWork,
+    id: UUID,
+    *,
+    on: date,
+    reason: PauseReason,
+    detail: str | None = None,
+    rule_book: RuleBook = tp.DEFAULT_RULES,
+    may_see: MaySee = anyone,
+) -> Outcome:
+    """Pause the plan from `on`; the filer's `detail` is sealed with the trainee's key (ADR 0002)."""
+    state, _ = await uow.load(TRAINING_PLAN, str(id))
+    plan = _visible(state, id, may_see)
+    sealed = await personal_data.sealed_pause_detail(uow.conn, plan.application.trainee_id, detail) if detail else None
+    return await uow.decide(
+        TRAINING_PLAN,
+        str(id),
+        _existing(id, may_see, lambda s: pauses.pause(s, on, reason, sealed, rule_book.pause_reasons)),
+    )
+
+
+async def resume(uow: UnitOfWork, id: UUID, *, on: date, may_see: MaySee = anyone) -> Outcome:
+    """Resume the paused plan on `on`: its end moves by the days paused."""
+    return await uow.decide(TRAINING_PLAN, str(id), _existing(id, may_see, lambda s: pauses.resume(s, on)))
 
 
 # Early returns home (issue 25 item 1): on the plan's stream; the employer's rate of flagged returns on its own

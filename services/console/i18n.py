@@ -174,6 +174,11 @@ DECISIONS_JA: dict[str, str] = {
     "supervision/end": "監理の終了",
     "improvement-report": "改善報告の受理",
     "audit-reports": "監査報告",
+    "fees": "送出し前の費用の申告",
+    "pause": "実習の一時中断",
+    "resume": "実習の再開",
+    "early-return": "途中帰国の届出",
+    "early-return/decision": "途中帰国の決定（機構）",
 }
 
 # Field names as the services name them (snake_case), in Japanese; English is the name in words.

@@ -24,6 +24,7 @@ from services.registry import commands
 from services.registry.domain import rules
 from services.registry.domain.identity import violation
 from services.registry.projections.disclosure import employer_action_id, publish_employer_action
+from services.registry.projections.fee_flags import FEES_FLAGGED, record_fee_flag
 from shared.commands import CommandRunner, UnitOfWork
 from shared.errors import DomainRuleViolation, NotFound
 from shared.events import EventContext, RecordedEvent
@@ -142,8 +143,11 @@ async def publish_accreditation_decision(conn: asyncpg.Connection, event: Record
 
 async def on_event(runner: CommandRunner, conn: asyncpg.Connection, event: RecordedEvent) -> None:
     if event.type.startswith(ACCREDITATION):
-        if event.type.removeprefix(ACCREDITATION).split(".")[0] in (EMPLOYER_IMPROVEMENT_ORDER, PLAN_REVOKED):
+        kind = event.type.removeprefix(ACCREDITATION).split(".")[0]
+        if kind in (EMPLOYER_IMPROVEMENT_ORDER, PLAN_REVOKED):
             await publish_accreditation_decision(conn, event)
+        elif kind == FEES_FLAGGED:  # issue 25: a plan's fees above accreditation's ceiling
+            await record_fee_flag(conn, UUID(event.subject), event.data)
         return
     if event.type != REFERRAL:
         return

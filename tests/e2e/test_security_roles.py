@@ -79,6 +79,23 @@ COMMAND_BODIES = {
         "trainees": 1,
     },
     f"{IO}/{{id}}/visit-records": {"month": "2026-01-01", "visited_on": "2026-01-05", "filed_on": "2026-01-06"},
+    # A deposit among the fees (409 fees.deposit_forbidden for its own organization; nothing recorded).
+    f"{PLANS}/{{id}}/fees": {
+        "declared_on": "2026-09-01",
+        "items": [
+            {
+                "kind": "deposit",
+                "recipient": "broker",
+                "purpose": "p",
+                "amount_yen": 1,
+                "declared_by": "sending_organization",
+            }
+        ],
+    },
+    # A pause before the plan's start (409 pause.before_start), a resumption of a plan not paused (409
+    # pause.not_paused).
+    f"{PLANS}/{{id}}/pause": {"on": "2026-09-01", "reason": "illness"},
+    f"{PLANS}/{{id}}/resume": {"on": "2026-09-01"},
 }
 
 

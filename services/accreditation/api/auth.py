@@ -17,3 +17,5 @@ Reader = Annotated[
 StatisticsReader = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.AUDITOR, Role.ADMIN))]
 # A supervising organization's monthly visit records (issue 20): the organization itself, or OTIT.
 VisitRecorder = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.SUPERVISING_ORG, Role.ADMIN))]
+# What a trainee paid before coming (issue 25): the plan's supervising organization (its own plans), or OTIT.
+FeeDeclarer = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.SUPERVISING_ORG, Role.ADMIN))]

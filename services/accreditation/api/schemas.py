@@ -16,6 +16,7 @@ from contracts.accreditation import (
     DiscontinuationReason,
     ExamGrade,
     ExamResult,
+    PauseReason,
     PlanChanges,
     PlanTerms,
     ReportedBy,
@@ -25,13 +26,14 @@ from contracts.accreditation import (
     TransferReason,
 )
 from contracts.registry import Scheme, TrainingType
+from services.accreditation.api.fee_schemas import PlanFees
 from services.accreditation.domain.rules import check_terms
 from shared.errors import DomainRuleViolation
 from shared.web.http import Body
 
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
 ShownStatus = Literal[
-    "applied", "certified", "in_progress", "rejected", "completed", "discontinued", "revoked", "transferred"
+    "applied", "certified", "in_progress", "rejected", "completed", "discontinued", "revoked", "transferred", "paused"
 ]
 Dimension = Literal["nationality", "job_group", "stage", "training_type", "prefecture", "scheme"]
 
@@ -527,6 +529,18 @@ class PlanChangeHistory(Document):
     version: int = Field(description="The plan's version")
 
 
+# Issue 25: a pause as the plan's document shows it
+class PauseEntry(Document):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+    from_: date = Field(alias="from", description="Its first day without training")
+    until: date | None = Field(description="Its last day without training; null while not resumed")
+    resumed_on: date | None = Field(description="The day training resumed")
+    days: int = Field(description="Days without training (0 while not resumed)")
+    reason: PauseReason
+    detail: str | None = Field(description="The filer's detail, opened; null if none or the trainee's data erased")
+
+
 class TrainingPlanDocument(Document):
     """A training plan. `status` is as of today (or `as_of`): a certified plan is in progress from its start date."""
 
@@ -547,7 +561,14 @@ class TrainingPlanDocument(Document):
     supervising_organization_id: UUID | None
     sending_organization_id: UUID | None
     start_date: date
-    end_date: date
+    end_date: date = Field(description="As it now stands: a resumption after a pause moves it by the days paused")
+    paused_since: date | None = Field(
+        default=None, description="The first day of the pause not resumed yet; null unless the plan is paused"
+    )
+    pauses: list[PauseEntry] = Field(default=[], description="Its pauses, oldest first")
+    paused_days: int = Field(
+        default=0, description="Days of its period without training: they count neither for the stage nor the totals"
+    )
     monthly_wage: int
     comparable_japanese_wage: int
     exams_passed: list[PassedExam]
@@ -580,6 +601,7 @@ class TrainingPlanDocument(Document):
     changes: list[PlanChangeEntry] = Field(
         default=[], description="Its changes and notices of minor changes, oldest first (also GET .../changes)"
     )
+    fees: PlanFees | None = Field(default=None, description="What the trainee paid before coming (GET .../fees)")
     version: int = Field(description="Also the ETag")
 
 
@@ -802,3 +824,34 @@ class DisappearanceCounts(Document):
     by: Literal["scheme", "stage", "nationality"] | None
     where: dict[str, str] = Field(description="The filters given")
     months: list[MonthCount]
+
+
+# Pauses (issue 25 item 3)
+
+
+class PausePlan(Body):
+    """Pause a plan in progress without ending it (DOMAIN §10 `POST /v1/training-plans/{id}/pause`)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"on": "2027-07-01", "reason": "pregnancy", "detail": "maternity leave from week 34"}]
+        },
+    )
+
+    on: date = Field(description="The first day without training: a day of the plan's period")
+    reason: PauseReason
+    detail: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="Personal: kept sealed with the trainee's key, shown to those who may read the plan",
+    )
+
+
+class ResumePlan(Body):
+    """Resume a paused plan with its remaining period: its end moves by the days paused."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"on": "2027-11-01"}]})
+
+    on: date = Field(description="The first day of training again, after the pause's first day")

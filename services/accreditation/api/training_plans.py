@@ -18,8 +18,10 @@ from services.accreditation.api.schemas import (
     Complete,
     Discontinue,
     IssueImprovementOrder,
+    PausePlan,
     Reassign,
     Reject,
+    ResumePlan,
     Revoke,
     ShownStatus,
     TrainingPlanDocument,
@@ -230,3 +232,33 @@ def _flagged_by(unattended_as_of: date | None, days: int) -> date | None:
     if unattended_as_of is None:
         return None
     return unattended_as_of - timedelta(days=days) if unattended_as_of - date.min > timedelta(days=days) else date.min
+
+
+# Pauses (issue 25 item 3)
+
+
+@router.post("/{id}/pause", response_model=Accepted)
+async def pause(id: UUID, body: PausePlan, command: Command, rules: RuleBookDep, _: Filer) -> Response:
+    """Pause a plan in progress without ending it: pregnancy, childbirth, illness or injury. Filed by the plan's
+    supervising organization or implementing organization (another organization: 404) or an officer. The plan stays
+    certified, shown `paused` (and `paused_since`) from `on`; the status of residence is not affected. Refused (409)
+    naming the rule: `pause.plan_not_in_force`, `pause.reason`, `pause.already_paused`, `pause.before_start`,
+    `pause.after_end`, `pause.before_resumption`. `detail` is kept sealed with the trainee's key."""
+    return await command.execute(
+        commands.pause,
+        id,
+        on=body.on,
+        reason=body.reason,
+        detail=body.detail,
+        rule_book=rules,
+        may_see=command.principal.may_see,
+    )
+
+
+@router.post("/{id}/resume", response_model=Accepted)
+async def resume(id: UUID, body: ResumePlan, command: Command, _: Filer) -> Response:
+    """Resume a paused plan with its remaining period: its end moves by the days paused (from the pause's first day
+    to the day before `on`), so the stage counts only days in training. Refused (409): `pause.not_paused`,
+    `pause.resumed_before_pause`. While paused, a completion is refused (`plan.paused`); a discontinuation or a
+    transfer is not."""
+    return await command.execute(commands.resume, id, on=body.on, may_see=command.principal.may_see)

@@ -24,6 +24,7 @@ from uuid import UUID
 from contracts.accreditation import (
     ExamGrade,
     ExamResult,
+    PauseReason,
     PersonalData,
     PlanDetails,
     PlanStatus,
@@ -33,6 +34,7 @@ from contracts.accreditation import (
     TransferReason,
 )
 from contracts.registry import PermitType, Scheme, Supervision, TrainingType
+from services.accreditation.domain.fees import FeeRules
 from shared import reference
 from shared.dates import add_months, fiscal_year, fiscal_year_start, last_day, last_day_after
 from shared.errors import DomainRuleViolation
@@ -297,6 +299,7 @@ class OtherPlan:
     implementing_organization_id: UUID | None = None
     field: str | None = None
     operation: str | None = None
+    paused_days: int = 0  # issue 25: days of its period without training (its pauses, domain/pauses.py)
 
     @property
     def last_day(self) -> date:
@@ -308,7 +311,8 @@ class OtherPlan:
 
     @property
     def days(self) -> int:
-        return max(0, (self.last_day - self.start_date).days + 1)
+        """Its days in training: its period (to its last day) less the days it was paused."""
+        return max(0, (self.last_day - self.start_date).days + 1 - self.paused_days)
 
 
 @dataclass(frozen=True)
@@ -344,6 +348,8 @@ class CertificationFacts:
     # workers counted against the field's national cap (`EsdRules.national_count`)
     # TITP transfers: the supervising organization of the plan named by `transfer_from` (as the read model has it)
     transfer_from_supervising_organization_id: UUID | None = None
+    # Issue 25: the days this plan itself was paused (decided again after a resumption moved its end)
+    paused_days: int = 0
 
 
 # Quotas (DOMAIN §3)
@@ -511,14 +517,14 @@ class TitpRules:
         _one_plan_per_stage(
             stage, replace(facts, trainee_plans=tuple(p for p in facts.trainee_plans if p is not source))
         )
-        if plan.end_date > last_day(plan.start_date, 12 * self.stage_years[stage]):
+        if plan.end_date - timedelta(days=facts.paused_days) > last_day(plan.start_date, 12 * self.stage_years[stage]):
             _refuse("plan.stage_length", f"stage {stage} lasts at most {self.stage_years[stage]} year(s)")
         titp_plans = [
             replace_last_day(p, plan.start_date - timedelta(days=1)) if p is source else p
             for p in facts.trainee_plans
             if p.scheme is TITP
         ]
-        _total_period(plan, titp_plans, self.total_years, "trainee.total_period")
+        _total_period(plan, titp_plans, self.total_years, "trainee.total_period", facts.paused_days)
         if stage is not I:
             assert operation is not None  # operation_of refuses a stage ii or iii plan without one
             # A transfer continues a stage already begun: moving on is judged as on the stage's first day.
@@ -579,7 +585,7 @@ class TitpRules:
                 f" {', '.join(sorted(self.transfer_other_supervising_stages))} or when its permit ended (permit_ended)",
             )
         begun = self.stage_start(source, facts)
-        latest_end = last_day(begun, 12 * self.stage_years[stage])
+        latest_end = last_day(begun, 12 * self.stage_years[stage]) + timedelta(days=source.paused_days)
         if plan.end_date > latest_end:
             _refuse(
                 "transfer.stage_length",
@@ -821,10 +827,10 @@ class EsdRules:
         if plan.extension:
             self._extension(plan, facts)
         years = self.years_allowed(plan)
-        if plan.end_date > last_day(plan.start_date, 12 * years):
+        if plan.end_date - timedelta(days=facts.paused_days) > last_day(plan.start_date, 12 * years):
             _refuse("esd.training_length", f"an ESD plan lasts at most {years} year(s)")
         counted = [replace_last_day(p, plan.start_date - timedelta(days=1)) if p is source else p for p in mine]
-        _total_period(plan, counted, years, "esd.total_period")
+        _total_period(plan, counted, years, "esd.total_period", facts.paused_days)
         if source is not None:
             self._transfer(plan, source, facts, org, passes)
         _wage(plan)
@@ -1115,6 +1121,11 @@ def check_reassignment(plan: PlanDetails, supervising_organization_id: UUID, fac
         )
 
 
+# Issue 25: the reasons a plan in progress may be paused for; by default every one the contract knows (pregnancy,
+# childbirth, illness, injury: DOMAIN §10's list). (c)
+PAUSE_REASONS = frozenset(PauseReason)
+
+
 @dataclass(frozen=True)
 class RuleBook:
     titp: TitpRules = TitpRules()
@@ -1124,6 +1135,8 @@ class RuleBook:
     filings: FilingDues = FilingDues()  # when filings are due (shared.filings)
     early_returns: EarlyReturnRules = EarlyReturnRules()  # (c) issue 25: the employers' early-return rate
     minor_change_terms: frozenset[str] = MINOR_CHANGE_TERMS  # (c)
+    fees: FeeRules = FeeRules()  # (c) the fees ceiling and ESD's employer share (domain/fees.py; issue 25)
+    pause_reasons: frozenset[PauseReason] = PAUSE_REASONS  # issue 25: why a plan may be paused (c)
 
     def for_plan(self, plan: PlanDetails) -> TitpRules | EsdRules:
         """The plan's rule set: its scheme's."""
@@ -1247,11 +1260,12 @@ def _one_plan_per_stage(stage: Stage, facts: CertificationFacts) -> None:
         )
 
 
-def _total_period(plan: PlanTerms, others: Iterable[OtherPlan], years: int, rule: str) -> None:
-    """All the trainee's plans together: days planned (or, for ended ones, used) within `years`."""
+def _total_period(plan: PlanTerms, others: Iterable[OtherPlan], years: int, rule: str, paused_days: int = 0) -> None:
+    """All the trainee's plans together: days planned (or, for ended ones, used) within `years`; only days in
+    training count (issue 25: the days paused, this plan's `paused_days` and the others', are left out)."""
     others = list(others)
     first = min([plan.start_date, *(p.start_date for p in others)])
-    days = (plan.end_date - plan.start_date).days + 1 + sum(p.days for p in others)
+    days = (plan.end_date - plan.start_date).days + 1 - paused_days + sum(p.days for p in others)
     allowed = (add_months(first, 12 * years) - first).days
     if days > allowed:
         _refuse(rule, f"the trainee's plans together would last {days} days, more than {years} years")

@@ -27,6 +27,7 @@ from contracts.accreditation import (
     PlanStatus,
     ReportedBy,
     SealedPlanTerms,
+    SendingOrganizationFeesFlagged,
     TrainingPlanApplied,
     TrainingPlanCertified,
     TrainingPlanChangeApplied,
@@ -36,15 +37,21 @@ from contracts.accreditation import (
     TrainingPlanDiscontinued,
     TrainingPlanEarlyReturnDecided,
     TrainingPlanEarlyReturnFiled,
+    TrainingPlanFeesDeclared,
     TrainingPlanMinorChangeNotified,
+    TrainingPlanPaused,
     TrainingPlanReassigned,
     TrainingPlanRejected,
+    TrainingPlanResumed,
     TrainingPlanRevoked,
     TrainingPlanTransferred,
     TransferReason,
 )
 from contracts.registry import Scheme
-from services.accreditation.domain import plan_changes
+from services.accreditation.domain import fees as plan_fees
+from services.accreditation.domain import pauses, plan_changes
+from services.accreditation.domain.fees import PlanFees
+from services.accreditation.domain.pauses import Pause
 from services.accreditation.domain.rules import (
     CertificationFacts,
     ImplementingOrganization,
@@ -154,6 +161,8 @@ class AppliedPlan(TrainingPlan):
     early_returns: tuple[TrainingPlanEarlyReturnFiled | TrainingPlanEarlyReturnDecided, ...] = ()
     terms_version: int = 1  # the version of its terms: the original 1, each certified change or notice +1
     change_history: tuple[plan_changes.PlanChange, ...] = ()  # changes and minor-change notices, oldest first
+    fees: PlanFees = PlanFees()  # what the trainee paid before coming (issue 25)
+    pauses: tuple[Pause, ...] = ()  # issue 25: pauses of the plan in progress, oldest first (domain/pauses.py)
 
     @property
     def exists(self) -> bool:
@@ -230,6 +239,10 @@ def evolve(state: TrainingPlan, event: EventPayload) -> TrainingPlan:
             | TrainingPlanMinorChangeNotified()
         ):
             return plan_changes.evolve(state, event)
+        case TrainingPlanFeesDeclared() | SendingOrganizationFeesFlagged():
+            return plan_fees.evolve(state, event)
+        case TrainingPlanPaused() | TrainingPlanResumed():
+            return pauses.evolve(state, event)
     return state
 
 
@@ -326,6 +339,7 @@ def reject(state: TrainingPlan, reason: str) -> list[EventPayload]:
 
 def complete(state: TrainingPlan, completed_on: date, exam_result: ExamResult) -> list[EventPayload]:
     plan = _require_in_progress(state, completed_on)
+    pauses.check_not_paused(plan, completed_on)
     return [TrainingPlanCompleted(**plan.header(), completed_on=completed_on, exam_result=exam_result)]
 
 

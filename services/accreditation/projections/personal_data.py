@@ -21,9 +21,10 @@ import asyncpg
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from contracts.accreditation import PersonalData, PlanTerms, SealedPlanTerms, SealedTrainee
+from contracts.accreditation import PauseDetail, PersonalData, PlanTerms, SealedPlanTerms, SealedTrainee
 from services.accreditation.domain import trainee
 from shared.crypto import SubjectKeys, seal_model, unseal_model
+from shared.errors import DomainRuleViolation
 
 TRAINEE_KEYS = SubjectKeys("trainee_keys")
 ERASED = {"name": None, "date_of_birth": None, "passport_number": None, "personal_data_erased": True}
@@ -102,7 +103,12 @@ async def shown(conn: asyncpg.Connection, documents: list[dict[str, Any]]) -> li
     """Training plan documents as readers see them: the trainee's personal data opened, or marked erased."""
     keys = await TRAINEE_KEYS.for_opening(conn, [UUID(d["trainee_id"]) for d in documents])
     return [
-        {**d, "trainee": _trainee(d["trainee_id"], d["trainee"], keys.get(UUID(d["trainee_id"])))} for d in documents
+        {
+            **d,
+            "trainee": _trainee(d["trainee_id"], d["trainee"], keys.get(UUID(d["trainee_id"]))),
+            **_pauses(d, keys.get(UUID(d["trainee_id"]))),
+        }
+        for d in documents
     ]
 
 
@@ -111,3 +117,36 @@ def _trainee(trainee_id: str, sealed: dict[str, Any], key: bytes | None) -> dict
         return {"nationality": sealed["nationality"], **ERASED}
     personal = unseal_model(key, sealed["personal_data"], PersonalData, _subject(trainee_id))
     return {"nationality": sealed["nationality"], **personal.model_dump(mode="json"), "personal_data_erased": False}
+
+
+# Issue 25: what a pause's filer adds to its reason is the trainee's personal data too (a due date, a diagnosis)
+
+
+async def sealed_pause_detail(conn: asyncpg.Connection, trainee_id: UUID, detail: str) -> str:
+    """The pause's detail sealed with the trainee's key; refused once the key was erased (as a certification is)."""
+    key = await TRAINEE_KEYS.for_sealing(conn, trainee_id)
+    if key is None:
+        raise DomainRuleViolation(
+            "trainee.personal_data_erased", "the trainee's personal data was erased: a pause's detail cannot be kept"
+        )
+    return seal_model(key, PauseDetail(detail=detail), _subject(trainee_id))
+
+
+def _pauses(document: dict[str, Any], key: bytes | None) -> dict[str, Any]:
+    """The plan's pauses with their detail opened (null once the trainee's key is erased); documents recorded before
+    pauses existed have none."""
+    pauses = document.get("pauses")
+    if pauses is None:
+        return {}
+    subject = _subject(document["trainee_id"])
+    return {
+        "pauses": [
+            {
+                **p,
+                "detail": unseal_model(key, p["detail"], PauseDetail, subject).detail
+                if key is not None and p.get("detail")
+                else None,
+            }
+            for p in pauses
+        ]
+    }

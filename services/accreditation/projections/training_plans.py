@@ -20,18 +20,23 @@ from contracts.accreditation import (
     TransferReason,
 )
 from contracts.registry import Scheme
+from services.accreditation.domain import pauses
 from services.accreditation.domain import training_plan as tp
 from services.accreditation.domain.rules import OtherPlan, designated_area
 from services.accreditation.projections import personal_data
 from services.accreditation.projections.early_returns import project_plan_early_returns
 from services.accreditation.projections.exam_results import passes
+from services.accreditation.projections.fees import plan_fee_members, project_plan_fees
 from services.accreditation.projections.filings import difficulty_notices
+from services.accreditation.projections.pauses import pause_members, project_plan_pauses
 from services.accreditation.projections.statistics import project_plan_statistics
 from shared.dates import fiscal_year_start
 from shared.store import EventStore
 
 # The status as shown on the day $1: "in progress" as the domain defines it (tp.shown_status).
-SHOWN_STATUS = tp.shown_status_sql("status", "start_date", "$1")
+SHOWN_STATUS = pauses.shown_status_sql(
+    tp.shown_status_sql("status", "start_date", "$1"), "status", "document->'pauses'", "$1"
+)  # issue 25: or "paused" on a day a pause covers
 # ESD's first-year exams missing on the day $1, as the domain defines it (tp.first_year_exams_missing).
 FIRST_YEAR_EXAMS_MISSING = tp.first_year_exams_missing_sql(
     scheme="training_plans.scheme",
@@ -66,7 +71,7 @@ def training_plan_document(
     return {
         "id": id,
         **state.application.model_dump(mode="json"),
-        "status": state.status_on(as_of) if as_of else state.status.value,
+        "status": pauses.shown_status(state, as_of) if as_of else state.status.value,
         "certified_on": state.certified_on.isoformat() if state.certified_on else None,
         "rule_set": state.rule_set,
         "rejection_reason": state.rejection_reason,
@@ -99,6 +104,8 @@ def training_plan_document(
         and tp.first_year_exams_missing(plan.scheme, state.status, plan.start_date, [*stated, *recorded_passes], as_of),
         "version": version,
         **plan_change_members(state),
+        **plan_fee_members(state),
+        **pause_members(state),
     }
 
 
@@ -141,6 +148,8 @@ async def project_training_plan(conn: asyncpg.Connection, id: str, state: tp.Tra
     await project_plan_statistics(conn, id, state)
     await project_plan_early_returns(conn, id, state)  # issue 25
     await project_plan_terms(conn, id, state)
+    await project_plan_fees(conn, id, state)
+    await project_plan_pauses(conn, id, state)
 
 
 # Plan changes (issue 20): the terms in force and their history
@@ -191,7 +200,8 @@ async def trainee_plans(conn: asyncpg.Connection, plan_id: str, trainee_id: UUID
     """The trainee's other plans that were ever certified."""
     rows = await conn.fetch(
         "SELECT id, stage, job_category, start_date, end_date, status, ended_on, exam_result, scheme, applied_on,"
-        " implementing_organization_id, field, operation FROM training_plans"
+        " implementing_organization_id, field, operation, coalesce((document->>'paused_days')::int, 0) AS paused_days"
+        " FROM training_plans"
         " WHERE trainee_id = $1 AND id <> $2 AND status = ANY($3::text[])",
         trainee_id,
         UUID(plan_id),
@@ -218,6 +228,7 @@ async def trainee_plans(conn: asyncpg.Connection, plan_id: str, trainee_id: UUID
             implementing_organization_id=r["implementing_organization_id"],
             field=r["field"],
             operation=r["operation"],
+            paused_days=r["paused_days"],
         )
         for r in rows
     )

@@ -778,3 +778,18 @@ class FiscalYearActions(Document):
 
 class AdministrativeActionStatistics(Document):
     fiscal_years: list[FiscalYearActions]
+
+
+# Accreditation's flags of a sending organization for fees above its ceiling (issue 25 item 2)
+
+
+class FeeFlag(Document):
+    training_plan_id: UUID
+    flagged_on: date = Field(description="The day of the plan's fee declaration above the ceiling")
+    total_yen: int = Field(description="What the trainee declared paid before coming")
+    ceiling_yen: int = Field(description="Accreditation's ceiling it was judged by")
+
+
+class SendingOrganizationFeeFlags(Document):
+    sending_organization_id: UUID
+    flags: list[FeeFlag] = Field(description="One per plan, oldest first; empty: never flagged")

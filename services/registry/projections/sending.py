@@ -8,6 +8,7 @@ import asyncpg
 
 from services.registry.domain.sending_agreement import SendingAgreement
 from services.registry.domain.sending_organization import SendingOrganization
+from services.registry.projections.fee_flags import FLAGGED
 
 
 def sending_organization_document(id: str, state: SendingOrganization, version: int) -> dict[str, Any]:
@@ -117,20 +118,28 @@ async def agreements_in_force(
 
 
 async def list_sending_organizations(
-    db: asyncpg.Pool, *, country: str | None, status: str | None, after: UUID | None, limit: int
+    db: asyncpg.Pool,
+    *,
+    country: str | None,
+    status: str | None,
+    after: UUID | None,
+    limit: int,
+    flagged: bool | None = None,
 ) -> list[dict[str, Any]]:
-    """Documents in id order after `after`, at most `limit`."""
+    """Documents in id order after `after`, at most `limit`; `flagged`: with (or without) accreditation's fee flag."""
     rows = await db.fetch(
-        """
+        f"""
         SELECT document FROM sending_organizations
          WHERE ($1::text IS NULL OR country = $1) AND ($2::text IS NULL OR status = $2)
            AND ($3::uuid IS NULL OR id > $3)
+           AND ($5::boolean IS NULL OR {FLAGGED.format(table="sending_organizations")} = $5)
          ORDER BY id LIMIT $4
         """,
         country,
         status,
         after,
         limit,
+        flagged,
     )
     return [r["document"] for r in rows]
 

@@ -251,3 +251,52 @@ class SswEligibilityAnswer(Document):
         description="ESD: the exams passed by as_of, as the plans' applications stated them and the exam body"
         " reported them (titp.accreditation.v1)"
     )
+
+
+# Issue 25: a trainee as immigration sees them, with the pauses of their plans
+
+
+class ResidenceHeld(Document):
+    """The latest status of residence granted here by the day asked: a visa to enter or a change of status."""
+
+    granted_by: str = Field(description="visa or status_change")
+    id: UUID = Field(description="The visa's or the change's id")
+    training_plan_id: UUID
+    scheme: Scheme
+    stage: Stage | None
+    status_of_residence: StatusOfResidence
+    granted_on: date
+    period_of_stay_months: int
+    period_of_stay_until: date = Field(description="Its last day (Civil Code counting); a pause does not shorten it")
+
+
+class KnownPause(Document):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+    from_: date = Field(alias="from", description="The first day without training")
+    until: date | None = Field(description="The last day without training; null while not resumed")
+    resumed_on: date | None
+    reason: str = Field(description="pregnancy, childbirth, illness or injury")
+
+
+class TraineePlan(Document):
+    training_plan_id: UUID
+    scheme: Scheme
+    stage: Stage | None
+    status: str = Field(description="As accreditation recorded it (a paused plan stays certified)")
+    start_date: date
+    end_date: date = Field(description="As it now stands: a resumption moves it by the days paused")
+    ended_on: date | None
+    paused: bool = Field(description="Paused on the day asked")
+    paused_since: date | None = Field(description="The first day of the pause covering the day asked")
+    pauses: list[KnownPause]
+
+
+class TraineeResidence(Document):
+    """What immigration knows of a trainee on a day: the status of residence held (a pause never cancels it) and the
+    trainee's plans as titp.accreditation.v1 told them, paused or not."""
+
+    trainee_id: UUID
+    as_of: date
+    status_of_residence: ResidenceHeld | None = Field(description="null before any visa or change of status here")
+    training_plans: list[TraineePlan]

@@ -1,12 +1,14 @@
 """What immigration answers about a trainee: the way on to Specified Skilled Worker (i) (DOMAIN §6, §9, §11)."""
 
+from datetime import date
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 
 from services.visa.api.auth import Reader
-from services.visa.api.schemas import SswEligibilityAnswer
+from services.visa.api.schemas import SswEligibilityAnswer, TraineeResidence
+from services.visa.projections.pauses import residence_of
 from services.visa.projections.queries import ssw_eligibility_of
 from shared.web.app import PoolDep
 from shared.web.http import AsOf, today
@@ -56,3 +58,17 @@ async def get_ssw_eligibility(
         qualifying_training_plan_id=answer.qualifying_plan_id,
         exams_passed=list(answer.exams_passed),
     )
+
+
+@router.get("/{trainee_id}/residence", response_model=TraineeResidence)
+async def get_residence(
+    trainee_id: UUID,
+    pool: PoolDep,
+    _: Reader,
+    on: Annotated[date | None, Query(description="The day asked (default: today in Japan)")] = None,
+) -> TraineeResidence:
+    """The trainee on a day: the latest status of residence granted here (visa or change of status) and its period
+    of stay, and their plans with their pauses (pregnancy, childbirth, illness, injury): `paused`, `paused_since`. A
+    pause never cancels or shortens the status of residence (issue 25); a plan resumed ends later by the days paused.
+    404 for a trainee with no plan known here."""
+    return TraineeResidence.model_validate(await residence_of(pool, trainee_id, on or today()))

@@ -95,12 +95,15 @@ def _last_day_trained(plan: KnownPlan) -> date:
 
 
 def titp_days_completed(plans: list[KnownPlan], day: date, rules: VisaRules) -> tuple[int, int]:
-    """The days of TITP training done by `day` (each counted plan from its start to its end, both included),
-    and the days `rules.ssw_titp_months` make from the first counted plan's start."""
+    """The days of TITP training done by `day` (each counted plan from its start to its end, both included, less
+    the days it was paused: issue 25), and the days `rules.ssw_titp_months` make from the first counted plan's start."""
     counted = [p for p in plans if _counts_towards_titp(p, day, rules)]
     if not counted:
         return 0, rules.ssw_titp_days(day)
-    done = sum((_last_day_trained(p) - p.start_date).days + 1 for p in counted)
+    done = sum(
+        (_last_day_trained(p) - p.start_date).days + 1 - p.days_paused(p.start_date, _last_day_trained(p))
+        for p in counted
+    )
     return done, rules.ssw_titp_days(min(p.start_date for p in counted))
 
 

@@ -4,6 +4,7 @@ Written by the subscriptions, in the transaction that records the event in the i
 commands inside theirs.
 """
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -162,7 +163,7 @@ async def record_permit_restriction(
 _PLAN_COLUMNS = (
     "id AS plan_id, trainee_id, stage, job_category, supervising_organization_id, start_date, end_date,"
     " status, certified_on, ended_on, exam_result, scheme, field, transfer_from, extension, exams_passed,"
-    " transferred_on, transferred_to, operation, discontinuation_reason"
+    " transferred_on, transferred_to, operation, discontinuation_reason, pauses"
 )
 
 
@@ -181,6 +182,10 @@ def _plan(row: asyncpg.Record) -> KnownPlan:
             "discontinuation_reason": DiscontinuationReason(reason) if reason else None,
             "operation_known": operation is not None,
             "ssw_field": operation.ssw_field if operation else None,
+            "pauses": tuple(
+                (date.fromisoformat(p["from"]), date.fromisoformat(p["resumed_on"]) if p["resumed_on"] else None)
+                for p in row.get("pauses") or ()  # a row without the column: no pauses
+            ),
         }
     )
 
