@@ -94,12 +94,17 @@ async def test_an_early_return_without_the_trainees_confirmation_is_flagged_insp
     assert events[-1]["type"] == "titp.accreditation.TrainingPlanEarlyReturnFiled.v1"
     assert "dispute" not in str(events[-1]["data"]) and events[-1]["data"]["words"]
 
-    # Check: the plan may not end by the return until an officer decides, under no name; nor be filed twice.
+    # Check: the plan may not end by the return until an officer decides, under no name, nor be completed; nor be
+    # filed twice.
     for reason in ("early_return", "other"):
         ended = await accreditation.post(
             f"{PLANS}/{id}/discontinue", json={"on": "2026-11-20", "reason": reason}, headers=officer
         )
         refused(ended, "early_return.unconfirmed")
+    completion = {"completed_on": "2026-12-01", "exam_result": "passed"}
+    refused(
+        await accreditation.post(f"{PLANS}/{id}/complete", json=completion, headers=officer), "early_return.unconfirmed"
+    )
     refused(await accreditation.post(early_return, json=body, headers=supervisor), "early_return.pending")
 
     # Check: it is on the agency's worklist of flagged returns, which no organization reads.

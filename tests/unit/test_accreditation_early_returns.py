@@ -16,6 +16,7 @@ from contracts.accreditation import (
     EarlyReturnFlag,
     EarlyReturnReason,
     EmployerEarlyReturnRateExceeded,
+    ExamResult,
     ReportedBy,
     ReportingParty,
     TrainingPlanDiscontinued,
@@ -169,6 +170,17 @@ def test_a_flagged_return_refuses_the_plans_ending_by_it_until_an_officer_decide
     else:
         [event] = discontinue()
         assert isinstance(event, TrainingPlanDiscontinued) and event.reason is reason, case
+
+
+def test_a_plan_with_a_flagged_return_is_not_completed_until_an_officer_decides():
+    with pytest.raises(DomainRuleViolation) as refused:
+        tp.complete(FLAGGED, END, ExamResult.PASSED)
+    assert refused.value.rule == "early_return.unconfirmed"
+    [decided] = er.decide_early_return(
+        FLAGGED, decided_on=date(2026, 12, 1), decision=EarlyReturnDecision.REFUSED, reason="the trainee is here"
+    )
+    [completed] = tp.complete(apply(FLAGGED, [decided]), END, ExamResult.PASSED)
+    assert completed.completed_on == END
 
 
 def test_an_officer_accepts_a_flagged_return_and_the_plan_ends_on_the_day_of_the_return():

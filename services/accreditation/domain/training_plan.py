@@ -340,6 +340,7 @@ def reject(state: TrainingPlan, reason: str) -> list[EventPayload]:
 def complete(state: TrainingPlan, completed_on: date, exam_result: ExamResult) -> list[EventPayload]:
     plan = _require_in_progress(state, completed_on)
     pauses.check_not_paused(plan, completed_on)
+    check_no_pending_early_return(plan)
     return [TrainingPlanCompleted(**plan.header(), completed_on=completed_on, exam_result=exam_result)]
 
 
@@ -500,6 +501,17 @@ def pending_early_return(plan: AppliedPlan) -> TrainingPlanEarlyReturnFiled | No
         ),
         None,
     )
+
+
+def check_no_pending_early_return(plan: AppliedPlan) -> None:
+    """A plan whose trainee reportedly went home early is not completed while the return awaits an officer's decision
+    (`early_return.unconfirmed`): the completion would hide it."""
+    if (pending := pending_early_return(plan)) is not None:
+        raise DomainRuleViolation(
+            "early_return.unconfirmed",
+            f"the early return {pending.early_return_id} filed on {pending.filed_on} awaits an officer's decision:"
+            " the plan is not completed before it",
+        )
 
 
 # While a flagged return awaits its decision, these reasons would end the plan by the return under another name.
