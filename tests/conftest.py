@@ -7,6 +7,7 @@ tests that tamper with a store) and DATABASE_APP_URL (what services under test c
 A missing broker or database is an error, never a skip.
 """
 
+import contextlib
 import os
 import tempfile
 import uuid
@@ -69,10 +70,10 @@ def _dsn_for(admin_dsn: str, database: str) -> str:
     return admin_dsn.rsplit("/", 1)[0] + "/" + database
 
 
-@pytest.fixture
-async def another_database(admin_dsn, owner_dsn, app_dsn):
-    """another_database() -> the owner's DSN of one more database of its own (owned by the owner role, the app
-    role granted what the services do on every table the owner creates there), dropped after the test."""
+@contextlib.asynccontextmanager
+async def _databases(admin_dsn: str, owner_dsn: str, app_dsn: str | None):
+    """make() -> the owner's DSN of one more database of its own (owned by the owner role, the app role granted what
+    the services do on every table the owner creates there); all of them dropped on leaving."""
     from urllib.parse import urlsplit
 
     from shared.db import grant_app_role
@@ -95,13 +96,22 @@ async def another_database(admin_dsn, owner_dsn, app_dsn):
                 await conn.close()
         return _dsn_for(owner_dsn, names[-1])
 
-    yield make
-    conn = await asyncpg.connect(admin_dsn)
     try:
-        for name in names:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield make
     finally:
-        await conn.close()
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            for name in names:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+@pytest.fixture
+async def another_database(admin_dsn, owner_dsn, app_dsn):
+    """another_database() -> the owner's DSN of one more database of its own, dropped after the test."""
+    async with _databases(admin_dsn, owner_dsn, app_dsn) as make:
+        yield make
 
 
 @pytest.fixture
@@ -135,7 +145,7 @@ def token(dev_keys):
     return make
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def service_settings(dev_keys, kafka_bootstrap, owner_dsn, app_dsn):
     """service_settings(name, database_url) -> settings for a service under test: it connects to that database
     as the app role and migrates it as the owner, as deployed."""
@@ -162,14 +172,12 @@ def service_settings(dev_keys, kafka_bootstrap, owner_dsn, app_dsn):
     return make
 
 
-@pytest.fixture
-async def run_service():
-    """run_service(app) -> an httpx client talking to the app, with its lifespan running."""
-    from contextlib import AsyncExitStack
-
+@contextlib.asynccontextmanager
+async def _running():
+    """start(app) -> an httpx client talking to the app, with its lifespan running until leaving."""
     import httpx
 
-    async with AsyncExitStack() as stack:
+    async with contextlib.AsyncExitStack() as stack:
 
         async def start(app):
             await stack.enter_async_context(app.router.lifespan_context(app))
@@ -181,9 +189,13 @@ async def run_service():
 
 
 @pytest.fixture
-def start_service(another_database, service_settings, run_service, kafka_bootstrap, unique):
-    """start_service(name, **settings) -> a client of that service, running with a database of its own and a
-    consumer group that starts at the topics' current ends (it sees what the test causes, not earlier tests')."""
+async def run_service():
+    """run_service(app) -> an httpx client talking to the app, with its lifespan running."""
+    async with _running() as start:
+        yield start
+
+
+def _starter(another_database, service_settings, run_service, kafka_bootstrap, unique):
     import importlib
 
     from shared.settings import SERVICES
@@ -201,6 +213,22 @@ def start_service(another_database, service_settings, run_service, kafka_bootstr
     return start
 
 
+@pytest.fixture
+def start_service(another_database, service_settings, run_service, kafka_bootstrap, unique):
+    """start_service(name, **settings) -> a client of that service, running with a database of its own and a
+    consumer group that starts at the topics' current ends (it sees what the test causes, not earlier tests')."""
+    return _starter(another_database, service_settings, run_service, kafka_bootstrap, unique)
+
+
+@pytest.fixture(scope="module")
+async def start_module_service(admin_dsn, owner_dsn, app_dsn, service_settings, kafka_bootstrap):
+    """start_service for a module's tests to share: the service (its database, its consumer group) runs until the
+    module's last test is done. Only for tests that each make records of their own and never count all of them:
+    starting a service costs about half a second."""
+    async with _databases(admin_dsn, owner_dsn, app_dsn) as databases, _running() as running:
+        yield _starter(databases, service_settings, running, kafka_bootstrap, uuid.uuid4().hex[:10])
+
+
 @pytest.fixture(scope="session")
 def private_stack():
     """A Kafka and a PostgreSQL of this session's own, for tests that kill or stop them: deploy/local/stack.sh
@@ -214,6 +242,9 @@ def private_stack():
         stack.start()
         yield stack
     finally:
+        # Its data is thrown away: a broker killed need not shut down cleanly first (up to 30 s after the faults).
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError, ValueError):
+            stack.kill_broker()
         stack.remove()
 
 

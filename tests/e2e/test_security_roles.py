@@ -171,9 +171,10 @@ def bad_tokens(dev_keys, tmp_path):
     }
 
 
-@pytest.fixture
-async def services(start_service):
-    return {name: await start_service(name) for name in SERVICES}
+@pytest.fixture(scope="module")
+async def services(start_module_service):
+    """The four services, shared by the tests: each makes organizations of its own."""
+    return {name: await start_module_service(name) for name in SERVICES}
 
 
 async def test_every_route_declares_its_roles_and_refuses_bad_tokens_and_other_roles(services, token, bad_tokens):

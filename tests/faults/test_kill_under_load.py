@@ -2,6 +2,8 @@
 private stack, one process killed with SIGKILL a quarter of the way in and started again. `make faults`
 runs the same scenarios longer, and the PostgreSQL restart (docs/faults.md)."""
 
+import asyncio
+
 import pytest
 
 from faults.scenarios import run
@@ -34,17 +36,30 @@ async def test_the_broker_killed_under_load_loses_nothing_and_applies_nothing_tw
     assert_nothing_lost(report)
 
 
-async def test_a_service_killed_under_load_keeps_every_acknowledged_command_and_its_relay_resumes(
-    private_stack, keys, tmp_path
-):
-    report = await run("registry-sigkill", private_stack, keys, tmp_path, **SHORT)
+@pytest.fixture(scope="module")
+async def processes_killed(private_stack, keys, tmp_path_factory):
+    """The two scenarios that kill a process of their own (not the broker, which the others would feel) started
+    together, each with its databases and topic prefix: their reports (or errors) by name, awaited by each test."""
+    folder = tmp_path_factory.mktemp("processes-killed")
+    tasks = {
+        name: asyncio.create_task(run(name, private_stack, keys, folder, **SHORT))
+        for name in ("registry-sigkill", "subscriber-sigkill")
+    }
+    yield tasks
+    for task in tasks.values():  # one no test awaited (-k): its processes stopped, not left running
+        task.cancel()
+    await asyncio.gather(*tasks.values(), return_exceptions=True)
+
+
+async def test_a_service_killed_under_load_keeps_every_acknowledged_command_and_its_relay_resumes(processes_killed):
+    report = await processes_killed["registry-sigkill"]
     # Its clients noticed: requests failed while it was down, and were answered by the new process.
     assert report["services"]["registry"]["commands"]["failures"]["unreachable"] > 0
     assert_nothing_lost(report)
 
 
-async def test_a_subscriber_killed_under_load_leaves_every_event_applied_once(private_stack, keys, tmp_path):
-    report = await run("subscriber-sigkill", private_stack, keys, tmp_path, **SHORT)
+async def test_a_subscriber_killed_under_load_leaves_every_event_applied_once(processes_killed):
+    report = await processes_killed["subscriber-sigkill"]
     before = report["fault"]["subscription_before"]
     assert before["assigned_partitions"] > 0 and before["applied"] > 0
     assert_nothing_lost(report)

@@ -2,6 +2,7 @@
 exit 2, for every command that connects; `--version` and shell completion; the destructive commands ask first (or
 want `--yes` where nobody can be asked) and `--dry-run` says what they would do and changes nothing."""
 
+import asyncio
 import os
 import pty
 import subprocess
@@ -65,10 +66,25 @@ CONNECTING = [
 ]
 
 
-@pytest.mark.parametrize(("args", "named"), CONNECTING, ids=lambda v: " ".join(v) if isinstance(v, list) else None)
-async def test_a_server_out_of_reach_is_one_line_naming_it_and_its_setting(args, named, tmp_path):
+@pytest.fixture(scope="module")
+async def out_of_reach(tmp_path_factory) -> dict[str, tuple[int, str, str]]:
+    """Every CONNECTING command as an operator runs it, each in a folder of its own: " ".join(args) -> exit code,
+    stdout, stderr. Run a few at a time: each is a process of its own, most of its time spent importing."""
     environment = {"TITP_DATABASE_URL": NO_DATABASE, "TITP_KAFKA_BOOTSTRAP_SERVERS": NO_BROKER}
-    code, out, err = await titp(*(a.format(tmp=tmp_path) for a in args), **environment)
+    at_once = asyncio.Semaphore(4)
+
+    async def run(args: list[str]) -> tuple[int, str, str]:
+        folder = tmp_path_factory.mktemp("out-of-reach")
+        async with at_once:
+            return await titp(*(a.format(tmp=folder) for a in args), **environment)
+
+    results = await asyncio.gather(*(run(args) for args, _ in CONNECTING))
+    return {" ".join(args): result for (args, _), result in zip(CONNECTING, results, strict=True)}
+
+
+@pytest.mark.parametrize(("args", "named"), CONNECTING, ids=lambda v: " ".join(v) if isinstance(v, list) else None)
+async def test_a_server_out_of_reach_is_one_line_naming_it_and_its_setting(args, named, out_of_reach):
+    code, out, err = out_of_reach[" ".join(args)]
     assert code == 2, err
     assert out == ""
     assert len(err.splitlines()) == 1 and err.startswith(f"could not run: {named}"), err
