@@ -11,7 +11,7 @@ from services.visa.api.schemas import SswEligibilityAnswer, TraineeResidence
 from services.visa.projections.pauses import residence_of
 from services.visa.projections.queries import ssw_eligibility_of
 from shared.web.app import PoolDep
-from shared.web.http import AsOf, today
+from shared.web.http import EARLIEST_DATE, LATEST_DATE, AsOf, today
 
 router = APIRouter(prefix="/v1/trainees", tags=["trainees"])
 
@@ -65,7 +65,10 @@ async def get_residence(
     trainee_id: UUID,
     pool: PoolDep,
     _: Reader,
-    on: Annotated[date | None, Query(description="The day asked (default: today in Japan)")] = None,
+    on: Annotated[
+        date | None,
+        Query(ge=EARLIEST_DATE, le=LATEST_DATE, description="The day asked (default: today in Japan)"),
+    ] = None,
 ) -> TraineeResidence:
     """The trainee on a day: the latest status of residence granted here (visa or change of status) and its period
     of stay, and their plans with their pauses (pregnancy, childbirth, illness, injury): `paused`, `paused_since`. A
