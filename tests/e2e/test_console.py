@@ -77,6 +77,10 @@ async def test_an_officer_grants_an_application_found_on_the_dashboard(registry_
     assert "Applications waiting for a decision" in dashboard
     assert f'href="/records/supervising-organizations/{id}"' in dashboard
     assert "Ito Haruka" in dashboard and "Kibou Kyodo Kumiai" in dashboard
+    # The boxes of the services that do not answer say so; the registry's box above still shows.
+    assert (
+        "the inspection service did not answer" in dashboard and "the accreditation service did not answer" in dashboard
+    )
 
     listed = await desk.get("/records/supervising-organizations", params={"status": "applied"})
     assert listed.status_code == 200 and "Kibou Kyodo Kumiai" in listed.text

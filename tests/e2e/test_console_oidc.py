@@ -92,8 +92,9 @@ async def registry(fresh_database, service_settings, run_service):
 async def test_an_officer_signs_in_through_the_agencys_issuer_and_works_with_its_token(issuer, registry, token):
     app, client = registry
     await post(client, "/v1/supervising-organizations", permit_application(name="Asahi Kyodo"), token("otit"), 201)
+    down = {f"{s}_url": "http://127.0.0.1:9" for s in ("accreditation", "inspection", "visa")}  # only the registry
     settings = ConsoleSettings(
-        dev_sign_in=False, oidc_issuer=issuer, oidc_client_id=CLIENT_ID, public_url="http://console.test"
+        dev_sign_in=False, oidc_issuer=issuer, oidc_client_id=CLIENT_ID, public_url="http://console.test", **down
     )
     console = create_console(settings, transports={"registry": httpx.ASGITransport(app)})
     async with (

@@ -11,8 +11,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from httpx import Headers
 
-from services.console.apis import Answer, Services
+from services.console.apis import Answer, Services, ServiceUnreachable
 from services.console.catalogue import RESOURCES, Resource, title_of
 from services.console.forms import Action, Unreadable, actions_of, body_of, field_errors, list_filters, path_of
 from services.console.render import fragment, page
@@ -89,9 +90,12 @@ async def dashboard(request: Request, officer: OfficerDep, on: date | None = Non
         if not officer.has(*worklist.roles, "admin"):
             continue
         resource = RESOURCES[worklist.resource]
-        answer = await services.get(
-            resource.service, f"/v1/{resource.path}", officer.token, **worklist.params, limit=DASHBOARD_ROWS
-        )
+        try:
+            answer = await services.get(
+                resource.service, f"/v1/{resource.path}", officer.token, **worklist.params, limit=DASHBOARD_ROWS
+            )
+        except ServiceUnreachable as unreachable:  # the other boxes still show: one service down is one box down
+            answer = Answer(503, {"status": 503, "title": "Service Unavailable", "detail": str(unreachable)}, Headers())
         boxes.append({"worklist": worklist, "resource": resource, "answer": answer})
     return page(request, "dashboard.html", boxes=boxes, today=today, title_of=title_of)
 
