@@ -27,10 +27,11 @@ class Problem(Exception):
 
 
 class DomainRuleViolation(Problem):
-    """A rule of the program refuses the command; `rule` names it, e.g. `permit-not-suspended`."""
+    """A rule of the program refuses the command; `rule` names it, e.g. `permit-not-suspended`, and `field` the
+    request field it is about, when it is about one."""
 
-    def __init__(self, rule: str, detail: str) -> None:
-        super().__init__(detail, rule=rule)
+    def __init__(self, rule: str, detail: str, field: str | None = None) -> None:
+        super().__init__(detail, rule=rule, **({"field": field} if field else {}))
         self.rule = rule
 
     @property

@@ -60,14 +60,6 @@ ESD_FEE_CEILING_WAGE_MONTHS: int | None = 2
 ESD_EMPLOYER_SHARE_EXPECTED = Fraction(1, 2)
 
 
-def _refused(rule: str, detail: str, field: str | None = None) -> DomainRuleViolation:
-    """A refusal naming its rule, and the field it is about when there is one."""
-    refused = DomainRuleViolation(rule, detail)
-    if field is not None:
-        refused.members["field"] = field
-    return refused
-
-
 FORBIDDEN = {
     FeeKind.DEPOSIT: ("fees.deposit_forbidden", "a deposit (保証金)"),
     FeeKind.PENALTY_CONTRACT: ("fees.penalty_contract_forbidden", "a penalty contract (違約金)"),
@@ -123,7 +115,7 @@ def check_items(items: Sequence[FeeItem]) -> None:
     for index, item in enumerate(items):
         if item.kind in FORBIDDEN:
             rule, what = FORBIDDEN[item.kind]
-            raise _refused(
+            raise DomainRuleViolation(
                 rule,
                 f"items[{index}] is {what}: forbidden (Act Art. 47; the standards for sending organizations);"
                 " nothing was recorded",
@@ -145,22 +137,22 @@ def declare_fees(
     check_items(items)
     application = plan.application
     if plan.status is PlanStatus.REJECTED:
-        raise _refused("fees.plan_rejected", "the application was rejected: the trainee never came on it")
+        raise DomainRuleViolation("fees.plan_rejected", "the application was rejected: the trainee never came on it")
     if declared_on < application.applied_on:
-        raise _refused(
+        raise DomainRuleViolation(
             "fees.declared_before_application",
             f"declared_on {declared_on} is before the application on {application.applied_on}",
             field="declared_on",
         )
     total = sum(item.amount_yen for item in items)
     if borrowed_yen is not None and borrowed_yen > total:
-        raise _refused(
+        raise DomainRuleViolation(
             "fees.borrowed_above_total",
             f"borrowed_yen {borrowed_yen} is more than the {total} yen declared paid",
             field="borrowed_yen",
         )
     if employer_share_yen is not None and application.scheme is not Scheme.ESD:
-        raise _refused(
+        raise DomainRuleViolation(
             "fees.employer_share_esd_only",
             "an employer's share of the fees is recorded for ESD plans only",
             field="employer_share_yen",
@@ -169,7 +161,7 @@ def declare_fees(
     if sending is None:
         for index, item in enumerate(items):
             if item.recipient is FeeRecipient.SENDING_ORGANIZATION:
-                raise _refused(
+                raise DomainRuleViolation(
                     "fees.sending_organization_named",
                     f"items[{index}] was paid to the sending organization, but this plan names none (type a)",
                     field=f"items[{index}].recipient",

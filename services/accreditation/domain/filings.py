@@ -105,8 +105,7 @@ class FilingRefused(DomainRuleViolation):
     """A rule refuses the filing (409): the problem names the rule and the request field it is about."""
 
     def __init__(self, rule: str, field: str, detail: str) -> None:
-        super().__init__(rule, detail)
-        self.members["field"] = field
+        super().__init__(rule, detail, field)
 
 
 def _duplicate(state: Filing, what: str) -> None:

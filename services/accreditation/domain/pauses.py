@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 from contracts.accreditation import PauseReason, PlanStatus, TrainingPlanPaused, TrainingPlanResumed
 from services.accreditation.domain.rules import PAUSE_REASONS
@@ -115,12 +115,6 @@ def days_not_in_training(plan: AppliedPlan) -> int:
     return days
 
 
-def _refuse(rule: str, detail: str, field: str) -> NoReturn:
-    refused = DomainRuleViolation(rule, detail)
-    refused.members["field"] = field
-    raise refused
-
-
 def pause(
     plan: AppliedPlan,
     on: date,
@@ -131,24 +125,26 @@ def pause(
     """Pause a certified plan from `on`: a day of its period (`pause.before_start`, `pause.after_end`), after its
     last resumption (`pause.before_resumption`), not while paused (`pause.already_paused`)."""
     if plan.status is not PlanStatus.CERTIFIED:
-        _refuse(
+        raise DomainRuleViolation(
             "pause.plan_not_in_force", f"only a certified plan in progress is paused; this plan is {plan.status}", "on"
         )
     if reason not in reasons:
-        _refuse(
+        raise DomainRuleViolation(
             "pause.reason",
             f"a plan is paused for {', '.join(sorted(reasons))}; not {reason}",
             "reason",
         )
     if (pause := open_pause(plan)) is not None:
-        _refuse("pause.already_paused", f"the plan is paused since {pause.paused_on}: resume it first", "on")
+        raise DomainRuleViolation(
+            "pause.already_paused", f"the plan is paused since {pause.paused_on}: resume it first", "on"
+        )
     start, end = plan.application.start_date, plan.application.end_date
     if on < start:
-        _refuse("pause.before_start", f"on {on} is before the plan's start, {start}", "on")
+        raise DomainRuleViolation("pause.before_start", f"on {on} is before the plan's start, {start}", "on")
     if on > end:
-        _refuse("pause.after_end", f"on {on} is after the plan's end, {end}", "on")
+        raise DomainRuleViolation("pause.after_end", f"on {on} is after the plan's end, {end}", "on")
     if plan.pauses and (last := plan.pauses[-1].resumed_on) is not None and on < last:
-        _refuse("pause.before_resumption", f"on {on} is before the last resumption, {last}", "on")
+        raise DomainRuleViolation("pause.before_resumption", f"on {on} is before the last resumption, {last}", "on")
     return [TrainingPlanPaused(**plan.header(), paused_on=on, reason=reason, detail=detail)]
 
 
@@ -157,14 +153,14 @@ def resume(plan: AppliedPlan, on: date) -> list[EventPayload]:
     the days paused."""
     pause = open_pause(plan) if plan.status is PlanStatus.CERTIFIED else None
     if pause is None:
-        _refuse(
+        raise DomainRuleViolation(
             "pause.not_paused",
             "only a paused plan is resumed"
             + (f"; this plan is {plan.status}" if plan.status is not PlanStatus.CERTIFIED else ": it is not paused"),
             "on",
         )
     if on <= pause.paused_on:
-        _refuse(
+        raise DomainRuleViolation(
             "pause.resumed_before_pause",
             f"on {on} is not after the pause's first day, {pause.paused_on}: training resumes after a day paused",
             "on",
@@ -188,8 +184,8 @@ def check_not_paused(plan: AppliedPlan, day: date) -> None:
     """A paused plan is not completed (`plan.paused`): neither while a pause is open nor on a day a pause covered."""
     pause = open_pause(plan)
     if pause is not None:
-        _refuse(
+        raise DomainRuleViolation(
             "plan.paused", f"the plan is paused since {pause.paused_on}: resume it before completing it", "completed_on"
         )
     if paused_on_day(plan.pauses, day):
-        _refuse("plan.paused", f"the plan was paused on {day}", "completed_on")
+        raise DomainRuleViolation("plan.paused", f"the plan was paused on {day}", "completed_on")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
 from contracts.accreditation import (
@@ -151,13 +151,15 @@ def apply_for_change(
     check_changeable(plan, unchangeable or {})
     _require_in_force(plan, applied_on)
     if pending := pending_change(plan):
-        _refuse(
+        raise DomainRuleViolation(
             "change.pending",
             f"the change {pending.id} applied for on {pending.on} is still pending: one change at a time",
             "changes",
         )
     if not changed_terms(plan.application, changes):
-        _refuse("change.nothing_changed", "the changes state no term with another value than the plan's", "changes")
+        raise DomainRuleViolation(
+            "change.nothing_changed", "the changes state no term with another value than the plan's", "changes"
+        )
     _check_dates(plan, changes, applied_on)
     check_terms(plan.application.model_copy(update=changes.stated()))
     return [
@@ -175,7 +177,7 @@ def certify_change(
     change = _pending(plan, change_id)
     _require_in_force(plan, facts.certified_on)
     if facts.certified_on < change.on:
-        _refuse(
+        raise DomainRuleViolation(
             "change.certified_before_application",
             f"certified_on {facts.certified_on} is before the change was applied for on {change.on}",
             "certified_on",
@@ -213,7 +215,7 @@ def notify_minor_change(
     check_changeable(plan, unchangeable or {})
     _require_in_force(plan, notified_on)
     if material := material_terms(plan.application, changes, minor_terms):
-        _refuse(
+        raise DomainRuleViolation(
             "change.material_needs_certification",
             f"{', '.join(material)}: a change of {'this term' if len(material) == 1 else 'these terms'} needs change"
             f" certification (POST .../changes); a notice of minor changes may change only"
@@ -224,7 +226,7 @@ def notify_minor_change(
     terms = plan.application.model_copy(update=changed)
     check_terms(terms)
     if terms.monthly_wage < terms.comparable_japanese_wage:
-        _refuse(
+        raise DomainRuleViolation(
             "wage.at_least_japanese_equivalent",
             f"the monthly wage {terms.monthly_wage} is below the {terms.comparable_japanese_wage}"
             " a Japanese worker is paid for the same work",
@@ -252,7 +254,7 @@ def check_changeable(plan: AppliedPlan, unchangeable: Mapping[str, Any]) -> None
         if name not in NOT_CHANGEABLE:
             continue
         if name == "trainee" or present.get(name) != value:
-            _refuse(
+            raise DomainRuleViolation(
                 "change.not_changeable",
                 f"{name} is not changeable: the trainee, scheme, stage, training type and organizations stay as"
                 " certified (another employer: a transfer; another supervising organization: a reassignment)",
@@ -274,7 +276,7 @@ def check_changed_terms(terms: PlanTerms, applied_on: date, facts: Certification
     if clash := next(
         (p for p in facts.trainee_plans if p.start_date <= terms.end_date and terms.start_date <= p.last_day), None
     ):
-        _refuse(
+        raise DomainRuleViolation(
             "change.overlaps_other_plan",
             f"the trainee's plan from {clash.start_date} to {clash.last_day} overlaps the changed period"
             f" {terms.start_date} to {terms.end_date}",
@@ -308,26 +310,26 @@ def _check_dates(plan: AppliedPlan, changes: PlanChanges, day: date) -> None:
     current = plan.application
     if changes.start_date is not None and changes.start_date != current.start_date:
         if current.transfer_from is not None:
-            _refuse(
+            raise DomainRuleViolation(
                 "change.transfer_start_date",
                 "a transfer's plan starts on the day the trainee moved (its source ended then): its start date does"
                 " not change",
                 "changes.start_date",
             )
         if current.start_date <= day:
-            _refuse(
+            raise DomainRuleViolation(
                 "change.start_date_started",
                 f"the plan started on {current.start_date}: its start date no longer changes (on {day})",
                 "changes.start_date",
             )
         if changes.start_date <= day:
-            _refuse(
+            raise DomainRuleViolation(
                 "change.start_date_past",
                 f"the new start date {changes.start_date} is not after {day}",
                 "changes.start_date",
             )
     if changes.end_date is not None and changes.end_date != current.end_date and changes.end_date < day:
-        _refuse(
+        raise DomainRuleViolation(
             "change.end_date_past",
             f"the new end date {changes.end_date} is before {day}: a plan ending early is completed or discontinued",
             "changes.end_date",
@@ -336,9 +338,9 @@ def _check_dates(plan: AppliedPlan, changes: PlanChanges, day: date) -> None:
 
 def _require_in_force(plan: AppliedPlan, day: date) -> None:
     if plan.status is not PlanStatus.CERTIFIED:
-        _refuse("change.plan_in_force", f"only a plan in force changes; this plan is {plan.status}")
+        raise DomainRuleViolation("change.plan_in_force", f"only a plan in force changes; this plan is {plan.status}")
     if plan.certified_on is None or not plan.certified_on <= day <= plan.application.end_date:
-        _refuse(
+        raise DomainRuleViolation(
             "change.plan_in_force",
             f"the plan is in force from its certification on {plan.certified_on} to its end on"
             f" {plan.application.end_date}, not on {day}",
@@ -355,16 +357,11 @@ def change_of(plan: AppliedPlan, change_id: UUID) -> PlanChange:
 def _pending(plan: AppliedPlan, change_id: UUID) -> PlanChange:
     change = change_of(plan, change_id)
     if change.status != PENDING:
-        _refuse("change.not_pending", f"the change {change_id} was {change.status} already", "change_id")
+        raise DomainRuleViolation(
+            "change.not_pending", f"the change {change_id} was {change.status} already", "change_id"
+        )
     return change
 
 
 def _with(history: tuple[PlanChange, ...], changed: PlanChange) -> tuple[PlanChange, ...]:
     return tuple(changed if c.id == changed.id else c for c in history)
-
-
-def _refuse(rule: str, detail: str, field: str | None = None) -> NoReturn:
-    refused = DomainRuleViolation(rule, detail)
-    if field is not None:
-        refused.members["field"] = field
-    raise refused

@@ -351,8 +351,7 @@ class FilingRefused(DomainRuleViolation):
     """A rule refuses the request about a filing (409): the problem names the rule and the field it is about."""
 
     def __init__(self, rule: str, field: str, detail: str) -> None:
-        super().__init__(rule, detail)
-        self.members["field"] = field
+        super().__init__(rule, detail, field)
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,7 @@ from shared.errors import DomainRuleViolation
 
 def violation(rule: str, detail: str, field: str | None = None) -> DomainRuleViolation:
     """A domain refusal naming its rule and, when it is about one field of the request, that field."""
-    refused = DomainRuleViolation(rule, detail)
-    if field:
-        refused.members["field"] = field
-    return refused
+    return DomainRuleViolation(rule, detail, field)
 
 
 def check_corporate_number(number: str, field: str = "corporate_number") -> None:
