@@ -27,6 +27,7 @@ from contracts.accreditation import (
     ExamGrade,
     ExamResult,
     FeeItem,
+    PauseDetail,
     PauseReason,
     PlanChanges,
     PlanTerms,
@@ -723,7 +724,12 @@ async def pause(
     """Pause the plan from `on`; the filer's `detail` is sealed with the trainee's key (ADR 0002)."""
     state, _ = await uow.load(TRAINING_PLAN, str(id))
     plan = _visible(state, id, may_see)
-    sealed = await personal_data.sealed_pause_detail(uow.conn, plan.application.trainee_id, detail) if detail else None
+    trainee_id = plan.application.trainee_id
+    sealed = (
+        await personal_data.sealed_for_trainee(uow.conn, trainee_id, PauseDetail(detail=detail), "a pause's detail")
+        if detail
+        else None
+    )
     return await uow.decide(
         TRAINING_PLAN,
         str(id),

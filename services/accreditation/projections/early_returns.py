@@ -16,16 +16,10 @@ from contracts.accreditation import (
     TrainingPlanEarlyReturnFiled,
 )
 from services.accreditation.domain import training_plan as tp
-from services.accreditation.projections.personal_data import TRAINEE_KEYS
-from shared.crypto import seal_model, unseal_model
-from shared.errors import DomainRuleViolation
+from services.accreditation.projections.personal_data import TRAINEE_KEYS, opened_for_trainee, sealed_for_trainee
 
 CONFIRMED, FLAGGED = "confirmed", "flagged"
 ENDED = ("completed", "discontinued", "revoked", "transferred")
-
-
-def _subject(trainee_id: UUID | str) -> str:
-    return f"trainee/{trainee_id}"  # as projections/personal_data.py seals the trainee's data
 
 
 def early_return_documents(id: str, state: tp.AppliedPlan) -> list[dict[str, Any]]:
@@ -94,16 +88,10 @@ async def project_plan_early_returns(conn: asyncpg.Connection, id: str, state: t
 
 
 async def sealed_words(conn: asyncpg.Connection, trainee_id: UUID, words: EarlyReturnWords) -> str | None:
-    """The filer's detail and the trainee's own words sealed with the trainee's key; None when there are none;
-    refused once the key was erased (`trainee.personal_data_erased`)."""
+    """The filer's detail and the trainee's own words sealed with the trainee's key; None when there are none."""
     if words.detail is None and words.statement is None:
         return None
-    key = await TRAINEE_KEYS.for_sealing(conn, trainee_id)
-    if key is None:
-        raise DomainRuleViolation(
-            "trainee.personal_data_erased", "the trainee's personal data was erased: their words cannot be kept"
-        )
-    return seal_model(key, words, _subject(trainee_id))
+    return await sealed_for_trainee(conn, trainee_id, words, "their words")
 
 
 async def shown(conn: asyncpg.Connection, documents: list[dict[str, Any]], *, open_words: bool) -> list[dict[str, Any]]:
@@ -113,7 +101,7 @@ async def shown(conn: asyncpg.Connection, documents: list[dict[str, Any]], *, op
     found = []
     for d in documents:
         sealed, key = d.get("words"), keys.get(UUID(d["trainee_id"]))
-        words = unseal_model(key, sealed, EarlyReturnWords, _subject(d["trainee_id"])) if sealed and key else None
+        words = opened_for_trainee(key, sealed, EarlyReturnWords, d["trainee_id"]) if sealed and key else None
         found.append(
             {
                 **{k: v for k, v in d.items() if k != "words"},

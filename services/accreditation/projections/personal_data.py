@@ -14,12 +14,13 @@ goes with it). An application naming another identity, or a trainee whose key wa
 
 import hmac
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from pydantic import BaseModel
 
 from contracts.accreditation import PauseDetail, PersonalData, PlanTerms, SealedPlanTerms, SealedTrainee
 from services.accreditation.domain import trainee
@@ -27,6 +28,7 @@ from shared.crypto import SubjectKeys, seal_model, unseal_model
 from shared.errors import DomainRuleViolation
 
 TRAINEE_KEYS = SubjectKeys("trainee_keys")
+M = TypeVar("M", bound=BaseModel)
 ERASED = {"name": None, "date_of_birth": None, "passport_number": None, "personal_data_erased": True}
 
 
@@ -119,17 +121,23 @@ def _trainee(trainee_id: str, sealed: dict[str, Any], key: bytes | None) -> dict
     return {"nationality": sealed["nationality"], **personal.model_dump(mode="json"), "personal_data_erased": False}
 
 
-# Issue 25: what a pause's filer adds to its reason is the trainee's personal data too (a due date, a diagnosis)
+# Issue 25: what a pause's or an early return's filer adds, and the trainee's own words, are the trainee's personal
+# data too (a due date, a diagnosis, why they go home): sealed with the trainee's key like the plan's terms.
 
 
-async def sealed_pause_detail(conn: asyncpg.Connection, trainee_id: UUID, detail: str) -> str:
-    """The pause's detail sealed with the trainee's key; refused once the key was erased (as a certification is)."""
+async def sealed_for_trainee(conn: asyncpg.Connection, trainee_id: UUID, words: BaseModel, what: str) -> str:
+    """`words` sealed with the trainee's key; refused once the key was erased (as a certification is)."""
     key = await TRAINEE_KEYS.for_sealing(conn, trainee_id)
     if key is None:
         raise DomainRuleViolation(
-            "trainee.personal_data_erased", "the trainee's personal data was erased: a pause's detail cannot be kept"
+            "trainee.personal_data_erased", f"the trainee's personal data was erased: {what} cannot be kept"
         )
-    return seal_model(key, PauseDetail(detail=detail), _subject(trainee_id))
+    return seal_model(key, words, _subject(trainee_id))
+
+
+def opened_for_trainee(key: bytes, sealed: str, model: type[M], trainee_id: UUID | str) -> M:
+    """What `sealed_for_trainee` sealed, opened with the trainee's key."""
+    return unseal_model(key, sealed, model, _subject(trainee_id))
 
 
 def _pauses(document: dict[str, Any], key: bytes | None) -> dict[str, Any]:
@@ -138,12 +146,11 @@ def _pauses(document: dict[str, Any], key: bytes | None) -> dict[str, Any]:
     pauses = document.get("pauses")
     if pauses is None:
         return {}
-    subject = _subject(document["trainee_id"])
     return {
         "pauses": [
             {
                 **p,
-                "detail": unseal_model(key, p["detail"], PauseDetail, subject).detail
+                "detail": opened_for_trainee(key, p["detail"], PauseDetail, document["trainee_id"]).detail
                 if key is not None and p.get("detail")
                 else None,
             }
