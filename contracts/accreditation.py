@@ -6,7 +6,8 @@ header (`PlanHeader`), so a consumer can act on any one of them without the ones
 Change one only by adding a new version with an upcaster.
 """
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 from uuid import UUID, uuid5
@@ -770,6 +771,34 @@ class PauseDetail(Record):
     published only sealed with the trainee's own key (docs/adr/0002-personal-data-crypto-shredding.md)."""
 
     detail: str = Field(min_length=1, max_length=2000)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PausePeriod:
+    """The days of a pause without training, as the two events tell them: from `paused_on` to the day before
+    `resumed_on`, open while not resumed. What accreditation (the plan's end, its stage and the trainee's totals) and
+    visa (SSW (i)'s days of TITP, the trainee's residence view) count the days in training by."""
+
+    paused_on: date
+    resumed_on: date | None = None
+
+    @property
+    def until(self) -> date | None:
+        """Its last day without training; None while not resumed."""
+        return self.resumed_on - timedelta(days=1) if self.resumed_on else None
+
+    @property
+    def days(self) -> int:
+        """Days without training, once resumed (0 while not resumed: the plan's end has not moved yet)."""
+        return (self.resumed_on - self.paused_on).days if self.resumed_on else 0
+
+    def covers(self, day: date) -> bool:
+        return self.paused_on <= day and (self.resumed_on is None or day < self.resumed_on)
+
+    def days_within(self, first: date, last: date) -> int:
+        """The days from `first` to `last` (both included) it covers; an open pause covers every day from its first."""
+        after = last + timedelta(days=1)
+        return max(0, (min(self.resumed_on or after, after) - max(self.paused_on, first)).days)
 
 
 @accreditation_events.register

@@ -5,7 +5,14 @@ from dataclasses import replace
 from datetime import date
 from uuid import uuid4
 
-from contracts.accreditation import ExamResult, PauseReason, PlanStatus, TrainingPlanPaused, TrainingPlanResumed
+from contracts.accreditation import (
+    ExamResult,
+    PausePeriod,
+    PauseReason,
+    PlanStatus,
+    TrainingPlanPaused,
+    TrainingPlanResumed,
+)
 from services.visa.domain.rules import VisaRules
 from services.visa.domain.ssw import titp_days_completed
 from services.visa.projections.pauses import with_pause
@@ -51,11 +58,11 @@ def test_ssw_counts_only_the_days_in_training():
         status=PlanStatus.COMPLETED,
         ended_on=date(2027, 11, 29),
         exam_result=ExamResult.PASSED,
-        pauses=((date(2027, 1, 1), date(2027, 4, 1)),),
+        pauses=(PausePeriod(paused_on=date(2027, 1, 1), resumed_on=date(2027, 4, 1)),),
     )
     done, _ = titp_days_completed([completed], date(2028, 1, 1), VisaRules())
     assert done == (date(2027, 11, 29) - date(2026, 9, 1)).days + 1 - 90 == 365
     assert completed.days_paused(date(2027, 3, 31), date(2027, 4, 30)) == 1
     # Check: ended while paused, the days from the pause to its end are not counted.
-    left = replace(completed, pauses=((date(2027, 1, 1), None),))
+    left = replace(completed, pauses=(PausePeriod(paused_on=date(2027, 1, 1)),))
     assert left.days_paused(date(2026, 9, 1), date(2027, 1, 10)) == 10

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from contracts.accreditation import PauseReason, PlanStatus, TrainingPlanPaused, TrainingPlanResumed
+from contracts.accreditation import PausePeriod, PauseReason, PlanStatus, TrainingPlanPaused, TrainingPlanResumed
 from services.accreditation.domain.rules import PAUSE_REASONS
 from shared.errors import DomainRuleViolation
 from shared.events import EventPayload
@@ -30,25 +30,10 @@ if TYPE_CHECKING:
 PAUSED = "paused"
 
 
-@dataclass(frozen=True)
-class Pause:
-    paused_on: date
+@dataclass(frozen=True, kw_only=True)
+class Pause(PausePeriod):
     reason: PauseReason
     detail: str | None = None  # sealed with the trainee's key (PauseDetail)
-    resumed_on: date | None = None
-
-    @property
-    def until(self) -> date | None:
-        """Its last day without training; None while not resumed."""
-        return self.resumed_on - timedelta(days=1) if self.resumed_on else None
-
-    @property
-    def days(self) -> int:
-        """Days without training, once resumed (0 while not resumed: the plan's end has not moved yet)."""
-        return (self.resumed_on - self.paused_on).days if self.resumed_on else 0
-
-    def covers(self, day: date) -> bool:
-        return self.paused_on <= day and (self.resumed_on is None or day < self.resumed_on)
 
 
 PauseEvent = TrainingPlanPaused | TrainingPlanResumed
@@ -58,7 +43,7 @@ def evolve(plan: AppliedPlan, event: PauseEvent) -> AppliedPlan:
     """The plan after a pause or a resumption: resumed, its end is the one the event's header states."""
     match event:
         case TrainingPlanPaused():
-            pause = Pause(event.paused_on, event.reason, event.detail)
+            pause = Pause(paused_on=event.paused_on, reason=event.reason, detail=event.detail)
             return replace(plan, pauses=(*plan.pauses, pause))
         case TrainingPlanResumed():
             *before, last = plan.pauses
@@ -111,7 +96,7 @@ def days_not_in_training(plan: AppliedPlan) -> int:
     pause, ended = open_pause(plan), plan.ended_on
     if pause is not None and ended is not None:
         last = ended - timedelta(days=1) if plan.status is PlanStatus.TRANSFERRED else ended
-        days += max(0, (last - pause.paused_on).days + 1)
+        days += pause.days_within(pause.paused_on, last)
     return days
 
 

@@ -6,11 +6,11 @@ organization's permit (titp.registry.v1).
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Literal
 from uuid import UUID
 
-from contracts.accreditation import DiscontinuationReason, ExamPassed, ExamResult, PlanStatus, Stage
+from contracts.accreditation import DiscontinuationReason, ExamPassed, ExamResult, PausePeriod, PlanStatus, Stage
 from contracts.registry import Scheme
 
 
@@ -46,8 +46,7 @@ class KnownPlan:
     operation: str | None = None  # TITP: the operation (作業) code its application named (shared.reference)
     operation_known: bool = False  # the operation is in shared.reference: `ssw_field` is its SSW field
     ssw_field: str | None = None  # the SSW (i) field the operation relates to (shared.reference), if any
-    # Issue 25: its pauses, each (first day without training, the day training resumed or None), oldest first
-    pauses: tuple[tuple[date, date | None], ...] = ()
+    pauses: tuple[PausePeriod, ...] = ()  # issue 25: its pauses, oldest first
 
     @property
     def transferred(self) -> bool:
@@ -56,8 +55,7 @@ class KnownPlan:
 
     def days_paused(self, first: date, last: date) -> int:
         """The days from `first` to `last` (both included) on which the plan was paused (issue 25)."""
-        after = last + timedelta(days=1)
-        return sum(max(0, (min(resumed or after, after) - max(paused, first)).days) for paused, resumed in self.pauses)
+        return sum(p.days_within(first, last) for p in self.pauses)
 
     def in_field(self, field: str) -> bool:
         """The plan's work matches a Specified Skilled Worker field: its ESD field, or its job category."""

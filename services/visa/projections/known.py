@@ -4,7 +4,6 @@ Written by the subscriptions, in the transaction that records the event in the i
 commands inside theirs.
 """
 
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +27,7 @@ from contracts.accreditation import (
 )
 from contracts.registry import BusinessSuspended, PermitExpired, PermitRevoked, Scheme
 from services.visa.domain.known import KnownPlan, PermitRestriction
+from services.visa.projections.pauses import period
 from shared import reference
 
 
@@ -183,7 +183,7 @@ def _plan(row: asyncpg.Record) -> KnownPlan:
             "operation_known": operation is not None,
             "ssw_field": operation.ssw_field if operation else None,
             "pauses": tuple(
-                (date.fromisoformat(p["from"]), date.fromisoformat(p["resumed_on"]) if p["resumed_on"] else None)
+                period(p)
                 for p in row.get("pauses") or ()  # a row without the column: no pauses
             ),
         }

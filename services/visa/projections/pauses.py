@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from contracts.accreditation import TrainingPlanPaused, TrainingPlanResumed
+from contracts.accreditation import PausePeriod, TrainingPlanPaused, TrainingPlanResumed
 from shared.dates import last_day
 from shared.errors import NotFound
 
@@ -37,25 +37,24 @@ async def record_pause(
     )
 
 
+def period(pause: dict[str, Any]) -> PausePeriod:
+    """A pause as stored here (`from`, `resumed_on`)."""
+    resumed = pause["resumed_on"]
+    return PausePeriod(
+        paused_on=date.fromisoformat(pause["from"]), resumed_on=date.fromisoformat(resumed) if resumed else None
+    )
+
+
 def _shown_pause(pause: dict[str, Any]) -> dict[str, Any]:
-    resumed = date.fromisoformat(pause["resumed_on"]) if pause["resumed_on"] else None
-    return {
-        "from": pause["from"],
-        "until": (date.fromordinal(resumed.toordinal() - 1)).isoformat() if resumed else None,
-        "resumed_on": pause["resumed_on"],
-        "reason": pause["reason"],
-    }
+    until = period(pause).until
+    return {**pause, "until": until.isoformat() if until else None}
 
 
 def _paused_since(pauses: list[dict[str, Any]], status: str, day: date) -> date | None:
     """The first day of the pause covering `day`, for a plan still certified."""
     if status != "certified":
         return None
-    for pause in pauses:
-        since = date.fromisoformat(pause["from"])
-        if since <= day and (pause["resumed_on"] is None or day < date.fromisoformat(pause["resumed_on"])):
-            return since
-    return None
+    return next((p.paused_on for p in map(period, pauses) if p.covers(day)), None)
 
 
 async def residence_of(pool: asyncpg.Pool, trainee_id: UUID, day: date) -> dict[str, Any]:
