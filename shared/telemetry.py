@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 from opentelemetry import trace
@@ -320,7 +320,18 @@ class _TitpHandler(logging.StreamHandler):
     """Marks the handler `setup_logging` installs, so a second call replaces it."""
 
 
-def setup_logging(settings: ServiceSettings) -> None:
+class LogSettings(Protocol):
+    """What the logs need of an app's settings: a service's (ServiceSettings) or the console's (ConsoleSettings)."""
+
+    @property
+    def service(self) -> str: ...
+    @property
+    def log_json(self) -> bool: ...
+    @property
+    def log_level(self) -> str: ...
+
+
+def setup_logging(settings: LogSettings) -> None:
     """Send every log record of the process to stderr, as JSON lines unless `log_json` is off."""
     handler = _TitpHandler(sys.stderr)
     formatter = JsonLogFormatter if settings.log_json else TextLogFormatter

@@ -8,6 +8,7 @@ which the services check against their own issuer and JWKS settings.
 """
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, HttpUrl, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,10 @@ class ConsoleSettings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(CONSOLE_HTTP_PORT, ge=1, le=65535)
+    http_header_timeout_s: float = Field(10.0, gt=0, description="A request's headers must be complete within this")
+    access_log: bool = Field(False, description="A log line per HTTP request")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_json: bool = True
     registry_url: HttpUrl = HttpUrl(_local("registry"))
     accreditation_url: HttpUrl = HttpUrl(_local("accreditation"))
     inspection_url: HttpUrl = HttpUrl(_local("inspection"))
@@ -55,6 +60,11 @@ class ConsoleSettings(BaseSettings):
         if self.oidc_issuer is None and not self.dev_sign_in:
             raise ValueError("no way to sign in: set TITP_CONSOLE_OIDC_ISSUER or TITP_CONSOLE_DEV_SIGN_IN=true")
         return self
+
+    @property
+    def service(self) -> str:
+        """Its name in the logs."""
+        return "console"
 
     @property
     def dev_keys_dir(self) -> Path:

@@ -29,7 +29,7 @@ import os
 import signal
 import socket
 import sys
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import uvicorn
@@ -102,14 +102,23 @@ class SlowClientsCut(HttpToolsProtocol):
         self.transport.close()
 
 
-def protocol(settings: ServiceSettings) -> type[SlowClientsCut]:
+class HttpSettings(Protocol):
+    """What serving needs of an app's settings: a service's (ServiceSettings) or the console's (ConsoleSettings)."""
+
+    http_host: str
+    http_port: int
+    http_header_timeout_s: float
+    access_log: bool
+
+
+def protocol(settings: HttpSettings) -> type[SlowClientsCut]:
     """The protocol class uvicorn builds for each connection, with this service's header deadline."""
     return type("SlowClientsCut", (SlowClientsCut,), {"header_timeout_s": settings.http_header_timeout_s})
 
 
 def config(app: FastAPI, **overrides: Any) -> uvicorn.Config:
-    """The uvicorn configuration of a service app (made by `create_service_app`, so it holds its settings)."""
-    settings: ServiceSettings = app.state.settings
+    """The uvicorn configuration of an app holding its settings (`create_service_app`, the console's `create_app`)."""
+    settings: HttpSettings = app.state.settings
     options: dict[str, Any] = {
         "host": settings.http_host,
         "port": settings.http_port,
