@@ -13,8 +13,9 @@ Filer = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.SUPERVISING_O
 Reader = Annotated[
     Principal, Depends(require_roles(Role.OTIT, Role.SUPERVISING_ORG, Role.IMPLEMENTING_ORG, Role.AUDITOR, Role.ADMIN))
 ]
-# The program's statistics: OTIT and auditors, not the organizations.
-StatisticsReader = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.AUDITOR, Role.ADMIN))]
+# The agency's own (its worklists, the program's statistics): OTIT and auditors, not the organizations.
+AgencyReader = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.AUDITOR, Role.ADMIN))]
+StatisticsReader = AgencyReader
 # A supervising organization's monthly visit records (issue 20): the organization itself, or OTIT.
 VisitRecorder = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.SUPERVISING_ORG, Role.ADMIN))]
 # What a trainee paid before coming (issue 25): the plan's supervising organization (its own plans), or OTIT.

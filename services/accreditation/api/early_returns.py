@@ -5,11 +5,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from contracts.accreditation import EarlyReturnDecision, EarlyReturnReason
 from services.accreditation import commands
-from services.accreditation.api.auth import Filer, OtitOfficer, Reader
+from services.accreditation.api.auth import AgencyReader, Filer, OtitOfficer, Reader
 from services.accreditation.api.early_return_schemas import (
     DecideEarlyReturn,
     EarlyReturnCounts,
@@ -25,12 +25,8 @@ from services.accreditation.projections import statistics as plan_statistics
 from shared.dates import fiscal_year_start, last_day, month_start
 from shared.errors import NotFound
 from shared.web.app import PoolDep, StoreDep
-from shared.web.auth import Principal, Role, require_roles
 from shared.web.http import Accepted, Command, Page, cursor_day_and_id, page_of, today
 from shared.web.statistics import FiscalYear, fiscal_year_span, fiscal_years, month_of, periods
-
-# The agency's own: OTIT (and admin) decide, auditors read; no organization sees the worklist or the counts.
-AgencyReader = Annotated[Principal, Depends(require_roles(Role.OTIT, Role.AUDITOR, Role.ADMIN))]
 
 router = APIRouter(tags=["early returns"])
 PLANS = "/v1/training-plans"
