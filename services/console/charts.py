@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from services.console.i18n import era, word
+from services.console.i18n import era_year, word
 
 PALETTE = ("#1f5f9e", "#b3541e", "#2e7d32", "#7b3fa0", "#a61b4a", "#00695c", "#5d4037", "#8a6d00")
 INK = "#1a1a1a"
@@ -177,7 +177,7 @@ def _month(key: str) -> date:
 def month_name(key: str, lang: str) -> str:
     day = _month(key)
     if lang == "ja":
-        return era(day).rsplit("月", 1)[0] + "月" + f"（{day.year}年）"
+        return f"{era_year(day)}年{day.month}月（{day.year}年）"
     return day.strftime("%b %Y")
 
 
@@ -188,7 +188,7 @@ def _month_lines(keys: list[str], lang: str) -> list[tuple[str, ...]]:
         day = _month(key)
         short = f"{day.month}月" if lang == "ja" else day.strftime("%b")
         if index == 0 or day.month == 1:
-            year = era(day).split("年")[0] + "年" if lang == "ja" else str(day.year)
+            year = f"{era_year(day)}年" if lang == "ja" else str(day.year)
             found.append((short, year))
         else:
             found.append((short,))
@@ -245,7 +245,7 @@ def plans_certified_chart(id: str, title: str, body: dict[str, Any], lang: str) 
 def fiscal_year_name(year: int, lang: str) -> str:
     """FY2026 (April 2026 to March 2027): 令和8年度 in Japanese."""
     if lang == "ja":
-        return era(date(year, 4, 1)).split("年")[0] + "年度"
+        return f"{era_year(date(year, 4, 1))}年度"
     return f"FY{year}"
 
 

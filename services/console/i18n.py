@@ -287,13 +287,18 @@ def label_of(name: str, lang: str) -> str:
     return FIELDS_JA.get(name, english) if lang == "ja" else english
 
 
-def era(day: date) -> str:
-    """`2026-12-04` -> `令和8年12月4日` (the first year of an era is 元年)."""
+def era_year(day: date) -> str:
+    """`2026-12-04` -> `令和8`: the era and its year (the first year of an era is 元)."""
     for first, name in ERAS:
         if day >= first:
             year = day.year - first.year + 1
-            return f"{name}{'元' if year == 1 else year}年{day.month}月{day.day}日"
-    return day.isoformat()
+            return f"{name}{'元' if year == 1 else year}"
+    return str(day.year)
+
+
+def era(day: date) -> str:
+    """`2026-12-04` -> `令和8年12月4日`."""
+    return f"{era_year(day)}年{day.month}月{day.day}日" if day >= ERAS[-1][0] else day.isoformat()
 
 
 def as_day(value: Any) -> date | None:
