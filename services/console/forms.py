@@ -62,33 +62,33 @@ def _not_null(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, A
     return _resolve(schema, components)
 
 
+TEXT_AREAS = {"reason", "detail", "summary", "ground"}
+SCALARS = {"boolean": "checkbox", "integer": "integer", "number": "number"}
+
+
+def _kind(name: str, resolved: dict[str, Any], components: dict[str, Any]) -> tuple[str, list[str]]:
+    """The input for a (resolved, not-null) schema, and its choices."""
+    if resolved.get("anyOf") or resolved.get("oneOf") or resolved.get("allOf"):
+        return "json", []
+    if "enum" in resolved:
+        return "select", [str(c) for c in resolved["enum"]]
+    if "const" in resolved:
+        return "select", [str(resolved["const"])]
+    kind = resolved.get("type", "")
+    if kind == "string":
+        if resolved.get("format") == "date":
+            return "date", []
+        return ("textarea" if resolved.get("maxLength", 0) > 200 or name in TEXT_AREAS else "text"), []
+    if kind == "array":
+        items = _not_null(resolved.get("items", {}), components)
+        if items.get("type") in {"string", "integer"} or "enum" in items:
+            return "lines", [str(c) for c in items.get("enum", [])]
+    return SCALARS.get(kind, "json"), []
+
+
 def field_of(name: str, schema: dict[str, Any], components: dict[str, Any], required: bool) -> Field:
     resolved = _not_null(schema, components)
-    kind, choices = "json", []
-    if resolved.get("anyOf") or resolved.get("oneOf") or resolved.get("allOf"):
-        kind = "json"
-    elif "enum" in resolved:
-        kind, choices = "select", [str(c) for c in resolved["enum"]]
-    elif "const" in resolved:
-        kind, choices = "select", [str(resolved["const"])]
-    else:
-        kind = {
-            "boolean": "checkbox",
-            "integer": "integer",
-            "number": "number",
-        }.get(resolved.get("type", ""), kind)
-        if resolved.get("type") == "string":
-            if resolved.get("format") == "date":
-                kind = "date"
-            elif resolved.get("maxLength", 0) > 200 or name in {"reason", "detail", "summary", "ground"}:
-                kind = "textarea"
-            else:
-                kind = "text"
-        elif resolved.get("type") == "array":
-            items = _not_null(resolved.get("items", {}), components)
-            if items.get("type") in {"string", "integer"} or "enum" in items:
-                kind = "lines"
-                choices = [str(c) for c in items.get("enum", [])]
+    kind, choices = _kind(name, resolved, components)
     examples = resolved.get("examples") or schema.get("examples") or []
     example = examples[0] if examples else resolved.get("default", "")
     return Field(
