@@ -13,8 +13,9 @@ import tempfile
 import uuid
 from pathlib import Path
 
-import asyncpg
 import pytest
+
+from tests.helpers import databases, dsn_for
 
 # The addresses of the stack `make run` runs (ARCHITECTURE §8): `make test` must never use them.
 DEFAULT_STACK_PORTS = {"KAFKA_BOOTSTRAP_SERVERS": 9092, "DATABASE_URL": 5432}
@@ -66,51 +67,10 @@ def kafka_bootstrap() -> str:
     return _required("KAFKA_BOOTSTRAP_SERVERS")
 
 
-def _dsn_for(admin_dsn: str, database: str) -> str:
-    return admin_dsn.rsplit("/", 1)[0] + "/" + database
-
-
-@contextlib.asynccontextmanager
-async def _databases(admin_dsn: str, owner_dsn: str, app_dsn: str | None):
-    """make() -> the owner's DSN of one more database of its own (owned by the owner role, the app role granted what
-    the services do on every table the owner creates there); all of them dropped on leaving."""
-    from urllib.parse import urlsplit
-
-    from shared.db import grant_app_role
-
-    names: list[str] = []
-
-    async def make() -> str:
-        names.append(f"titp_test_{uuid.uuid4().hex[:12]}")
-        conn = await asyncpg.connect(admin_dsn)
-        try:
-            owner = urlsplit(owner_dsn).username
-            await conn.execute(f'CREATE DATABASE "{names[-1]}" OWNER "{owner}"')
-        finally:
-            await conn.close()
-        if app_dsn:
-            conn = await asyncpg.connect(_dsn_for(owner_dsn, names[-1]))
-            try:
-                await grant_app_role(conn, str(urlsplit(app_dsn).username))
-            finally:
-                await conn.close()
-        return _dsn_for(owner_dsn, names[-1])
-
-    try:
-        yield make
-    finally:
-        conn = await asyncpg.connect(admin_dsn)
-        try:
-            for name in names:
-                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-
 @pytest.fixture
 async def another_database(admin_dsn, owner_dsn, app_dsn):
     """another_database() -> the owner's DSN of one more database of its own, dropped after the test."""
-    async with _databases(admin_dsn, owner_dsn, app_dsn) as make:
+    async with databases(admin_dsn, owner_dsn, app_dsn) as make:
         yield make
 
 
@@ -158,8 +118,8 @@ def service_settings(dev_keys, kafka_bootstrap, owner_dsn, app_dsn):
         database = database_url.rsplit("/", 1)[1]
         # Only a database of this stack's server: a private stack's (test_database_outage) has roles of its own.
         if app_dsn and urlsplit(database_url).netloc.split("@")[-1] == urlsplit(app_dsn).netloc.split("@")[-1]:
-            overrides.setdefault("migration_database_url", _dsn_for(owner_dsn, database))
-            database_url = _dsn_for(app_dsn, database)
+            overrides.setdefault("migration_database_url", dsn_for(owner_dsn, database))
+            database_url = dsn_for(app_dsn, database)
         return load_settings(
             name,
             database_url=database_url,
@@ -225,8 +185,8 @@ async def start_module_service(admin_dsn, owner_dsn, app_dsn, service_settings, 
     """start_service for a module's tests to share: the service (its database, its consumer group) runs until the
     module's last test is done. Only for tests that each make records of their own and never count all of them:
     starting a service costs about half a second."""
-    async with _databases(admin_dsn, owner_dsn, app_dsn) as databases, _running() as running:
-        yield _starter(databases, service_settings, running, kafka_bootstrap, uuid.uuid4().hex[:10])
+    async with databases(admin_dsn, owner_dsn, app_dsn) as make, _running() as running:
+        yield _starter(make, service_settings, running, kafka_bootstrap, uuid.uuid4().hex[:10])
 
 
 @pytest.fixture(scope="session")

@@ -412,3 +412,45 @@ class RegistryProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def dsn_for(admin_dsn: str, database: str) -> str:
+    """The DSN of `database` on the server and as the user of `admin_dsn`."""
+    return admin_dsn.rsplit("/", 1)[0] + "/" + database
+
+
+@contextlib.asynccontextmanager
+async def databases(admin_dsn: str, owner_dsn: str, app_dsn: str | None):
+    """make() -> the owner's DSN of one more database of its own (owned by the owner role, the app role granted what
+    the services do on every table the owner creates there); all of them dropped on leaving."""
+    from urllib.parse import urlsplit
+
+    from shared.db import grant_app_role
+
+    names: list[str] = []
+
+    async def make() -> str:
+        names.append(f"titp_test_{uuid.uuid4().hex[:12]}")
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            owner = urlsplit(owner_dsn).username
+            await conn.execute(f'CREATE DATABASE "{names[-1]}" OWNER "{owner}"')
+        finally:
+            await conn.close()
+        if app_dsn:
+            conn = await asyncpg.connect(dsn_for(owner_dsn, names[-1]))
+            try:
+                await grant_app_role(conn, str(urlsplit(app_dsn).username))
+            finally:
+                await conn.close()
+        return dsn_for(owner_dsn, names[-1])
+
+    try:
+        yield make
+    finally:
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            for name in names:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()

@@ -10,6 +10,7 @@ Screenshots of the main pages go to the artefacts folder (`$TITP_TEST_ARTEFACTS/
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -20,13 +21,12 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import asyncpg
 import pytest
 
 from shared.settings import SERVICES
 from shared.web.auth import JWKS_FILE
+from tests.helpers import databases, dsn_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -80,10 +80,6 @@ class Process:
         stop_process(self.process)
 
 
-def _database_url(dsn: str, database: str) -> str:
-    return dsn.rsplit("/", 1)[0] + "/" + database
-
-
 @dataclass(frozen=True)
 class Console:
     url: str
@@ -95,27 +91,22 @@ async def console(
     admin_dsn, owner_dsn, app_dsn, kafka_bootstrap, dev_keys, artefacts, tmp_path_factory
 ) -> AsyncIterator[Console]:
     """The four services and the console, started together once for the module and stopped after it."""
-    from bench.harness import free_port
 
     run = uuid.uuid4().hex[:8]
     prefix = f"test-browser-{run}."  # topics and consumer groups of this module's own
-    databases = {service: f"titp_browser_{run}_{service}" for service in SERVICES}
-    owner, app = urlsplit(owner_dsn).username, urlsplit(app_dsn).username if app_dsn else None
-    admin = await asyncpg.connect(admin_dsn)
-    try:
-        for database in databases.values():
-            await admin.execute(f'CREATE DATABASE "{database}" OWNER "{owner}"')
-    finally:
-        await admin.close()
-    if app:
-        from shared.db import grant_app_role
+    async with databases(admin_dsn, owner_dsn, app_dsn) as make:
+        names = {service: (await make()).rsplit("/", 1)[1] for service in SERVICES}  # each its own database
+        async with _started(
+            names, prefix, app_dsn or owner_dsn, owner_dsn, kafka_bootstrap, dev_keys, artefacts, tmp_path_factory
+        ) as console:
+            yield console
 
-        for database in databases.values():
-            conn = await asyncpg.connect(_database_url(owner_dsn, database))
-            try:
-                await grant_app_role(conn, app)
-            finally:
-                await conn.close()
+
+@contextlib.asynccontextmanager
+async def _started(
+    names, prefix, app_dsn, owner_dsn, kafka_bootstrap, dev_keys, artefacts, tmp_path_factory
+) -> AsyncIterator[Console]:
+    from bench.harness import free_port
 
     # The console signs the officer's token with the key the services trust: <data_dir>/dev-keys.
     data_dir, services_data = tmp_path_factory.mktemp("console-data"), tmp_path_factory.mktemp("services-data")
@@ -130,8 +121,8 @@ async def console(
             urls[service] = f"http://127.0.0.1:{port}"
             env = {
                 **environment,  # the test stack's Kafka identity (TITP_KAFKA_*)
-                "TITP_DATABASE_URL": _database_url(app_dsn or owner_dsn, databases[service]),
-                "TITP_MIGRATION_DATABASE_URL": _database_url(owner_dsn, databases[service]),
+                "TITP_DATABASE_URL": dsn_for(app_dsn, names[service]),
+                "TITP_MIGRATION_DATABASE_URL": dsn_for(owner_dsn, names[service]),
                 "TITP_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
                 "TITP_AUTH_JWKS_URL": (dev_keys / JWKS_FILE).as_uri(),
                 "TITP_HTTP_HOST": "127.0.0.1",
@@ -163,12 +154,6 @@ async def console(
     finally:
         for process in reversed(started):
             process.stop()
-        admin = await asyncpg.connect(admin_dsn)
-        try:
-            for database in databases.values():
-                await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 @pytest.fixture(scope="module")
